@@ -1,0 +1,152 @@
+//! Wiring: connects to every service, then runs the dispatcher and the HTTP
+//! server until a shutdown signal arrives.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use shared::{
+    Settings,
+    config::UpdateMode,
+    i18n::{Lang, command_menu},
+};
+use storage::ObjectStore;
+use teloxide::{
+    dispatching::Dispatcher,
+    error_handlers::LoggingErrorHandler,
+    prelude::{Bot, Requester},
+    types::BotCommand,
+    update_listeners::webhooks,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::{handlers, http};
+
+/// What handlers and HTTP routes share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Settings read at startup.
+    pub settings: Arc<Settings>,
+    /// Database pool.
+    pub db: sea_orm::DatabaseConnection,
+    /// Redis (queues).
+    pub redis: redis::aio::ConnectionManager,
+    /// Object storage.
+    pub store: ObjectStore,
+}
+
+/// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
+pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Bot)> {
+    // Several of our dependencies use rustls; it needs one process-wide provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let db = shared::db::connect(&settings.database_url, settings.database_max_connections)
+        .await
+        .context("cannot connect to PostgreSQL (DATABASE_URL)")?;
+    let redis = redis::Client::open(settings.redis_url.expose())
+        .context("REDIS_URL is not a valid Redis URL")?
+        .get_connection_manager()
+        .await
+        .context("cannot connect to Redis (REDIS_URL)")?;
+    let store = ObjectStore::connect(&settings.s3.storage_config())
+        .await
+        .context("cannot reach object storage (S3_*)")?;
+    let bot = Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone());
+    tracing::info!("connected to PostgreSQL, Redis and object storage");
+    Ok((AppState { settings: Arc::new(settings), db, redis, store }, bot))
+}
+
+/// Runs the bot until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let (state, bot) = connect(settings).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shared::shutdown::signal().await;
+            shutdown.cancel();
+        }
+    });
+    serve(state, bot, shutdown).await
+}
+
+/// Serves Telegram updates and HTTP until `shutdown` is cancelled.
+pub async fn serve(state: AppState, bot: Bot, shutdown: CancellationToken) -> anyhow::Result<()> {
+    publish_command_menu(&bot).await;
+
+    let mut router = http::router(state.clone());
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
+        .dependencies(teloxide::dptree::deps![state.clone()])
+        .default_handler(|update| async move {
+            tracing::debug!(update_id = update.id.0, "update ignored");
+        })
+        .error_handler(LoggingErrorHandler::with_custom_text("an update handler failed"))
+        .build();
+
+    let listener = tokio::net::TcpListener::bind(state.settings.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on HTTP_ADDR {}", state.settings.http_addr))?;
+    tracing::info!(addr = %state.settings.http_addr, "HTTP server listening");
+
+    let token = dispatcher.shutdown_token();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.cancelled().await;
+            // Finishes the updates in flight, then stops the dispatcher.
+            if let Ok(done) = token.shutdown() {
+                done.await;
+            }
+        }
+    });
+
+    match &state.settings.telegram.mode {
+        UpdateMode::Polling => {
+            let http = serve_http(listener, router, shutdown.clone());
+            tracing::info!("receiving updates by long polling");
+            let (http, ()) = tokio::join!(http, dispatcher.dispatch());
+            http?;
+        }
+        UpdateMode::Webhook { url, secret_token } => {
+            let options = webhooks::Options::new(state.settings.http_addr, url.clone())
+                .secret_token(secret_token.expose().to_owned());
+            let (updates, stopped, webhook_routes) = webhooks::axum_to_router(bot.clone(), options)
+                .await
+                .context("cannot register the webhook with Telegram")?;
+            router = router.merge(webhook_routes);
+            let http = serve_http(listener, router, shutdown.clone());
+            tracing::info!(url = %url, "receiving updates by webhook");
+            let dispatch = dispatcher.dispatch_with_listener(
+                updates,
+                LoggingErrorHandler::with_custom_text("the webhook listener failed"),
+            );
+            let (http, (), ()) = tokio::join!(http, dispatch, stopped);
+            http?;
+        }
+    }
+    tracing::info!("bot stopped");
+    Ok(())
+}
+
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("HTTP server failed")
+}
+
+/// Shows the command menu in Russian by default and in English to English users.
+async fn publish_command_menu(bot: &Bot) {
+    for (lang, code) in [(Lang::Ru, None), (Lang::En, Some("en"))] {
+        let commands = command_menu(lang).into_iter().map(|(command, description)| BotCommand::new(command, description));
+        let mut request = bot.set_my_commands(commands);
+        request.language_code = code.map(str::to_owned);
+        // The menu is a convenience: a failure must not keep the bot down.
+        if let Err(err) = request.await {
+            tracing::warn!(error = %err, lang = %lang, "cannot set the command menu");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE media_objects;
+DROP TABLE transcripts;
+DROP TABLE jobs;

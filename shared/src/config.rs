@@ -1,0 +1,653 @@
+//! Settings read once from the environment at startup.
+//!
+//! Every variable is parsed into a typed value here; the rest of the code never
+//! reads the environment. All problems are collected, so an operator sees every
+//! missing or malformed variable at once rather than one per restart.
+
+use std::{collections::HashMap, fmt, net::SocketAddr, num::NonZeroUsize, str::FromStr};
+
+use chrono_tz::Tz;
+use url::Url;
+
+use crate::{money::Credits, secret::Secret};
+
+/// Everything the bot and the worker need to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Telegram Bot API access.
+    pub telegram: TelegramSettings,
+    /// PostgreSQL connection URL (may carry a password).
+    pub database_url: Secret,
+    /// Size of the database connection pool of each process.
+    pub database_max_connections: u32,
+    /// Redis connection URL (may carry a password).
+    pub redis_url: Secret,
+    /// Object storage.
+    pub s3: S3Settings,
+    /// Speech-to-text provider (OpenAI-compatible).
+    pub stt: ProviderSettings,
+    /// Image generation provider (OpenAI-compatible).
+    pub image: ImageProviderSettings,
+    /// Prices and free allowances.
+    pub pricing: PricingSettings,
+    /// Longest recording accepted for transcription, in minutes.
+    pub max_audio_minutes: u32,
+    /// YooKassa, when payments by card and SBP are enabled.
+    pub yookassa: Option<YooKassaSettings>,
+    /// Telegram user ids allowed to run admin commands.
+    pub admin_telegram_ids: Vec<i64>,
+    /// Address of the bot's HTTP server (webhooks, Mini App, health).
+    pub http_addr: SocketAddr,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// Jobs one worker process runs at once.
+    pub worker_concurrency: NonZeroUsize,
+}
+
+/// How the bot receives updates and where it finds the Bot API.
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    /// The bot token from @BotFather.
+    pub bot_token: Secret,
+    /// Long polling or webhook.
+    pub mode: UpdateMode,
+    /// Bot API base URL: the public one, a local Bot API server, or a test fake.
+    pub api_url: Url,
+    /// Largest file the Bot API lets us download (20 MB on the public server).
+    pub max_download_bytes: u64,
+}
+
+/// How Telegram delivers updates to the bot.
+#[derive(Debug, Clone)]
+pub enum UpdateMode {
+    /// The bot asks Telegram for updates (`getUpdates`).
+    Polling,
+    /// Telegram POSTs updates to `url`, proving itself with `secret_token`.
+    Webhook {
+        /// Public HTTPS URL Telegram calls.
+        url: Url,
+        /// Value of the `X-Telegram-Bot-Api-Secret-Token` header.
+        secret_token: Secret,
+    },
+}
+
+/// S3-compatible object storage.
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    /// Endpoint of an S3-compatible server; `None` means AWS itself.
+    pub endpoint: Option<Url>,
+    /// Region name (any value for MinIO).
+    pub region: String,
+    /// Bucket holding all objects; created at startup when missing.
+    pub bucket: String,
+    /// Access key id.
+    pub access_key_id: Secret,
+    /// Secret access key.
+    pub secret_access_key: Secret,
+    /// Path-style addressing (`endpoint/bucket/key`), needed by MinIO.
+    pub force_path_style: bool,
+}
+
+impl S3Settings {
+    /// The storage crate's view of these settings.
+    pub fn storage_config(&self) -> storage::StorageConfig {
+        storage::StorageConfig {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            bucket: self.bucket.clone(),
+            access_key_id: self.access_key_id.expose().to_owned(),
+            secret_access_key: self.secret_access_key.expose().to_owned(),
+            force_path_style: self.force_path_style,
+            ..storage::StorageConfig::default()
+        }
+    }
+}
+
+/// An OpenAI-compatible API.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    /// Base URL including the version path, e.g. `https://api.openai.com/v1`.
+    pub base_url: Url,
+    /// API key; some self-hosted servers need none.
+    pub api_key: Option<Secret>,
+    /// Model name.
+    pub model: String,
+}
+
+/// The image provider and the picture size it is asked for.
+#[derive(Debug, Clone)]
+pub struct ImageProviderSettings {
+    /// Endpoint, key and model.
+    pub provider: ProviderSettings,
+    /// Requested size, e.g. `1024x1024`.
+    pub size: String,
+}
+
+/// Prices (in credits) and free allowances.
+#[derive(Debug, Clone)]
+pub struct PricingSettings {
+    /// Price of one minute of audio, charged per second.
+    pub transcription_cost_per_minute: Credits,
+    /// Free minutes of transcription per user per calendar day.
+    pub free_minutes_per_day: u32,
+    /// Price of one generated image.
+    pub image_generation_cost: Credits,
+    /// Price of one edited image.
+    pub image_edit_cost: Credits,
+    /// Free image generations per user per calendar month.
+    pub image_free_per_month: u32,
+    /// Time zone whose calendar days and months the allowances follow.
+    pub timezone: Tz,
+}
+
+/// YooKassa shop credentials.
+#[derive(Debug, Clone)]
+pub struct YooKassaSettings {
+    /// Shop id (the Basic auth user).
+    pub shop_id: String,
+    /// Secret key (the Basic auth password).
+    pub secret_key: Secret,
+    /// Where YooKassa sends the user after paying, usually `https://t.me/<bot>`.
+    pub return_url: Url,
+    /// API base URL (overridable for tests).
+    pub api_url: Url,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for production log collectors.
+    Json,
+    /// Human-readable, for development.
+    Pretty,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            other => Err(format!("expected `json` or `pretty`, got `{other}`")),
+        }
+    }
+}
+
+/// One thing wrong with the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// A required variable is absent or empty.
+    Missing(&'static str),
+    /// A variable is present but cannot be used.
+    Invalid {
+        /// Variable name.
+        var: &'static str,
+        /// What is wrong with it (never the value of a secret).
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing(var) => write!(f, "{var} is not set"),
+            Self::Invalid { var, reason } => write!(f, "{var} is invalid: {reason}"),
+        }
+    }
+}
+
+/// The environment does not describe a runnable configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct ConfigError {
+    /// Every problem found, in the order the variables are read.
+    pub problems: Vec<ConfigProblem>,
+}
+
+/// Reads variables from some source and records every problem it meets.
+struct Reader<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Reader<'_> {
+    /// The raw value; empty values count as unset so `.env` files can list
+    /// optional variables without values.
+    fn raw(&self, var: &str) -> Option<String> {
+        (self.get)(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn parse<T>(&mut self, var: &'static str, raw: &str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        match raw.parse::<T>() {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.problems.push(ConfigProblem::Invalid { var, reason: err.to_string() });
+                None
+            }
+        }
+    }
+
+    fn optional<T>(&mut self, var: &'static str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        let raw = self.raw(var)?;
+        self.parse(var, &raw)
+    }
+
+    fn required<T>(&mut self, var: &'static str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        match self.raw(var) {
+            Some(raw) => self.parse(var, &raw),
+            None => {
+                self.problems.push(ConfigProblem::Missing(var));
+                None
+            }
+        }
+    }
+
+    fn or<T>(&mut self, var: &'static str, default: &str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        let raw = self.raw(var).unwrap_or_else(|| default.to_owned());
+        self.parse(var, &raw)
+    }
+
+    /// A secret: reported by name only, never echoed.
+    fn secret(&mut self, var: &'static str) -> Option<Secret> {
+        let value = self.raw(var).map(Secret::new);
+        if value.is_none() {
+            self.problems.push(ConfigProblem::Missing(var));
+        }
+        value
+    }
+
+    fn optional_secret(&self, var: &'static str) -> Option<Secret> {
+        self.raw(var).map(Secret::new)
+    }
+
+    fn invalid(&mut self, var: &'static str, reason: impl Into<String>) {
+        self.problems.push(ConfigProblem::Invalid { var, reason: reason.into() });
+    }
+}
+
+/// `true`/`false` and the usual spellings operators write in `.env` files.
+#[derive(Debug, Clone, Copy)]
+struct Flag(bool);
+
+impl FromStr for Flag {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Self(true)),
+            "0" | "false" | "no" | "off" => Ok(Self(false)),
+            other => Err(format!("expected true or false, got `{other}`")),
+        }
+    }
+}
+
+/// A comma-separated list of Telegram user ids.
+#[derive(Debug, Clone, Default)]
+struct IdList(Vec<i64>);
+
+impl FromStr for IdList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| part.parse::<i64>().map_err(|_| format!("`{part}` is not a Telegram user id")))
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ModeName {
+    Polling,
+    Webhook,
+}
+
+impl FromStr for ModeName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "polling" => Ok(Self::Polling),
+            "webhook" => Ok(Self::Webhook),
+            other => Err(format!("expected `polling` or `webhook`, got `{other}`")),
+        }
+    }
+}
+
+/// Telegram accepts 1-256 characters from `A-Z a-z 0-9 _ -` as a webhook secret.
+fn webhook_secret_is_valid(secret: &str) -> bool {
+    (1..=256).contains(&secret.len())
+        && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// S3 bucket naming rules, checked early so a typo fails at startup.
+fn bucket_name_problem(bucket: &str) -> Option<&'static str> {
+    if !(3..=63).contains(&bucket.len()) {
+        return Some("must be 3 to 63 characters long");
+    }
+    if !bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+        return Some("may contain only lowercase letters, digits, dots and hyphens");
+    }
+    None
+}
+
+fn http_url(reader: &mut Reader<'_>, var: &'static str, default: &str) -> Option<Url> {
+    let url: Url = reader.or(var, default)?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        reader.invalid(var, format!("expected an http(s) URL, got scheme `{}`", url.scheme()));
+        return None;
+    }
+    Some(url)
+}
+
+impl Settings {
+    /// Start-up entry point of every binary: loads `.env` when present, reads
+    /// the settings, and on any problem prints each one and exits with status 2.
+    pub fn load_or_exit(binary: &str) -> Self {
+        // A missing .env is normal in containers, where compose sets the environment.
+        let _ = dotenvy::dotenv();
+        match Self::from_env() {
+            Ok(settings) => settings,
+            Err(err) => {
+                eprintln!("{binary}: cannot start, the configuration is invalid:");
+                for problem in &err.problems {
+                    eprintln!("  - {problem}");
+                }
+                eprintln!("See .env.example for every setting.");
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// Reads the settings from the process environment (after `.env`, if the
+    /// binary loaded one).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|var| std::env::var(var).ok())
+    }
+
+    /// Reads the settings from a map, for tests.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(&|var| vars.get(var).cloned())
+    }
+
+    fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader { get, problems: Vec::new() };
+
+        let bot_token = r.secret("TELEGRAM_BOT_TOKEN");
+        let mode = match r.or::<ModeName>("TELEGRAM_MODE", "polling") {
+            Some(ModeName::Polling) => Some(UpdateMode::Polling),
+            Some(ModeName::Webhook) => {
+                let url: Option<Url> = r.required("TELEGRAM_WEBHOOK_URL");
+                if let Some(url) = &url
+                    && url.scheme() != "https"
+                {
+                    r.invalid("TELEGRAM_WEBHOOK_URL", "Telegram only calls https:// webhooks");
+                }
+                let secret_token = r.secret("TELEGRAM_WEBHOOK_SECRET");
+                if let Some(secret) = &secret_token
+                    && !webhook_secret_is_valid(secret.expose())
+                {
+                    r.invalid(
+                        "TELEGRAM_WEBHOOK_SECRET",
+                        "must be 1-256 characters of A-Z, a-z, 0-9, `_` and `-`",
+                    );
+                }
+                match (url, secret_token) {
+                    (Some(url), Some(secret_token)) => Some(UpdateMode::Webhook { url, secret_token }),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        let api_url = http_url(&mut r, "TELEGRAM_API_URL", "https://api.telegram.org");
+        let max_download_mb: Option<u64> = r.or("TELEGRAM_MAX_DOWNLOAD_MB", "20");
+
+        let database_url = r.secret("DATABASE_URL");
+        let database_max_connections: Option<u32> = r.or("DATABASE_MAX_CONNECTIONS", "10");
+        let redis_url = r.secret("REDIS_URL");
+
+        let s3_endpoint: Option<Url> = r.optional("S3_ENDPOINT");
+        let s3_region: Option<String> = r.or("S3_REGION", "us-east-1");
+        let s3_bucket: Option<String> = r.required("S3_BUCKET");
+        if let Some(problem) = s3_bucket.as_deref().and_then(bucket_name_problem) {
+            r.invalid("S3_BUCKET", problem);
+        }
+        let s3_access = r.secret("S3_ACCESS_KEY_ID");
+        let s3_secret = r.secret("S3_SECRET_ACCESS_KEY");
+        let s3_path_style: Option<Flag> = r.or("S3_FORCE_PATH_STYLE", "true");
+
+        let stt_base = http_url(&mut r, "STT_BASE_URL", "https://api.openai.com/v1");
+        let stt_key = r.optional_secret("STT_API_KEY");
+        let stt_model: Option<String> = r.or("STT_MODEL", "whisper-1");
+
+        let image_base = http_url(&mut r, "IMAGE_BASE_URL", "https://api.openai.com/v1");
+        let image_key = r.optional_secret("IMAGE_API_KEY");
+        let image_model: Option<String> = r.or("IMAGE_MODEL", "gpt-image-1");
+        let image_size: Option<String> = r.or("IMAGE_SIZE", "1024x1024");
+
+        let per_minute: Option<Credits> = r.or("TRANSCRIPTION_COST_PER_MINUTE", "15");
+        let free_minutes: Option<u32> = r.or("FREE_MINUTES_PER_DAY", "3");
+        let generation_cost: Option<Credits> = r.or("IMAGE_GENERATION_COST", "20");
+        let edit_cost: Option<Credits> = r.or("IMAGE_EDIT_COST", "25");
+        let free_images: Option<u32> = r.or("IMAGE_FREE_PER_MONTH", "10");
+        let timezone: Option<Tz> = r.or("BILLING_TIMEZONE", "Europe/Moscow");
+        let max_audio_minutes: Option<u32> = r.or("MAX_AUDIO_MINUTES", "180");
+
+        let yookassa = {
+            let shop_id: Option<String> = r.optional("YOOKASSA_SHOP_ID");
+            let secret_key = r.optional_secret("YOOKASSA_SECRET_KEY");
+            let api_url = http_url(&mut r, "YOOKASSA_API_URL", "https://api.yookassa.ru/v3");
+            match (shop_id, secret_key) {
+                (None, None) => None,
+                (Some(shop_id), Some(secret_key)) => {
+                    let return_url: Option<Url> = r.required("YOOKASSA_RETURN_URL");
+                    match (return_url, api_url) {
+                        (Some(return_url), Some(api_url)) => {
+                            Some(YooKassaSettings { shop_id, secret_key, return_url, api_url })
+                        }
+                        _ => None,
+                    }
+                }
+                (Some(_), None) => {
+                    r.problems.push(ConfigProblem::Missing("YOOKASSA_SECRET_KEY"));
+                    None
+                }
+                (None, Some(_)) => {
+                    r.problems.push(ConfigProblem::Missing("YOOKASSA_SHOP_ID"));
+                    None
+                }
+            }
+        };
+
+        let admins: Option<IdList> = r.or("ADMIN_TELEGRAM_IDS", "");
+        let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
+        let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
+        let worker_concurrency: Option<NonZeroUsize> = r.or("WORKER_CONCURRENCY", "4");
+
+        let built = (|| {
+            Some(Settings {
+                telegram: TelegramSettings {
+                    bot_token: bot_token?,
+                    mode: mode?,
+                    api_url: api_url?,
+                    max_download_bytes: max_download_mb? * 1_000_000,
+                },
+                database_url: database_url?,
+                database_max_connections: database_max_connections?,
+                redis_url: redis_url?,
+                s3: S3Settings {
+                    endpoint: s3_endpoint,
+                    region: s3_region?,
+                    bucket: s3_bucket?,
+                    access_key_id: s3_access?,
+                    secret_access_key: s3_secret?,
+                    force_path_style: s3_path_style?.0,
+                },
+                stt: ProviderSettings { base_url: stt_base?, api_key: stt_key, model: stt_model? },
+                image: ImageProviderSettings {
+                    provider: ProviderSettings {
+                        base_url: image_base?,
+                        api_key: image_key,
+                        model: image_model?,
+                    },
+                    size: image_size?,
+                },
+                pricing: PricingSettings {
+                    transcription_cost_per_minute: per_minute?,
+                    free_minutes_per_day: free_minutes?,
+                    image_generation_cost: generation_cost?,
+                    image_edit_cost: edit_cost?,
+                    image_free_per_month: free_images?,
+                    timezone: timezone?,
+                },
+                max_audio_minutes: max_audio_minutes?,
+                yookassa,
+                admin_telegram_ids: admins?.0,
+                http_addr: http_addr?,
+                log_format: log_format?,
+                worker_concurrency: worker_concurrency?,
+            })
+        })();
+
+        match built {
+            Some(settings) if r.problems.is_empty() => Ok(settings),
+            _ => Err(ConfigError { problems: r.problems }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> HashMap<String, String> {
+        [
+            ("TELEGRAM_BOT_TOKEN", "123:abc"),
+            ("DATABASE_URL", "postgres://localhost/bot"),
+            ("REDIS_URL", "redis://localhost"),
+            ("S3_BUCKET", "bot-media"),
+            ("S3_ACCESS_KEY_ID", "minio"),
+            ("S3_SECRET_ACCESS_KEY", "minio-secret"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn minimal_environment_gets_documented_defaults() {
+        let settings = Settings::from_map(&minimal()).expect("valid");
+        assert_eq!(settings.pricing.transcription_cost_per_minute, Credits::whole(15));
+        assert_eq!(settings.pricing.free_minutes_per_day, 3);
+        assert_eq!(settings.pricing.image_generation_cost, Credits::whole(20));
+        assert_eq!(settings.pricing.image_edit_cost, Credits::whole(25));
+        assert_eq!(settings.pricing.timezone, chrono_tz::Europe::Moscow);
+        assert_eq!(settings.telegram.max_download_bytes, 20_000_000);
+        assert!(matches!(settings.telegram.mode, UpdateMode::Polling));
+        assert!(settings.yookassa.is_none());
+        assert_eq!(settings.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn missing_token_is_named() {
+        let mut vars = minimal();
+        vars.remove("TELEGRAM_BOT_TOKEN");
+        let err = Settings::from_map(&vars).expect_err("must fail");
+        assert_eq!(err.problems, vec![ConfigProblem::Missing("TELEGRAM_BOT_TOKEN")]);
+        assert!(err.to_string().contains("TELEGRAM_BOT_TOKEN is not set"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut vars = minimal();
+        vars.remove("DATABASE_URL");
+        vars.insert("WORKER_CONCURRENCY".into(), "0".into());
+        vars.insert("LOG_FORMAT".into(), "xml".into());
+        vars.insert("TRANSCRIPTION_COST_PER_MINUTE".into(), "-3".into());
+        let err = Settings::from_map(&vars).expect_err("must fail");
+        let text = err.to_string();
+        for var in ["DATABASE_URL", "WORKER_CONCURRENCY", "LOG_FORMAT", "TRANSCRIPTION_COST_PER_MINUTE"] {
+            assert!(text.contains(var), "{var} missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn webhook_mode_needs_https_url_and_valid_secret() {
+        let mut vars = minimal();
+        vars.insert("TELEGRAM_MODE".into(), "webhook".into());
+        let err = Settings::from_map(&vars).expect_err("must fail");
+        assert!(err.problems.contains(&ConfigProblem::Missing("TELEGRAM_WEBHOOK_URL")));
+        assert!(err.problems.contains(&ConfigProblem::Missing("TELEGRAM_WEBHOOK_SECRET")));
+
+        vars.insert("TELEGRAM_WEBHOOK_URL".into(), "http://bot.example.com/tg".into());
+        vars.insert("TELEGRAM_WEBHOOK_SECRET".into(), "has spaces!".into());
+        let err = Settings::from_map(&vars).expect_err("must fail");
+        let vars_named: Vec<_> = err
+            .problems
+            .iter()
+            .filter_map(|p| match p {
+                ConfigProblem::Invalid { var, .. } => Some(*var),
+                ConfigProblem::Missing(_) => None,
+            })
+            .collect();
+        assert_eq!(vars_named, vec!["TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET"]);
+
+        vars.insert("TELEGRAM_WEBHOOK_URL".into(), "https://bot.example.com/tg".into());
+        vars.insert("TELEGRAM_WEBHOOK_SECRET".into(), "s3cret_token-1".into());
+        let settings = Settings::from_map(&vars).expect("valid");
+        assert!(matches!(settings.telegram.mode, UpdateMode::Webhook { .. }));
+    }
+
+    #[test]
+    fn yookassa_needs_both_credentials_and_a_return_url() {
+        let mut vars = minimal();
+        vars.insert("YOOKASSA_SHOP_ID".into(), "12345".into());
+        let err = Settings::from_map(&vars).expect_err("must fail");
+        assert_eq!(err.problems, vec![ConfigProblem::Missing("YOOKASSA_SECRET_KEY")]);
+
+        vars.insert("YOOKASSA_SECRET_KEY".into(), "live_xyz".into());
+        vars.insert("YOOKASSA_RETURN_URL".into(), "https://t.me/some_bot".into());
+        let settings = Settings::from_map(&vars).expect("valid");
+        assert_eq!(settings.yookassa.map(|y| y.shop_id), Some("12345".to_owned()));
+    }
+
+    #[test]
+    fn secrets_are_not_echoed_in_errors_or_debug() {
+        let mut vars = minimal();
+        vars.insert("TELEGRAM_MODE".into(), "webhook".into());
+        vars.insert("TELEGRAM_WEBHOOK_URL".into(), "https://bot.example.com/tg".into());
+        vars.insert("TELEGRAM_WEBHOOK_SECRET".into(), "leaky value".into());
+        let err = Settings::from_map(&vars).expect_err("must fail");
+        assert!(!err.to_string().contains("leaky"));
+
+        let settings = Settings::from_map(&minimal()).expect("valid");
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("123:abc") && !debug.contains("minio-secret"));
+    }
+
+    #[test]
+    fn admin_ids_and_bucket_are_parsed() {
+        let mut vars = minimal();
+        vars.insert("ADMIN_TELEGRAM_IDS".into(), "1, 22,333".into());
+        assert_eq!(Settings::from_map(&vars).expect("valid").admin_telegram_ids, vec![1, 22, 333]);
+        vars.insert("ADMIN_TELEGRAM_IDS".into(), "1,bob".into());
+        vars.insert("S3_BUCKET".into(), "Bad_Bucket".into());
+        let err = Settings::from_map(&vars).expect_err("must fail").to_string();
+        assert!(err.contains("ADMIN_TELEGRAM_IDS") && err.contains("S3_BUCKET"), "{err}");
+    }
+}

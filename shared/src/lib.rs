@@ -1,0 +1,15 @@
+//! The language of the business, shared by the bot and the worker: settings,
+//! database entities, users, money, texts and telemetry.
+
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod i18n;
+pub mod money;
+pub mod secret;
+pub mod shutdown;
+pub mod telemetry;
+pub mod users;
+
+pub use config::Settings;
+pub use secret::Secret;

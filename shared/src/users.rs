@@ -1,0 +1,77 @@
+//! Users: created or refreshed from Telegram on each contact.
+
+use rand::{Rng, distr::Alphanumeric};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ConnectionTrait, DbErr, EntityTrait, RuntimeErr, SqlErr,
+    sea_query::OnConflict,
+};
+
+use crate::{entities::users, i18n::Lang};
+
+/// Length of generated referral codes: 62^8 codes make collisions rare.
+const REFERRAL_CODE_LEN: usize = 8;
+
+/// What Telegram tells us about a user on every update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TelegramProfile {
+    /// Telegram user id.
+    pub telegram_id: i64,
+    /// `@username` without the `@`.
+    pub username: Option<String>,
+    /// First name.
+    pub first_name: String,
+    /// Telegram's `language_code`.
+    pub language_code: Option<String>,
+}
+
+fn new_referral_code() -> String {
+    rand::rng().sample_iter(&Alphanumeric).take(REFERRAL_CODE_LEN).map(char::from).collect()
+}
+
+/// Creates the user on first contact, or refreshes name and username; the
+/// language is chosen once, at creation, from Telegram's language code.
+pub async fn upsert_from_telegram<C>(db: &C, profile: &TelegramProfile) -> Result<users::Model, DbErr>
+where
+    C: ConnectionTrait,
+{
+    // A referral code collision is the only conflict not on telegram_id; try
+    // again with a fresh code.
+    let mut attempts_left = 3;
+    loop {
+        let row = users::ActiveModel {
+            id: NotSet,
+            telegram_id: Set(profile.telegram_id),
+            username: Set(profile.username.clone()),
+            first_name: Set(profile.first_name.clone()),
+            language: Set(Lang::from_telegram(profile.language_code.as_deref())),
+            referral_code: Set(new_referral_code()),
+            referred_by: NotSet,
+            is_blocked: Set(false),
+            created_at: NotSet,
+            updated_at: Set(chrono::Utc::now()),
+        };
+        let result = users::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(users::Column::TelegramId)
+                    .update_columns([
+                        users::Column::Username,
+                        users::Column::FirstName,
+                        users::Column::IsBlocked,
+                        users::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await;
+        match result {
+            Err(err) if attempts_left > 0 && is_referral_code_collision(&err) => attempts_left -= 1,
+            other => return other,
+        }
+    }
+}
+
+fn is_referral_code_collision(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("users_referral_code_key"))
+        || matches!(err, DbErr::Query(RuntimeErr::SqlxError(e)) if e.to_string().contains("users_referral_code_key"))
+}
