@@ -15,7 +15,7 @@ use teloxide::{
     error_handlers::LoggingErrorHandler,
     prelude::{Bot, Requester},
     types::BotCommand,
-    update_listeners::webhooks,
+    update_listeners::{self, webhooks},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -71,6 +71,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
 /// Serves Telegram updates and HTTP until `shutdown` is cancelled.
 pub async fn serve(state: AppState, bot: Bot, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let me = bot
+        .get_me()
+        .await
+        .context("the Telegram Bot API did not accept TELEGRAM_BOT_TOKEN (check it and TELEGRAM_API_URL)")?;
+    tracing::info!(username = %me.username(), "authorised with Telegram");
     publish_command_menu(&bot).await;
 
     let mut router = http::router(state.clone());
@@ -103,8 +108,14 @@ pub async fn serve(state: AppState, bot: Bot, shutdown: CancellationToken) -> an
         UpdateMode::Polling => {
             let http = serve_http(listener, router, shutdown.clone());
             tracing::info!("receiving updates by long polling");
-            let (http, ()) = tokio::join!(http, dispatcher.dispatch());
+            let updates = update_listeners::polling_default(bot.clone()).await;
+            let dispatch = dispatcher.try_dispatch_with_listener(
+                updates,
+                LoggingErrorHandler::with_custom_text("long polling failed"),
+            );
+            let (http, dispatch) = tokio::join!(http, dispatch);
             http?;
+            dispatch.context("the dispatcher could not start")?;
         }
         UpdateMode::Webhook { url, secret_token } => {
             let options = webhooks::Options::new(state.settings.http_addr, url.clone())
@@ -115,12 +126,13 @@ pub async fn serve(state: AppState, bot: Bot, shutdown: CancellationToken) -> an
             router = router.merge(webhook_routes);
             let http = serve_http(listener, router, shutdown.clone());
             tracing::info!(url = %url, "receiving updates by webhook");
-            let dispatch = dispatcher.dispatch_with_listener(
+            let dispatch = dispatcher.try_dispatch_with_listener(
                 updates,
                 LoggingErrorHandler::with_custom_text("the webhook listener failed"),
             );
-            let (http, (), ()) = tokio::join!(http, dispatch, stopped);
+            let (http, dispatch, ()) = tokio::join!(http, dispatch, stopped);
             http?;
+            dispatch.context("the dispatcher could not start")?;
         }
     }
     tracing::info!("bot stopped");

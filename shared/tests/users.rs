@@ -1,0 +1,57 @@
+//! Users are created on first contact and refreshed afterwards.
+
+use sea_orm::EntityTrait;
+use shared::{
+    entities::users,
+    i18n::Lang,
+    users::{TelegramProfile, upsert_from_telegram},
+};
+use testkit::TestDb;
+
+fn profile(telegram_id: i64, language: Option<&str>) -> TelegramProfile {
+    TelegramProfile {
+        telegram_id,
+        username: Some("anna".into()),
+        first_name: "Анна".into(),
+        language_code: language.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn first_contact_creates_and_later_contact_refreshes() {
+    let test = TestDb::migrated().await;
+    let created = upsert_from_telegram(&test.db, &profile(777, Some("en"))).await.unwrap();
+    assert_eq!(created.telegram_id, 777);
+    assert_eq!(created.language, Lang::En);
+    assert_eq!(created.referral_code.len(), 8);
+
+    let mut renamed = profile(777, Some("ru"));
+    renamed.first_name = "Anna".into();
+    renamed.username = None;
+    let updated = upsert_from_telegram(&test.db, &renamed).await.unwrap();
+    assert_eq!(updated.id, created.id);
+    assert_eq!(updated.first_name, "Anna");
+    assert_eq!(updated.username, None);
+    // The language and the referral code are chosen once.
+    assert_eq!(updated.language, Lang::En);
+    assert_eq!(updated.referral_code, created.referral_code);
+    assert_eq!(users::Entity::find().all(&test.db).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_first_contacts_make_one_user() {
+    let test = TestDb::migrated().await;
+    let attempts = (0..8).map(|_| {
+        let db = test.db.clone();
+        tokio::spawn(async move { upsert_from_telegram(&db, &profile(42, None)).await })
+    });
+    let mut ids = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        ids.push(attempt.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    let stored = users::Entity::find().all(&test.db).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].language, Lang::Ru);
+}

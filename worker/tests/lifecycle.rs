@@ -1,0 +1,53 @@
+//! The `worker` binary connects to every service and stops cleanly on SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+#[tokio::test]
+async fn starts_connects_and_stops_on_sigterm() {
+    let db = testkit::TestDb::migrated().await;
+    let redis = testkit::TestRedis::new();
+    let s3 = testkit::TestS3::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_worker"))
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .env("TELEGRAM_BOT_TOKEN", "123:token")
+        .env("DATABASE_URL", &db.url)
+        .env("REDIS_URL", &redis.url)
+        .env("S3_ENDPOINT", s3.endpoint.as_str())
+        .env("S3_BUCKET", &s3.bucket)
+        .env("S3_ACCESS_KEY_ID", &s3.access_key_id)
+        .env("S3_SECRET_ACCESS_KEY", &s3.secret_access_key)
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let (lines_tx, lines) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("worker never logged {needle:?}"));
+        serde_json::from_str::<serde_json::Value>(&line).expect("every log line is JSON");
+        if line.contains(needle) {
+            break;
+        }
+    };
+    wait_for("waiting for jobs");
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    wait_for("worker stopped");
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "worker exited with {exit}");
+}
