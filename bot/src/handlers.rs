@@ -48,10 +48,9 @@ async fn on_command(bot: Bot, msg: Message, command: Command, state: AppState) -
     let user = users::upsert_from_telegram(&state.db, &profile(from)).await?;
     let pricing = &state.settings.pricing;
     let text = match command {
-        Command::Start(_payload) => Text::Welcome {
-            first_name: user.first_name.clone(),
-            free_minutes: pricing.free_minutes_per_day,
-        },
+        Command::Start(_payload) => {
+            Text::Welcome { first_name: user.first_name.clone(), free_minutes: pricing.free_minutes_per_day }
+        }
         Command::Help => Text::Help {
             price_per_minute: pricing.transcription_cost_per_minute.to_string(),
             free_minutes: pricing.free_minutes_per_day,

@@ -7,17 +7,15 @@ use crate::startup::AppState;
 
 /// Health and readiness routes; webhooks are merged in by `startup`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .route("/ready", get(ready))
-        .with_state(state)
+    Router::new().route("/health", get(|| async { "ok" })).route("/ready", get(ready)).with_state(state)
 }
 
 /// Ready when PostgreSQL, Redis and the bucket all answer.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let database = state.db.ping().await.map_err(|e| e.to_string());
     let mut redis = state.redis.clone();
-    let redis = redis::cmd("PING").query_async::<String>(&mut redis).await.map(drop).map_err(|e| e.to_string());
+    let redis =
+        redis::cmd("PING").query_async::<String>(&mut redis).await.map(drop).map_err(|e| e.to_string());
     let storage = state.store.ping().await.map_err(|e| e.to_string());
 
     let ok = database.is_ok() && redis.is_ok() && storage.is_ok();
@@ -29,8 +27,5 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::V
     if !ok {
         tracing::warn!(database = %show(&database), redis = %show(&redis), storage = %show(&storage), "not ready");
     }
-    (
-        status,
-        Json(json!({ "database": show(&database), "redis": show(&redis), "storage": show(&storage) })),
-    )
+    (status, Json(json!({ "database": show(&database), "redis": show(&redis), "storage": show(&storage) })))
 }

@@ -153,7 +153,9 @@ async fn serve_http(
 /// Shows the command menu in Russian by default and in English to English users.
 async fn publish_command_menu(bot: &Bot) {
     for (lang, code) in [(Lang::Ru, None), (Lang::En, Some("en"))] {
-        let commands = command_menu(lang).into_iter().map(|(command, description)| BotCommand::new(command, description));
+        let commands = command_menu(lang)
+            .into_iter()
+            .map(|(command, description)| BotCommand::new(command, description));
         let mut request = bot.set_my_commands(commands);
         request.language_code = code.map(str::to_owned);
         // The menu is a convenience: a failure must not keep the bot down.

@@ -1,11 +1,17 @@
 //! The `bot` binary refuses to start without a usable configuration or Bot API.
 
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn bot() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bot"));
     // A clean environment in an empty directory, so no developer `.env` leaks in.
-    command.env_clear().current_dir(std::env::temp_dir()).env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     command
 }
 
@@ -31,7 +37,14 @@ fn with_an_empty_environment_it_lists_every_missing_variable() {
     let output = bot().output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for var in ["TELEGRAM_BOT_TOKEN", "DATABASE_URL", "REDIS_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+    for var in [
+        "TELEGRAM_BOT_TOKEN",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "S3_BUCKET",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+    ] {
         assert!(stderr.contains(&format!("{var} is not set")), "{var} not named in: {stderr}");
     }
 }
@@ -76,7 +89,8 @@ async fn an_unreachable_bot_api_stops_it_with_a_clear_message() {
         .env("LOG_FORMAT", "json")
         .output()
         .unwrap();
-    let logs = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let logs =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert_eq!(output.status.code(), Some(1), "{logs}");
     assert!(logs.contains("connected to PostgreSQL, Redis and object storage"), "{logs}");
     assert!(logs.contains("did not accept TELEGRAM_BOT_TOKEN"), "{logs}");

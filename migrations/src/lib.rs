@@ -70,8 +70,7 @@ impl MigratorTrait for Migrator {
 /// nothing left to do, and a failure leaves the schema as it was.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
-        .await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")).await?;
     Migrator::up(&txn, None).await?;
     txn.commit().await
 }

@@ -1,6 +1,9 @@
 //! The schema migrates up, down and up again, concurrent runs are safe, and
 //! the money invariants hold in the database itself.
 
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use migrations::Migrator;
 use sea_orm_migration::{
     MigratorTrait,
@@ -63,13 +66,12 @@ async fn concurrent_migrate_runs_do_not_collide() {
     for run in futures_join(runs).await {
         run.unwrap().unwrap();
     }
-    assert_eq!(
-        Migrator::get_applied_migrations(&test.db).await.unwrap().len(),
-        Migrator::migrations().len()
-    );
+    assert_eq!(Migrator::get_applied_migrations(&test.db).await.unwrap().len(), Migrator::migrations().len());
 }
 
-async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<Result<T, tokio::task::JoinError>> {
+async fn futures_join<T>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<Result<T, tokio::task::JoinError>> {
     let mut results = Vec::new();
     for handle in handles.collect::<Vec<_>>() {
         results.push(handle.await);
@@ -86,11 +88,15 @@ async fn unbalanced_ledger_transactions_cannot_commit() {
     let test = TestDb::migrated().await;
     let db = &test.db;
     exec(db, "INSERT INTO users (id, telegram_id, referral_code) VALUES (1, 100, 'abcd1234')").await.unwrap();
-    exec(db, "INSERT INTO ledger_accounts (id, kind, user_id) VALUES (1, 'user_available', 1)").await.unwrap();
+    exec(db, "INSERT INTO ledger_accounts (id, kind, user_id) VALUES (1, 'user_available', 1)")
+        .await
+        .unwrap();
     exec(db, "INSERT INTO ledger_accounts (id, kind) VALUES (2, 'bonus')").await.unwrap();
 
     let txn = db.begin().await.unwrap();
-    exec(&txn, "INSERT INTO ledger_transactions (id, kind, idempotency_key) VALUES (1, 'bonus', 'k1')").await.unwrap();
+    exec(&txn, "INSERT INTO ledger_transactions (id, kind, idempotency_key) VALUES (1, 'bonus', 'k1')")
+        .await
+        .unwrap();
     exec(&txn, "INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after) VALUES (1, 1, 10, 10)")
         .await
         .unwrap();
@@ -98,7 +104,9 @@ async fn unbalanced_ledger_transactions_cannot_commit() {
     assert!(err.to_string().contains("does not sum to zero"), "{err}");
 
     let txn = db.begin().await.unwrap();
-    exec(&txn, "INSERT INTO ledger_transactions (id, kind, idempotency_key) VALUES (2, 'bonus', 'k2')").await.unwrap();
+    exec(&txn, "INSERT INTO ledger_transactions (id, kind, idempotency_key) VALUES (2, 'bonus', 'k2')")
+        .await
+        .unwrap();
     exec(
         &txn,
         "INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after) VALUES (2, 1, 10, 10), (2, 2, -10, -10)",
@@ -116,7 +124,9 @@ async fn user_balances_cannot_go_negative_but_system_accounts_can() {
     let test = TestDb::migrated().await;
     let db = &test.db;
     exec(db, "INSERT INTO users (id, telegram_id, referral_code) VALUES (1, 100, 'abcd1234')").await.unwrap();
-    exec(db, "INSERT INTO ledger_accounts (id, kind, user_id) VALUES (1, 'user_available', 1)").await.unwrap();
+    exec(db, "INSERT INTO ledger_accounts (id, kind, user_id) VALUES (1, 'user_available', 1)")
+        .await
+        .unwrap();
     exec(db, "INSERT INTO ledger_accounts (id, kind) VALUES (2, 'bonus')").await.unwrap();
 
     let err = exec(db, "UPDATE ledger_accounts SET balance = -0.0001 WHERE id = 1").await.unwrap_err();
@@ -124,12 +134,16 @@ async fn user_balances_cannot_go_negative_but_system_accounts_can() {
     exec(db, "UPDATE ledger_accounts SET balance = -5 WHERE id = 2").await.unwrap();
 
     // One available account per user, one bonus account in all.
-    assert!(exec(db, "INSERT INTO ledger_accounts (kind, user_id) VALUES ('user_available', 1)").await.is_err());
+    assert!(
+        exec(db, "INSERT INTO ledger_accounts (kind, user_id) VALUES ('user_available', 1)").await.is_err()
+    );
     assert!(exec(db, "INSERT INTO ledger_accounts (kind) VALUES ('bonus')").await.is_err());
     // A user account must have a user; a clearing account must name its provider.
     assert!(exec(db, "INSERT INTO ledger_accounts (kind) VALUES ('user_held')").await.is_err());
     assert!(exec(db, "INSERT INTO ledger_accounts (kind) VALUES ('payments_clearing')").await.is_err());
-    exec(db, "INSERT INTO ledger_accounts (kind, provider) VALUES ('payments_clearing', 'yookassa')").await.unwrap();
+    exec(db, "INSERT INTO ledger_accounts (kind, provider) VALUES ('payments_clearing', 'yookassa')")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

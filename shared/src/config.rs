@@ -385,7 +385,8 @@ impl Settings {
         Self::from_lookup(&|var| vars.get(var).cloned())
     }
 
-    fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// Reads the settings through `get`, which returns a variable's value.
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut r = Reader { get, problems: Vec::new() };
 
         let bot_token = r.secret("TELEGRAM_BOT_TOKEN");

@@ -69,8 +69,7 @@ impl From<Credits> for Decimal {
 impl FromStr for Credits {
     type Err = CreditsError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let amount =
-            Decimal::from_str(s.trim()).map_err(|_| CreditsError::NotANumber(s.to_owned()))?;
+        let amount = Decimal::from_str(s.trim()).map_err(|_| CreditsError::NotANumber(s.to_owned()))?;
         Self::new(amount)
     }
 }

@@ -12,9 +12,9 @@ pub fn init(format: LogFormat) {
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init` so tests that start the app twice in one process do not panic.
     let _ = match format {
-        LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true))
-            .try_init(),
+        LogFormat::Json => {
+            registry.with(fmt::layer().json().flatten_event(true).with_current_span(true)).try_init()
+        }
         LogFormat::Pretty => registry.with(fmt::layer().pretty()).try_init(),
     };
 }

@@ -1,5 +1,8 @@
 //! Users are created on first contact and refreshed afterwards.
 
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sea_orm::EntityTrait;
 use shared::{
     entities::users,

@@ -119,13 +119,8 @@ impl ObjectStore {
         if config.part_size < MIN_PART_SIZE {
             return Err(StorageError::Config(format!("part size must be at least {MIN_PART_SIZE} bytes")));
         }
-        let credentials = Credentials::new(
-            &config.access_key_id,
-            &config.secret_access_key,
-            None,
-            None,
-            "environment",
-        );
+        let credentials =
+            Credentials::new(&config.access_key_id, &config.secret_access_key, None, None, "environment");
         let mut builder = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(config.region.clone()))
@@ -170,9 +165,9 @@ impl ObjectStore {
             }
             // Another process created it between our check and our create.
             Err(err)
-                if err.as_service_error().is_some_and(|e| {
-                    e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()
-                }) =>
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()) =>
             {
                 Ok(())
             }
@@ -201,7 +196,12 @@ impl ObjectStore {
 
     /// Stores everything `reader` yields under `key`, holding at most one part
     /// in memory: small inputs go up in one request, large ones in parts.
-    pub async fn put_reader<R>(&self, key: &ObjectKey, reader: &mut R, content_type: &str) -> Result<(), StorageError>
+    pub async fn put_reader<R>(
+        &self,
+        key: &ObjectKey,
+        reader: &mut R,
+        content_type: &str,
+    ) -> Result<(), StorageError>
     where
         R: AsyncRead + Unpin + Send,
     {
@@ -212,7 +212,12 @@ impl ObjectStore {
         self.put_multipart(key, first, reader, content_type).await
     }
 
-    async fn put_single(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<(), StorageError> {
+    async fn put_single(
+        &self,
+        key: &ObjectKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -354,7 +359,8 @@ impl ObjectStore {
 
     /// A URL anyone can GET the object from until `ttl` has passed.
     pub async fn presigned_get_url(&self, key: &ObjectKey, ttl: Duration) -> Result<Url, StorageError> {
-        let presigning = PresigningConfig::expires_in(ttl).map_err(|err| StorageError::Config(err.to_string()))?;
+        let presigning =
+            PresigningConfig::expires_in(ttl).map_err(|err| StorageError::Config(err.to_string()))?;
         let request = self
             .client
             .get_object()

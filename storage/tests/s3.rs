@@ -1,5 +1,8 @@
 //! The object store against a real S3-compatible server.
 
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use bytes::Bytes;

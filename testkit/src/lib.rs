@@ -42,10 +42,7 @@ fn database_url(name: &str) -> String {
 
 async fn connect(url: &str, max_connections: u32) -> DatabaseConnection {
     let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .max_connections(max_connections)
-        .connect_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+    options.max_connections(max_connections).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
     Database::connect(options).await.unwrap_or_else(|err| panic!("cannot connect to {url}: {err}"))
 }
 
@@ -112,10 +109,7 @@ async fn ensure_template() -> String {
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
             .await
             .expect("drop stale template build");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{building}\""))
-            .await
-            .expect("create template");
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{building}\"")).await.expect("create template");
         let db = connect(&database_url(&building), 1).await;
         migrations::migrate(&db).await.expect("migrate template");
         db.close().await.expect("close template connection");

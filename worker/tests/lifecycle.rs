@@ -1,5 +1,8 @@
 //! The `worker` binary connects to every service and stops cleanly on SIGTERM.
 
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
