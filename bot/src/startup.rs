@@ -8,8 +8,8 @@ use shared::{
     Settings,
     config::UpdateMode,
     i18n::{Lang, command_menu},
+    services::Services,
 };
-use storage::ObjectStore;
 use teloxide::{
     dispatching::Dispatcher,
     error_handlers::LoggingErrorHandler,
@@ -31,27 +31,13 @@ pub struct AppState {
     /// Redis (queues).
     pub redis: redis::aio::ConnectionManager,
     /// Object storage.
-    pub store: ObjectStore,
+    pub store: storage::ObjectStore,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
 pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Bot)> {
-    // Several of our dependencies use rustls; it needs one process-wide provider.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-
-    let db = shared::db::connect(&settings.database_url, settings.database_max_connections)
-        .await
-        .context("cannot connect to PostgreSQL (DATABASE_URL)")?;
-    let redis = redis::Client::open(settings.redis_url.expose())
-        .context("REDIS_URL is not a valid Redis URL")?
-        .get_connection_manager()
-        .await
-        .context("cannot connect to Redis (REDIS_URL)")?;
-    let store = ObjectStore::connect(&settings.s3.storage_config())
-        .await
-        .context("cannot reach object storage (S3_*)")?;
+    let Services { db, redis, store } = Services::connect(&settings).await?;
     let bot = Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone());
-    tracing::info!("connected to PostgreSQL, Redis and object storage");
     Ok((AppState { settings: Arc::new(settings), db, redis, store }, bot))
 }
 

@@ -7,6 +7,7 @@ pub mod entities;
 pub mod i18n;
 pub mod money;
 pub mod secret;
+pub mod services;
 pub mod shutdown;
 pub mod telemetry;
 pub mod users;

@@ -11,9 +11,8 @@ use storage::{KeyError, ObjectKey, ObjectName, ObjectStore, StorageConfig, Stora
 use testkit::TestS3;
 use uuid::Uuid;
 
-async fn store() -> ObjectStore {
-    let s3 = TestS3::new();
-    let config = StorageConfig {
+fn config(s3: TestS3) -> StorageConfig {
+    StorageConfig {
         endpoint: Some(s3.endpoint),
         bucket: s3.bucket,
         access_key_id: s3.access_key_id,
@@ -22,8 +21,11 @@ async fn store() -> ObjectStore {
         multipart_threshold: 5 * 1024 * 1024,
         part_size: 5 * 1024 * 1024,
         ..StorageConfig::default()
-    };
-    ObjectStore::connect(&config).await.expect("connect and create the bucket")
+    }
+}
+
+async fn store() -> ObjectStore {
+    ObjectStore::connect(&config(TestS3::new())).await.expect("connect and create the bucket")
 }
 
 fn key(name: &str) -> ObjectKey {
@@ -101,14 +103,7 @@ async fn delete_removes_and_is_idempotent() {
 
 #[tokio::test]
 async fn connecting_twice_to_an_existing_bucket_is_fine() {
-    let s3 = TestS3::new();
-    let config = StorageConfig {
-        endpoint: Some(s3.endpoint),
-        bucket: s3.bucket,
-        access_key_id: s3.access_key_id,
-        secret_access_key: s3.secret_access_key,
-        ..StorageConfig::default()
-    };
+    let config = config(TestS3::new());
     let first = ObjectStore::connect(&config).await.unwrap();
     let second = ObjectStore::connect(&config).await.unwrap();
     let key = key("shared.txt");

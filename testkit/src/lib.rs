@@ -193,3 +193,16 @@ impl Default for TestS3 {
         Self::new()
     }
 }
+
+/// The environment variables that point a `bot` or `worker` process at this
+/// test's database, Redis and bucket (to add to a `Command`).
+pub fn service_env(db: &TestDb, redis: &TestRedis, s3: &TestS3) -> Vec<(&'static str, String)> {
+    vec![
+        ("DATABASE_URL", db.url.clone()),
+        ("REDIS_URL", redis.url.clone()),
+        ("S3_ENDPOINT", s3.endpoint.to_string()),
+        ("S3_BUCKET", s3.bucket.clone()),
+        ("S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
+        ("S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
+    ]
+}
