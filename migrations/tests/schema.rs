@@ -22,10 +22,12 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 8] = [
+const APP_TABLES: [&str; 10] = [
+    "free_allowance_usage",
     "jobs",
     "ledger_accounts",
     "ledger_entries",
+    "ledger_holds",
     "ledger_transactions",
     "media_objects",
     "payments",

@@ -19,6 +19,8 @@ use migrations::SCHEMA_FINGERPRINT;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use uuid::Uuid;
 
+pub mod fixtures;
+
 /// Prefix of every database a test creates; `scripts/test` drops them before a run.
 pub const TEST_DB_PREFIX: &str = "tgbot_test_";
 /// Advisory lock key guarding the creation of the template database.

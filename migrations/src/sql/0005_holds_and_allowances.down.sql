@@ -1,0 +1,2 @@
+DROP TABLE free_allowance_usage;
+DROP TABLE ledger_holds;

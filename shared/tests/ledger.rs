@@ -1,0 +1,372 @@
+//! The ledger on a real PostgreSQL: exact amounts, idempotency, races.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{str::FromStr, sync::Arc};
+
+use chrono::{Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+use shared::{
+    config::PricingSettings,
+    entities::{ledger_transactions::TransactionKind, payments::PaymentProvider},
+    ledger::{BonusReason, HoldStatus, Ledger, LedgerError, Purchase},
+    money::Credits,
+    pricing::Work,
+};
+use testkit::{
+    TestDb,
+    fixtures::{self, ledger_violation},
+};
+
+fn pricing() -> PricingSettings {
+    PricingSettings {
+        transcription_cost_per_minute: Credits::whole(15),
+        free_minutes_per_day: 3,
+        image_generation_cost: Credits::whole(20),
+        image_edit_cost: Credits::whole(25),
+        image_free_per_month: 10,
+        timezone: chrono_tz::Europe::Moscow,
+    }
+}
+
+fn c(s: &str) -> Credits {
+    Credits::from_str(s).unwrap()
+}
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn purchase(user_id: i64, amount: &str, id: &str) -> Purchase {
+    Purchase {
+        user_id,
+        credits: c(amount),
+        provider: PaymentProvider::YooKassa,
+        provider_payment_id: id.to_owned(),
+        payment_id: None,
+    }
+}
+
+async fn setup() -> (TestDb, Ledger, i64) {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1000).await;
+    (test, Ledger::new(pricing()), user)
+}
+
+async fn assert_consistent(test: &TestDb) {
+    if let Some(violation) = ledger_violation(&test.db).await {
+        panic!("ledger invariant broken: {violation}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_replays_of_one_purchase_credit_once() {
+    let (test, ledger, user) = setup().await;
+    let attempts = (0..20).map(|_| {
+        let (db, ledger) = (test.db.clone(), ledger.clone());
+        tokio::spawn(async move { ledger.credit_purchase(&db, &purchase(user, "100", "pay-1")).await })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let postings: Vec<_> = results.into_iter().map(|r| r.unwrap().unwrap()).collect();
+    assert_eq!(postings.iter().filter(|p| !p.replayed).count(), 1);
+    assert!(postings.iter().all(|p| p.transaction_id == postings[0].transaction_id));
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, c("100"));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn replaying_a_key_with_another_amount_is_refused_and_changes_nothing() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "pay-1")).await.unwrap();
+    let err = ledger.credit_purchase(&test.db, &purchase(user, "150", "pay-1")).await.unwrap_err();
+    assert!(matches!(err, LedgerError::IdempotencyConflict { .. }), "{err:?}");
+    // Same provider payment id at another provider is another payment.
+    let mut stars = purchase(user, "150", "pay-1");
+    stars.provider = PaymentProvider::Stars;
+    ledger.credit_purchase(&test.db, &stars).await.unwrap();
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, c("250"));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_holds_against_ten_credits_ten_succeed() {
+    let (test, ledger, user) = setup().await;
+    ledger.grant_bonus(&test.db, user, c("10"), &BonusReason::Welcome).await.unwrap();
+    let mut jobs = Vec::new();
+    for _ in 0..50 {
+        jobs.push(fixtures::job(&test.db, user).await);
+    }
+    let attempts = jobs.into_iter().map(|job| {
+        let (db, ledger) = (test.db.clone(), ledger.clone());
+        tokio::spawn(async move { ledger.hold(&db, user, job, c("1")).await })
+    });
+    let results: Vec<_> =
+        futures::future::join_all(attempts).await.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 10);
+    for result in &results {
+        if let Err(err) = result {
+            assert!(
+                matches!(err, LedgerError::InsufficientFunds { needed, available } if *needed == c("1") && *available == Credits::ZERO),
+                "{err:?}"
+            );
+        }
+    }
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::ZERO, c("10")));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn capture_and_release_racing_for_one_hold_exactly_one_wins() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "1000", "p")).await.unwrap();
+    for round in 0..10 {
+        let job = fixtures::job(&test.db, user).await;
+        ledger.hold(&test.db, user, job, c("30")).await.unwrap();
+        let capture = {
+            let (db, ledger) = (test.db.clone(), ledger.clone());
+            tokio::spawn(async move { ledger.capture(&db, job, c("30")).await })
+        };
+        let release = {
+            let (db, ledger) = (test.db.clone(), ledger.clone());
+            tokio::spawn(async move { ledger.release(&db, job).await })
+        };
+        let (capture, release) = (capture.await.unwrap(), release.await.unwrap());
+        match (&capture, &release) {
+            (Ok(_), Err(LedgerError::HoldAlreadySettled { status: HoldStatus::Captured, .. }))
+            | (Err(LedgerError::HoldAlreadySettled { status: HoldStatus::Released, .. }), Ok(_)) => {}
+            other => panic!("round {round}: not exactly one winner: {other:?}"),
+        }
+        assert_consistent(&test).await;
+    }
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!(balance.held, Credits::ZERO);
+    let figures = ledger.admin_figures(&test.db).await.unwrap();
+    assert_eq!(balance.available.amount() + figures.revenue_today, d("1000"));
+}
+
+#[tokio::test]
+async fn five_minutes_with_three_free_hold_two_paid_minutes_and_release_restores_them() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 300 }).await.unwrap();
+    assert_eq!((hold.amount, hold.free_units), (c("30"), 180));
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held, balance.free_seconds_left_today), (c("70"), c("30"), 0));
+
+    ledger.release(&test.db, job).await.unwrap();
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held, balance.free_seconds_left_today), (c("100"), Credits::ZERO, 180));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn capture_of_shorter_audio_charges_less_and_returns_unused_free_seconds() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
+    // Today 60 of the 180 free seconds are used already.
+    let first = fixtures::job(&test.db, user).await;
+    ledger.hold_for_work(&test.db, user, first, Work::Transcription { seconds: 60 }).await.unwrap();
+    ledger.capture_work(&test.db, first, Work::Transcription { seconds: 60 }).await.unwrap();
+
+    // Telegram said 200 s: 120 free, 80 paid (20 credits) are held.
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 200 }).await.unwrap();
+    assert_eq!((hold.free_units, hold.amount), (120, c("20")));
+    // The file really lasts 100 s: all free, nothing charged.
+    let captured = ledger.capture_work(&test.db, job, Work::Transcription { seconds: 100 }).await.unwrap();
+    assert_eq!((captured.captured, captured.free_units), (Some(Credits::ZERO), 100));
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.free_seconds_left_today), (c("100"), 20));
+
+    // A longer file than the hint is charged at most what was held.
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 60 }).await.unwrap();
+    assert_eq!((hold.free_units, hold.amount), (20, c("10")));
+    let captured = ledger.capture_work(&test.db, job, Work::Transcription { seconds: 600 }).await.unwrap();
+    assert_eq!(captured.captured, Some(c("10")));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn partial_capture_returns_the_rest_and_replays_are_harmless() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "50", "p")).await.unwrap();
+    let job = fixtures::job(&test.db, user).await;
+    ledger.hold(&test.db, user, job, c("15.5")).await.unwrap();
+    // Holding again for the same job returns the same hold; another amount is refused.
+    assert_eq!(ledger.hold(&test.db, user, job, c("15.5")).await.unwrap().amount, c("15.5"));
+    assert!(matches!(
+        ledger.hold(&test.db, user, job, c("16")).await,
+        Err(LedgerError::IdempotencyConflict { .. })
+    ));
+    assert!(matches!(
+        ledger.capture(&test.db, job, c("16")).await,
+        Err(LedgerError::CaptureExceedsHold { .. })
+    ));
+    ledger.capture(&test.db, job, c("10.25")).await.unwrap();
+    let again = ledger.capture(&test.db, job, c("10.25")).await.unwrap();
+    assert_eq!(again.status, HoldStatus::Captured);
+    assert!(matches!(ledger.capture(&test.db, job, c("3")).await, Err(LedgerError::IdempotencyConflict { .. })));
+    assert!(matches!(
+        ledger.release(&test.db, job).await,
+        Err(LedgerError::HoldAlreadySettled { status: HoldStatus::Captured, .. })
+    ));
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (c("39.75"), Credits::ZERO));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn insufficient_funds_change_nothing_not_even_the_free_allowance() {
+    let (test, ledger, user) = setup().await;
+    ledger.grant_bonus(&test.db, user, c("5"), &BonusReason::Welcome).await.unwrap();
+    let job = fixtures::job(&test.db, user).await;
+    let err = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 600 }).await.unwrap_err();
+    // 600 s - 180 free = 420 s = 105 credits.
+    assert!(
+        matches!(err, LedgerError::InsufficientFunds { needed, available } if needed == c("105") && available == c("5")),
+        "{err:?}"
+    );
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held, balance.free_seconds_left_today), (c("5"), Credits::ZERO, 180));
+    assert!(matches!(ledger.release(&test.db, job).await, Err(LedgerError::HoldNotFound(_))));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn free_images_are_used_first_then_priced() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
+    for _ in 0..10 {
+        let job = fixtures::job(&test.db, user).await;
+        let hold = ledger.hold_for_work(&test.db, user, job, Work::ImageGeneration).await.unwrap();
+        assert_eq!((hold.amount, hold.free_units), (Credits::ZERO, 1));
+        ledger.capture_work(&test.db, job, Work::ImageGeneration).await.unwrap();
+    }
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::ImageGeneration).await.unwrap();
+    assert_eq!((hold.amount, hold.free_units), (c("20"), 0));
+    let edit = fixtures::job(&test.db, user).await;
+    assert_eq!(ledger.hold_for_work(&test.db, user, edit, Work::ImageEdit).await.unwrap().amount, c("25"));
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_images_left_this_month, 0);
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn free_minutes_renew_at_midnight_in_the_billing_time_zone() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let now = Arc::new(std::sync::Mutex::new(Utc.with_ymd_and_hms(2026, 3, 1, 20, 30, 0).unwrap()));
+    let clock = now.clone();
+    let ledger = Ledger::new(pricing()).with_clock(Arc::new(move || *clock.lock().unwrap()));
+    let job = fixtures::job(&test.db, user).await;
+    ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 180 }).await.unwrap();
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 0);
+    // 21:00 UTC is midnight in Moscow.
+    *now.lock().unwrap() = Utc.with_ymd_and_hms(2026, 3, 1, 21, 0, 0).unwrap();
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 180);
+}
+
+#[tokio::test]
+async fn refund_gives_the_charge_back_once() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
+    let job = fixtures::job(&test.db, user).await;
+    ledger.hold(&test.db, user, job, c("40")).await.unwrap();
+    ledger.capture(&test.db, job, c("40")).await.unwrap();
+    let first = ledger.refund(&test.db, job, "admin:7", "bad audio").await.unwrap();
+    let second = ledger.refund(&test.db, job, "admin:7", "bad audio").await.unwrap();
+    assert!(!first.replayed && second.replayed);
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, c("100"));
+    let released = fixtures::job(&test.db, user).await;
+    ledger.hold(&test.db, user, released, c("1")).await.unwrap();
+    ledger.release(&test.db, released).await.unwrap();
+    assert!(matches!(ledger.refund(&test.db, released, "admin:7", "x").await, Err(LedgerError::NotCaptured(_))));
+    let figures = ledger.admin_figures(&test.db).await.unwrap();
+    assert_eq!(figures.revenue_today, Decimal::ZERO);
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn admin_adjustments_are_recorded_and_cannot_overdraw() {
+    let (test, ledger, user) = setup().await;
+    ledger.adjust(&test.db, user, d("12.5"), "compensation", 7, "a1").await.unwrap();
+    let err = ledger.adjust(&test.db, user, d("-20"), "correction", 7, "a2").await.unwrap_err();
+    assert!(matches!(err, LedgerError::InsufficientFunds { .. }), "{err:?}");
+    ledger.adjust(&test.db, user, d("-2.5"), "correction", 7, "a3").await.unwrap();
+    assert!(ledger.adjust(&test.db, user, d("-2.5"), "correction", 7, "a3").await.unwrap().replayed);
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, c("10"));
+    let history = ledger.history(&test.db, user, None, 10).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!((history[0].memo.as_str(), history[0].amount), ("correction", d("-2.5")));
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn history_is_newest_first_paginated_with_balance_after() {
+    let (test, ledger, user) = setup().await;
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
+    let job = fixtures::job(&test.db, user).await;
+    ledger.hold(&test.db, user, job, c("30")).await.unwrap();
+    ledger.capture(&test.db, job, c("20")).await.unwrap();
+    ledger.grant_bonus(&test.db, user, c("5"), &BonusReason::Welcome).await.unwrap();
+
+    let page = ledger.history(&test.db, user, None, 2).await.unwrap();
+    let kinds: Vec<_> = page.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![TransactionKind::Bonus, TransactionKind::Capture]);
+    assert_eq!((page[0].amount, page[0].available_after), (d("5"), d("85")));
+    // The capture charged 20 and returned 10 of the 30 held.
+    assert_eq!((page[1].amount, page[1].available_change, page[1].available_after), (d("-20"), d("10"), d("80")));
+    let rest = ledger.history(&test.db, user, Some(page[1].transaction_id), 10).await.unwrap();
+    let kinds: Vec<_> = rest.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![TransactionKind::Hold, TransactionKind::Purchase]);
+    assert_eq!((rest[0].amount, rest[0].available_change, rest[0].available_after), (d("0"), d("-30"), d("70")));
+    assert_eq!(rest[1].available_after, d("100"));
+}
+
+#[tokio::test]
+async fn admin_figures_add_up() {
+    let (test, ledger, user) = setup().await;
+    let other = fixtures::user(&test.db, 2000).await;
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p1")).await.unwrap();
+    ledger.credit_purchase(&test.db, &purchase(other, "50", "p2")).await.unwrap();
+    let charged = fixtures::job(&test.db, user).await;
+    ledger.hold(&test.db, user, charged, c("30")).await.unwrap();
+    ledger.capture(&test.db, charged, c("25")).await.unwrap();
+    let open = fixtures::job(&test.db, other).await;
+    ledger.hold(&test.db, other, open, c("7")).await.unwrap();
+    let figures = ledger.admin_figures(&test.db).await.unwrap();
+    assert_eq!(figures.revenue_today, d("25"));
+    assert_eq!(figures.revenue_this_month, d("25"));
+    assert_eq!(figures.credits_outstanding, d("125"));
+    assert_eq!((figures.open_holds, figures.open_holds_amount), (1, d("7")));
+}
+
+#[tokio::test]
+async fn stale_holds_of_finished_jobs_are_released_and_running_ones_kept() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let now = Arc::new(std::sync::Mutex::new(Utc::now()));
+    let clock = now.clone();
+    let ledger = Ledger::new(pricing()).with_clock(Arc::new(move || *clock.lock().unwrap()));
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
+    let failed = fixtures::job_with_status(&test.db, user, "failed").await;
+    let running = fixtures::job_with_status(&test.db, user, "running").await;
+    let fresh = fixtures::job_with_status(&test.db, user, "failed").await;
+    ledger.hold_for_work(&test.db, user, failed, Work::Transcription { seconds: 240 }).await.unwrap();
+    ledger.hold(&test.db, user, running, c("10")).await.unwrap();
+
+    // Nothing is stale yet.
+    assert!(ledger.release_stale_holds(&test.db, Duration::hours(1)).await.unwrap().is_empty());
+    *now.lock().unwrap() += Duration::hours(2);
+    ledger.hold(&test.db, user, fresh, c("1")).await.unwrap();
+    let released = ledger.release_stale_holds(&test.db, Duration::hours(1)).await.unwrap();
+    assert_eq!(released, vec![failed]);
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    // 10 (running) and 1 (fresh: younger than an hour) stay held.
+    assert_eq!(balance.held, c("11"));
+    assert_consistent(&test).await;
+}
