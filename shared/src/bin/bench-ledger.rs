@@ -1,0 +1,140 @@
+//! `bench-ledger`: hold-then-capture throughput of the ledger on a real PostgreSQL.
+//!
+//! Creates a scratch database next to `BENCH_DATABASE_URL` (default: the
+//! local server), migrates it, funds the users, runs hold+capture cycles with
+//! one user shared by all tasks (contention on one account pair) and with 32
+//! users, prints one JSON line, and drops the database.
+//!
+//! `cargo run --release -p shared --bin bench-ledger`
+
+use std::{str::FromStr, time::Instant};
+
+use anyhow::Context;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use shared::{
+    config::PricingSettings,
+    entities::payments::PaymentProvider,
+    ledger::{Ledger, Purchase},
+    money::Credits,
+};
+use uuid::Uuid;
+
+const CYCLES: usize = 4000;
+const TASKS: usize = 32;
+
+async fn connect(url: &str, max: u32) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(max).sqlx_logging(false);
+    Database::connect(options).await.with_context(|| format!("cannot connect to {url}"))
+}
+
+async fn setup_users(db: &DatabaseConnection, ledger: &Ledger, users: usize) -> anyhow::Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for i in 0..users {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO users (telegram_id, referral_code) VALUES ($1, $2) RETURNING id",
+                [(i as i64 + 1).into(), format!("bench{i:04}").into()],
+            ))
+            .await?
+            .context("no user id")?;
+        let id: i64 = row.try_get("", "id")?;
+        let purchase = Purchase {
+            user_id: id,
+            credits: Credits::whole(1_000_000),
+            provider: PaymentProvider::YooKassa,
+            provider_payment_id: format!("bench-{id}"),
+            payment_id: None,
+        };
+        ledger.credit_purchase(db, &purchase).await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+async fn jobs_for(db: &DatabaseConnection, user: i64, count: usize) -> anyhow::Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = (0..count).map(|_| Uuid::now_v7()).collect();
+    for chunk in ids.chunks(500) {
+        let list = chunk.iter().map(|id| format!("('{id}', {user}, 'transcribe', 'running', {user})")).collect::<Vec<_>>();
+        db.execute_unprepared(&format!(
+            "INSERT INTO jobs (id, user_id, kind, status, chat_id) VALUES {}",
+            list.join(",")
+        ))
+        .await?;
+    }
+    Ok(ids)
+}
+
+/// Runs `CYCLES` hold+capture cycles spread over `TASKS` tasks; task `i` uses `users[i % users.len()]`.
+async fn measure(db: &DatabaseConnection, ledger: &Ledger, users: &[i64]) -> anyhow::Result<f64> {
+    let per_task = CYCLES / TASKS;
+    let mut work = Vec::new();
+    for task in 0..TASKS {
+        let user = users[task % users.len()];
+        work.push((user, jobs_for(db, user, per_task).await?));
+    }
+    let price = Credits::from_str("12.5")?;
+    let capture = Credits::from_str("10.25")?;
+    let started = Instant::now();
+    let handles: Vec<_> = work
+        .into_iter()
+        .map(|(user, jobs)| {
+            let (db, ledger) = (db.clone(), ledger.clone());
+            tokio::spawn(async move {
+                for job in jobs {
+                    ledger.hold(&db, user, job, price).await?;
+                    ledger.capture(&db, job, capture).await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await??;
+    }
+    Ok((per_task * TASKS) as f64 / started.elapsed().as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let base = std::env::var("BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!("tgbot_bench_{}", Uuid::new_v4().simple());
+    let admin = connect(&base, 1).await?;
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
+    let mut url = url::Url::parse(&base)?;
+    url.set_path(&name);
+
+    let result = async {
+        let db = connect(url.as_str(), 16).await?;
+        migrations::migrate(&db).await?;
+        let ledger = Ledger::new(PricingSettings {
+            transcription_cost_per_minute: Credits::whole(15),
+            free_minutes_per_day: 3,
+            image_generation_cost: Credits::whole(20),
+            image_edit_cost: Credits::whole(25),
+            image_free_per_month: 10,
+            timezone: chrono_tz::Europe::Moscow,
+        });
+        let users = setup_users(&db, &ledger, 33).await?;
+        let one = measure(&db, &ledger, &users[..1]).await?;
+        let many = measure(&db, &ledger, &users[1..]).await?;
+        db.close().await?;
+        anyhow::Ok((one, many))
+    }
+    .await;
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+    let (one, many) = result?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "holds_captures_per_s_1_user": (one * 10.0).round() / 10.0,
+            "holds_captures_per_s_32_users": (many * 10.0).round() / 10.0,
+            "cycles": CYCLES,
+            "tasks": TASKS,
+        })
+    );
+    Ok(())
+}
