@@ -1,0 +1,351 @@
+//! Jobs: the row in Postgres is the source of truth for a job's state.
+//!
+//! The queue only carries job ids and delivers them at least once, so every
+//! step here is written to be repeated: creating a job and reserving its price
+//! is one transaction; claiming it counts attempts and refuses finished jobs;
+//! finishing, failing and cancelling settle the hold exactly once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    entities::{
+        jobs::{self, JobKind, JobStatus},
+        transcripts,
+    },
+    ledger::{Hold, Ledger, LedgerError},
+    pricing::Work,
+};
+
+/// How the user sent the recording; it changes how the file is fetched and named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaSource {
+    /// A voice message (Ogg/Opus).
+    Voice,
+    /// An audio file sent as music.
+    Audio,
+    /// A round video message.
+    VideoNote,
+    /// A video.
+    Video,
+    /// A file sent as a document with an audio or video MIME type.
+    Document,
+}
+
+/// What a transcription job works on: Telegram's file references and hints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptionInput {
+    /// Telegram file id, for `getFile`.
+    pub file_id: String,
+    /// Telegram's stable id of the content.
+    pub file_unique_id: String,
+    /// Size Telegram reported, in bytes.
+    pub file_size: Option<u64>,
+    /// MIME type Telegram reported (a hint only: formats are detected from bytes).
+    pub mime_type: Option<String>,
+    /// The user's file name, for documents and audio.
+    pub file_name: Option<String>,
+    /// Duration Telegram reported, in seconds (a hint: pricing is settled on the measured duration).
+    pub duration_hint_s: u32,
+    /// How it was sent.
+    pub source: MediaSource,
+}
+
+/// Why a job operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Money could not be reserved (insufficient funds and the like).
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The job does not exist.
+    #[error("job {0} does not exist")]
+    NotFound(Uuid),
+    /// The stored input could not be read back.
+    #[error("job {job_id} has unreadable input: {reason}")]
+    BadInput {
+        /// The job.
+        job_id: Uuid,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The database failed.
+    #[error("job database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// A queued job with its price reserved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedJob {
+    /// The new job.
+    pub job_id: Uuid,
+    /// The reservation.
+    pub hold: Hold,
+}
+
+/// Creates a transcription job and reserves its price (free minutes first) in
+/// one transaction: either both exist or neither does.
+pub async fn create_transcription<C>(
+    db: &C,
+    ledger: &Ledger,
+    user_id: i64,
+    chat_id: i64,
+    input: &TranscriptionInput,
+) -> Result<QueuedJob, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let job_id = Uuid::now_v7();
+    let txn = db.begin().await?;
+    let input_json = serde_json::to_value(input)
+        .map_err(|err| JobError::BadInput { job_id, reason: err.to_string() })?;
+    jobs::ActiveModel {
+        id: Set(job_id),
+        user_id: Set(user_id),
+        kind: Set(JobKind::Transcribe),
+        status: Set(JobStatus::Queued),
+        progress: Set(0),
+        attempts: Set(0),
+        error_code: Set(None),
+        chat_id: Set(chat_id),
+        status_message_id: Set(None),
+        input: Set(input_json),
+        file_unique_id: Set(Some(input.file_unique_id.clone())),
+        result: Set(None),
+        price_quoted: Set(rust_decimal::Decimal::ZERO),
+        free_units: Set(0),
+        price_charged: Set(None),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        started_at: Set(None),
+        finished_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let hold = ledger
+        .hold_for_work(&txn, user_id, job_id, Work::Transcription { seconds: input.duration_hint_s.max(1) })
+        .await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET price_quoted = $2, free_units = $3 WHERE id = $1",
+        [job_id.into(), hold.amount.amount().into(), i32::try_from(hold.free_units).unwrap_or(i32::MAX).into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(QueuedJob { job_id, hold })
+}
+
+/// Reads a job's transcription input.
+pub fn transcription_input(job: &jobs::Model) -> Result<TranscriptionInput, JobError> {
+    serde_json::from_value(job.input.clone())
+        .map_err(|err| JobError::BadInput { job_id: job.id, reason: err.to_string() })
+}
+
+/// Remembers the status message the worker will edit.
+pub async fn set_status_message<C: ConnectionTrait>(db: &C, job_id: Uuid, message_id: i32) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET status_message_id = $2, updated_at = now() WHERE id = $1",
+        [job_id.into(), message_id.into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// How many unfinished jobs were queued before this one (0 = next).
+pub async fn queue_position<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) AS ahead FROM jobs WHERE status IN ('queued', 'running') \
+             AND created_at < (SELECT created_at FROM jobs WHERE id = $1)",
+            [job_id.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "ahead")).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+/// Jobs of a user that are not finished yet (for per-user limits).
+pub async fn unfinished_count<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM jobs WHERE user_id = $1 AND status IN ('queued', 'running')",
+            [user_id.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+/// The earlier transcript of the same file for the same user, if any.
+pub async fn previous_transcript<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    file_unique_id: &str,
+) -> Result<Option<transcripts::Model>, DbErr> {
+    transcripts::Entity::find()
+        .filter(transcripts::Column::UserId.eq(user_id))
+        .filter(transcripts::Column::FileUniqueId.eq(file_unique_id))
+        .order_by_desc(transcripts::Column::CreatedAt)
+        .one(db)
+        .await
+}
+
+/// What a worker may do with a job it was handed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Claim {
+    /// Work on it; this is attempt number `attempt` (1-based).
+    Run {
+        /// The job as it is now.
+        job: Box<jobs::Model>,
+        /// Attempts including this one.
+        attempt: u32,
+    },
+    /// It already reached a final state: a duplicate delivery, do nothing.
+    Finished(JobStatus),
+    /// It used up its attempts: fail it.
+    Exhausted(Box<jobs::Model>),
+}
+
+/// Claims a job for one attempt: counts the attempt unless the job is finished
+/// or has used `max_attempts` already. Safe to call for a redelivered job.
+pub async fn claim<C: ConnectionTrait>(db: &C, job_id: Uuid, max_attempts: u32) -> Result<Claim, JobError> {
+    let updated = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+                 started_at = COALESCE(started_at, now()), updated_at = now() \
+             WHERE id = $1 AND status IN ('queued', 'running') AND attempts < $2 RETURNING id",
+            [job_id.into(), i32::try_from(max_attempts).unwrap_or(i32::MAX).into()],
+        ))
+        .await?;
+    let job = jobs::Entity::find_by_id(job_id).one(db).await?.ok_or(JobError::NotFound(job_id))?;
+    if updated.is_some() {
+        let attempt = u32::try_from(job.attempts).unwrap_or(0);
+        return Ok(Claim::Run { job: Box::new(job), attempt });
+    }
+    Ok(match job.status {
+        JobStatus::Queued | JobStatus::Running => Claim::Exhausted(Box::new(job)),
+        status => Claim::Finished(status),
+    })
+}
+
+/// Records progress (0-100) for the status message.
+pub async fn set_progress<C: ConnectionTrait>(db: &C, job_id: Uuid, progress: u8) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET progress = $2, updated_at = now() WHERE id = $1 AND status = 'running'",
+        [job_id.into(), i16::from(progress.min(100)).into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// Marks the job succeeded with its result; repeated calls keep the first result.
+pub async fn mark_succeeded<C: ConnectionTrait>(
+    db: &C,
+    job_id: Uuid,
+    result: &serde_json::Value,
+    charged: rust_decimal::Decimal,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET status = 'succeeded', progress = 100, result = $2, price_charged = $3, \
+             error_code = NULL, finished_at = now(), updated_at = now() \
+         WHERE id = $1 AND status IN ('queued', 'running')",
+        [job_id.into(), result.clone().into(), charged.into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// Fails the job and gives its hold back, once. Returns whether this call
+/// failed it (false: it was already final).
+pub async fn fail<C>(db: &C, ledger: &Ledger, job_id: Uuid, error_code: &str) -> Result<bool, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    finish_unpaid(db, ledger, job_id, JobStatus::Failed, error_code, &["queued", "running"]).await
+}
+
+/// Cancels a job that no worker has started, giving its hold back. Returns
+/// false when it was already running or finished.
+pub async fn cancel_queued<C>(db: &C, ledger: &Ledger, job_id: Uuid) -> Result<bool, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    finish_unpaid(db, ledger, job_id, JobStatus::Cancelled, "cancelled", &["queued"]).await
+}
+
+async fn finish_unpaid<C>(
+    db: &C,
+    ledger: &Ledger,
+    job_id: Uuid,
+    status: JobStatus,
+    error_code: &str,
+    from: &[&str],
+) -> Result<bool, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let status_code = match status {
+        JobStatus::Failed => "failed",
+        JobStatus::Cancelled => "cancelled",
+        _ => return Err(JobError::BadInput { job_id, reason: "not a final unpaid status".into() }),
+    };
+    let txn = db.begin().await?;
+    let updated = txn
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE jobs SET status = $2, error_code = $3, finished_at = now(), updated_at = now() \
+             WHERE id = $1 AND status = ANY($4)",
+            [
+                job_id.into(),
+                status_code.into(),
+                error_code.into(),
+                from.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>().into(),
+            ],
+        ))
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    match ledger.release(&txn, job_id).await {
+        Ok(_) | Err(LedgerError::HoldNotFound(_)) => {}
+        Err(err) => return Err(err.into()),
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Queued jobs not touched since `before`: their queue message may be lost,
+/// so the sweeper pushes them again (workers ignore duplicates).
+pub async fn stale_queued<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<Vec<Uuid>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM jobs WHERE status = 'queued' AND updated_at < $1 ORDER BY created_at LIMIT 500",
+            [before.into()],
+        ))
+        .await?;
+    rows.iter().map(|row| row.try_get("", "id")).collect()
+}
+
+/// Marks jobs as re-pushed so the sweeper waits again before the next push.
+pub async fn touch<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), DbErr> {
+    if job_ids.is_empty() {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET updated_at = now() WHERE id = ANY($1) AND status = 'queued'",
+        [job_ids.to_vec().into()],
+    ))
+    .await
+    .map(drop)
+}

@@ -1,0 +1,129 @@
+//! The job row drives everything: creation with its hold, claims, failure.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::str::FromStr;
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+use shared::{
+    config::PricingSettings,
+    entities::jobs::{self, JobStatus},
+    jobs::{self as job_ops, Claim, MediaSource, TranscriptionInput},
+    ledger::{BonusReason, Ledger, LedgerError},
+    money::Credits,
+};
+use testkit::{TestDb, fixtures};
+
+fn ledger() -> Ledger {
+    Ledger::new(PricingSettings {
+        transcription_cost_per_minute: Credits::whole(15),
+        free_minutes_per_day: 3,
+        image_generation_cost: Credits::whole(20),
+        image_edit_cost: Credits::whole(25),
+        image_free_per_month: 10,
+        timezone: chrono_tz::Europe::Moscow,
+    })
+}
+
+fn voice(seconds: u32) -> TranscriptionInput {
+    TranscriptionInput {
+        file_id: "AwACAgIAAxkBAAIB".into(),
+        file_unique_id: "AgADq1".into(),
+        file_size: Some(48_000),
+        mime_type: Some("audio/ogg".into()),
+        file_name: None,
+        duration_hint_s: seconds,
+        source: MediaSource::Voice,
+    }
+}
+
+fn c(s: &str) -> Credits {
+    Credits::from_str(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_job_and_its_hold_are_created_together() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let ledger = ledger();
+    ledger.grant_bonus(&test.db, user, c("100"), &BonusReason::Welcome).await.unwrap();
+    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(300)).await.unwrap();
+    assert_eq!((queued.hold.amount, queued.hold.free_units), (c("30"), 180));
+    let job = jobs::Entity::find_by_id(queued.job_id).one(&test.db).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Queued);
+    assert_eq!(job.price_quoted, c("30").amount());
+    assert_eq!(job_ops::transcription_input(&job).unwrap(), voice(300));
+    assert_eq!(job_ops::queue_position(&test.db, queued.job_id).await.unwrap(), 0);
+    let second = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(10)).await.unwrap();
+    assert_eq!(job_ops::queue_position(&test.db, second.job_id).await.unwrap(), 1);
+    assert_eq!(job_ops::unfinished_count(&test.db, user).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn without_enough_credit_nothing_is_created() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let ledger = ledger();
+    let err = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(600)).await.unwrap_err();
+    assert!(matches!(err, job_ops::JobError::Ledger(LedgerError::InsufficientFunds { .. })), "{err:?}");
+    assert_eq!(jobs::Entity::find().count(&test.db).await.unwrap(), 0);
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 180);
+}
+
+#[tokio::test]
+async fn claims_count_attempts_and_stop_at_the_cap() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let ledger = ledger();
+    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(60)).await.unwrap();
+    for expected in 1..=3 {
+        match job_ops::claim(&test.db, queued.job_id, 3).await.unwrap() {
+            Claim::Run { attempt, job } => {
+                assert_eq!(attempt, expected);
+                assert_eq!(job.status, JobStatus::Running);
+            }
+            other => panic!("attempt {expected}: {other:?}"),
+        }
+    }
+    assert!(matches!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Exhausted(_)));
+    assert!(job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
+    assert!(!job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
+    assert_eq!(
+        job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(),
+        Claim::Finished(JobStatus::Failed)
+    );
+    // The free minutes came back with the hold.
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 180);
+    assert!(fixtures::ledger_violation(&test.db).await.is_none());
+}
+
+#[tokio::test]
+async fn only_queued_jobs_can_be_cancelled() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let ledger = ledger();
+    ledger.grant_bonus(&test.db, user, c("100"), &BonusReason::Welcome).await.unwrap();
+    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(300)).await.unwrap();
+    let running = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(60)).await.unwrap();
+    job_ops::claim(&test.db, running.job_id, 3).await.unwrap();
+    assert!(job_ops::cancel_queued(&test.db, &ledger, queued.job_id).await.unwrap());
+    assert!(!job_ops::cancel_queued(&test.db, &ledger, running.job_id).await.unwrap());
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (c("85"), c("15")));
+}
+
+#[tokio::test]
+async fn the_sweeper_finds_stale_queued_jobs_until_touched() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let ledger = ledger();
+    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(5)).await.unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+    assert_eq!(job_ops::stale_queued(&test.db, later).await.unwrap(), vec![queued.job_id]);
+    job_ops::touch(&test.db, &[queued.job_id]).await.unwrap();
+    let just_before_touch = chrono::Utc::now() - chrono::Duration::seconds(1);
+    assert!(job_ops::stale_queued(&test.db, just_before_touch).await.unwrap().is_empty());
+    job_ops::claim(&test.db, queued.job_id, 3).await.unwrap();
+    assert!(job_ops::stale_queued(&test.db, later).await.unwrap().is_empty());
+}
