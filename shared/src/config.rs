@@ -22,6 +22,8 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// Redis connection URL (may carry a password).
     pub redis_url: Secret,
+    /// Prefix of every queue name in Redis, so several deployments (or tests) can share one server.
+    pub queue_namespace: String,
     /// Object storage.
     pub s3: S3Settings,
     /// Speech-to-text provider (OpenAI-compatible).
@@ -421,6 +423,7 @@ impl Settings {
         let database_url = r.secret("DATABASE_URL");
         let database_max_connections: Option<u32> = r.or("DATABASE_MAX_CONNECTIONS", "10");
         let redis_url = r.secret("REDIS_URL");
+        let queue_namespace: Option<String> = r.or("QUEUE_NAMESPACE", "tgbot");
 
         let s3_endpoint: Option<Url> = r.optional("S3_ENDPOINT");
         let s3_region: Option<String> = r.or("S3_REGION", "us-east-1");
@@ -491,6 +494,7 @@ impl Settings {
                 database_url: database_url?,
                 database_max_connections: database_max_connections?,
                 redis_url: redis_url?,
+                queue_namespace: queue_namespace?,
                 s3: S3Settings {
                     endpoint: s3_endpoint,
                     region: s3_region?,

@@ -102,8 +102,8 @@ where
 {
     let job_id = Uuid::now_v7();
     let txn = db.begin().await?;
-    let input_json = serde_json::to_value(input)
-        .map_err(|err| JobError::BadInput { job_id, reason: err.to_string() })?;
+    let input_json =
+        serde_json::to_value(input).map_err(|err| JobError::BadInput { job_id, reason: err.to_string() })?;
     jobs::ActiveModel {
         id: Set(job_id),
         user_id: Set(user_id),
@@ -133,7 +133,11 @@ where
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET price_quoted = $2, free_units = $3 WHERE id = $1",
-        [job_id.into(), hold.amount.amount().into(), i32::try_from(hold.free_units).unwrap_or(i32::MAX).into()],
+        [
+            job_id.into(),
+            hold.amount.amount().into(),
+            i32::try_from(hold.free_units).unwrap_or(i32::MAX).into(),
+        ],
     ))
     .await?;
     txn.commit().await?;
@@ -147,7 +151,11 @@ pub fn transcription_input(job: &jobs::Model) -> Result<TranscriptionInput, JobE
 }
 
 /// Remembers the status message the worker will edit.
-pub async fn set_status_message<C: ConnectionTrait>(db: &C, job_id: Uuid, message_id: i32) -> Result<(), DbErr> {
+pub async fn set_status_message<C: ConnectionTrait>(
+    db: &C,
+    job_id: Uuid,
+    message_id: i32,
+) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET status_message_id = $2, updated_at = now() WHERE id = $1",

@@ -27,7 +27,9 @@ use uuid::Uuid;
 
 use crate::{
     config::PricingSettings,
-    entities::{ledger_accounts::AccountKind, ledger_transactions::TransactionKind, payments::PaymentProvider},
+    entities::{
+        ledger_accounts::AccountKind, ledger_transactions::TransactionKind, payments::PaymentProvider,
+    },
     money::Credits,
     pricing::{self, Allowance, Work},
 };
@@ -411,7 +413,10 @@ async fn post(txn: &DatabaseTransaction, new: NewTransaction<'_>) -> Result<Post
             Some(row) => balances_after.push(row.try_get::<Decimal>("", "balance")?),
             None => {
                 let row = txn
-                    .query_one_raw(stmt("SELECT balance FROM ledger_accounts WHERE id = $1", [leg.account.into()]))
+                    .query_one_raw(stmt(
+                        "SELECT balance FROM ledger_accounts WHERE id = $1",
+                        [leg.account.into()],
+                    ))
                     .await?
                     .ok_or_else(|| DbErr::RecordNotFound(format!("ledger account {}", leg.account)))?;
                 return Err(LedgerError::InsufficientFunds {
@@ -440,7 +445,10 @@ async fn replay(
 ) -> Result<Posting, LedgerError> {
     let conflict = || LedgerError::IdempotencyConflict { key: key.to_owned() };
     let earlier = txn
-        .query_one_raw(stmt("SELECT id, kind FROM ledger_transactions WHERE idempotency_key = $1", [key.into()]))
+        .query_one_raw(stmt(
+            "SELECT id, kind FROM ledger_transactions WHERE idempotency_key = $1",
+            [key.into()],
+        ))
         .await?
         .ok_or_else(conflict)?;
     let transaction_id: i64 = earlier.try_get("", "id")?;
@@ -457,7 +465,8 @@ async fn replay(
         .iter()
         .map(|row| Ok((row.try_get("", "account_id")?, row.try_get::<Decimal>("", "amount")?.normalize())))
         .collect::<Result<_, DbErr>>()?;
-    let mut wanted: Vec<(i64, Decimal)> = legs.iter().map(|leg| (leg.account, leg.amount.normalize())).collect();
+    let mut wanted: Vec<(i64, Decimal)> =
+        legs.iter().map(|leg| (leg.account, leg.amount.normalize())).collect();
     posted.sort();
     wanted.sort();
     if posted != wanted {
@@ -512,7 +521,12 @@ async fn give_back_free_units(
         txn.execute_raw(stmt(
             "UPDATE free_allowance_usage SET used = used - $4 \
              WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
-            [user_id.into(), allowance.code().into(), period.into(), i32::try_from(units).unwrap_or(i32::MAX).into()],
+            [
+                user_id.into(),
+                allowance.code().into(),
+                period.into(),
+                i32::try_from(units).unwrap_or(i32::MAX).into(),
+            ],
         ))
         .await?;
     }
@@ -560,7 +574,11 @@ impl Ledger {
             &txn,
             NewTransaction {
                 kind: TransactionKind::Purchase,
-                key: format!("purchase:{}:{}", provider_code(purchase.provider), purchase.provider_payment_id),
+                key: format!(
+                    "purchase:{}:{}",
+                    provider_code(purchase.provider),
+                    purchase.provider_payment_id
+                ),
                 job_id: None,
                 payment_id: purchase.payment_id,
                 actor: "system",
@@ -589,7 +607,9 @@ impl Ledger {
             return Err(LedgerError::InvalidAmount("a bonus must grant something".into()));
         }
         let (key, actor, memo) = match reason {
-            BonusReason::Welcome => (format!("bonus:welcome:{user_id}"), "system".to_owned(), "welcome bonus".to_owned()),
+            BonusReason::Welcome => {
+                (format!("bonus:welcome:{user_id}"), "system".to_owned(), "welcome bonus".to_owned())
+            }
             BonusReason::Referral { referee } => {
                 (format!("bonus:referral:{referee}"), "system".to_owned(), "referral bonus".to_owned())
             }
@@ -653,7 +673,10 @@ impl Ledger {
     ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
         let existing = txn
-            .query_one_raw(stmt(&format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"), [job_id.into()]))
+            .query_one_raw(stmt(
+                &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
+                [job_id.into()],
+            ))
             .await?;
         if let Some(row) = existing {
             return self.replayed_hold(hold_row(&row)?.hold, user_id, work);
@@ -860,7 +883,11 @@ impl Ledger {
     }
 
     /// Gives the whole hold back, free units included. Releasing twice is fine.
-    pub async fn release<C: TransactionTrait<Transaction = DatabaseTransaction>>(&self, db: &C, job_id: Uuid) -> Result<Hold, LedgerError> {
+    pub async fn release<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+        &self,
+        db: &C,
+        job_id: Uuid,
+    ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
         let row = lock_hold(&txn, job_id).await?;
         let hold = row.hold.clone();
@@ -915,7 +942,10 @@ impl Ledger {
             HoldStatus::Captured => {}
             HoldStatus::Refunded => {
                 let earlier = txn
-                    .query_one_raw(stmt("SELECT id FROM ledger_transactions WHERE idempotency_key = $1", [key.into()]))
+                    .query_one_raw(stmt(
+                        "SELECT id FROM ledger_transactions WHERE idempotency_key = $1",
+                        [key.into()],
+                    ))
                     .await?;
                 let transaction_id = earlier.map(|row| row.try_get("", "id")).transpose()?.unwrap_or(0);
                 return Ok(Posting { transaction_id, replayed: true });
@@ -995,7 +1025,10 @@ impl Ledger {
     /// The user's balance and what is left of their free allowances.
     pub async fn balance<C: ConnectionTrait>(&self, db: &C, user_id: i64) -> Result<Balance, LedgerError> {
         let rows = db
-            .query_all_raw(stmt("SELECT kind, balance FROM ledger_accounts WHERE user_id = $1", [user_id.into()]))
+            .query_all_raw(stmt(
+                "SELECT kind, balance FROM ledger_accounts WHERE user_id = $1",
+                [user_id.into()],
+            ))
             .await?;
         let mut balance = Balance {
             available: Credits::ZERO,
@@ -1012,8 +1045,10 @@ impl Ledger {
             }
         }
         let now = (self.clock)();
-        balance.free_seconds_left_today = self.free_left(db, user_id, Allowance::TranscriptionSeconds, now).await?;
-        balance.free_images_left_this_month = self.free_left(db, user_id, Allowance::ImageGenerations, now).await?;
+        balance.free_seconds_left_today =
+            self.free_left(db, user_id, Allowance::TranscriptionSeconds, now).await?;
+        balance.free_images_left_this_month =
+            self.free_left(db, user_id, Allowance::ImageGenerations, now).await?;
         Ok(balance)
     }
 
@@ -1122,7 +1157,9 @@ impl Ledger {
 
     /// Releases holds older than `older_than` whose job is no longer queued or
     /// running (crashed bots, lost jobs). Returns the jobs released.
-    pub async fn release_stale_holds<C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait>(
+    pub async fn release_stale_holds<
+        C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
+    >(
         &self,
         db: &C,
         older_than: chrono::Duration,

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod money;
 pub mod pricing;
+pub mod queue;
 pub mod secret;
 pub mod services;
 pub mod shutdown;

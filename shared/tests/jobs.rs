@@ -89,10 +89,7 @@ async fn claims_count_attempts_and_stop_at_the_cap() {
     assert!(matches!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Exhausted(_)));
     assert!(job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
     assert!(!job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
-    assert_eq!(
-        job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(),
-        Claim::Finished(JobStatus::Failed)
-    );
+    assert_eq!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Finished(JobStatus::Failed));
     // The free minutes came back with the hold.
     assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 180);
     assert!(fixtures::ledger_violation(&test.db).await.is_none());

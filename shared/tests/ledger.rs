@@ -101,8 +101,7 @@ async fn fifty_concurrent_holds_against_ten_credits_ten_succeed() {
         let (db, ledger) = (test.db.clone(), ledger.clone());
         tokio::spawn(async move { ledger.hold(&db, user, job, c("1")).await })
     });
-    let results: Vec<_> =
-        futures::future::join_all(attempts).await.into_iter().map(|r| r.unwrap()).collect();
+    let results: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(|r| r.unwrap()).collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 10);
     for result in &results {
         if let Err(err) = result {
@@ -158,7 +157,10 @@ async fn five_minutes_with_three_free_hold_two_paid_minutes_and_release_restores
 
     ledger.release(&test.db, job).await.unwrap();
     let balance = ledger.balance(&test.db, user).await.unwrap();
-    assert_eq!((balance.available, balance.held, balance.free_seconds_left_today), (c("100"), Credits::ZERO, 180));
+    assert_eq!(
+        (balance.available, balance.held, balance.free_seconds_left_today),
+        (c("100"), Credits::ZERO, 180)
+    );
     assert_consistent(&test).await;
 }
 
@@ -209,7 +211,10 @@ async fn partial_capture_returns_the_rest_and_replays_are_harmless() {
     ledger.capture(&test.db, job, c("10.25")).await.unwrap();
     let again = ledger.capture(&test.db, job, c("10.25")).await.unwrap();
     assert_eq!(again.status, HoldStatus::Captured);
-    assert!(matches!(ledger.capture(&test.db, job, c("3")).await, Err(LedgerError::IdempotencyConflict { .. })));
+    assert!(matches!(
+        ledger.capture(&test.db, job, c("3")).await,
+        Err(LedgerError::IdempotencyConflict { .. })
+    ));
     assert!(matches!(
         ledger.release(&test.db, job).await,
         Err(LedgerError::HoldAlreadySettled { status: HoldStatus::Captured, .. })
@@ -224,14 +229,18 @@ async fn insufficient_funds_change_nothing_not_even_the_free_allowance() {
     let (test, ledger, user) = setup().await;
     ledger.grant_bonus(&test.db, user, c("5"), &BonusReason::Welcome).await.unwrap();
     let job = fixtures::job(&test.db, user).await;
-    let err = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 600 }).await.unwrap_err();
+    let err =
+        ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 600 }).await.unwrap_err();
     // 600 s - 180 free = 420 s = 105 credits.
     assert!(
         matches!(err, LedgerError::InsufficientFunds { needed, available } if needed == c("105") && available == c("5")),
         "{err:?}"
     );
     let balance = ledger.balance(&test.db, user).await.unwrap();
-    assert_eq!((balance.available, balance.held, balance.free_seconds_left_today), (c("5"), Credits::ZERO, 180));
+    assert_eq!(
+        (balance.available, balance.held, balance.free_seconds_left_today),
+        (c("5"), Credits::ZERO, 180)
+    );
     assert!(matches!(ledger.release(&test.db, job).await, Err(LedgerError::HoldNotFound(_))));
     assert_consistent(&test).await;
 }
@@ -284,7 +293,10 @@ async fn refund_gives_the_charge_back_once() {
     let released = fixtures::job(&test.db, user).await;
     ledger.hold(&test.db, user, released, c("1")).await.unwrap();
     ledger.release(&test.db, released).await.unwrap();
-    assert!(matches!(ledger.refund(&test.db, released, "admin:7", "x").await, Err(LedgerError::NotCaptured(_))));
+    assert!(matches!(
+        ledger.refund(&test.db, released, "admin:7", "x").await,
+        Err(LedgerError::NotCaptured(_))
+    ));
     let figures = ledger.admin_figures(&test.db).await.unwrap();
     assert_eq!(figures.revenue_today, Decimal::ZERO);
     assert_consistent(&test).await;
@@ -319,11 +331,17 @@ async fn history_is_newest_first_paginated_with_balance_after() {
     assert_eq!(kinds, vec![TransactionKind::Bonus, TransactionKind::Capture]);
     assert_eq!((page[0].amount, page[0].available_after), (d("5"), d("85")));
     // The capture charged 20 and returned 10 of the 30 held.
-    assert_eq!((page[1].amount, page[1].available_change, page[1].available_after), (d("-20"), d("10"), d("80")));
+    assert_eq!(
+        (page[1].amount, page[1].available_change, page[1].available_after),
+        (d("-20"), d("10"), d("80"))
+    );
     let rest = ledger.history(&test.db, user, Some(page[1].transaction_id), 10).await.unwrap();
     let kinds: Vec<_> = rest.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, vec![TransactionKind::Hold, TransactionKind::Purchase]);
-    assert_eq!((rest[0].amount, rest[0].available_change, rest[0].available_after), (d("0"), d("-30"), d("70")));
+    assert_eq!(
+        (rest[0].amount, rest[0].available_change, rest[0].available_after),
+        (d("0"), d("-30"), d("70"))
+    );
     assert_eq!(rest[1].available_after, d("100"));
 }
 

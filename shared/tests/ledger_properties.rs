@@ -145,13 +145,17 @@ async fn run(ops: Vec<Op>) {
                         db,
                         users[user],
                         Credits::new(cents(amount.into())).unwrap(),
-                        &BonusReason::Admin { admin_telegram_id: 1, action_id: format!("b{action}"), note: "gift".into() },
+                        &BonusReason::Admin {
+                            admin_telegram_id: 1,
+                            action_id: format!("b{action}"),
+                            note: "gift".into(),
+                        },
                     )
                     .await,
             ),
-            Op::Hold { user, job, seconds } => {
-                hold_result(ledger.hold_for_work(db, users[user], jobs[job], Work::Transcription { seconds }).await)
-            }
+            Op::Hold { user, job, seconds } => hold_result(
+                ledger.hold_for_work(db, users[user], jobs[job], Work::Transcription { seconds }).await,
+            ),
             Op::HoldImage { user, job } => {
                 hold_result(ledger.hold_for_work(db, users[user], jobs[job], Work::ImageGeneration).await)
             }
@@ -170,7 +174,11 @@ async fn run(ops: Vec<Op>) {
             ),
         };
         if let Outcome::Unchanged = outcome {
-            assert_eq!(before, snapshot(db).await, "step {step}: {op:?} was refused or replayed yet changed the ledger");
+            assert_eq!(
+                before,
+                snapshot(db).await,
+                "step {step}: {op:?} was refused or replayed yet changed the ledger"
+            );
         }
         if step % 50 == 0
             && let Some(violation) = fixtures::ledger_violation(db).await

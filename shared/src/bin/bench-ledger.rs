@@ -56,7 +56,10 @@ async fn setup_users(db: &DatabaseConnection, ledger: &Ledger, users: usize) -> 
 async fn jobs_for(db: &DatabaseConnection, user: i64, count: usize) -> anyhow::Result<Vec<Uuid>> {
     let ids: Vec<Uuid> = (0..count).map(|_| Uuid::now_v7()).collect();
     for chunk in ids.chunks(500) {
-        let list = chunk.iter().map(|id| format!("('{id}', {user}, 'transcribe', 'running', {user})")).collect::<Vec<_>>();
+        let list = chunk
+            .iter()
+            .map(|id| format!("('{id}', {user}, 'transcribe', 'running', {user})"))
+            .collect::<Vec<_>>();
         db.execute_unprepared(&format!(
             "INSERT INTO jobs (id, user_id, kind, status, chat_id) VALUES {}",
             list.join(",")

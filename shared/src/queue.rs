@@ -1,0 +1,61 @@
+//! The Redis job queues (apalis). They carry only job ids: the job row in
+//! Postgres holds everything else, so a lost or repeated message is harmless.
+
+use apalis::prelude::TaskSink;
+use apalis_redis::{Config, ConnectionManager, RedisStorage};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Name of the transcription queue, under the configured namespace.
+pub const TRANSCRIBE_QUEUE: &str = "transcribe";
+
+/// The message of the transcription queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscribeTask {
+    /// The job to run.
+    pub job_id: Uuid,
+}
+
+/// The queue could not take the message; the job stays `queued` and the
+/// sweeper pushes it again.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot push to the {queue} queue: {message}")]
+pub struct QueueError {
+    /// Which queue.
+    pub queue: &'static str,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The apalis configuration of queue `queue` under `namespace` (tests use a
+/// namespace of their own).
+pub fn config(namespace: &str, queue: &str) -> Config {
+    Config::default().queue(format!("{namespace}:{queue}"))
+}
+
+/// Producer side of the queues.
+#[derive(Clone)]
+pub struct JobQueue {
+    transcribe: RedisStorage<TranscribeTask>,
+}
+
+impl JobQueue {
+    /// Queues under `namespace` on `conn`.
+    pub fn new(conn: ConnectionManager, namespace: &str) -> Self {
+        Self { transcribe: RedisStorage::new(conn).with_config(config(namespace, TRANSCRIBE_QUEUE)) }
+    }
+
+    /// Pushes a transcription job.
+    pub async fn push_transcribe(&self, job_id: Uuid) -> Result<(), QueueError> {
+        let mut storage = self.transcribe.clone();
+        storage
+            .push(TranscribeTask { job_id })
+            .await
+            .map_err(|err| QueueError { queue: TRANSCRIBE_QUEUE, message: err.to_string() })
+    }
+
+    /// The storage workers consume from.
+    pub fn transcribe_storage(&self) -> RedisStorage<TranscribeTask> {
+        self.transcribe.clone()
+    }
+}
