@@ -1,18 +1,33 @@
 //! The dispatcher tree: Telegram updates in, calls into `shared` out.
 
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use shared::{
-    i18n::{Lang, Text},
+    entities::{
+        jobs::{self as job_rows, JobStatus},
+        ledger_transactions::TransactionKind,
+        users::Model as User,
+    },
+    i18n::{HistoryKind, Lang, Text},
+    jobs,
+    ledger::BonusReason,
+    limits,
+    money::Credits,
     users::{self, TelegramProfile},
 };
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
     dptree,
-    prelude::{Bot, Message, Requester},
-    types::{Update, User},
+    payloads::SendMessageSetters,
+    prelude::{Bot, CallbackQuery, Message, Requester},
+    types::{InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update, User as TgUser},
     utils::command::BotCommands,
 };
 
-use crate::startup::AppState;
+use crate::{callbacks::Callback, intake, startup::AppState};
+
+/// Lines per `/history` page.
+const HISTORY_PAGE: u32 = 10;
 
 /// Commands users can type.
 #[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
@@ -22,18 +37,30 @@ pub enum Command {
     Start(String),
     /// `/help`.
     Help,
+    /// `/balance`.
+    Balance,
+    /// `/history`.
+    History,
+    /// `/lang`.
+    Lang,
+    /// `/cancel`.
+    Cancel,
 }
 
 /// Builds the update handler tree.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
-    dptree::entry().branch(
-        Update::filter_message()
-            .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
-            .branch(dptree::endpoint(on_other_message)),
-    )
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(|msg: Message| msg.chat.is_private())
+                .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
+                .branch(dptree::filter(|msg: Message| intake::is_recording(&msg)).endpoint(on_recording))
+                .branch(dptree::endpoint(on_other_message)),
+        )
+        .branch(Update::filter_callback_query().endpoint(on_callback))
 }
 
-fn profile(user: &User) -> TelegramProfile {
+fn profile(user: &TgUser) -> TelegramProfile {
     TelegramProfile {
         telegram_id: user.id.0 as i64,
         username: user.username.clone(),
@@ -42,30 +69,191 @@ fn profile(user: &User) -> TelegramProfile {
     }
 }
 
+/// Upserts the sender and applies the per-minute limit. `None`: stop here
+/// (no sender, or told to slow down).
+async fn sender(bot: &Bot, msg: &Message, state: &AppState) -> anyhow::Result<Option<User>> {
+    let Some(from) = msg.from.as_ref() else { return Ok(None) };
+    let user = users::upsert_from_telegram(&state.db, &profile(from)).await?;
+    let mut redis = state.redis.clone();
+    let allowed = limits::allow_message(
+        &mut redis,
+        &state.settings.queue_namespace,
+        user.telegram_id,
+        state.settings.max_messages_per_minute,
+        Utc::now().timestamp(),
+    )
+    .await?;
+    if !allowed {
+        bot.send_message(msg.chat.id, Text::SlowDown.render(user.language)).await?;
+        return Ok(None);
+    }
+    Ok(Some(user))
+}
+
+async fn on_recording(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+    let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
+    intake::on_recording(bot, msg, state, user).await
+}
+
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, command = ?command))]
 async fn on_command(bot: Bot, msg: Message, command: Command, state: AppState) -> anyhow::Result<()> {
     let Some(from) = msg.from.as_ref() else { return Ok(()) };
-    let user = users::upsert_from_telegram(&state.db, &profile(from)).await?;
-    let pricing = &state.settings.pricing;
-    let text = match command {
-        Command::Start(_payload) => {
-            Text::Welcome { first_name: user.first_name.clone(), free_minutes: pricing.free_minutes_per_day }
+    let is_new = users::find_by_telegram_id(&state.db, from.id.0 as i64).await?.is_none();
+    let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
+    let lang = user.language;
+    let pricing = state.ledger.pricing();
+    match command {
+        Command::Start(payload) => {
+            if is_new {
+                if let Some(code) = payload.trim().strip_prefix("ref_") {
+                    users::set_referrer(&state.db, user.id, code).await?;
+                }
+                if state.settings.welcome_bonus > Credits::ZERO {
+                    state
+                        .ledger
+                        .grant_bonus(&state.db, user.id, state.settings.welcome_bonus, &BonusReason::Welcome)
+                        .await?;
+                }
+            }
+            let text = Text::Welcome {
+                first_name: user.first_name.clone(),
+                free_minutes: pricing.free_minutes_per_day,
+            };
+            bot.send_message(msg.chat.id, text.render(lang)).await?;
         }
-        Command::Help => Text::Help {
-            price_per_minute: pricing.transcription_cost_per_minute.to_string(),
-            free_minutes: pricing.free_minutes_per_day,
-        },
-    };
-    bot.send_message(msg.chat.id, text.render(user.language)).await?;
+        Command::Help => {
+            let text = Text::Help {
+                price_per_minute: pricing.transcription_cost_per_minute.to_string(),
+                free_minutes: pricing.free_minutes_per_day,
+            };
+            bot.send_message(msg.chat.id, text.render(lang)).await?;
+        }
+        Command::Balance => {
+            let balance = state.ledger.balance(&state.db, user.id).await?;
+            let text = Text::Balance {
+                available: balance.available.to_string(),
+                held: balance.held.to_string(),
+                free_seconds_left: balance.free_seconds_left_today,
+                free_images_left: balance.free_images_left_this_month,
+            };
+            bot.send_message(msg.chat.id, text.render(lang)).await?;
+        }
+        Command::History => send_history(&bot, msg.chat.id, &state, &user, None).await?,
+        Command::Lang => {
+            let buttons = InlineKeyboardMarkup::new([[
+                InlineKeyboardButton::callback("Русский", Callback::Lang(Lang::Ru).encode()),
+                InlineKeyboardButton::callback("English", Callback::Lang(Lang::En).encode()),
+            ]]);
+            bot.send_message(msg.chat.id, Text::ChooseLanguage.render(lang)).reply_markup(buttons).await?;
+        }
+        Command::Cancel => {
+            let queued = job_rows::Entity::find()
+                .filter(job_rows::Column::UserId.eq(user.id))
+                .filter(job_rows::Column::Status.eq(JobStatus::Queued))
+                .order_by_desc(job_rows::Column::CreatedAt)
+                .one(&state.db)
+                .await?;
+            let cancelled = match &queued {
+                Some(job) => jobs::cancel_queued(&state.db, &state.ledger, job.id).await?,
+                None => false,
+            };
+            let text = match (cancelled, queued) {
+                (true, Some(job)) => {
+                    Text::Cancelled { returned: Credits::new(job.price_quoted)?.to_string() }
+                }
+                _ => Text::NothingToCancel,
+            };
+            bot.send_message(msg.chat.id, text.render(lang)).await?;
+        }
+    }
     Ok(())
 }
 
-async fn on_other_message(bot: Bot, msg: Message) -> anyhow::Result<()> {
-    // Only private chats get an answer: in groups the bot stays quiet.
-    if !msg.chat.is_private() {
+fn history_kind(kind: TransactionKind) -> HistoryKind {
+    match kind {
+        TransactionKind::Purchase => HistoryKind::Purchase,
+        TransactionKind::Bonus => HistoryKind::Bonus,
+        TransactionKind::Hold => HistoryKind::Hold,
+        TransactionKind::Capture => HistoryKind::Charge,
+        TransactionKind::Release => HistoryKind::Release,
+        TransactionKind::Refund => HistoryKind::Refund,
+        TransactionKind::Adjustment => HistoryKind::Adjustment,
+        TransactionKind::Reversal => HistoryKind::Reversal,
+    }
+}
+
+async fn send_history(
+    bot: &Bot,
+    chat: teloxide::types::ChatId,
+    state: &AppState,
+    user: &User,
+    before: Option<i64>,
+) -> anyhow::Result<()> {
+    let lang = user.language;
+    let entries = state.ledger.history(&state.db, user.id, before, HISTORY_PAGE).await?;
+    if entries.is_empty() {
+        bot.send_message(chat, Text::HistoryEmpty.render(lang)).await?;
         return Ok(());
     }
-    let lang = Lang::from_telegram(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
-    bot.send_message(msg.chat.id, Text::Unknown.render(lang)).await?;
+    let tz = state.ledger.pricing().timezone;
+    let mut lines = vec![Text::HistoryHeading.render(lang)];
+    for entry in &entries {
+        // What users care about: the net change, or the reservation itself for holds.
+        let shown = if entry.amount.is_zero() { entry.available_change } else { entry.amount };
+        let sign = if shown.is_sign_positive() && !shown.is_zero() { "+" } else { "" };
+        lines.push(
+            Text::HistoryLine {
+                when: entry.created_at.with_timezone(&tz).format("%d.%m %H:%M").to_string(),
+                kind: history_kind(entry.kind),
+                amount: format!("{sign}{}", shown.normalize()),
+                balance_after: entry.available_after.normalize().to_string(),
+            }
+            .render(lang),
+        );
+    }
+    let mut request = bot.send_message(chat, lines.join("\n"));
+    if entries.len() == HISTORY_PAGE as usize
+        && let Some(last) = entries.last()
+    {
+        request = request.reply_markup(InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+            Text::OlderButton.render(lang),
+            Callback::History { before: last.transaction_id }.encode(),
+        )]]));
+    }
+    request.await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(data = ?query.data))]
+async fn on_callback(bot: Bot, query: CallbackQuery, state: AppState) -> anyhow::Result<()> {
+    // Answer first so the button stops spinning, whatever happens next.
+    bot.answer_callback_query(query.id.clone()).await?;
+    let Some(callback) = query.data.as_deref().and_then(Callback::parse) else { return Ok(()) };
+    let Some(chat) = query.message.as_ref().map(MaybeInaccessibleMessage::chat).map(|chat| chat.id) else {
+        return Ok(());
+    };
+    let user = users::upsert_from_telegram(&state.db, &profile(&query.from)).await?;
+    match callback {
+        Callback::History { before } => send_history(&bot, chat, &state, &user, Some(before)).await?,
+        Callback::Lang(lang) => {
+            users::set_language(&state.db, user.id, lang).await?;
+            bot.send_message(chat, Text::LanguageSet.render(lang)).await?;
+        }
+        Callback::Buy => {
+            // Credit packages arrive with payments; until then, explain the prices.
+            let pricing = state.ledger.pricing();
+            let text = Text::Help {
+                price_per_minute: pricing.transcription_cost_per_minute.to_string(),
+                free_minutes: pricing.free_minutes_per_day,
+            };
+            bot.send_message(chat, text.render(user.language)).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn on_other_message(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+    let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
+    bot.send_message(msg.chat.id, Text::Unknown.render(user.language)).await?;
     Ok(())
 }

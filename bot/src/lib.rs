@@ -5,8 +5,10 @@
 //! dispatcher logs each error chain once, with the update id. Users only ever
 //! see texts from `shared::i18n`.
 
+mod callbacks;
 mod handlers;
 mod http;
+mod intake;
 pub mod startup;
 
 pub use startup::run;

@@ -8,6 +8,8 @@ use shared::{
     Settings,
     config::UpdateMode,
     i18n::{Lang, command_menu},
+    ledger::Ledger,
+    queue::JobQueue,
     services::Services,
 };
 use teloxide::{
@@ -32,13 +34,19 @@ pub struct AppState {
     pub redis: redis::aio::ConnectionManager,
     /// Object storage.
     pub store: storage::ObjectStore,
+    /// The credit ledger with the configured prices.
+    pub ledger: Ledger,
+    /// Producer side of the job queues.
+    pub queue: JobQueue,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
 pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Bot)> {
     let Services { db, redis, store } = Services::connect(&settings).await?;
     let bot = Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone());
-    Ok((AppState { settings: Arc::new(settings), db, redis, store }, bot))
+    let ledger = Ledger::new(settings.pricing.clone());
+    let queue = JobQueue::new(redis.clone(), &settings.queue_namespace);
+    Ok((AppState { settings: Arc::new(settings), db, redis, store, ledger, queue }, bot))
 }
 
 /// Runs the bot until SIGTERM or Ctrl-C.

@@ -34,6 +34,12 @@ pub struct Settings {
     pub pricing: PricingSettings,
     /// Longest recording accepted for transcription, in minutes.
     pub max_audio_minutes: u32,
+    /// Credits every new user gets once (0: none).
+    pub welcome_bonus: Credits,
+    /// Most unfinished jobs one user may have at once.
+    pub max_queued_jobs_per_user: u32,
+    /// Most messages one user may send in a minute.
+    pub max_messages_per_minute: u32,
     /// YooKassa, when payments by card and SBP are enabled.
     pub yookassa: Option<YooKassaSettings>,
     /// Telegram user ids allowed to run admin commands.
@@ -451,6 +457,9 @@ impl Settings {
         let free_images: Option<u32> = r.or("IMAGE_FREE_PER_MONTH", "10");
         let timezone: Option<Tz> = r.or("BILLING_TIMEZONE", "Europe/Moscow");
         let max_audio_minutes: Option<u32> = r.or("MAX_AUDIO_MINUTES", "180");
+        let welcome_bonus: Option<Credits> = r.or("WELCOME_BONUS_CREDITS", "0");
+        let max_queued_jobs: Option<u32> = r.or("MAX_QUEUED_JOBS_PER_USER", "3");
+        let max_messages: Option<u32> = r.or("MAX_MESSAGES_PER_MINUTE", "20");
 
         let yookassa = {
             let shop_id: Option<String> = r.optional("YOOKASSA_SHOP_ID");
@@ -521,6 +530,9 @@ impl Settings {
                     timezone: timezone?,
                 },
                 max_audio_minutes: max_audio_minutes?,
+                welcome_bonus: welcome_bonus?,
+                max_queued_jobs_per_user: max_queued_jobs?,
+                max_messages_per_minute: max_messages?,
                 yookassa,
                 admin_telegram_ids: admins?.0,
                 http_addr: http_addr?,

@@ -82,6 +82,135 @@ pub enum Text {
     },
     /// A text the bot does not understand.
     Unknown,
+    /// Answer to `/balance`.
+    Balance {
+        /// Spendable credits.
+        available: String,
+        /// Credits reserved by running jobs.
+        held: String,
+        /// Free transcription seconds left today.
+        free_seconds_left: u32,
+        /// Free image generations left this month.
+        free_images_left: u32,
+    },
+    /// Heading of `/history`.
+    HistoryHeading,
+    /// `/history` with nothing to show.
+    HistoryEmpty,
+    /// One line of `/history`.
+    HistoryLine {
+        /// `dd.mm HH:MM` in the billing time zone.
+        when: String,
+        /// What happened.
+        kind: HistoryKind,
+        /// Signed net change, e.g. `+100` or `-12.5`.
+        amount: String,
+        /// Available credits after it.
+        balance_after: String,
+    },
+    /// The "older" pagination button.
+    OlderButton,
+    /// Prompt of `/lang`.
+    ChooseLanguage,
+    /// Confirmation after choosing a language.
+    LanguageSet,
+    /// A recording was accepted and queued.
+    Queued {
+        /// Price held, in credits.
+        price: String,
+        /// Free seconds used.
+        free_seconds: u32,
+        /// Jobs ahead of it.
+        position: u64,
+    },
+    /// Not enough credit for a job.
+    InsufficientFunds {
+        /// Price of the job.
+        price: String,
+        /// Credits available.
+        available: String,
+    },
+    /// The "buy credits" button.
+    BuyButton,
+    /// The file is larger than the bot may download.
+    FileTooBig {
+        /// The limit in MB.
+        limit_mb: u64,
+    },
+    /// The recording is longer than allowed.
+    TooLong {
+        /// The limit in minutes.
+        max_minutes: u32,
+    },
+    /// A document that is not audio or video.
+    NotAudio,
+    /// The same file was transcribed before: sent again for free.
+    AlreadyTranscribed,
+    /// Too many jobs waiting.
+    TooManyJobs {
+        /// The limit.
+        limit: u32,
+    },
+    /// Too many messages in a minute.
+    SlowDown,
+    /// `/cancel` cancelled a job.
+    Cancelled {
+        /// Credits returned.
+        returned: String,
+    },
+    /// `/cancel` found nothing to cancel.
+    NothingToCancel,
+    /// Something broke on our side; nothing was charged.
+    InternalError,
+}
+
+/// Kinds of history lines, as users see them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryKind {
+    /// Credits bought.
+    Purchase,
+    /// Credits granted.
+    Bonus,
+    /// Credits reserved for a job.
+    Hold,
+    /// A job charged.
+    Charge,
+    /// A reservation returned.
+    Release,
+    /// A charge refunded.
+    Refund,
+    /// A correction by support.
+    Adjustment,
+    /// A purchase reversed.
+    Reversal,
+}
+
+impl HistoryKind {
+    fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::Purchase, Lang::Ru) => "Пополнение",
+            (Self::Purchase, Lang::En) => "Top-up",
+            (Self::Bonus, Lang::Ru) => "Бонус",
+            (Self::Bonus, Lang::En) => "Bonus",
+            (Self::Hold, Lang::Ru) => "Резерв",
+            (Self::Hold, Lang::En) => "Reserved",
+            (Self::Charge, Lang::Ru) => "Списание",
+            (Self::Charge, Lang::En) => "Charge",
+            (Self::Release, Lang::Ru) => "Возврат резерва",
+            (Self::Release, Lang::En) => "Reservation returned",
+            (Self::Refund, Lang::Ru) => "Возврат",
+            (Self::Refund, Lang::En) => "Refund",
+            (Self::Adjustment, Lang::Ru) => "Корректировка",
+            (Self::Adjustment, Lang::En) => "Adjustment",
+            (Self::Reversal, Lang::Ru) => "Отмена пополнения",
+            (Self::Reversal, Lang::En) => "Top-up reversed",
+        }
+    }
+}
+
+/// `m:ss` for a number of seconds.
+fn minutes_seconds(seconds: u32) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
 impl Text {
@@ -122,6 +251,117 @@ impl Text {
             (Self::Unknown, Lang::En) => {
                 "I did not get that. Send a voice message or audio, or see /help.".to_owned()
             }
+            (Self::Balance { available, held, free_seconds_left, free_images_left }, Lang::Ru) => format!(
+                "Баланс: {available} кредитов\nВ резерве: {held}\n\
+                 Бесплатно сегодня: {} мин.\nБесплатных картинок в этом месяце: {free_images_left}",
+                minutes_seconds(*free_seconds_left)
+            ),
+            (Self::Balance { available, held, free_seconds_left, free_images_left }, Lang::En) => format!(
+                "Balance: {available} credits\nReserved: {held}\n\
+                 Free today: {} min.\nFree images this month: {free_images_left}",
+                minutes_seconds(*free_seconds_left)
+            ),
+            (Self::HistoryHeading, Lang::Ru) => "История операций:".to_owned(),
+            (Self::HistoryHeading, Lang::En) => "Your history:".to_owned(),
+            (Self::HistoryEmpty, Lang::Ru) => "Операций пока нет.".to_owned(),
+            (Self::HistoryEmpty, Lang::En) => "No operations yet.".to_owned(),
+            (Self::HistoryLine { when, kind, amount, balance_after }, Lang::Ru) => {
+                format!("{when} {}: {amount} (баланс {balance_after})", kind.label(Lang::Ru))
+            }
+            (Self::HistoryLine { when, kind, amount, balance_after }, Lang::En) => {
+                format!("{when} {}: {amount} (balance {balance_after})", kind.label(Lang::En))
+            }
+            (Self::OlderButton, Lang::Ru) => "Ранее »".to_owned(),
+            (Self::OlderButton, Lang::En) => "Older »".to_owned(),
+            (Self::ChooseLanguage, _) => "Выберите язык / Choose your language:".to_owned(),
+            (Self::LanguageSet, Lang::Ru) => "Готово: говорю по-русски.".to_owned(),
+            (Self::LanguageSet, Lang::En) => "Done: I will speak English.".to_owned(),
+            (Self::Queued { price, free_seconds, position }, Lang::Ru) => {
+                let free = if *free_seconds > 0 {
+                    format!(", бесплатно {} мин.", minutes_seconds(*free_seconds))
+                } else {
+                    String::new()
+                };
+                let queue = if *position == 0 {
+                    "следующая".to_owned()
+                } else {
+                    format!("перед вами {position}")
+                };
+                format!("Принято. Стоимость: {price} кредитов{free}. Очередь: {queue}. Расшифровываю…")
+            }
+            (Self::Queued { price, free_seconds, position }, Lang::En) => {
+                let free = if *free_seconds > 0 {
+                    format!(", {} min. free", minutes_seconds(*free_seconds))
+                } else {
+                    String::new()
+                };
+                let queue = if *position == 0 {
+                    "you are next".to_owned()
+                } else {
+                    format!("{position} ahead of you")
+                };
+                format!("Got it. Price: {price} credits{free}. Queue: {queue}. Transcribing…")
+            }
+            (Self::InsufficientFunds { price, available }, Lang::Ru) => format!(
+                "Не хватает кредитов: нужно {price}, на балансе {available}. Пополните баланс, и я всё расшифрую."
+            ),
+            (Self::InsufficientFunds { price, available }, Lang::En) => format!(
+                "Not enough credits: {price} needed, {available} available. Top up and I will transcribe it."
+            ),
+            (Self::BuyButton, Lang::Ru) => "Пополнить баланс".to_owned(),
+            (Self::BuyButton, Lang::En) => "Buy credits".to_owned(),
+            (Self::FileTooBig { limit_mb }, Lang::Ru) => format!(
+                "Файл слишком большой: Telegram разрешает ботам скачивать файлы до {limit_mb} МБ. \
+                 Сожмите его или пришлите частями."
+            ),
+            (Self::FileTooBig { limit_mb }, Lang::En) => format!(
+                "The file is too big: Telegram lets bots download files up to {limit_mb} MB. \
+                 Compress it or send it in parts."
+            ),
+            (Self::TooLong { max_minutes }, Lang::Ru) => {
+                format!("Запись слишком длинная: я принимаю до {max_minutes} минут.")
+            }
+            (Self::TooLong { max_minutes }, Lang::En) => {
+                format!("The recording is too long: I accept up to {max_minutes} minutes.")
+            }
+            (Self::NotAudio, Lang::Ru) => {
+                "Это не аудио и не видео. Пришлите голосовое сообщение, аудио или видео.".to_owned()
+            }
+            (Self::NotAudio, Lang::En) => {
+                "This is not audio or video. Send a voice message, audio or video.".to_owned()
+            }
+            (Self::AlreadyTranscribed, Lang::Ru) => {
+                "Этот файл я уже расшифровывал — вот текст, бесплатно.".to_owned()
+            }
+            (Self::AlreadyTranscribed, Lang::En) => {
+                "I transcribed this file before: here it is again, free.".to_owned()
+            }
+            (Self::TooManyJobs { limit }, Lang::Ru) => {
+                format!("У вас уже {limit} файла в очереди. Дождитесь результата и пришлите следующий.")
+            }
+            (Self::TooManyJobs { limit }, Lang::En) => {
+                format!(
+                    "You already have {limit} files in the queue. Wait for a result, then send the next one."
+                )
+            }
+            (Self::SlowDown, Lang::Ru) => "Слишком много сообщений. Подождите минуту, пожалуйста.".to_owned(),
+            (Self::SlowDown, Lang::En) => "Too many messages. Please wait a minute.".to_owned(),
+            (Self::Cancelled { returned }, Lang::Ru) => {
+                format!("Отменено. Вернул в баланс: {returned} кредитов.")
+            }
+            (Self::Cancelled { returned }, Lang::En) => {
+                format!("Cancelled. {returned} credits are back on your balance.")
+            }
+            (Self::NothingToCancel, Lang::Ru) => "Отменять нечего: в очереди нет ваших файлов.".to_owned(),
+            (Self::NothingToCancel, Lang::En) => {
+                "Nothing to cancel: none of your files is waiting.".to_owned()
+            }
+            (Self::InternalError, Lang::Ru) => {
+                "Что-то пошло не так на нашей стороне. Деньги не списаны, попробуйте ещё раз.".to_owned()
+            }
+            (Self::InternalError, Lang::En) => {
+                "Something went wrong on our side. Nothing was charged; please try again.".to_owned()
+            }
         }
     }
 }
@@ -129,8 +369,22 @@ impl Text {
 /// The bot's command menu in `lang`, as (command, description) pairs.
 pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
     match lang {
-        Lang::Ru => vec![("start", "Начать"), ("help", "Что умеет бот и сколько это стоит")],
-        Lang::En => vec![("start", "Start"), ("help", "What the bot does and what it costs")],
+        Lang::Ru => vec![
+            ("start", "Начать"),
+            ("help", "Что умеет бот и сколько это стоит"),
+            ("balance", "Баланс и бесплатные минуты"),
+            ("history", "История операций"),
+            ("lang", "Язык"),
+            ("cancel", "Отменить файл в очереди"),
+        ],
+        Lang::En => vec![
+            ("start", "Start"),
+            ("help", "What the bot does and what it costs"),
+            ("balance", "Balance and free minutes"),
+            ("history", "Your history"),
+            ("lang", "Language"),
+            ("cancel", "Cancel a queued file"),
+        ],
     }
 }
 
@@ -146,6 +400,61 @@ mod tests {
         assert_eq!(Lang::from_telegram(Some("uk")), Lang::Ru);
         assert_eq!(Lang::from_telegram(Some("eng")), Lang::Ru);
         assert_eq!(Lang::from_telegram(None), Lang::Ru);
+    }
+
+    #[test]
+    fn every_text_has_both_languages_and_they_differ() {
+        let texts = [
+            Text::Unknown,
+            Text::Balance {
+                available: "10".into(),
+                held: "0".into(),
+                free_seconds_left: 125,
+                free_images_left: 3,
+            },
+            Text::HistoryHeading,
+            Text::HistoryEmpty,
+            Text::HistoryLine {
+                when: "01.02 10:00".into(),
+                kind: HistoryKind::Charge,
+                amount: "-15".into(),
+                balance_after: "85".into(),
+            },
+            Text::OlderButton,
+            Text::LanguageSet,
+            Text::Queued { price: "30".into(), free_seconds: 180, position: 2 },
+            Text::InsufficientFunds { price: "30".into(), available: "5".into() },
+            Text::BuyButton,
+            Text::FileTooBig { limit_mb: 20 },
+            Text::TooLong { max_minutes: 180 },
+            Text::NotAudio,
+            Text::AlreadyTranscribed,
+            Text::TooManyJobs { limit: 3 },
+            Text::SlowDown,
+            Text::Cancelled { returned: "30".into() },
+            Text::NothingToCancel,
+            Text::InternalError,
+        ];
+        for text in texts {
+            let (ru, en) = (text.render(Lang::Ru), text.render(Lang::En));
+            assert!(!ru.is_empty() && !en.is_empty(), "{text:?}");
+            assert_ne!(ru, en, "{text:?} is not translated");
+        }
+    }
+
+    #[test]
+    fn durations_and_numbers_are_shown_to_the_user() {
+        let balance = Text::Balance {
+            available: "12.5".into(),
+            held: "3".into(),
+            free_seconds_left: 125,
+            free_images_left: 3,
+        };
+        assert!(balance.render(Lang::Ru).contains("2:05 мин."));
+        assert!(balance.render(Lang::En).contains("12.5 credits"));
+        let queued = Text::Queued { price: "30".into(), free_seconds: 180, position: 0 };
+        assert!(queued.render(Lang::Ru).contains("бесплатно 3:00 мин."));
+        assert!(queued.render(Lang::En).contains("you are next"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod entities;
 pub mod i18n;
 pub mod jobs;
 pub mod ledger;
+pub mod limits;
 pub mod money;
 pub mod pricing;
 pub mod queue;
@@ -14,6 +15,7 @@ pub mod secret;
 pub mod services;
 pub mod shutdown;
 pub mod telemetry;
+pub mod text;
 pub mod users;
 
 pub use config::Settings;

@@ -75,3 +75,39 @@ fn is_referral_code_collision(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("users_referral_code_key"))
         || matches!(err, DbErr::Query(RuntimeErr::SqlxError(e)) if e.to_string().contains("users_referral_code_key"))
 }
+
+/// Finds a user by Telegram id.
+pub async fn find_by_telegram_id<C: ConnectionTrait>(
+    db: &C,
+    telegram_id: i64,
+) -> Result<Option<users::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    users::Entity::find().filter(users::Column::TelegramId.eq(telegram_id)).one(db).await
+}
+
+/// Records who invited `user_id`, once, when `code` is another user's
+/// referral code and that user was not invited by `user_id` (no cycles of two;
+/// longer cycles cannot form because only new users are referred).
+pub async fn set_referrer<C: ConnectionTrait>(db: &C, user_id: i64, code: &str) -> Result<bool, DbErr> {
+    let result = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE users SET referred_by = r.id, updated_at = now() FROM users r \
+             WHERE users.id = $1 AND users.referred_by IS NULL AND r.referral_code = $2 AND r.id <> $1 \
+             AND r.referred_by IS DISTINCT FROM $1",
+            [user_id.into(), code.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Changes the language the bot speaks to a user.
+pub async fn set_language<C: ConnectionTrait>(db: &C, user_id: i64, language: Lang) -> Result<(), DbErr> {
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "UPDATE users SET language = $2, updated_at = now() WHERE id = $1",
+        [user_id.into(), language.code().into()],
+    ))
+    .await
+    .map(drop)
+}

@@ -1,0 +1,55 @@
+//! Inline button payloads: typed, parsed once, never matched as raw strings.
+
+use shared::i18n::Lang;
+
+/// What an inline button asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callback {
+    /// The next page of `/history`: transactions older than `before`.
+    History {
+        /// Transaction id cursor.
+        before: i64,
+    },
+    /// Switch the bot's language.
+    Lang(Lang),
+    /// Show the credit packages.
+    Buy,
+}
+
+impl Callback {
+    /// The `callback_data` (at most 64 bytes, as Telegram requires).
+    pub fn encode(self) -> String {
+        match self {
+            Self::History { before } => format!("h:{before}"),
+            Self::Lang(lang) => format!("lang:{}", lang.code()),
+            Self::Buy => "buy".to_owned(),
+        }
+    }
+
+    /// Parses `callback_data`; anything else (old or forged buttons) is `None`.
+    pub fn parse(data: &str) -> Option<Self> {
+        if data == "buy" {
+            return Some(Self::Buy);
+        }
+        if let Some(before) = data.strip_prefix("h:") {
+            return before.parse().ok().map(|before| Self::History { before });
+        }
+        data.strip_prefix("lang:").and_then(|code| code.parse().ok()).map(Self::Lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_garbage() {
+        for callback in [Callback::History { before: 42 }, Callback::Lang(Lang::En), Callback::Buy] {
+            assert_eq!(Callback::parse(&callback.encode()), Some(callback));
+            assert!(callback.encode().len() <= 64);
+        }
+        assert_eq!(Callback::parse("h:abc"), None);
+        assert_eq!(Callback::parse("lang:de"), None);
+        assert_eq!(Callback::parse(""), None);
+    }
+}

@@ -1,0 +1,191 @@
+//! Recordings in: validate, price, hold, queue, and tell the user.
+
+use shared::{
+    i18n::Text,
+    jobs::{self, JobError, MediaSource, TranscriptionInput},
+    ledger::LedgerError,
+    pricing::{self, Work},
+    text,
+};
+use teloxide::{
+    payloads::SendMessageSetters,
+    prelude::{Bot, Message, Requester},
+    types::{InlineKeyboardButton, InlineKeyboardMarkup},
+};
+
+use crate::{callbacks::Callback, startup::AppState};
+
+/// A recording as it arrived, before any check.
+struct Incoming {
+    input: TranscriptionInput,
+    /// Whether Telegram says it is audio or video at all.
+    is_media: bool,
+}
+
+/// Assumed bitrate for files whose duration Telegram does not report
+/// (documents): speech is usually compressed to about this.
+const ASSUMED_BITS_PER_SECOND: u64 = 64_000;
+
+fn incoming(msg: &Message) -> Option<Incoming> {
+    let (file, duration, mime, name, source) = if let Some(v) = msg.voice() {
+        (
+            &v.file,
+            Some(v.duration.seconds()),
+            v.mime_type.as_ref().map(ToString::to_string),
+            None,
+            MediaSource::Voice,
+        )
+    } else if let Some(a) = msg.audio() {
+        (
+            &a.file,
+            Some(a.duration.seconds()),
+            a.mime_type.as_ref().map(ToString::to_string),
+            a.file_name.clone(),
+            MediaSource::Audio,
+        )
+    } else if let Some(v) = msg.video_note() {
+        (&v.file, Some(v.duration.seconds()), Some("video/mp4".to_owned()), None, MediaSource::VideoNote)
+    } else if let Some(v) = msg.video() {
+        (
+            &v.file,
+            Some(v.duration.seconds()),
+            v.mime_type.as_ref().map(ToString::to_string),
+            v.file_name.clone(),
+            MediaSource::Video,
+        )
+    } else if let Some(d) = msg.document() {
+        (
+            &d.file,
+            None,
+            d.mime_type.as_ref().map(ToString::to_string),
+            d.file_name.clone(),
+            MediaSource::Document,
+        )
+    } else {
+        return None;
+    };
+    let size = (file.size != u32::MAX).then_some(u64::from(file.size));
+    let is_media = match source {
+        MediaSource::Document => {
+            mime.as_deref().is_some_and(|m| m.starts_with("audio/") || m.starts_with("video/"))
+                || mime.as_deref() == Some("application/ogg")
+        }
+        _ => true,
+    };
+    let duration = duration.unwrap_or_else(|| {
+        let estimate = size.unwrap_or(0) * 8 / ASSUMED_BITS_PER_SECOND;
+        u32::try_from(estimate).unwrap_or(u32::MAX)
+    });
+    Some(Incoming {
+        input: TranscriptionInput {
+            file_id: file.id.0.clone(),
+            file_unique_id: file.unique_id.0.clone(),
+            file_size: size,
+            mime_type: mime,
+            file_name: name,
+            duration_hint_s: duration.max(1),
+            source,
+        },
+        is_media,
+    })
+}
+
+/// Whether a message carries something we could transcribe.
+pub fn is_recording(msg: &Message) -> bool {
+    incoming(msg).is_some()
+}
+
+/// Handles a voice note, audio, video note, video or document.
+#[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, user_id))]
+pub async fn on_recording(
+    bot: Bot,
+    msg: Message,
+    state: AppState,
+    user: shared::entities::users::Model,
+) -> anyhow::Result<()> {
+    tracing::Span::current().record("user_id", user.id);
+    let lang = user.language;
+    let Some(Incoming { input, is_media }) = incoming(&msg) else { return Ok(()) };
+    let settings = &state.settings;
+    let say = |text: Text| bot.send_message(msg.chat.id, text.render(lang));
+
+    if !is_media {
+        say(Text::NotAudio).await?;
+        return Ok(());
+    }
+    let limit = settings.telegram.max_download_bytes;
+    if input.file_size.is_some_and(|size| size > limit) {
+        say(Text::FileTooBig { limit_mb: limit / 1_000_000 }).await?;
+        return Ok(());
+    }
+    if input.source != MediaSource::Document
+        && input.duration_hint_s > settings.max_audio_minutes.saturating_mul(60)
+    {
+        say(Text::TooLong { max_minutes: settings.max_audio_minutes }).await?;
+        return Ok(());
+    }
+    if let Some(earlier) = jobs::previous_transcript(&state.db, user.id, &input.file_unique_id).await? {
+        // The same content again: send the stored text, free and at once.
+        let key = storage::ObjectKey::parse(&earlier.txt_key)?;
+        let text = String::from_utf8_lossy(&state.store.get(&key).await?).into_owned();
+        say(Text::AlreadyTranscribed).await?;
+        for part in text::split_message(&text, text::TELEGRAM_MESSAGE_LIMIT) {
+            say_plain(&bot, &msg, part).await?;
+        }
+        return Ok(());
+    }
+    if jobs::unfinished_count(&state.db, user.id).await? >= u64::from(settings.max_queued_jobs_per_user) {
+        say(Text::TooManyJobs { limit: settings.max_queued_jobs_per_user }).await?;
+        return Ok(());
+    }
+
+    let queued = match jobs::create_transcription(&state.db, &state.ledger, user.id, msg.chat.id.0, &input)
+        .await
+    {
+        Ok(queued) => queued,
+        Err(JobError::Ledger(LedgerError::InsufficientFunds { available, .. })) => {
+            let quote = pricing::quote(
+                state.ledger.pricing(),
+                Work::Transcription { seconds: input.duration_hint_s },
+                state.ledger.balance(&state.db, user.id).await?.free_seconds_left_today,
+            );
+            let buy = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+                Text::BuyButton.render(lang),
+                Callback::Buy.encode(),
+            )]]);
+            bot.send_message(
+                msg.chat.id,
+                Text::InsufficientFunds { price: quote.price.to_string(), available: available.to_string() }
+                    .render(lang),
+            )
+            .reply_markup(buy)
+            .await?;
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let position = jobs::queue_position(&state.db, queued.job_id).await?;
+    let status = bot
+        .send_message(
+            msg.chat.id,
+            Text::Queued {
+                price: queued.hold.amount.to_string(),
+                free_seconds: queued.hold.free_units,
+                position,
+            }
+            .render(lang),
+        )
+        .await?;
+    jobs::set_status_message(&state.db, queued.job_id, status.id.0).await?;
+    // A failed push is not lost: the job row stays queued and the sweeper pushes it again.
+    if let Err(err) = state.queue.push_transcribe(queued.job_id).await {
+        tracing::warn!(job_id = %queued.job_id, error = %err, "queue push failed; the sweeper will retry");
+    }
+    tracing::info!(job_id = %queued.job_id, price = %queued.hold.amount, "transcription queued");
+    Ok(())
+}
+
+async fn say_plain(bot: &Bot, msg: &Message, text: String) -> anyhow::Result<()> {
+    bot.send_message(msg.chat.id, text).await?;
+    Ok(())
+}
