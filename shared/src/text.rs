@@ -30,7 +30,12 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
             end = index + ch.len_utf8();
         }
         let window = &rest[..end];
-        let cut = window.rfind('\n').or_else(|| window.rfind(' ')).filter(|&at| at > 0).unwrap_or(end);
+        let cut = if rest[end..].starts_with(char::is_whitespace) {
+            // The window ends at a word's end: take it whole.
+            end
+        } else {
+            window.rfind('\n').or_else(|| window.rfind(' ')).filter(|&at| at > 0).unwrap_or(end)
+        };
         parts.push(rest[..cut].trim_end().to_owned());
         rest = rest[cut..].trim_start();
     }
@@ -52,7 +57,7 @@ mod tests {
     #[test]
     fn long_texts_break_at_words() {
         assert_eq!(split_message("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
-        assert_eq!(split_message("aaa\nbbb ccc", 9), vec!["aaa", "bbb ccc"]);
+        assert_eq!(split_message("aaa\nbbb ccc dd", 9), vec!["aaa", "bbb ccc", "dd"]);
         assert_eq!(split_message("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
     }
 
