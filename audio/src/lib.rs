@@ -1,1 +1,20 @@
-//! Placeholder: being written.
+//! The audio pipeline: recognise and decode what users send, find pauses, cut chunks small
+//! enough for a speech-to-text upload, and stitch the per-chunk results back together.
+//!
+//! Everything here is synchronous and CPU-bound: call it from `tokio::task::spawn_blocking`.
+//! Error policy: anything wrong with the user's file is an [`AudioError`] variant the bot maps to
+//! a message; nothing here panics on bad input (a proptest fuzzes the entry points).
+
+mod config;
+mod detect;
+mod error;
+mod ogg;
+mod plan;
+mod timeline;
+mod transcript;
+
+pub use config::ChunkingConfig;
+pub use detect::{InputFormat, detect_format};
+pub use error::AudioError;
+pub use timeline::OffsetMap;
+pub use transcript::{ChunkTiming, ChunkTranscript, Segment, Transcript, prompt_tail, stitch, timestamp};

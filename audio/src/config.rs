@@ -1,0 +1,37 @@
+//! Tunables of the pipeline, with the defaults the worker uses.
+
+use std::time::Duration;
+
+/// How inputs are cut into upload chunks and how long pauses are shortened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkingConfig {
+    /// Preferred length of a chunk (measured in uploaded audio); cuts land in the longest pause near it.
+    pub target_chunk: Duration,
+    /// No chunk is longer than this; a chunk is cut inside speech only when no pause allows it.
+    pub max_chunk: Duration,
+    /// Hard cap on one chunk's upload size in bytes (the provider rejects larger requests).
+    pub max_upload_bytes: u64,
+    /// Pauses longer than this are shortened...
+    pub long_silence: Duration,
+    /// ...to this length, half kept on each side of the pause.
+    pub shortened_silence: Duration,
+    /// Shortest silence that counts as a pause where a chunk may be cut.
+    pub min_pause: Duration,
+    /// Inputs longer than this are refused with [`crate::AudioError::TooLong`].
+    pub max_duration: Duration,
+}
+
+impl Default for ChunkingConfig {
+    fn default() -> Self {
+        Self {
+            target_chunk: Duration::from_secs(600),
+            // 16 kHz 16-bit FLAC never exceeds 32 kB/s, so 12 minutes stay under 25 MB even uncompressed.
+            max_chunk: Duration::from_secs(720),
+            max_upload_bytes: 25 * 1024 * 1024,
+            long_silence: Duration::from_secs(2),
+            shortened_silence: Duration::from_millis(500),
+            min_pause: Duration::from_millis(300),
+            max_duration: Duration::from_secs(6 * 3600),
+        }
+    }
+}
