@@ -40,6 +40,10 @@ pub struct Settings {
     pub max_queued_jobs_per_user: u32,
     /// Most messages one user may send in a minute.
     pub max_messages_per_minute: u32,
+    /// Credit packages on sale.
+    pub packages: crate::payments::PackageList,
+    /// Share of a referee's first purchase granted to the referrer, in percent.
+    pub referral_percent: u32,
     /// YooKassa, when payments by card and SBP are enabled.
     pub yookassa: Option<YooKassaSettings>,
     /// Telegram user ids allowed to run admin commands.
@@ -461,6 +465,9 @@ impl Settings {
         let max_queued_jobs: Option<u32> = r.or("MAX_QUEUED_JOBS_PER_USER", "3");
         let max_messages: Option<u32> = r.or("MAX_MESSAGES_PER_MINUTE", "20");
 
+        let packages: Option<crate::payments::PackageList> =
+            r.or("CREDIT_PACKAGES", "100:0:149:100,300:10:399:270,1000:20:1190:800");
+        let referral_percent: Option<u32> = r.or("REFERRAL_PERCENT", "10");
         let yookassa = {
             let shop_id: Option<String> = r.optional("YOOKASSA_SHOP_ID");
             let secret_key = r.optional_secret("YOOKASSA_SECRET_KEY");
@@ -533,6 +540,8 @@ impl Settings {
                 welcome_bonus: welcome_bonus?,
                 max_queued_jobs_per_user: max_queued_jobs?,
                 max_messages_per_minute: max_messages?,
+                packages: packages?,
+                referral_percent: referral_percent?,
                 yookassa,
                 admin_telegram_ids: admins?.0,
                 http_addr: http_addr?,

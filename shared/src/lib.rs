@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod limits;
 pub mod money;
+pub mod payments;
 pub mod pricing;
 pub mod queue;
 pub mod secret;

@@ -1,0 +1,310 @@
+//! Payments: credit packages, pending payments, and settling them exactly once.
+//!
+//! Providers notify us repeatedly, concurrently, or not at all. Settling locks
+//! the payment row, so one settlement wins and the others see it done; the
+//! ledger's key `purchase:{provider}:{provider_payment_id}` backs that up.
+
+use std::{fmt, str::FromStr};
+
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    entities::{
+        payments::{self, PaymentProvider, PaymentStatus},
+        users,
+    },
+    ledger::{BonusReason, Ledger, LedgerError, Purchase},
+    money::Credits,
+};
+
+/// A credit package users can buy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreditPackage {
+    /// Stable id used in payloads (`p100`).
+    pub id: String,
+    /// Credits before the bonus.
+    pub credits: u32,
+    /// Bonus on top, in percent.
+    pub bonus_percent: u32,
+    /// Price in roubles.
+    pub price_rub: Decimal,
+    /// Price in Telegram Stars.
+    pub price_stars: u32,
+}
+
+impl CreditPackage {
+    /// Credits granted, bonus included (rounded down to whole credits).
+    pub fn total_credits(&self) -> Credits {
+        Credits::whole(self.credits + self.credits * self.bonus_percent / 100)
+    }
+}
+
+/// A list of packages from `CREDIT_PACKAGES`: `credits:bonus%:roubles:stars`, comma-separated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageList(pub Vec<CreditPackage>);
+
+impl FromStr for PackageList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut packages = Vec::new();
+        for item in s.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+            let parts: Vec<&str> = item.split(':').collect();
+            let [credits, bonus, rub, stars] = parts.as_slice() else {
+                return Err(format!("`{item}` is not credits:bonus%:roubles:stars"));
+            };
+            let credits: u32 =
+                credits.parse().map_err(|_| format!("`{credits}` is not a number of credits"))?;
+            let bonus_percent: u32 =
+                bonus.parse().map_err(|_| format!("`{bonus}` is not a bonus percentage"))?;
+            let price_rub =
+                Decimal::from_str(rub).map_err(|_| format!("`{rub}` is not a price in roubles"))?;
+            let price_stars: u32 =
+                stars.parse().map_err(|_| format!("`{stars}` is not a number of Stars"))?;
+            if credits == 0 || price_rub <= Decimal::ZERO || price_rub.scale() > 2 || price_stars == 0 {
+                return Err(format!(
+                    "`{item}`: credits and prices must be positive, roubles with at most 2 decimals"
+                ));
+            }
+            packages.push(CreditPackage {
+                id: format!("p{credits}"),
+                credits,
+                bonus_percent,
+                price_rub,
+                price_stars,
+            });
+        }
+        if packages.is_empty() {
+            return Err("at least one package is needed".into());
+        }
+        Ok(Self(packages))
+    }
+}
+
+impl PackageList {
+    /// The package with this id.
+    pub fn find(&self, id: &str) -> Option<&CreditPackage> {
+        self.0.iter().find(|package| package.id == id)
+    }
+}
+
+/// Why a payment operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    /// No such payment.
+    #[error("payment {0} does not exist")]
+    NotFound(Uuid),
+    /// The provider reported an amount other than the one we asked for.
+    #[error("payment {payment_id} was for {expected} but the provider reports {reported}")]
+    AmountMismatch {
+        /// Our payment.
+        payment_id: Uuid,
+        /// What we asked for.
+        expected: Decimal,
+        /// What the provider says.
+        reported: Decimal,
+    },
+    /// Crediting failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The database failed.
+    #[error("payment database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// What settling a payment did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// Credited now.
+    Credited {
+        /// Credits added.
+        credits: Credits,
+        /// Credits given to the referrer for this first purchase, if any.
+        referral_bonus: Option<(i64, Credits)>,
+    },
+    /// It had been credited before: nothing changed.
+    AlreadyCredited,
+}
+
+/// Creates a pending payment of `package` for `user_id`; its id is the
+/// idempotency key we give the provider.
+pub async fn create_pending<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    package: &CreditPackage,
+    provider: PaymentProvider,
+) -> Result<payments::Model, DbErr> {
+    let id = Uuid::now_v7();
+    let (amount, currency) = match provider {
+        PaymentProvider::Stars => (Decimal::from(package.price_stars), "XTR"),
+        PaymentProvider::YooKassa | PaymentProvider::Telegram => (package.price_rub, "RUB"),
+    };
+    payments::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        provider: Set(provider),
+        provider_payment_id: Set(None),
+        package_id: Set(Some(package.id.clone())),
+        amount: Set(amount),
+        currency: Set(currency.to_owned()),
+        credits: Set(package.total_credits().amount()),
+        status: Set(PaymentStatus::Pending),
+        idempotency_key: Set(id.to_string()),
+        raw_payload: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        updated_at: Set(chrono::Utc::now()),
+    }
+    .insert(db)
+    .await
+}
+
+/// Records the provider's id of a pending payment (YooKassa assigns it on creation).
+pub async fn attach_provider_id<C: ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+    provider_payment_id: &str,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE payments SET provider_payment_id = $2, updated_at = now() WHERE id = $1 AND provider_payment_id IS NULL",
+        [payment_id.into(), provider_payment_id.into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// Marks a payment paid and credits it, exactly once however often it is
+/// called; on the payer's first purchase their referrer gets `referral_percent`
+/// of the credits, also once.
+pub async fn settle_succeeded<C>(
+    db: &C,
+    ledger: &Ledger,
+    payment_id: Uuid,
+    provider_payment_id: &str,
+    reported_amount: Decimal,
+    raw: serde_json::Value,
+    referral_percent: u32,
+) -> Result<Settlement, PaymentError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let txn = db.begin().await?;
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT status FROM payments WHERE id = $1 FOR UPDATE",
+            [payment_id.into()],
+        ))
+        .await?
+        .ok_or(PaymentError::NotFound(payment_id))?;
+    if row.try_get::<String>("", "status")? == "succeeded" {
+        return Ok(Settlement::AlreadyCredited);
+    }
+    let payment = payments::Entity::find_by_id(payment_id)
+        .one(&txn)
+        .await?
+        .ok_or(PaymentError::NotFound(payment_id))?;
+    if payment.amount.normalize() != reported_amount.normalize() {
+        return Err(PaymentError::AmountMismatch {
+            payment_id,
+            expected: payment.amount,
+            reported: reported_amount,
+        });
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE payments SET status = 'succeeded', provider_payment_id = $2, raw_payload = $3, updated_at = now() \
+         WHERE id = $1",
+        [payment_id.into(), provider_payment_id.into(), raw.into()],
+    ))
+    .await?;
+    let credits = Credits::new(payment.credits).map_err(|err| LedgerError::InvalidAmount(err.to_string()))?;
+    ledger
+        .credit_purchase(
+            &txn,
+            &Purchase {
+                user_id: payment.user_id,
+                credits,
+                provider: payment.provider,
+                provider_payment_id: provider_payment_id.to_owned(),
+                payment_id: Some(payment_id),
+            },
+        )
+        .await?;
+
+    let referral_bonus = referral_bonus(&txn, ledger, &payment, credits, referral_percent).await?;
+    txn.commit().await?;
+    Ok(Settlement::Credited { credits, referral_bonus })
+}
+
+async fn referral_bonus(
+    txn: &DatabaseTransaction,
+    ledger: &Ledger,
+    payment: &payments::Model,
+    credits: Credits,
+    referral_percent: u32,
+) -> Result<Option<(i64, Credits)>, PaymentError> {
+    let Some(payer) = users::Entity::find_by_id(payment.user_id).one(txn).await? else { return Ok(None) };
+    let Some(referrer) = payer.referred_by else { return Ok(None) };
+    let earlier = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM payments WHERE user_id = $1 AND status IN ('succeeded', 'refunded') AND id <> $2",
+            [payment.user_id.into(), payment.id.into()],
+        ))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    let bonus = (credits.amount() * Decimal::from(referral_percent) / Decimal::from(100)).round_dp(2);
+    if earlier > 0 || bonus.is_zero() {
+        return Ok(None);
+    }
+    let bonus = Credits::new(bonus).map_err(|err| LedgerError::InvalidAmount(err.to_string()))?;
+    let posting =
+        ledger.grant_bonus(txn, referrer, bonus, &BonusReason::Referral { referee: payment.user_id }).await?;
+    Ok((!posting.replayed).then_some((referrer, bonus)))
+}
+
+/// Marks a pending payment canceled; returns false when it was not pending.
+pub async fn mark_canceled<C: ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+    raw: serde_json::Value,
+) -> Result<bool, DbErr> {
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE payments SET status = 'canceled', raw_payload = $2, updated_at = now() \
+             WHERE id = $1 AND status = 'pending'",
+            [payment_id.into(), raw.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Pending payments older than `age`, for reconciliation.
+pub async fn pending_older_than<C: ConnectionTrait>(
+    db: &C,
+    provider: PaymentProvider,
+    age: chrono::Duration,
+) -> Result<Vec<payments::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    payments::Entity::find()
+        .filter(payments::Column::Status.eq(PaymentStatus::Pending))
+        .filter(payments::Column::Provider.eq(provider))
+        .filter(payments::Column::CreatedAt.lt(chrono::Utc::now() - age))
+        .order_by_asc(payments::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+impl fmt::Display for CreditPackage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} credits", self.total_credits())
+    }
+}
