@@ -46,6 +46,10 @@ pub struct Settings {
     pub referral_percent: u32,
     /// YooKassa, when payments by card and SBP are enabled.
     pub yookassa: Option<YooKassaSettings>,
+    /// Addresses YooKassa notifications may come from.
+    pub yookassa_notify_ips: crate::yookassa::IpNets,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: crate::yookassa::IpNets,
     /// Telegram user ids allowed to run admin commands.
     pub admin_telegram_ids: Vec<i64>,
     /// Address of the bot's HTTP server (webhooks, Mini App, health).
@@ -494,6 +498,9 @@ impl Settings {
             }
         };
 
+        let notify_ips: Option<crate::yookassa::IpNets> =
+            r.or("YOOKASSA_NOTIFY_IPS", crate::yookassa::DEFAULT_NOTIFICATION_RANGES);
+        let trusted_proxies: Option<crate::yookassa::IpNets> = r.or("TRUSTED_PROXIES", "");
         let admins: Option<IdList> = r.or("ADMIN_TELEGRAM_IDS", "");
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
         let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
@@ -543,6 +550,8 @@ impl Settings {
                 packages: packages?,
                 referral_percent: referral_percent?,
                 yookassa,
+                yookassa_notify_ips: notify_ips?,
+                trusted_proxies: trusted_proxies?,
                 admin_telegram_ids: admins?.0,
                 http_addr: http_addr?,
                 log_format: log_format?,

@@ -18,6 +18,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod text;
 pub mod users;
+pub mod yookassa;
 
 pub use config::Settings;
 pub use secret::Secret;
