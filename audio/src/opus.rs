@@ -1,0 +1,271 @@
+//! Ogg/Opus input (Telegram voice notes). The upload is a remux of the original packets, the
+//! duration comes from granule positions, and pauses are found from packet sizes (a VBR encoder
+//! spends few bytes on silence) and confirmed by decoding only around them; a constant-bitrate
+//! stream, which gives no such signal, is decoded in full, in parallel.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use symphonia::core::audio::layouts::CHANNEL_LAYOUT_MONO;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::RegisterableAudioDecoder;
+use symphonia::core::packet::PacketRef;
+use symphonia::core::units::{Duration as Dur, Timestamp};
+use symphonia_adapter_libopus::OpusDecoder;
+
+use crate::AudioError;
+use crate::ogg::{OggWriter, read_packets};
+use crate::plan::Frame;
+use crate::timeline::OffsetMap;
+use crate::vad::{VAD_FRAME, Vad, dilate};
+
+/// Packets decoded and thrown away before a window so the decoder state settles (80 ms of
+/// 20 ms packets, the pre-roll the Opus spec recommends).
+const PREROLL: usize = 4;
+
+/// A parsed Ogg/Opus stream: its header, the audio packets and their lengths.
+pub(crate) struct OpusStream<'a> {
+    head: Vec<u8>,
+    pre_skip: u64,
+    packets: Vec<Cow<'a, [u8]>>,
+    /// Length of each packet in 48 kHz samples (ticks).
+    durations: Vec<u32>,
+    /// Cumulative ticks before each packet (one more entry than packets).
+    cum: Vec<u64>,
+    /// Output length in ticks: last granule less pre-skip.
+    pub total: u64,
+}
+
+/// Length of an Opus packet in 48 kHz samples, from its TOC byte (RFC 6716, 3.1).
+pub(crate) fn packet_ticks(packet: &[u8]) -> Option<u32> {
+    let toc = *packet.first()?;
+    let config = toc >> 3;
+    let frame = match config {
+        0..=11 => [480, 960, 1920, 2880][usize::from(config % 4)],
+        12..=15 => [480, 960][usize::from(config % 2)],
+        _ => [120, 240, 480, 960][usize::from(config % 4)],
+    };
+    let count = match toc & 3 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => u32::from(*packet.get(1)? & 0x3f),
+    };
+    let ticks = frame * count;
+    // More than 120 ms in one packet is invalid.
+    (count > 0 && ticks <= 5760).then_some(ticks)
+}
+
+/// Reads the stream structure; decodes nothing.
+pub(crate) fn parse(data: &[u8]) -> Result<OpusStream<'_>, AudioError> {
+    let mut packets = read_packets(data)?.into_iter();
+    let head = packets.next().ok_or(AudioError::Empty)?;
+    if head.data.len() < 19 || &head.data[..8] != b"OpusHead" || head.data[8] >> 4 != 0 {
+        return Err(AudioError::corrupt("bad OpusHead"));
+    }
+    let channels = head.data[9];
+    let mapping = head.data[18];
+    if channels == 0 || channels > 2 || mapping > 1 {
+        return Err(AudioError::UnsupportedFormat(format!("opus with {channels} channels, mapping {mapping}")));
+    }
+    let pre_skip = u64::from(u16::from_le_bytes([head.data[10], head.data[11]]));
+    match packets.next() {
+        Some(tags) if tags.data.starts_with(b"OpusTags") => {}
+        _ => return Err(AudioError::corrupt("missing OpusTags")),
+    }
+    let mut audio = Vec::new();
+    let mut durations = Vec::new();
+    let mut cum = vec![0u64];
+    let mut last_granule = None;
+    for packet in packets {
+        if packet.data.is_empty() {
+            continue;
+        }
+        let ticks = packet_ticks(&packet.data).ok_or_else(|| AudioError::corrupt("bad opus packet"))?;
+        if let Some(g) = packet.granule {
+            last_granule = Some(g);
+        }
+        durations.push(ticks);
+        cum.push(cum[cum.len() - 1] + u64::from(ticks));
+        audio.push(packet.data);
+    }
+    let summed = cum[cum.len() - 1];
+    // The last granule trims the end; it can never add samples the packets do not hold.
+    let end = last_granule.map_or(summed, |g| g.min(summed));
+    let total = end.saturating_sub(pre_skip);
+    if total == 0 {
+        return Err(AudioError::Empty);
+    }
+    Ok(OpusStream { head: head.data.into_owned(), pre_skip, packets: audio, durations, cum, total })
+}
+
+fn decoder(head: Option<&[u8]>) -> Result<Box<dyn AudioDecoder>, AudioError> {
+    let mut params = AudioCodecParameters::new();
+    params.for_codec(CODEC_ID_OPUS);
+    // libopus decodes straight to 16 kHz mono: no resampling, a third of the work of 48 kHz.
+    params.sample_rate = Some(16_000);
+    params.channels = Some(CHANNEL_LAYOUT_MONO);
+    params.extra_data = head.map(|h| h.to_vec().into_boxed_slice());
+    OpusDecoder::try_registry_new(&params, &AudioDecoderOptions::default()).map_err(AudioError::from)
+}
+
+impl OpusStream<'_> {
+    /// Number of audio packets.
+    pub(crate) fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    /// Frames (one per packet) with start and length on the output timeline.
+    fn frame_at(&self, i: usize, speech: bool, level: f32) -> Frame {
+        let start = self.cum[i].saturating_sub(self.pre_skip).min(self.total);
+        let end = (self.cum[i] + u64::from(self.durations[i])).saturating_sub(self.pre_skip).min(self.total);
+        // Ogg page overhead is about 1.5 bytes per packet at 50 packets a page.
+        let bytes = self.packets[i].len() as u32 + 2;
+        Frame { start, len: (end - start) as u32, speech, level, bytes }
+    }
+
+    /// Classifies packets by size when sizes separate silence from speech; None for a stream
+    /// without that signal (constant bitrate).
+    pub(crate) fn frames_from_sizes(&self) -> Option<Vec<Frame>> {
+        let mut sizes: Vec<usize> = self.packets.iter().map(|p| p.len()).collect();
+        sizes.sort_unstable();
+        let low = sizes[sizes.len() / 20] as f32;
+        let median = sizes[sizes.len() / 2] as f32;
+        if median < low * 1.6 + 2.0 {
+            return None;
+        }
+        let threshold = low + (median - low) * 0.35;
+        let mut speech: Vec<bool> = self.packets.iter().map(|p| p.len() as f32 > threshold).collect();
+        dilate(&mut speech, 1);
+        Some(
+            (0..self.len())
+                .map(|i| self.frame_at(i, speech[i], self.packets[i].len() as f32))
+                .collect(),
+        )
+    }
+
+    /// Decodes packets `range` (after a pre-roll) and reports per packet whether any 16 ms frame
+    /// overlapping it is speech, and its loudest frame's RMS.
+    pub(crate) fn detect_speech(&self, range: Range<usize>) -> Result<Vec<(bool, f32)>, AudioError> {
+        let from = range.start.saturating_sub(PREROLL);
+        let mut dec = decoder((from == 0).then_some(&self.head[..]))?;
+        let mut vad = Vad::new();
+        let mut frames: Vec<(bool, f32)> = Vec::new();
+        let mut record = |s: bool, r: f32| frames.push((s, r));
+        // Sample offsets (16 kHz, from the first decoded sample) where each packet in range ends.
+        let mut ends = Vec::with_capacity(range.len());
+        let mut start_of_range = 0usize;
+        let mut decoded = 0usize;
+        let mut scratch: Vec<f32> = Vec::new();
+        for i in from..range.end {
+            let packet = PacketRef::new(0, Timestamp::new(0), Dur::new(0), &self.packets[i]);
+            // A packet libopus rejects is heard as silence; the structure was already checked.
+            let n = match dec.decode_ref(&packet) {
+                Ok(buf) => {
+                    buf.copy_to_vec_interleaved::<f32>(&mut scratch);
+                    scratch.len()
+                }
+                Err(_) => {
+                    scratch.clear();
+                    0
+                }
+            };
+            vad.push(&scratch[..n], &mut record);
+            if i == range.start {
+                start_of_range = decoded;
+            }
+            decoded += n;
+            if i >= range.start {
+                ends.push(decoded);
+            }
+        }
+        vad.finish(&mut record);
+        let mut out = Vec::with_capacity(range.len());
+        let mut begin = start_of_range;
+        for end in ends {
+            let (f0, f1) = (begin / VAD_FRAME, end.div_ceil(VAD_FRAME).max(begin / VAD_FRAME + 1));
+            let slice = &frames[f0.min(frames.len())..f1.min(frames.len())];
+            let speech = slice.iter().any(|f| f.0);
+            let level = slice.iter().map(|f| f.1).fold(0.0, f32::max);
+            out.push((speech, level));
+            begin = end;
+        }
+        Ok(out)
+    }
+
+    /// Decodes everything on `threads` threads and builds frames from the detector.
+    pub(crate) fn frames_from_decoding(&self, threads: usize) -> Result<Vec<Frame>, AudioError> {
+        let n = self.len();
+        let parts = threads.clamp(1, 8).min(n.max(1));
+        let bounds: Vec<usize> = (0..=parts).map(|k| k * n / parts).collect();
+        let results: Vec<Result<Vec<(bool, f32)>, AudioError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let range = w[0]..w[1];
+                    scope.spawn(move || self.detect_speech(range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(AudioError::corrupt("opus decoder thread panicked"))))
+                .collect()
+        });
+        let mut flags = Vec::with_capacity(n);
+        for r in results {
+            flags.extend(r?);
+        }
+        let mut speech: Vec<bool> = flags.iter().map(|f| f.0).collect();
+        dilate(&mut speech, 2);
+        Ok((0..n).map(|i| self.frame_at(i, speech[i], flags[i].1)).collect())
+    }
+
+    /// Builds one chunk's Ogg stream from runs of packet indices, with the original header.
+    /// Returns the bytes and the chunk-to-original offset map.
+    pub(crate) fn remux(&self, runs: &[Range<usize>], serial: u32) -> (Vec<u8>, OffsetMap) {
+        let bytes: usize = runs.iter().flat_map(|r| r.clone()).map(|i| self.packets[i].len() + 2).sum();
+        let mut w = OggWriter::new(serial, bytes + 256);
+        w.write_header_packet(&self.head);
+        w.write_header_packet(&opus_tags());
+        let pre = self.pre_skip as i64;
+        let summed = self.cum[self.len()];
+        let trim_end = summed - (self.total + self.pre_skip).min(summed);
+        let mut chunk_pos = 0u64;
+        let mut starts = Vec::with_capacity(runs.len());
+        for run in runs {
+            starts.push((chunk_pos as i64 - pre, self.cum[run.start] as i64 - pre));
+            for i in run.clone() {
+                chunk_pos += u64::from(self.durations[i]);
+                // The file's last packet keeps its end trimming so the chunk ends where the file did.
+                let granule = if i + 1 == self.len() { chunk_pos - trim_end.min(chunk_pos) } else { chunk_pos };
+                w.write_packet(&self.packets[i], granule);
+            }
+        }
+        (w.finish(), OffsetMap::from_starts(starts))
+    }
+}
+
+fn opus_tags() -> Vec<u8> {
+    let vendor = b"tgbot-audio remux";
+    let mut tags = b"OpusTags".to_vec();
+    tags.extend_from_slice(&(vendor.len() as u32).to_le_bytes());
+    tags.extend_from_slice(vendor);
+    tags.extend_from_slice(&0u32.to_le_bytes());
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toc_gives_packet_lengths() {
+        assert_eq!(packet_ticks(&[0x08]), Some(960)); // SILK 20 ms, one frame
+        assert_eq!(packet_ticks(&[0x0B]), None); // code 3 without its count byte
+        assert_eq!(packet_ticks(&[0xF8]), Some(960)); // CELT 20 ms
+        assert_eq!(packet_ticks(&[0xF9, 0]), Some(1920)); // two frames
+        assert_eq!(packet_ticks(&[0xFB, 0x03]), Some(2880)); // code 3, three frames
+        assert_eq!(packet_ticks(&[0xFB, 0x3F]), None); // 63 x 20 ms is too long
+        assert_eq!(packet_ticks(&[]), None);
+    }
+}

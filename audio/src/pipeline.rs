@@ -1,0 +1,456 @@
+//! The entry points: measure an input, and turn it into upload chunks.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::detect::{InputFormat, detect_format};
+use crate::flac::FlacWriter;
+use crate::opus::{self, OpusStream};
+use crate::pcm::{PcmSource, RATE};
+use crate::plan::{Frame, Plan, plan};
+use crate::timeline::{OffsetMap, TICKS_PER_SEC, ticks_to_secs};
+use crate::transcript::ChunkTiming;
+use crate::vad::{VAD_FRAME, Vad, dilate};
+use crate::{AudioError, ChunkingConfig};
+
+/// Ticks per 16 kHz sample.
+const TICKS_PER_SAMPLE: u64 = TICKS_PER_SEC / RATE as u64;
+
+/// How a chunk's bytes are encoded, which decides the upload's file name and MIME type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkEncoding {
+    /// The original Opus packets in a new Ogg stream.
+    OggOpus,
+    /// 16 kHz mono 16-bit FLAC.
+    Flac,
+}
+
+impl ChunkEncoding {
+    /// The MIME type to send with the upload.
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Self::OggOpus => "audio/ogg",
+            Self::Flac => "audio/flac",
+        }
+    }
+
+    /// The file extension (without a dot) the provider uses to recognise the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::OggOpus => "ogg",
+            Self::Flac => "flac",
+        }
+    }
+}
+
+/// One upload: its bytes and where it sits on the original timeline.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// Position in the sequence, from 0.
+    pub index: usize,
+    /// The file to upload.
+    pub bytes: Bytes,
+    /// How `bytes` are encoded.
+    pub encoding: ChunkEncoding,
+    /// Start, end and offset map on the original timeline.
+    pub timing: ChunkTiming,
+}
+
+/// How pauses were found, for logs and the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Analysis {
+    /// Opus packet sizes, confirmed by decoding around the pauses used.
+    OpusPacketSizes,
+    /// Every Opus packet decoded (the stream gave no size signal).
+    OpusFullDecode,
+    /// Decoded by symphonia and analysed as 16 kHz PCM.
+    Pcm,
+}
+
+/// What [`prepare_with`] found, besides the chunks it handed out.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The detected input format.
+    pub format: InputFormat,
+    /// The exact duration, from the container and decoded samples; this is what pricing uses.
+    pub duration: Duration,
+    /// How pauses were found.
+    pub analysis: Analysis,
+    /// Number of chunks.
+    pub chunks: usize,
+    /// Sum of the chunks' sizes in bytes.
+    pub upload_bytes: u64,
+    /// Where each chunk after the first begins on the original timeline, in seconds.
+    pub cuts: Vec<f64>,
+    /// Whether each cut fell in a pause (false: speech ran past the maximum chunk length).
+    pub cuts_in_pauses: Vec<bool>,
+}
+
+/// [`Summary`] plus the chunks, for callers happy to hold all uploads in memory.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The summary.
+    pub summary: Summary,
+    /// The uploads in order.
+    pub chunks: Vec<Chunk>,
+}
+
+/// The cheap measurement of an input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeInfo {
+    /// The detected input format.
+    pub format: InputFormat,
+    /// Duration: exact for Ogg/Opus (granule positions) and for containers that state their
+    /// length in samples; otherwise counted by decoding.
+    pub duration: Duration,
+}
+
+fn duration_of_ticks(ticks: u64) -> Duration {
+    Duration::from_nanos((u128::from(ticks) * 1_000_000_000 / u128::from(TICKS_PER_SEC)) as u64)
+}
+
+fn duration_of_frames(frames: u64, rate: u32) -> Duration {
+    Duration::from_nanos((u128::from(frames) * 1_000_000_000 / u128::from(rate.max(1))) as u64)
+}
+
+/// Measures an input's format and duration without cutting it.
+///
+/// # Errors
+/// The typed input errors of [`AudioError`].
+pub fn probe(input: &Bytes) -> Result<ProbeInfo, AudioError> {
+    let format = detect_format(input)?;
+    if format == InputFormat::OggOpus {
+        let stream = opus::parse(input)?;
+        return Ok(ProbeInfo { format, duration: duration_of_ticks(stream.total) });
+    }
+    let mut source = PcmSource::open(input.clone())?;
+    if let Some(frames) = source.declared_frames.filter(|&f| f > 0) {
+        return Ok(ProbeInfo { format, duration: duration_of_frames(frames, source.rate()) });
+    }
+    let mut scratch = Vec::new();
+    while source.next_block(&mut scratch)? {
+        scratch.clear();
+    }
+    if source.source_frames == 0 {
+        return Err(AudioError::Empty);
+    }
+    Ok(ProbeInfo { format, duration: duration_of_frames(source.source_frames, source.rate()) })
+}
+
+/// Cuts an input into chunks and returns them all.
+///
+/// # Errors
+/// The typed input errors of [`AudioError`]; `Encode` for an internal encoder failure.
+pub fn prepare(input: &Bytes, config: &ChunkingConfig) -> Result<Prepared, AudioError> {
+    let mut chunks = Vec::new();
+    let summary = prepare_with(input, config, |chunk| {
+        chunks.push(chunk);
+        Ok(())
+    })?;
+    Ok(Prepared { summary, chunks })
+}
+
+/// Cuts an input into chunks, handing each to `on_chunk` as soon as it is encoded, so a caller
+/// that uploads (or stores) chunks one by one never holds more than one in memory.
+///
+/// # Errors
+/// The typed input errors of [`AudioError`], or the first error `on_chunk` returns.
+pub fn prepare_with(
+    input: &Bytes,
+    config: &ChunkingConfig,
+    mut on_chunk: impl FnMut(Chunk) -> Result<(), AudioError>,
+) -> Result<Summary, AudioError> {
+    let format = detect_format(input)?;
+    if format == InputFormat::OggOpus {
+        prepare_opus(input, config, &mut on_chunk)
+    } else {
+        prepare_pcm(input, format, config, &mut on_chunk)
+    }
+}
+
+fn check_length(ticks: u64, config: &ChunkingConfig) -> Result<(), AudioError> {
+    let actual = duration_of_ticks(ticks);
+    if actual > config.max_duration {
+        return Err(AudioError::TooLong { actual, limit: config.max_duration });
+    }
+    Ok(())
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
+/// Rounds of "plan, then confirm the pauses the plan relies on" before giving up on packet sizes.
+const CONFIRM_ROUNDS: usize = 6;
+
+fn prepare_opus(
+    input: &Bytes,
+    config: &ChunkingConfig,
+    on_chunk: &mut impl FnMut(Chunk) -> Result<(), AudioError>,
+) -> Result<Summary, AudioError> {
+    let stream = opus::parse(input)?;
+    check_length(stream.total, config)?;
+    let (frames, decided, analysis) = match stream.frames_from_sizes() {
+        Some(frames) => match confirm_pauses(&stream, frames, config)? {
+            Some((frames, plan)) => (frames, plan, Analysis::OpusPacketSizes),
+            None => {
+                let frames = stream.frames_from_decoding(threads())?;
+                let plan = plan(&frames, config);
+                (frames, plan, Analysis::OpusFullDecode)
+            }
+        },
+        None => {
+            let frames = stream.frames_from_decoding(threads())?;
+            let plan = plan(&frames, config);
+            (frames, plan, Analysis::OpusFullDecode)
+        }
+    };
+    let mut summary = summary_of(InputFormat::OggOpus, duration_of_ticks(stream.total), analysis, &frames, &decided);
+    for (index, runs) in decided.chunks.iter().enumerate() {
+        let (bytes, offsets) = stream.remux(runs, 0x5EED_0000 + index as u32);
+        summary.upload_bytes += bytes.len() as u64;
+        on_chunk(Chunk {
+            index,
+            bytes: Bytes::from(bytes),
+            encoding: ChunkEncoding::OggOpus,
+            timing: timing(&frames, runs, offsets),
+        })?;
+    }
+    Ok(summary)
+}
+
+/// Plans from packet sizes, then decodes the pauses that the plan cuts in or shortens; a pause
+/// that turns out to hold speech is marked as speech and the plan is redone. None when the
+/// rounds run out (the caller then decodes everything).
+fn confirm_pauses(
+    stream: &OpusStream<'_>,
+    mut frames: Vec<Frame>,
+    config: &ChunkingConfig,
+) -> Result<Option<(Vec<Frame>, Plan)>, AudioError> {
+    let mut confirmed: HashSet<(usize, usize)> = HashSet::new();
+    for _ in 0..CONFIRM_ROUNDS {
+        let decided = plan(&frames, config);
+        let mut todo: Vec<Range<usize>> = Vec::new();
+        let used = decided.cut_pauses.iter().flatten().copied();
+        let shortened = decided.pauses.iter().enumerate().filter(|(_, p)| !p.removed.is_empty()).map(|(i, _)| i);
+        let mut seen = HashSet::new();
+        for pi in used.chain(shortened) {
+            let range = decided.pauses[pi].frames.clone();
+            if !confirmed.contains(&(range.start, range.end)) && seen.insert(pi) {
+                todo.push(range);
+            }
+        }
+        if todo.is_empty() {
+            return Ok(Some((frames, decided)));
+        }
+        let results = decode_pauses(stream, &todo)?;
+        for (range, speech) in todo.iter().zip(results) {
+            if speech.iter().any(|&(s, _)| s) {
+                let mut flags: Vec<bool> = speech.iter().map(|&(s, _)| s).collect();
+                dilate(&mut flags, 2);
+                for (k, s) in flags.into_iter().enumerate() {
+                    frames[range.start + k].speech |= s;
+                }
+            } else {
+                confirmed.insert((range.start, range.end));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Decodes pause windows on a few threads, longest first so the threads finish together.
+fn decode_pauses(stream: &OpusStream<'_>, ranges: &[Range<usize>]) -> Result<Vec<Vec<(bool, f32)>>, AudioError> {
+    let workers = threads().min(ranges.len()).max(1);
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let per_worker: Vec<Result<Vec<(usize, Vec<(bool, f32)>)>, AudioError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(k) else { break };
+                        done.push((i, stream.detect_speech(ranges[i].clone())?));
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(AudioError::corrupt("opus decoder thread panicked"))))
+            .collect()
+    });
+    let mut out = vec![Vec::new(); ranges.len()];
+    for worker in per_worker {
+        for (i, flags) in worker? {
+            out[i] = flags;
+        }
+    }
+    Ok(out)
+}
+
+fn summary_of(format: InputFormat, duration: Duration, analysis: Analysis, frames: &[Frame], plan: &Plan) -> Summary {
+    let cuts = plan.chunks.iter().skip(1).map(|runs| ticks_to_secs(frames[runs[0].start].start)).collect();
+    Summary {
+        format,
+        duration,
+        analysis,
+        chunks: plan.chunks.len(),
+        upload_bytes: 0,
+        cuts,
+        cuts_in_pauses: plan.cut_pauses.iter().map(Option::is_some).collect(),
+    }
+}
+
+fn timing(frames: &[Frame], runs: &[Range<usize>], offsets: OffsetMap) -> ChunkTiming {
+    let first = &frames[runs[0].start];
+    let last = &frames[runs[runs.len() - 1].end - 1];
+    ChunkTiming {
+        start: ticks_to_secs(first.start),
+        end: ticks_to_secs(last.start + u64::from(last.len)),
+        offsets,
+    }
+}
+
+fn prepare_pcm(
+    input: &Bytes,
+    format: InputFormat,
+    config: &ChunkingConfig,
+    on_chunk: &mut impl FnMut(Chunk) -> Result<(), AudioError>,
+) -> Result<Summary, AudioError> {
+    // Pass 1: decode, detect speech per 16 ms frame, keep only the per-frame profile.
+    let mut source = PcmSource::open(input.clone())?;
+    if let Some(frames) = source.declared_frames {
+        check_length(frames * TICKS_PER_SEC / u64::from(source.rate()), config)?;
+    }
+    let mut vad = Vad::new();
+    let mut speech = Vec::new();
+    let mut levels = Vec::new();
+    let mut record = |s: bool, rms: f32| {
+        speech.push(s);
+        levels.push(rms);
+    };
+    let mut block = Vec::new();
+    let mut samples = 0u64;
+    while source.next_block(&mut block)? {
+        samples += block.len() as u64;
+        vad.push(&block, &mut record);
+        block.clear();
+        check_length(samples * TICKS_PER_SAMPLE, config)?;
+    }
+    samples += block.len() as u64;
+    vad.push(&block, &mut record);
+    vad.finish(&mut record);
+    if samples == 0 || source.source_frames == 0 {
+        return Err(AudioError::Empty);
+    }
+    let duration = duration_of_frames(source.source_frames, source.rate());
+    check_length(source.source_frames * TICKS_PER_SEC / u64::from(source.rate()), config)?;
+    dilate(&mut speech, 3);
+    let frame_ticks = VAD_FRAME as u64 * TICKS_PER_SAMPLE;
+    let total_ticks = samples * TICKS_PER_SAMPLE;
+    let frames: Vec<Frame> = speech
+        .iter()
+        .zip(&levels)
+        .enumerate()
+        .map(|(i, (&s, &level))| {
+            let start = i as u64 * frame_ticks;
+            let len = frame_ticks.min(total_ticks.saturating_sub(start)) as u32;
+            // Worst case for 16-bit FLAC is the raw size, which keeps the byte budget a guarantee.
+            let bytes = (u64::from(len) / TICKS_PER_SAMPLE * 2) as u32;
+            Frame { start, len, speech: s, level, bytes }
+        })
+        .collect();
+    let decided = plan(&frames, config);
+    let mut summary = summary_of(format, duration, Analysis::Pcm, &frames, &decided);
+
+    // Pass 2: decode again and route each kept frame's samples into its chunk's encoder.
+    let mut owner: Vec<Option<u32>> = vec![None; frames.len()];
+    for (c, runs) in decided.chunks.iter().enumerate() {
+        for i in runs.iter().flat_map(|r| r.clone()) {
+            owner[i] = Some(c as u32);
+        }
+    }
+    let chunk_end: Vec<usize> = decided.chunks.iter().map(|runs| runs[runs.len() - 1].end).collect();
+    let mut source = PcmSource::open(input.clone())?;
+    let mut writer: Option<(usize, FlacWriter)> = None;
+    let mut position = 0usize; // 16 kHz samples consumed
+    let mut emitted = 0usize;
+    let mut more = true;
+    while more {
+        block.clear();
+        more = source.next_block(&mut block)?;
+        let mut rest = &block[..];
+        while !rest.is_empty() {
+            let frame = position / VAD_FRAME;
+            let in_frame = (VAD_FRAME - position % VAD_FRAME).min(rest.len());
+            let (now, later) = rest.split_at(in_frame);
+            if let Some(Some(c)) = owner.get(frame) {
+                let c = *c as usize;
+                if writer.as_ref().is_none_or(|(wc, _)| *wc != c) {
+                    writer = Some((c, FlacWriter::new()?));
+                }
+                if let Some((_, w)) = writer.as_mut() {
+                    w.push(now)?;
+                }
+            }
+            position += in_frame;
+            rest = later;
+            if position % VAD_FRAME == 0 || !more {
+                emit_finished(&mut writer, frame, &chunk_end, &frames, &decided, on_chunk, &mut summary, &mut emitted)?;
+            }
+        }
+    }
+    let last = frames.len().saturating_sub(1);
+    emit_finished(&mut writer, last, &chunk_end, &frames, &decided, on_chunk, &mut summary, &mut emitted)?;
+    if emitted != decided.chunks.len() {
+        return Err(AudioError::corrupt("the second decoding pass ended early"));
+    }
+    Ok(summary)
+}
+
+/// Emits the open chunk once `frame` (just completed) is its last frame.
+#[allow(clippy::too_many_arguments)]
+fn emit_finished(
+    writer: &mut Option<(usize, FlacWriter)>,
+    frame: usize,
+    chunk_end: &[usize],
+    frames: &[Frame],
+    decided: &Plan,
+    on_chunk: &mut impl FnMut(Chunk) -> Result<(), AudioError>,
+    summary: &mut Summary,
+    emitted: &mut usize,
+) -> Result<(), AudioError> {
+    let done = matches!(writer, Some((c, _)) if frame + 1 >= chunk_end[*c]);
+    if !done {
+        return Ok(());
+    }
+    let Some((c, w)) = writer.take() else { return Ok(()) };
+    let runs = &decided.chunks[c];
+    let mut chunk_pos = 0u64;
+    let starts: Vec<(i64, i64)> = runs
+        .iter()
+        .map(|r| {
+            let start = (chunk_pos as i64, frames[r.start].start as i64);
+            chunk_pos += r.clone().map(|i| u64::from(frames[i].len)).sum::<u64>();
+            start
+        })
+        .collect();
+    let _ = w.samples();
+    let bytes = w.finish()?;
+    summary.upload_bytes += bytes.len() as u64;
+    *emitted += 1;
+    on_chunk(Chunk {
+        index: c,
+        bytes: Bytes::from(bytes),
+        encoding: ChunkEncoding::Flac,
+        timing: timing(frames, runs, OffsetMap::from_starts(starts)),
+    })
+}

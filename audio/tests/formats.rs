@@ -1,0 +1,90 @@
+//! Every accepted format decodes from a real file, and bad inputs give typed errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use audio::{AudioError, ChunkEncoding, ChunkingConfig, InputFormat, detect_format, prepare, probe};
+use bytes::Bytes;
+use common::{FORMATS, fixtures, load};
+
+fn expected_format(name: &str) -> InputFormat {
+    match name.rsplit('.').next() {
+        Some("opus") => InputFormat::OggOpus,
+        Some("mp3") => InputFormat::Mp3,
+        Some("m4a" | "mp4") => InputFormat::Mp4,
+        Some("wav") => InputFormat::Wav,
+        Some("flac") => InputFormat::Flac,
+        Some("ogg") => InputFormat::OggOther,
+        Some("webm") => InputFormat::Matroska,
+        _ => panic!("{name}"),
+    }
+}
+
+#[test]
+fn every_format_decodes_to_one_chunk_with_the_right_duration() {
+    let fx = fixtures();
+    for name in FORMATS {
+        let input = load(name);
+        assert_eq!(detect_format(&input).unwrap(), expected_format(name), "{name}");
+        let prepared = prepare(&input, &ChunkingConfig::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let s = &prepared.summary;
+        // Encoders pad a little (AAC priming, MP3 frames); pricing tolerates tens of milliseconds.
+        let secs = s.duration.as_secs_f64();
+        assert!((secs - fx.duration).abs() < 0.08, "{name}: {secs} vs {}", fx.duration);
+        assert_eq!(prepared.chunks.len(), 1, "{name}");
+        let chunk = &prepared.chunks[0];
+        let expect = if name.ends_with(".opus") { ChunkEncoding::OggOpus } else { ChunkEncoding::Flac };
+        assert_eq!(chunk.encoding, expect, "{name}");
+        // The 2.5 s, 3.0 s and 2.2 s gaps (plus espeak's own trailing silence) were shortened.
+        let removed = chunk.timing.offsets.removed_secs();
+        assert!(removed > 5.0 && removed < 8.5, "{name}: removed {removed}");
+        // The upload is itself a valid file of the stated kind, as long as the kept audio.
+        let back = probe(&chunk.bytes).unwrap_or_else(|e| panic!("{name} chunk: {e}"));
+        let kept = chunk.timing.end - chunk.timing.start - removed;
+        assert!((back.duration.as_secs_f64() - kept).abs() < 0.05, "{name}: {:?} vs {kept}", back.duration);
+        let back_format = if expect == ChunkEncoding::OggOpus { InputFormat::OggOpus } else { InputFormat::Flac };
+        assert_eq!(back.format, back_format);
+        let p = probe(&input).unwrap();
+        assert!((p.duration.as_secs_f64() - secs).abs() < 0.08, "{name}: probe {:?}", p.duration);
+    }
+}
+
+#[test]
+fn opus_duration_is_exact_from_granules() {
+    let input = load("speech.opus");
+    let info = probe(&input).unwrap();
+    let prepared = prepare(&input, &ChunkingConfig::default()).unwrap();
+    assert_eq!(info.duration, prepared.summary.duration);
+    // opusenc keeps the source length to the sample: 48 kHz source samples, no rounding.
+    let wav = std::fs::read(fixtures().dir.join("speech.wav")).unwrap();
+    let data = wav.windows(4).position(|w| w == b"data").unwrap();
+    let source_samples = (wav.len() - data - 8) as u64 / 2;
+    assert_eq!(info.duration.as_nanos(), u128::from(source_samples) * 1_000_000_000 / 48_000);
+    // Remuxing keeps the packets: the upload is about the size of the input.
+    let upload = prepared.summary.upload_bytes as f64;
+    assert!(upload < input.len() as f64 * 1.1, "{upload} vs {}", input.len());
+}
+
+#[test]
+fn bad_inputs_give_typed_errors() {
+    let cfg = ChunkingConfig::default();
+    assert!(matches!(prepare(&Bytes::new(), &cfg), Err(AudioError::Empty)));
+    assert!(matches!(probe(&Bytes::new()), Err(AudioError::Empty)));
+    let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert!(matches!(prepare(&Bytes::from(random), &cfg), Err(AudioError::UnsupportedFormat(_))));
+    for name in ["video_only.mp4", "video_only.webm"] {
+        let r = prepare(&load(name), &cfg);
+        assert!(matches!(r, Err(AudioError::NoAudioTrack)), "{name}: {r:?}");
+    }
+    for name in ["speech.opus", "speech.m4a"] {
+        let input = load(name);
+        let truncated = input.slice(..input.len() * 6 / 10);
+        let r = prepare(&truncated, &cfg);
+        assert!(matches!(r, Err(AudioError::Corrupt(_))), "{name}: {r:?}");
+    }
+    let short = ChunkingConfig { max_duration: std::time::Duration::from_secs(5), ..cfg.clone() };
+    for name in ["speech.opus", "speech.mp3"] {
+        let r = prepare(&load(name), &short);
+        assert!(matches!(r, Err(AudioError::TooLong { .. })), "{name}: {r:?}");
+    }
+}
