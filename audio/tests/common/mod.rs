@@ -43,15 +43,15 @@ fn ffmpeg() -> Command {
 
 /// Every format the pipeline accepts, as (file name, how to make it from speech.wav).
 pub const FORMATS: [&str; 9] = [
-    "speech.opus",
-    "speech.mp3",
-    "speech.m4a",
-    "speech_44k_stereo.wav",
-    "speech.flac",
-    "speech_vorbis.ogg",
-    "speech.webm",
-    "video_note.mp4",
-    "speech_cbr.opus",
+    "mid.opus",
+    "mid.mp3",
+    "mid.m4a",
+    "mid_44k_stereo.wav",
+    "mid.flac",
+    "mid_vorbis.ogg",
+    "mid.webm",
+    "mid_video_note.mp4",
+    "mid_cbr.opus",
 ];
 
 fn generate(dir: &Path) {
@@ -81,25 +81,30 @@ fn generate(dir: &Path) {
     run(ffmpeg().arg("-i").arg(&speech).args(["-ac", "1", "-ar", "16000", "-f", "s16le"]).arg(dir.join("speech.raw")));
     let s = speech.display().to_string();
     run(Command::new("opusenc").args(["--quiet", "--bitrate", "32", &s]).arg(dir.join("speech.opus")));
-    run(Command::new("opusenc").args(["--quiet", "--hard-cbr", "--bitrate", "24", &s]).arg(dir.join("speech_cbr.opus")));
     run(ffmpeg().args(["-i", &s, "-c:a", "libmp3lame", "-b:a", "64k"]).arg(dir.join("speech.mp3")));
-    run(ffmpeg().args(["-i", &s, "-c:a", "aac", "-b:a", "64k"]).arg(dir.join("speech.m4a")));
-    run(ffmpeg().args(["-i", &s, "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le"]).arg(dir.join("speech_44k_stereo.wav")));
-    run(ffmpeg().args(["-i", &s, "-c:a", "flac"]).arg(dir.join("speech.flac")));
-    run(ffmpeg().args(["-i", &s, "-c:a", "libvorbis", "-q:a", "3"]).arg(dir.join("speech_vorbis.ogg")));
-    run(ffmpeg().args(["-i", &s, "-c:a", "libopus", "-b:a", "32k", "-f", "webm"]).arg(dir.join("speech.webm")));
-    run(ffmpeg()
-        .args(["-f", "lavfi", "-i", "testsrc=size=64x64:rate=10", "-i", &s, "-shortest"])
-        .args(["-c:v", "mpeg4", "-c:a", "aac", "-b:a", "48k"])
-        .arg(dir.join("video_note.mp4")));
     run(ffmpeg()
         .args(["-f", "lavfi", "-i", "testsrc=size=64x64:rate=10", "-t", "1", "-c:v", "mpeg4"])
         .arg(dir.join("video_only.mp4")));
     run(ffmpeg()
         .args(["-f", "lavfi", "-i", "testsrc=size=64x64:rate=10", "-t", "1", "-c:v", "libvpx", "-f", "webm"])
         .arg(dir.join("video_only.webm")));
-    // A two-second excerpt per format for the fuzzer, which decodes thousands of variants.
-    run(ffmpeg().args(["-i", &s, "-t", "2", "-ac", "1"]).arg(dir.join("short.wav")));
+    // A nine-second excerpt (two sentences and the 2.5 s gap) per format for the format tests,
+    // and a 0.6 s one for the fuzzer, which decodes hundreds of variants.
+    let mid = dir.join("mid.wav").display().to_string();
+    run(ffmpeg().args(["-i", &s, "-t", "9"]).arg(&mid));
+    run(Command::new("opusenc").args(["--quiet", "--bitrate", "32", &mid]).arg(dir.join("mid.opus")));
+    run(Command::new("opusenc").args(["--quiet", "--hard-cbr", "--bitrate", "24", &mid]).arg(dir.join("mid_cbr.opus")));
+    run(ffmpeg().args(["-i", &mid, "-c:a", "libmp3lame", "-b:a", "64k"]).arg(dir.join("mid.mp3")));
+    run(ffmpeg().args(["-i", &mid, "-c:a", "aac", "-b:a", "64k"]).arg(dir.join("mid.m4a")));
+    run(ffmpeg().args(["-i", &mid, "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le"]).arg(dir.join("mid_44k_stereo.wav")));
+    run(ffmpeg().args(["-i", &mid, "-c:a", "flac"]).arg(dir.join("mid.flac")));
+    run(ffmpeg().args(["-i", &mid, "-c:a", "libvorbis", "-q:a", "3"]).arg(dir.join("mid_vorbis.ogg")));
+    run(ffmpeg().args(["-i", &mid, "-c:a", "libopus", "-b:a", "32k", "-f", "webm"]).arg(dir.join("mid.webm")));
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", "testsrc=size=64x64:rate=10", "-i", &mid, "-shortest"])
+        .args(["-c:v", "mpeg4", "-c:a", "aac", "-b:a", "48k"])
+        .arg(dir.join("mid_video_note.mp4")));
+    run(ffmpeg().args(["-i", &s, "-t", "0.6", "-ac", "1", "-ar", "16000"]).arg(dir.join("short.wav")));
     let short = dir.join("short.wav").display().to_string();
     run(Command::new("opusenc").args(["--quiet", "--bitrate", "24", &short]).arg(dir.join("short.opus")));
     run(ffmpeg().args(["-i", &short, "-c:a", "libmp3lame", "-b:a", "32k"]).arg(dir.join("short.mp3")));
@@ -138,7 +143,7 @@ pub fn fixtures() -> &'static Fixtures {
     static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let dir = root.join("audio-fixtures-v1");
+        let dir = root.join("audio-fixtures-v2");
         if !dir.join("done").exists() {
             // Several test processes may race here: each builds its own copy, the first rename wins.
             let scratch = root.join(format!("audio-fixtures-tmp-{}", std::process::id()));
