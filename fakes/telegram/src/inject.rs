@@ -1,0 +1,325 @@
+//! Updates a user's actions produce, shaped like the real server's.
+
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+use crate::FakeError;
+use crate::api::{document_json, photo_sizes};
+use crate::ids;
+use crate::model::{AudioMeta, FileRef, Payment};
+use crate::state::{Charge, Shared, StoredFile, StoredMessage, UserRecord, put_opt, unix_now};
+
+impl Shared {
+    /// Registers a user, or updates the name and language of a known one.
+    pub(crate) fn upsert_user(&self, id: i64, first_name: &str, language_code: Option<&str>) {
+        let mut st = self.lock();
+        let user = st.users.entry(id).or_insert_with(|| UserRecord {
+            id,
+            first_name: first_name.to_owned(),
+            last_name: None,
+            username: None,
+            language_code: None,
+            blocked_bot: false,
+        });
+        user.first_name = first_name.to_owned();
+        user.language_code = language_code.map(str::to_owned);
+    }
+
+    pub(crate) fn set_username(&self, id: i64, username: Option<&str>) {
+        if let Some(user) = self.lock().users.get_mut(&id) {
+            user.username = username.map(str::to_owned);
+        }
+    }
+
+    pub(crate) fn set_blocked(&self, id: i64, blocked: bool) {
+        if let Some(user) = self.lock().users.get_mut(&id) {
+            user.blocked_bot = blocked;
+        }
+    }
+
+    pub(crate) fn register_file(&self, bytes: Bytes, mime: &str, duration_secs: Option<u32>) -> FileRef {
+        let file = self.lock().add_file(bytes, Some(mime.to_owned()), None, duration_secs, 7);
+        file_ref(&file)
+    }
+
+    pub(crate) fn file(&self, file_id: &str) -> Result<StoredFile, FakeError> {
+        self.lock().files.get(file_id).cloned().ok_or_else(|| FakeError::UnknownFile(file_id.to_owned()))
+    }
+
+    fn user_record(&self, user_id: i64) -> Result<UserRecord, FakeError> {
+        self.lock().users.get(&user_id).cloned().ok_or(FakeError::UnknownUser(user_id))
+    }
+
+    /// A message from the user in their private chat, queued as a `message` update.
+    pub(crate) fn user_message(&self, user_id: i64, content: Map<String, Value>) -> Result<i32, FakeError> {
+        let user = self.user_record(user_id)?;
+        let id = {
+            let mut st = self.lock();
+            let id = st.next_message_id(user_id);
+            let mut m = Map::new();
+            m.insert("message_id".into(), json!(id));
+            m.insert("from".into(), user.user_json());
+            m.insert("chat".into(), user.chat_json());
+            m.insert("date".into(), json!(unix_now()));
+            m.extend(content);
+            let json = Value::Object(m);
+            st.store_message(user_id, StoredMessage { id, json: json.clone(), deleted: false, bot: None });
+            st.push_update("message", json);
+            id
+        };
+        self.notify_all();
+        Ok(id)
+    }
+
+    pub(crate) fn text_message(&self, user_id: i64, text: &str) -> Result<i32, FakeError> {
+        self.user_message(user_id, text_content(text, &self.bot.username))
+    }
+
+    pub(crate) fn reply_message(&self, user_id: i64, to_message_id: i32, text: &str) -> Result<i32, FakeError> {
+        let replied = {
+            let st = self.lock();
+            let m = st
+                .message(user_id, to_message_id)
+                .filter(|m| !m.deleted)
+                .ok_or(FakeError::NoSuchMessage { chat_id: user_id, message_id: to_message_id })?;
+            let mut json = m.json.clone();
+            if let Some(obj) = json.as_object_mut() {
+                obj.remove("reply_to_message");
+            }
+            json
+        };
+        let mut content = text_content(text, &self.bot.username);
+        content.insert("reply_to_message".into(), replied);
+        self.user_message(user_id, content)
+    }
+
+    pub(crate) fn voice_message(&self, user_id: i64, file_id: &str, duration: Option<u32>) -> Result<i32, FakeError> {
+        let file = self.file(file_id)?;
+        let mut voice = media_json(&file);
+        voice["duration"] = json!(duration.or(file.duration).unwrap_or(1));
+        voice["mime_type"] = json!(file.mime_type.as_deref().unwrap_or("audio/ogg"));
+        self.user_message(user_id, one("voice", voice))
+    }
+
+    pub(crate) fn audio_message(&self, user_id: i64, file_id: &str, meta: &AudioMeta) -> Result<i32, FakeError> {
+        let file = self.remember_name(file_id, meta.file_name.as_deref())?;
+        let mut audio = media_json(&file);
+        audio["duration"] = json!(file.duration.unwrap_or(1));
+        put_opt(&mut audio, "performer", meta.performer.as_deref());
+        put_opt(&mut audio, "title", meta.title.as_deref());
+        put_opt(&mut audio, "file_name", meta.file_name.as_deref());
+        put_opt(&mut audio, "mime_type", file.mime_type.as_deref());
+        self.user_message(user_id, one("audio", audio))
+    }
+
+    pub(crate) fn video_note_message(&self, user_id: i64, file_id: &str) -> Result<i32, FakeError> {
+        let file = self.file(file_id)?;
+        let mut note = media_json(&file);
+        note["duration"] = json!(file.duration.unwrap_or(1));
+        note["length"] = json!(384);
+        self.user_message(user_id, one("video_note", note))
+    }
+
+    pub(crate) fn video_message(&self, user_id: i64, file_id: &str, caption: Option<&str>) -> Result<i32, FakeError> {
+        let file = self.file(file_id)?;
+        let mut video = media_json(&file);
+        video["duration"] = json!(file.duration.unwrap_or(1));
+        video["width"] = json!(1280);
+        video["height"] = json!(720);
+        put_opt(&mut video, "mime_type", file.mime_type.as_deref());
+        let mut content = one("video", video);
+        add_caption(&mut content, caption);
+        self.user_message(user_id, content)
+    }
+
+    pub(crate) fn document_message(
+        &self,
+        user_id: i64,
+        file_id: &str,
+        file_name: &str,
+        caption: Option<&str>,
+    ) -> Result<i32, FakeError> {
+        let file = self.remember_name(file_id, Some(file_name))?;
+        let mut doc = document_json(&file);
+        doc["file_name"] = json!(file_name);
+        let mut content = one("document", doc);
+        add_caption(&mut content, caption);
+        self.user_message(user_id, content)
+    }
+
+    pub(crate) fn photo_message(&self, user_id: i64, file_id: &str, caption: Option<&str>) -> Result<i32, FakeError> {
+        let file = self.file(file_id)?;
+        let (w, h) = ids::image_dimensions(&file.bytes).unwrap_or((1280, 960));
+        let (sizes, _) = photo_sizes(&mut self.lock(), file.bytes.clone(), w, h, Some(file));
+        let mut content = one("photo", json!(sizes));
+        add_caption(&mut content, caption);
+        self.user_message(user_id, content)
+    }
+
+    pub(crate) fn successful_payment(&self, user_id: i64, payment: &Payment) -> Result<i32, FakeError> {
+        let body = json!({
+            "currency": payment.currency,
+            "total_amount": payment.total_amount,
+            "invoice_payload": payment.invoice_payload,
+            "telegram_payment_charge_id": payment.telegram_payment_charge_id,
+            "provider_payment_charge_id": payment.provider_payment_charge_id,
+        });
+        if payment.currency == "XTR" {
+            self.lock()
+                .charges
+                .insert(payment.telegram_payment_charge_id.clone(), Charge { user_id, refunded: false });
+        }
+        self.user_message(user_id, one("successful_payment", body))
+    }
+
+    /// A press on a callback button of a bot message; only buttons the message has can be pressed.
+    pub(crate) fn callback_query(&self, user_id: i64, message_id: i32, data: &str) -> Result<String, FakeError> {
+        let user = self.user_record(user_id)?;
+        let id = ids::new_query_id();
+        {
+            let mut st = self.lock();
+            let missing = FakeError::NoSuchMessage { chat_id: user_id, message_id };
+            let message = st.message(user_id, message_id).filter(|m| !m.deleted).ok_or(missing)?;
+            let has_button = message
+                .json
+                .pointer("/reply_markup/inline_keyboard")
+                .and_then(Value::as_array)
+                .is_some_and(|rows| {
+                    rows.iter().filter_map(Value::as_array).flatten().any(|b| b["callback_data"] == data)
+                });
+            if !has_button {
+                return Err(FakeError::NoSuchButton { message_id, data: data.to_owned() });
+            }
+            let message_json = message.json.clone();
+            let chat_instance = st.chat_mut(user_id).chat_instance.clone();
+            let query = json!({
+                "id": id,
+                "from": user.user_json(),
+                "message": message_json,
+                "chat_instance": chat_instance,
+                "data": data,
+            });
+            st.pending_callback_queries.insert(id.clone());
+            st.push_update("callback_query", query);
+        }
+        self.notify_all();
+        Ok(id)
+    }
+
+    pub(crate) fn pre_checkout_query(
+        &self,
+        user_id: i64,
+        currency: &str,
+        total_amount: u32,
+        invoice_payload: &str,
+    ) -> Result<String, FakeError> {
+        let user = self.user_record(user_id)?;
+        let id = ids::new_query_id();
+        {
+            let mut st = self.lock();
+            let query = json!({
+                "id": id,
+                "from": user.user_json(),
+                "currency": currency,
+                "total_amount": total_amount,
+                "invoice_payload": invoice_payload,
+            });
+            st.pending_pre_checkout.insert(id.clone());
+            st.push_update("pre_checkout_query", query);
+        }
+        self.notify_all();
+        Ok(id)
+    }
+
+    /// Gives a registered file the name it is sent under, so `getFile` paths get its extension.
+    fn remember_name(&self, file_id: &str, name: Option<&str>) -> Result<StoredFile, FakeError> {
+        let mut st = self.lock();
+        let file = st.files.get_mut(file_id).ok_or_else(|| FakeError::UnknownFile(file_id.to_owned()))?;
+        if file.file_name.is_none() {
+            file.file_name = name.map(str::to_owned);
+        }
+        Ok(file.clone())
+    }
+}
+
+pub(crate) fn file_ref(file: &StoredFile) -> FileRef {
+    FileRef {
+        file_id: file.file_id.clone(),
+        file_unique_id: file.file_unique_id.clone(),
+        size: file.bytes.len() as u64,
+        mime_type: file.mime_type.clone().unwrap_or_default(),
+        duration_secs: file.duration,
+    }
+}
+
+fn one(key: &str, value: Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(key.to_owned(), value);
+    m
+}
+
+fn media_json(file: &StoredFile) -> Value {
+    json!({
+        "file_id": file.file_id,
+        "file_unique_id": file.file_unique_id,
+        "file_size": file.bytes.len(),
+    })
+}
+
+fn add_caption(content: &mut Map<String, Value>, caption: Option<&str>) {
+    if let Some(caption) = caption.filter(|c| !c.is_empty()) {
+        content.insert("caption".into(), json!(caption));
+    }
+}
+
+/// Text plus the `bot_command` entities Telegram's clients mark in it.
+fn text_content(text: &str, bot_username: &str) -> Map<String, Value> {
+    let mut content = one("text", json!(text));
+    let entities = command_entities(text, bot_username);
+    if !entities.is_empty() {
+        content.insert("entities".into(), json!(entities));
+    }
+    content
+}
+
+fn command_entities(text: &str, bot_username: &str) -> Vec<Value> {
+    let mut entities = Vec::new();
+    let mut offset16 = 0usize;
+    let mut prev_space = true;
+    let mut iter = text.char_indices().peekable();
+    while let Some((at, c)) = iter.next() {
+        if c == '/' && prev_space {
+            let rest = &text[at + 1..];
+            let name_len = rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(rest.len());
+            if (1..=32).contains(&name_len) {
+                let mut len = 1 + name_len;
+                let after = &rest[name_len..];
+                if let Some(mention) = after.strip_prefix('@') {
+                    let user_len =
+                        mention.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(mention.len());
+                    if user_len > 0 && mention[..user_len].eq_ignore_ascii_case(bot_username) {
+                        len += 1 + user_len;
+                    }
+                }
+                // Commands are ASCII, so bytes and UTF-16 units agree inside one.
+                entities.push(json!({ "offset": offset16, "length": len, "type": "bot_command" }));
+            }
+        }
+        prev_space = c.is_whitespace();
+        offset16 += c.len_utf16();
+    }
+    entities
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_marked_with_utf16_offsets() {
+        let e = command_entities("/start ref_abc", "my_bot");
+        assert_eq!(e, vec![json!({ "offset": 0, "length": 6, "type": "bot_command" })]);
+        let e = command_entities("😀 /help@my_bot x/no", "my_bot");
+        assert_eq!(e, vec![json!({ "offset": 3, "length": 12, "type": "bot_command" })]);
+    }
+}
