@@ -14,6 +14,22 @@ pub enum Callback {
     Lang(Lang),
     /// Show the credit packages.
     Buy,
+    /// Pay for the package of `credits` credits.
+    Pay {
+        /// The package's base credits (its id is `p{credits}`).
+        credits: u32,
+        /// How.
+        method: PayMethod,
+    },
+}
+
+/// Ways to pay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayMethod {
+    /// YooKassa (cards, SBP).
+    YooKassa,
+    /// Telegram Stars.
+    Stars,
 }
 
 impl Callback {
@@ -23,6 +39,8 @@ impl Callback {
             Self::History { before } => format!("h:{before}"),
             Self::Lang(lang) => format!("lang:{}", lang.code()),
             Self::Buy => "buy".to_owned(),
+            Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
+            Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
         }
     }
 
@@ -30,6 +48,15 @@ impl Callback {
     pub fn parse(data: &str) -> Option<Self> {
         if data == "buy" {
             return Some(Self::Buy);
+        }
+        if let Some(rest) = data.strip_prefix("pay:") {
+            let (credits, method) = rest.split_once(':')?;
+            let method = match method {
+                "yk" => PayMethod::YooKassa,
+                "xtr" => PayMethod::Stars,
+                _ => return None,
+            };
+            return credits.parse().ok().map(|credits| Self::Pay { credits, method });
         }
         if let Some(before) = data.strip_prefix("h:") {
             return before.parse().ok().map(|before| Self::History { before });
@@ -44,12 +71,19 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_garbage() {
-        for callback in [Callback::History { before: 42 }, Callback::Lang(Lang::En), Callback::Buy] {
+        for callback in [
+            Callback::History { before: 42 },
+            Callback::Lang(Lang::En),
+            Callback::Buy,
+            Callback::Pay { credits: 300, method: PayMethod::Stars },
+            Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
+        ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);
         }
         assert_eq!(Callback::parse("h:abc"), None);
         assert_eq!(Callback::parse("lang:de"), None);
         assert_eq!(Callback::parse(""), None);
+        assert_eq!(Callback::parse("pay:100:btc"), None);
     }
 }

@@ -24,7 +24,7 @@ use teloxide::{
     utils::command::BotCommands,
 };
 
-use crate::{callbacks::Callback, intake, startup::AppState};
+use crate::{callbacks::Callback, intake, payments, startup::AppState};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -41,6 +41,8 @@ pub enum Command {
     Balance,
     /// `/history`.
     History,
+    /// `/buy`.
+    Buy,
     /// `/lang`.
     Lang,
     /// `/cancel`.
@@ -53,11 +55,16 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(
             Update::filter_message()
                 .filter(|msg: Message| msg.chat.is_private())
+                .branch(
+                    dptree::filter(|msg: Message| msg.successful_payment().is_some())
+                        .endpoint(payments::on_successful_payment),
+                )
                 .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
                 .branch(dptree::filter(|msg: Message| intake::is_recording(&msg)).endpoint(on_recording))
                 .branch(dptree::endpoint(on_other_message)),
         )
         .branch(Update::filter_callback_query().endpoint(on_callback))
+        .branch(Update::filter_pre_checkout_query().endpoint(payments::on_pre_checkout))
 }
 
 fn profile(user: &TgUser) -> TelegramProfile {
@@ -139,6 +146,7 @@ async fn on_command(bot: Bot, msg: Message, command: Command, state: AppState) -
             bot.send_message(msg.chat.id, text.render(lang)).await?;
         }
         Command::History => send_history(&bot, msg.chat.id, &state, &user, None).await?,
+        Command::Buy => payments::show_packages(&bot, msg.chat.id, &state, &user).await?,
         Command::Lang => {
             let buttons = InlineKeyboardMarkup::new([[
                 InlineKeyboardButton::callback("Русский", Callback::Lang(Lang::Ru).encode()),
@@ -239,14 +247,9 @@ async fn on_callback(bot: Bot, query: CallbackQuery, state: AppState) -> anyhow:
             users::set_language(&state.db, user.id, lang).await?;
             bot.send_message(chat, Text::LanguageSet.render(lang)).await?;
         }
-        Callback::Buy => {
-            // Credit packages arrive with payments; until then, explain the prices.
-            let pricing = state.ledger.pricing();
-            let text = Text::Help {
-                price_per_minute: pricing.transcription_cost_per_minute.to_string(),
-                free_minutes: pricing.free_minutes_per_day,
-            };
-            bot.send_message(chat, text.render(user.language)).await?;
+        Callback::Buy => payments::show_packages(&bot, chat, &state, &user).await?,
+        Callback::Pay { credits, method } => {
+            payments::start_payment(&bot, chat, &state, &user, credits, method).await?;
         }
     }
     Ok(())

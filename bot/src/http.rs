@@ -1,13 +1,22 @@
 //! HTTP routes of the bot process.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
 use serde_json::json;
 
 use crate::startup::AppState;
 
-/// Health and readiness routes; webhooks are merged in by `startup`.
+/// Health, readiness and the payment webhook; Telegram's webhook is merged in by `startup`.
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/health", get(|| async { "ok" })).route("/ready", get(ready)).with_state(state)
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready))
+        .route("/webhooks/yookassa", post(crate::payments::yookassa_webhook))
+        .with_state(state)
 }
 
 /// Ready when PostgreSQL, Redis and the bucket all answer.

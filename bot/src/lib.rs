@@ -9,6 +9,7 @@ mod callbacks;
 mod handlers;
 mod http;
 mod intake;
+mod payments;
 pub mod startup;
 
 pub use startup::run;

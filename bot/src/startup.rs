@@ -11,6 +11,7 @@ use shared::{
     ledger::Ledger,
     queue::JobQueue,
     services::Services,
+    yookassa::YooKassa,
 };
 use teloxide::{
     dispatching::Dispatcher,
@@ -38,6 +39,10 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Producer side of the job queues.
     pub queue: JobQueue,
+    /// YooKassa, when configured.
+    pub yookassa: Option<YooKassa>,
+    /// The Telegram client, for messages that do not answer an update.
+    pub bot: Bot,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
@@ -46,7 +51,23 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Bot)> {
     let bot = Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone());
     let ledger = Ledger::new(settings.pricing.clone());
     let queue = JobQueue::new(redis.clone(), &settings.queue_namespace);
-    Ok((AppState { settings: Arc::new(settings), db, redis, store, ledger, queue }, bot))
+    let yookassa = settings
+        .yookassa
+        .as_ref()
+        .map(YooKassa::new)
+        .transpose()
+        .context("cannot build the YooKassa client")?;
+    let state = AppState {
+        settings: Arc::new(settings),
+        db,
+        redis,
+        store,
+        ledger,
+        queue,
+        yookassa,
+        bot: bot.clone(),
+    };
+    Ok((state, bot))
 }
 
 /// Runs the bot until SIGTERM or Ctrl-C.
@@ -138,7 +159,7 @@ async fn serve_http(
     router: axum::Router,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .context("HTTP server failed")

@@ -162,6 +162,51 @@ pub enum Text {
     NothingToCancel,
     /// Something broke on our side; nothing was charged.
     InternalError,
+    /// Heading of `/buy`.
+    ChoosePackage,
+    /// A package button paid in roubles.
+    PackageRub {
+        /// Credits, bonus included.
+        credits: String,
+        /// Price in roubles.
+        price: String,
+    },
+    /// A package button paid in Stars.
+    PackageStars {
+        /// Credits, bonus included.
+        credits: String,
+        /// Price in Stars.
+        stars: u32,
+    },
+    /// The message with the YooKassa payment link.
+    PayByLink {
+        /// Credits to be added.
+        credits: String,
+        /// Price in roubles.
+        price: String,
+    },
+    /// The "Pay" button.
+    PayButton,
+    /// Title of a Stars invoice.
+    InvoiceTitle {
+        /// Credits bought.
+        credits: String,
+    },
+    /// Description of a Stars invoice.
+    InvoiceDescription,
+    /// Payment arrived and was credited.
+    PaymentReceived {
+        /// Credits added.
+        credits: String,
+        /// Balance after.
+        balance: String,
+    },
+    /// The payment was cancelled at the provider.
+    PaymentCanceled,
+    /// A checkout that does not match what we offered.
+    PaymentRefused,
+    /// No payment method is configured.
+    PaymentsUnavailable,
 }
 
 /// Kinds of history lines, as users see them.
@@ -362,6 +407,44 @@ impl Text {
             (Self::InternalError, Lang::En) => {
                 "Something went wrong on our side. Nothing was charged; please try again.".to_owned()
             }
+            (Self::ChoosePackage, Lang::Ru) => "Выберите пакет кредитов:".to_owned(),
+            (Self::ChoosePackage, Lang::En) => "Choose a credit package:".to_owned(),
+            (Self::PackageRub { credits, price }, Lang::Ru) => format!("{credits} кредитов — {price} ₽"),
+            (Self::PackageRub { credits, price }, Lang::En) => format!("{credits} credits for {price} RUB"),
+            (Self::PackageStars { credits, stars }, Lang::Ru) => format!("{credits} кредитов — {stars} ⭐"),
+            (Self::PackageStars { credits, stars }, Lang::En) => format!("{credits} credits for {stars} ⭐"),
+            (Self::PayByLink { credits, price }, Lang::Ru) => {
+                format!("К оплате {price} ₽ за {credits} кредитов. Нажмите «Оплатить» — карта или СБП.")
+            }
+            (Self::PayByLink { credits, price }, Lang::En) => {
+                format!("{price} RUB for {credits} credits. Tap Pay to pay by card or SBP.")
+            }
+            (Self::PayButton, Lang::Ru) => "Оплатить".to_owned(),
+            (Self::PayButton, Lang::En) => "Pay".to_owned(),
+            (Self::InvoiceTitle { credits }, Lang::Ru) => format!("{credits} кредитов"),
+            (Self::InvoiceTitle { credits }, Lang::En) => format!("{credits} credits"),
+            (Self::InvoiceDescription, Lang::Ru) => "Кредиты для расшифровки и картинок".to_owned(),
+            (Self::InvoiceDescription, Lang::En) => "Credits for transcripts and pictures".to_owned(),
+            (Self::PaymentReceived { credits, balance }, Lang::Ru) => {
+                format!("Оплата получена: +{credits} кредитов. Баланс: {balance}.")
+            }
+            (Self::PaymentReceived { credits, balance }, Lang::En) => {
+                format!("Payment received: +{credits} credits. Balance: {balance}.")
+            }
+            (Self::PaymentCanceled, Lang::Ru) => "Платёж отменён, деньги не списаны.".to_owned(),
+            (Self::PaymentCanceled, Lang::En) => {
+                "The payment was cancelled; you were not charged.".to_owned()
+            }
+            (Self::PaymentRefused, Lang::Ru) => {
+                "Этот счёт устарел. Откройте /buy и выберите пакет заново.".to_owned()
+            }
+            (Self::PaymentRefused, Lang::En) => {
+                "This invoice is out of date. Open /buy and choose a package again.".to_owned()
+            }
+            (Self::PaymentsUnavailable, Lang::Ru) => "Оплата сейчас недоступна, попробуйте позже.".to_owned(),
+            (Self::PaymentsUnavailable, Lang::En) => {
+                "Payments are unavailable right now; please try later.".to_owned()
+            }
         }
     }
 }
@@ -374,6 +457,7 @@ pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
             ("help", "Что умеет бот и сколько это стоит"),
             ("balance", "Баланс и бесплатные минуты"),
             ("history", "История операций"),
+            ("buy", "Пополнить баланс"),
             ("lang", "Язык"),
             ("cancel", "Отменить файл в очереди"),
         ],
@@ -382,6 +466,7 @@ pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
             ("help", "What the bot does and what it costs"),
             ("balance", "Balance and free minutes"),
             ("history", "Your history"),
+            ("buy", "Buy credits"),
             ("lang", "Language"),
             ("cancel", "Cancel a queued file"),
         ],
@@ -434,6 +519,17 @@ mod tests {
             Text::Cancelled { returned: "30".into() },
             Text::NothingToCancel,
             Text::InternalError,
+            Text::ChoosePackage,
+            Text::PackageRub { credits: "330".into(), price: "399".into() },
+            Text::PackageStars { credits: "330".into(), stars: 270 },
+            Text::PayByLink { credits: "330".into(), price: "399".into() },
+            Text::PayButton,
+            Text::InvoiceTitle { credits: "330".into() },
+            Text::InvoiceDescription,
+            Text::PaymentReceived { credits: "330".into(), balance: "335".into() },
+            Text::PaymentCanceled,
+            Text::PaymentRefused,
+            Text::PaymentsUnavailable,
         ];
         for text in texts {
             let (ru, en) = (text.render(Lang::Ru), text.render(Lang::En));

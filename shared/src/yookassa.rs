@@ -185,7 +185,8 @@ impl YooKassa {
         if status.is_success() {
             return Ok(response.json().await?);
         }
-        let error: ApiError = response.json().await.unwrap_or(ApiError { code: String::new(), description: String::new() });
+        let error: ApiError =
+            response.json().await.unwrap_or(ApiError { code: String::new(), description: String::new() });
         Err(YooKassaError::Api { status: status.as_u16(), code: error.code, description: error.description })
     }
 
@@ -242,7 +243,11 @@ impl FromStr for IpNet {
         let (addr, prefix) = s.trim().split_once('/').unwrap_or((s.trim(), ""));
         let addr: IpAddr = addr.parse().map_err(|_| format!("`{s}` is not an IP network"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = if prefix.is_empty() { max } else { prefix.parse().map_err(|_| format!("`{s}` has a bad prefix"))? };
+        let prefix = if prefix.is_empty() {
+            max
+        } else {
+            prefix.parse().map_err(|_| format!("`{s}` has a bad prefix"))?
+        };
         if prefix > max {
             return Err(format!("`{s}` has a prefix longer than {max}"));
         }
@@ -263,7 +268,9 @@ impl IpNet {
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             (IpAddr::V6(_), IpAddr::V4(ip)) => self.contains(IpAddr::V6(ip.to_ipv6_mapped())),
-            (IpAddr::V4(_), IpAddr::V6(ip)) => ip.to_ipv4_mapped().is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+            (IpAddr::V4(_), IpAddr::V6(ip)) => {
+                ip.to_ipv4_mapped().is_some_and(|v4| self.contains(IpAddr::V4(v4)))
+            }
         }
     }
 }
@@ -275,7 +282,12 @@ pub struct IpNets(pub Vec<IpNet>);
 impl FromStr for IpNets {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(IpNet::from_str).collect::<Result<_, _>>().map(Self)
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(IpNet::from_str)
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
 }
 
@@ -309,6 +321,8 @@ mod tests {
         assert!(!nets.contains("127.0.0.1".parse().unwrap()));
         assert!("10.0.0.0/33".parse::<IpNet>().is_err());
         let local: IpNets = "127.0.0.2/32".parse().unwrap();
-        assert!(local.contains("127.0.0.2".parse().unwrap()) && !local.contains("127.0.0.1".parse().unwrap()));
+        assert!(
+            local.contains("127.0.0.2".parse().unwrap()) && !local.contains("127.0.0.1".parse().unwrap())
+        );
     }
 }

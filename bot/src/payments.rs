@@ -1,0 +1,357 @@
+//! Payments in the bot: `/buy`, YooKassa links and notifications, Stars invoices.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, StatusCode},
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use shared::{
+    entities::{
+        payments::{self as payment_rows, PaymentProvider, PaymentStatus},
+        users::{self as user_rows, Model as User},
+    },
+    i18n::Text,
+    payments::{self, CreditPackage, PaymentError, Settlement},
+    yookassa::{self, IpNets, NewPayment, Notification},
+};
+use teloxide::{
+    payloads::{AnswerPreCheckoutQuerySetters, SendInvoiceSetters, SendMessageSetters},
+    prelude::{Bot, Message, Requester},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, PreCheckoutQuery},
+};
+use uuid::Uuid;
+
+use crate::{
+    callbacks::{Callback, PayMethod},
+    startup::AppState,
+};
+
+/// Shows the packages with one button per available way to pay.
+pub async fn show_packages(bot: &Bot, chat: ChatId, state: &AppState, user: &User) -> anyhow::Result<()> {
+    let lang = user.language;
+    let mut rows = Vec::new();
+    for package in &state.settings.packages.0 {
+        let credits = package.total_credits().to_string();
+        if state.yookassa.is_some() {
+            rows.push(vec![InlineKeyboardButton::callback(
+                Text::PackageRub { credits: credits.clone(), price: package.price_rub.to_string() }
+                    .render(lang),
+                Callback::Pay { credits: package.credits, method: PayMethod::YooKassa }.encode(),
+            )]);
+        }
+        rows.push(vec![InlineKeyboardButton::callback(
+            Text::PackageStars { credits, stars: package.price_stars }.render(lang),
+            Callback::Pay { credits: package.credits, method: PayMethod::Stars }.encode(),
+        )]);
+    }
+    bot.send_message(chat, Text::ChoosePackage.render(lang))
+        .reply_markup(InlineKeyboardMarkup::new(rows))
+        .await?;
+    Ok(())
+}
+
+/// Starts paying for a package: a YooKassa link, or a Stars invoice.
+pub async fn start_payment(
+    bot: &Bot,
+    chat: ChatId,
+    state: &AppState,
+    user: &User,
+    credits: u32,
+    method: PayMethod,
+) -> anyhow::Result<()> {
+    let lang = user.language;
+    let Some(package) = state.settings.packages.find(&format!("p{credits}")).cloned() else {
+        bot.send_message(chat, Text::PaymentRefused.render(lang)).await?;
+        return Ok(());
+    };
+    match method {
+        PayMethod::YooKassa => {
+            let Some(client) = &state.yookassa else {
+                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                return Ok(());
+            };
+            let payment =
+                payments::create_pending(&state.db, user.id, &package, PaymentProvider::YooKassa).await?;
+            let created = client
+                .create_payment(&NewPayment {
+                    payment_id: payment.id,
+                    user_id: user.id,
+                    amount_rub: package.price_rub,
+                    description: Text::InvoiceTitle { credits: package.total_credits().to_string() }
+                        .render(lang),
+                    receipt: None,
+                })
+                .await;
+            let created = match created {
+                Ok(created) => created,
+                Err(err) => {
+                    tracing::error!(payment_id = %payment.id, error = %err, "YooKassa refused to create a payment");
+                    bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                    return Ok(());
+                }
+            };
+            payments::attach_provider_id(&state.db, payment.id, &created.id).await?;
+            let Some(url) =
+                created.confirmation.and_then(|c| c.confirmation_url).and_then(|u| u.parse().ok())
+            else {
+                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                return Ok(());
+            };
+            bot.send_message(
+                chat,
+                Text::PayByLink {
+                    credits: package.total_credits().to_string(),
+                    price: package.price_rub.to_string(),
+                }
+                .render(lang),
+            )
+            .reply_markup(InlineKeyboardMarkup::new([[InlineKeyboardButton::url(
+                Text::PayButton.render(lang),
+                url,
+            )]]))
+            .await?;
+        }
+        PayMethod::Stars => send_stars_invoice(bot, chat, state, user, &package).await?,
+    }
+    Ok(())
+}
+
+async fn send_stars_invoice(
+    bot: &Bot,
+    chat: ChatId,
+    state: &AppState,
+    user: &User,
+    package: &CreditPackage,
+) -> anyhow::Result<()> {
+    let lang = user.language;
+    let payment = payments::create_pending(&state.db, user.id, package, PaymentProvider::Stars).await?;
+    let title = Text::InvoiceTitle { credits: package.total_credits().to_string() }.render(lang);
+    bot.send_invoice(
+        chat,
+        title.clone(),
+        Text::InvoiceDescription.render(lang),
+        payment.id.to_string(),
+        "XTR",
+        [LabeledPrice::new(title, package.price_stars)],
+    )
+    // Stars need no payment provider.
+    .provider_token("")
+    .await?;
+    Ok(())
+}
+
+/// Answers Telegram's last check before charging: only our own, unpaid,
+/// unchanged invoice of this user is accepted.
+pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, state: AppState) -> anyhow::Result<()> {
+    let payment = match query.invoice_payload.parse::<Uuid>() {
+        Ok(id) => payment_rows::Entity::find_by_id(id).one(&state.db).await?,
+        Err(_) => None,
+    };
+    let user = user_rows::Entity::find()
+        .filter(user_rows::Column::TelegramId.eq(query.from.id.0 as i64))
+        .one(&state.db)
+        .await?;
+    let valid = match (&payment, &user) {
+        (Some(payment), Some(user)) => {
+            payment.user_id == user.id
+                && payment.status == PaymentStatus::Pending
+                && payment.currency == query.currency
+                && payment.amount == rust_decimal::Decimal::from(query.total_amount)
+                && payment.package_id.as_deref().is_some_and(|id| state.settings.packages.find(id).is_some())
+        }
+        _ => false,
+    };
+    let request = bot.answer_pre_checkout_query(query.id.clone(), valid);
+    if valid {
+        request.await?;
+    } else {
+        let lang = user.map(|u| u.language).unwrap_or_default();
+        tracing::warn!(payload = %query.invoice_payload, "pre-checkout refused");
+        request.error_message(Text::PaymentRefused.render(lang)).await?;
+    }
+    Ok(())
+}
+
+/// Credits a Telegram (Stars) payment once per charge id.
+pub async fn on_successful_payment(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+    let Some(paid) = msg.successful_payment() else { return Ok(()) };
+    let Ok(payment_id) = paid.invoice_payload.parse::<Uuid>() else {
+        tracing::error!(payload = %paid.invoice_payload, "successful payment with a foreign payload");
+        return Ok(());
+    };
+    let raw = serde_json::to_value(paid)?;
+    let settled = payments::settle_succeeded(
+        &state.db,
+        &state.ledger,
+        payment_id,
+        &paid.telegram_payment_charge_id.0,
+        rust_decimal::Decimal::from(paid.total_amount),
+        raw,
+        state.settings.referral_percent,
+    )
+    .await?;
+    if let Settlement::Credited { credits, .. } = settled {
+        tell_credited(&bot, &state, payment_id, credits).await?;
+    }
+    Ok(())
+}
+
+async fn tell_credited(
+    bot: &Bot,
+    state: &AppState,
+    payment_id: Uuid,
+    credits: shared::money::Credits,
+) -> anyhow::Result<()> {
+    let Some(payment) = payment_rows::Entity::find_by_id(payment_id).one(&state.db).await? else {
+        return Ok(());
+    };
+    let Some(user) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await? else {
+        return Ok(());
+    };
+    let balance = state.ledger.balance(&state.db, user.id).await?;
+    let text = Text::PaymentReceived { credits: credits.to_string(), balance: balance.available.to_string() };
+    bot.send_message(ChatId(user.telegram_id), text.render(user.language)).await?;
+    Ok(())
+}
+
+/// The address a request really came from: the peer, or, behind a trusted
+/// proxy, the nearest untrusted address in `X-Forwarded-For`.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &IpNets) -> IpAddr {
+    if !trusted_proxies.contains(peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted_proxies.contains(*ip)).unwrap_or(peer)
+}
+
+/// `POST /webhooks/yookassa`: checks the source, re-fetches the payment and
+/// settles it. 200 once handled (so YooKassa stops retrying), 400 for
+/// malformed input, 403 for foreign sources, 500 when we could not check it.
+pub async fn yookassa_webhook(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let source = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
+    if !state.settings.yookassa_notify_ips.contains(source) {
+        tracing::warn!(%source, "YooKassa notification from a foreign address refused");
+        return StatusCode::FORBIDDEN;
+    }
+    let Ok(notification) = serde_json::from_slice::<Notification>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    if notification.kind != "notification" {
+        return StatusCode::BAD_REQUEST;
+    }
+    let Some(client) = &state.yookassa else { return StatusCode::NOT_FOUND };
+    match handle_notification(&state, client, &notification).await {
+        Ok(()) => StatusCode::OK,
+        Err(err) => {
+            tracing::error!(event = %notification.event, id = %notification.object.id, error = format!("{err:#}"), "YooKassa notification failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+async fn handle_notification(
+    state: &AppState,
+    client: &yookassa::YooKassa,
+    notification: &Notification,
+) -> anyhow::Result<()> {
+    if !notification.event.starts_with("payment.") {
+        return Ok(());
+    }
+    // Only the API's word counts, never the notification body.
+    let fetched = match client.get_payment(&notification.object.id).await {
+        Ok(payment) => payment,
+        Err(yookassa::YooKassaError::Api { status: 404, .. }) => {
+            tracing::warn!(id = %notification.object.id, "notification for a payment YooKassa does not know");
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    settle_fetched(state, &fetched).await
+}
+
+/// Acts on a payment as fetched from YooKassa (webhook and reconciliation).
+pub async fn settle_fetched(state: &AppState, fetched: &yookassa::Payment) -> anyhow::Result<()> {
+    let by_provider_id = payment_rows::Entity::find()
+        .filter(payment_rows::Column::Provider.eq(PaymentProvider::YooKassa))
+        .filter(payment_rows::Column::ProviderPaymentId.eq(fetched.id.clone()))
+        .one(&state.db)
+        .await?
+        .map(|p| p.id);
+    let Some(payment_id) = by_provider_id.or_else(|| fetched.our_payment_id()) else {
+        tracing::warn!(id = %fetched.id, "YooKassa payment that is not ours");
+        return Ok(());
+    };
+    let raw = serde_json::json!({ "id": fetched.id, "status": fetched.status, "amount": fetched.amount });
+    match fetched.status {
+        yookassa::PaymentStatus::Succeeded => {
+            let amount = fetched.amount.decimal().unwrap_or_default();
+            match payments::settle_succeeded(
+                &state.db,
+                &state.ledger,
+                payment_id,
+                &fetched.id,
+                amount,
+                raw,
+                state.settings.referral_percent,
+            )
+            .await
+            {
+                Ok(Settlement::Credited { credits, .. }) => {
+                    let bot = state.bot.clone();
+                    tell_credited(&bot, state, payment_id, credits).await?;
+                }
+                Ok(Settlement::AlreadyCredited) => {}
+                Err(PaymentError::NotFound(_)) => {
+                    tracing::warn!(%payment_id, "succeeded payment we never created")
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        yookassa::PaymentStatus::Canceled => {
+            if payments::mark_canceled(&state.db, payment_id, raw).await?
+                && let Some(payment) = payment_rows::Entity::find_by_id(payment_id).one(&state.db).await?
+                && let Some(user) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await?
+            {
+                state
+                    .bot
+                    .send_message(ChatId(user.telegram_id), Text::PaymentCanceled.render(user.language))
+                    .await?;
+            }
+        }
+        yookassa::PaymentStatus::Pending | yookassa::PaymentStatus::WaitingForCapture => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxies: IpNets = "10.0.0.0/8".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 185.71.76.1, 10.0.0.7".parse().unwrap());
+        let direct: IpAddr = "203.0.113.9".parse().unwrap();
+        // Not from a proxy: the header is ignored (anyone can write it).
+        assert_eq!(client_ip(direct, &headers, &proxies), direct);
+        // From a proxy: the nearest address the proxies did not add.
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(client_ip(proxy, &headers, &proxies), "185.71.76.1".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &proxies), proxy);
+    }
+}
