@@ -81,11 +81,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             shutdown.cancel();
         }
     });
-    serve(state, bot, shutdown).await
+    let listener = tokio::net::TcpListener::bind(state.settings.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on HTTP_ADDR {}", state.settings.http_addr))?;
+    serve(state, bot, listener, shutdown).await
 }
 
-/// Serves Telegram updates and HTTP until `shutdown` is cancelled.
-pub async fn serve(state: AppState, bot: Bot, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Serves Telegram updates, and HTTP on `listener`, until `shutdown` is cancelled.
+pub async fn serve(
+    state: AppState,
+    bot: Bot,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let me = bot
         .get_me()
         .await
@@ -102,10 +110,7 @@ pub async fn serve(state: AppState, bot: Bot, shutdown: CancellationToken) -> an
         .error_handler(LoggingErrorHandler::with_custom_text("an update handler failed"))
         .build();
 
-    let listener = tokio::net::TcpListener::bind(state.settings.http_addr)
-        .await
-        .with_context(|| format!("cannot listen on HTTP_ADDR {}", state.settings.http_addr))?;
-    tracing::info!(addr = %state.settings.http_addr, "HTTP server listening");
+    tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
 
     let token = dispatcher.shutdown_token();
     tokio::spawn({
@@ -133,7 +138,7 @@ pub async fn serve(state: AppState, bot: Bot, shutdown: CancellationToken) -> an
             dispatch.context("the dispatcher could not start")?;
         }
         UpdateMode::Webhook { url, secret_token } => {
-            let options = webhooks::Options::new(state.settings.http_addr, url.clone())
+            let options = webhooks::Options::new(listener.local_addr()?, url.clone())
                 .secret_token(secret_token.expose().to_owned());
             let (updates, stopped, webhook_routes) = webhooks::axum_to_router(bot.clone(), options)
                 .await

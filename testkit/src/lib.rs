@@ -21,6 +21,10 @@ use uuid::Uuid;
 
 pub mod fixtures;
 
+pub use fake_openai;
+pub use fake_telegram;
+pub use fake_yookassa;
+
 /// Prefix of every database a test creates; `scripts/test` drops them before a run.
 pub const TEST_DB_PREFIX: &str = "tgbot_test_";
 /// Advisory lock key guarding the creation of the template database.

@@ -1,0 +1,125 @@
+//! The bot as a user meets it, through the fake Telegram Bot API.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+use shared::entities::jobs;
+use support::spawn_bot;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn start_and_help_answer_in_the_users_language() {
+    let bot = spawn_bot(&[]).await;
+    let anna = bot.telegram.user(101, "Анна", Some("ru"));
+    let john = bot.telegram.user(102, "John", Some("en-GB"));
+    anna.send_command("/start").unwrap();
+    john.send_command("/start").unwrap();
+    let ru = anna.wait_for_messages(1, WAIT).await.unwrap();
+    let en = john.wait_for_messages(1, WAIT).await.unwrap();
+    assert!(ru[0].body().unwrap().starts_with("Здравствуйте, Анна!"), "{:?}", ru[0].body());
+    assert!(en[0].body().unwrap().starts_with("Hello, John!"), "{:?}", en[0].body());
+
+    john.send_command("/help").unwrap();
+    let help = john.wait_for_messages(2, WAIT).await.unwrap();
+    assert!(help[1].body().unwrap().contains("15 credits a minute"), "{:?}", help[1].body());
+
+    // The command menu exists in both languages.
+    let menu_ru = bot.telegram.commands(None, "");
+    let menu_en = bot.telegram.commands(None, "en");
+    assert!(menu_ru.iter().any(|(c, d)| c == "balance" && d.contains("Баланс")), "{menu_ru:?}");
+    assert!(menu_en.iter().any(|(c, d)| c == "balance" && d.contains("Balance")), "{menu_en:?}");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn balance_shows_the_welcome_bonus_and_free_minutes() {
+    let bot = spawn_bot(&[("WELCOME_BONUS_CREDITS", "5")]).await;
+    let user = bot.telegram.user(7, "Ivan", Some("ru"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, WAIT).await.unwrap();
+    user.send_command("/balance").unwrap();
+    let replies = user.wait_for_messages(2, WAIT).await.unwrap();
+    let balance = replies[1].body().unwrap();
+    assert!(balance.contains("Баланс: 5 кредитов"), "{balance}");
+    assert!(balance.contains("Бесплатно сегодня: 3:00 мин."), "{balance}");
+    // A second /start grants nothing more.
+    user.send_command("/start").unwrap();
+    user.send_command("/balance").unwrap();
+    let replies = user.wait_for_messages(4, WAIT).await.unwrap();
+    assert!(replies[3].body().unwrap().contains("Баланс: 5 кредитов"));
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_voice_note_within_free_minutes_is_queued_with_its_price_shown() {
+    let bot = spawn_bot(&[]).await;
+    let user = bot.telegram.user(9, "Olga", Some("ru"));
+    let voice = bot.telegram.register_file(vec![1u8; 2000], "audio/ogg", Some(40));
+    user.send_voice(&voice).unwrap();
+    let replies = user.wait_for_messages(1, WAIT).await.unwrap();
+    let status = replies[0].body().unwrap();
+    assert!(status.contains("Стоимость: 0 кредитов, бесплатно 0:40 мин."), "{status}");
+    // The bot records the status message right after sending it.
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        stored = jobs::Entity::find().all(&bot.db.db).await.unwrap();
+        if stored.first().is_some_and(|job| job.status_message_id.is_some()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].status_message_id, Some(replies[0].message_id));
+    let balance = bot.state.ledger.balance(&bot.db.db, stored[0].user_id).await.unwrap();
+    assert_eq!(balance.free_seconds_left_today, 140);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_credit_the_user_sees_the_price_and_a_buy_button_and_nothing_is_queued() {
+    let bot = spawn_bot(&[]).await;
+    let user = bot.telegram.user(10, "Petr", Some("ru"));
+    let voice = bot.telegram.register_file(vec![1u8; 50_000], "audio/ogg", Some(600));
+    user.send_voice(&voice).unwrap();
+    let replies = user.wait_for_messages(1, WAIT).await.unwrap();
+    let text = replies[0].body().unwrap();
+    // 600 s - 180 free = 420 s at 15 a minute.
+    assert!(text.contains("нужно 105, на балансе 0"), "{text}");
+    assert!(replies[0].callback_data_of("Пополнить баланс").is_some());
+    assert_eq!(jobs::Entity::find().count(&bot.db.db).await.unwrap(), 0);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn non_audio_and_oversized_files_are_refused_before_anything_is_charged() {
+    let bot = spawn_bot(&[]).await;
+    let user = bot.telegram.user(11, "Kate", Some("en"));
+    let pdf = bot.telegram.register_file(b"%PDF-1.7".to_vec(), "application/pdf", None);
+    user.send_document(&pdf, "contract.pdf", None).unwrap();
+    let big = bot.telegram.register_file(vec![0u8; 21_000_000], "audio/mpeg", None);
+    user.send_document(&big, "lecture.mp3", None).unwrap();
+    let replies = user.wait_for_messages(2, WAIT).await.unwrap();
+    assert!(replies[0].body().unwrap().contains("not audio or video"), "{:?}", replies[0].body());
+    assert!(replies[1].body().unwrap().contains("up to 20 MB"), "{:?}", replies[1].body());
+    assert_eq!(jobs::Entity::find().count(&bot.db.db).await.unwrap(), 0);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn health_and_readiness_over_http() {
+    let bot = spawn_bot(&[]).await;
+    let base = format!("http://{}", bot.http);
+    let health = reqwest::get(format!("{base}/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = reqwest::get(format!("{base}/ready")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"database": "ok", "redis": "ok", "storage": "ok"}));
+    bot.stop().await.unwrap();
+}

@@ -1,0 +1,66 @@
+//! `spawn_bot`: the real bot against real Postgres, Redis and S3, with the
+//! fake Telegram Bot API, on a random port.
+
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
+
+use shared::Settings;
+use testkit::{TestDb, TestRedis, TestS3, fake_telegram::FakeTelegram};
+use tokio_util::sync::CancellationToken;
+
+pub struct TestBot {
+    pub telegram: FakeTelegram,
+    pub db: TestDb,
+    pub redis: TestRedis,
+    pub http: SocketAddr,
+    pub state: bot::startup::AppState,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts the bot; `extra` overrides or adds environment variables.
+pub async fn spawn_bot(extra: &[(&str, &str)]) -> TestBot {
+    let telegram = FakeTelegram::start().await;
+    let db = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let s3 = TestS3::new();
+    let mut vars: HashMap<String, String> =
+        testkit::service_env(&db, &redis, &s3).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    vars.insert("TELEGRAM_BOT_TOKEN".into(), telegram.token().to_owned());
+    vars.insert("TELEGRAM_API_URL".into(), telegram.api_url().to_string());
+    vars.insert("QUEUE_NAMESPACE".into(), redis.namespace.clone());
+    vars.insert("LOG_FORMAT".into(), "pretty".into());
+    for (key, value) in extra {
+        vars.insert((*key).to_owned(), (*value).to_owned());
+    }
+    let settings = Settings::from_map(&vars).expect("test settings are valid");
+    let (state, bot) = bot::startup::connect(settings).await.expect("bot connects");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(bot::startup::serve(state.clone(), bot, listener, shutdown.clone()));
+    // Ready once the command menu is published (after getMe).
+    for _ in 0..100 {
+        if !telegram.calls("setMyCommands").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    TestBot { telegram, db, redis, http, state, shutdown, task: Some(task) }
+}
+
+impl TestBot {
+    /// Stops the bot and returns how it ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.task.take() {
+            Some(task) => tokio::time::timeout(Duration::from_secs(20), task).await??,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestBot {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
