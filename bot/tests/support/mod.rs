@@ -10,7 +10,6 @@ use tokio_util::sync::CancellationToken;
 pub struct TestBot {
     pub telegram: FakeTelegram,
     pub db: TestDb,
-    pub redis: TestRedis,
     pub http: SocketAddr,
     pub state: bot::startup::AppState,
     shutdown: CancellationToken,
@@ -45,7 +44,7 @@ pub async fn spawn_bot(extra: &[(&str, &str)]) -> TestBot {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    TestBot { telegram, db, redis, http, state, shutdown, task: Some(task) }
+    TestBot { telegram, db, http, state, shutdown, task: Some(task) }
 }
 
 impl TestBot {
