@@ -110,17 +110,17 @@ pub(crate) async fn fallback(uri: OriginalUri) -> Refusal {
 }
 
 /// Checks Basic auth on every API request and records the request with its outcome.
-async fn authenticate_and_record(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+async fn authenticate_and_record(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
-    let idempotence_key = request
-        .headers()
-        .get("Idempotence-Key")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let idempotence_key =
+        request.headers().get("Idempotence-Key").and_then(|value| value.to_str().ok()).map(str::to_owned);
     let auth_ok = credentials_match(request.headers(), &shared.shop_id, &shared.secret_key);
-    let response =
-        if auth_ok { next.run(request).await } else { Refusal::unauthorized().into_response() };
+    let response = if auth_ok { next.run(request).await } else { Refusal::unauthorized().into_response() };
     let status = response.status().as_u16();
     shared.lock().requests.push(RecordedRequest { method, path, idempotence_key, auth_ok, status });
     response
@@ -350,7 +350,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         assert!(!credentials_match(&headers, "123456", "test_secret"));
         let encoded = base64::engine::general_purpose::STANDARD.encode("123456:test_secret");
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {encoded}")).unwrap_or(HeaderValue::from_static("")));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {encoded}")).unwrap_or(HeaderValue::from_static("")),
+        );
         assert!(credentials_match(&headers, "123456", "test_secret"));
         assert!(!credentials_match(&headers, "123456", "test_secre"));
         assert!(!credentials_match(&headers, "12345", "test_secret"));

@@ -51,7 +51,10 @@ fn escape(text: &str) -> String {
 
 async fn page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let Some(payment) = shared.lock().payment(&id).map(|entry| entry.payment.clone()) else {
-        return (StatusCode::NOT_FOUND, Html("<!doctype html><title>Not found</title><p>No such payment.</p>"))
+        return (
+            StatusCode::NOT_FOUND,
+            Html("<!doctype html><title>Not found</title><p>No such payment.</p>"),
+        )
             .into_response();
     };
     let actions = if shared.control_routes && payment.status == PaymentStatus::Pending {
@@ -106,7 +109,11 @@ fn after_move(shared: &Shared, id: &str, redirect: bool, result: Result<crate::P
     }
 }
 
-async fn succeed(State(shared): State<Arc<Shared>>, Path(id): Path<String>, Query(q): Query<MoveQuery>) -> Response {
+async fn succeed(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(q): Query<MoveQuery>,
+) -> Response {
     let kind = match q.method.as_deref() {
         None | Some("bank_card") => PaymentMethodKind::BankCard,
         Some("sbp") => PaymentMethodKind::Sbp,
@@ -117,7 +124,11 @@ async fn succeed(State(shared): State<Arc<Shared>>, Path(id): Path<String>, Quer
     after_move(&shared, &id, q.redirect, result)
 }
 
-async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>, Query(q): Query<MoveQuery>) -> Response {
+async fn cancel(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(q): Query<MoveQuery>,
+) -> Response {
     let party = match q.party.as_deref().map(|p| serde_json::from_value::<Party>(json!(p))) {
         None => Party::PaymentNetwork,
         Some(Ok(party)) => party,
@@ -129,7 +140,11 @@ async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>, Query
     after_move(&shared, &id, q.redirect, result)
 }
 
-async fn expire(State(shared): State<Arc<Shared>>, Path(id): Path<String>, Query(q): Query<MoveQuery>) -> Response {
+async fn expire(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(q): Query<MoveQuery>,
+) -> Response {
     let fake = FakeYooKassa { shared: shared.clone() };
     let result = fake.expire(&id).await;
     after_move(&shared, &id, q.redirect, result)
@@ -143,7 +158,11 @@ struct NotifyQuery {
     concurrently: bool,
 }
 
-async fn notify(State(shared): State<Arc<Shared>>, Path(id): Path<String>, Query(q): Query<NotifyQuery>) -> Response {
+async fn notify(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(q): Query<NotifyQuery>,
+) -> Response {
     let Ok(event) = Event::from_str(&q.event) else { return bad_request("unknown event") };
     let fake = FakeYooKassa { shared };
     match fake.notify(&id, event, q.times.unwrap_or(1), q.concurrently).await {

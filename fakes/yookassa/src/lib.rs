@@ -357,7 +357,10 @@ impl FakeYooKassa {
             if event.is_refund() {
                 store.refund(id).map(json_of).ok_or_else(|| Error::UnknownRefund(id.to_owned()))?
             } else {
-                store.payment(id).map(|e| json_of(&e.payment)).ok_or_else(|| Error::UnknownPayment(id.to_owned()))?
+                store
+                    .payment(id)
+                    .map(|e| json_of(&e.payment))
+                    .ok_or_else(|| Error::UnknownPayment(id.to_owned()))?
             }
         };
         let body = notify::body(event, object);

@@ -75,7 +75,10 @@ pub mod timestamp {
         use serde::{Deserialize, Deserializer, Serializer};
 
         /// Serializes a present timestamp (absent ones are skipped by the field).
-        pub fn serialize<S: Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            at: &Option<DateTime<Utc>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
             match at {
                 Some(at) => super::serialize(at, serializer),
                 None => serializer.serialize_none(),
@@ -375,7 +378,10 @@ mod tests {
     #[test]
     fn amounts_and_timestamps_are_written_like_yookassa() {
         let amount = Amount::rub(Decimal::new(1005, 1));
-        assert_eq!(serde_json::to_value(&amount).ok(), Some(serde_json::json!({"value": "100.50", "currency": "RUB"})));
+        assert_eq!(
+            serde_json::to_value(&amount).ok(),
+            Some(serde_json::json!({"value": "100.50", "currency": "RUB"}))
+        );
         let at = DateTime::parse_from_rfc3339("2026-11-22T18:00:00Z").map(|at| at.with_timezone(&Utc));
         assert_eq!(at.map(|at| timestamp::format(&at)).ok().as_deref(), Some("2026-11-22T18:00:00.000Z"));
     }

@@ -116,15 +116,8 @@ pub(crate) async fn send(
         Err(err) => DeliveryOutcome::Failed(error_chain(&err)),
     };
     tracing::debug!(%event, object_id, %url, ?outcome, "notification sent");
-    let delivery = Delivery {
-        event,
-        object_id: object_id.to_owned(),
-        url,
-        source,
-        attempt,
-        outcome,
-        at: Utc::now(),
-    };
+    let delivery =
+        Delivery { event, object_id: object_id.to_owned(), url, source, attempt, outcome, at: Utc::now() };
     shared.lock().deliveries.push(delivery.clone());
     Some(delivery)
 }
@@ -147,7 +140,12 @@ pub(crate) async fn announce(shared: &Shared, event: Event, object_id: &str, obj
     if !delivery.outcome.is_delivered() {
         let mut store = shared.lock();
         if store.retry.max_attempts > 1 {
-            store.failed.push(PendingNotification { event, object_id: object_id.to_owned(), body, attempts: 1 });
+            store.failed.push(PendingNotification {
+                event,
+                object_id: object_id.to_owned(),
+                body,
+                attempts: 1,
+            });
         }
     }
 }

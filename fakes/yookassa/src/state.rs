@@ -315,12 +315,7 @@ impl Store {
             Some(PaymentStatus::WaitingForCapture) => "expired_on_capture",
             _ => "expired_on_confirmation",
         };
-        self.cancel(
-            id,
-            Party::YooMoney,
-            reason,
-            &[PaymentStatus::Pending, PaymentStatus::WaitingForCapture],
-        )
+        self.cancel(id, Party::YooMoney, reason, &[PaymentStatus::Pending, PaymentStatus::WaitingForCapture])
     }
 
     pub fn create_refund(&mut self, request: RefundRequest) -> Result<(Refund, Payment), Error> {
@@ -394,7 +389,13 @@ fn capture_in_place(payment: &mut Payment, amount: Option<Amount>, fee_percent: 
 
 /// The method as shown before the payer paid with it.
 fn unpaid_method(kind: &str, payment_id: &str) -> PaymentMethod {
-    PaymentMethod { kind: kind.to_owned(), id: payment_id.to_owned(), saved: false, title: None, details: Map::new() }
+    PaymentMethod {
+        kind: kind.to_owned(),
+        id: payment_id.to_owned(),
+        saved: false,
+        title: None,
+        details: Map::new(),
+    }
 }
 
 /// The method as shown once the payer paid with it.
@@ -421,8 +422,10 @@ fn paid_method(kind: &str, payment_id: &str) -> PaymentMethod {
                 "sbp_operation_id".to_owned(),
                 Value::from(Uuid::new_v4().simple().to_string().to_uppercase()),
             );
-            details
-                .insert("payer_bank_details".to_owned(), json!({"bank_id": "100000000111", "bic": "044525225"}));
+            details.insert(
+                "payer_bank_details".to_owned(),
+                json!({"bank_id": "100000000111", "bic": "044525225"}),
+            );
             Some("SBP".to_owned())
         }
         "yoo_money" => {

@@ -122,7 +122,9 @@ pub(crate) fn amount(value: Option<&Value>, parameter: &str) -> Result<Amount, I
     let value_parameter = format!("{parameter}.value");
     let text = match fields.get("value") {
         Some(Value::String(text)) => text,
-        Some(_) => return Err(Invalid::at(value_parameter, "The amount value must be a string such as \"100.00\"")),
+        Some(_) => {
+            return Err(Invalid::at(value_parameter, "The amount value must be a string such as \"100.00\""));
+        }
         None => return Err(Invalid::at(value_parameter, "The amount value is required")),
     };
     let value = money(text).ok_or_else(|| {
@@ -134,7 +136,9 @@ pub(crate) fn amount(value: Option<&Value>, parameter: &str) -> Result<Amount, I
     let currency_parameter = format!("{parameter}.currency");
     let currency = match fields.get("currency") {
         Some(Value::String(code)) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => code,
-        Some(_) => return Err(Invalid::at(currency_parameter, "The currency must be an ISO 4217 code such as RUB")),
+        Some(_) => {
+            return Err(Invalid::at(currency_parameter, "The currency must be an ISO 4217 code such as RUB"));
+        }
         None => return Err(Invalid::at(currency_parameter, "The currency is required")),
     };
     Ok(Amount { value, currency: currency.clone() })
@@ -144,11 +148,8 @@ pub(crate) fn amount(value: Option<&Value>, parameter: &str) -> Result<Amount, I
 fn money(text: &str) -> Option<Decimal> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    let shaped = !whole.is_empty()
-        && digits(whole)
-        && digits(fraction)
-        && fraction.len() <= 2
-        && !text.ends_with('.');
+    let shaped =
+        !whole.is_empty() && digits(whole) && digits(fraction) && fraction.len() <= 2 && !text.ends_with('.');
     let value = Decimal::from_str(text).ok().filter(|_| shaped)?;
     (value > Decimal::ZERO).then_some(value)
 }
@@ -240,10 +241,9 @@ fn metadata_map(metadata: &Value) -> Result<BTreeMap<String, String>, Invalid> {
             Value::String(text) if key.chars().count() <= 32 && text.chars().count() <= 512 => {
                 Ok((key.clone(), text.clone()))
             }
-            Value::String(_) => Err(Invalid::at(
-                "metadata",
-                "Metadata keys are at most 32 characters and values at most 512",
-            )),
+            Value::String(_) => {
+                Err(Invalid::at("metadata", "Metadata keys are at most 32 characters and values at most 512"))
+            }
             _ => Err(Invalid::at("metadata", format!("Metadata value `{key}` must be a string"))),
         })
         .collect()
@@ -253,7 +253,9 @@ fn metadata_map(metadata: &Value) -> Result<BTreeMap<String, String>, Invalid> {
 fn check_receipt(receipt: &Value, total: &Amount) -> Result<(), Invalid> {
     let fields = object(receipt, "receipt")?;
     let contact = |fields: &Map<String, Value>| {
-        ["email", "phone"].iter().any(|name| fields.get(*name).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
+        ["email", "phone"]
+            .iter()
+            .any(|name| fields.get(*name).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
     };
     let customer_ok = match fields.get("customer") {
         Some(customer) => contact(object(customer, "receipt.customer")?),
@@ -277,7 +279,10 @@ fn check_receipt(receipt: &Value, total: &Amount) -> Result<(), Invalid> {
         let quantity = quantity(item_fields.get("quantity"), &at("quantity"))?;
         let price = amount(item_fields.get("amount"), &at("amount"))?;
         if price.currency != total.currency {
-            return Err(Invalid::at(at("amount.currency"), "Receipt items must be in the payment's currency"));
+            return Err(Invalid::at(
+                at("amount.currency"),
+                "Receipt items must be in the payment's currency",
+            ));
         }
         match item_fields.get("vat_code").and_then(Value::as_u64) {
             Some(1..=12) => {}
@@ -321,7 +326,9 @@ pub(crate) fn capture_request(body: &Value) -> Result<Option<Amount>, Invalid> {
             None | Some(Value::Null) => Ok(None),
             Some(value) => amount(Some(value), "amount").map(Some),
         },
-        _ => Err(Invalid { parameter: None, description: "The request body must be a JSON object".to_owned() }),
+        _ => {
+            Err(Invalid { parameter: None, description: "The request body must be a JSON object".to_owned() })
+        }
     }
 }
 
@@ -367,7 +374,10 @@ mod tests {
         let receipt = json!({"customer": {"email": "a@b.c"}, "items": [item]});
         assert_eq!(check_receipt(&receipt, &total), Ok(()));
         let short = Amount::rub(Decimal::new(10000, 2));
-        assert_eq!(check_receipt(&receipt, &short).err().and_then(|e| e.parameter).as_deref(), Some("receipt"));
+        assert_eq!(
+            check_receipt(&receipt, &short).err().and_then(|e| e.parameter).as_deref(),
+            Some("receipt")
+        );
         let anonymous = json!({"customer": {}, "items": [item]});
         assert_eq!(
             check_receipt(&anonymous, &total).err().and_then(|e| e.parameter).as_deref(),
