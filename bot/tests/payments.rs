@@ -80,3 +80,52 @@ async fn yookassa_notifications_from_foreign_addresses_are_refused() {
     assert_eq!(response.status(), 403);
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_yookassa_payment_goes_from_buy_to_credit_once_despite_twenty_concurrent_notifications() {
+    use testkit::fake_yookassa::{Event, FakeYooKassa, StatusCode};
+
+    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
+    let api_url = kassa.api_url();
+    let bot = spawn_bot(&[
+        ("YOOKASSA_SHOP_ID", "123456"),
+        ("YOOKASSA_SECRET_KEY", "test_secret"),
+        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
+        ("YOOKASSA_API_URL", &api_url),
+        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
+    ])
+    .await;
+    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
+    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
+
+    let user = bot.telegram.user(31, "Vera", Some("ru"));
+    user.send_command("/buy").unwrap();
+    let packages = user.wait_for_messages(1, WAIT).await.unwrap();
+    let data = packages[0].callback_data_of("330 кредитов — 399 ₽").expect("a rouble button");
+    user.press_button(packages[0].message_id, &data).unwrap();
+    let link = user.wait_for_messages(2, WAIT).await.unwrap();
+    assert!(link[1].body().unwrap().contains("399 ₽ за 330 кредитов"), "{:?}", link[1].body());
+    assert_eq!(link[1].buttons().len(), 1);
+    let payment = kassa.payments().remove(0);
+    assert_eq!(payment.amount.value, rust_decimal::Decimal::from(399));
+
+    // The payer pays: YooKassa notifies once by itself, then 20 more times at once.
+    kassa.succeed(&payment.id).await.unwrap();
+    let credited = user.wait_for_messages(3, WAIT).await.unwrap();
+    assert!(
+        credited[2].body().unwrap().contains("Оплата получена: +330 кредитов"),
+        "{:?}",
+        credited[2].body()
+    );
+    let statuses = kassa.notify(&payment.id, Event::PaymentSucceeded, 20, true).await.unwrap();
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    let stored = users::find_by_telegram_id(&bot.db.db, 31).await.unwrap().unwrap();
+    assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available, Credits::whole(330));
+    assert_eq!(user.messages().len(), 3);
+
+    // From an address outside the allowed ranges: refused, nothing changes.
+    kassa.set_notification_source("127.0.0.3".parse::<std::net::IpAddr>().unwrap()).unwrap();
+    let statuses = kassa.notify(&payment.id, Event::PaymentSucceeded, 1, false).await.unwrap();
+    assert_eq!(statuses, vec![StatusCode::FORBIDDEN]);
+    bot.stop().await.unwrap();
+}
