@@ -286,8 +286,7 @@ fn command_entities(text: &str, bot_username: &str) -> Vec<Value> {
     let mut entities = Vec::new();
     let mut offset16 = 0usize;
     let mut prev_space = true;
-    let mut iter = text.char_indices().peekable();
-    while let Some((at, c)) = iter.next() {
+    for (at, c) in text.char_indices() {
         if c == '/' && prev_space {
             let rest = &text[at + 1..];
             let name_len = rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(rest.len());

@@ -251,9 +251,7 @@ fn parse_markdown(src: &str, v2: bool) -> Result<Parsed, String> {
                 continue;
             }
             if v2 {
-                return Err(cant_parse(format!(
-                    "Character '\\' is reserved and must be escaped with the preceding '\\'"
-                )));
+                return Err(cant_parse("Character '\\' is reserved and must be escaped with the preceding '\\'"));
             }
         }
         if in_code(&stack) {
