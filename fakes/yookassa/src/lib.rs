@@ -8,6 +8,12 @@
 //! decline or expire payments, and every status change is announced by an
 //! HTTP notification sent from an address the test chooses.
 //!
+//! Idempotence keys are scoped to the shop, not to one endpoint: a key
+//! repeated with the same method, path and body answers with the object as
+//! it is now (no new object); any other reuse is refused with
+//! `invalid_request` naming `Idempotence-Key`. Only successful requests bind
+//! a key, so a request refused for a bad parameter may be fixed and re-sent.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), fake_yookassa::Error> {
 //! let fake = fake_yookassa::FakeYooKassa::start("123456", "test_secret").await?;
