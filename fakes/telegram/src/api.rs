@@ -72,7 +72,11 @@ impl ApiError {
     }
 
     fn retry_after(secs: u32) -> Self {
-        Self { code: 429, description: format!("Too Many Requests: retry after {secs}"), retry_after: Some(secs) }
+        Self {
+            code: 429,
+            description: format!("Too Many Requests: retry after {secs}"),
+            retry_after: Some(secs),
+        }
     }
 }
 
@@ -197,7 +201,10 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
         "answerprecheckoutquery" => answer_pre_checkout(st, p),
         "refundstarpayment" => refund_star_payment(st, p),
         // Settings a bot makes at start-up; kept only as calls.
-        "setmydescription" | "setmyshortdescription" | "setmyname" | "setchatmenubutton"
+        "setmydescription"
+        | "setmyshortdescription"
+        | "setmyname"
+        | "setchatmenubutton"
         | "setmydefaultadministratorrights" => Ok(json!(true)),
         _ => Err(ApiError::not_found()),
     };
@@ -294,27 +301,25 @@ fn set_webhook(st: &mut State, p: &Params) -> Result<Value, ApiError> {
         st.webhook = None;
         return Ok(json!(true));
     }
-    let parsed = url::Url::parse(&url).map_err(|_| ApiError::bad("bad webhook: invalid webhook URL specified"))?;
-    let loopback = matches!(parsed.host_str(), Some(h) if h == "localhost" || h.starts_with("127.") || h == "[::1]");
+    let parsed =
+        url::Url::parse(&url).map_err(|_| ApiError::bad("bad webhook: invalid webhook URL specified"))?;
+    let loopback =
+        matches!(parsed.host_str(), Some(h) if h == "localhost" || h.starts_with("127.") || h == "[::1]");
     // The real server wants HTTPS; plain HTTP is allowed here only for local test servers.
     if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
         return Err(ApiError::bad("bad webhook: HTTPS url must be provided for webhook"));
     }
     let secret_token = p.str("secret_token").filter(|s| !s.is_empty());
     if let Some(secret) = &secret_token {
-        let valid = secret.len() <= 256 && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid =
+            secret.len() <= 256 && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !valid {
             return Err(ApiError::bad("secret token contains unallowed characters"));
         }
     }
     let max_connections = p.i64("max_connections")?.unwrap_or(40).clamp(1, 100) as u32;
-    st.webhook = Some(Webhook {
-        url,
-        secret_token,
-        max_connections,
-        last_error_date: None,
-        last_error_message: None,
-    });
+    st.webhook =
+        Some(Webhook { url, secret_token, max_connections, last_error_date: None, last_error_message: None });
     Ok(json!(true))
 }
 
@@ -368,9 +373,12 @@ fn reply_markup(p: &Params) -> Result<Option<Value>, ApiError> {
         return Err(ApiError::bad("can't parse reply keyboard markup JSON object"));
     }
     if let Some(rows) = markup.get("inline_keyboard") {
-        let rows = rows.as_array().ok_or_else(|| ApiError::bad("field \"inline_keyboard\" must be an Array"))?;
+        let rows =
+            rows.as_array().ok_or_else(|| ApiError::bad("field \"inline_keyboard\" must be an Array"))?;
         for row in rows {
-            let row = row.as_array().ok_or_else(|| ApiError::bad("field \"inline_keyboard\" must be an Array of Arrays"))?;
+            let row = row
+                .as_array()
+                .ok_or_else(|| ApiError::bad("field \"inline_keyboard\" must be an Array of Arrays"))?;
             for button in row {
                 check_inline_button(button)?;
             }
@@ -381,7 +389,9 @@ fn reply_markup(p: &Params) -> Result<Option<Value>, ApiError> {
 
 fn check_inline_button(button: &Value) -> Result<(), ApiError> {
     if button.get("text").and_then(Value::as_str).is_none() {
-        return Err(ApiError::bad("can't parse inline keyboard button: Field \"text\" must be of type String"));
+        return Err(ApiError::bad(
+            "can't parse inline keyboard button: Field \"text\" must be of type String",
+        ));
     }
     const ACTIONS: [&str; 10] = [
         "url",
@@ -408,10 +418,9 @@ fn check_inline_button(button: &Value) -> Result<(), ApiError> {
         }
     }
     if let Some(url) = button.get("url") {
-        let ok = url
-            .as_str()
-            .and_then(|u| url::Url::parse(u).ok())
-            .is_some_and(|u| matches!(u.scheme(), "http" | "https" | "tg") && (u.scheme() == "tg" || u.has_host()));
+        let ok = url.as_str().and_then(|u| url::Url::parse(u).ok()).is_some_and(|u| {
+            matches!(u.scheme(), "http" | "https" | "tg") && (u.scheme() == "tg" || u.has_host())
+        });
         if !ok {
             return Err(ApiError::bad("BUTTON_URL_INVALID"));
         }
@@ -428,7 +437,10 @@ fn markup_for_message(markup: Option<&Value>) -> Option<Value> {
 fn reply_target(st: &State, chat_id: i64, p: &Params) -> Result<Option<(i32, Value)>, ApiError> {
     let params = p.json("reply_parameters", "reply parameters JSON object")?;
     let (id, allow_missing) = match &params {
-        Some(rp) => (rp.get("message_id").and_then(Value::as_i64), rp.get("allow_sending_without_reply").and_then(Value::as_bool).unwrap_or(false)),
+        Some(rp) => (
+            rp.get("message_id").and_then(Value::as_i64),
+            rp.get("allow_sending_without_reply").and_then(Value::as_bool).unwrap_or(false),
+        ),
         None => (p.i64("reply_to_message_id")?, p.bool("allow_sending_without_reply")),
     };
     let Some(id) = id.and_then(|id| i32::try_from(id).ok()) else { return Ok(None) };
@@ -480,7 +492,14 @@ fn send_message(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, Ap
     let raw = p.str("text").unwrap_or_default();
     let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
     let entities = p.json("entities", "message entities")?;
-    let parsed = parse_text(&raw, parse_mode.as_deref(), entities.as_ref(), MAX_TEXT, "message text is empty", "message is too long")?;
+    let parsed = parse_text(
+        &raw,
+        parse_mode.as_deref(),
+        entities.as_ref(),
+        MAX_TEXT,
+        "message text is empty",
+        "message is too long",
+    )?;
     let markup = reply_markup(p)?;
     let reply = reply_target(st, user.id, p)?;
     let mut preview = p.json("link_preview_options", "link preview options")?;
@@ -522,7 +541,10 @@ fn edit_target<'a>(st: &'a mut State, p: &Params) -> Result<Option<(i64, &'a mut
     }
     let user = target_user(st, p, false)?;
     let id = message_id_param(p)?;
-    let message = st.message_mut(user.id, id).filter(|m| !m.deleted).ok_or_else(|| ApiError::bad("message to edit not found"))?;
+    let message = st
+        .message_mut(user.id, id)
+        .filter(|m| !m.deleted)
+        .ok_or_else(|| ApiError::bad("message to edit not found"))?;
     if message.bot.is_none() {
         return Err(ApiError::bad("message can't be edited"));
     }
@@ -535,7 +557,14 @@ fn edit_message_text(st: &mut State, p: &Params) -> Result<Value, ApiError> {
     let raw = p.str("text").unwrap_or_default();
     let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
     let entities = p.json("entities", "message entities")?;
-    let parsed = parse_text(&raw, parse_mode.as_deref(), entities.as_ref(), MAX_TEXT, "message text is empty", "MESSAGE_TOO_LONG")?;
+    let parsed = parse_text(
+        &raw,
+        parse_mode.as_deref(),
+        entities.as_ref(),
+        MAX_TEXT,
+        "message text is empty",
+        "MESSAGE_TOO_LONG",
+    )?;
     let markup = reply_markup(p)?;
     let preview = p.json("link_preview_options", "link preview options")?;
     let Some((_, message)) = edit_target(st, p)? else { return Ok(json!(true)) };
@@ -579,7 +608,14 @@ fn edit_message_caption(st: &mut State, p: &Params) -> Result<Value, ApiError> {
     let raw = p.str("caption").unwrap_or_default();
     let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
     let entities = p.json("caption_entities", "caption entities")?;
-    let parsed = parse_text(&raw, parse_mode.as_deref(), entities.as_ref(), MAX_CAPTION, "", "message caption is too long")?;
+    let parsed = parse_text(
+        &raw,
+        parse_mode.as_deref(),
+        entities.as_ref(),
+        MAX_CAPTION,
+        "",
+        "message caption is too long",
+    )?;
     let markup = reply_markup(p)?;
     let Some((_, message)) = edit_target(st, p)? else { return Ok(json!(true)) };
     let Some(meta) = message.bot.as_mut() else { return Err(ApiError::bad("message can't be edited")) };
@@ -587,7 +623,8 @@ fn edit_message_caption(st: &mut State, p: &Params) -> Result<Value, ApiError> {
         return Err(ApiError::bad("there is no caption in the message to edit"));
     }
     let same = message.json.get("caption").and_then(Value::as_str).unwrap_or("") == parsed.text
-        && message.json.get("caption_entities").cloned().unwrap_or_else(|| json!([])) == json!(parsed.entities)
+        && message.json.get("caption_entities").cloned().unwrap_or_else(|| json!([]))
+            == json!(parsed.entities)
         && markup_for_message(meta.reply_markup.as_ref()) == markup_for_message(markup.as_ref());
     if same {
         return Err(ApiError::bad(NOT_MODIFIED));
@@ -637,8 +674,10 @@ fn edit_reply_markup(st: &mut State, p: &Params) -> Result<Value, ApiError> {
 fn delete_message(st: &mut State, p: &Params) -> Result<Value, ApiError> {
     let user = target_user(st, p, false)?;
     let id = message_id_param(p)?;
-    let message =
-        st.message_mut(user.id, id).filter(|m| !m.deleted).ok_or_else(|| ApiError::bad("message to delete not found"))?;
+    let message = st
+        .message_mut(user.id, id)
+        .filter(|m| !m.deleted)
+        .ok_or_else(|| ApiError::bad("message to delete not found"))?;
     message.deleted = true;
     Ok(json!(true))
 }
@@ -663,7 +702,11 @@ fn input_file(st: &State, p: &Params, field: &str) -> Result<InputFile, ApiError
     match p.str(field) {
         Some(value) if value.starts_with("attach://") => {
             let name = &value["attach://".len()..];
-            p.files.get(name).cloned().map(InputFile::Upload).ok_or_else(|| ApiError::bad(format!("there is no {field} in the request")))
+            p.files
+                .get(name)
+                .cloned()
+                .map(InputFile::Upload)
+                .ok_or_else(|| ApiError::bad(format!("there is no {field} in the request")))
         }
         Some(value) if !value.is_empty() => {
             if value.starts_with("http://") || value.starts_with("https://") {
@@ -675,7 +718,12 @@ fn input_file(st: &State, p: &Params, field: &str) -> Result<InputFile, ApiError
                 .map(InputFile::Known)
                 .ok_or_else(|| ApiError::bad("wrong file identifier/HTTP URL specified"))
         }
-        _ => p.files.get(field).cloned().map(InputFile::Upload).ok_or_else(|| ApiError::bad(format!("there is no {field} in the request"))),
+        _ => p
+            .files
+            .get(field)
+            .cloned()
+            .map(InputFile::Upload)
+            .ok_or_else(|| ApiError::bad(format!("there is no {field} in the request"))),
     }
 }
 
@@ -700,7 +748,13 @@ fn media_common(st: &State, user: &UserRecord, p: &Params) -> Result<MediaCommon
         "",
         "message caption is too long",
     )?;
-    Ok(MediaCommon { raw_caption, parsed, parse_mode, markup: reply_markup(p)?, reply: reply_target(st, user.id, p)? })
+    Ok(MediaCommon {
+        raw_caption,
+        parsed,
+        parse_mode,
+        markup: reply_markup(p)?,
+        reply: reply_target(st, user.id, p)?,
+    })
 }
 
 fn finish_media(
@@ -773,7 +827,8 @@ fn send_document(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, A
             if upload.bytes.is_empty() {
                 return Err(ApiError::bad("file must be non-empty"));
             }
-            let name = upload.file_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "document".to_owned());
+            let name =
+                upload.file_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "document".to_owned());
             let mime = ids::mime_from_name(&name)
                 .map(str::to_owned)
                 .or(upload.content_type.clone())
@@ -845,9 +900,15 @@ fn send_photo(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, ApiE
             if upload.bytes.len() > 10 * 1024 * 1024 {
                 return Err(ApiError::bad("PHOTO_INVALID_DIMENSIONS"));
             }
-            let (w, h) = ids::image_dimensions(&upload.bytes).ok_or_else(|| ApiError::bad("IMAGE_PROCESS_FAILED"))?;
+            let (w, h) =
+                ids::image_dimensions(&upload.bytes).ok_or_else(|| ApiError::bad("IMAGE_PROCESS_FAILED"))?;
             let (sizes, full) = photo_sizes(st, upload.bytes.clone(), w, h, None);
-            let mime = upload.file_name.as_deref().and_then(ids::mime_from_name).map(str::to_owned).or(upload.content_type);
+            let mime = upload
+                .file_name
+                .as_deref()
+                .and_then(ids::mime_from_name)
+                .map(str::to_owned)
+                .or(upload.content_type);
             (sizes, full, upload.file_name.filter(|n| !n.is_empty()), mime)
         }
     };
@@ -891,7 +952,15 @@ fn answer_callback_query(st: &mut State, p: &Params) -> Result<Value, ApiError> 
 fn commands_key(p: &Params) -> Result<(String, String), ApiError> {
     let scope = p.json("scope", "BotCommandScope")?.unwrap_or_else(|| json!({ "type": "default" }));
     let kind = scope.get("type").and_then(Value::as_str).unwrap_or("");
-    let known = ["default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat", "chat_administrators", "chat_member"];
+    let known = [
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    ];
     if !known.contains(&kind) {
         return Err(ApiError::bad("wrong parameter scope in request"));
     }
@@ -966,7 +1035,8 @@ fn invoice_fields(p: &Params) -> Result<InvoiceFields, ApiError> {
     }
     let mut total: i64 = 0;
     for price in &prices {
-        let amount = price.get("amount").and_then(Value::as_i64).ok_or_else(|| ApiError::bad("PRICES_INVALID"))?;
+        let amount =
+            price.get("amount").and_then(Value::as_i64).ok_or_else(|| ApiError::bad("PRICES_INVALID"))?;
         if price.get("label").and_then(Value::as_str).is_none() {
             return Err(ApiError::bad("PRICES_INVALID"));
         }
@@ -981,7 +1051,8 @@ fn invoice_fields(p: &Params) -> Result<InvoiceFields, ApiError> {
     } else if provider_token.is_empty() {
         return Err(ApiError::bad("PAYMENT_PROVIDER_INVALID"));
     }
-    let total_amount = u32::try_from(total).ok().filter(|t| *t > 0).ok_or_else(|| ApiError::bad("TOTAL_AMOUNT_INVALID"))?;
+    let total_amount =
+        u32::try_from(total).ok().filter(|t| *t > 0).ok_or_else(|| ApiError::bad("TOTAL_AMOUNT_INVALID"))?;
     Ok(InvoiceFields { title, description, payload, currency, total_amount })
 }
 

@@ -53,7 +53,11 @@ impl NewUser {
     fn upsert(&self, shared: &Shared) {
         let known = shared.lock().users.contains_key(&self.id);
         if !known || self.first_name.is_some() || self.language_code.is_some() {
-            shared.upsert_user(self.id, self.first_name.as_deref().unwrap_or("Test"), self.language_code.as_deref());
+            shared.upsert_user(
+                self.id,
+                self.first_name.as_deref().unwrap_or("Test"),
+                self.language_code.as_deref(),
+            );
         }
     }
 }
@@ -100,8 +104,12 @@ struct UserRef {
 
 impl UserRef {
     fn ensure(&self, shared: &Shared) -> i64 {
-        NewUser { id: self.user_id, first_name: self.first_name.clone(), language_code: self.language_code.clone() }
-            .upsert(shared);
+        NewUser {
+            id: self.user_id,
+            first_name: self.first_name.clone(),
+            language_code: self.language_code.clone(),
+        }
+        .upsert(shared);
         self.user_id
     }
 }

@@ -39,8 +39,9 @@ pub(crate) fn random_slug(bytes: usize) -> String {
 
 /// Folder and extension Telegram uses in `file_path` for a file of this MIME type.
 pub(crate) fn path_parts(mime: Option<&str>, file_name: Option<&str>) -> (&'static str, String) {
-    let ext_from_name =
-        file_name.and_then(|n| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())).filter(|e| !e.is_empty());
+    let ext_from_name = file_name
+        .and_then(|n| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()))
+        .filter(|e| !e.is_empty());
     let mime = mime.unwrap_or("");
     let (folder, default_ext) = match mime {
         "audio/ogg" | "audio/opus" => ("voice", "oga"),

@@ -75,7 +75,12 @@ impl Shared {
         self.user_message(user_id, text_content(text, &self.bot.username))
     }
 
-    pub(crate) fn reply_message(&self, user_id: i64, to_message_id: i32, text: &str) -> Result<i32, FakeError> {
+    pub(crate) fn reply_message(
+        &self,
+        user_id: i64,
+        to_message_id: i32,
+        text: &str,
+    ) -> Result<i32, FakeError> {
         let replied = {
             let st = self.lock();
             let m = st
@@ -93,7 +98,12 @@ impl Shared {
         self.user_message(user_id, content)
     }
 
-    pub(crate) fn voice_message(&self, user_id: i64, file_id: &str, duration: Option<u32>) -> Result<i32, FakeError> {
+    pub(crate) fn voice_message(
+        &self,
+        user_id: i64,
+        file_id: &str,
+        duration: Option<u32>,
+    ) -> Result<i32, FakeError> {
         let file = self.file(file_id)?;
         let mut voice = media_json(&file);
         voice["duration"] = json!(duration.or(file.duration).unwrap_or(1));
@@ -101,7 +111,12 @@ impl Shared {
         self.user_message(user_id, one("voice", voice))
     }
 
-    pub(crate) fn audio_message(&self, user_id: i64, file_id: &str, meta: &AudioMeta) -> Result<i32, FakeError> {
+    pub(crate) fn audio_message(
+        &self,
+        user_id: i64,
+        file_id: &str,
+        meta: &AudioMeta,
+    ) -> Result<i32, FakeError> {
         let file = self.remember_name(file_id, meta.file_name.as_deref())?;
         let mut audio = media_json(&file);
         audio["duration"] = json!(file.duration.unwrap_or(1));
@@ -120,7 +135,12 @@ impl Shared {
         self.user_message(user_id, one("video_note", note))
     }
 
-    pub(crate) fn video_message(&self, user_id: i64, file_id: &str, caption: Option<&str>) -> Result<i32, FakeError> {
+    pub(crate) fn video_message(
+        &self,
+        user_id: i64,
+        file_id: &str,
+        caption: Option<&str>,
+    ) -> Result<i32, FakeError> {
         let file = self.file(file_id)?;
         let mut video = media_json(&file);
         video["duration"] = json!(file.duration.unwrap_or(1));
@@ -147,7 +167,12 @@ impl Shared {
         self.user_message(user_id, content)
     }
 
-    pub(crate) fn photo_message(&self, user_id: i64, file_id: &str, caption: Option<&str>) -> Result<i32, FakeError> {
+    pub(crate) fn photo_message(
+        &self,
+        user_id: i64,
+        file_id: &str,
+        caption: Option<&str>,
+    ) -> Result<i32, FakeError> {
         let file = self.file(file_id)?;
         let (w, h) = ids::image_dimensions(&file.bytes).unwrap_or((1280, 960));
         let (sizes, _) = photo_sizes(&mut self.lock(), file.bytes.clone(), w, h, Some(file));
@@ -173,20 +198,24 @@ impl Shared {
     }
 
     /// A press on a callback button of a bot message; only buttons the message has can be pressed.
-    pub(crate) fn callback_query(&self, user_id: i64, message_id: i32, data: &str) -> Result<String, FakeError> {
+    pub(crate) fn callback_query(
+        &self,
+        user_id: i64,
+        message_id: i32,
+        data: &str,
+    ) -> Result<String, FakeError> {
         let user = self.user_record(user_id)?;
         let id = ids::new_query_id();
         {
             let mut st = self.lock();
             let missing = FakeError::NoSuchMessage { chat_id: user_id, message_id };
             let message = st.message(user_id, message_id).filter(|m| !m.deleted).ok_or(missing)?;
-            let has_button = message
-                .json
-                .pointer("/reply_markup/inline_keyboard")
-                .and_then(Value::as_array)
-                .is_some_and(|rows| {
-                    rows.iter().filter_map(Value::as_array).flatten().any(|b| b["callback_data"] == data)
-                });
+            let has_button =
+                message.json.pointer("/reply_markup/inline_keyboard").and_then(Value::as_array).is_some_and(
+                    |rows| {
+                        rows.iter().filter_map(Value::as_array).flatten().any(|b| b["callback_data"] == data)
+                    },
+                );
             if !has_button {
                 return Err(FakeError::NoSuchButton { message_id, data: data.to_owned() });
             }
@@ -289,13 +318,15 @@ fn command_entities(text: &str, bot_username: &str) -> Vec<Value> {
     for (at, c) in text.char_indices() {
         if c == '/' && prev_space {
             let rest = &text[at + 1..];
-            let name_len = rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(rest.len());
+            let name_len =
+                rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(rest.len());
             if (1..=32).contains(&name_len) {
                 let mut len = 1 + name_len;
                 let after = &rest[name_len..];
                 if let Some(mention) = after.strip_prefix('@') {
-                    let user_len =
-                        mention.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(mention.len());
+                    let user_len = mention
+                        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                        .unwrap_or(mention.len());
                     if user_len > 0 && mention[..user_len].eq_ignore_ascii_case(bot_username) {
                         len += 1 + user_len;
                     }

@@ -196,7 +196,8 @@ impl FakeTelegram {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let bot_id = config.token.split(':').next().and_then(|id| id.parse().ok()).unwrap_or(123_456);
-        let bot = BotIdentity { id: bot_id, first_name: config.bot_first_name, username: config.bot_username };
+        let bot =
+            BotIdentity { id: bot_id, first_name: config.bot_first_name, username: config.bot_username };
         let (stop, stopped) = watch::channel(false);
         let shared = Arc::new(Shared::new(config.token, bot, stopped.clone()));
         let app = Router::new()
@@ -358,7 +359,13 @@ impl FakeTelegram {
 
     /// Chat actions sent to a chat, in order.
     pub fn chat_actions(&self, chat_id: i64) -> Vec<String> {
-        self.shared().lock().chat_actions.iter().filter(|a| a.chat_id == chat_id).map(|a| a.action.clone()).collect()
+        self.shared()
+            .lock()
+            .chat_actions
+            .iter()
+            .filter(|a| a.chat_id == chat_id)
+            .map(|a| a.action.clone())
+            .collect()
     }
 
     /// Every request for a method (matched case-insensitively), faulted ones included.
@@ -388,7 +395,8 @@ impl FakeTelegram {
             .map(|list| {
                 list.iter()
                     .map(|c| {
-                        let field = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                        let field =
+                            |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
                         (field("command"), field("description"))
                     })
                     .collect()
@@ -502,7 +510,12 @@ impl TestUser {
     }
 
     /// A document with a file name (MIME type from the registered file), optionally captioned.
-    pub fn send_document(&self, file: &FileRef, file_name: &str, caption: Option<&str>) -> Result<i32, FakeError> {
+    pub fn send_document(
+        &self,
+        file: &FileRef,
+        file_name: &str,
+        caption: Option<&str>,
+    ) -> Result<i32, FakeError> {
         self.tg.shared().document_message(self.id, &file.file_id, file_name, caption)
     }
 
@@ -533,7 +546,12 @@ impl TestUser {
     }
 
     /// The user confirms payment; the bot must answer the returned query id.
-    pub fn pre_checkout(&self, currency: &str, total_amount: u32, invoice_payload: &str) -> Result<String, FakeError> {
+    pub fn pre_checkout(
+        &self,
+        currency: &str,
+        total_amount: u32,
+        invoice_payload: &str,
+    ) -> Result<String, FakeError> {
         self.tg.shared().pre_checkout_query(self.id, currency, total_amount, invoice_payload)
     }
 
@@ -554,7 +572,11 @@ impl TestUser {
     }
 
     /// Waits until the bot has sent this user at least `n` messages.
-    pub async fn wait_for_messages(&self, n: usize, timeout: Duration) -> Result<Vec<SentMessage>, FakeError> {
+    pub async fn wait_for_messages(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<SentMessage>, FakeError> {
         self.tg.wait_for_messages(self.id, n, timeout).await
     }
 }

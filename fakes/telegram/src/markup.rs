@@ -18,7 +18,11 @@ pub(crate) fn utf16_len(s: &str) -> usize {
 
 /// Parses `text` per `parse_mode` (or takes explicit `entities`); the error is the
 /// full Telegram description.
-pub(crate) fn parse(text: &str, parse_mode: Option<&str>, entities: Option<&Value>) -> Result<Parsed, String> {
+pub(crate) fn parse(
+    text: &str,
+    parse_mode: Option<&str>,
+    entities: Option<&Value>,
+) -> Result<Parsed, String> {
     let parsed = match parse_mode.map(str::to_ascii_lowercase).as_deref() {
         None | Some("") => Parsed {
             text: text.to_owned(),
@@ -159,7 +163,8 @@ fn html_entity(name: &str, attrs: &str, stack: &[Open]) -> Option<Option<Value>>
         }
         "code" => {
             if stack.last().is_some_and(|o| o.tag == "pre") {
-                let language = attr(attrs, "class").and_then(|c| c.strip_prefix("language-").map(str::to_owned));
+                let language =
+                    attr(attrs, "class").and_then(|c| c.strip_prefix("language-").map(str::to_owned));
                 if let Some(lang) = language {
                     return Some(Some(json!({ "type": "pre", "language": lang })));
                 }
@@ -251,7 +256,9 @@ fn parse_markdown(src: &str, v2: bool) -> Result<Parsed, String> {
                 continue;
             }
             if v2 {
-                return Err(cant_parse("Character '\\' is reserved and must be escaped with the preceding '\\'"));
+                return Err(cant_parse(
+                    "Character '\\' is reserved and must be escaped with the preceding '\\'",
+                ));
             }
         }
         if in_code(&stack) {
@@ -322,7 +329,9 @@ fn parse_markdown(src: &str, v2: bool) -> Result<Parsed, String> {
                         let id = url.rsplit_once("id=").map(|(_, id)| id.to_owned()).unwrap_or_default();
                         entities.push(json!({ "type": "custom_emoji", "offset": offset, "length": length, "custom_emoji_id": id }));
                     } else {
-                        entities.push(json!({ "type": "text_link", "offset": offset, "length": length, "url": url }));
+                        entities.push(
+                            json!({ "type": "text_link", "offset": offset, "length": length, "url": url }),
+                        );
                     }
                 }
                 i += start + used;
@@ -340,14 +349,19 @@ fn parse_markdown(src: &str, v2: bool) -> Result<Parsed, String> {
             continue;
         }
         if v2 && RESERVED_V2.contains(ch) {
-            return Err(cant_parse(format!("Character '{ch}' is reserved and must be escaped with the preceding '\\'")));
+            return Err(cant_parse(format!(
+                "Character '{ch}' is reserved and must be escaped with the preceding '\\'"
+            )));
         }
         text.push(ch);
         utf16 += ch.len_utf16();
         i += ch.len_utf8();
     }
     if let Some(open) = stack.first() {
-        return Err(cant_parse(format!("Can't find end of the entity starting at byte offset {}", open.byte)));
+        return Err(cant_parse(format!(
+            "Can't find end of the entity starting at byte offset {}",
+            open.byte
+        )));
     }
     // Fold the language markers of ``` blocks into their pre entities.
     let mut out: Vec<Value> = Vec::new();

@@ -146,7 +146,8 @@ pub struct SentMessage {
 impl SentMessage {
     /// Rows of the inline keyboard, empty without one.
     pub fn inline_keyboard(&self) -> Vec<Vec<InlineButton>> {
-        let Some(rows) = self.reply_markup.as_ref().and_then(|m| m.get("inline_keyboard")).and_then(Value::as_array)
+        let Some(rows) =
+            self.reply_markup.as_ref().and_then(|m| m.get("inline_keyboard")).and_then(Value::as_array)
         else {
             return Vec::new();
         };

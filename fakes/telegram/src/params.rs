@@ -44,8 +44,9 @@ impl Params {
             .map(|s| s.to_ascii_lowercase())
             .unwrap_or_default();
         if content_type.starts_with("multipart/form-data") {
-            let mut multipart =
-                Multipart::from_request(req, &()).await.map_err(|_| ApiError::bad("can't parse multipart"))?;
+            let mut multipart = Multipart::from_request(req, &())
+                .await
+                .map_err(|_| ApiError::bad("can't parse multipart"))?;
             loop {
                 let field = match multipart.next_field().await {
                     Ok(Some(field)) => field,
@@ -74,7 +75,8 @@ impl Params {
             }
             return Ok(params);
         }
-        let body = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| ApiError::too_large())?;
+        let body =
+            axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| ApiError::too_large())?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(params);
         }
@@ -119,7 +121,9 @@ impl Params {
     pub(crate) fn i64(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.fields.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| ApiError::bad(format!("invalid {key}"))),
+            Some(Value::Number(n)) => {
+                n.as_i64().map(Some).ok_or_else(|| ApiError::bad(format!("invalid {key}")))
+            }
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => {
                 s.trim().parse().map(Some).map_err(|_| ApiError::bad(format!("invalid {key} specified")))

@@ -10,8 +10,8 @@ use tokio::sync::{Notify, watch};
 
 use crate::ids;
 use crate::model::{
-    ApiCall, CallbackAnswer, ChatAction, Fault, PreCheckoutAnswer, SentFile, SentInvoice, SentMessage, StarRefund,
-    WebhookAttempt,
+    ApiCall, CallbackAnswer, ChatAction, Fault, PreCheckoutAnswer, SentFile, SentInvoice, SentMessage,
+    StarRefund, WebhookAttempt,
 };
 
 /// Telegram's cap for `getFile` downloads through the public Bot API.

@@ -30,9 +30,13 @@ pub(crate) async fn deliver(shared: Arc<Shared>) {
         let job = {
             let st = shared.lock();
             match (&st.webhook, st.updates.front()) {
-                (Some(hook), Some(update)) => {
-                    Some((hook.url.clone(), hook.secret_token.clone(), update.id, update.json.clone(), st.webhook_backoff))
-                }
+                (Some(hook), Some(update)) => Some((
+                    hook.url.clone(),
+                    hook.secret_token.clone(),
+                    update.id,
+                    update.json.clone(),
+                    st.webhook_backoff,
+                )),
                 _ => None,
             }
         };

@@ -38,7 +38,12 @@ async fn server_errors_and_delays_are_injected_per_method() {
     let user = tg.user(31, "Ann", None);
     let http = reqwest::Client::new();
     tg.server_error("sendmessage", 1);
-    let resp = http.post(method_url(&tg, "sendMessage")).json(&json!({"chat_id": 31, "text": "x"})).send().await.unwrap();
+    let resp = http
+        .post(method_url(&tg, "sendMessage"))
+        .json(&json!({"chat_id": 31, "text": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 500);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"ok": false, "error_code": 500, "description": "Internal Server Error"}));
@@ -93,7 +98,8 @@ async fn every_body_encoding_is_accepted() {
         .await
         .unwrap();
     assert_eq!(form.status(), 200);
-    let query = http.get(format!("{}?chat_id=32&text=query", method_url(&tg, "SendMessage"))).send().await.unwrap();
+    let query =
+        http.get(format!("{}?chat_id=32&text=query", method_url(&tg, "SendMessage"))).send().await.unwrap();
     assert_eq!(query.status(), 200);
     let multipart = reqwest::multipart::Form::new().text("chat_id", "32").text("text", "multipart");
     let resp = http.post(method_url(&tg, "sendMessage")).multipart(multipart).send().await.unwrap();
@@ -143,7 +149,11 @@ async fn control_api_drives_the_fake_over_http() {
         .await
         .unwrap();
     assert_eq!(sent["message_id"], 1);
-    http.post(format!("{base}/updates/voice")).json(&json!({"user_id": 77, "file_id": file_id})).send().await.unwrap();
+    http.post(format!("{base}/updates/voice"))
+        .json(&json!({"user_id": 77, "file_id": file_id}))
+        .send()
+        .await
+        .unwrap();
 
     let bot = bot(&tg);
     let updates = bot.get_updates().await.unwrap();
@@ -156,6 +166,7 @@ async fn control_api_drives_the_fake_over_http() {
     let listed: Value =
         http.get(format!("{base}/chats/77/messages")).send().await.unwrap().json().await.unwrap();
     assert_eq!(listed[0]["text"], "welcome");
-    let calls: Value = http.get(format!("{base}/calls/sendMessage")).send().await.unwrap().json().await.unwrap();
+    let calls: Value =
+        http.get(format!("{base}/calls/sendMessage")).send().await.unwrap().json().await.unwrap();
     assert_eq!(calls[0]["params"]["text"], "welcome");
 }

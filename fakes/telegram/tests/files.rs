@@ -79,7 +79,11 @@ async fn every_media_kind_parses_in_teloxide() {
     let doc = tg.register_file(b"RIFF wav".to_vec(), "audio/x-wav", None);
     let photo = tg.register_file(png(1600, 1200), "image/png", None);
 
-    let meta = AudioMeta { title: Some("Song".into()), performer: Some("Band".into()), file_name: Some("song.mp3".into()) };
+    let meta = AudioMeta {
+        title: Some("Song".into()),
+        performer: Some("Band".into()),
+        file_name: Some("song.mp3".into()),
+    };
     user.send_audio(&audio, &meta).unwrap();
     user.send_video_note(&note).unwrap();
     user.send_video(&video, Some("clip")).unwrap();
@@ -141,11 +145,15 @@ async fn documents_sent_from_memory_keep_bytes_name_and_mime() {
 
     // The returned file_id downloads the same bytes and can be sent again.
     assert_eq!(download(&bot, &doc.file.id.0).await, content);
-    let again = bot.send_document(ChatId(user.chat_id()), InputFile::file_id(doc.file.id.clone())).await.unwrap();
+    let again =
+        bot.send_document(ChatId(user.chat_id()), InputFile::file_id(doc.file.id.clone())).await.unwrap();
     assert_eq!(again.document().unwrap().file.unique_id, doc.file.unique_id);
     assert_eq!(user.last_message().unwrap().document.unwrap().bytes.as_ref(), content.as_slice());
 
-    let err = bot.send_document(ChatId(user.chat_id()), InputFile::file_id(FileId("bogus".into()))).await.unwrap_err();
+    let err = bot
+        .send_document(ChatId(user.chat_id()), InputFile::file_id(FileId("bogus".into())))
+        .await
+        .unwrap_err();
     assert!(matches!(err, RequestError::Api(ApiError::WrongFileIdOrUrl)), "{err:?}");
 }
 
@@ -155,7 +163,11 @@ async fn photos_sent_by_the_bot_get_photo_sizes() {
     let bot = bot(&tg);
     let user = tg.user(23, "Ann", None);
     let image = png(1024, 512);
-    let sent = bot.send_photo(ChatId(user.chat_id()), InputFile::memory(image.clone()).file_name("out.png")).caption("done").await.unwrap();
+    let sent = bot
+        .send_photo(ChatId(user.chat_id()), InputFile::memory(image.clone()).file_name("out.png"))
+        .caption("done")
+        .await
+        .unwrap();
     let sizes = sent.photo().unwrap();
     let largest = sizes.last().unwrap();
     assert_eq!((largest.width, largest.height), (1024, 512));
@@ -165,6 +177,9 @@ async fn photos_sent_by_the_bot_get_photo_sizes() {
     assert_eq!(recorded.caption.as_deref(), Some("done"));
     assert_eq!(download(&bot, &largest.file.id.0).await, image);
 
-    let err = bot.send_photo(ChatId(user.chat_id()), InputFile::memory(b"not an image".to_vec())).await.unwrap_err();
+    let err = bot
+        .send_photo(ChatId(user.chat_id()), InputFile::memory(b"not an image".to_vec()))
+        .await
+        .unwrap_err();
     assert!(matches!(err, RequestError::Api(ApiError::ImageProcessFailed)), "{err:?}");
 }

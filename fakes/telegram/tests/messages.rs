@@ -53,10 +53,21 @@ async fn bad_markup_is_rejected_like_telegram() {
     let tg = FakeTelegram::start().await;
     let bot = bot(&tg);
     let user = tg.user(11, "Ann", None);
-    let err = bot.send_message(ChatId(user.chat_id()), "Total: 5.00").parse_mode(ParseMode::MarkdownV2).await.unwrap_err();
-    assert!(matches!(&err, RequestError::Api(ApiError::CantParseEntities(text)) if text.contains("'.'")), "{err:?}");
+    let err = bot
+        .send_message(ChatId(user.chat_id()), "Total: 5.00")
+        .parse_mode(ParseMode::MarkdownV2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, RequestError::Api(ApiError::CantParseEntities(text)) if text.contains("'.'")),
+        "{err:?}"
+    );
 
-    let sent = bot.send_message(ChatId(user.chat_id()), "<b>Hi</b> &amp; bye").parse_mode(ParseMode::Html).await.unwrap();
+    let sent = bot
+        .send_message(ChatId(user.chat_id()), "<b>Hi</b> &amp; bye")
+        .parse_mode(ParseMode::Html)
+        .await
+        .unwrap();
     assert_eq!(sent.text(), Some("Hi & bye"));
     let bold = &sent.entities().unwrap()[0];
     assert_eq!((bold.offset, bold.length), (0, 2));
@@ -75,7 +86,8 @@ async fn edits_are_applied_and_identical_edits_fail() {
         InlineKeyboardButton::callback("Buy", "buy:1"),
         InlineKeyboardButton::url("Help", "https://example.com/help".parse().unwrap()),
     ]]);
-    let sent = bot.send_message(ChatId(user.chat_id()), "Working…").reply_markup(keyboard.clone()).await.unwrap();
+    let sent =
+        bot.send_message(ChatId(user.chat_id()), "Working…").reply_markup(keyboard.clone()).await.unwrap();
 
     let edited = bot
         .edit_message_text(ChatId(user.chat_id()), sent.id, "Done")
@@ -85,7 +97,11 @@ async fn edits_are_applied_and_identical_edits_fail() {
     assert_eq!(edited.text(), Some("Done"));
     assert!(edited.edit_date().is_some());
 
-    let err = bot.edit_message_text(ChatId(user.chat_id()), sent.id, "Done").reply_markup(keyboard).await.unwrap_err();
+    let err = bot
+        .edit_message_text(ChatId(user.chat_id()), sent.id, "Done")
+        .reply_markup(keyboard)
+        .await
+        .unwrap_err();
     assert!(matches!(err, RequestError::Api(ApiError::MessageNotModified)), "{err:?}");
 
     let now = tg.message(user.chat_id(), sent.id.0).unwrap();
@@ -191,7 +207,10 @@ async fn chat_actions_and_commands_are_kept() {
     bot.send_chat_action(ChatId(user.chat_id()), teloxide::types::ChatAction::UploadDocument).await.unwrap();
     assert_eq!(tg.chat_actions(user.chat_id()), ["upload_document"]);
 
-    let commands = [teloxide::types::BotCommand::new("start", "Start"), teloxide::types::BotCommand::new("balance", "Balance")];
+    let commands = [
+        teloxide::types::BotCommand::new("start", "Start"),
+        teloxide::types::BotCommand::new("balance", "Balance"),
+    ];
     bot.set_my_commands(commands.clone()).language_code("ru").await.unwrap();
     assert!(bot.get_my_commands().await.unwrap().is_empty(), "other languages are separate");
     assert_eq!(bot.get_my_commands().language_code("ru").await.unwrap(), commands);

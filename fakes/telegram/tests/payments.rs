@@ -23,7 +23,14 @@ async fn stars_invoices_need_no_provider_token() {
     let bot = bot(&tg);
     let user = tg.user(50, "Ann", None);
     let sent = bot
-        .send_invoice(ChatId(user.chat_id()), "100 credits", "Top up", "topup:100", "XTR", [LabeledPrice::new("Credits", 50)])
+        .send_invoice(
+            ChatId(user.chat_id()),
+            "100 credits",
+            "Top up",
+            "topup:100",
+            "XTR",
+            [LabeledPrice::new("Credits", 50)],
+        )
         .await
         .unwrap();
     let invoice = sent.invoice().unwrap();

@@ -33,9 +33,8 @@ async fn endpoint() -> (url::Url, Arc<Mutex<Received>>) {
                 if r.calls == 1 {
                     return StatusCode::INTERNAL_SERVER_ERROR;
                 }
-                let secret = headers
-                    .get("X-Telegram-Bot-Api-Secret-Token")
-                    .map(|v| v.to_str().unwrap().to_owned());
+                let secret =
+                    headers.get("X-Telegram-Bot-Api-Secret-Token").map(|v| v.to_str().unwrap().to_owned());
                 r.accepted.push((secret, update));
                 StatusCode::OK
             }
@@ -74,13 +73,17 @@ async fn webhook_delivers_in_order_with_secret_and_retries() {
         .unwrap();
     assert!(!attempts[0].succeeded());
     assert_eq!(attempts[0].status, Some(500));
-    assert_eq!(attempts[0].error.as_deref(), Some("Wrong response from the webhook: 500 Internal Server Error"));
+    assert_eq!(
+        attempts[0].error.as_deref(),
+        Some("Wrong response from the webhook: 500 Internal Server Error")
+    );
     assert!(attempts[1].succeeded() && attempts[2].succeeded());
     assert_eq!(attempts[0].update_id, attempts[1].update_id, "the failed update is retried first");
     assert!(attempts[1].update_id < attempts[2].update_id);
 
-    let accepted = &received.lock().unwrap().accepted;
-    let texts: Vec<_> = accepted.iter().map(|(_, u)| u["message"]["text"].as_str().unwrap().to_owned()).collect();
+    let accepted = received.lock().unwrap().accepted.clone();
+    let texts: Vec<_> =
+        accepted.iter().map(|(_, u)| u["message"]["text"].as_str().unwrap().to_owned()).collect();
     assert_eq!(texts, ["first", "second"]);
     assert!(accepted.iter().all(|(secret, _)| secret.as_deref() == Some("s3cr3t_-X")));
 
@@ -88,7 +91,10 @@ async fn webhook_delivers_in_order_with_secret_and_retries() {
     assert_eq!(info.url, Some(url));
     assert_eq!(info.pending_update_count, 0);
     assert!(info.last_error_date.is_some());
-    assert_eq!(info.last_error_message.as_deref(), Some("Wrong response from the webhook: 500 Internal Server Error"));
+    assert_eq!(
+        info.last_error_message.as_deref(),
+        Some("Wrong response from the webhook: 500 Internal Server Error")
+    );
 
     bot.delete_webhook().await.unwrap();
     user.send_text("polled").unwrap();
