@@ -14,7 +14,7 @@ use shared::{
         users::{self as user_rows, Model as User},
     },
     i18n::Text,
-    payments::{self, CreditPackage, PaymentError, Settlement},
+    payments::{self, CreditPackage, Settlement},
     yookassa::{self, IpNets, NewPayment, Notification},
 };
 use teloxide::{
@@ -283,56 +283,12 @@ async fn handle_notification(
     settle_fetched(state, &fetched).await
 }
 
-/// Acts on a payment as fetched from YooKassa (webhook and reconciliation).
-pub async fn settle_fetched(state: &AppState, fetched: &yookassa::Payment) -> anyhow::Result<()> {
-    let by_provider_id = payment_rows::Entity::find()
-        .filter(payment_rows::Column::Provider.eq(PaymentProvider::YooKassa))
-        .filter(payment_rows::Column::ProviderPaymentId.eq(fetched.id.clone()))
-        .one(&state.db)
-        .await?
-        .map(|p| p.id);
-    let Some(payment_id) = by_provider_id.or_else(|| fetched.our_payment_id()) else {
-        tracing::warn!(id = %fetched.id, "YooKassa payment that is not ours");
-        return Ok(());
-    };
-    let raw = serde_json::json!({ "id": fetched.id, "status": fetched.status, "amount": fetched.amount });
-    match fetched.status {
-        yookassa::PaymentStatus::Succeeded => {
-            let amount = fetched.amount.decimal().unwrap_or_default();
-            match payments::settle_succeeded(
-                &state.db,
-                &state.ledger,
-                payment_id,
-                &fetched.id,
-                amount,
-                raw,
-                state.settings.referral_percent,
-            )
-            .await
-            {
-                Ok(Settlement::Credited { credits, .. }) => {
-                    let bot = state.bot.clone();
-                    tell_credited(&bot, state, payment_id, credits).await?;
-                }
-                Ok(Settlement::AlreadyCredited) => {}
-                Err(PaymentError::NotFound(_)) => {
-                    tracing::warn!(%payment_id, "succeeded payment we never created")
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
-        yookassa::PaymentStatus::Canceled => {
-            if payments::mark_canceled(&state.db, payment_id, raw).await?
-                && let Some(payment) = payment_rows::Entity::find_by_id(payment_id).one(&state.db).await?
-                && let Some(user) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await?
-            {
-                state
-                    .bot
-                    .send_message(ChatId(user.telegram_id), Text::PaymentCanceled.render(user.language))
-                    .await?;
-            }
-        }
-        yookassa::PaymentStatus::Pending | yookassa::PaymentStatus::WaitingForCapture => {}
+/// Acts on a payment as fetched from YooKassa and tells the payer.
+async fn settle_fetched(state: &AppState, fetched: &yookassa::Payment) -> anyhow::Result<()> {
+    let outcome =
+        payments::apply_yookassa(&state.db, &state.ledger, fetched, state.settings.referral_percent).await?;
+    if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
+        state.bot.send_message(ChatId(chat), text).await?;
     }
     Ok(())
 }

@@ -308,3 +308,106 @@ impl fmt::Display for CreditPackage {
         write!(f, "{} credits", self.total_credits())
     }
 }
+
+/// What acting on a YooKassa payment did, for the caller to tell the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum YooKassaOutcome {
+    /// Credited now.
+    Credited {
+        /// Our payment.
+        payment_id: Uuid,
+        /// The payer.
+        user_id: i64,
+        /// Credits added.
+        credits: Credits,
+    },
+    /// Marked canceled now.
+    Canceled {
+        /// Our payment.
+        payment_id: Uuid,
+        /// The payer.
+        user_id: i64,
+    },
+    /// Nothing to do: still pending, already settled, or not ours.
+    Nothing,
+}
+
+/// Acts on a payment as fetched from the YooKassa API (never on a
+/// notification's body): credits it once when succeeded, marks it canceled.
+pub async fn apply_yookassa<C>(
+    db: &C,
+    ledger: &Ledger,
+    fetched: &crate::yookassa::Payment,
+    referral_percent: u32,
+) -> Result<YooKassaOutcome, PaymentError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let ours = payments::Entity::find()
+        .filter(payments::Column::Provider.eq(PaymentProvider::YooKassa))
+        .filter(payments::Column::ProviderPaymentId.eq(fetched.id.clone()))
+        .one(db)
+        .await?;
+    let payment = match ours {
+        Some(payment) => payment,
+        None => match fetched.our_payment_id() {
+            Some(id) => match payments::Entity::find_by_id(id).one(db).await? {
+                Some(payment) if payment.provider == PaymentProvider::YooKassa => payment,
+                _ => return Ok(YooKassaOutcome::Nothing),
+            },
+            None => return Ok(YooKassaOutcome::Nothing),
+        },
+    };
+    let raw = serde_json::json!({ "id": fetched.id, "status": fetched.status, "amount": fetched.amount });
+    match fetched.status {
+        crate::yookassa::PaymentStatus::Succeeded => {
+            let reported = fetched.amount.decimal().unwrap_or_default();
+            match settle_succeeded(db, ledger, payment.id, &fetched.id, reported, raw, referral_percent)
+                .await?
+            {
+                Settlement::Credited { credits, .. } => Ok(YooKassaOutcome::Credited {
+                    payment_id: payment.id,
+                    user_id: payment.user_id,
+                    credits,
+                }),
+                Settlement::AlreadyCredited => Ok(YooKassaOutcome::Nothing),
+            }
+        }
+        crate::yookassa::PaymentStatus::Canceled => {
+            if mark_canceled(db, payment.id, raw).await? {
+                Ok(YooKassaOutcome::Canceled { payment_id: payment.id, user_id: payment.user_id })
+            } else {
+                Ok(YooKassaOutcome::Nothing)
+            }
+        }
+        crate::yookassa::PaymentStatus::Pending | crate::yookassa::PaymentStatus::WaitingForCapture => {
+            Ok(YooKassaOutcome::Nothing)
+        }
+    }
+}
+
+/// The message to send the payer about `outcome`: their chat id and the text,
+/// in their language.
+pub async fn notice_for<C: ConnectionTrait>(
+    db: &C,
+    ledger: &Ledger,
+    outcome: &YooKassaOutcome,
+) -> Result<Option<(i64, String)>, PaymentError> {
+    let user_id = match outcome {
+        YooKassaOutcome::Credited { user_id, .. } | YooKassaOutcome::Canceled { user_id, .. } => *user_id,
+        YooKassaOutcome::Nothing => return Ok(None),
+    };
+    let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
+    let text = match outcome {
+        YooKassaOutcome::Credited { credits, .. } => {
+            let balance = ledger.balance(db, user_id).await?;
+            crate::i18n::Text::PaymentReceived {
+                credits: credits.to_string(),
+                balance: balance.available.to_string(),
+            }
+        }
+        _ => crate::i18n::Text::PaymentCanceled,
+    };
+    Ok(Some((user.telegram_id, text.render(user.language))))
+}

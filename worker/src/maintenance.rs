@@ -4,7 +4,15 @@
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
-use shared::{jobs, ledger::Ledger, queue::JobQueue};
+use shared::{
+    entities::payments::PaymentProvider,
+    jobs,
+    ledger::Ledger,
+    payments::{self, YooKassaOutcome},
+    queue::JobQueue,
+    yookassa::YooKassa,
+};
+use teloxide::prelude::{Bot, Requester};
 
 /// Advisory lock taken for a tick, so concurrent workers do not sweep twice.
 pub const MAINTENANCE_LOCK_KEY: i64 = 0x7467_626f_745f_6d74;
@@ -13,6 +21,25 @@ pub const MAINTENANCE_LOCK_KEY: i64 = 0x7467_626f_745f_6d74;
 pub const REQUEUE_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 /// How old an open hold on a finished job must be before it is released.
 pub const STALE_HOLD_AGE: chrono::Duration = chrono::Duration::hours(1);
+/// How long a YooKassa payment may stay pending before we ask YooKassa ourselves.
+pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// What maintenance works with.
+#[derive(Clone)]
+pub struct Maintenance {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// The ledger.
+    pub ledger: Ledger,
+    /// Producer side of the queues.
+    pub queue: JobQueue,
+    /// YooKassa, when configured, for reconciliation.
+    pub yookassa: Option<YooKassa>,
+    /// Telegram, to tell payers about settled payments.
+    pub bot: Bot,
+    /// Referrer's share of a first purchase, in percent.
+    pub referral_percent: u32,
+}
 
 /// What one tick did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -23,10 +50,13 @@ pub struct TickReport {
     pub requeued: usize,
     /// Holds released.
     pub holds_released: usize,
+    /// Lost-notification payments settled from YooKassa's answer.
+    pub payments_settled: usize,
 }
 
 /// Runs one maintenance pass if no other process is running one.
-pub async fn tick(db: &DatabaseConnection, ledger: &Ledger, queue: &JobQueue) -> anyhow::Result<TickReport> {
+pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
+    let (db, ledger, queue) = (&m.db, &m.ledger, &m.queue);
     let lock = db.begin().await?;
     let row = lock
         .query_one_raw(Statement::from_string(
@@ -58,19 +88,49 @@ pub async fn tick(db: &DatabaseConnection, ledger: &Ledger, queue: &JobQueue) ->
     }
 
     report.holds_released = ledger.release_stale_holds(db, STALE_HOLD_AGE).await?.len();
+    if let Some(client) = &m.yookassa {
+        report.payments_settled = reconcile_yookassa(m, client).await?;
+    }
     lock.commit().await?;
     Ok(report)
 }
 
+/// Asks YooKassa about payments pending for long, so a lost notification
+/// never loses a payment.
+async fn reconcile_yookassa(m: &Maintenance, client: &YooKassa) -> anyhow::Result<usize> {
+    let mut settled = 0;
+    for payment in payments::pending_older_than(&m.db, PaymentProvider::YooKassa, RECONCILE_AFTER).await? {
+        let Some(provider_id) = payment.provider_payment_id.as_deref() else { continue };
+        let fetched = match client.get_payment(provider_id).await {
+            Ok(fetched) => fetched,
+            Err(err) => {
+                tracing::warn!(payment_id = %payment.id, error = %err, "cannot fetch a pending payment; next tick tries again");
+                continue;
+            }
+        };
+        let outcome = payments::apply_yookassa(&m.db, &m.ledger, &fetched, m.referral_percent).await?;
+        if outcome != YooKassaOutcome::Nothing {
+            settled += 1;
+            tracing::warn!(payment_id = %payment.id, ?outcome, "settled a payment whose notification never came");
+        }
+        if let Some((chat, text)) = payments::notice_for(&m.db, &m.ledger, &outcome).await?
+            && let Err(err) = m.bot.send_message(teloxide::types::ChatId(chat), text).await
+        {
+            tracing::warn!(payment_id = %payment.id, error = %err, "could not tell the payer");
+        }
+    }
+    Ok(settled)
+}
+
 /// Ticks every `every` until the process stops; errors are logged and retried next tick.
-pub async fn run_forever(db: DatabaseConnection, ledger: Ledger, queue: JobQueue, every: Duration) {
+pub async fn run_forever(maintenance: Maintenance, every: Duration) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         let span = tracing::info_span!("maintenance");
         let _guard = span.enter();
-        if let Err(err) = tick(&db, &ledger, &queue).await {
+        if let Err(err) = tick(&maintenance).await {
             tracing::error!(error = format!("{err:#}"), "maintenance tick failed");
         }
     }

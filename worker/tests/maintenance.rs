@@ -12,7 +12,19 @@ use shared::{
     queue::JobQueue,
 };
 use testkit::{TestDb, TestRedis, fixtures};
-use worker::maintenance;
+use worker::maintenance::{self, Maintenance};
+
+/// Maintenance without YooKassa, with a Telegram client nobody answers.
+fn plain(db: &TestDb, ledger: Ledger, queue: JobQueue) -> Maintenance {
+    Maintenance {
+        db: db.db.clone(),
+        ledger,
+        queue,
+        yookassa: None,
+        bot: teloxide::Bot::new("0:unused").set_api_url("http://127.0.0.1:9".parse().unwrap()),
+        referral_percent: 10,
+    }
+}
 
 fn ledger() -> Ledger {
     Ledger::new(PricingSettings {
@@ -61,13 +73,17 @@ async fn lost_messages_are_pushed_again_and_stuck_holds_released() {
         .await
         .unwrap();
 
-    let report = maintenance::tick(&test.db, &ledger, &queue).await.unwrap();
-    assert_eq!(report, maintenance::TickReport { ran: true, requeued: 1, holds_released: 1 });
+    let m = plain(&test, ledger.clone(), queue);
+    let report = maintenance::tick(&m).await.unwrap();
+    assert_eq!(
+        report,
+        maintenance::TickReport { ran: true, requeued: 1, holds_released: 1, payments_settled: 0 }
+    );
     let balance = ledger.balance(&test.db, user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(85), Credits::whole(15)));
 
     // Touched: not pushed again on the next tick.
-    let again = maintenance::tick(&test.db, &ledger, &queue).await.unwrap();
+    let again = maintenance::tick(&m).await.unwrap();
     assert_eq!((again.requeued, again.holds_released), (0, 0));
 }
 
@@ -84,7 +100,75 @@ async fn only_one_process_runs_a_tick_at_a_time() {
     txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({})", maintenance::MAINTENANCE_LOCK_KEY))
         .await
         .unwrap();
-    let report = maintenance::tick(&test.db, &ledger, &queue).await.unwrap();
+    let report = maintenance::tick(&plain(&test, ledger, queue)).await.unwrap();
     assert!(!report.ran);
     drop(txn);
+}
+
+#[tokio::test]
+async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
+    use shared::{
+        config::YooKassaSettings,
+        entities::payments::PaymentProvider,
+        payments::{self, PackageList},
+        yookassa::{NewPayment, YooKassa},
+    };
+    use std::str::FromStr;
+    use testkit::{fake_telegram::FakeTelegram, fake_yookassa::FakeYooKassa};
+
+    let test = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
+    let telegram = FakeTelegram::start().await;
+    let client = YooKassa::new(&YooKassaSettings {
+        shop_id: "123456".into(),
+        secret_key: shared::Secret::new("test_secret"),
+        return_url: "https://t.me/test_bot".parse().unwrap(),
+        api_url: kassa.api_url().parse().unwrap(),
+    })
+    .unwrap();
+    let ledger = ledger();
+    let user = fixtures::user(&test.db, 77).await;
+    let package = PackageList::from_str("100:0:149:100").unwrap().0.remove(0);
+    let payment =
+        payments::create_pending(&test.db, user, &package, PaymentProvider::YooKassa).await.unwrap();
+    let created = client
+        .create_payment(&NewPayment {
+            payment_id: payment.id,
+            user_id: user,
+            amount_rub: package.price_rub,
+            description: "100 credits".into(),
+            receipt: None,
+        })
+        .await
+        .unwrap();
+    payments::attach_provider_id(&test.db, payment.id, &created.id).await.unwrap();
+    // Paid, but no notification URL is set: the notification is lost.
+    kassa.succeed(&created.id).await.unwrap();
+
+    let m = Maintenance {
+        db: test.db.clone(),
+        ledger: ledger.clone(),
+        queue: JobQueue::new(conn, &redis.namespace),
+        yookassa: Some(client),
+        bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+        referral_percent: 10,
+    };
+    // Too young to reconcile yet.
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);
+    test.db
+        .execute_unprepared(&format!(
+            "UPDATE payments SET created_at = now() - interval '11 minutes' WHERE id = '{}'",
+            payment.id
+        ))
+        .await
+        .unwrap();
+    telegram.user(77, "Test", Some("ru"));
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 1);
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(100));
+    let told = telegram.wait_for_messages(77, 1, std::time::Duration::from_secs(10)).await.unwrap();
+    assert!(told[0].body().unwrap().contains("Оплата получена: +100"), "{:?}", told[0].body());
+    // Settled: later ticks leave it alone.
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);
 }
