@@ -226,7 +226,7 @@ fn get_me(shared: &Shared) -> Value {
 
 async fn get_updates(shared: &Shared, p: &Params) -> Result<Value, ApiError> {
     let offset = p.i64("offset")?.unwrap_or(0);
-    let limit = p.i64("limit")?.unwrap_or(100).clamp(1, 100) as usize;
+    let limit = p.i64("limit")?.filter(|l| *l > 0).unwrap_or(100).min(100) as usize;
     let timeout = p.i64("timeout")?.unwrap_or(0).clamp(0, 50) as u64;
     let allowed = p.json("allowed_updates", "allowed_updates")?;
     let generation = {

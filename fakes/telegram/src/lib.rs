@@ -436,6 +436,11 @@ impl FakeTelegram {
         self.inject_fault(method, n, Fault::Delay(delay));
     }
 
+    /// The user blocks the bot: send methods to them fail with 403 until [`TestUser::unblock_bot`].
+    pub fn block_bot(&self, user: &TestUser) {
+        user.block_bot();
+    }
+
     /// Drops every fault still queued.
     pub fn clear_faults(&self) {
         self.shared().lock().faults.clear();
