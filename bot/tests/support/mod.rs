@@ -18,6 +18,15 @@ pub struct TestBot {
 
 /// Starts the bot; `extra` overrides or adds environment variables.
 pub async fn spawn_bot(extra: &[(&str, &str)]) -> TestBot {
+    let extra: Vec<(String, String)> =
+        extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    spawn_bot_with(move |_| extra).await
+}
+
+/// Starts the bot with variables that may depend on its HTTP address.
+pub async fn spawn_bot_with(extra: impl FnOnce(SocketAddr) -> Vec<(String, String)>) -> TestBot {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = listener.local_addr().unwrap();
     let telegram = FakeTelegram::start().await;
     let db = TestDb::migrated().await;
     let redis = TestRedis::new();
@@ -28,13 +37,11 @@ pub async fn spawn_bot(extra: &[(&str, &str)]) -> TestBot {
     vars.insert("TELEGRAM_API_URL".into(), telegram.api_url().to_string());
     vars.insert("QUEUE_NAMESPACE".into(), redis.namespace.clone());
     vars.insert("LOG_FORMAT".into(), "pretty".into());
-    for (key, value) in extra {
-        vars.insert((*key).to_owned(), (*value).to_owned());
+    for (key, value) in extra(http) {
+        vars.insert(key, value);
     }
     let settings = Settings::from_map(&vars).expect("test settings are valid");
     let (state, bot) = bot::startup::connect(settings).await.expect("bot connects");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let http = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(bot::startup::serve(state.clone(), bot, listener, shutdown.clone()));
     // Ready once the command menu is published (after getMe).
