@@ -1,6 +1,9 @@
 //! `spawn_bot`: the real bot against real Postgres, Redis and S3, with the
 //! fake Telegram Bot API, on a random port.
 
+// Each test binary includes this module and uses a different part of it.
+#![allow(dead_code)]
+
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use shared::Settings;
