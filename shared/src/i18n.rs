@@ -207,6 +207,73 @@ pub enum Text {
     PaymentRefused,
     /// No payment method is configured.
     PaymentsUnavailable,
+    /// Status while the file downloads.
+    Downloading,
+    /// Status while chunks are transcribed.
+    Transcribing {
+        /// Chunks done.
+        done: usize,
+        /// Chunks in all.
+        total: usize,
+    },
+    /// The line under a delivered transcript.
+    TranscriptFooter {
+        /// `m:ss` of audio.
+        duration: String,
+        /// Credits charged.
+        charged: String,
+    },
+    /// The "get .txt" button.
+    TxtButton,
+    /// The "get .srt" button.
+    SrtButton,
+    /// The transcript was too long for messages and comes as files.
+    TranscriptAsFiles,
+    /// The job failed; nothing was charged.
+    TranscriptionFailed {
+        /// Why, in the user's terms.
+        reason: FailureReason,
+    },
+}
+
+/// Why a transcription failed, as users are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The file is damaged.
+    Corrupt,
+    /// Not a format we read.
+    Unsupported,
+    /// A video without sound, or silence only.
+    NoAudio,
+    /// Longer than allowed.
+    TooLong,
+    /// Too big to download.
+    TooBig,
+    /// The speech service kept failing.
+    ProviderUnavailable,
+    /// Something else on our side.
+    Internal,
+}
+
+impl FailureReason {
+    fn describe(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::Corrupt, Lang::Ru) => "файл повреждён",
+            (Self::Corrupt, Lang::En) => "the file is damaged",
+            (Self::Unsupported, Lang::Ru) => "этот формат я не читаю",
+            (Self::Unsupported, Lang::En) => "I cannot read this format",
+            (Self::NoAudio, Lang::Ru) => "в файле нет звука",
+            (Self::NoAudio, Lang::En) => "the file has no sound",
+            (Self::TooLong, Lang::Ru) => "запись слишком длинная",
+            (Self::TooLong, Lang::En) => "the recording is too long",
+            (Self::TooBig, Lang::Ru) => "файл слишком большой для скачивания",
+            (Self::TooBig, Lang::En) => "the file is too big to download",
+            (Self::ProviderUnavailable, Lang::Ru) => "сервис распознавания речи сейчас недоступен",
+            (Self::ProviderUnavailable, Lang::En) => "the speech recognition service is unavailable",
+            (Self::Internal, Lang::Ru) => "у нас что-то сломалось",
+            (Self::Internal, Lang::En) => "something broke on our side",
+        }
+    }
 }
 
 /// Kinds of history lines, as users see them.
@@ -254,7 +321,7 @@ impl HistoryKind {
 }
 
 /// `m:ss` for a number of seconds.
-fn minutes_seconds(seconds: u32) -> String {
+pub fn minutes_seconds(seconds: u32) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
@@ -441,6 +508,28 @@ impl Text {
             (Self::PaymentRefused, Lang::En) => {
                 "This invoice is out of date. Open /buy and choose a package again.".to_owned()
             }
+            (Self::Downloading, Lang::Ru) => "Скачиваю файл…".to_owned(),
+            (Self::Downloading, Lang::En) => "Downloading the file…".to_owned(),
+            (Self::Transcribing { done, total }, Lang::Ru) => format!("Расшифровываю: {done} из {total}…"),
+            (Self::Transcribing { done, total }, Lang::En) => format!("Transcribing: {done} of {total}…"),
+            (Self::TranscriptFooter { duration, charged }, Lang::Ru) => {
+                format!("Длительность {duration}, списано {charged} кредитов.")
+            }
+            (Self::TranscriptFooter { duration, charged }, Lang::En) => {
+                format!("Duration {duration}, {charged} credits charged.")
+            }
+            (Self::TxtButton, Lang::Ru) => "Скачать .txt".to_owned(),
+            (Self::TxtButton, Lang::En) => "Get .txt".to_owned(),
+            (Self::SrtButton, Lang::Ru) => "Скачать .srt".to_owned(),
+            (Self::SrtButton, Lang::En) => "Get .srt".to_owned(),
+            (Self::TranscriptAsFiles, Lang::Ru) => "Текст длинный — присылаю файлами.".to_owned(),
+            (Self::TranscriptAsFiles, Lang::En) => "The text is long, so here it is as files.".to_owned(),
+            (Self::TranscriptionFailed { reason }, Lang::Ru) => {
+                format!("Не получилось расшифровать: {}. Деньги не списаны.", reason.describe(Lang::Ru))
+            }
+            (Self::TranscriptionFailed { reason }, Lang::En) => {
+                format!("I could not transcribe it: {}. You were not charged.", reason.describe(Lang::En))
+            }
             (Self::PaymentsUnavailable, Lang::Ru) => "Оплата сейчас недоступна, попробуйте позже.".to_owned(),
             (Self::PaymentsUnavailable, Lang::En) => {
                 "Payments are unavailable right now; please try later.".to_owned()
@@ -530,6 +619,14 @@ mod tests {
             Text::PaymentCanceled,
             Text::PaymentRefused,
             Text::PaymentsUnavailable,
+            Text::Downloading,
+            Text::Transcribing { done: 1, total: 3 },
+            Text::TranscriptFooter { duration: "1:05".into(), charged: "16.25".into() },
+            Text::TxtButton,
+            Text::SrtButton,
+            Text::TranscriptAsFiles,
+            Text::TranscriptionFailed { reason: FailureReason::Corrupt },
+            Text::TranscriptionFailed { reason: FailureReason::ProviderUnavailable },
         ];
         for text in texts {
             let (ru, en) = (text.render(Lang::Ru), text.render(Lang::En));

@@ -17,6 +17,7 @@ pub mod services;
 pub mod shutdown;
 pub mod telemetry;
 pub mod text;
+pub mod transcripts;
 pub mod users;
 pub mod yookassa;
 

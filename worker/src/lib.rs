@@ -4,12 +4,50 @@
 //! with the job id, by the code that decides whether to retry.
 
 pub mod maintenance;
+pub mod transcribe;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use shared::{Settings, ledger::Ledger, queue::JobQueue, services::Services, yookassa::YooKassa};
 use teloxide::prelude::Bot;
+
+/// Attempts per job before it fails for good (apalis's own default is 25).
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// The speech-to-text client from the settings.
+pub fn stt_client(settings: &Settings) -> async_openai::Client<async_openai::config::OpenAIConfig> {
+    let mut config = async_openai::config::OpenAIConfig::new()
+        .with_api_base(settings.stt.base_url.as_str().trim_end_matches('/'));
+    if let Some(key) = &settings.stt.api_key {
+        config = config.with_api_key(key.expose());
+    }
+    async_openai::Client::with_config(config)
+}
+
+/// Runs the transcribe worker, restarting it when it stops (apalis does not
+/// recover from a lost Redis connection by itself). Each run has a unique
+/// name, so workers never hide each other's orphaned jobs.
+pub async fn supervise_transcribe(
+    queue: JobQueue,
+    context: Arc<transcribe::TranscribeContext>,
+    concurrency: usize,
+) {
+    use apalis::prelude::{WorkerBuilder, WorkerBuilderExt};
+    loop {
+        let name = format!("transcribe-{}", uuid::Uuid::new_v4().simple());
+        let worker = WorkerBuilder::new(name.clone())
+            .backend(queue.transcribe_storage())
+            .data(context.clone())
+            .concurrency(concurrency)
+            .build(transcribe::handle);
+        match worker.run().await {
+            Ok(()) => tracing::warn!(worker = %name, "transcribe worker stopped; restarting"),
+            Err(err) => tracing::error!(worker = %name, error = %err, "transcribe worker failed; restarting"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
 
 /// Runs the worker until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -34,9 +72,28 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         },
         Duration::from_secs(30),
     ));
+    let context = Arc::new(transcribe::TranscribeContext {
+        db: services.db.clone(),
+        ledger: Ledger::new(settings.pricing.clone()),
+        store: services.store.clone(),
+        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
+        stt: stt_client(&settings),
+        stt_model: settings.stt.model.clone(),
+        max_attempts: MAX_ATTEMPTS,
+        max_download_bytes: settings.telegram.max_download_bytes,
+        chunking: audio::ChunkingConfig {
+            max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
+            ..audio::ChunkingConfig::default()
+        },
+        per_job_concurrency: 4,
+        process_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker_concurrency.get() * 2)),
+    });
+    let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
+    let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
     tracing::info!(concurrency = settings.worker_concurrency, "worker connected and waiting for jobs");
     shared::shutdown::signal().await;
     maintenance.abort();
+    transcribing.abort();
     services.db.close().await.context("closing the database pool")?;
     tracing::info!("worker stopped");
     Ok(())

@@ -1,0 +1,438 @@
+//! The `transcribe` job: Telegram file in, transcript out, charged once.
+//!
+//! Every step is keyed by the job id so a redelivered or orphaned job resumes
+//! or does nothing: the original and the transcript files have fixed keys,
+//! the transcript row and the capture happen once, and the delivered message
+//! ids are recorded before the job is marked succeeded.
+
+use std::{sync::Arc, time::Duration};
+
+use apalis::prelude::{AbortError, BoxDynError, Data};
+use async_openai::{
+    Client,
+    config::OpenAIConfig,
+    error::OpenAIError,
+    types::audio::{AudioInput, AudioResponseFormat, CreateTranscriptionRequestArgs},
+};
+use bytes::Bytes;
+use futures::{StreamExt, stream};
+use sea_orm::DatabaseConnection;
+use shared::{
+    entities::{jobs::Model as Job, media_objects::MediaKind, users},
+    i18n::{FailureReason, Lang, Text, minutes_seconds},
+    jobs::{self, Claim},
+    ledger::Ledger,
+    pricing::Work,
+    queue::TranscribeTask,
+    text::{TELEGRAM_MESSAGE_LIMIT, split_message},
+    transcripts::{self, StoredTranscript},
+};
+use storage::{ObjectKey, ObjectName, ObjectStore};
+use teloxide::{
+    net::Download,
+    payloads::SendMessageSetters,
+    prelude::{Bot, Requester},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
+};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+/// Transcripts longer than this many characters come as files rather than messages.
+const MAX_TEXT_IN_MESSAGES: usize = 3 * TELEGRAM_MESSAGE_LIMIT;
+/// Status edits are throttled to one per this interval.
+const STATUS_EVERY: Duration = Duration::from_secs(3);
+
+/// What the transcribe job needs.
+pub struct TranscribeContext {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// The ledger.
+    pub ledger: Ledger,
+    /// Object storage.
+    pub store: ObjectStore,
+    /// Telegram.
+    pub bot: Bot,
+    /// The speech-to-text client.
+    pub stt: Client<OpenAIConfig>,
+    /// STT model name.
+    pub stt_model: String,
+    /// Attempts before a job is given up.
+    pub max_attempts: u32,
+    /// Largest file the Bot API lets us download.
+    pub max_download_bytes: u64,
+    /// Chunking of the audio pipeline.
+    pub chunking: audio::ChunkingConfig,
+    /// Chunks in flight per job.
+    pub per_job_concurrency: usize,
+    /// Chunks in flight in this process, all jobs together.
+    pub process_permits: Arc<Semaphore>,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Retrying cannot help (bad input, provider refusal): fail now.
+    #[error("permanent failure ({reason:?}): {detail}")]
+    Permanent {
+        /// What the user is told.
+        reason: FailureReason,
+        /// For the logs.
+        detail: String,
+    },
+    /// Might work next time.
+    #[error("transient failure: {0:#}")]
+    Transient(#[from] anyhow::Error),
+}
+
+fn failure_code(reason: FailureReason) -> &'static str {
+    match reason {
+        FailureReason::Corrupt => "corrupt",
+        FailureReason::Unsupported => "unsupported_format",
+        FailureReason::NoAudio => "no_audio",
+        FailureReason::TooLong => "too_long",
+        FailureReason::TooBig => "too_big",
+        FailureReason::ProviderUnavailable => "provider_unavailable",
+        FailureReason::Internal => "internal",
+    }
+}
+
+/// The apalis handler: claims the job and runs one attempt.
+pub async fn handle(task: TranscribeTask, ctx: Data<Arc<TranscribeContext>>) -> Result<(), BoxDynError> {
+    use tracing::Instrument;
+    let ctx: &TranscribeContext = &ctx;
+    let outcome =
+        run_once(ctx, task.job_id).instrument(tracing::info_span!("transcribe", job_id = %task.job_id)).await;
+    match outcome {
+        Ok(Outcome::Done | Outcome::AlreadyFinished) => Ok(()),
+        Ok(Outcome::GaveUp) => Err(AbortError::new(std::io::Error::other("job failed for good")).into()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// What one attempt ended with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered and charged.
+    Done,
+    /// Nothing to do: a duplicate delivery of a finished job.
+    AlreadyFinished,
+    /// Failed for good; the hold was released and the user told.
+    GaveUp,
+}
+
+/// Claims and runs one attempt of `job_id`. `Err` means "retry later".
+pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<Outcome> {
+    let (job, attempt) = match jobs::claim(&ctx.db, job_id, ctx.max_attempts).await? {
+        Claim::Finished(_) => return Ok(Outcome::AlreadyFinished),
+        Claim::Exhausted(job) => {
+            give_up(ctx, &job, FailureReason::ProviderUnavailable).await?;
+            return Ok(Outcome::GaveUp);
+        }
+        Claim::Run { job, attempt } => (job, attempt),
+    };
+    match transcribe(ctx, &job).await {
+        Ok(()) => Ok(Outcome::Done),
+        Err(Failure::Permanent { reason, detail }) => {
+            tracing::warn!(%job_id, ?reason, %detail, "transcription failed permanently");
+            give_up(ctx, &job, reason).await?;
+            Ok(Outcome::GaveUp)
+        }
+        Err(Failure::Transient(err)) if attempt >= ctx.max_attempts => {
+            tracing::error!(%job_id, error = format!("{err:#}"), "last attempt failed");
+            give_up(ctx, &job, FailureReason::ProviderUnavailable).await?;
+            Ok(Outcome::GaveUp)
+        }
+        Err(Failure::Transient(err)) => {
+            tracing::warn!(%job_id, attempt, error = format!("{err:#}"), "attempt failed; will retry");
+            Err(err)
+        }
+    }
+}
+
+async fn user_lang(ctx: &TranscribeContext, job: &Job) -> Lang {
+    use sea_orm::EntityTrait;
+    users::Entity::find_by_id(job.user_id)
+        .one(&ctx.db)
+        .await
+        .ok()
+        .flatten()
+        .map(|u| u.language)
+        .unwrap_or_default()
+}
+
+async fn give_up(ctx: &TranscribeContext, job: &Job, reason: FailureReason) -> anyhow::Result<()> {
+    if jobs::fail(&ctx.db, &ctx.ledger, job.id, failure_code(reason)).await? {
+        let text = Text::TranscriptionFailed { reason }.render(user_lang(ctx, job).await);
+        if let Err(err) = ctx.bot.send_message(ChatId(job.chat_id), text).await {
+            tracing::warn!(job_id = %job.id, error = %err, "could not tell the user about the failure");
+        }
+    }
+    Ok(())
+}
+
+fn key(job: &Job, name: &str) -> Result<ObjectKey, Failure> {
+    let name = ObjectName::parse(name).map_err(|e| Failure::Transient(anyhow::anyhow!(e)))?;
+    Ok(ObjectKey::new(job.user_id, job.id, &name))
+}
+
+/// Edits the status message, at most once per [`STATUS_EVERY`].
+struct Status<'a> {
+    ctx: &'a TranscribeContext,
+    job: &'a Job,
+    lang: Lang,
+    last: Option<tokio::time::Instant>,
+}
+
+impl Status<'_> {
+    async fn show(&mut self, text: Text, force: bool) {
+        let Some(message_id) = self.job.status_message_id else { return };
+        if !force && self.last.is_some_and(|last| last.elapsed() < STATUS_EVERY) {
+            return;
+        }
+        self.last = Some(tokio::time::Instant::now());
+        // A failed edit (message deleted, not modified) is cosmetic.
+        let _ = self
+            .ctx
+            .bot
+            .edit_message_text(ChatId(self.job.chat_id), MessageId(message_id), text.render(self.lang))
+            .await;
+    }
+}
+
+async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
+    let input = jobs::transcription_input(job).map_err(|e| Failure::Transient(e.into()))?;
+    let lang = user_lang(ctx, job).await;
+    let mut status = Status { ctx, job, lang, last: None };
+
+    // 1. The original, kept in storage so a retry does not download again.
+    let original_key = key(job, "original")?;
+    let original = if ctx.store.exists(&original_key).await.map_err(|e| Failure::Transient(e.into()))? {
+        ctx.store.get(&original_key).await.map_err(|e| Failure::Transient(e.into()))?
+    } else {
+        status.show(Text::Downloading, true).await;
+        let bytes = download(ctx, &input.file_id).await?;
+        ctx.store
+            .put(
+                &original_key,
+                bytes.clone(),
+                input.mime_type.as_deref().unwrap_or("application/octet-stream"),
+            )
+            .await
+            .map_err(|e| Failure::Transient(e.into()))?;
+        transcripts::record_media(
+            &ctx.db,
+            job.user_id,
+            job.id,
+            original_key.as_str(),
+            MediaKind::AudioOriginal,
+            input.mime_type.as_deref().unwrap_or("application/octet-stream"),
+            bytes.len(),
+        )
+        .await
+        .map_err(|e| Failure::Transient(e.into()))?;
+        bytes
+    };
+
+    // 2. Decode and cut, off the async runtime.
+    let chunking = ctx.chunking.clone();
+    let prepared = tokio::task::spawn_blocking(move || audio::prepare(&original, &chunking))
+        .await
+        .map_err(|e| Failure::Transient(e.into()))?
+        .map_err(audio_failure)?;
+    let total = prepared.chunks.len();
+    status.show(Text::Transcribing { done: 0, total }, true).await;
+
+    // 3. Chunks to the provider, bounded per job and per process, results in order.
+    let timings: Vec<audio::ChunkTiming> = prepared.chunks.iter().map(|c| c.timing.clone()).collect();
+    let mut results = Vec::with_capacity(total);
+    let mut pending =
+        stream::iter(prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job.id, chunk)))
+            .buffered(ctx.per_job_concurrency.max(1));
+    while let Some(result) = pending.next().await {
+        results.push(result?);
+        status.show(Text::Transcribing { done: results.len(), total }, false).await;
+    }
+    let language = results.iter().find_map(|(_, language)| language.clone());
+    let results: Vec<audio::ChunkTranscript> = results.into_iter().map(|(r, _)| r).collect();
+    let transcript = audio::stitch(&timings, &results);
+
+    // 4. Store the files and record the transcript (once per job).
+    let (txt, srt, vtt) = (transcript.to_txt(), transcript.to_srt(), transcript.to_vtt());
+    let mut keys = Vec::new();
+    for (name, body, kind, mime) in [
+        ("transcript.txt", &txt, MediaKind::TranscriptTxt, "text/plain; charset=utf-8"),
+        ("transcript.srt", &srt, MediaKind::TranscriptSrt, "application/x-subrip"),
+        ("transcript.vtt", &vtt, MediaKind::TranscriptVtt, "text/vtt"),
+    ] {
+        let object = key(job, name)?;
+        ctx.store
+            .put(&object, Bytes::from(body.clone()), mime)
+            .await
+            .map_err(|e| Failure::Transient(e.into()))?;
+        transcripts::record_media(&ctx.db, job.user_id, job.id, object.as_str(), kind, mime, body.len())
+            .await
+            .map_err(|e| Failure::Transient(e.into()))?;
+        keys.push(object.as_str().to_owned());
+    }
+    let duration_ms = i64::try_from(prepared.summary.duration.as_millis()).unwrap_or(i64::MAX);
+    transcripts::record(
+        &ctx.db,
+        &StoredTranscript {
+            job_id: job.id,
+            user_id: job.user_id,
+            file_unique_id: job.file_unique_id.clone(),
+            duration_ms,
+            language,
+            audio_key: Some(original_key.as_str().to_owned()),
+            txt_key: keys[0].clone(),
+            srt_key: keys[1].clone(),
+            vtt_key: Some(keys[2].clone()),
+            metadata: serde_json::json!({
+                "model": ctx.stt_model,
+                "chunks": total,
+                "cuts_s": prepared.summary.cuts,
+                "format": prepared.summary.format.name(),
+            }),
+        },
+    )
+    .await
+    .map_err(|e| Failure::Transient(e.into()))?;
+
+    // 5. Charge for the measured duration (idempotent).
+    let hold = ctx
+        .ledger
+        .capture_work(&ctx.db, job.id, Work::transcription_of_millis(u64::try_from(duration_ms).unwrap_or(0)))
+        .await
+        .map_err(|e| Failure::Transient(e.into()))?;
+    let charged = hold.captured.unwrap_or(shared::money::Credits::ZERO);
+
+    // 6. Deliver once, then mark the job done with the message ids.
+    let seconds = u32::try_from(duration_ms.div_euclid(1000)).unwrap_or(u32::MAX);
+    let delivered =
+        deliver(ctx, job, lang, &txt, &srt, &minutes_seconds(seconds), &charged.to_string()).await?;
+    jobs::mark_succeeded(
+        &ctx.db,
+        job.id,
+        &serde_json::json!({ "delivered_message_ids": delivered, "txt_key": keys[0], "srt_key": keys[1] }),
+        charged.amount(),
+    )
+    .await
+    .map_err(|e| Failure::Transient(e.into()))?;
+    if let Some(message_id) = job.status_message_id {
+        let _ = ctx.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
+    }
+    tracing::info!(job_id = %job.id, chunks = total, duration_ms, charged = %charged, "transcript delivered");
+    Ok(())
+}
+
+fn audio_failure(err: audio::AudioError) -> Failure {
+    let reason = match &err {
+        audio::AudioError::UnsupportedFormat(_) => FailureReason::Unsupported,
+        audio::AudioError::Corrupt(_) => FailureReason::Corrupt,
+        audio::AudioError::Empty | audio::AudioError::NoAudioTrack => FailureReason::NoAudio,
+        audio::AudioError::TooLong { .. } => FailureReason::TooLong,
+        audio::AudioError::Encode(_) => return Failure::Transient(anyhow::anyhow!(err)),
+    };
+    Failure::Permanent { reason, detail: err.to_string() }
+}
+
+async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Bytes, Failure> {
+    let file = ctx.bot.get_file(teloxide::types::FileId(file_id.to_owned())).await.map_err(|err| {
+        if err.to_string().contains("file is too big") {
+            Failure::Permanent { reason: FailureReason::TooBig, detail: err.to_string() }
+        } else {
+            Failure::Transient(anyhow::anyhow!(err).context("getFile failed"))
+        }
+    })?;
+    if u64::from(file.size) > ctx.max_download_bytes {
+        return Err(Failure::Permanent {
+            reason: FailureReason::TooBig,
+            detail: format!("{} bytes", file.size),
+        });
+    }
+    let mut buffer = Vec::with_capacity(file.size as usize);
+    ctx.bot
+        .download_file(&file.path, &mut buffer)
+        .await
+        .map_err(|e| Failure::Transient(anyhow::anyhow!(e).context("download failed")))?;
+    Ok(buffer.into())
+}
+
+async fn transcribe_chunk(
+    ctx: &TranscribeContext,
+    job_id: Uuid,
+    chunk: audio::Chunk,
+) -> Result<(audio::ChunkTranscript, Option<String>), Failure> {
+    let _permit = ctx.process_permits.acquire().await.map_err(|e| Failure::Transient(e.into()))?;
+    let name = format!("{job_id}-{}.{}", chunk.index, chunk.encoding.extension());
+    let request = CreateTranscriptionRequestArgs::default()
+        .file(AudioInput::from_bytes(name, chunk.bytes.clone()))
+        .model(ctx.stt_model.clone())
+        .response_format(AudioResponseFormat::VerboseJson)
+        .build()
+        .map_err(|e| Failure::Transient(e.into()))?;
+    // The client itself retries 429 and 5xx with backoff, honouring Retry-After.
+    let response = ctx.stt.audio().transcription().create_verbose_json(request).await.map_err(stt_failure)?;
+    let segments = response
+        .segments
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| audio::Segment { start: f64::from(s.start), end: f64::from(s.end), text: s.text })
+        .collect();
+    let language = Some(response.language).filter(|l| !l.is_empty());
+    Ok((audio::ChunkTranscript { text: response.text, segments }, language))
+}
+
+fn stt_failure(err: OpenAIError) -> Failure {
+    match &err {
+        OpenAIError::ApiError(api) => {
+            let code = api.api_error.code.as_deref().unwrap_or_default();
+            let status = api.status_code.as_u16();
+            if code == "insufficient_quota" || (400..500).contains(&status) && status != 408 && status != 429
+            {
+                Failure::Permanent { reason: FailureReason::ProviderUnavailable, detail: err.to_string() }
+            } else {
+                Failure::Transient(anyhow::anyhow!(err))
+            }
+        }
+        _ => Failure::Transient(anyhow::anyhow!(err)),
+    }
+}
+
+/// Sends the transcript (messages, or files when long) with its footer, and
+/// returns the message ids.
+async fn deliver(
+    ctx: &TranscribeContext,
+    job: &Job,
+    lang: Lang,
+    txt: &str,
+    srt: &str,
+    duration: &str,
+    charged: &str,
+) -> Result<Vec<i32>, Failure> {
+    let chat = ChatId(job.chat_id);
+    let mut sent = Vec::new();
+    let send_err =
+        |e: teloxide::RequestError| Failure::Transient(anyhow::anyhow!(e).context("sending the transcript"));
+    if txt.chars().count() <= MAX_TEXT_IN_MESSAGES && !txt.trim().is_empty() {
+        for part in split_message(txt, TELEGRAM_MESSAGE_LIMIT) {
+            sent.push(ctx.bot.send_message(chat, part).await.map_err(send_err)?.id.0);
+        }
+    } else {
+        sent.push(
+            ctx.bot.send_message(chat, Text::TranscriptAsFiles.render(lang)).await.map_err(send_err)?.id.0,
+        );
+        for (name, body) in [("transcript.txt", txt), ("transcript.srt", srt)] {
+            let file = InputFile::memory(body.as_bytes().to_vec()).file_name(name);
+            sent.push(ctx.bot.send_document(chat, file).await.map_err(send_err)?.id.0);
+        }
+    }
+    let buttons = InlineKeyboardMarkup::new([[
+        InlineKeyboardButton::callback(Text::TxtButton.render(lang), format!("tf:{}:txt", job.id.simple())),
+        InlineKeyboardButton::callback(Text::SrtButton.render(lang), format!("tf:{}:srt", job.id.simple())),
+    ]]);
+    let footer =
+        Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.to_owned() }.render(lang);
+    sent.push(ctx.bot.send_message(chat, footer).reply_markup(buttons).await.map_err(send_err)?.id.0);
+    Ok(sent)
+}

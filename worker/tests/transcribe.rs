@@ -1,0 +1,214 @@
+//! The transcribe job end to end: fake Telegram and fake OpenAI, real
+//! Postgres, Redis and S3.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use sea_orm::EntityTrait;
+use shared::{
+    config::PricingSettings,
+    entities::{jobs as job_rows, transcripts},
+    jobs::{self, MediaSource, TranscriptionInput},
+    ledger::{BonusReason, Ledger},
+    money::Credits,
+};
+use storage::{ObjectStore, StorageConfig};
+use testkit::{
+    TestDb, TestS3,
+    fake_openai::{Endpoint, FakeOpenAi, Fault, expected_transcript},
+    fake_telegram::FakeTelegram,
+    fixtures,
+};
+use worker::transcribe::{Outcome, TranscribeContext, run_once};
+
+const CHAT: i64 = 5;
+
+/// 20 s of 16 kHz mono WAV: a tone for 4 s, silence for 1 s, four times.
+fn speech_like_wav() -> Vec<u8> {
+    let rate = 16_000u32;
+    let mut data = Vec::new();
+    for second in 0..20u32 {
+        for i in 0..rate {
+            let t = f64::from(second * rate + i) / f64::from(rate);
+            let value =
+                if second % 5 == 4 { 0.0 } else { (t * 220.0 * std::f64::consts::TAU).sin() * 9000.0 };
+            data.extend_from_slice(&(value as i16).to_le_bytes());
+        }
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data);
+    out
+}
+
+struct Rig {
+    test: TestDb,
+    telegram: FakeTelegram,
+    openai: FakeOpenAi,
+    ctx: TranscribeContext,
+    user: i64,
+}
+
+async fn rig() -> Rig {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let test = TestDb::migrated().await;
+    let telegram = FakeTelegram::start().await;
+    let openai = FakeOpenAi::start().await.unwrap();
+    let s3 = TestS3::new();
+    let store = ObjectStore::connect(&StorageConfig {
+        endpoint: Some(s3.endpoint),
+        bucket: s3.bucket,
+        access_key_id: s3.access_key_id,
+        secret_access_key: s3.secret_access_key,
+        ..StorageConfig::default()
+    })
+    .await
+    .unwrap();
+    let ledger = Ledger::new(PricingSettings {
+        transcription_cost_per_minute: Credits::whole(15),
+        free_minutes_per_day: 0,
+        image_generation_cost: Credits::whole(20),
+        image_edit_cost: Credits::whole(25),
+        image_free_per_month: 0,
+        timezone: chrono_tz::Europe::Moscow,
+    });
+    let user = fixtures::user(&test.db, CHAT).await;
+    ledger.grant_bonus(&test.db, user, Credits::whole(10), &BonusReason::Welcome).await.unwrap();
+    telegram.user(CHAT, "Test", Some("ru"));
+    let ctx = TranscribeContext {
+        db: test.db.clone(),
+        ledger,
+        store,
+        bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+        stt: async_openai::Client::with_config(
+            async_openai::config::OpenAIConfig::new()
+                .with_api_base(openai.base_url())
+                .with_api_key("sk-test"),
+        ),
+        stt_model: "whisper-1".into(),
+        max_attempts: 3,
+        max_download_bytes: 20_000_000,
+        chunking: audio::ChunkingConfig::default(),
+        per_job_concurrency: 4,
+        process_permits: Arc::new(tokio::sync::Semaphore::new(8)),
+    };
+    Rig { test, telegram, openai, ctx, user }
+}
+
+async fn queue(rig: &Rig, bytes: Vec<u8>, seconds: u32) -> uuid::Uuid {
+    let file = rig.telegram.register_file(bytes, "audio/wav", Some(seconds));
+    let input = TranscriptionInput {
+        file_id: file.file_id,
+        file_unique_id: file.file_unique_id,
+        file_size: Some(file.size),
+        mime_type: Some("audio/wav".into()),
+        file_name: Some("memo.wav".into()),
+        duration_hint_s: seconds,
+        source: MediaSource::Document,
+    };
+    jobs::create_transcription(&rig.test.db, &rig.ctx.ledger, rig.user, CHAT, &input).await.unwrap().job_id
+}
+
+#[tokio::test]
+async fn a_recording_comes_back_as_text_charged_once_even_when_delivered_twice() {
+    let rig = rig().await;
+    let wav = speech_like_wav();
+    let job = queue(&rig, wav.clone(), 20).await;
+    // 20 s at 15 a minute.
+    assert_eq!(rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap().held, Credits::whole(5));
+
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let messages = rig.telegram.wait_for_messages(CHAT, 2, Duration::from_secs(10)).await.unwrap();
+    let delivered: String = messages.iter().filter_map(|m| m.body()).collect::<Vec<_>>().join("\n");
+
+    // Each chunk the provider saw comes back, in order.
+    let sent = rig.openai.transcription_requests();
+    assert!(!sent.is_empty());
+    let prepared = audio::prepare(&bytes::Bytes::from(wav), &audio::ChunkingConfig::default()).unwrap();
+    let mut at = 0;
+    for chunk in &prepared.chunks {
+        for segment in expected_transcript(&chunk.bytes).unwrap().segments {
+            let found = delivered[at..]
+                .find(&segment.text)
+                .unwrap_or_else(|| panic!("{} missing: {delivered}", segment.text));
+            at += found;
+        }
+    }
+    assert!(delivered.contains("списано 5 кредитов"), "{delivered}");
+
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+    let stored = transcripts::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert!((19_900..=20_100).contains(&stored.duration_ms), "{}", stored.duration_ms);
+    let job_row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(job_row.status, shared::entities::jobs::JobStatus::Succeeded);
+    assert_eq!(job_row.price_charged, Some(Credits::whole(5).amount()));
+    let txt = rig.ctx.store.get(&storage::ObjectKey::parse(&stored.txt_key).unwrap()).await.unwrap();
+    assert!(!txt.is_empty());
+
+    // The queue delivers the same job again: nothing happens.
+    let sent_before = rig.telegram.messages(CHAT).len();
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::AlreadyFinished);
+    assert_eq!(rig.telegram.messages(CHAT).len(), sent_before);
+    assert_eq!(rig.openai.transcription_requests().len(), sent.len());
+    assert_eq!(rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap().available, Credits::whole(5));
+    assert!(fixtures::ledger_violation(&rig.test.db).await.is_none());
+}
+
+#[tokio::test]
+async fn a_permanent_provider_failure_releases_the_hold_and_tells_the_user() {
+    let rig = rig().await;
+    rig.openai.fail_next(Endpoint::Transcriptions, 10, Fault::InsufficientQuota);
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::GaveUp);
+    let messages = rig.telegram.wait_for_messages(CHAT, 1, Duration::from_secs(10)).await.unwrap();
+    let last = messages.last().unwrap().body().unwrap();
+    assert!(last.contains("сервис распознавания речи сейчас недоступен"), "{last}");
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
+}
+
+#[tokio::test]
+async fn a_corrupt_file_is_refused_without_charge() {
+    let rig = rig().await;
+    let mut broken = speech_like_wav();
+    broken.truncate(30);
+    let job = queue(&rig, broken, 20).await;
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::GaveUp);
+    let messages = rig.telegram.wait_for_messages(CHAT, 1, Duration::from_secs(10)).await.unwrap();
+    let last = messages.last().unwrap().body().unwrap();
+    assert!(last.starts_with("Не получилось расшифровать"), "{last}");
+    assert!(rig.openai.transcription_requests().is_empty());
+    assert_eq!(
+        rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap().available,
+        Credits::from_str("10").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn transient_provider_errors_are_retried_on_a_later_attempt() {
+    let rig = rig().await;
+    // More 500s than the client's own retries: the first attempt fails, the second succeeds.
+    rig.openai.fail_next(Endpoint::Transcriptions, 1, Fault::Timeout(Duration::from_millis(10)));
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    let first = run_once(&rig.ctx, job).await;
+    let outcome = match first {
+        Ok(outcome) => outcome,
+        Err(_) => run_once(&rig.ctx, job).await.unwrap(),
+    };
+    assert_eq!(outcome, Outcome::Done);
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+}
