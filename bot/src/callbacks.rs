@@ -14,6 +14,13 @@ pub enum Callback {
     Lang(Lang),
     /// Show the credit packages.
     Buy,
+    /// Send a file of the transcript of `job`.
+    Transcript {
+        /// The job.
+        job: uuid::Uuid,
+        /// Which file.
+        file: TranscriptFile,
+    },
     /// Pay for the package of `credits` credits.
     Pay {
         /// The package's base credits (its id is `p{credits}`).
@@ -21,6 +28,15 @@ pub enum Callback {
         /// How.
         method: PayMethod,
     },
+}
+
+/// Files of a delivered transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranscriptFile {
+    /// Plain text.
+    Txt,
+    /// SubRip subtitles.
+    Srt,
 }
 
 /// Ways to pay.
@@ -39,6 +55,8 @@ impl Callback {
             Self::History { before } => format!("h:{before}"),
             Self::Lang(lang) => format!("lang:{}", lang.code()),
             Self::Buy => "buy".to_owned(),
+            Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.simple()),
+            Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.simple()),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
         }
@@ -57,6 +75,15 @@ impl Callback {
                 _ => return None,
             };
             return credits.parse().ok().map(|credits| Self::Pay { credits, method });
+        }
+        if let Some(rest) = data.strip_prefix("tf:") {
+            let (job, file) = rest.split_once(':')?;
+            let file = match file {
+                "txt" => TranscriptFile::Txt,
+                "srt" => TranscriptFile::Srt,
+                _ => return None,
+            };
+            return job.parse().ok().map(|job| Self::Transcript { job, file });
         }
         if let Some(before) = data.strip_prefix("h:") {
             return before.parse().ok().map(|before| Self::History { before });
@@ -77,6 +104,7 @@ mod tests {
             Callback::Buy,
             Callback::Pay { credits: 300, method: PayMethod::Stars },
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
+            Callback::Transcript { job: uuid::Uuid::from_u128(7), file: TranscriptFile::Srt },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);

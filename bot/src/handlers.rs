@@ -24,7 +24,11 @@ use teloxide::{
     utils::command::BotCommands,
 };
 
-use crate::{callbacks::Callback, intake, payments, startup::AppState};
+use crate::{
+    callbacks::{Callback, TranscriptFile},
+    intake, payments,
+    startup::AppState,
+};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -248,10 +252,39 @@ async fn on_callback(bot: Bot, query: CallbackQuery, state: AppState) -> anyhow:
             bot.send_message(chat, Text::LanguageSet.render(lang)).await?;
         }
         Callback::Buy => payments::show_packages(&bot, chat, &state, &user).await?,
+        Callback::Transcript { job, file } => {
+            send_transcript_file(&bot, chat, &state, &user, job, file).await?
+        }
         Callback::Pay { credits, method } => {
             payments::start_payment(&bot, chat, &state, &user, credits, method).await?;
         }
     }
+    Ok(())
+}
+
+/// Sends a stored transcript file, only to its owner.
+async fn send_transcript_file(
+    bot: &Bot,
+    chat: teloxide::types::ChatId,
+    state: &AppState,
+    user: &User,
+    job: uuid::Uuid,
+    file: TranscriptFile,
+) -> anyhow::Result<()> {
+    let Some(transcript) = shared::entities::transcripts::Entity::find_by_id(job).one(&state.db).await?
+    else {
+        return Ok(());
+    };
+    if transcript.user_id != user.id {
+        tracing::warn!(%job, user_id = user.id, "a transcript button of another user");
+        return Ok(());
+    }
+    let (key, name) = match file {
+        TranscriptFile::Txt => (transcript.txt_key, "transcript.txt"),
+        TranscriptFile::Srt => (transcript.srt_key, "transcript.srt"),
+    };
+    let bytes = state.store.get(&storage::ObjectKey::parse(&key)?).await?;
+    bot.send_document(chat, teloxide::types::InputFile::memory(bytes.to_vec()).file_name(name)).await?;
     Ok(())
 }
 

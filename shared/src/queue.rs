@@ -27,10 +27,15 @@ pub struct QueueError {
     pub message: String,
 }
 
+/// Worker heartbeat. An idle apalis worker looks for new jobs at this pace,
+/// and a dead worker's jobs are handed to others after 10 missed beats, so it
+/// bounds both the pickup delay and the recovery time.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The apalis configuration of queue `queue` under `namespace` (tests use a
 /// namespace of their own).
 pub fn config(namespace: &str, queue: &str) -> Config {
-    Config::default().queue(format!("{namespace}:{queue}"))
+    Config::default().queue(format!("{namespace}:{queue}")).heartbeat_interval(HEARTBEAT)
 }
 
 /// Producer side of the queues.

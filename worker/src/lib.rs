@@ -25,6 +25,30 @@ pub fn stt_client(settings: &Settings) -> async_openai::Client<async_openai::con
     async_openai::Client::with_config(config)
 }
 
+/// The transcribe job's context from the settings.
+pub fn transcribe_context(
+    settings: &Settings,
+    db: sea_orm::DatabaseConnection,
+    store: storage::ObjectStore,
+) -> Arc<transcribe::TranscribeContext> {
+    Arc::new(transcribe::TranscribeContext {
+        db,
+        ledger: Ledger::new(settings.pricing.clone()),
+        store,
+        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
+        stt: stt_client(settings),
+        stt_model: settings.stt.model.clone(),
+        max_attempts: MAX_ATTEMPTS,
+        max_download_bytes: settings.telegram.max_download_bytes,
+        chunking: audio::ChunkingConfig {
+            max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
+            ..audio::ChunkingConfig::default()
+        },
+        per_job_concurrency: 4,
+        process_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker_concurrency.get() * 2)),
+    })
+}
+
 /// Runs the transcribe worker, restarting it when it stops (apalis does not
 /// recover from a lost Redis connection by itself). Each run has a unique
 /// name, so workers never hide each other's orphaned jobs.
@@ -72,22 +96,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         },
         Duration::from_secs(30),
     ));
-    let context = Arc::new(transcribe::TranscribeContext {
-        db: services.db.clone(),
-        ledger: Ledger::new(settings.pricing.clone()),
-        store: services.store.clone(),
-        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
-        stt: stt_client(&settings),
-        stt_model: settings.stt.model.clone(),
-        max_attempts: MAX_ATTEMPTS,
-        max_download_bytes: settings.telegram.max_download_bytes,
-        chunking: audio::ChunkingConfig {
-            max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
-            ..audio::ChunkingConfig::default()
-        },
-        per_job_concurrency: 4,
-        process_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker_concurrency.get() * 2)),
-    });
+    let context = transcribe_context(&settings, services.db.clone(), services.store.clone());
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
     tracing::info!(concurrency = settings.worker_concurrency, "worker connected and waiting for jobs");
