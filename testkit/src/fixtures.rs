@@ -52,7 +52,10 @@ pub async fn ledger_violation<C: ConnectionTrait>(db: &C) -> Option<String> {
              (SELECT account_id, SUM(amount) AS s FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id \
              WHERE a.balance <> COALESCE(e.s, 0)",
         ),
-        ("a user balance is negative", "SELECT id FROM ledger_accounts WHERE user_id IS NOT NULL AND balance < 0"),
+        (
+            "a user balance is negative",
+            "SELECT id FROM ledger_accounts WHERE user_id IS NOT NULL AND balance < 0",
+        ),
         (
             "a held balance differs from the open holds",
             "SELECT a.user_id FROM ledger_accounts a LEFT JOIN \
