@@ -62,9 +62,13 @@ impl FlacWriter {
         }
         self.framebuf.resize(self.block.len());
         self.framebuf.fill_interleaved(&self.block).map_err(encode_err)?;
-        let frame =
-            flacenc::encode_fixed_size_frame(&self.config, &self.framebuf, self.frame_number, self.info.stream_info())
-                .map_err(encode_err)?;
+        let frame = flacenc::encode_fixed_size_frame(
+            &self.config,
+            &self.framebuf,
+            self.frame_number,
+            self.info.stream_info(),
+        )
+        .map_err(encode_err)?;
         frame.write(&mut self.frames).map_err(encode_err)?;
         self.frame_number += 1;
         self.total_samples += self.block.len();

@@ -21,6 +21,8 @@ mod vad;
 pub use config::ChunkingConfig;
 pub use detect::{InputFormat, detect_format};
 pub use error::AudioError;
-pub use pipeline::{Analysis, Chunk, ChunkEncoding, Prepared, ProbeInfo, Summary, prepare, prepare_with, probe};
+pub use pipeline::{
+    Analysis, Chunk, ChunkEncoding, Prepared, ProbeInfo, Summary, prepare, prepare_with, probe,
+};
 pub use timeline::OffsetMap;
 pub use transcript::{ChunkTiming, ChunkTranscript, Segment, Transcript, prompt_tail, stitch, timestamp};

@@ -66,7 +66,9 @@ pub(crate) fn parse(data: &[u8]) -> Result<OpusStream<'_>, AudioError> {
     let channels = head.data[9];
     let mapping = head.data[18];
     if channels == 0 || channels > 2 || mapping > 1 {
-        return Err(AudioError::UnsupportedFormat(format!("opus with {channels} channels, mapping {mapping}")));
+        return Err(AudioError::UnsupportedFormat(format!(
+            "opus with {channels} channels, mapping {mapping}"
+        )));
     }
     let pre_skip = u64::from(u16::from_le_bytes([head.data[10], head.data[11]]));
     match packets.next() {
@@ -137,11 +139,7 @@ impl OpusStream<'_> {
         let threshold = low + (median - low) * 0.35;
         let mut speech: Vec<bool> = self.packets.iter().map(|p| p.len() as f32 > threshold).collect();
         dilate(&mut speech, 1);
-        Some(
-            (0..self.len())
-                .map(|i| self.frame_at(i, speech[i], self.packets[i].len() as f32))
-                .collect(),
-        )
+        Some((0..self.len()).map(|i| self.frame_at(i, speech[i], self.packets[i].len() as f32)).collect())
     }
 
     /// Decodes packets `range` (after a pre-roll) and reports per packet whether any 16 ms frame
@@ -208,7 +206,9 @@ impl OpusStream<'_> {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(AudioError::corrupt("opus decoder thread panicked"))))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(AudioError::corrupt("opus decoder thread panicked")))
+                })
                 .collect()
         });
         let mut flags = Vec::with_capacity(n);
@@ -237,7 +237,8 @@ impl OpusStream<'_> {
             for i in run.clone() {
                 chunk_pos += u64::from(self.durations[i]);
                 // The file's last packet keeps its end trimming so the chunk ends where the file did.
-                let granule = if i + 1 == self.len() { chunk_pos - trim_end.min(chunk_pos) } else { chunk_pos };
+                let granule =
+                    if i + 1 == self.len() { chunk_pos - trim_end.min(chunk_pos) } else { chunk_pos };
                 w.write_packet(&self.packets[i], granule);
             }
         }

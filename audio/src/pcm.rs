@@ -70,31 +70,23 @@ impl PcmSource {
             // The leading bytes already named a container we read, so failing here means it is broken.
             .map_err(AudioError::corrupt)?;
         let tracks = format.tracks();
-        let track = tracks
-            .iter()
-            .find(|t| t.codec_params.as_ref().and_then(|p| p.audio()).is_some())
-            .ok_or(if tracks.is_empty() {
-                AudioError::corrupt("no tracks")
-            } else {
-                AudioError::NoAudioTrack
-            })?;
+        let track = tracks.iter().find(|t| t.codec_params.as_ref().and_then(|p| p.audio()).is_some()).ok_or(
+            if tracks.is_empty() { AudioError::corrupt("no tracks") } else { AudioError::NoAudioTrack },
+        )?;
         let track_id = track.id;
         let declared_frames = track.num_frames;
-        let mut params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .cloned()
-            .ok_or(AudioError::NoAudioTrack)?;
+        let mut params =
+            track.codec_params.as_ref().and_then(|p| p.audio()).cloned().ok_or(AudioError::NoAudioTrack)?;
         if params.codec == CODEC_ID_OPUS {
             // libopus decodes and downmixes to 16 kHz mono by itself.
             params.sample_rate = Some(RATE);
             params.channels = Some(CHANNEL_LAYOUT_MONO);
         }
-        let decoder = codecs().make_audio_decoder(&params, &AudioDecoderOptions::default()).map_err(|e| match e {
-            SymError::Unsupported(what) => AudioError::UnsupportedFormat(what.to_string()),
-            other => AudioError::corrupt(other),
-        })?;
+        let decoder =
+            codecs().make_audio_decoder(&params, &AudioDecoderOptions::default()).map_err(|e| match e {
+                SymError::Unsupported(what) => AudioError::UnsupportedFormat(what.to_string()),
+                other => AudioError::corrupt(other),
+            })?;
         let rate = params.sample_rate.unwrap_or(RATE);
         if rate == 0 {
             return Err(AudioError::corrupt("zero sample rate"));
@@ -103,8 +95,9 @@ impl PcmSource {
         let resampler = if rate == RATE {
             None
         } else {
-            let resampler = Fft::<f32>::new(rate as usize, RATE as usize, RESAMPLE_BLOCK, 1, FixedSync::Input)
-                .map_err(|e| AudioError::UnsupportedFormat(format!("sample rate {rate}: {e}")))?;
+            let resampler =
+                Fft::<f32>::new(rate as usize, RATE as usize, RESAMPLE_BLOCK, 1, FixedSync::Input)
+                    .map_err(|e| AudioError::UnsupportedFormat(format!("sample rate {rate}: {e}")))?;
             let skip = resampler.output_delay();
             Some(Resampling { resampler, pending: Vec::with_capacity(RESAMPLE_BLOCK * 2), skip })
         };
@@ -138,7 +131,9 @@ impl PcmSource {
                     self.flush(out, begin)?;
                     return Ok(false);
                 }
-                Err(SymError::ResetRequired) => return Err(AudioError::UnsupportedFormat("stream changes".into())),
+                Err(SymError::ResetRequired) => {
+                    return Err(AudioError::UnsupportedFormat("stream changes".into()));
+                }
                 Err(SymError::IoError(e)) => return Err(AudioError::corrupt(format!("truncated: {e}"))),
                 Err(e) => return Err(AudioError::corrupt(e)),
             };
@@ -166,7 +161,8 @@ impl PcmSource {
             buf.copy_to_vec_interleaved::<f32>(&mut self.interleaved);
             self.source_frames += frames as u64;
             let start = out.len();
-            let mono = self.interleaved.chunks_exact(channels).map(|f| f.iter().sum::<f32>() / channels as f32);
+            let mono =
+                self.interleaved.chunks_exact(channels).map(|f| f.iter().sum::<f32>() / channels as f32);
             match self.resampler.as_mut() {
                 None => out.extend(mono),
                 Some(r) => {
@@ -185,7 +181,8 @@ impl PcmSource {
         if let Some(r) = self.resampler.as_mut() {
             r.run(out, true)?;
             // The resampler works in whole blocks; trim or pad to the exact resampled length.
-            let expected = (u128::from(self.source_frames) * u128::from(RATE)).div_ceil(u128::from(self.rate)) as u64;
+            let expected =
+                (u128::from(self.source_frames) * u128::from(RATE)).div_ceil(u128::from(self.rate)) as u64;
             let produced = self.emitted + (out.len() - begin) as u64;
             if produced > expected {
                 let excess = ((produced - expected) as usize).min(out.len() - begin);
@@ -211,7 +208,8 @@ impl Resampling {
             }
             let take = available.min(need);
             let input = &self.pending[consumed..consumed + take];
-            let adapter = InterleavedSlice::new(input, 1, take).map_err(|e| AudioError::Encode(e.to_string()))?;
+            let adapter =
+                InterleavedSlice::new(input, 1, take).map_err(|e| AudioError::Encode(e.to_string()))?;
             let indexing = (take < need).then(|| Indexing::new().partial_len(take));
             let produced = self.resampler.process(&adapter, indexing.as_ref()).map_err(err)?;
             let data = produced.take_data();
@@ -227,9 +225,13 @@ impl Resampling {
             while remaining > 0 {
                 let need = self.resampler.input_frames_next();
                 let silence = vec![0.0f32; need];
-                let adapter =
-                    InterleavedSlice::new(&silence[..], 1, need).map_err(|e| AudioError::Encode(e.to_string()))?;
-                let data = self.resampler.process(&adapter, Some(&Indexing::new().partial_len(0))).map_err(err)?.take_data();
+                let adapter = InterleavedSlice::new(&silence[..], 1, need)
+                    .map_err(|e| AudioError::Encode(e.to_string()))?;
+                let data = self
+                    .resampler
+                    .process(&adapter, Some(&Indexing::new().partial_len(0)))
+                    .map_err(err)?
+                    .take_data();
                 let take = remaining.min(data.len());
                 out.extend_from_slice(&data[..take]);
                 remaining -= take;

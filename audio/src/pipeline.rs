@@ -208,7 +208,8 @@ fn prepare_opus(
             (frames, plan, Analysis::OpusFullDecode)
         }
     };
-    let mut summary = summary_of(InputFormat::OggOpus, duration_of_ticks(stream.total), analysis, &frames, &decided);
+    let mut summary =
+        summary_of(InputFormat::OggOpus, duration_of_ticks(stream.total), analysis, &frames, &decided);
     for (index, runs) in decided.chunks.iter().enumerate() {
         let (bytes, offsets) = stream.remux(runs, 0x5EED_0000 + index as u32);
         summary.upload_bytes += bytes.len() as u64;
@@ -235,7 +236,8 @@ fn confirm_pauses(
         let decided = plan(&frames, config);
         let mut todo: Vec<Range<usize>> = Vec::new();
         let used = decided.cut_pauses.iter().flatten().copied();
-        let shortened = decided.pauses.iter().enumerate().filter(|(_, p)| !p.removed.is_empty()).map(|(i, _)| i);
+        let shortened =
+            decided.pauses.iter().enumerate().filter(|(_, p)| !p.removed.is_empty()).map(|(i, _)| i);
         let mut seen = HashSet::new();
         for pi in used.chain(shortened) {
             let range = decided.pauses[pi].frames.clone();
@@ -263,12 +265,18 @@ fn confirm_pauses(
 }
 
 /// Decodes pause windows on a few threads, longest first so the threads finish together.
-fn decode_pauses(stream: &OpusStream<'_>, ranges: &[Range<usize>]) -> Result<Vec<Vec<(bool, f32)>>, AudioError> {
+/// Per-frame (speech, energy) decisions of one decoded range, tagged with the range's index.
+type DecodedRange = (usize, Vec<(bool, f32)>);
+
+fn decode_pauses(
+    stream: &OpusStream<'_>,
+    ranges: &[Range<usize>],
+) -> Result<Vec<Vec<(bool, f32)>>, AudioError> {
     let workers = threads().min(ranges.len()).max(1);
     let mut order: Vec<usize> = (0..ranges.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].len()));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let per_worker: Vec<Result<Vec<(usize, Vec<(bool, f32)>)>, AudioError>> = std::thread::scope(|scope| {
+    let per_worker: Vec<Result<Vec<DecodedRange>, AudioError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
@@ -296,7 +304,13 @@ fn decode_pauses(stream: &OpusStream<'_>, ranges: &[Range<usize>]) -> Result<Vec
     Ok(out)
 }
 
-fn summary_of(format: InputFormat, duration: Duration, analysis: Analysis, frames: &[Frame], plan: &Plan) -> Summary {
+fn summary_of(
+    format: InputFormat,
+    duration: Duration,
+    analysis: Analysis,
+    frames: &[Frame],
+    plan: &Plan,
+) -> Summary {
     let cuts = plan.chunks.iter().skip(1).map(|runs| ticks_to_secs(frames[runs[0].start].start)).collect();
     Summary {
         format,
@@ -403,8 +417,17 @@ fn prepare_pcm(
             }
             position += in_frame;
             rest = later;
-            if position % VAD_FRAME == 0 || !more {
-                emit_finished(&mut writer, frame, &chunk_end, &frames, &decided, on_chunk, &mut summary, &mut emitted)?;
+            if position.is_multiple_of(VAD_FRAME) || !more {
+                emit_finished(
+                    &mut writer,
+                    frame,
+                    &chunk_end,
+                    &frames,
+                    &decided,
+                    on_chunk,
+                    &mut summary,
+                    &mut emitted,
+                )?;
             }
         }
     }

@@ -180,9 +180,10 @@ pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
         let wide_lo = kpos[s] + target.min(reach) / 4;
         let (kp, cands) = (&kpos, &candidates);
         let best = |lo: u64| {
-            cands.iter().filter(|c| c.0 > s && c.0 <= h && kp[c.0] >= lo).max_by(|a, b| {
-                a.1.cmp(&b.1).then_with(|| kp[b.0].abs_diff(aim).cmp(&kp[a.0].abs_diff(aim)))
-            })
+            cands
+                .iter()
+                .filter(|c| c.0 > s && c.0 <= h && kp[c.0] >= lo)
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| kp[b.0].abs_diff(aim).cmp(&kp[a.0].abs_diff(aim))))
         };
         let (cut, pause) = match best(near_lo).or_else(|| best(wide_lo)) {
             Some(&(boundary, _, pi)) => (boundary, Some(pi)),
@@ -206,11 +207,7 @@ pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
         s = cut;
     }
     bounds.push(n);
-    let chunks = bounds
-        .windows(2)
-        .filter(|w| w[0] < w[1])
-        .map(|w| runs(&kept[w[0]..w[1]]))
-        .collect();
+    let chunks = bounds.windows(2).filter(|w| w[0] < w[1]).map(|w| runs(&kept[w[0]..w[1]])).collect();
     Plan { chunks, pauses, cut_pauses }
 }
 

@@ -170,7 +170,12 @@ impl Transcript {
         for seg in &self.segments {
             // "-->" inside a cue would end it early; the arrow is rare in speech, so a plain swap is enough.
             let text = seg.text.replace("-->", "->");
-            out.push_str(&format!("{} --> {}\n{}\n\n", timestamp(seg.start, '.'), timestamp(seg.end, '.'), text));
+            out.push_str(&format!(
+                "{} --> {}\n{}\n\n",
+                timestamp(seg.start, '.'),
+                timestamp(seg.end, '.'),
+                text
+            ));
         }
         out
     }
@@ -207,7 +212,8 @@ mod tests {
     #[test]
     fn segments_land_on_the_original_timeline_across_a_join() {
         // Chunk 2 starts at 600 s and dropped 2.5 s of pause at chunk time 10 s.
-        let timings = [timing(0.0, 600.0, &[(0.0, 0.0)]), timing(600.0, 900.0, &[(0.0, 600.0), (10.0, 612.5)])];
+        let timings =
+            [timing(0.0, 600.0, &[(0.0, 0.0)]), timing(600.0, 900.0, &[(0.0, 600.0), (10.0, 612.5)])];
         let results = [
             ChunkTranscript {
                 text: "a b".into(),

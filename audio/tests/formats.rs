@@ -7,7 +7,6 @@ use audio::{AudioError, ChunkEncoding, ChunkingConfig, InputFormat, detect_forma
 use bytes::Bytes;
 use common::{FORMATS, fixtures, load};
 
-
 fn expected_format(name: &str) -> InputFormat {
     match name.rsplit('.').next() {
         Some("opus") => InputFormat::OggOpus,

@@ -21,9 +21,17 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1u8..=255).prop_map(|(at, mask)| Mutation::Flip { at, mask }),
-        (any::<usize>(), 1usize..64, any::<u8>()).prop_map(|(at, len, byte)| Mutation::Overwrite { at, len, byte }),
+        (any::<usize>(), 1usize..64, any::<u8>()).prop_map(|(at, len, byte)| Mutation::Overwrite {
+            at,
+            len,
+            byte
+        }),
         any::<usize>().prop_map(|keep| Mutation::Truncate { keep }),
-        (any::<usize>(), 1usize..512, any::<usize>()).prop_map(|(from, len, to)| Mutation::Duplicate { from, len, to }),
+        (any::<usize>(), 1usize..512, any::<usize>()).prop_map(|(from, len, to)| Mutation::Duplicate {
+            from,
+            len,
+            to
+        }),
     ]
 }
 
@@ -82,7 +90,9 @@ fuzz_format! {
 
 #[test]
 fn headers_alone_and_tiny_prefixes_are_rejected_cleanly() {
-    for name in ["short.opus", "short.mp3", "short.m4a", "short.flac", "short_vorbis.ogg", "short.webm", "short.wav"] {
+    for name in
+        ["short.opus", "short.mp3", "short.m4a", "short.flac", "short_vorbis.ogg", "short.webm", "short.wav"]
+    {
         let data = load(name);
         for keep in [1, 4, 12, 27, 44, 64, 200] {
             let cut = data.slice(..keep.min(data.len()));

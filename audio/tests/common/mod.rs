@@ -78,7 +78,11 @@ fn generate(dir: &Path) {
     filter.push_str(&format!("concat=n={n}:v=0:a=1,aresample=48000[out]"));
     let speech = dir.join("speech.wav");
     run(cmd.args(["-filter_complex", &filter, "-map", "[out]", "-c:a", "pcm_s16le"]).arg(&speech));
-    run(ffmpeg().arg("-i").arg(&speech).args(["-ac", "1", "-ar", "16000", "-f", "s16le"]).arg(dir.join("speech.raw")));
+    run(ffmpeg()
+        .arg("-i")
+        .arg(&speech)
+        .args(["-ac", "1", "-ar", "16000", "-f", "s16le"])
+        .arg(dir.join("speech.raw")));
     let s = speech.display().to_string();
     run(Command::new("opusenc").args(["--quiet", "--bitrate", "32", &s]).arg(dir.join("speech.opus")));
     run(ffmpeg().args(["-i", &s, "-c:a", "libmp3lame", "-b:a", "64k"]).arg(dir.join("speech.mp3")));
@@ -93,13 +97,19 @@ fn generate(dir: &Path) {
     let mid = dir.join("mid.wav").display().to_string();
     run(ffmpeg().args(["-i", &s, "-t", "9"]).arg(&mid));
     run(Command::new("opusenc").args(["--quiet", "--bitrate", "32", &mid]).arg(dir.join("mid.opus")));
-    run(Command::new("opusenc").args(["--quiet", "--hard-cbr", "--bitrate", "24", &mid]).arg(dir.join("mid_cbr.opus")));
+    run(Command::new("opusenc")
+        .args(["--quiet", "--hard-cbr", "--bitrate", "24", &mid])
+        .arg(dir.join("mid_cbr.opus")));
     run(ffmpeg().args(["-i", &mid, "-c:a", "libmp3lame", "-b:a", "64k"]).arg(dir.join("mid.mp3")));
     run(ffmpeg().args(["-i", &mid, "-c:a", "aac", "-b:a", "64k"]).arg(dir.join("mid.m4a")));
-    run(ffmpeg().args(["-i", &mid, "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le"]).arg(dir.join("mid_44k_stereo.wav")));
+    run(ffmpeg()
+        .args(["-i", &mid, "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le"])
+        .arg(dir.join("mid_44k_stereo.wav")));
     run(ffmpeg().args(["-i", &mid, "-c:a", "flac"]).arg(dir.join("mid.flac")));
     run(ffmpeg().args(["-i", &mid, "-c:a", "libvorbis", "-q:a", "3"]).arg(dir.join("mid_vorbis.ogg")));
-    run(ffmpeg().args(["-i", &mid, "-c:a", "libopus", "-b:a", "32k", "-f", "webm"]).arg(dir.join("mid.webm")));
+    run(ffmpeg()
+        .args(["-i", &mid, "-c:a", "libopus", "-b:a", "32k", "-f", "webm"])
+        .arg(dir.join("mid.webm")));
     run(ffmpeg()
         .args(["-f", "lavfi", "-i", "testsrc=size=64x64:rate=10", "-i", &mid, "-shortest"])
         .args(["-c:v", "mpeg4", "-c:a", "aac", "-b:a", "48k"])
