@@ -100,6 +100,35 @@ async fn an_audio_document_is_transcribed_through_the_queue_and_paid_once() {
         (balance.available, balance.held),
         (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO)
     );
+
+    // The same file again: the stored text at once, free, no new request.
+    let before = bot.telegram.messages(51).len();
+    user.send_document(&file, "interview.wav", None).unwrap();
+    let again = user.wait_for_messages(before + 2, Duration::from_secs(10)).await.unwrap();
+    assert!(
+        again[before].body().unwrap().contains("transcribed this file before"),
+        "{:?}",
+        again[before].body()
+    );
+    assert_eq!(
+        again[before + 1].body().map(str::trim),
+        std::str::from_utf8(&stored_text_of(&bot, &stored).await).ok().map(str::trim)
+    );
+    assert_eq!(openai.transcription_requests().len(), 1);
+    let balance = state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
+    assert_eq!(balance.available, Credits::new("42.5".parse().unwrap()).unwrap());
     worker.abort();
     bot.stop().await.unwrap();
+}
+
+/// The stored plain text of the user's only transcript.
+async fn stored_text_of(bot: &support::TestBot, user: &shared::entities::users::Model) -> Vec<u8> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let transcript = shared::entities::transcripts::Entity::find()
+        .filter(shared::entities::transcripts::Column::UserId.eq(user.id))
+        .one(&bot.db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    bot.state.store.get(&storage::ObjectKey::parse(&transcript.txt_key).unwrap()).await.unwrap().to_vec()
 }
