@@ -123,3 +123,27 @@ async fn health_and_readiness_over_http() {
     assert_eq!(body, serde_json::json!({"database": "ok", "redis": "ok", "storage": "ok"}));
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn cancel_returns_the_hold_and_history_shows_it() {
+    let bot = spawn_bot(&[("WELCOME_BONUS_CREDITS", "100"), ("FREE_MINUTES_PER_DAY", "0")]).await;
+    let user = bot.telegram.user(12, "Max", Some("en"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, WAIT).await.unwrap();
+    let voice = bot.telegram.register_file(vec![1u8; 3000], "audio/ogg", Some(120));
+    user.send_voice(&voice).unwrap();
+    let queued = user.wait_for_messages(2, WAIT).await.unwrap();
+    assert!(queued[1].body().unwrap().contains("Price: 30 credits"), "{:?}", queued[1].body());
+    user.send_command("/cancel").unwrap();
+    user.send_command("/cancel").unwrap();
+    let replies = user.wait_for_messages(4, WAIT).await.unwrap();
+    assert!(replies[2].body().unwrap().contains("30 credits are back"), "{:?}", replies[2].body());
+    assert!(replies[3].body().unwrap().starts_with("Nothing to cancel"), "{:?}", replies[3].body());
+    user.send_command("/history").unwrap();
+    let history = user.wait_for_messages(5, WAIT).await.unwrap();
+    let lines = history[4].body().unwrap();
+    assert!(lines.contains("Reservation returned: +30 (balance 100)"), "{lines}");
+    assert!(lines.contains("Reserved: -30 (balance 70)"), "{lines}");
+    assert!(lines.contains("Bonus: +100 (balance 100)"), "{lines}");
+    bot.stop().await.unwrap();
+}
