@@ -102,6 +102,8 @@ struct Inner {
     latency: HashMap<Endpoint, Duration>,
     in_flight: HashMap<Endpoint, (usize, usize)>,
     chat_replies: VecDeque<String>,
+    /// Images handed out as URLs, by file name.
+    files: HashMap<String, Vec<u8>>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -144,6 +146,7 @@ impl FakeOpenAi {
             .route("/v1/images/generations", post(generations))
             .route("/v1/images/edits", post(edits))
             .route("/v1/chat/completions", post(chat))
+            .route("/files/{name}", axum::routing::get(file))
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(shared.clone());
         let (stop, stopped) = oneshot::channel();
@@ -422,20 +425,39 @@ fn subtitles(transcript: &FakeTranscript, separator: char, vtt: bool) -> String 
     out
 }
 
-fn image_data(prompt: &str, response_format: Option<&str>, addr_hint: &str) -> Value {
+async fn file(
+    State(shared): State<Shared>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    match lock(&shared).files.get(&name).cloned() {
+        Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn image_data(shared: &Shared, prompt: &str, response_format: Option<&str>, addr_hint: &str) -> Value {
     let digest = Sha256::digest(prompt.as_bytes());
     let png = solid_png(16, [digest[0], digest[1], digest[2]]);
     if response_format == Some("url") {
-        json!({"url": format!("{addr_hint}/files/{}.png", hex::encode(&digest[..8])), "revised_prompt": prompt})
+        let name = format!("{}.png", hex::encode(&digest[..8]));
+        lock(shared).files.insert(name.clone(), png);
+        json!({"url": format!("{addr_hint}/files/{name}"), "revised_prompt": prompt})
     } else {
         json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(png), "revised_prompt": prompt})
     }
 }
 
-fn images_response(prompt: &str, n: u64, response_format: Option<&str>, headers: &HeaderMap) -> Response {
+fn images_response(
+    shared: &Shared,
+    prompt: &str,
+    n: u64,
+    response_format: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let data: Vec<Value> =
-        (0..n.clamp(1, 10)).map(|_| image_data(prompt, response_format, &format!("http://{host}"))).collect();
+    let data: Vec<Value> = (0..n.clamp(1, 10))
+        .map(|_| image_data(shared, prompt, response_format, &format!("http://{host}")))
+        .collect();
     let created =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     Json(json!({"created": created, "data": data,
@@ -470,6 +492,7 @@ async fn generations(State(shared): State<Shared>, headers: HeaderMap, Json(body
             "Missing required parameter: 'prompt'.",
         ),
         None => images_response(
+            &shared,
             &prompt,
             body.get("n").and_then(Value::as_u64).unwrap_or(1),
             recorded.response_format.as_deref(),
@@ -523,7 +546,7 @@ async fn edits(State(shared): State<Shared>, headers: HeaderMap, multipart: Mult
             Some("image"),
             "Invalid image file or mode for image 1, please check your image file.",
         ),
-        None => images_response(&prompt, 1, recorded.response_format.as_deref(), &headers),
+        None => images_response(&shared, &prompt, 1, recorded.response_format.as_deref(), &headers),
     };
     record(&shared, recorded, response.status());
     response

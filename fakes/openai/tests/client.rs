@@ -201,6 +201,17 @@ async fn images_are_real_pngs_and_refusals_have_their_code() {
     let png = base64::engine::general_purpose::STANDARD.decode(b64_json.as_str()).unwrap();
     assert!(fake_openai::is_image(&png) && png.starts_with(b"\x89PNG"));
 
+    // As a URL, the same picture is served by the fake.
+    let by_url = CreateImageRequestArgs::default()
+        .prompt("a red fox in snow")
+        .response_format(ImageResponseFormat::Url)
+        .build()
+        .unwrap();
+    let response = client(&fake).images().generate(by_url).await.unwrap();
+    let Image::Url { url, .. } = response.data[0].as_ref() else { panic!("expected a URL") };
+    let fetched = reqwest::get(url.as_str()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&fetched[..], &png[..]);
+
     fake.fail_next(Endpoint::ImageGenerations, 1, Fault::ContentPolicy);
     match client(&fake).images().generate(request).await {
         Err(OpenAIError::ApiError(err)) => {
