@@ -72,12 +72,13 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Bot)> {
 
 /// Runs the bot until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let signals = shared::shutdown::Shutdown::install();
     let (state, bot) = connect(settings).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
-            shared::shutdown::signal().await;
+            signals.wait().await;
             shutdown.cancel();
         }
     });

@@ -124,6 +124,7 @@ where
         updated_at: Set(Utc::now()),
         started_at: Set(None),
         finished_at: Set(None),
+        lease_until: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -216,20 +217,32 @@ pub enum Claim {
     },
     /// It already reached a final state: a duplicate delivery, do nothing.
     Finished(JobStatus),
+    /// Another worker holds a current lease on it: a duplicate delivery, do nothing.
+    Busy,
     /// It used up its attempts: fail it.
     Exhausted(Box<jobs::Model>),
 }
 
-/// Claims a job for one attempt: counts the attempt unless the job is finished
-/// or has used `max_attempts` already. Safe to call for a redelivered job.
+/// How long a claim lasts without renewal ([`renew_lease`]).
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Claims a job for one attempt under a lease: counts the attempt unless the
+/// job is finished, is leased by a live worker, or has used `max_attempts`.
+/// Safe to call for a redelivered job.
 pub async fn claim<C: ConnectionTrait>(db: &C, job_id: Uuid, max_attempts: u32) -> Result<Claim, JobError> {
     let updated = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = now() + $3 * INTERVAL '1 second', \
                  started_at = COALESCE(started_at, now()), updated_at = now() \
-             WHERE id = $1 AND status IN ('queued', 'running') AND attempts < $2 RETURNING id",
-            [job_id.into(), i32::try_from(max_attempts).unwrap_or(i32::MAX).into()],
+             WHERE id = $1 AND attempts < $2 \
+               AND (status = 'queued' OR (status = 'running' AND (lease_until IS NULL OR lease_until < now()))) \
+             RETURNING id",
+            [
+                job_id.into(),
+                i32::try_from(max_attempts).unwrap_or(i32::MAX).into(),
+                LEASE.num_seconds().into(),
+            ],
         ))
         .await?;
     let job = jobs::Entity::find_by_id(job_id).one(db).await?.ok_or(JobError::NotFound(job_id))?;
@@ -237,10 +250,35 @@ pub async fn claim<C: ConnectionTrait>(db: &C, job_id: Uuid, max_attempts: u32) 
         let attempt = u32::try_from(job.attempts).unwrap_or(0);
         return Ok(Claim::Run { job: Box::new(job), attempt });
     }
+    let leased = job.lease_until.is_some_and(|until| until > chrono::Utc::now());
     Ok(match job.status {
+        JobStatus::Running if leased => Claim::Busy,
         JobStatus::Queued | JobStatus::Running => Claim::Exhausted(Box::new(job)),
         status => Claim::Finished(status),
     })
+}
+
+/// Ends the lease of an attempt that failed, so the queue's retry can claim
+/// the job at once instead of waiting for the lease to run out.
+pub async fn release_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET lease_until = NULL WHERE id = $1 AND status = 'running'",
+        [job_id.into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// Extends the lease of a running job; the worker calls it while it works.
+pub async fn renew_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET lease_until = now() + $2 * INTERVAL '1 second' WHERE id = $1 AND status = 'running'",
+        [job_id.into(), LEASE.num_seconds().into()],
+    ))
+    .await
+    .map(drop)
 }
 
 /// Records progress (0-100) for the status message.
@@ -331,13 +369,15 @@ where
     Ok(true)
 }
 
-/// Queued jobs not touched since `before`: their queue message may be lost,
-/// so the sweeper pushes them again (workers ignore duplicates).
+/// Jobs whose queue message may be lost: queued and not touched since
+/// `before`, or running under an expired lease (their worker died). The
+/// sweeper pushes them again; workers ignore duplicates.
 pub async fn stale_queued<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<Vec<Uuid>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT id FROM jobs WHERE status = 'queued' AND updated_at < $1 ORDER BY created_at LIMIT 500",
+            "SELECT id FROM jobs WHERE (status = 'queued' AND updated_at < $1) \
+                OR (status = 'running' AND lease_until < $1) ORDER BY created_at LIMIT 500",
             [before.into()],
         ))
         .await?;
@@ -351,7 +391,8 @@ pub async fn touch<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), D
     }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE jobs SET updated_at = now() WHERE id = ANY($1) AND status = 'queued'",
+        "UPDATE jobs SET updated_at = now(), lease_until = CASE WHEN status = 'running' THEN now() ELSE lease_until END \
+         WHERE id = ANY($1) AND status IN ('queued', 'running')",
         [job_ids.to_vec().into()],
     ))
     .await

@@ -85,6 +85,9 @@ async fn claims_count_attempts_and_stop_at_the_cap() {
             }
             other => panic!("attempt {expected}: {other:?}"),
         }
+        // While the attempt holds its lease, a duplicate delivery stays out.
+        assert_eq!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Busy);
+        job_ops::release_lease(&test.db, queued.job_id).await.unwrap();
     }
     assert!(matches!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Exhausted(_)));
     assert!(job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());

@@ -75,6 +75,7 @@ pub async fn supervise_transcribe(
 
 /// Runs the worker until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let shutdown = shared::shutdown::Shutdown::install();
     let services = Services::connect(&settings).await?;
     let ledger = Ledger::new(settings.pricing.clone());
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
@@ -100,7 +101,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
     tracing::info!(concurrency = settings.worker_concurrency, "worker connected and waiting for jobs");
-    shared::shutdown::signal().await;
+    shutdown.wait().await;
     maintenance.abort();
     transcribing.abort();
     services.db.close().await.context("closing the database pool")?;

@@ -123,14 +123,29 @@ pub enum Outcome {
 /// Claims and runs one attempt of `job_id`. `Err` means "retry later".
 pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<Outcome> {
     let (job, attempt) = match jobs::claim(&ctx.db, job_id, ctx.max_attempts).await? {
-        Claim::Finished(_) => return Ok(Outcome::AlreadyFinished),
+        Claim::Finished(_) | Claim::Busy => return Ok(Outcome::AlreadyFinished),
         Claim::Exhausted(job) => {
             give_up(ctx, &job, FailureReason::ProviderUnavailable).await?;
             return Ok(Outcome::GaveUp);
         }
         Claim::Run { job, attempt } => (job, attempt),
     };
-    match transcribe(ctx, &job).await {
+    // Keep the lease while working, so duplicates of this job stay out.
+    let renewal = tokio::spawn({
+        let db = ctx.db.clone();
+        async move {
+            let every = (jobs::LEASE / 3).to_std().unwrap_or(Duration::from_secs(20));
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(err) = jobs::renew_lease(&db, job_id).await {
+                    tracing::warn!(%job_id, error = %err, "could not renew the job lease");
+                }
+            }
+        }
+    });
+    let result = transcribe(ctx, &job).await;
+    renewal.abort();
+    match result {
         Ok(()) => Ok(Outcome::Done),
         Err(Failure::Permanent { reason, detail }) => {
             tracing::warn!(%job_id, ?reason, %detail, "transcription failed permanently");
@@ -144,6 +159,7 @@ pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<O
         }
         Err(Failure::Transient(err)) => {
             tracing::warn!(%job_id, attempt, error = format!("{err:#}"), "attempt failed; will retry");
+            jobs::release_lease(&ctx.db, job_id).await?;
             Err(err)
         }
     }

@@ -212,3 +212,70 @@ async fn transient_provider_errors_are_retried_on_a_later_attempt() {
     let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
 }
+
+#[tokio::test]
+async fn a_job_whose_worker_died_mid_way_is_finished_once_by_another() {
+    let rig = rig().await;
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    // The first worker claimed it and died before doing anything visible.
+    assert!(matches!(jobs::claim(&rig.test.db, job, 3).await.unwrap(), jobs::Claim::Run { attempt: 1, .. }));
+    // While its lease runs, nobody else may start the job.
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::AlreadyFinished);
+    assert!(rig.openai.transcription_requests().is_empty());
+    // The lease runs out; the orphan is handed to another worker.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &rig.test.db,
+        &format!("UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = '{job}'"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let footers = rig
+        .telegram
+        .messages(CHAT)
+        .iter()
+        .filter(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
+        .count();
+    assert_eq!(footers, 1);
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(row.attempts, 2);
+}
+
+#[tokio::test]
+async fn the_same_job_pushed_twice_through_the_queue_is_delivered_once() {
+    use shared::queue::JobQueue;
+    let rig = rig().await;
+    let redis = testkit::TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let queue_handle = JobQueue::new(conn, &redis.namespace);
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    queue_handle.push_transcribe(job).await.unwrap();
+    queue_handle.push_transcribe(job).await.unwrap();
+    let Rig { test, telegram, openai, ctx, user } = rig;
+    let ctx = Arc::new(ctx);
+    let worker = tokio::spawn(worker::supervise_transcribe(queue_handle, ctx.clone(), 2));
+    telegram
+        .wait_until("the footer", Duration::from_secs(30), |t| {
+            t.messages(CHAT).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
+        })
+        .await
+        .unwrap();
+    // Give the duplicate time to be taken and ignored.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let footers = telegram
+        .messages(CHAT)
+        .iter()
+        .filter(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
+        .count();
+    assert_eq!(footers, 1);
+    let chunks = audio::prepare(&bytes::Bytes::from(speech_like_wav()), &audio::ChunkingConfig::default())
+        .unwrap()
+        .chunks
+        .len();
+    assert_eq!(openai.transcription_requests().len(), chunks);
+    let balance = ctx.ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+    worker.abort();
+}

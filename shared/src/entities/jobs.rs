@@ -80,6 +80,8 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     /// Reached a final state.
     pub finished_at: Option<DateTimeUtc>,
+    /// Until when the running attempt's worker owns the job.
+    pub lease_until: Option<DateTimeUtc>,
 }
 
 /// Links from a job.
