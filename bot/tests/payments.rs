@@ -129,3 +129,54 @@ async fn a_yookassa_payment_goes_from_buy_to_credit_once_despite_twenty_concurre
     assert_eq!(statuses, vec![StatusCode::FORBIDDEN]);
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn notifications_for_unpaid_or_foreign_payments_credit_nothing() {
+    use testkit::fake_yookassa::{Event, FakeYooKassa, StatusCode};
+
+    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
+    let api_url = kassa.api_url();
+    let bot = spawn_bot(&[
+        ("YOOKASSA_SHOP_ID", "123456"),
+        ("YOOKASSA_SECRET_KEY", "test_secret"),
+        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
+        ("YOOKASSA_API_URL", &api_url),
+        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
+    ])
+    .await;
+    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
+    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
+
+    let user = bot.telegram.user(32, "Oleg", Some("en"));
+    user.send_command("/buy").unwrap();
+    let packages = user.wait_for_messages(1, WAIT).await.unwrap();
+    let data = packages[0].callback_data_of("100 credits for 149 RUB").expect("a rouble button");
+    user.press_button(packages[0].message_id, &data).unwrap();
+    user.wait_for_messages(2, WAIT).await.unwrap();
+    let ours = kassa.payments().remove(0);
+
+    // A forged "succeeded" about a payment that is still pending: the re-fetch says pending.
+    let statuses = kassa.notify(&ours.id, Event::PaymentSucceeded, 1, false).await.unwrap();
+    assert_eq!(statuses, vec![StatusCode::OK]);
+
+    // A real payment of the same shop that the bot never created.
+    let foreign: serde_json::Value = reqwest::Client::new()
+        .post(format!("{api_url}/payments"))
+        .basic_auth("123456", Some("test_secret"))
+        .header("Idempotence-Key", "someone-else-1")
+        .json(&serde_json::json!({"amount": {"value": "500.00", "currency": "RUB"}, "capture": true,
+            "confirmation": {"type": "redirect", "return_url": "https://example.com"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let foreign_id = foreign["id"].as_str().unwrap().to_owned();
+    kassa.succeed(&foreign_id).await.unwrap();
+
+    let stored = users::find_by_telegram_id(&bot.db.db, 32).await.unwrap().unwrap();
+    assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available, Credits::ZERO);
+    assert_eq!(user.messages().len(), 2, "no payment message was sent");
+    bot.stop().await.unwrap();
+}
