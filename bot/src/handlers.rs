@@ -47,6 +47,8 @@ pub enum Command {
     History,
     /// `/buy`.
     Buy,
+    /// `/referral`.
+    Referral,
     /// `/lang`.
     Lang,
     /// `/cancel`.
@@ -107,7 +109,13 @@ async fn on_recording(bot: Bot, msg: Message, state: AppState) -> anyhow::Result
 }
 
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, command = ?command))]
-async fn on_command(bot: Bot, msg: Message, command: Command, state: AppState) -> anyhow::Result<()> {
+async fn on_command(
+    bot: Bot,
+    msg: Message,
+    command: Command,
+    state: AppState,
+    me: teloxide::types::Me,
+) -> anyhow::Result<()> {
     let Some(from) = msg.from.as_ref() else { return Ok(()) };
     let is_new = users::find_by_telegram_id(&state.db, from.id.0 as i64).await?.is_none();
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
@@ -151,6 +159,17 @@ async fn on_command(bot: Bot, msg: Message, command: Command, state: AppState) -
         }
         Command::History => send_history(&bot, msg.chat.id, &state, &user, None).await?,
         Command::Buy => payments::show_packages(&bot, msg.chat.id, &state, &user).await?,
+        Command::Referral => {
+            let stats = users::referral_stats(&state.db, user.id).await?;
+            let text = Text::Referral {
+                link: format!("https://t.me/{}?start=ref_{}", me.username(), user.referral_code),
+                invited: stats.invited,
+                paid: stats.paid,
+                earned: stats.earned.to_string(),
+                percent: state.settings.referral_percent,
+            };
+            bot.send_message(msg.chat.id, text.render(lang)).await?;
+        }
         Command::Lang => {
             let buttons = InlineKeyboardMarkup::new([[
                 InlineKeyboardButton::callback("Русский", Callback::Lang(Lang::Ru).encode()),

@@ -180,3 +180,50 @@ async fn notifications_for_unpaid_or_foreign_payments_credit_nothing() {
     assert_eq!(user.messages().len(), 2, "no payment message was sent");
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_referral_link_pays_the_referrer_once_on_the_first_purchase() {
+    let bot = spawn_bot(&[]).await;
+    let anna = bot.telegram.user(61, "Anna", Some("en"));
+    let boris = bot.telegram.user(62, "Boris", Some("en"));
+    anna.send_command("/referral").unwrap();
+    let link_message = anna.wait_for_messages(1, WAIT).await.unwrap();
+    let text = link_message[0].body().unwrap().to_owned();
+    let link = text.split_whitespace().find(|w| w.starts_with("https://t.me/")).unwrap().to_owned();
+    assert!(link.contains(&format!("{}?start=ref_", bot.telegram.bot_username())), "{link}");
+    let code = link.split("start=").nth(1).unwrap();
+
+    boris.send_command(&format!("/start {code}")).unwrap();
+    boris.wait_for_messages(1, WAIT).await.unwrap();
+    for (round, charge) in ["ch-1", "ch-2"].into_iter().enumerate() {
+        boris.send_command("/buy").unwrap();
+        let packages = boris.wait_for_messages(2 + round * 3, WAIT).await.unwrap();
+        let list = packages.last().unwrap();
+        let data = list.callback_data_of("330 credits for 270 ⭐").unwrap();
+        boris.press_button(list.message_id, &data).unwrap();
+        let invoice = bot
+            .telegram
+            .wait_until("an invoice", WAIT, |t| {
+                (t.invoices().len() == round + 1).then(|| t.invoices()[round].clone())
+            })
+            .await
+            .unwrap();
+        boris
+            .pay(&Payment {
+                currency: "XTR".into(),
+                total_amount: 270,
+                invoice_payload: invoice.payload.clone(),
+                telegram_payment_charge_id: charge.into(),
+                provider_payment_charge_id: String::new(),
+            })
+            .unwrap();
+        boris.wait_for_messages(4 + round * 3, WAIT).await.unwrap();
+    }
+    anna.send_command("/referral").unwrap();
+    let stats = anna.wait_for_messages(2, WAIT).await.unwrap();
+    let stats = stats[1].body().unwrap();
+    assert!(stats.contains("Invited: 1, paid: 1, earned: 33 credits"), "{stats}");
+    let a = users::find_by_telegram_id(&bot.db.db, 61).await.unwrap().unwrap();
+    assert_eq!(bot.state.ledger.balance(&bot.db.db, a.id).await.unwrap().available, Credits::whole(33));
+    bot.stop().await.unwrap();
+}

@@ -207,6 +207,19 @@ pub enum Text {
     PaymentRefused,
     /// No payment method is configured.
     PaymentsUnavailable,
+    /// Answer to `/referral`.
+    Referral {
+        /// The personal link.
+        link: String,
+        /// Users invited.
+        invited: i64,
+        /// Of them, users who paid.
+        paid: i64,
+        /// Credits earned.
+        earned: String,
+        /// Referrer's share of a first purchase, in percent.
+        percent: u32,
+    },
     /// Status while the file downloads.
     Downloading,
     /// Status while chunks are transcribed.
@@ -508,6 +521,14 @@ impl Text {
             (Self::PaymentRefused, Lang::En) => {
                 "This invoice is out of date. Open /buy and choose a package again.".to_owned()
             }
+            (Self::Referral { link, invited, paid, earned, percent }, Lang::Ru) => format!(
+                "Ваша ссылка: {link}\nДрузья получат бота, а вы — {percent}% кредитов с их первой покупки.\n\
+                 Приглашено: {invited}, оплатили: {paid}, заработано: {earned} кредитов."
+            ),
+            (Self::Referral { link, invited, paid, earned, percent }, Lang::En) => format!(
+                "Your link: {link}\nYou get {percent}% of your friends' first purchase in credits.\n\
+                 Invited: {invited}, paid: {paid}, earned: {earned} credits."
+            ),
             (Self::Downloading, Lang::Ru) => "Скачиваю файл…".to_owned(),
             (Self::Downloading, Lang::En) => "Downloading the file…".to_owned(),
             (Self::Transcribing { done, total }, Lang::Ru) => format!("Расшифровываю: {done} из {total}…"),
@@ -547,6 +568,7 @@ pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
             ("balance", "Баланс и бесплатные минуты"),
             ("history", "История операций"),
             ("buy", "Пополнить баланс"),
+            ("referral", "Пригласить друзей"),
             ("lang", "Язык"),
             ("cancel", "Отменить файл в очереди"),
         ],
@@ -556,6 +578,7 @@ pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
             ("balance", "Balance and free minutes"),
             ("history", "Your history"),
             ("buy", "Buy credits"),
+            ("referral", "Invite friends"),
             ("lang", "Language"),
             ("cancel", "Cancel a queued file"),
         ],
@@ -619,6 +642,13 @@ mod tests {
             Text::PaymentCanceled,
             Text::PaymentRefused,
             Text::PaymentsUnavailable,
+            Text::Referral {
+                link: "https://t.me/b?start=ref_x".into(),
+                invited: 2,
+                paid: 1,
+                earned: "12".into(),
+                percent: 10,
+            },
             Text::Downloading,
             Text::Transcribing { done: 1, total: 3 },
             Text::TranscriptFooter { duration: "1:05".into(), charged: "16.25".into() },

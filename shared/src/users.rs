@@ -111,3 +111,39 @@ pub async fn set_language<C: ConnectionTrait>(db: &C, user_id: i64, language: La
     .await
     .map(drop)
 }
+
+/// What a user's referral link has brought.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferralStats {
+    /// Users who started the bot through the link.
+    pub invited: i64,
+    /// Of them, those who paid at least once.
+    pub paid: i64,
+    /// Bonus credits earned from their first purchases.
+    pub earned: rust_decimal::Decimal,
+}
+
+/// Counts a user's referrals and what they earned.
+pub async fn referral_stats<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<ReferralStats, DbErr> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT \
+               (SELECT COUNT(*) FROM users WHERE referred_by = $1) AS invited, \
+               (SELECT COUNT(DISTINCT p.user_id) FROM payments p JOIN users u ON u.id = p.user_id \
+                 WHERE u.referred_by = $1 AND p.status IN ('succeeded', 'refunded')) AS paid, \
+               COALESCE((SELECT SUM(e.amount) FROM ledger_entries e \
+                 JOIN ledger_transactions t ON t.id = e.transaction_id \
+                 JOIN ledger_accounts a ON a.id = e.account_id \
+                 WHERE a.user_id = $1 AND a.kind = 'user_available' \
+                   AND t.idempotency_key LIKE 'bonus:referral:%'), 0) AS earned",
+            [user_id.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("referral stats".into()))?;
+    Ok(ReferralStats {
+        invited: row.try_get("", "invited")?,
+        paid: row.try_get("", "paid")?,
+        earned: row.try_get::<rust_decimal::Decimal>("", "earned")?.normalize(),
+    })
+}
