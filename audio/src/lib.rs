@@ -18,6 +18,8 @@ mod timeline;
 mod transcript;
 mod vad;
 
+/// Inputs and uploads are shared byte buffers; re-exported so callers need not depend on `bytes`.
+pub use bytes::Bytes;
 pub use config::ChunkingConfig;
 pub use detect::{InputFormat, detect_format};
 pub use error::AudioError;

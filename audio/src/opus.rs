@@ -129,15 +129,8 @@ impl OpusStream<'_> {
     /// Classifies packets by size when sizes separate silence from speech; None for a stream
     /// without that signal (constant bitrate).
     pub(crate) fn frames_from_sizes(&self) -> Option<Vec<Frame>> {
-        let mut sizes: Vec<usize> = self.packets.iter().map(|p| p.len()).collect();
-        sizes.sort_unstable();
-        let low = sizes[sizes.len() / 20] as f32;
-        let median = sizes[sizes.len() / 2] as f32;
-        if median < low * 1.6 + 2.0 {
-            return None;
-        }
-        let threshold = low + (median - low) * 0.35;
-        let mut speech: Vec<bool> = self.packets.iter().map(|p| p.len() as f32 > threshold).collect();
+        let threshold = silence_threshold(self.packets.iter().map(|p| p.len()))?;
+        let mut speech: Vec<bool> = self.packets.iter().map(|p| p.len() > threshold).collect();
         dilate(&mut speech, 1);
         Some((0..self.len()).map(|i| self.frame_at(i, speech[i], self.packets[i].len() as f32)).collect())
     }
@@ -246,6 +239,39 @@ impl OpusStream<'_> {
     }
 }
 
+/// The packet size at or below which a packet is taken for silence, or None when sizes do not
+/// separate silence from speech.
+///
+/// A VBR encoder codes the background between words (digital silence or room noise) at a nearly
+/// constant small size, so silence shows as a narrow peak in the size histogram, below the broad
+/// spread of speech. The peak is the histogram's mode (smoothed over 5 bytes); the stream has a
+/// usable signal when a fair share of packets sit at or below the peak's upper edge and speech
+/// packets are clearly larger.
+pub(crate) fn silence_threshold(sizes: impl Iterator<Item = usize>) -> Option<usize> {
+    let mut histogram = vec![0u32; 1280];
+    let mut count = 0usize;
+    for size in sizes {
+        histogram[size.min(1279)] += 1;
+        count += 1;
+    }
+    if count < 50 {
+        return None;
+    }
+    let smoothed = |v: usize| histogram[v.saturating_sub(2)..(v + 3).min(1280)].iter().sum::<u32>();
+    let mode = (1..1280).max_by_key(|&v| (smoothed(v), histogram[v]))?;
+    let threshold = mode + (mode * 13 / 100).max(4);
+    let quiet: usize = histogram[..=threshold].iter().map(|&c| c as usize).sum();
+    let loud = count - quiet;
+    // The middle packet among the loud ones, to check that speech sits well above the peak.
+    let mut seen = 0usize;
+    let loud_median = (threshold + 1..1280).find(|&v| {
+        seen += histogram[v] as usize;
+        seen * 2 >= loud
+    })?;
+    let share = quiet as f64 / count as f64;
+    ((0.05..=0.85).contains(&share) && loud_median as f64 >= threshold as f64 * 1.15).then_some(threshold)
+}
+
 fn opus_tags() -> Vec<u8> {
     let vendor = b"tgbot-audio remux";
     let mut tags = b"OpusTags".to_vec();
@@ -258,6 +284,21 @@ fn opus_tags() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn silence_peak_sets_the_threshold() {
+        // Room noise coded at 60-66 bytes between words spoken at 75-105 bytes.
+        let noisy = (0..1000).map(|i| if i % 3 == 0 { 60 + i % 7 } else { 75 + i % 31 });
+        let t = silence_threshold(noisy).expect("a silence peak");
+        assert!((66..75).contains(&t), "{t}");
+        // Digital silence at 3 bytes.
+        let quiet = (0..1000).map(|i| if i % 4 == 0 { 3 } else { 60 + i % 40 });
+        assert_eq!(silence_threshold(quiet), Some(7));
+        // Constant bitrate: every packet the same size.
+        assert_eq!(silence_threshold(std::iter::repeat_n(80, 1000)), None);
+        // Speech only, sizes spread evenly: no peak stands out below the rest.
+        assert_eq!(silence_threshold((0..1000).map(|i| 70 + i % 40)), None);
+    }
 
     #[test]
     fn toc_gives_packet_lengths() {

@@ -21,7 +21,7 @@ fn peak_rss_mb() -> f64 {
 fn main() -> anyhow::Result<()> {
     let path = std::env::args().nth(1).context("usage: bench-audio FILE")?;
     let started = Instant::now();
-    let input = bytes::Bytes::from(std::fs::read(&path).with_context(|| format!("reading {path}"))?);
+    let input = audio::Bytes::from(std::fs::read(&path).with_context(|| format!("reading {path}"))?);
     let config = audio::ChunkingConfig::default();
     // Chunks are dropped as they come, as the worker does after uploading each one.
     let summary = audio::prepare_with(&input, &config, |_chunk| Ok(()))?;
