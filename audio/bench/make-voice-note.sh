@@ -1,10 +1,14 @@
 #!/bin/sh
-# Builds the benchmark input: a 60-minute, 32 kbps mono Ogg/Opus voice note (about 14 MB) of
-# espeak-ng sentences separated by pauses of 0.3 to 3.5 s, with faint pink noise throughout so
-# the pauses are not digital silence. Needs espeak-ng, ffmpeg and opusenc (scripts/test installs
-# them). Usage: audio/bench/make-voice-note.sh OUT.opus
+# Builds a voice note like Telegram's: mono Ogg/Opus of espeak-ng sentences separated by pauses
+# of 0.3 to 3.5 s, with faint pink noise throughout so the pauses are not digital silence.
+# Defaults: 60 minutes at 32 kbps (about 14 MB), the benchmark input. Needs espeak-ng, ffmpeg
+# and opusenc (scripts/test installs them).
+# Usage: audio/bench/make-voice-note.sh OUT.opus [SECONDS [KBPS]]; OPUS_COMPLEXITY=0..10 trades
+# encoding time for quality (opusenc default 10).
 set -eu
 out=$(realpath -m "${1:-voice-60min.opus}")
+seconds=${2:-3600}
+kbps=${3:-32}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -26,9 +30,10 @@ done
 for g in 0.3 0.6 1.0 1.5 2.5 3.5; do
   ffmpeg -nostdin -v error -y -f lavfi -t "$g" -i anullsrc=r=48000:cl=mono -c:a pcm_s16le "g$g.wav"
 done
+# A sentence and its pause last about 4.5 s on average; list enough of them to fill the length.
 : > list.txt
 n=0
-while [ "$n" -lt 1500 ]; do
+while [ "$n" -lt $((seconds / 2 + 10)) ]; do
   echo "file 'n$((n % 10)).wav'" >> list.txt
   set -- 0.3 0.6 1.0 1.5 2.5 3.5 0.6 1.0
   shift $(( (n * 7 + n / 3) % 8 ))
@@ -37,5 +42,5 @@ while [ "$n" -lt 1500 ]; do
 done
 ffmpeg -nostdin -v error -y -f concat -safe 0 -i list.txt \
   -f lavfi -i "anoisesrc=color=pink:amplitude=0.002:sample_rate=48000" \
-  -filter_complex "[0][1]amix=inputs=2:duration=first:normalize=0,atrim=0:3600" -ar 48000 -ac 1 long.wav
-opusenc --quiet --bitrate 32 long.wav "$out"
+  -filter_complex "[0][1]amix=inputs=2:duration=first:normalize=0,atrim=0:$seconds" -ar 48000 -ac 1 long.wav
+opusenc --quiet --bitrate "$kbps" ${OPUS_COMPLEXITY:+--comp "$OPUS_COMPLEXITY"} long.wav "$out"

@@ -46,6 +46,8 @@ pub enum PayMethod {
     YooKassa,
     /// Telegram Stars.
     Stars,
+    /// A card inside Telegram, through the configured payment provider.
+    Card,
 }
 
 impl Callback {
@@ -59,6 +61,7 @@ impl Callback {
             Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.simple()),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
+            Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),
         }
     }
 
@@ -72,6 +75,7 @@ impl Callback {
             let method = match method {
                 "yk" => PayMethod::YooKassa,
                 "xtr" => PayMethod::Stars,
+                "card" => PayMethod::Card,
                 _ => return None,
             };
             return credits.parse().ok().map(|credits| Self::Pay { credits, method });
@@ -104,6 +108,7 @@ mod tests {
             Callback::Buy,
             Callback::Pay { credits: 300, method: PayMethod::Stars },
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
+            Callback::Pay { credits: 100, method: PayMethod::Card },
             Callback::Transcript { job: uuid::Uuid::from_u128(7), file: TranscriptFile::Srt },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));

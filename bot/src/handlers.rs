@@ -6,6 +6,7 @@ use shared::{
     entities::{
         jobs::{self as job_rows, JobStatus},
         ledger_transactions::TransactionKind,
+        payments as payment_rows,
         users::Model as User,
     },
     i18n::{HistoryKind, Lang, Text},
@@ -53,6 +54,8 @@ pub enum Command {
     Lang,
     /// `/cancel`.
     Cancel,
+    /// `/refund <telegram_payment_charge_id>`: admins give Stars back.
+    Refund(String),
 }
 
 /// Builds the update handler tree.
@@ -177,6 +180,13 @@ async fn on_command(
             ]]);
             bot.send_message(msg.chat.id, Text::ChooseLanguage.render(lang)).reply_markup(buttons).await?;
         }
+        Command::Refund(charge_id) => {
+            if state.settings.admin_telegram_ids.contains(&user.telegram_id) {
+                payments::refund_stars(&bot, msg.chat.id, &state, &user, &charge_id).await?;
+            } else {
+                bot.send_message(msg.chat.id, Text::Unknown.render(lang)).await?;
+            }
+        }
         Command::Cancel => {
             let queued = job_rows::Entity::find()
                 .filter(job_rows::Column::UserId.eq(user.id))
@@ -227,6 +237,14 @@ async fn send_history(
         return Ok(());
     }
     let tz = state.ledger.pricing().timezone;
+    let payment_ids: Vec<uuid::Uuid> = entries.iter().filter_map(|e| e.payment_id).collect();
+    let paid: std::collections::HashMap<uuid::Uuid, payment_rows::Model> = payment_rows::Entity::find()
+        .filter(payment_rows::Column::Id.is_in(payment_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
     let mut lines = vec![Text::HistoryHeading.render(lang)];
     for entry in &entries {
         // What users care about: the net change, or the reservation itself for holds.
@@ -241,6 +259,17 @@ async fn send_history(
             }
             .render(lang),
         );
+        if let Some(payment) = entry.payment_id.and_then(|id| paid.get(&id)) {
+            lines.push(
+                Text::HistoryPayment {
+                    provider: payments::payment_via(payment.provider),
+                    amount: payment.amount.normalize().to_string(),
+                    currency: payment.currency.clone(),
+                    status: payments::payment_state(payment.status),
+                }
+                .render(lang),
+            );
+        }
     }
     let mut request = bot.send_message(chat, lines.join("\n"));
     if entries.len() == HISTORY_PAGE as usize

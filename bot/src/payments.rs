@@ -7,20 +7,24 @@ use axum::{
     extract::{ConnectInfo, State},
     http::{HeaderMap, StatusCode},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use shared::{
     entities::{
         payments::{self as payment_rows, PaymentProvider, PaymentStatus},
         users::{self as user_rows, Model as User},
     },
-    i18n::Text,
-    payments::{self, CreditPackage, Settlement},
+    i18n::{PaymentState, PaymentVia, Text},
+    ledger::LedgerError,
+    payments::{self, CreditPackage, PaymentError, Settlement, StarsRefund},
     yookassa::{self, IpNets, NewPayment, Notification},
 };
 use teloxide::{
     payloads::{AnswerPreCheckoutQuerySetters, SendInvoiceSetters, SendMessageSetters},
     prelude::{Bot, Message, Requester},
-    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, PreCheckoutQuery},
+    types::{
+        ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, PreCheckoutQuery,
+        TelegramTransactionId, UserId,
+    },
 };
 use uuid::Uuid;
 
@@ -40,6 +44,13 @@ pub async fn show_packages(bot: &Bot, chat: ChatId, state: &AppState, user: &Use
                 Text::PackageRub { credits: credits.clone(), price: package.price_rub.to_string() }
                     .render(lang),
                 Callback::Pay { credits: package.credits, method: PayMethod::YooKassa }.encode(),
+            )]);
+        }
+        if state.settings.telegram.payment_provider_token.is_some() {
+            rows.push(vec![InlineKeyboardButton::callback(
+                Text::PackageCard { credits: credits.clone(), price: package.price_rub.to_string() }
+                    .render(lang),
+                Callback::Pay { credits: package.credits, method: PayMethod::Card }.encode(),
             )]);
         }
         rows.push(vec![InlineKeyboardButton::callback(
@@ -82,7 +93,6 @@ pub async fn start_payment(
                     amount_rub: package.price_rub,
                     description: Text::InvoiceTitle { credits: package.total_credits().to_string() }
                         .render(lang),
-                    receipt: None,
                 })
                 .await;
             let created = match created {
@@ -114,31 +124,65 @@ pub async fn start_payment(
             )]]))
             .await?;
         }
-        PayMethod::Stars => send_stars_invoice(bot, chat, state, user, &package).await?,
+        PayMethod::Stars => send_invoice(bot, chat, state, user, &package, PaymentProvider::Stars).await?,
+        PayMethod::Card => {
+            if state.settings.telegram.payment_provider_token.is_none() {
+                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                return Ok(());
+            }
+            send_invoice(bot, chat, state, user, &package, PaymentProvider::Telegram).await?;
+        }
     }
     Ok(())
 }
 
-async fn send_stars_invoice(
+/// Telegram invoices count money in the currency's smallest unit (kopecks),
+/// Stars in whole stars; our payment rows keep roubles.
+fn minor_units(currency: &str) -> rust_decimal::Decimal {
+    match currency {
+        "XTR" => rust_decimal::Decimal::ONE,
+        _ => rust_decimal::Decimal::ONE_HUNDRED,
+    }
+}
+
+/// A Telegram invoice for a pending payment of `package`: Stars, or roubles
+/// through the configured provider.
+async fn send_invoice(
     bot: &Bot,
     chat: ChatId,
     state: &AppState,
     user: &User,
     package: &CreditPackage,
+    provider: PaymentProvider,
 ) -> anyhow::Result<()> {
     let lang = user.language;
-    let payment = payments::create_pending(&state.db, user.id, package, PaymentProvider::Stars).await?;
+    let payment = payments::create_pending(&state.db, user.id, package, provider).await?;
+    let total =
+        rust_decimal::prelude::ToPrimitive::to_u32(&(payment.amount * minor_units(&payment.currency)))
+            .ok_or_else(|| {
+                anyhow::anyhow!("price {} {} does not fit an invoice", payment.amount, payment.currency)
+            })?;
     let title = Text::InvoiceTitle { credits: package.total_credits().to_string() }.render(lang);
+    // Stars need no payment provider.
+    let token = match provider {
+        PaymentProvider::Stars => String::new(),
+        _ => state
+            .settings
+            .telegram
+            .payment_provider_token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default(),
+    };
     bot.send_invoice(
         chat,
         title.clone(),
         Text::InvoiceDescription.render(lang),
         payment.id.to_string(),
-        "XTR",
-        [LabeledPrice::new(title, package.price_stars)],
+        payment.currency.clone(),
+        [LabeledPrice::new(title, total)],
     )
-    // Stars need no payment provider.
-    .provider_token("")
+    .provider_token(token)
     .await?;
     Ok(())
 }
@@ -159,7 +203,8 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, state: AppState)
             payment.user_id == user.id
                 && payment.status == PaymentStatus::Pending
                 && payment.currency == query.currency
-                && payment.amount == rust_decimal::Decimal::from(query.total_amount)
+                && payment.amount * minor_units(&payment.currency)
+                    == rust_decimal::Decimal::from(query.total_amount)
                 && payment.package_id.as_deref().is_some_and(|id| state.settings.packages.find(id).is_some())
         }
         _ => false,
@@ -183,12 +228,13 @@ pub async fn on_successful_payment(bot: Bot, msg: Message, state: AppState) -> a
         return Ok(());
     };
     let raw = serde_json::to_value(paid)?;
+    let paid_amount = rust_decimal::Decimal::from(paid.total_amount) / minor_units(&paid.currency);
     let settled = payments::settle_succeeded(
         &state.db,
         &state.ledger,
         payment_id,
         &paid.telegram_payment_charge_id.0,
-        rust_decimal::Decimal::from(paid.total_amount),
+        paid_amount,
         raw,
         state.settings.referral_percent,
     )
@@ -214,6 +260,88 @@ async fn tell_credited(
     let balance = state.ledger.balance(&state.db, user.id).await?;
     let text = Text::PaymentReceived { credits: credits.to_string(), balance: balance.available.to_string() };
     bot.send_message(ChatId(user.telegram_id), text.render(user.language)).await?;
+    Ok(())
+}
+
+/// How a payment's status reads to users.
+pub fn payment_state(status: PaymentStatus) -> PaymentState {
+    match status {
+        PaymentStatus::Pending => PaymentState::Pending,
+        PaymentStatus::Succeeded => PaymentState::Paid,
+        PaymentStatus::Canceled => PaymentState::Canceled,
+        PaymentStatus::Refunded => PaymentState::Refunded,
+    }
+}
+
+/// Who took a payment, as users read it.
+pub fn payment_via(provider: PaymentProvider) -> PaymentVia {
+    match provider {
+        PaymentProvider::YooKassa => PaymentVia::YooKassa,
+        PaymentProvider::Telegram => PaymentVia::TelegramCard,
+        PaymentProvider::Stars => PaymentVia::Stars,
+    }
+}
+
+/// `/refund <telegram_payment_charge_id>` (admins): gives the Stars back and
+/// takes the credits back, or says why not and changes nothing.
+#[tracing::instrument(skip_all, fields(admin = admin.telegram_id, charge_id))]
+pub async fn refund_stars(
+    bot: &Bot,
+    chat: ChatId,
+    state: &AppState,
+    admin: &User,
+    charge_id: &str,
+) -> anyhow::Result<()> {
+    let lang = admin.language;
+    let charge_id = charge_id.trim();
+    if charge_id.is_empty() {
+        bot.send_message(chat, Text::RefundUsage.render(lang)).await?;
+        return Ok(());
+    }
+    // The credits come back and the payment is marked in one transaction that
+    // commits only once Telegram has returned the Stars.
+    let txn = state.db.begin().await?;
+    let actor = format!("admin:{}", admin.telegram_id);
+    let text = match payments::prepare_stars_refund(&txn, &state.ledger, charge_id, &actor).await {
+        Ok(StarsRefund::NotFound) => Text::RefundNotFound,
+        Ok(StarsRefund::NotRefundable(status)) => Text::RefundNotPossible { status: payment_state(status) },
+        Err(PaymentError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
+            Text::RefundBalanceShort { needed: needed.to_string(), available: available.to_string() }
+        }
+        Err(err) => return Err(err.into()),
+        Ok(StarsRefund::Ready { payment, payer_telegram_id }) => {
+            let refunded = bot
+                .refund_star_payment(
+                    UserId(u64::try_from(payer_telegram_id)?),
+                    TelegramTransactionId(charge_id.to_owned()),
+                )
+                .await;
+            match refunded {
+                Err(err) => {
+                    drop(txn);
+                    tracing::warn!(error = %err, "Telegram refused the Stars refund");
+                    Text::RefundFailed { reason: err.to_string() }
+                }
+                Ok(_) => {
+                    if let Err(err) = txn.commit().await {
+                        // The Stars are back but our books do not say so: an admin must fix it.
+                        tracing::error!(payment_id = %payment.id, error = %err, "Stars refunded but the ledger was not updated");
+                        return Err(err.into());
+                    }
+                    tracing::info!(payment_id = %payment.id, "Stars refunded");
+                    let (stars, credits) =
+                        (payment.amount.normalize().to_string(), payment.credits.normalize().to_string());
+                    if let Some(payer) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await?
+                    {
+                        let notice = Text::RefundedToYou { stars: stars.clone(), credits: credits.clone() };
+                        bot.send_message(ChatId(payer_telegram_id), notice.render(payer.language)).await?;
+                    }
+                    Text::RefundDone { stars, credits }
+                }
+            }
+        }
+    };
+    bot.send_message(chat, text.render(lang)).await?;
     Ok(())
 }
 

@@ -8,10 +8,40 @@ mod support;
 use std::time::Duration;
 
 use shared::{money::Credits, users};
-use support::spawn_bot;
-use testkit::fake_telegram::Payment;
+use support::{TestBot, spawn_bot};
+use testkit::{fake_telegram::Payment, fake_yookassa::FakeYooKassa};
 
 const WAIT: Duration = Duration::from_secs(15);
+
+/// A fake YooKassa shop and the bot selling through it, notifications
+/// coming from 127.0.0.2 (the only allowed address).
+async fn spawn_with_yookassa(extra: &[(&str, &str)]) -> (FakeYooKassa, TestBot) {
+    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
+    let api_url = kassa.api_url();
+    let mut vars = vec![
+        ("YOOKASSA_SHOP_ID", "123456"),
+        ("YOOKASSA_SECRET_KEY", "test_secret"),
+        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
+        ("YOOKASSA_API_URL", api_url.as_str()),
+        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
+    ];
+    vars.extend_from_slice(extra);
+    let bot = spawn_bot(&vars).await;
+    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
+    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
+    (kassa, bot)
+}
+
+/// A Stars payment of `stars` for `invoice`.
+fn stars(invoice: &testkit::fake_telegram::SentInvoice, stars: u32, charge: &str) -> Payment {
+    Payment {
+        currency: "XTR".into(),
+        total_amount: stars,
+        invoice_payload: invoice.payload.clone(),
+        telegram_payment_charge_id: charge.into(),
+        provider_payment_charge_id: String::new(),
+    }
+}
 
 #[tokio::test]
 async fn stars_purchase_is_checked_and_credited_once() {
@@ -83,20 +113,9 @@ async fn yookassa_notifications_from_foreign_addresses_are_refused() {
 
 #[tokio::test]
 async fn a_yookassa_payment_goes_from_buy_to_credit_once_despite_twenty_concurrent_notifications() {
-    use testkit::fake_yookassa::{Event, FakeYooKassa, StatusCode};
+    use testkit::fake_yookassa::{Event, StatusCode};
 
-    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
-    let api_url = kassa.api_url();
-    let bot = spawn_bot(&[
-        ("YOOKASSA_SHOP_ID", "123456"),
-        ("YOOKASSA_SECRET_KEY", "test_secret"),
-        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
-        ("YOOKASSA_API_URL", &api_url),
-        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
-    ])
-    .await;
-    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
-    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
+    let (kassa, bot) = spawn_with_yookassa(&[]).await;
 
     let user = bot.telegram.user(31, "Vera", Some("ru"));
     user.send_command("/buy").unwrap();
@@ -132,20 +151,10 @@ async fn a_yookassa_payment_goes_from_buy_to_credit_once_despite_twenty_concurre
 
 #[tokio::test]
 async fn notifications_for_unpaid_or_foreign_payments_credit_nothing() {
-    use testkit::fake_yookassa::{Event, FakeYooKassa, StatusCode};
+    use testkit::fake_yookassa::{Event, StatusCode};
 
-    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
+    let (kassa, bot) = spawn_with_yookassa(&[]).await;
     let api_url = kassa.api_url();
-    let bot = spawn_bot(&[
-        ("YOOKASSA_SHOP_ID", "123456"),
-        ("YOOKASSA_SECRET_KEY", "test_secret"),
-        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
-        ("YOOKASSA_API_URL", &api_url),
-        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
-    ])
-    .await;
-    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
-    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
 
     let user = bot.telegram.user(32, "Oleg", Some("en"));
     user.send_command("/buy").unwrap();
@@ -225,5 +234,158 @@ async fn a_referral_link_pays_the_referrer_once_on_the_first_purchase() {
     assert!(stats.contains("Invited: 1, paid: 1, earned: 33 credits"), "{stats}");
     let a = users::find_by_telegram_id(&bot.db.db, 61).await.unwrap().unwrap();
     assert_eq!(bot.state.ledger.balance(&bot.db.db, a.id).await.unwrap().available, Credits::whole(33));
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn yookassa_payments_carry_a_54_fz_receipt_and_show_in_history() {
+    let (kassa, bot) = spawn_with_yookassa(&[
+        ("YOOKASSA_RECEIPT_EMAIL", "receipts@example.com"),
+        ("YOOKASSA_VAT_CODE", "1"),
+    ])
+    .await;
+    let user = bot.telegram.user(33, "Ira", Some("ru"));
+    user.send_command("/buy").unwrap();
+    let packages = user.wait_for_messages(1, WAIT).await.unwrap();
+    user.press_button_labelled(packages[0].message_id, "100 кредитов — 149 ₽").unwrap();
+    user.wait_for_messages(2, WAIT).await.unwrap();
+    let payment = kassa.payments().remove(0);
+    // The fake checks the receipt as YooKassa does (contact, items adding up to the amount, codes).
+    let request = kassa.creation_request(&payment.id).unwrap();
+    let receipt = &request["receipt"];
+    assert_eq!(receipt["customer"]["email"], "receipts@example.com");
+    assert_eq!(receipt["items"][0]["vat_code"], 1);
+    assert_eq!(receipt["items"][0]["amount"]["value"], "149.00");
+    assert_eq!(receipt["items"][0]["payment_subject"], "service");
+
+    kassa.succeed(&payment.id).await.unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+    user.send_command("/history").unwrap();
+    let history = user.wait_for_messages(4, WAIT).await.unwrap();
+    let history = history[3].body().unwrap();
+    assert!(history.contains("Пополнение: +100"), "{history}");
+    assert!(history.contains("YooKassa · 149 ₽ · оплачен"), "{history}");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_receipt_settings_no_receipt_is_sent() {
+    let (kassa, bot) = spawn_with_yookassa(&[]).await;
+    let user = bot.telegram.user(34, "Lev", Some("en"));
+    user.send_command("/buy").unwrap();
+    let packages = user.wait_for_messages(1, WAIT).await.unwrap();
+    user.press_button_labelled(packages[0].message_id, "100 credits for 149 RUB").unwrap();
+    user.wait_for_messages(2, WAIT).await.unwrap();
+    let payment = kassa.payments().remove(0);
+    assert!(kassa.creation_request(&payment.id).unwrap().get("receipt").is_none());
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn card_payments_inside_telegram_are_checked_and_credited_once() {
+    let bot = spawn_bot(&[("TELEGRAM_PAYMENT_PROVIDER_TOKEN", "381764678:TEST:1234")]).await;
+    let user = bot.telegram.user(35, "Yana", Some("en"));
+    user.send_command("/buy").unwrap();
+    let packages = user.wait_for_messages(1, WAIT).await.unwrap();
+    user.press_button_labelled(packages[0].message_id, "100 credits for 149 RUB by card in Telegram")
+        .unwrap();
+    let invoice =
+        bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().first().cloned()).await.unwrap();
+    // Telegram counts roubles in kopecks.
+    assert_eq!((invoice.currency.as_str(), invoice.total_amount), ("RUB", 14_900));
+    let call = bot.telegram.calls("sendInvoice").remove(0);
+    assert_eq!(call.param_str("provider_token").as_deref(), Some("381764678:TEST:1234"));
+
+    let short = user.pre_checkout("RUB", 149, &invoice.payload).unwrap();
+    let stars = user.pre_checkout("XTR", 14_900, &invoice.payload).unwrap();
+    let right = user.pre_checkout("RUB", 14_900, &invoice.payload).unwrap();
+    bot.telegram
+        .wait_until("three answers", WAIT, |t| (t.pre_checkout_answers().len() == 3).then_some(()))
+        .await
+        .unwrap();
+    let answers = bot.telegram.pre_checkout_answers();
+    let ok = |id: &str| answers.iter().find(|a| a.pre_checkout_query_id == id).unwrap().ok;
+    assert!(!ok(&short) && !ok(&stars) && ok(&right));
+
+    let paid = Payment {
+        currency: "RUB".into(),
+        total_amount: 14_900,
+        invoice_payload: invoice.payload.clone(),
+        telegram_payment_charge_id: "tg-card-1".into(),
+        provider_payment_charge_id: "yk-2f0c".into(),
+    };
+    user.pay(&paid).unwrap();
+    user.pay(&paid).unwrap();
+    let messages = user.wait_for_messages(3, WAIT).await.unwrap();
+    assert!(
+        messages[2].body().unwrap().contains("Payment received: +100 credits"),
+        "{:?}",
+        messages[2].body()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(user.messages().len(), 3);
+    let stored = users::find_by_telegram_id(&bot.db.db, 35).await.unwrap().unwrap();
+    assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available, Credits::whole(100));
+    user.send_command("/history").unwrap();
+    let history = user.wait_for_messages(4, WAIT).await.unwrap();
+    assert!(
+        history[3].body().unwrap().contains("card in Telegram · 149 ₽ · paid"),
+        "{:?}",
+        history[3].body()
+    );
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
+    let bot = spawn_bot(&[("ADMIN_TELEGRAM_IDS", "90")]).await;
+    let admin = bot.telegram.user(90, "Admin", Some("en"));
+    let user = bot.telegram.user(91, "Gleb", Some("en"));
+    for (round, charge) in ["st-1", "st-2"].into_iter().enumerate() {
+        user.send_command("/buy").unwrap();
+        let list = user.wait_for_messages(1 + round * 3, WAIT).await.unwrap().pop().unwrap();
+        user.press_button_labelled(list.message_id, "100 credits for 100 ⭐").unwrap();
+        let invoice =
+            bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().get(round).cloned()).await.unwrap();
+        user.pay(&stars(&invoice, 100, charge)).unwrap();
+        user.wait_for_messages(3 + round * 3, WAIT).await.unwrap();
+    }
+    let stored = users::find_by_telegram_id(&bot.db.db, 91).await.unwrap().unwrap();
+    let balance = || async { bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available };
+    assert_eq!(balance().await, Credits::whole(200));
+
+    // Not an admin: the command does not exist for them.
+    user.send_command("/refund st-1").unwrap();
+    let reply = user.wait_for_messages(7, WAIT).await.unwrap().pop().unwrap();
+    assert!(!reply.body().unwrap().contains("returned"), "{:?}", reply.body());
+    assert_eq!(balance().await, Credits::whole(200));
+
+    admin.send_command("/refund st-1").unwrap();
+    let done = admin.wait_for_messages(1, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(done.body().unwrap(), "Done: 100 ⭐ returned, 100 credits taken back.");
+    let refunds = bot.telegram.star_refunds();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!((refunds[0].user_id, refunds[0].telegram_payment_charge_id.as_str()), (91, "st-1"));
+    assert_eq!(balance().await, Credits::whole(100));
+    let notice = user.wait_for_messages(8, WAIT).await.unwrap().pop().unwrap();
+    assert!(notice.body().unwrap().contains("100 ⭐ were returned to you"), "{:?}", notice.body());
+
+    // Twice: refused, nothing changes.
+    admin.send_command("/refund st-1").unwrap();
+    let again = admin.wait_for_messages(2, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(again.body().unwrap(), "Cannot refund: the payment is refunded.");
+
+    // The user spends 60 of the other purchase: it cannot be refunded any more.
+    let job = testkit::fixtures::job(&bot.db.db, stored.id).await;
+    bot.state.ledger.hold(&bot.db.db, stored.id, job, Credits::whole(60)).await.unwrap();
+    admin.send_command("/refund st-2").unwrap();
+    let short = admin.wait_for_messages(3, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(
+        short.body().unwrap(),
+        "Cannot refund: 100 credits must be taken back but the user has 40. Nothing changed."
+    );
+    assert_eq!(bot.telegram.star_refunds().len(), 1);
+    assert_eq!(balance().await, Credits::whole(40));
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
     bot.stop().await.unwrap();
 }

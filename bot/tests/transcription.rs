@@ -9,35 +9,34 @@ mod support;
 use std::time::Duration;
 
 use shared::{money::Credits, queue::JobQueue, users};
-use support::spawn_bot_with;
+use support::{TestBot, spawn_bot_with};
 use testkit::fake_openai::{Endpoint, FakeOpenAi};
+
+/// A worker consuming the bot's queue in this process.
+fn start_worker(bot: &TestBot, concurrency: usize) -> tokio::task::JoinHandle<()> {
+    let state = &bot.state;
+    tokio::spawn(worker::supervise_transcribe(
+        JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
+        worker::transcribe_context(&state.settings, state.db.clone(), state.store.clone()),
+        concurrency,
+    ))
+}
+
+/// Start of each SRT cue, in seconds.
+fn cue_starts(srt: &str) -> Vec<f64> {
+    srt.lines()
+        .filter_map(|line| line.split_once(" --> "))
+        .map(|(start, _)| {
+            let (hms, millis) = start.trim().split_once(',').unwrap();
+            let parts: Vec<f64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
+            parts[0] * 3600.0 + parts[1] * 60.0 + parts[2] + millis.parse::<f64>().unwrap() / 1000.0
+        })
+        .collect()
+}
 
 /// 30 s of 16 kHz mono WAV: a tone with a silent second every five.
 fn recording() -> Vec<u8> {
-    let rate = 16_000u32;
-    let mut data = Vec::new();
-    for second in 0..30u32 {
-        for i in 0..rate {
-            let t = f64::from(second * rate + i) / f64::from(rate);
-            let value =
-                if second % 5 == 4 { 0.0 } else { (t * 180.0 * std::f64::consts::TAU).sin() * 9000.0 };
-            data.extend_from_slice(&(value as i16).to_le_bytes());
-        }
-    }
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    for field in [16u32.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec()] {
-        out.extend_from_slice(&field);
-    }
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    out
+    testkit::audio::tone_wav(30, 180.0)
 }
 
 #[tokio::test]
@@ -53,11 +52,7 @@ async fn an_audio_document_is_transcribed_through_the_queue_and_paid_once() {
     })
     .await;
     let state = &bot.state;
-    let worker = tokio::spawn(worker::supervise_transcribe(
-        JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
-        worker::transcribe_context(&state.settings, state.db.clone(), state.store.clone()),
-        2,
-    ));
+    let worker = start_worker(&bot, 2);
 
     let user = bot.telegram.user(51, "Dina", Some("en"));
     user.send_command("/start").unwrap();
@@ -131,4 +126,137 @@ async fn stored_text_of(bot: &support::TestBot, user: &shared::entities::users::
         .unwrap()
         .unwrap();
     bot.state.store.get(&storage::ObjectKey::parse(&transcript.txt_key).unwrap()).await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn a_voice_note_is_transcribed_and_charged_after_the_free_minute() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let base = openai.base_url();
+    let bot = spawn_bot_with(move |_| {
+        vec![
+            ("STT_BASE_URL".into(), base),
+            ("FREE_MINUTES_PER_DAY".into(), "1".into()),
+            ("WELCOME_BONUS_CREDITS".into(), "50".into()),
+        ]
+    })
+    .await;
+    let worker = start_worker(&bot, 2);
+    let user = bot.telegram.user(52, "Oleg", Some("ru"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+
+    let note = testkit::audio::voice_note(90);
+    let file = bot.telegram.register_file(note, "audio/ogg", Some(90));
+    user.send_voice(&file).unwrap();
+    let footer = bot
+        .telegram
+        .wait_until("the transcript footer", Duration::from_secs(60), |t| {
+            t.messages(52).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Длительность 1:30")))
+        })
+        .await
+        .unwrap_or_else(|err| {
+            panic!("{err}: {:#?}", bot.telegram.messages(52).iter().map(|m| m.body()).collect::<Vec<_>>())
+        });
+
+    // The first 60 s were free; the other 30 s cost 15 a minute.
+    assert!(footer.body().unwrap().contains("списано 7.5 кредитов"), "{:?}", footer.body());
+    let stored = users::find_by_telegram_id(&bot.db.db, 52).await.unwrap().unwrap();
+    let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
+    assert_eq!(
+        (balance.available, balance.held, balance.free_seconds_left_today),
+        (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO, 0)
+    );
+    let text = String::from_utf8(stored_text_of(&bot, &stored).await).unwrap();
+    assert!(!text.trim().is_empty());
+    let delivered: String =
+        bot.telegram.messages(52).iter().filter_map(|m| m.body()).collect::<Vec<_>>().join("\n");
+    assert!(delivered.contains(text.trim()), "{delivered}");
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    worker.abort();
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_files() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    // Slow answers, so parallel chunks overlap at the provider.
+    openai.set_latency(Endpoint::Transcriptions, Duration::from_millis(500));
+    let base = openai.base_url();
+    let bot = spawn_bot_with(move |_| {
+        vec![
+            ("STT_BASE_URL".into(), base),
+            ("FREE_MINUTES_PER_DAY".into(), "0".into()),
+            ("WELCOME_BONUS_CREDITS".into(), "500".into()),
+            ("TRANSCRIPT_FILE_AFTER_CHARS".into(), "2000".into()),
+        ]
+    })
+    .await;
+    let worker = start_worker(&bot, 2);
+    let user = bot.telegram.user(53, "Vera", Some("en"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+
+    // 30 minutes at 24 kbps: about 5.4 MB, as a document (no duration from Telegram).
+    let lecture = testkit::audio::voice_note(1800);
+    let file = bot.telegram.register_file(lecture, "audio/ogg", None);
+    user.send_document(&file, "lecture.ogg", None).unwrap();
+    let footer = bot
+        .telegram
+        .wait_until("the transcript footer", Duration::from_secs(180), |t| {
+            t.messages(53).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Duration")))
+        })
+        .await
+        .unwrap_or_else(|err| {
+            panic!("{err}: {:#?}", bot.telegram.messages(53).iter().map(|m| m.body()).collect::<Vec<_>>())
+        });
+
+    // Cut near every 10 minutes, sent at once.
+    let requests = openai.transcription_requests();
+    assert!(requests.len() >= 3, "{} chunks", requests.len());
+    assert!(openai.peak_concurrency(Endpoint::Transcriptions) > 1);
+    // The size suggested less than 30 minutes; the measured length is what is charged.
+    assert_eq!(footer.body().unwrap(), "Duration 30:00, 450 credits charged.");
+    let stored = users::find_by_telegram_id(&bot.db.db, 53).await.unwrap().unwrap();
+    let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(50), Credits::ZERO));
+
+    // Too long for messages: the text and the subtitles come as files.
+    let messages = bot.telegram.messages(53);
+    let file_named = |name: &str| {
+        messages
+            .iter()
+            .find_map(|m| m.document.clone().filter(|d| d.file_name.as_deref() == Some(name)))
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let txt = String::from_utf8(file_named("transcript.txt").bytes.to_vec()).unwrap();
+    let srt = String::from_utf8(file_named("transcript.srt").bytes.to_vec()).unwrap();
+    assert!(txt.len() > 2000, "{} characters", txt.len());
+    // Subtitles run in order over the whole original recording, across chunk joins.
+    let starts = cue_starts(&srt);
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "cue starts go back: {starts:?}");
+    assert!(starts[0] < 60.0 && *starts.last().unwrap() > 1700.0, "{starts:?}");
+    assert!(*starts.last().unwrap() < 1800.0);
+    // Every chunk's text is in the transcript, each after the one before.
+    let mut firsts: Vec<usize> = requests
+        .iter()
+        .map(|r| {
+            let first = format!("{}-0", r.audio.as_ref().unwrap().hash);
+            txt.find(&first).unwrap_or_else(|| panic!("{first} missing"))
+        })
+        .collect();
+    firsts.sort_unstable();
+    firsts.dedup();
+    assert_eq!(firsts.len(), requests.len());
+
+    // Progress was shown on the status message while it worked.
+    let progress: Vec<String> = bot
+        .telegram
+        .calls("editMessageText")
+        .iter()
+        .filter_map(|c| c.param_str("text"))
+        .filter(|t| t.starts_with("Transcribing"))
+        .collect();
+    assert!(progress.iter().any(|t| t.contains(&format!("of {}", requests.len()))), "{progress:?}");
+    worker.abort();
+    bot.stop().await.unwrap();
 }

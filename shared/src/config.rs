@@ -34,6 +34,9 @@ pub struct Settings {
     pub pricing: PricingSettings,
     /// Longest recording accepted for transcription, in minutes.
     pub max_audio_minutes: u32,
+    /// Transcripts longer than this many characters are sent as `.txt` and
+    /// `.srt` files instead of messages.
+    pub transcript_file_after_chars: usize,
     /// Credits every new user gets once (0: none).
     pub welcome_bonus: Credits,
     /// Most unfinished jobs one user may have at once.
@@ -58,6 +61,12 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Jobs one worker process runs at once.
     pub worker_concurrency: NonZeroUsize,
+    /// How long a worker's claim on a job lasts without renewal: after a
+    /// worker dies, its job waits this long before another one takes it.
+    pub job_lease: std::time::Duration,
+    /// Pause between the worker's maintenance ticks (sweeper, stale holds,
+    /// payment reconciliation).
+    pub maintenance_interval: std::time::Duration,
 }
 
 /// How the bot receives updates and where it finds the Bot API.
@@ -71,6 +80,9 @@ pub struct TelegramSettings {
     pub api_url: Url,
     /// Largest file the Bot API lets us download (20 MB on the public server).
     pub max_download_bytes: u64,
+    /// Payment provider token from @BotFather (e.g. YooKassa's), for card
+    /// payments inside Telegram; `None` offers Stars only there.
+    pub payment_provider_token: Option<Secret>,
 }
 
 /// How Telegram delivers updates to the bot.
@@ -156,6 +168,21 @@ pub struct PricingSettings {
     pub timezone: Tz,
 }
 
+impl Default for PricingSettings {
+    /// The prices and allowances a deployment gets when it configures none
+    /// (the defaults of `TRANSCRIPTION_COST_PER_MINUTE` and the rest).
+    fn default() -> Self {
+        Self {
+            transcription_cost_per_minute: Credits::whole(15),
+            free_minutes_per_day: 3,
+            image_generation_cost: Credits::whole(20),
+            image_edit_cost: Credits::whole(25),
+            image_free_per_month: 10,
+            timezone: chrono_tz::Europe::Moscow,
+        }
+    }
+}
+
 /// YooKassa shop credentials.
 #[derive(Debug, Clone)]
 pub struct YooKassaSettings {
@@ -167,6 +194,17 @@ pub struct YooKassaSettings {
     pub return_url: Url,
     /// API base URL (overridable for tests).
     pub api_url: Url,
+    /// 54-FZ receipts, when the shop must send them.
+    pub receipt: Option<ReceiptSettings>,
+}
+
+/// What a 54-FZ receipt needs beyond the payment itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptSettings {
+    /// Where the receipt is sent (Telegram gives us no customer contact).
+    pub customer_email: String,
+    /// YooKassa's VAT code (1: no VAT ... 12), see its API reference.
+    pub vat_code: u8,
 }
 
 /// Log line format.
@@ -442,6 +480,7 @@ impl Settings {
         };
         let api_url = http_url(&mut r, "TELEGRAM_API_URL", "https://api.telegram.org");
         let max_download_mb: Option<u64> = r.or("TELEGRAM_MAX_DOWNLOAD_MB", "20");
+        let provider_token = r.optional_secret("TELEGRAM_PAYMENT_PROVIDER_TOKEN");
 
         let database_url = r.secret("DATABASE_URL");
         let database_max_connections: Option<u32> = r.or("DATABASE_MAX_CONNECTIONS", "10");
@@ -474,6 +513,7 @@ impl Settings {
         let free_images: Option<u32> = r.or("IMAGE_FREE_PER_MONTH", "10");
         let timezone: Option<Tz> = r.or("BILLING_TIMEZONE", "Europe/Moscow");
         let max_audio_minutes: Option<u32> = r.or("MAX_AUDIO_MINUTES", "180");
+        let file_after_chars: Option<usize> = r.or("TRANSCRIPT_FILE_AFTER_CHARS", "12288");
         let welcome_bonus: Option<Credits> = r.or("WELCOME_BONUS_CREDITS", "0");
         let max_queued_jobs: Option<u32> = r.or("MAX_QUEUED_JOBS_PER_USER", "3");
         let max_messages: Option<u32> = r.or("MAX_MESSAGES_PER_MINUTE", "20");
@@ -489,9 +529,32 @@ impl Settings {
                 (None, None) => None,
                 (Some(shop_id), Some(secret_key)) => {
                     let return_url: Option<Url> = r.required("YOOKASSA_RETURN_URL");
+                    let email: Option<String> = r.optional("YOOKASSA_RECEIPT_EMAIL");
+                    let vat_code: Option<u8> = r.optional("YOOKASSA_VAT_CODE");
+                    let receipt = match (email, vat_code) {
+                        (Some(customer_email), Some(vat_code)) if (1..=12).contains(&vat_code) => {
+                            Some(ReceiptSettings { customer_email, vat_code })
+                        }
+                        (Some(_), Some(_)) => {
+                            r.problems.push(ConfigProblem::Invalid {
+                                var: "YOOKASSA_VAT_CODE",
+                                reason: "must be a YooKassa VAT code from 1 to 12".into(),
+                            });
+                            None
+                        }
+                        (Some(_), None) => {
+                            r.problems.push(ConfigProblem::Missing("YOOKASSA_VAT_CODE"));
+                            None
+                        }
+                        (None, Some(_)) => {
+                            r.problems.push(ConfigProblem::Missing("YOOKASSA_RECEIPT_EMAIL"));
+                            None
+                        }
+                        (None, None) => None,
+                    };
                     match (return_url, api_url) {
                         (Some(return_url), Some(api_url)) => {
-                            Some(YooKassaSettings { shop_id, secret_key, return_url, api_url })
+                            Some(YooKassaSettings { shop_id, secret_key, return_url, api_url, receipt })
                         }
                         _ => None,
                     }
@@ -514,6 +577,8 @@ impl Settings {
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
         let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
         let worker_concurrency: Option<NonZeroUsize> = r.or("WORKER_CONCURRENCY", "4");
+        let job_lease: Option<std::num::NonZeroU32> = r.or("JOB_LEASE_SECONDS", "60");
+        let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "30");
 
         let built = (|| {
             Some(Settings {
@@ -522,6 +587,7 @@ impl Settings {
                     mode: mode?,
                     api_url: api_url?,
                     max_download_bytes: max_download_mb? * 1_000_000,
+                    payment_provider_token: provider_token,
                 },
                 database_url: database_url?,
                 database_max_connections: database_max_connections?,
@@ -553,6 +619,7 @@ impl Settings {
                     timezone: timezone?,
                 },
                 max_audio_minutes: max_audio_minutes?,
+                transcript_file_after_chars: file_after_chars?,
                 welcome_bonus: welcome_bonus?,
                 max_queued_jobs_per_user: max_queued_jobs?,
                 max_messages_per_minute: max_messages?,
@@ -565,6 +632,8 @@ impl Settings {
                 http_addr: http_addr?,
                 log_format: log_format?,
                 worker_concurrency: worker_concurrency?,
+                job_lease: std::time::Duration::from_secs(job_lease?.get().into()),
+                maintenance_interval: std::time::Duration::from_secs(maintenance_interval?.get().into()),
             })
         })();
 

@@ -108,6 +108,17 @@ pub enum Text {
         /// Available credits after it.
         balance_after: String,
     },
+    /// Under a purchase line of `/history`: the payment behind it.
+    HistoryPayment {
+        /// Who took the money.
+        provider: PaymentVia,
+        /// Price paid, e.g. `149`.
+        amount: String,
+        /// `RUB`, or `XTR` for Stars.
+        currency: String,
+        /// Where the payment stands.
+        status: PaymentState,
+    },
     /// The "older" pagination button.
     OlderButton,
     /// Prompt of `/lang`.
@@ -205,6 +216,48 @@ pub enum Text {
     PaymentCanceled,
     /// A checkout that does not match what we offered.
     PaymentRefused,
+    /// A package button for card payment inside Telegram.
+    PackageCard {
+        /// Credits in the package.
+        credits: String,
+        /// Price in roubles.
+        price: String,
+    },
+    /// `/refund` without a charge id (admins only).
+    RefundUsage,
+    /// `/refund` of a charge we do not know as a paid Stars payment.
+    RefundNotFound,
+    /// `/refund` of a payment that is not paid (already refunded, pending...).
+    RefundNotPossible {
+        /// Where it stands.
+        status: PaymentState,
+    },
+    /// The user has spent the credits: no refund, nothing changed.
+    RefundBalanceShort {
+        /// Credits to take back.
+        needed: String,
+        /// What the user has.
+        available: String,
+    },
+    /// Telegram refused the refund; nothing changed.
+    RefundFailed {
+        /// Telegram's words.
+        reason: String,
+    },
+    /// The admin's confirmation.
+    RefundDone {
+        /// Stars returned.
+        stars: String,
+        /// Credits taken back.
+        credits: String,
+    },
+    /// The payer's notice.
+    RefundedToYou {
+        /// Stars returned.
+        stars: String,
+        /// Credits taken back.
+        credits: String,
+    },
     /// No payment method is configured.
     PaymentsUnavailable,
     /// Answer to `/referral`.
@@ -264,6 +317,8 @@ pub enum FailureReason {
     TooBig,
     /// The speech service kept failing.
     ProviderUnavailable,
+    /// Measured, the recording costs more than the balance allows.
+    NotEnoughCredit,
     /// Something else on our side.
     Internal,
 }
@@ -283,8 +338,66 @@ impl FailureReason {
             (Self::TooBig, Lang::En) => "the file is too big to download",
             (Self::ProviderUnavailable, Lang::Ru) => "сервис распознавания речи сейчас недоступен",
             (Self::ProviderUnavailable, Lang::En) => "the speech recognition service is unavailable",
+            (Self::NotEnoughCredit, Lang::Ru) => {
+                "запись оказалась длиннее, чем можно было судить по размеру файла, и на балансе не хватает \
+                 кредитов; пополните его командой /buy и пришлите файл снова"
+            }
+            (Self::NotEnoughCredit, Lang::En) => {
+                "the recording is longer than its file size suggested and your balance does not cover it; \
+                 top up with /buy and send the file again"
+            }
             (Self::Internal, Lang::Ru) => "у нас что-то сломалось",
             (Self::Internal, Lang::En) => "something broke on our side",
+        }
+    }
+}
+
+/// Who took a payment, as users see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentVia {
+    /// YooKassa directly.
+    YooKassa,
+    /// A card inside Telegram.
+    TelegramCard,
+    /// Telegram Stars.
+    Stars,
+}
+
+impl PaymentVia {
+    fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::YooKassa, _) => "YooKassa",
+            (Self::TelegramCard, Lang::Ru) => "карта в Telegram",
+            (Self::TelegramCard, Lang::En) => "card in Telegram",
+            (Self::Stars, _) => "Telegram Stars",
+        }
+    }
+}
+
+/// Where a payment stands, as users see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentState {
+    /// Waiting for the payer.
+    Pending,
+    /// Paid and credited.
+    Paid,
+    /// Canceled or expired.
+    Canceled,
+    /// Given back.
+    Refunded,
+}
+
+impl PaymentState {
+    fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::Pending, Lang::Ru) => "ожидает оплаты",
+            (Self::Pending, Lang::En) => "pending",
+            (Self::Paid, Lang::Ru) => "оплачен",
+            (Self::Paid, Lang::En) => "paid",
+            (Self::Canceled, Lang::Ru) => "отменён",
+            (Self::Canceled, Lang::En) => "canceled",
+            (Self::Refunded, Lang::Ru) => "возвращён",
+            (Self::Refunded, Lang::En) => "refunded",
         }
     }
 }
@@ -396,6 +509,14 @@ impl Text {
             (Self::HistoryLine { when, kind, amount, balance_after }, Lang::En) => {
                 format!("{when} {}: {amount} (balance {balance_after})", kind.label(Lang::En))
             }
+            (Self::HistoryPayment { provider, amount, currency, status }, lang) => {
+                let price = match currency.as_str() {
+                    "XTR" => format!("{amount} ⭐"),
+                    "RUB" => format!("{amount} ₽"),
+                    other => format!("{amount} {other}"),
+                };
+                format!("    {} · {price} · {}", provider.label(lang), status.label(lang))
+            }
             (Self::OlderButton, Lang::Ru) => "Ранее »".to_owned(),
             (Self::OlderButton, Lang::En) => "Older »".to_owned(),
             (Self::ChooseLanguage, _) => "Выберите язык / Choose your language:".to_owned(),
@@ -491,6 +612,44 @@ impl Text {
             (Self::ChoosePackage, Lang::En) => "Choose a credit package:".to_owned(),
             (Self::PackageRub { credits, price }, Lang::Ru) => format!("{credits} кредитов — {price} ₽"),
             (Self::PackageRub { credits, price }, Lang::En) => format!("{credits} credits for {price} RUB"),
+            (Self::PackageCard { credits, price }, Lang::Ru) => {
+                format!("{credits} кредитов — {price} ₽ картой в Telegram")
+            }
+            (Self::PackageCard { credits, price }, Lang::En) => {
+                format!("{credits} credits for {price} RUB by card in Telegram")
+            }
+            (Self::RefundUsage, Lang::Ru) => "Формат: /refund <telegram_payment_charge_id>".to_owned(),
+            (Self::RefundUsage, Lang::En) => "Usage: /refund <telegram_payment_charge_id>".to_owned(),
+            (Self::RefundNotFound, Lang::Ru) => "Оплаченного платежа звёздами с таким id нет.".to_owned(),
+            (Self::RefundNotFound, Lang::En) => "There is no paid Stars payment with this id.".to_owned(),
+            (Self::RefundNotPossible { status }, lang) => match lang {
+                Lang::Ru => format!("Вернуть нельзя: платёж {}.", status.label(Lang::Ru)),
+                Lang::En => format!("Cannot refund: the payment is {}.", status.label(Lang::En)),
+            },
+            (Self::RefundBalanceShort { needed, available }, Lang::Ru) => format!(
+                "Вернуть нельзя: нужно списать {needed} кредитов, а у пользователя {available}. Ничего не изменено."
+            ),
+            (Self::RefundBalanceShort { needed, available }, Lang::En) => format!(
+                "Cannot refund: {needed} credits must be taken back but the user has {available}. Nothing changed."
+            ),
+            (Self::RefundFailed { reason }, Lang::Ru) => {
+                format!("Telegram не вернул звёзды: {reason}. Ничего не изменено.")
+            }
+            (Self::RefundFailed { reason }, Lang::En) => {
+                format!("Telegram did not return the Stars: {reason}. Nothing changed.")
+            }
+            (Self::RefundDone { stars, credits }, Lang::Ru) => {
+                format!("Готово: возвращено {stars} ⭐, списано {credits} кредитов.")
+            }
+            (Self::RefundDone { stars, credits }, Lang::En) => {
+                format!("Done: {stars} ⭐ returned, {credits} credits taken back.")
+            }
+            (Self::RefundedToYou { stars, credits }, Lang::Ru) => {
+                format!("Вам возвращено {stars} ⭐; {credits} кредитов списано с баланса.")
+            }
+            (Self::RefundedToYou { stars, credits }, Lang::En) => {
+                format!("{stars} ⭐ were returned to you; {credits} credits were taken off your balance.")
+            }
             (Self::PackageStars { credits, stars }, Lang::Ru) => format!("{credits} кредитов — {stars} ⭐"),
             (Self::PackageStars { credits, stars }, Lang::En) => format!("{credits} credits for {stars} ⭐"),
             (Self::PayByLink { credits, price }, Lang::Ru) => {
@@ -641,6 +800,20 @@ mod tests {
             Text::PaymentReceived { credits: "330".into(), balance: "335".into() },
             Text::PaymentCanceled,
             Text::PaymentRefused,
+            Text::PackageCard { credits: "110".into(), price: "149".into() },
+            Text::RefundUsage,
+            Text::RefundNotFound,
+            Text::RefundNotPossible { status: PaymentState::Refunded },
+            Text::RefundBalanceShort { needed: "330".into(), available: "10".into() },
+            Text::RefundFailed { reason: "CHARGE_ALREADY_REFUNDED".into() },
+            Text::RefundDone { stars: "270".into(), credits: "330".into() },
+            Text::RefundedToYou { stars: "270".into(), credits: "330".into() },
+            Text::HistoryPayment {
+                provider: PaymentVia::TelegramCard,
+                amount: "149".into(),
+                currency: "RUB".into(),
+                status: PaymentState::Paid,
+            },
             Text::PaymentsUnavailable,
             Text::Referral {
                 link: "https://t.me/b?start=ref_x".into(),
@@ -657,6 +830,7 @@ mod tests {
             Text::TranscriptAsFiles,
             Text::TranscriptionFailed { reason: FailureReason::Corrupt },
             Text::TranscriptionFailed { reason: FailureReason::ProviderUnavailable },
+            Text::TranscriptionFailed { reason: FailureReason::NotEnoughCredit },
         ];
         for text in texts {
             let (ru, en) = (text.render(Lang::Ru), text.render(Lang::En));

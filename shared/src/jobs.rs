@@ -223,13 +223,22 @@ pub enum Claim {
     Exhausted(Box<jobs::Model>),
 }
 
-/// How long a claim lasts without renewal ([`renew_lease`]).
-pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// How long a claim lasts without renewal ([`renew_lease`]) unless configured.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Claims a job for one attempt under a lease: counts the attempt unless the
-/// job is finished, is leased by a live worker, or has used `max_attempts`.
-/// Safe to call for a redelivered job.
-pub async fn claim<C: ConnectionTrait>(db: &C, job_id: Uuid, max_attempts: u32) -> Result<Claim, JobError> {
+fn lease_seconds(lease: std::time::Duration) -> i64 {
+    i64::try_from(lease.as_secs().max(1)).unwrap_or(i64::MAX)
+}
+
+/// Claims a job for one attempt under a lease of `lease`: counts the attempt
+/// unless the job is finished, is leased by a live worker, or has used
+/// `max_attempts`. Safe to call for a redelivered job.
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    job_id: Uuid,
+    max_attempts: u32,
+    lease: std::time::Duration,
+) -> Result<Claim, JobError> {
     let updated = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -241,7 +250,7 @@ pub async fn claim<C: ConnectionTrait>(db: &C, job_id: Uuid, max_attempts: u32) 
             [
                 job_id.into(),
                 i32::try_from(max_attempts).unwrap_or(i32::MAX).into(),
-                LEASE.num_seconds().into(),
+                lease_seconds(lease).into(),
             ],
         ))
         .await?;
@@ -270,12 +279,17 @@ pub async fn release_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(
     .map(drop)
 }
 
-/// Extends the lease of a running job; the worker calls it while it works.
-pub async fn renew_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(), DbErr> {
+/// Extends the lease of a running job to `lease` from now; the worker calls it
+/// while it works.
+pub async fn renew_lease<C: ConnectionTrait>(
+    db: &C,
+    job_id: Uuid,
+    lease: std::time::Duration,
+) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET lease_until = now() + $2 * INTERVAL '1 second' WHERE id = $1 AND status = 'running'",
-        [job_id.into(), LEASE.num_seconds().into()],
+        [job_id.into(), lease_seconds(lease).into()],
     ))
     .await
     .map(drop)

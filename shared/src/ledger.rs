@@ -174,6 +174,8 @@ pub struct HistoryEntry {
     pub memo: String,
     /// The job it concerns.
     pub job_id: Option<Uuid>,
+    /// The payment it concerns (purchases and their reversals).
+    pub payment_id: Option<Uuid>,
     /// When.
     pub created_at: DateTime<Utc>,
 }
@@ -594,6 +596,44 @@ impl Ledger {
         Ok(posting)
     }
 
+    /// Takes the credits of a refunded purchase back from the user, once per
+    /// `(provider, provider_payment_id)`. Fails with
+    /// [`LedgerError::InsufficientFunds`], changing nothing, when the user has
+    /// already spent them.
+    pub async fn reverse_purchase<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+        &self,
+        db: &C,
+        purchase: &Purchase,
+        actor: &str,
+    ) -> Result<Posting, LedgerError> {
+        let txn = db.begin().await?;
+        let user = user_accounts(&txn, purchase.user_id).await?;
+        let clearing = system_account(&txn, AccountKind::PaymentsClearing, Some(purchase.provider)).await?;
+        let amount = purchase.credits.amount();
+        let posting = post(
+            &txn,
+            NewTransaction {
+                kind: TransactionKind::Reversal,
+                key: format!(
+                    "reversal:{}:{}",
+                    provider_code(purchase.provider),
+                    purchase.provider_payment_id
+                ),
+                job_id: None,
+                payment_id: purchase.payment_id,
+                actor,
+                memo: &format!("refund via {}", provider_code(purchase.provider)),
+                legs: vec![
+                    Leg { account: user.available, user_owned: true, amount: -amount },
+                    Leg { account: clearing, user_owned: false, amount },
+                ],
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(posting)
+    }
+
     /// Grants free credits: welcome once per user, referral once per referee,
     /// admin gifts once per action id.
     pub async fn grant_bonus<C: TransactionTrait<Transaction = DatabaseTransaction>>(
@@ -791,6 +831,51 @@ impl Ledger {
             return Err(LedgerError::IdempotencyConflict { key: format!("hold:{}", hold.job_id) });
         }
         Ok(hold)
+    }
+
+    /// Raises an open hold to the price of `work` when the work turned out
+    /// bigger than quoted: a document's length is known only once the worker
+    /// has measured it. The hold's free units count first; no more allowance
+    /// is taken. Does nothing when the hold already covers the price or is no
+    /// longer open (a retried job past its capture), so it is safe to repeat.
+    pub async fn raise_hold<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+        &self,
+        db: &C,
+        job_id: Uuid,
+        work: Work,
+    ) -> Result<Hold, LedgerError> {
+        let txn = db.begin().await?;
+        let hold = lock_hold(&txn, job_id).await?.hold;
+        let units = work.allowance().map_or(1, |(_, units)| units);
+        let price = pricing::price_of_units(&self.pricing, work, units.saturating_sub(hold.free_units));
+        if hold.status != HoldStatus::Open || price <= hold.amount {
+            return Ok(hold);
+        }
+        let extra = price.amount() - hold.amount.amount();
+        let accounts = user_accounts(&txn, hold.user_id).await?;
+        post(
+            &txn,
+            NewTransaction {
+                kind: TransactionKind::Hold,
+                key: format!("hold:{job_id}:raise:{}", price.amount()),
+                job_id: Some(job_id),
+                payment_id: None,
+                actor: "system",
+                memo: "reserved for a job longer than quoted",
+                legs: vec![
+                    Leg { account: accounts.available, user_owned: true, amount: -extra },
+                    Leg { account: accounts.held, user_owned: true, amount: extra },
+                ],
+            },
+        )
+        .await?;
+        txn.execute_raw(stmt(
+            "UPDATE ledger_holds SET amount = $2 WHERE job_id = $1",
+            [job_id.into(), price.amount().into()],
+        ))
+        .await?;
+        txn.commit().await?;
+        Ok(Hold { amount: price, ..hold })
     }
 
     /// Charges `actual` (at most what is held) and returns the rest to the
@@ -1086,7 +1171,7 @@ impl Ledger {
                 "WITH mine AS (SELECT id, kind FROM ledger_accounts WHERE user_id = $1), \
                  available AS (SELECT id FROM mine WHERE kind = 'user_available'), \
                  page AS ( \
-                     SELECT t.id, t.kind, t.memo, t.job_id, t.created_at, \
+                     SELECT t.id, t.kind, t.memo, t.job_id, t.payment_id, t.created_at, \
                             SUM(e.amount) AS amount, \
                             COALESCE(SUM(e.amount) FILTER (WHERE e.account_id = (SELECT id FROM available)), 0) \
                                 AS available_change, \
@@ -1113,6 +1198,7 @@ impl Ledger {
                     available_after: row.try_get::<Decimal>("", "available_after")?.normalize(),
                     memo: row.try_get("", "memo")?,
                     job_id: row.try_get("", "job_id")?,
+                    payment_id: row.try_get("", "payment_id")?,
                     created_at: row.try_get("", "created_at")?,
                 })
             })

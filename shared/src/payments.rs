@@ -287,6 +287,75 @@ pub async fn mark_canceled<C: ConnectionTrait>(
     Ok(result.rows_affected() == 1)
 }
 
+/// What preparing a Stars refund found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StarsRefund {
+    /// The credits are taken back and the payment marked refunded inside the
+    /// caller's transaction: commit it once Telegram has returned the Stars,
+    /// drop it if Telegram refuses.
+    Ready {
+        /// The payment, as it was before the refund.
+        payment: Box<payments::Model>,
+        /// Whom to give the Stars back to.
+        payer_telegram_id: i64,
+    },
+    /// No Stars payment has this charge id.
+    NotFound,
+    /// The payment is not in a state that can be refunded.
+    NotRefundable(PaymentStatus),
+}
+
+/// Prepares the refund of the Stars payment `charge_id` in `txn`: locks the
+/// payment, takes its credits back from the payer (failing with
+/// [`LedgerError::InsufficientFunds`] when they are spent) and marks it
+/// refunded. Nothing is final until the caller commits.
+pub async fn prepare_stars_refund(
+    txn: &DatabaseTransaction,
+    ledger: &Ledger,
+    charge_id: &str,
+    actor: &str,
+) -> Result<StarsRefund, PaymentError> {
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM payments WHERE provider = 'stars' AND provider_payment_id = $1 FOR UPDATE",
+            [charge_id.into()],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(StarsRefund::NotFound) };
+    let payment_id: Uuid = row.try_get("", "id")?;
+    let payment =
+        payments::Entity::find_by_id(payment_id).one(txn).await?.ok_or(PaymentError::NotFound(payment_id))?;
+    if payment.status != PaymentStatus::Succeeded {
+        return Ok(StarsRefund::NotRefundable(payment.status));
+    }
+    let payer = users::Entity::find_by_id(payment.user_id)
+        .one(txn)
+        .await?
+        .ok_or(PaymentError::NotFound(payment_id))?;
+    let credits = Credits::new(payment.credits).map_err(|err| LedgerError::InvalidAmount(err.to_string()))?;
+    ledger
+        .reverse_purchase(
+            txn,
+            &Purchase {
+                user_id: payment.user_id,
+                credits,
+                provider: payment.provider,
+                provider_payment_id: charge_id.to_owned(),
+                payment_id: Some(payment.id),
+            },
+            actor,
+        )
+        .await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE payments SET status = 'refunded', updated_at = now() WHERE id = $1",
+        [payment.id.into()],
+    ))
+    .await?;
+    Ok(StarsRefund::Ready { payment: Box::new(payment), payer_telegram_id: payer.telegram_id })
+}
+
 /// Pending payments older than `age`, for reconciliation.
 pub async fn pending_older_than<C: ConnectionTrait>(
     db: &C,

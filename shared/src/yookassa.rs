@@ -9,7 +9,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{config::YooKassaSettings, secret::Secret};
+use crate::{
+    config::{ReceiptSettings, YooKassaSettings},
+    secret::Secret,
+};
 
 /// An amount as YooKassa writes it: a decimal string with two places.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,10 +124,8 @@ pub struct NewPayment {
     pub user_id: i64,
     /// Price in roubles.
     pub amount_rub: Decimal,
-    /// Shown to the payer (at most 128 characters).
+    /// Shown to the payer and on the receipt (at most 128 characters).
     pub description: String,
-    /// A 54-FZ receipt, when the shop must send one.
-    pub receipt: Option<serde_json::Value>,
 }
 
 /// Why a YooKassa call failed.
@@ -153,6 +154,7 @@ pub struct YooKassa {
     shop_id: String,
     secret_key: Secret,
     return_url: url::Url,
+    receipt: Option<ReceiptSettings>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +175,7 @@ impl YooKassa {
             shop_id: settings.shop_id.clone(),
             secret_key: settings.secret_key.clone(),
             return_url: settings.return_url.clone(),
+            receipt: settings.receipt.clone(),
         })
     }
 
@@ -192,15 +195,16 @@ impl YooKassa {
 
     /// Creates a payment with a redirect confirmation, captured automatically.
     pub async fn create_payment(&self, new: &NewPayment) -> Result<Payment, YooKassaError> {
+        let description: String = new.description.chars().take(128).collect();
         let mut body = serde_json::json!({
             "amount": Amount::rub(new.amount_rub),
             "capture": true,
             "confirmation": { "type": "redirect", "return_url": self.return_url.as_str() },
-            "description": new.description.chars().take(128).collect::<String>(),
+            "description": description,
             "metadata": { "payment_id": new.payment_id.to_string(), "user_id": new.user_id.to_string() },
         });
-        if let (Some(receipt), Some(object)) = (&new.receipt, body.as_object_mut()) {
-            object.insert("receipt".to_owned(), receipt.clone());
+        if let (Some(receipt), Some(object)) = (&self.receipt, body.as_object_mut()) {
+            object.insert("receipt".to_owned(), receipt_for(receipt, &description, new.amount_rub));
         }
         let response = self
             .http
@@ -223,6 +227,21 @@ impl YooKassa {
             .await?;
         Self::read(response).await
     }
+}
+
+/// A 54-FZ receipt of one prepaid service: the credit package.
+fn receipt_for(settings: &ReceiptSettings, description: &str, amount_rub: Decimal) -> serde_json::Value {
+    serde_json::json!({
+        "customer": { "email": settings.customer_email },
+        "items": [{
+            "description": description,
+            "quantity": "1.00",
+            "amount": Amount::rub(amount_rub),
+            "vat_code": settings.vat_code,
+            "payment_mode": "full_prepayment",
+            "payment_subject": "service",
+        }],
+    })
 }
 
 /// YooKassa's published notification source ranges (check them against the

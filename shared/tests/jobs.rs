@@ -16,14 +16,7 @@ use shared::{
 use testkit::{TestDb, fixtures};
 
 fn ledger() -> Ledger {
-    Ledger::new(PricingSettings {
-        transcription_cost_per_minute: Credits::whole(15),
-        free_minutes_per_day: 3,
-        image_generation_cost: Credits::whole(20),
-        image_edit_cost: Credits::whole(25),
-        image_free_per_month: 10,
-        timezone: chrono_tz::Europe::Moscow,
-    })
+    Ledger::new(PricingSettings::default())
 }
 
 fn voice(seconds: u32) -> TranscriptionInput {
@@ -78,7 +71,7 @@ async fn claims_count_attempts_and_stop_at_the_cap() {
     let ledger = ledger();
     let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(60)).await.unwrap();
     for expected in 1..=3 {
-        match job_ops::claim(&test.db, queued.job_id, 3).await.unwrap() {
+        match job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap() {
             Claim::Run { attempt, job } => {
                 assert_eq!(attempt, expected);
                 assert_eq!(job.status, JobStatus::Running);
@@ -86,13 +79,22 @@ async fn claims_count_attempts_and_stop_at_the_cap() {
             other => panic!("attempt {expected}: {other:?}"),
         }
         // While the attempt holds its lease, a duplicate delivery stays out.
-        assert_eq!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Busy);
+        assert_eq!(
+            job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap(),
+            Claim::Busy
+        );
         job_ops::release_lease(&test.db, queued.job_id).await.unwrap();
     }
-    assert!(matches!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Exhausted(_)));
+    assert!(matches!(
+        job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap(),
+        Claim::Exhausted(_)
+    ));
     assert!(job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
     assert!(!job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
-    assert_eq!(job_ops::claim(&test.db, queued.job_id, 3).await.unwrap(), Claim::Finished(JobStatus::Failed));
+    assert_eq!(
+        job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap(),
+        Claim::Finished(JobStatus::Failed)
+    );
     // The free minutes came back with the hold.
     assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 180);
     assert!(fixtures::ledger_violation(&test.db).await.is_none());
@@ -106,7 +108,7 @@ async fn only_queued_jobs_can_be_cancelled() {
     ledger.grant_bonus(&test.db, user, c("100"), &BonusReason::Welcome).await.unwrap();
     let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(300)).await.unwrap();
     let running = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(60)).await.unwrap();
-    job_ops::claim(&test.db, running.job_id, 3).await.unwrap();
+    job_ops::claim(&test.db, running.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap();
     assert!(job_ops::cancel_queued(&test.db, &ledger, queued.job_id).await.unwrap());
     assert!(!job_ops::cancel_queued(&test.db, &ledger, running.job_id).await.unwrap());
     let balance = ledger.balance(&test.db, user).await.unwrap();
@@ -124,6 +126,6 @@ async fn the_sweeper_finds_stale_queued_jobs_until_touched() {
     job_ops::touch(&test.db, &[queued.job_id]).await.unwrap();
     let just_before_touch = chrono::Utc::now() - chrono::Duration::seconds(1);
     assert!(job_ops::stale_queued(&test.db, just_before_touch).await.unwrap().is_empty());
-    job_ops::claim(&test.db, queued.job_id, 3).await.unwrap();
+    job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap();
     assert!(job_ops::stale_queued(&test.db, later).await.unwrap().is_empty());
 }

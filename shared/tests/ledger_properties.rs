@@ -49,14 +49,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn pricing() -> PricingSettings {
-    PricingSettings {
-        transcription_cost_per_minute: Credits::whole(15),
-        free_minutes_per_day: 3,
-        image_generation_cost: Credits::whole(20),
-        image_edit_cost: Credits::whole(25),
-        image_free_per_month: 2,
-        timezone: chrono_tz::Europe::Moscow,
-    }
+    PricingSettings { image_free_per_month: 2, ..PricingSettings::default() }
 }
 
 /// Every account balance and every hold, to compare before and after an operation.

@@ -18,14 +18,7 @@ use shared::{
 use testkit::{TestDb, fixtures};
 
 fn ledger() -> Ledger {
-    Ledger::new(PricingSettings {
-        transcription_cost_per_minute: Credits::whole(15),
-        free_minutes_per_day: 3,
-        image_generation_cost: Credits::whole(20),
-        image_edit_cost: Credits::whole(25),
-        image_free_per_month: 10,
-        timezone: chrono_tz::Europe::Moscow,
-    })
+    Ledger::new(PricingSettings::default())
 }
 
 fn packages() -> PackageList {

@@ -19,6 +19,7 @@ use migrations::SCHEMA_FINGERPRINT;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use uuid::Uuid;
 
+pub mod audio;
 pub mod fixtures;
 
 pub use fake_openai;
@@ -206,6 +207,7 @@ pub fn service_env(db: &TestDb, redis: &TestRedis, s3: &TestS3) -> Vec<(&'static
     vec![
         ("DATABASE_URL", db.url.clone()),
         ("REDIS_URL", redis.url.clone()),
+        ("QUEUE_NAMESPACE", redis.namespace.clone()),
         ("S3_ENDPOINT", s3.endpoint.to_string()),
         ("S3_BUCKET", s3.bucket.clone()),
         ("S3_ACCESS_KEY_ID", s3.access_key_id.clone()),

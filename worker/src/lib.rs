@@ -39,7 +39,9 @@ pub fn transcribe_context(
         stt: stt_client(settings),
         stt_model: settings.stt.model.clone(),
         max_attempts: MAX_ATTEMPTS,
+        lease: settings.job_lease,
         max_download_bytes: settings.telegram.max_download_bytes,
+        file_after_chars: settings.transcript_file_after_chars,
         chunking: audio::ChunkingConfig {
             max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
             ..audio::ChunkingConfig::default()
@@ -95,7 +97,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             bot,
             referral_percent: settings.referral_percent,
         },
-        Duration::from_secs(30),
+        settings.maintenance_interval,
     ));
     let context = transcribe_context(&settings, services.db.clone(), services.store.clone());
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);

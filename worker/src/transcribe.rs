@@ -37,8 +37,6 @@ use teloxide::{
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-/// Transcripts longer than this many characters come as files rather than messages.
-const MAX_TEXT_IN_MESSAGES: usize = 3 * TELEGRAM_MESSAGE_LIMIT;
 /// Status edits are throttled to one per this interval.
 const STATUS_EVERY: Duration = Duration::from_secs(3);
 
@@ -58,8 +56,12 @@ pub struct TranscribeContext {
     pub stt_model: String,
     /// Attempts before a job is given up.
     pub max_attempts: u32,
+    /// How long a claim lasts unless renewed (renewed every third of it).
+    pub lease: Duration,
     /// Largest file the Bot API lets us download.
     pub max_download_bytes: u64,
+    /// Transcripts longer than this many characters come as files rather than messages.
+    pub file_after_chars: usize,
     /// Chunking of the audio pipeline.
     pub chunking: audio::ChunkingConfig,
     /// Chunks in flight per job.
@@ -92,6 +94,7 @@ fn failure_code(reason: FailureReason) -> &'static str {
         FailureReason::TooLong => "too_long",
         FailureReason::TooBig => "too_big",
         FailureReason::ProviderUnavailable => "provider_unavailable",
+        FailureReason::NotEnoughCredit => "not_enough_credit",
         FailureReason::Internal => "internal",
     }
 }
@@ -122,7 +125,7 @@ pub enum Outcome {
 
 /// Claims and runs one attempt of `job_id`. `Err` means "retry later".
 pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<Outcome> {
-    let (job, attempt) = match jobs::claim(&ctx.db, job_id, ctx.max_attempts).await? {
+    let (job, attempt) = match jobs::claim(&ctx.db, job_id, ctx.max_attempts, ctx.lease).await? {
         Claim::Finished(_) | Claim::Busy => return Ok(Outcome::AlreadyFinished),
         Claim::Exhausted(job) => {
             give_up(ctx, &job, FailureReason::ProviderUnavailable).await?;
@@ -132,12 +135,11 @@ pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<O
     };
     // Keep the lease while working, so duplicates of this job stay out.
     let renewal = tokio::spawn({
-        let db = ctx.db.clone();
+        let (db, lease) = (ctx.db.clone(), ctx.lease);
         async move {
-            let every = (jobs::LEASE / 3).to_std().unwrap_or(Duration::from_secs(20));
             loop {
-                tokio::time::sleep(every).await;
-                if let Err(err) = jobs::renew_lease(&db, job_id).await {
+                tokio::time::sleep(lease / 3).await;
+                if let Err(err) = jobs::renew_lease(&db, job_id, lease).await {
                     tracing::warn!(%job_id, error = %err, "could not renew the job lease");
                 }
             }
@@ -256,6 +258,22 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         .map_err(|e| Failure::Transient(e.into()))?
         .map_err(audio_failure)?;
     let total = prepared.chunks.len();
+
+    // A document's hold was only an estimate from its size: make it cover the
+    // measured length before spending anything on the provider.
+    let measured = Work::transcription_of_millis(
+        u64::try_from(prepared.summary.duration.as_millis()).unwrap_or(u64::MAX),
+    );
+    match ctx.ledger.raise_hold(&ctx.db, job.id, measured).await {
+        Ok(_) => {}
+        Err(shared::ledger::LedgerError::InsufficientFunds { needed, available }) => {
+            return Err(Failure::Permanent {
+                reason: FailureReason::NotEnoughCredit,
+                detail: format!("{needed} more needed, {available} available"),
+            });
+        }
+        Err(err) => return Err(Failure::Transient(err.into())),
+    }
     status.show(Text::Transcribing { done: 0, total }, true).await;
 
     // 3. Chunks to the provider, bounded per job and per process, results in order.
@@ -323,7 +341,8 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let charged = hold.captured.unwrap_or(shared::money::Credits::ZERO);
 
     // 6. Deliver once, then mark the job done with the message ids.
-    let seconds = u32::try_from(duration_ms.div_euclid(1000)).unwrap_or(u32::MAX);
+    // Shown rounded: a container's 1799.9999 s reads 30:00.
+    let seconds = u32::try_from((duration_ms + 500).div_euclid(1000)).unwrap_or(u32::MAX);
     let delivered =
         deliver(ctx, job, lang, &txt, &srt, &minutes_seconds(seconds), &charged.to_string()).await?;
     jobs::mark_succeeded(
@@ -430,7 +449,7 @@ async fn deliver(
     let mut sent = Vec::new();
     let send_err =
         |e: teloxide::RequestError| Failure::Transient(anyhow::anyhow!(e).context("sending the transcript"));
-    if txt.chars().count() <= MAX_TEXT_IN_MESSAGES && !txt.trim().is_empty() {
+    if txt.chars().count() <= ctx.file_after_chars && !txt.trim().is_empty() {
         for part in split_message(txt, TELEGRAM_MESSAGE_LIMIT) {
             sent.push(ctx.bot.send_message(chat, part).await.map_err(send_err)?.id.0);
         }

@@ -28,12 +28,9 @@ fn plain(db: &TestDb, ledger: Ledger, queue: JobQueue) -> Maintenance {
 
 fn ledger() -> Ledger {
     Ledger::new(PricingSettings {
-        transcription_cost_per_minute: Credits::whole(15),
         free_minutes_per_day: 0,
-        image_generation_cost: Credits::whole(20),
-        image_edit_cost: Credits::whole(25),
         image_free_per_month: 0,
-        timezone: chrono_tz::Europe::Moscow,
+        ..PricingSettings::default()
     })
 }
 
@@ -126,6 +123,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
         secret_key: shared::Secret::new("test_secret"),
         return_url: "https://t.me/test_bot".parse().unwrap(),
         api_url: kassa.api_url().parse().unwrap(),
+        receipt: None,
     })
     .unwrap();
     let ledger = ledger();
@@ -139,7 +137,6 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
             user_id: user,
             amount_rub: package.price_rub,
             description: "100 credits".into(),
-            receipt: None,
         })
         .await
         .unwrap();

@@ -27,30 +27,7 @@ const CHAT: i64 = 5;
 
 /// 20 s of 16 kHz mono WAV: a tone for 4 s, silence for 1 s, four times.
 fn speech_like_wav() -> Vec<u8> {
-    let rate = 16_000u32;
-    let mut data = Vec::new();
-    for second in 0..20u32 {
-        for i in 0..rate {
-            let t = f64::from(second * rate + i) / f64::from(rate);
-            let value =
-                if second % 5 == 4 { 0.0 } else { (t * 220.0 * std::f64::consts::TAU).sin() * 9000.0 };
-            data.extend_from_slice(&(value as i16).to_le_bytes());
-        }
-    }
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    out
+    testkit::audio::tone_wav(20, 220.0)
 }
 
 struct Rig {
@@ -77,12 +54,9 @@ async fn rig() -> Rig {
     .await
     .unwrap();
     let ledger = Ledger::new(PricingSettings {
-        transcription_cost_per_minute: Credits::whole(15),
         free_minutes_per_day: 0,
-        image_generation_cost: Credits::whole(20),
-        image_edit_cost: Credits::whole(25),
         image_free_per_month: 0,
-        timezone: chrono_tz::Europe::Moscow,
+        ..PricingSettings::default()
     });
     let user = fixtures::user(&test.db, CHAT).await;
     ledger.grant_bonus(&test.db, user, Credits::whole(10), &BonusReason::Welcome).await.unwrap();
@@ -99,7 +73,9 @@ async fn rig() -> Rig {
         ),
         stt_model: "whisper-1".into(),
         max_attempts: 3,
+        lease: jobs::DEFAULT_LEASE,
         max_download_bytes: 20_000_000,
+        file_after_chars: 12_288,
         chunking: audio::ChunkingConfig::default(),
         per_job_concurrency: 4,
         process_permits: Arc::new(tokio::sync::Semaphore::new(8)),
@@ -218,7 +194,10 @@ async fn a_job_whose_worker_died_mid_way_is_finished_once_by_another() {
     let rig = rig().await;
     let job = queue(&rig, speech_like_wav(), 20).await;
     // The first worker claimed it and died before doing anything visible.
-    assert!(matches!(jobs::claim(&rig.test.db, job, 3).await.unwrap(), jobs::Claim::Run { attempt: 1, .. }));
+    assert!(matches!(
+        jobs::claim(&rig.test.db, job, 3, jobs::DEFAULT_LEASE).await.unwrap(),
+        jobs::Claim::Run { attempt: 1, .. }
+    ));
     // While its lease runs, nobody else may start the job.
     assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::AlreadyFinished);
     assert!(rig.openai.transcription_requests().is_empty());
@@ -278,4 +257,28 @@ async fn the_same_job_pushed_twice_through_the_queue_is_delivered_once() {
     let balance = ctx.ledger.balance(&test.db, user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
     worker.abort();
+}
+
+#[tokio::test]
+async fn a_rate_limit_answered_twice_is_waited_out_within_the_attempt() {
+    let rig = rig().await;
+    rig.openai.fail_next(Endpoint::Transcriptions, 2, Fault::RateLimited { retry_after_s: 1 });
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    let started = std::time::Instant::now();
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    // Retry-After was honoured: two waits of a second each.
+    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    let statuses: Vec<u16> = rig.openai.transcription_requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 429, 200]);
+    let footers = rig
+        .telegram
+        .messages(CHAT)
+        .iter()
+        .filter(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
+        .count();
+    assert_eq!(footers, 1);
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!((row.attempts, row.price_charged), (1, Some(Credits::whole(5).amount())));
 }

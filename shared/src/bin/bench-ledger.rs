@@ -113,14 +113,7 @@ async fn main() -> anyhow::Result<()> {
     let result = async {
         let db = connect(url.as_str(), 16).await?;
         migrations::migrate(&db).await?;
-        let ledger = Ledger::new(PricingSettings {
-            transcription_cost_per_minute: Credits::whole(15),
-            free_minutes_per_day: 3,
-            image_generation_cost: Credits::whole(20),
-            image_edit_cost: Credits::whole(25),
-            image_free_per_month: 10,
-            timezone: chrono_tz::Europe::Moscow,
-        });
+        let ledger = Ledger::new(PricingSettings::default());
         let users = setup_users(&db, &ledger, 33).await?;
         let one = measure(&db, &ledger, &users[..1]).await?;
         let many = measure(&db, &ledger, &users[1..]).await?;

@@ -1,0 +1,58 @@
+//! Recordings made at test time.
+
+use std::{path::Path, process::Command};
+
+/// `seconds` of 16 kHz mono 16-bit WAV: a `hz` tone, with every fifth second
+/// silent, so the pauses are known (4-5 s, 9-10 s, ...).
+pub fn tone_wav(seconds: u32, hz: f64) -> Vec<u8> {
+    const RATE: u32 = 16_000;
+    let mut data = Vec::with_capacity((seconds * RATE * 2) as usize);
+    for second in 0..seconds {
+        for i in 0..RATE {
+            let t = f64::from(second * RATE + i) / f64::from(RATE);
+            let value = if second % 5 == 4 { 0.0 } else { (t * hz * std::f64::consts::TAU).sin() * 9000.0 };
+            data.extend_from_slice(&(value as i16).to_le_bytes());
+        }
+    }
+    let data_len = u32::try_from(data.len()).expect("a WAV under 4 GiB");
+    let mut out = Vec::with_capacity(data.len() + 44);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes()); // bytes per second
+    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    out.extend_from_slice(&data);
+    out
+}
+
+/// A Telegram-style Ogg/Opus voice note of `seconds` (24 kbps mono): spoken
+/// sentences (espeak-ng) between pauses of 0.3 to 3.5 s over faint noise,
+/// made by `audio/bench/make-voice-note.sh` (espeak-ng, ffmpeg and opusenc,
+/// which `scripts/test` installs).
+///
+/// # Panics
+/// When the tools are missing or fail.
+pub fn voice_note(seconds: u32) -> Vec<u8> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../audio/bench/make-voice-note.sh");
+    let out = std::env::temp_dir().join(format!("voice-{}.opus", uuid::Uuid::new_v4().simple()));
+    let status = Command::new("sh")
+        .arg(&script)
+        .arg(&out)
+        .arg(seconds.to_string())
+        .arg("24")
+        // The fastest encoder setting: the content matters here, not its quality.
+        .env("OPUS_COMPLEXITY", "0")
+        .status()
+        .expect("running make-voice-note.sh");
+    assert!(status.success(), "make-voice-note.sh failed: {status}");
+    let bytes = std::fs::read(&out).expect("the generated voice note");
+    let _ = std::fs::remove_file(&out);
+    bytes
+}
