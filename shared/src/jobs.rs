@@ -306,6 +306,36 @@ pub async fn set_progress<C: ConnectionTrait>(db: &C, job_id: Uuid, progress: u8
     .map(drop)
 }
 
+/// Ids of the result messages already sent for `job`, in order (see
+/// [`record_delivered`]).
+pub fn delivered_so_far(job: &jobs::Model) -> Vec<i32> {
+    job.result
+        .as_ref()
+        .and_then(|result| result.get("delivered_message_ids"))
+        .and_then(serde_json::Value::as_array)
+        .map(|ids| ids.iter().filter_map(|id| id.as_i64()).filter_map(|id| i32::try_from(id).ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Records that one more result message was sent, so an attempt retried
+/// after a crash resumes the delivery after it instead of repeating it.
+pub async fn record_delivered<C: ConnectionTrait>(
+    db: &C,
+    job_id: Uuid,
+    message_id: i32,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET result = jsonb_set(COALESCE(result, '{}'::jsonb), '{delivered_message_ids}', \
+             COALESCE(result -> 'delivered_message_ids', '[]'::jsonb) || to_jsonb($2::INTEGER)), \
+             updated_at = now() \
+         WHERE id = $1 AND status = 'running'",
+        [job_id.into(), message_id.into()],
+    ))
+    .await
+    .map(drop)
+}
+
 /// Marks the job succeeded with its result; repeated calls keep the first result.
 pub async fn mark_succeeded<C: ConnectionTrait>(
     db: &C,

@@ -434,8 +434,16 @@ fn stt_failure(err: OpenAIError) -> Failure {
     }
 }
 
+/// One message of a delivered result.
+enum Outgoing {
+    Text(String),
+    Document { name: &'static str, body: Vec<u8> },
+    Footer { text: String, buttons: InlineKeyboardMarkup },
+}
+
 /// Sends the transcript (messages, or files when long) with its footer, and
-/// returns the message ids.
+/// returns the message ids. Each sent message is recorded at once: a retry
+/// after a crash sends only what had not gone out yet.
 async fn deliver(
     ctx: &TranscribeContext,
     job: &Job,
@@ -446,28 +454,45 @@ async fn deliver(
     charged: &str,
 ) -> Result<Vec<i32>, Failure> {
     let chat = ChatId(job.chat_id);
-    let mut sent = Vec::new();
+    let mut outgoing = Vec::new();
+    if txt.chars().count() <= ctx.file_after_chars && !txt.trim().is_empty() {
+        outgoing.extend(split_message(txt, TELEGRAM_MESSAGE_LIMIT).into_iter().map(Outgoing::Text));
+    } else {
+        outgoing.push(Outgoing::Text(Text::TranscriptAsFiles.render(lang)));
+        outgoing.push(Outgoing::Document { name: "transcript.txt", body: txt.as_bytes().to_vec() });
+        outgoing.push(Outgoing::Document { name: "transcript.srt", body: srt.as_bytes().to_vec() });
+    }
+    outgoing.push(Outgoing::Footer {
+        text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.to_owned() }
+            .render(lang),
+        buttons: InlineKeyboardMarkup::new([[
+            InlineKeyboardButton::callback(
+                Text::TxtButton.render(lang),
+                format!("tf:{}:txt", job.id.simple()),
+            ),
+            InlineKeyboardButton::callback(
+                Text::SrtButton.render(lang),
+                format!("tf:{}:srt", job.id.simple()),
+            ),
+        ]]),
+    });
+
     let send_err =
         |e: teloxide::RequestError| Failure::Transient(anyhow::anyhow!(e).context("sending the transcript"));
-    if txt.chars().count() <= ctx.file_after_chars && !txt.trim().is_empty() {
-        for part in split_message(txt, TELEGRAM_MESSAGE_LIMIT) {
-            sent.push(ctx.bot.send_message(chat, part).await.map_err(send_err)?.id.0);
-        }
-    } else {
-        sent.push(
-            ctx.bot.send_message(chat, Text::TranscriptAsFiles.render(lang)).await.map_err(send_err)?.id.0,
-        );
-        for (name, body) in [("transcript.txt", txt), ("transcript.srt", srt)] {
-            let file = InputFile::memory(body.as_bytes().to_vec()).file_name(name);
-            sent.push(ctx.bot.send_document(chat, file).await.map_err(send_err)?.id.0);
-        }
+    let mut sent = jobs::delivered_so_far(job);
+    for message in outgoing.into_iter().skip(sent.len()) {
+        let id = match message {
+            Outgoing::Text(text) => ctx.bot.send_message(chat, text).await.map_err(send_err)?.id.0,
+            Outgoing::Document { name, body } => {
+                let file = InputFile::memory(body).file_name(name);
+                ctx.bot.send_document(chat, file).await.map_err(send_err)?.id.0
+            }
+            Outgoing::Footer { text, buttons } => {
+                ctx.bot.send_message(chat, text).reply_markup(buttons).await.map_err(send_err)?.id.0
+            }
+        };
+        jobs::record_delivered(&ctx.db, job.id, id).await.map_err(|e| Failure::Transient(e.into()))?;
+        sent.push(id);
     }
-    let buttons = InlineKeyboardMarkup::new([[
-        InlineKeyboardButton::callback(Text::TxtButton.render(lang), format!("tf:{}:txt", job.id.simple())),
-        InlineKeyboardButton::callback(Text::SrtButton.render(lang), format!("tf:{}:srt", job.id.simple())),
-    ]]);
-    let footer =
-        Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.to_owned() }.render(lang);
-    sent.push(ctx.bot.send_message(chat, footer).reply_markup(buttons).await.map_err(send_err)?.id.0);
     Ok(sent)
 }

@@ -282,3 +282,29 @@ async fn a_rate_limit_answered_twice_is_waited_out_within_the_attempt() {
     let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     assert_eq!((row.attempts, row.price_charged), (1, Some(Credits::whole(5).amount())));
 }
+
+#[tokio::test]
+async fn a_delivery_cut_short_resumes_without_repeating_what_was_sent() {
+    use testkit::fake_telegram::Fault as TelegramFault;
+    let rig = rig().await;
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    // The transcript goes out; the footer after it fails.
+    rig.telegram.inject_fault("sendMessage", 1, TelegramFault::Delay(Duration::ZERO));
+    rig.telegram.inject_fault("sendMessage", 1, TelegramFault::RetryAfter(1));
+    assert!(run_once(&rig.ctx, job).await.is_err());
+    assert_eq!(rig.telegram.messages(CHAT).len(), 1);
+    // Captured once already; the retry only finishes the delivery.
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let bodies: Vec<String> =
+        rig.telegram.messages(CHAT).iter().filter_map(|m| m.body().map(str::to_owned)).collect();
+    assert_eq!(bodies.len(), 2, "{bodies:#?}");
+    assert!(bodies[1].starts_with("Длительность"), "{bodies:#?}");
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    let delivered = row.result.unwrap()["delivered_message_ids"].as_array().unwrap().len();
+    assert_eq!(delivered, 2);
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!(balance.available, Credits::whole(5));
+}
