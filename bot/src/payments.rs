@@ -239,27 +239,12 @@ pub async fn on_successful_payment(bot: Bot, msg: Message, state: AppState) -> a
         state.settings.referral_percent,
     )
     .await?;
-    if let Settlement::Credited { credits, .. } = settled {
-        tell_credited(&bot, &state, payment_id, credits).await?;
+    if let Settlement::Credited { user_id, credits, .. } = settled {
+        let outcome = payments::PaymentOutcome::Credited { payment_id, user_id, credits };
+        if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
+            bot.send_message(ChatId(chat), text).await?;
+        }
     }
-    Ok(())
-}
-
-async fn tell_credited(
-    bot: &Bot,
-    state: &AppState,
-    payment_id: Uuid,
-    credits: shared::money::Credits,
-) -> anyhow::Result<()> {
-    let Some(payment) = payment_rows::Entity::find_by_id(payment_id).one(&state.db).await? else {
-        return Ok(());
-    };
-    let Some(user) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await? else {
-        return Ok(());
-    };
-    let balance = state.ledger.balance(&state.db, user.id).await?;
-    let text = Text::PaymentReceived { credits: credits.to_string(), balance: balance.available.to_string() };
-    bot.send_message(ChatId(user.telegram_id), text.render(user.language)).await?;
     Ok(())
 }
 

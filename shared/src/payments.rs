@@ -121,6 +121,8 @@ pub enum PaymentError {
 pub enum Settlement {
     /// Credited now.
     Credited {
+        /// The payer.
+        user_id: i64,
         /// Credits added.
         credits: Credits,
         /// Credits given to the referrer for this first purchase, if any.
@@ -238,7 +240,7 @@ where
 
     let referral_bonus = referral_bonus(&txn, ledger, &payment, credits, referral_percent).await?;
     txn.commit().await?;
-    Ok(Settlement::Credited { credits, referral_bonus })
+    Ok(Settlement::Credited { user_id: payment.user_id, credits, referral_bonus })
 }
 
 async fn referral_bonus(
@@ -378,9 +380,9 @@ impl fmt::Display for CreditPackage {
     }
 }
 
-/// What acting on a YooKassa payment did, for the caller to tell the user.
+/// What settling a payment did, for the caller to tell the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum YooKassaOutcome {
+pub enum PaymentOutcome {
     /// Credited now.
     Credited {
         /// Our payment.
@@ -408,7 +410,7 @@ pub async fn apply_yookassa<C>(
     ledger: &Ledger,
     fetched: &crate::yookassa::Payment,
     referral_percent: u32,
-) -> Result<YooKassaOutcome, PaymentError>
+) -> Result<PaymentOutcome, PaymentError>
 where
     C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
@@ -423,9 +425,9 @@ where
         None => match fetched.our_payment_id() {
             Some(id) => match payments::Entity::find_by_id(id).one(db).await? {
                 Some(payment) if payment.provider == PaymentProvider::YooKassa => payment,
-                _ => return Ok(YooKassaOutcome::Nothing),
+                _ => return Ok(PaymentOutcome::Nothing),
             },
-            None => return Ok(YooKassaOutcome::Nothing),
+            None => return Ok(PaymentOutcome::Nothing),
         },
     };
     let raw = serde_json::json!({ "id": fetched.id, "status": fetched.status, "amount": fetched.amount });
@@ -435,23 +437,21 @@ where
             match settle_succeeded(db, ledger, payment.id, &fetched.id, reported, raw, referral_percent)
                 .await?
             {
-                Settlement::Credited { credits, .. } => Ok(YooKassaOutcome::Credited {
-                    payment_id: payment.id,
-                    user_id: payment.user_id,
-                    credits,
-                }),
-                Settlement::AlreadyCredited => Ok(YooKassaOutcome::Nothing),
+                Settlement::Credited { credits, .. } => {
+                    Ok(PaymentOutcome::Credited { payment_id: payment.id, user_id: payment.user_id, credits })
+                }
+                Settlement::AlreadyCredited => Ok(PaymentOutcome::Nothing),
             }
         }
         crate::yookassa::PaymentStatus::Canceled => {
             if mark_canceled(db, payment.id, raw).await? {
-                Ok(YooKassaOutcome::Canceled { payment_id: payment.id, user_id: payment.user_id })
+                Ok(PaymentOutcome::Canceled { payment_id: payment.id, user_id: payment.user_id })
             } else {
-                Ok(YooKassaOutcome::Nothing)
+                Ok(PaymentOutcome::Nothing)
             }
         }
         crate::yookassa::PaymentStatus::Pending | crate::yookassa::PaymentStatus::WaitingForCapture => {
-            Ok(YooKassaOutcome::Nothing)
+            Ok(PaymentOutcome::Nothing)
         }
     }
 }
@@ -461,15 +461,15 @@ where
 pub async fn notice_for<C: ConnectionTrait>(
     db: &C,
     ledger: &Ledger,
-    outcome: &YooKassaOutcome,
+    outcome: &PaymentOutcome,
 ) -> Result<Option<(i64, String)>, PaymentError> {
     let user_id = match outcome {
-        YooKassaOutcome::Credited { user_id, .. } | YooKassaOutcome::Canceled { user_id, .. } => *user_id,
-        YooKassaOutcome::Nothing => return Ok(None),
+        PaymentOutcome::Credited { user_id, .. } | PaymentOutcome::Canceled { user_id, .. } => *user_id,
+        PaymentOutcome::Nothing => return Ok(None),
     };
     let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
     let text = match outcome {
-        YooKassaOutcome::Credited { credits, .. } => {
+        PaymentOutcome::Credited { credits, .. } => {
             let balance = ledger.balance(db, user_id).await?;
             crate::i18n::Text::PaymentReceived {
                 credits: credits.to_string(),

@@ -158,6 +158,7 @@ async fn the_referrer_earns_once_on_the_first_purchase_only() {
     assert_eq!(
         settled,
         Settlement::Credited {
+            user_id: referee,
             credits: Credits::whole(1200),
             referral_bonus: Some((referrer.id, Credits::whole(120)))
         }
@@ -173,7 +174,10 @@ async fn the_referrer_earns_once_on_the_first_purchase_only() {
     )
     .await
     .unwrap();
-    assert_eq!(settled, Settlement::Credited { credits: Credits::whole(1200), referral_bonus: None });
+    assert_eq!(
+        settled,
+        Settlement::Credited { user_id: referee, credits: Credits::whole(1200), referral_bonus: None }
+    );
     assert_eq!(ledger.balance(&test.db, referrer.id).await.unwrap().available, Credits::whole(120));
     assert_eq!(ledger.balance(&test.db, referee).await.unwrap().available, Credits::whole(2400));
 }

@@ -8,7 +8,7 @@ use shared::{
     entities::payments::PaymentProvider,
     jobs,
     ledger::Ledger,
-    payments::{self, YooKassaOutcome},
+    payments::{self, PaymentOutcome},
     queue::JobQueue,
     yookassa::YooKassa,
 };
@@ -109,7 +109,7 @@ async fn reconcile_yookassa(m: &Maintenance, client: &YooKassa) -> anyhow::Resul
             }
         };
         let outcome = payments::apply_yookassa(&m.db, &m.ledger, &fetched, m.referral_percent).await?;
-        if outcome != YooKassaOutcome::Nothing {
+        if outcome != PaymentOutcome::Nothing {
             settled += 1;
             tracing::warn!(payment_id = %payment.id, ?outcome, "settled a payment whose notification never came");
         }
