@@ -64,6 +64,11 @@ pub struct Settings {
     /// How long a worker's claim on a job lasts without renewal: after a
     /// worker dies, its job waits this long before another one takes it.
     pub job_lease: std::time::Duration,
+    /// Longest wait for the speech-to-text provider to answer one chunk.
+    pub stt_timeout: std::time::Duration,
+    /// First pause before a failed job is tried again; it doubles with each
+    /// attempt (up to 10 minutes), with jitter so failed jobs do not return at once.
+    pub retry_backoff: std::time::Duration,
     /// Pause between the worker's maintenance ticks (sweeper, stale holds,
     /// payment reconciliation).
     pub maintenance_interval: std::time::Duration,
@@ -578,6 +583,8 @@ impl Settings {
         let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
         let worker_concurrency: Option<NonZeroUsize> = r.or("WORKER_CONCURRENCY", "4");
         let job_lease: Option<std::num::NonZeroU32> = r.or("JOB_LEASE_SECONDS", "60");
+        let stt_timeout: Option<std::num::NonZeroU32> = r.or("STT_TIMEOUT_SECONDS", "300");
+        let retry_backoff: Option<u32> = r.or("RETRY_BACKOFF_SECONDS", "5");
         let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "30");
 
         let built = (|| {
@@ -633,6 +640,8 @@ impl Settings {
                 log_format: log_format?,
                 worker_concurrency: worker_concurrency?,
                 job_lease: std::time::Duration::from_secs(job_lease?.get().into()),
+                stt_timeout: std::time::Duration::from_secs(stt_timeout?.get().into()),
+                retry_backoff: std::time::Duration::from_secs(retry_backoff?.into()),
                 maintenance_interval: std::time::Duration::from_secs(maintenance_interval?.get().into()),
             })
         })();

@@ -279,6 +279,35 @@ pub async fn release_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(
     .map(drop)
 }
 
+/// Puts a failed attempt's job aside for `delay`: no worker claims it before
+/// then, and the sweeper queues it again once the delay is over.
+pub async fn defer<C: ConnectionTrait>(
+    db: &C,
+    job_id: Uuid,
+    delay: std::time::Duration,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET lease_until = now() + $2 * INTERVAL '1 millisecond', updated_at = now() \
+         WHERE id = $1 AND status = 'running'",
+        [job_id.into(), i64::try_from(delay.as_millis()).unwrap_or(i64::MAX).into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// How long to wait before attempt `attempt + 1` of `job_id`: `base` doubled
+/// per attempt, at most 10 minutes, spread by up to a quarter either way so
+/// jobs that failed together do not come back together.
+pub fn retry_delay(base: std::time::Duration, attempt: u32, job_id: Uuid) -> std::time::Duration {
+    const CAP: std::time::Duration = std::time::Duration::from_secs(600);
+    let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(CAP);
+    // A spread that differs per job and attempt, without a random source to seed.
+    let spread = (job_id.as_u128() ^ u128::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1001;
+    let factor = 0.75 + 0.5 * (spread as f64 / 1000.0);
+    doubled.mul_f64(factor)
+}
+
 /// Extends the lease of a running job to `lease` from now; the worker calls it
 /// while it works.
 pub async fn renew_lease<C: ConnectionTrait>(
@@ -441,4 +470,29 @@ pub async fn touch<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), D
     ))
     .await
     .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn retry_delays_double_with_a_spread_and_a_cap() {
+        let job = Uuid::from_u128(0x1234_5678);
+        let base = Duration::from_secs(5);
+        for attempt in 1..=20 {
+            let nominal = base.saturating_mul(1 << (attempt - 1).min(16)).min(Duration::from_secs(600));
+            let delay = retry_delay(base, attempt, job);
+            assert!(delay >= nominal.mul_f64(0.75) && delay <= nominal.mul_f64(1.25), "{attempt}: {delay:?}");
+        }
+        assert!(retry_delay(base, 3, job) > retry_delay(base, 1, job));
+        assert!(retry_delay(base, 30, job) <= Duration::from_secs(750));
+        // Jobs that failed together come back at different times.
+        let spread: std::collections::BTreeSet<Duration> =
+            (0..20u128).map(|n| retry_delay(base, 2, Uuid::from_u128(n * 7919))).collect();
+        assert!(spread.len() > 10, "{spread:?}");
+        assert_eq!(retry_delay(Duration::ZERO, 4, job), Duration::ZERO);
+    }
 }

@@ -38,6 +38,8 @@ pub fn transcribe_context(
         bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
         stt: stt_client(settings),
         stt_model: settings.stt.model.clone(),
+        stt_timeout: settings.stt_timeout,
+        retry_backoff: settings.retry_backoff,
         max_attempts: MAX_ATTEMPTS,
         lease: settings.job_lease,
         max_download_bytes: settings.telegram.max_download_bytes,

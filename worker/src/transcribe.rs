@@ -54,6 +54,10 @@ pub struct TranscribeContext {
     pub stt: Client<OpenAIConfig>,
     /// STT model name.
     pub stt_model: String,
+    /// Longest wait for the provider's answer about one chunk.
+    pub stt_timeout: Duration,
+    /// First pause before a failed attempt is retried (see [`jobs::retry_delay`]).
+    pub retry_backoff: Duration,
     /// Attempts before a job is given up.
     pub max_attempts: u32,
     /// How long a claim lasts unless renewed (renewed every third of it).
@@ -160,8 +164,9 @@ pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<O
             Ok(Outcome::GaveUp)
         }
         Err(Failure::Transient(err)) => {
-            tracing::warn!(%job_id, attempt, error = format!("{err:#}"), "attempt failed; will retry");
-            jobs::release_lease(&ctx.db, job_id).await?;
+            let delay = jobs::retry_delay(ctx.retry_backoff, attempt, job_id);
+            tracing::warn!(%job_id, attempt, ?delay, error = format!("{err:#}"), "attempt failed; will retry");
+            jobs::defer(&ctx.db, job_id, delay).await?;
             Err(err)
         }
     }
@@ -407,7 +412,16 @@ async fn transcribe_chunk(
         .build()
         .map_err(|e| Failure::Transient(e.into()))?;
     // The client itself retries 429 and 5xx with backoff, honouring Retry-After.
-    let response = ctx.stt.audio().transcription().create_verbose_json(request).await.map_err(stt_failure)?;
+    let response =
+        tokio::time::timeout(ctx.stt_timeout, ctx.stt.audio().transcription().create_verbose_json(request))
+            .await
+            .map_err(|_| {
+                Failure::Transient(anyhow::anyhow!(
+                    "no answer from the STT provider in {:?}",
+                    ctx.stt_timeout
+                ))
+            })?
+            .map_err(stt_failure)?;
     let segments = response
         .segments
         .unwrap_or_default()

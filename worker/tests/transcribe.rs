@@ -72,6 +72,9 @@ async fn rig() -> Rig {
                 .with_api_key("sk-test"),
         ),
         stt_model: "whisper-1".into(),
+        stt_timeout: Duration::from_secs(30),
+        // Retries at once: the tests run attempts back to back.
+        retry_backoff: Duration::ZERO,
         max_attempts: 3,
         lease: jobs::DEFAULT_LEASE,
         max_download_bytes: 20_000_000,
@@ -307,4 +310,32 @@ async fn a_delivery_cut_short_resumes_without_repeating_what_was_sent() {
     assert_eq!(delivered, 2);
     let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!(balance.available, Credits::whole(5));
+}
+
+#[tokio::test]
+async fn a_failed_attempt_waits_out_its_backoff_before_the_next() {
+    let mut rig = rig().await;
+    rig.ctx.retry_backoff = Duration::from_secs(60);
+    // More server errors than the client retries by itself: the attempt fails.
+    rig.openai.fail_next(Endpoint::Transcriptions, 4, Fault::ServerError);
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    assert!(run_once(&rig.ctx, job).await.is_err());
+    let requests = rig.openai.transcription_requests().len();
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    let wait = row.lease_until.unwrap() - chrono::Utc::now();
+    assert!((40..=80).contains(&wait.num_seconds()), "{wait}");
+
+    // Redelivered at once: it waits.
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::AlreadyFinished);
+    assert_eq!(rig.openai.transcription_requests().len(), requests);
+    // Once the pause is over the next attempt runs.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &rig.test.db,
+        &format!("UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = '{job}'"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(row.attempts, 2);
 }
