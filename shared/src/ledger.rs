@@ -322,6 +322,48 @@ struct NewTransaction<'a> {
     legs: Vec<Leg>,
 }
 
+/// A posting between a user's available credits and a system account.
+struct Transfer<'a> {
+    user_id: i64,
+    system: AccountKind,
+    provider: Option<PaymentProvider>,
+    /// Positive: credits to the user; negative: from the user (refused when
+    /// the user has less).
+    to_user: Decimal,
+    kind: TransactionKind,
+    key: String,
+    payment_id: Option<Uuid>,
+    actor: &'a str,
+    memo: &'a str,
+}
+
+async fn transfer<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    db: &C,
+    t: Transfer<'_>,
+) -> Result<Posting, LedgerError> {
+    let txn = db.begin().await?;
+    let user = user_accounts(&txn, t.user_id).await?;
+    let system = system_account(&txn, t.system, t.provider).await?;
+    let posting = post(
+        &txn,
+        NewTransaction {
+            kind: t.kind,
+            key: t.key,
+            job_id: None,
+            payment_id: t.payment_id,
+            actor: t.actor,
+            memo: t.memo,
+            legs: vec![
+                Leg { account: user.available, user_owned: true, amount: t.to_user },
+                Leg { account: system, user_owned: false, amount: -t.to_user },
+            ],
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(posting)
+}
+
 async fn user_accounts(txn: &DatabaseTransaction, user_id: i64) -> Result<UserAccounts, DbErr> {
     txn.execute_raw(stmt(
         "INSERT INTO ledger_accounts (kind, user_id) VALUES ('user_available', $1), ('user_held', $1) \
@@ -568,32 +610,22 @@ impl Ledger {
         if purchase.credits == Credits::ZERO {
             return Err(LedgerError::InvalidAmount("a purchase must credit something".into()));
         }
-        let txn = db.begin().await?;
-        let user = user_accounts(&txn, purchase.user_id).await?;
-        let clearing = system_account(&txn, AccountKind::PaymentsClearing, Some(purchase.provider)).await?;
-        let amount = purchase.credits.amount();
-        let posting = post(
-            &txn,
-            NewTransaction {
+        let provider = provider_code(purchase.provider);
+        transfer(
+            db,
+            Transfer {
+                user_id: purchase.user_id,
+                system: AccountKind::PaymentsClearing,
+                provider: Some(purchase.provider),
+                to_user: purchase.credits.amount(),
                 kind: TransactionKind::Purchase,
-                key: format!(
-                    "purchase:{}:{}",
-                    provider_code(purchase.provider),
-                    purchase.provider_payment_id
-                ),
-                job_id: None,
+                key: format!("purchase:{provider}:{}", purchase.provider_payment_id),
                 payment_id: purchase.payment_id,
                 actor: "system",
-                memo: &format!("purchase via {}", provider_code(purchase.provider)),
-                legs: vec![
-                    Leg { account: user.available, user_owned: true, amount },
-                    Leg { account: clearing, user_owned: false, amount: -amount },
-                ],
+                memo: &format!("purchase via {provider}"),
             },
         )
-        .await?;
-        txn.commit().await?;
-        Ok(posting)
+        .await
     }
 
     /// Takes the credits of a refunded purchase back from the user, once per
@@ -606,32 +638,22 @@ impl Ledger {
         purchase: &Purchase,
         actor: &str,
     ) -> Result<Posting, LedgerError> {
-        let txn = db.begin().await?;
-        let user = user_accounts(&txn, purchase.user_id).await?;
-        let clearing = system_account(&txn, AccountKind::PaymentsClearing, Some(purchase.provider)).await?;
-        let amount = purchase.credits.amount();
-        let posting = post(
-            &txn,
-            NewTransaction {
+        let provider = provider_code(purchase.provider);
+        transfer(
+            db,
+            Transfer {
+                user_id: purchase.user_id,
+                system: AccountKind::PaymentsClearing,
+                provider: Some(purchase.provider),
+                to_user: -purchase.credits.amount(),
                 kind: TransactionKind::Reversal,
-                key: format!(
-                    "reversal:{}:{}",
-                    provider_code(purchase.provider),
-                    purchase.provider_payment_id
-                ),
-                job_id: None,
+                key: format!("reversal:{provider}:{}", purchase.provider_payment_id),
                 payment_id: purchase.payment_id,
                 actor,
-                memo: &format!("refund via {}", provider_code(purchase.provider)),
-                legs: vec![
-                    Leg { account: user.available, user_owned: true, amount: -amount },
-                    Leg { account: clearing, user_owned: false, amount },
-                ],
+                memo: &format!("refund via {provider}"),
             },
         )
-        .await?;
-        txn.commit().await?;
-        Ok(posting)
+        .await
     }
 
     /// Grants free credits: welcome once per user, referral once per referee,
@@ -657,27 +679,21 @@ impl Ledger {
                 (format!("bonus:admin:{action_id}"), format!("admin:{admin_telegram_id}"), note.clone())
             }
         };
-        let txn = db.begin().await?;
-        let user = user_accounts(&txn, user_id).await?;
-        let bonus = system_account(&txn, AccountKind::Bonus, None).await?;
-        let posting = post(
-            &txn,
-            NewTransaction {
+        transfer(
+            db,
+            Transfer {
+                user_id,
+                system: AccountKind::Bonus,
+                provider: None,
+                to_user: amount.amount(),
                 kind: TransactionKind::Bonus,
                 key,
-                job_id: None,
                 payment_id: None,
                 actor: &actor,
                 memo: &memo,
-                legs: vec![
-                    Leg { account: user.available, user_owned: true, amount: amount.amount() },
-                    Leg { account: bonus, user_owned: false, amount: -amount.amount() },
-                ],
             },
         )
-        .await?;
-        txn.commit().await?;
-        Ok(posting)
+        .await
     }
 
     /// Reserves exactly `amount` for `job_id` (which must exist).
@@ -1084,27 +1100,21 @@ impl Ledger {
         if amount.normalize().scale() > crate::money::CREDIT_SCALE {
             return Err(LedgerError::InvalidAmount(format!("{amount} has more than 4 decimal places")));
         }
-        let txn = db.begin().await?;
-        let accounts = user_accounts(&txn, user_id).await?;
-        let bonus = system_account(&txn, AccountKind::Bonus, None).await?;
-        let posting = post(
-            &txn,
-            NewTransaction {
+        transfer(
+            db,
+            Transfer {
+                user_id,
+                system: AccountKind::Bonus,
+                provider: None,
+                to_user: amount,
                 kind: TransactionKind::Adjustment,
                 key: format!("adjust:{action_id}"),
-                job_id: None,
                 payment_id: None,
                 actor: &format!("admin:{admin_telegram_id}"),
                 memo: reason,
-                legs: vec![
-                    Leg { account: accounts.available, user_owned: true, amount },
-                    Leg { account: bonus, user_owned: false, amount: -amount },
-                ],
             },
         )
-        .await?;
-        txn.commit().await?;
-        Ok(posting)
+        .await
     }
 
     /// The user's balance and what is left of their free allowances.
