@@ -66,6 +66,9 @@ pub struct Settings {
     pub job_lease: std::time::Duration,
     /// Longest wait for the speech-to-text provider to answer one chunk.
     pub stt_timeout: std::time::Duration,
+    /// Transcribe a recording's chunks one after another, each prompted with
+    /// the end of the previous one, instead of in parallel.
+    pub stt_sequential: bool,
     /// First pause before a failed job is tried again; it doubles with each
     /// attempt (up to 10 minutes), with jitter so failed jobs do not return at once.
     pub retry_backoff: std::time::Duration,
@@ -585,6 +588,7 @@ impl Settings {
         let job_lease: Option<std::num::NonZeroU32> = r.or("JOB_LEASE_SECONDS", "60");
         let stt_timeout: Option<std::num::NonZeroU32> = r.or("STT_TIMEOUT_SECONDS", "300");
         let retry_backoff: Option<u32> = r.or("RETRY_BACKOFF_SECONDS", "5");
+        let stt_sequential: Option<Flag> = r.or("STT_SEQUENTIAL", "false");
         let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "30");
 
         let built = (|| {
@@ -642,6 +646,7 @@ impl Settings {
                 job_lease: std::time::Duration::from_secs(job_lease?.get().into()),
                 stt_timeout: std::time::Duration::from_secs(stt_timeout?.get().into()),
                 retry_backoff: std::time::Duration::from_secs(retry_backoff?.into()),
+                stt_sequential: stt_sequential?.0,
                 maintenance_interval: std::time::Duration::from_secs(maintenance_interval?.get().into()),
             })
         })();

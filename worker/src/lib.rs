@@ -49,6 +49,7 @@ pub fn transcribe_context(
             ..audio::ChunkingConfig::default()
         },
         per_job_concurrency: 4,
+        sequential: settings.stt_sequential,
         process_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker_concurrency.get() * 2)),
     })
 }

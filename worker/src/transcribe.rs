@@ -70,6 +70,9 @@ pub struct TranscribeContext {
     pub chunking: audio::ChunkingConfig,
     /// Chunks in flight per job.
     pub per_job_concurrency: usize,
+    /// One chunk at a time, each with the end of the previous chunk's text as
+    /// its `prompt`: slower, but names and sentences carry across the cuts.
+    pub sequential: bool,
     /// Chunks in flight in this process, all jobs together.
     pub process_permits: Arc<Semaphore>,
 }
@@ -283,13 +286,22 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
 
     // 3. Chunks to the provider, bounded per job and per process, results in order.
     let timings: Vec<audio::ChunkTiming> = prepared.chunks.iter().map(|c| c.timing.clone()).collect();
-    let mut results = Vec::with_capacity(total);
-    let mut pending =
-        stream::iter(prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job.id, chunk)))
-            .buffered(ctx.per_job_concurrency.max(1));
-    while let Some(result) = pending.next().await {
-        results.push(result?);
-        status.show(Text::Transcribing { done: results.len(), total }, false).await;
+    let mut results: Vec<(audio::ChunkTranscript, Option<String>)> = Vec::with_capacity(total);
+    if ctx.sequential {
+        for chunk in prepared.chunks {
+            let prompt =
+                results.last().map(|(previous, _)| audio::prompt_tail(&previous.text, 200).to_owned());
+            results.push(transcribe_chunk(ctx, job.id, chunk, prompt).await?);
+            status.show(Text::Transcribing { done: results.len(), total }, false).await;
+        }
+    } else {
+        let mut pending =
+            stream::iter(prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job.id, chunk, None)))
+                .buffered(ctx.per_job_concurrency.max(1));
+        while let Some(result) = pending.next().await {
+            results.push(result?);
+            status.show(Text::Transcribing { done: results.len(), total }, false).await;
+        }
     }
     let language = results.iter().find_map(|(_, language)| language.clone());
     let results: Vec<audio::ChunkTranscript> = results.into_iter().map(|(r, _)| r).collect();
@@ -402,15 +414,19 @@ async fn transcribe_chunk(
     ctx: &TranscribeContext,
     job_id: Uuid,
     chunk: audio::Chunk,
+    prompt: Option<String>,
 ) -> Result<(audio::ChunkTranscript, Option<String>), Failure> {
     let _permit = ctx.process_permits.acquire().await.map_err(|e| Failure::Transient(e.into()))?;
     let name = format!("{job_id}-{}.{}", chunk.index, chunk.encoding.extension());
-    let request = CreateTranscriptionRequestArgs::default()
+    let mut request = CreateTranscriptionRequestArgs::default();
+    request
         .file(AudioInput::from_bytes(name, chunk.bytes.clone()))
         .model(ctx.stt_model.clone())
-        .response_format(AudioResponseFormat::VerboseJson)
-        .build()
-        .map_err(|e| Failure::Transient(e.into()))?;
+        .response_format(AudioResponseFormat::VerboseJson);
+    if let Some(prompt) = prompt.filter(|p| !p.is_empty()) {
+        request.prompt(prompt);
+    }
+    let request = request.build().map_err(|e| Failure::Transient(e.into()))?;
     // The client itself retries 429 and 5xx with backoff, honouring Retry-After.
     let response =
         tokio::time::timeout(ctx.stt_timeout, ctx.stt.audio().transcription().create_verbose_json(request))

@@ -81,6 +81,7 @@ async fn rig() -> Rig {
         file_after_chars: 12_288,
         chunking: audio::ChunkingConfig::default(),
         per_job_concurrency: 4,
+        sequential: false,
         process_permits: Arc::new(tokio::sync::Semaphore::new(8)),
     };
     Rig { test, telegram, openai, ctx, user }
@@ -338,4 +339,38 @@ async fn a_failed_attempt_waits_out_its_backoff_before_the_next() {
     assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
     let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     assert_eq!(row.attempts, 2);
+}
+
+#[tokio::test]
+async fn in_sequential_mode_each_chunk_is_prompted_with_the_end_of_the_one_before() {
+    let mut rig = rig().await;
+    rig.ctx.sequential = true;
+    rig.ctx.chunking = audio::ChunkingConfig {
+        target_chunk: Duration::from_secs(7),
+        max_chunk: Duration::from_secs(10),
+        ..audio::ChunkingConfig::default()
+    };
+    rig.openai.set_latency(Endpoint::Transcriptions, Duration::from_millis(200));
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let requests = rig.openai.transcription_requests();
+    assert!(requests.len() >= 2, "{} chunks", requests.len());
+    assert_eq!(rig.openai.peak_concurrency(Endpoint::Transcriptions), 1);
+    assert_eq!(requests[0].prompt, None);
+    for pair in requests.windows(2) {
+        let previous = expected_transcript_text(&pair[0]);
+        let prompt = pair[1].prompt.clone().unwrap();
+        assert!(
+            !prompt.is_empty() && previous.ends_with(&prompt),
+            "{prompt:?} is not the end of {previous:?}"
+        );
+    }
+}
+
+/// The text the fake answered for a recorded request.
+fn expected_transcript_text(request: &testkit::fake_openai::RecordedRequest) -> String {
+    let hash = &request.audio.as_ref().unwrap().hash;
+    let count =
+        (request.audio.as_ref().unwrap().duration_s / testkit::fake_openai::SEGMENT_SECONDS).ceil() as usize;
+    (0..count.max(1)).map(|i| format!("{hash}-{i}")).collect::<Vec<_>>().join(" ")
 }
