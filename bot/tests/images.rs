@@ -103,14 +103,18 @@ async fn image_draws_the_free_picture_first_then_charges_and_sends_the_original_
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[1].prompt.as_deref(), Some("a lighthouse at dusk"));
     assert_eq!(requests[1].model.as_deref(), Some("gpt-image-1.5"));
-    // The status messages were replaced by the pictures.
-    assert!(
-        bot.telegram
-            .messages(61)
-            .iter()
-            .filter(|m| m.body().is_some_and(|b| b.starts_with("Got it.")))
-            .all(|m| m.deleted)
-    );
+    // The status messages are replaced by the pictures.
+    bot.telegram
+        .wait_until("the status messages deleted", WAIT, |t| {
+            let statuses: Vec<_> = t
+                .messages(61)
+                .into_iter()
+                .filter(|m| m.body().is_some_and(|b| b.starts_with("Got it.")))
+                .collect();
+            (statuses.len() == 2 && statuses.iter().all(|m| m.deleted)).then_some(())
+        })
+        .await
+        .unwrap();
 
     // "Full quality" sends the same picture as a PNG file.
     let data = second[1].callback_data_of("Full quality").unwrap();

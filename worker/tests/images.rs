@@ -388,3 +388,52 @@ async fn retention_deletes_old_pictures_from_storage_and_keeps_new_ones() {
     // A second pass finds nothing more.
     assert_eq!(apply_retention(&rig.test.db, &retention).await.unwrap(), Default::default());
 }
+
+#[tokio::test]
+async fn a_lost_image_job_is_pushed_again_to_the_image_queue_and_delivered() {
+    use worker::maintenance::{self, Maintenance};
+    let rig = rig().await;
+    let redis = testkit::TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let image_queue = shared::queue::JobQueue::new(conn, &redis.namespace);
+    // Created, but the bot died before pushing it.
+    let job_id = queue(&rig, generate("a lost cat")).await;
+    rig.test
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE jobs SET updated_at = now() - interval '5 minutes' WHERE id = '{job_id}'"
+        ))
+        .await
+        .unwrap();
+    let m = Maintenance {
+        db: rig.test.db.clone(),
+        ledger: rig.ctx.ledger.clone(),
+        queue: image_queue.clone(),
+        yookassa: None,
+        bot: rig.ctx.bot.clone(),
+        referral_percent: 10,
+        retention: None,
+    };
+    assert_eq!(maintenance::tick(&m).await.unwrap().requeued, 1);
+
+    let Rig { test, telegram, openai, ctx, user: _ } = rig;
+    let worker = tokio::spawn(worker::supervise_image(image_queue, std::sync::Arc::new(ctx), 1));
+    telegram
+        .wait_until("the picture", std::time::Duration::from_secs(30), |t| {
+            t.messages(CHAT).into_iter().find(|m| m.photo.is_some())
+        })
+        .await
+        .unwrap();
+    assert_eq!(openai.requests()[0].prompt.as_deref(), Some("a lost cat"));
+    // The job is marked done right after the picture is sent.
+    let mut status = JobStatus::Running;
+    for _ in 0..100 {
+        status = job_rows::Entity::find_by_id(job_id).one(&test.db).await.unwrap().unwrap().status;
+        if status == JobStatus::Succeeded {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, JobStatus::Succeeded);
+    worker.abort();
+}
