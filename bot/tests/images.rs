@@ -256,3 +256,31 @@ async fn a_refused_prompt_is_explained_and_costs_nothing() {
     worker.abort();
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_outage_is_retried_through_the_queue_then_the_hold_is_released() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let (bot, worker) = spawn(&openai).await;
+    let user = started(&bot, 66).await;
+    openai.fail_next(Endpoint::ImageGenerations, 1000, Fault::ServerError);
+    user.send_command("/image a cat").unwrap();
+    let told = bot
+        .telegram
+        .wait_until("the failure", Duration::from_secs(90), |t| {
+            t.messages(66)
+                .into_iter()
+                .find(|m| m.body().is_some_and(|b| b.contains("picture service is unavailable")))
+        })
+        .await
+        .unwrap_or_else(|err| panic!("{err}: {:#?}", texts(&bot, 66)));
+    assert!(told.body().unwrap().ends_with("You were not charged."));
+    assert_eq!(balance(&bot, 66).await, (Credits::whole(50), Credits::ZERO));
+    let job = shared::entities::jobs::Entity::find().one(&bot.db.db).await.unwrap().unwrap();
+    assert_eq!((job.status, job.attempts), (shared::entities::jobs::JobStatus::Failed, 5));
+    // The free picture of the month is back too.
+    let stored = users::find_by_telegram_id(&bot.db.db, 66).await.unwrap().unwrap();
+    let left = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().free_images_left_this_month;
+    assert_eq!(left, 1);
+    worker.abort();
+    bot.stop().await.unwrap();
+}
