@@ -8,7 +8,7 @@
 //! capture is idempotent, and the delivered message ids are recorded when
 //! the job is marked succeeded.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use async_openai::{
@@ -141,18 +141,7 @@ pub async fn run_once(ctx: &ImageContext, job_id: Uuid) -> anyhow::Result<Outcom
         Claim::Run { job, attempt } => (job, attempt),
     };
     // Keep the lease while working, so duplicates of this job stay out.
-    let renewal = tokio::spawn({
-        let db = ctx.db.clone();
-        async move {
-            let every = (jobs::LEASE / 3).to_std().unwrap_or(Duration::from_secs(20));
-            loop {
-                tokio::time::sleep(every).await;
-                if let Err(err) = jobs::renew_lease(&db, job_id).await {
-                    tracing::warn!(%job_id, error = %err, "could not renew the job lease");
-                }
-            }
-        }
-    });
+    let renewal = crate::keep_lease(ctx.db.clone(), job_id);
     let result = run(ctx, &job).await;
     renewal.abort();
     match result {

@@ -16,6 +16,19 @@ use teloxide::prelude::Bot;
 /// Attempts per job before it fails for good (apalis's own default is 25).
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// Renews the lease of a claimed job until the returned task is aborted.
+pub(crate) fn keep_lease(db: sea_orm::DatabaseConnection, job_id: uuid::Uuid) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = (shared::jobs::LEASE / 3).to_std().unwrap_or(Duration::from_secs(20));
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(err) = shared::jobs::renew_lease(&db, job_id).await {
+                tracing::warn!(%job_id, error = %err, "could not renew the job lease");
+            }
+        }
+    })
+}
+
 /// The speech-to-text client from the settings.
 pub fn stt_client(settings: &Settings) -> async_openai::Client<async_openai::config::OpenAIConfig> {
     let mut config = async_openai::config::OpenAIConfig::new()
