@@ -19,6 +19,7 @@ use crate::{
     ledger::Ledger,
     money::Credits,
     pricing::Work,
+    transcripts::media_kind_code,
 };
 
 /// A picture format the edit endpoint accepts, recognised by its first bytes.
@@ -361,17 +362,6 @@ pub struct ExpiredObject {
     pub id: i64,
     /// Key in the bucket.
     pub key: String,
-}
-
-fn media_kind_code(kind: MediaKind) -> &'static str {
-    match kind {
-        MediaKind::AudioOriginal => "audio_original",
-        MediaKind::TranscriptTxt => "transcript_txt",
-        MediaKind::TranscriptSrt => "transcript_srt",
-        MediaKind::TranscriptVtt => "transcript_vtt",
-        MediaKind::ImageInput => "image_input",
-        MediaKind::ImageOutput => "image_output",
-    }
 }
 
 /// Live objects of `kind` stored before `before`, oldest first, at most `limit`.
