@@ -127,6 +127,13 @@ async fn image_draws_the_free_picture_first_then_charges_and_sends_the_original_
     assert_eq!(original.file_name.as_deref(), Some("image.png"));
     assert!(original.bytes.starts_with(b"\x89PNG"));
     assert_eq!(original.bytes, second[1].photo.as_ref().unwrap().bytes);
+
+    // Once retention has deleted it, the button says so.
+    sea_orm::ConnectionTrait::execute_unprepared(&bot.db.db, "UPDATE media_objects SET deleted_at = now()")
+        .await
+        .unwrap();
+    user.press_button(second[1].message_id, &data).unwrap();
+    wait_for_text(&bot, 61, "This picture has already been deleted from storage.").await;
     worker.abort();
     bot.stop().await.unwrap();
 }
@@ -235,6 +242,15 @@ async fn idea_offers_three_prompts_and_a_tap_draws_one() {
     assert_eq!(drawn.prompt.as_deref(), Some("A fox astronaut on the moon"));
     // The free picture of the month paid for it; the idea was charged once.
     assert_eq!(balance(&bot, 64).await, (Credits::whole(49), Credits::ZERO));
+
+    // The picture the bot drew can be edited in turn.
+    let drawn_message = wait_for_photos(&bot, 64, 1).await.remove(0);
+    user.reply_to(drawn_message.message_id, "/edit add a helmet").unwrap();
+    let photos = wait_for_photos(&bot, 64, 2).await;
+    assert_eq!(photos[1].caption.as_deref(), Some("Done. 25 credits charged."));
+    let edit = openai.requests().into_iter().find(|r| r.endpoint == Endpoint::ImageEdits).unwrap();
+    assert_eq!(edit.prompt.as_deref(), Some("add a helmet"));
+    assert_eq!(balance(&bot, 64).await, (Credits::whole(24), Credits::ZERO));
     worker.abort();
     bot.stop().await.unwrap();
 }
