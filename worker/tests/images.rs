@@ -309,11 +309,16 @@ async fn an_idea_offers_three_prompts_as_buttons_charged_once() {
     assert_eq!(balance(&rig).await.0, Credits::whole(99));
 
     // The next idea carries the conversation: this question and answer come first.
+    rig.openai.queue_chat_reply("1. A grey wolf\n2. A wolf pup\n3. A wolf in the moonlight");
     let next = queue(&rig, ImageRequest::Idea { description: "wolf".into(), price: Credits::whole(1) }).await;
-    let history = images::idea_history(&rig.test.db, rig.user, next).await.unwrap();
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[0].content, "fox");
-    assert_eq!(history[0].speaker, images::Speaker::User);
+    assert_eq!(run_once(&rig.ctx, next).await.unwrap(), Outcome::Done);
+    let sent = rig.openai.requests().pop().unwrap().messages;
+    let roles: Vec<&str> = sent.iter().map(|(role, _)| role.as_str()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    assert_eq!(sent[1].1, "fox");
+    assert!(sent[2].1.starts_with("1. A red fox"));
+    assert_eq!(sent[3].1, "wolf");
+    assert_eq!(balance(&rig).await.0, Credits::whole(98));
 }
 
 #[tokio::test]
