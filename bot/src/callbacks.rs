@@ -21,6 +21,18 @@ pub enum Callback {
         /// Which file.
         file: TranscriptFile,
     },
+    /// Send the picture of `job` as a file, in full quality.
+    FullQuality {
+        /// The image job.
+        job: uuid::Uuid,
+    },
+    /// Draw prompt `index` of the `/idea` job `job`.
+    IdeaPick {
+        /// The idea job.
+        job: uuid::Uuid,
+        /// Which prompt (0-based).
+        index: u8,
+    },
     /// Pay for the package of `credits` credits.
     Pay {
         /// The package's base credits (its id is `p{credits}`).
@@ -59,6 +71,8 @@ impl Callback {
             Self::Buy => "buy".to_owned(),
             Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.simple()),
             Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.simple()),
+            Self::FullQuality { job } => shared::images::full_quality_data(job),
+            Self::IdeaPick { job, index } => shared::images::idea_pick_data(job, usize::from(index)),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
             Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),
@@ -89,6 +103,13 @@ impl Callback {
             };
             return job.parse().ok().map(|job| Self::Transcript { job, file });
         }
+        if let Some(job) = data.strip_prefix("img:") {
+            return job.parse().ok().map(|job| Self::FullQuality { job });
+        }
+        if let Some(rest) = data.strip_prefix("idea:") {
+            let (job, index) = rest.split_once(':')?;
+            return Some(Self::IdeaPick { job: job.parse().ok()?, index: index.parse().ok()? });
+        }
         if let Some(before) = data.strip_prefix("h:") {
             return before.parse().ok().map(|before| Self::History { before });
         }
@@ -110,6 +131,8 @@ mod tests {
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
             Callback::Pay { credits: 100, method: PayMethod::Card },
             Callback::Transcript { job: uuid::Uuid::from_u128(7), file: TranscriptFile::Srt },
+            Callback::FullQuality { job: uuid::Uuid::from_u128(u128::MAX) },
+            Callback::IdeaPick { job: uuid::Uuid::from_u128(u128::MAX), index: 2 },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);
@@ -118,5 +141,7 @@ mod tests {
         assert_eq!(Callback::parse("lang:de"), None);
         assert_eq!(Callback::parse(""), None);
         assert_eq!(Callback::parse("pay:100:btc"), None);
+        assert_eq!(Callback::parse("idea:nope:1"), None);
+        assert_eq!(Callback::parse("img:"), None);
     }
 }

@@ -27,7 +27,7 @@ use teloxide::{
 
 use crate::{
     callbacks::{Callback, TranscriptFile},
-    intake, payments,
+    images, intake, payments,
     startup::AppState,
 };
 
@@ -56,6 +56,12 @@ pub enum Command {
     Cancel,
     /// `/refund <telegram_payment_charge_id>`: admins give Stars back.
     Refund(String),
+    /// `/image <prompt>`: draw a picture.
+    Image(String),
+    /// `/edit <what to change>`, in reply to a photo.
+    Edit(String),
+    /// `/idea <description>`: three prompts to choose from.
+    Idea(String),
 }
 
 /// Builds the update handler tree.
@@ -69,6 +75,10 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
                         .endpoint(payments::on_successful_payment),
                 )
                 .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
+                .branch(dptree::filter(|msg: Message| images::is_edit_request(&msg)).endpoint(on_picture))
+                .branch(
+                    dptree::filter(|msg: Message| images::is_prompt_reply(&msg)).endpoint(on_prompt_reply),
+                )
                 .branch(dptree::filter(|msg: Message| intake::is_recording(&msg)).endpoint(on_recording))
                 .branch(dptree::endpoint(on_other_message)),
         )
@@ -104,6 +114,16 @@ async fn sender(bot: &Bot, msg: &Message, state: &AppState) -> anyhow::Result<Op
         return Ok(None);
     }
     Ok(Some(user))
+}
+
+async fn on_picture(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+    let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
+    images::on_picture(&bot, &msg, &state, &user).await
+}
+
+async fn on_prompt_reply(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+    let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
+    images::on_prompt_reply(&bot, &msg, &state, &user).await
 }
 
 async fn on_recording(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
@@ -206,6 +226,11 @@ async fn on_command(
             };
             bot.send_message(msg.chat.id, text.render(lang)).await?;
         }
+        Command::Image(prompt) => images::on_image_command(&bot, &msg, &state, &user, &prompt).await?,
+        Command::Edit(prompt) => images::on_edit_command(&bot, &msg, &state, &user, &prompt).await?,
+        Command::Idea(description) => {
+            images::on_idea_command(&bot, &msg, &state, &user, &description).await?
+        }
     }
     Ok(())
 }
@@ -302,6 +327,10 @@ async fn on_callback(bot: Bot, query: CallbackQuery, state: AppState) -> anyhow:
         Callback::Buy => payments::show_packages(&bot, chat, &state, &user).await?,
         Callback::Transcript { job, file } => {
             send_transcript_file(&bot, chat, &state, &user, job, file).await?
+        }
+        Callback::FullQuality { job } => images::send_original(&bot, chat, &state, &user, job).await?,
+        Callback::IdeaPick { job, index } => {
+            images::on_idea_pick(&bot, chat, &state, &user, job, index).await?
         }
         Callback::Pay { credits, method } => {
             payments::start_payment(&bot, chat, &state, &user, credits, method).await?;

@@ -8,6 +8,7 @@
 mod callbacks;
 mod handlers;
 mod http;
+mod images;
 mod intake;
 mod payments;
 pub mod startup;

@@ -63,6 +63,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261122_000004_ledger", "0004_ledger"),
             sql_migration!("m20261122_000005_holds_and_allowances", "0005_holds_and_allowances"),
             sql_migration!("m20261122_000006_job_leases", "0006_job_leases"),
+            sql_migration!("m20261122_000007_images", "0007_images"),
         ]
     }
 }

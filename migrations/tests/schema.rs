@@ -22,8 +22,9 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 10] = [
+const APP_TABLES: [&str; 11] = [
     "free_allowance_usage",
+    "idea_messages",
     "jobs",
     "ledger_accounts",
     "ledger_entries",

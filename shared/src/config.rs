@@ -30,6 +30,10 @@ pub struct Settings {
     pub stt: ProviderSettings,
     /// Image generation provider (OpenAI-compatible).
     pub image: ImageProviderSettings,
+    /// Limits and retention of image jobs.
+    pub images: ImageSettings,
+    /// The prompt helper behind `/idea` (OpenAI-compatible chat completions).
+    pub idea: IdeaSettings,
     /// Prices and free allowances.
     pub pricing: PricingSettings,
     /// Longest recording accepted for transcription, in minutes.
@@ -157,6 +161,28 @@ pub struct ImageProviderSettings {
     pub provider: ProviderSettings,
     /// Requested size, e.g. `1024x1024`.
     pub size: String,
+}
+
+/// Limits and retention of image jobs.
+#[derive(Debug, Clone)]
+pub struct ImageSettings {
+    /// Longest prompt accepted, in characters.
+    pub max_prompt_chars: usize,
+    /// Largest photo accepted for editing, in bytes.
+    pub max_edit_bytes: u64,
+    /// How long photos uploaded for editing are kept in storage.
+    pub input_retention: chrono::Duration,
+    /// How long generated and edited images are kept in storage.
+    pub output_retention: chrono::Duration,
+}
+
+/// The chat model that turns a description into better image prompts.
+#[derive(Debug, Clone)]
+pub struct IdeaSettings {
+    /// Endpoint, key and model.
+    pub provider: ProviderSettings,
+    /// Price of one `/idea` answer.
+    pub cost: Credits,
 }
 
 /// Prices (in credits) and free allowances.
@@ -513,6 +539,14 @@ impl Settings {
         let image_key = r.optional_secret("IMAGE_API_KEY");
         let image_model: Option<String> = r.or("IMAGE_MODEL", "gpt-image-1");
         let image_size: Option<String> = r.or("IMAGE_SIZE", "1024x1024");
+        let max_prompt_chars: Option<usize> = r.or("IMAGE_MAX_PROMPT_CHARS", "1000");
+        let max_edit_mb: Option<u64> = r.or("IMAGE_MAX_EDIT_MB", "10");
+        let input_hours: Option<u32> = r.or("IMAGE_INPUT_RETENTION_HOURS", "24");
+        let output_days: Option<u32> = r.or("IMAGE_OUTPUT_RETENTION_DAYS", "30");
+        let idea_base = http_url(&mut r, "IDEA_BASE_URL", "https://api.openai.com/v1");
+        let idea_key = r.optional_secret("IDEA_API_KEY");
+        let idea_model: Option<String> = r.or("IDEA_MODEL", "gpt-4o-mini");
+        let idea_cost: Option<Credits> = r.or("IDEA_COST", "1");
 
         let per_minute: Option<Credits> = r.or("TRANSCRIPTION_COST_PER_MINUTE", "15");
         let free_minutes: Option<u32> = r.or("FREE_MINUTES_PER_DAY", "3");
@@ -621,6 +655,20 @@ impl Settings {
                     },
                     size: image_size?,
                 },
+                images: ImageSettings {
+                    max_prompt_chars: max_prompt_chars?,
+                    max_edit_bytes: max_edit_mb? * 1_000_000,
+                    input_retention: chrono::Duration::hours(i64::from(input_hours?)),
+                    output_retention: chrono::Duration::days(i64::from(output_days?)),
+                },
+                idea: IdeaSettings {
+                    provider: ProviderSettings {
+                        base_url: idea_base?,
+                        api_key: idea_key,
+                        model: idea_model?,
+                    },
+                    cost: idea_cost?,
+                },
                 pricing: PricingSettings {
                     transcription_cost_per_minute: per_minute?,
                     free_minutes_per_day: free_minutes?,
@@ -688,6 +736,10 @@ mod tests {
         assert!(matches!(settings.telegram.mode, UpdateMode::Polling));
         assert!(settings.yookassa.is_none());
         assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.images.max_edit_bytes, 10_000_000);
+        assert_eq!(settings.images.input_retention, chrono::Duration::hours(24));
+        assert_eq!(settings.images.output_retention, chrono::Duration::days(30));
+        assert_eq!(settings.idea.cost, Credits::whole(1));
     }
 
     #[test]

@@ -300,6 +300,103 @@ pub enum Text {
         /// Why, in the user's terms.
         reason: FailureReason,
     },
+    /// `/image` without a prompt: asks for one (the user replies to this message).
+    AskImagePrompt,
+    /// A prompt or description over the length limit.
+    PromptTooLong {
+        /// The limit, in characters.
+        max: usize,
+    },
+    /// Not enough credit for a picture or an idea.
+    NotEnoughForImage {
+        /// Price of the job.
+        price: String,
+        /// Credits available.
+        available: String,
+    },
+    /// A picture was accepted and queued.
+    ImageQueued {
+        /// Price held, in credits.
+        price: String,
+        /// Whether one of the free monthly images pays for it.
+        free: bool,
+        /// An edit rather than a new picture.
+        edit: bool,
+    },
+    /// The caption of a delivered picture.
+    ImageReady {
+        /// Credits charged.
+        charged: String,
+    },
+    /// The button that sends the picture as a file, uncompressed.
+    FullQualityButton,
+    /// The picture behind a "full quality" button was deleted by retention.
+    ImageExpired,
+    /// How to ask for an edit.
+    EditHowTo,
+    /// A file sent for editing that is not a JPEG, PNG or WebP picture.
+    NotAnImage,
+    /// A photo for editing over the size limit.
+    ImageTooBig {
+        /// The limit in MB.
+        limit_mb: u64,
+    },
+    /// The picture could not be made; nothing was charged.
+    ImageFailed {
+        /// Why, in the user's terms.
+        reason: ImageFailureReason,
+    },
+    /// How to use `/idea`.
+    IdeaHowTo,
+    /// `/idea` accepted and queued.
+    IdeaQueued {
+        /// Price held, in credits.
+        price: String,
+    },
+    /// The prompts `/idea` suggests; each has a button below.
+    IdeaList {
+        /// The prompts.
+        ideas: Vec<String>,
+        /// Credits charged.
+        charged: String,
+    },
+    /// `/idea` failed; nothing was charged.
+    IdeaFailed {
+        /// Why, in the user's terms.
+        reason: ImageFailureReason,
+    },
+}
+
+/// Why a picture (or an idea) could not be made, as users are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageFailureReason {
+    /// The provider refused the request under its content policy.
+    Refused,
+    /// The file is not a picture we can edit.
+    NotAnImage,
+    /// The photo is too big.
+    TooBig,
+    /// The provider kept failing.
+    Unavailable,
+}
+
+impl ImageFailureReason {
+    fn describe(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::Refused, Lang::Ru) => {
+                "сервис отклонил запрос по своим правилам безопасности — попробуйте описать иначе"
+            }
+            (Self::Refused, Lang::En) => {
+                "the service refused the request under its safety rules; try describing it differently"
+            }
+            (Self::NotAnImage, Lang::Ru) => "это не картинка в JPEG, PNG или WebP",
+            (Self::NotAnImage, Lang::En) => "this is not a JPEG, PNG or WebP picture",
+            (Self::TooBig, Lang::Ru) => "фото слишком большое",
+            (Self::TooBig, Lang::En) => "the photo is too big",
+            (Self::Unavailable, Lang::Ru) => "сервис картинок сейчас недоступен",
+            (Self::Unavailable, Lang::En) => "the picture service is unavailable",
+        }
+    }
 }
 
 /// Why a transcription failed, as users are told.
@@ -444,6 +541,11 @@ impl HistoryKind {
             (Self::Reversal, Lang::En) => "Top-up reversed",
         }
     }
+}
+
+/// `1. first` / `2. second` lines.
+fn numbered(items: &[String]) -> String {
+    items.iter().enumerate().map(|(i, item)| format!("{}. {item}", i + 1)).collect::<Vec<_>>().join("\n")
 }
 
 /// `m:ss` for a number of seconds.
@@ -710,6 +812,87 @@ impl Text {
             (Self::TranscriptionFailed { reason }, Lang::En) => {
                 format!("I could not transcribe it: {}. You were not charged.", reason.describe(Lang::En))
             }
+            (Self::AskImagePrompt, Lang::Ru) => {
+                "Что нарисовать? Опишите картинку в ответе на это сообщение.".to_owned()
+            }
+            (Self::AskImagePrompt, Lang::En) => {
+                "What should I draw? Describe the picture in a reply to this message.".to_owned()
+            }
+            (Self::PromptTooLong { max }, Lang::Ru) => {
+                format!("Слишком длинное описание: не больше {max} символов.")
+            }
+            (Self::PromptTooLong { max }, Lang::En) => {
+                format!("The description is too long: {max} characters at most.")
+            }
+            (Self::NotEnoughForImage { price, available }, Lang::Ru) => {
+                format!("Не хватает кредитов: нужно {price}, на балансе {available}. Пополните баланс и попробуйте снова.")
+            }
+            (Self::NotEnoughForImage { price, available }, Lang::En) => {
+                format!("Not enough credits: {price} needed, {available} available. Top up and try again.")
+            }
+            (Self::ImageQueued { price, free, edit }, Lang::Ru) => {
+                let free = if *free { " (бесплатная картинка этого месяца)" } else { "" };
+                let doing = if *edit { "Редактирую фото…" } else { "Рисую…" };
+                format!("Принято. Стоимость: {price} кредитов{free}. {doing}")
+            }
+            (Self::ImageQueued { price, free, edit }, Lang::En) => {
+                let free = if *free { " (a free picture of this month)" } else { "" };
+                let doing = if *edit { "Editing the photo…" } else { "Drawing…" };
+                format!("Got it. Price: {price} credits{free}. {doing}")
+            }
+            (Self::ImageReady { charged }, Lang::Ru) => format!("Готово. Списано {charged} кредитов."),
+            (Self::ImageReady { charged }, Lang::En) => format!("Done. {charged} credits charged."),
+            (Self::FullQualityButton, Lang::Ru) => "Оригинал без сжатия".to_owned(),
+            (Self::FullQualityButton, Lang::En) => "Full quality".to_owned(),
+            (Self::ImageExpired, Lang::Ru) => "Эта картинка уже удалена из хранилища.".to_owned(),
+            (Self::ImageExpired, Lang::En) => "This picture has already been deleted from storage.".to_owned(),
+            (Self::EditHowTo, Lang::Ru) => "Чтобы отредактировать фото, пришлите его с подписью, что изменить, \
+                 или ответьте на фото командой /edit <что изменить>."
+                .to_owned(),
+            (Self::EditHowTo, Lang::En) => "To edit a photo, send it with a caption saying what to change, \
+                 or reply to the photo with /edit <what to change>."
+                .to_owned(),
+            (Self::NotAnImage, Lang::Ru) => {
+                "Это не картинка. Для редактирования пришлите фото в JPEG, PNG или WebP.".to_owned()
+            }
+            (Self::NotAnImage, Lang::En) => {
+                "This is not a picture. To edit, send a JPEG, PNG or WebP photo.".to_owned()
+            }
+            (Self::ImageTooBig { limit_mb }, Lang::Ru) => {
+                format!("Фото слишком большое: для редактирования — до {limit_mb} МБ.")
+            }
+            (Self::ImageTooBig { limit_mb }, Lang::En) => {
+                format!("The photo is too big: up to {limit_mb} MB can be edited.")
+            }
+            (Self::ImageFailed { reason }, Lang::Ru) => {
+                format!("Не получилось сделать картинку: {}. Деньги не списаны.", reason.describe(Lang::Ru))
+            }
+            (Self::ImageFailed { reason }, Lang::En) => {
+                format!("I could not make the picture: {}. You were not charged.", reason.describe(Lang::En))
+            }
+            (Self::IdeaHowTo, Lang::Ru) => {
+                "Опишите идею после команды, например: /idea кот-космонавт. Я предложу три промпта.".to_owned()
+            }
+            (Self::IdeaHowTo, Lang::En) => {
+                "Describe your idea after the command, e.g. /idea a cat astronaut. I will suggest three prompts."
+                    .to_owned()
+            }
+            (Self::IdeaQueued { price }, Lang::Ru) => format!("Придумываю промпты… Стоимость: {price} кредитов."),
+            (Self::IdeaQueued { price }, Lang::En) => format!("Thinking up prompts… Price: {price} credits."),
+            (Self::IdeaList { ideas, charged }, Lang::Ru) => {
+                let list = numbered(ideas);
+                format!("Варианты — нажмите кнопку, чтобы нарисовать:\n{list}\nСписано {charged} кредитов.")
+            }
+            (Self::IdeaList { ideas, charged }, Lang::En) => {
+                let list = numbered(ideas);
+                format!("Ideas: tap a button to draw one.\n{list}\n{charged} credits charged.")
+            }
+            (Self::IdeaFailed { reason }, Lang::Ru) => {
+                format!("Не получилось придумать промпты: {}. Деньги не списаны.", reason.describe(Lang::Ru))
+            }
+            (Self::IdeaFailed { reason }, Lang::En) => {
+                format!("I could not think up prompts: {}. You were not charged.", reason.describe(Lang::En))
+            }
             (Self::PaymentsUnavailable, Lang::Ru) => "Оплата сейчас недоступна, попробуйте позже.".to_owned(),
             (Self::PaymentsUnavailable, Lang::En) => {
                 "Payments are unavailable right now; please try later.".to_owned()
@@ -727,6 +910,8 @@ pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
             ("balance", "Баланс и бесплатные минуты"),
             ("history", "История операций"),
             ("buy", "Пополнить баланс"),
+            ("image", "Нарисовать картинку"),
+            ("idea", "Идеи для картинки"),
             ("referral", "Пригласить друзей"),
             ("lang", "Язык"),
             ("cancel", "Отменить файл в очереди"),
@@ -737,6 +922,8 @@ pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
             ("balance", "Balance and free minutes"),
             ("history", "Your history"),
             ("buy", "Buy credits"),
+            ("image", "Draw a picture"),
+            ("idea", "Ideas for a picture"),
             ("referral", "Invite friends"),
             ("lang", "Language"),
             ("cancel", "Cancel a queued file"),
@@ -831,6 +1018,23 @@ mod tests {
             Text::TranscriptionFailed { reason: FailureReason::Corrupt },
             Text::TranscriptionFailed { reason: FailureReason::ProviderUnavailable },
             Text::TranscriptionFailed { reason: FailureReason::NotEnoughCredit },
+            Text::AskImagePrompt,
+            Text::PromptTooLong { max: 1000 },
+            Text::NotEnoughForImage { price: "20".into(), available: "5".into() },
+            Text::ImageQueued { price: "0".into(), free: true, edit: false },
+            Text::ImageQueued { price: "25".into(), free: false, edit: true },
+            Text::ImageReady { charged: "20".into() },
+            Text::FullQualityButton,
+            Text::ImageExpired,
+            Text::EditHowTo,
+            Text::NotAnImage,
+            Text::ImageTooBig { limit_mb: 10 },
+            Text::ImageFailed { reason: ImageFailureReason::Refused },
+            Text::ImageFailed { reason: ImageFailureReason::Unavailable },
+            Text::IdeaHowTo,
+            Text::IdeaQueued { price: "1".into() },
+            Text::IdeaList { ideas: vec!["a".into(), "b".into(), "c".into()], charged: "1".into() },
+            Text::IdeaFailed { reason: ImageFailureReason::Unavailable },
         ];
         for text in texts {
             let (ru, en) = (text.render(Lang::Ru), text.render(Lang::En));

@@ -100,22 +100,60 @@ pub async fn create_transcription<C>(
 where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
+    let new = NewJob {
+        user_id,
+        chat_id,
+        kind: JobKind::Transcribe,
+        input: input_json(input)?,
+        file_unique_id: Some(input.file_unique_id.clone()),
+        work: Work::Transcription { seconds: input.duration_hint_s.max(1) },
+    };
+    create(db, ledger, new).await
+}
+
+/// A job about to be created: who, what, and how it is priced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJob {
+    /// Owner.
+    pub user_id: i64,
+    /// Chat to report to.
+    pub chat_id: i64,
+    /// What it does.
+    pub kind: JobKind,
+    /// Its input, as stored in `jobs.input`.
+    pub input: serde_json::Value,
+    /// Telegram's stable id of the input file, if any.
+    pub file_unique_id: Option<String>,
+    /// What is reserved for it (free allowance first).
+    pub work: Work,
+}
+
+/// Serialises a job input for [`NewJob::input`].
+pub fn input_json<T: Serialize>(input: &T) -> Result<serde_json::Value, JobError> {
+    serde_json::to_value(input)
+        .map_err(|err| JobError::BadInput { job_id: Uuid::nil(), reason: err.to_string() })
+}
+
+/// Creates a job of any kind and reserves its price in one transaction:
+/// either both exist or neither does.
+pub async fn create<C>(db: &C, ledger: &Ledger, new: NewJob) -> Result<QueuedJob, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
     let job_id = Uuid::now_v7();
     let txn = db.begin().await?;
-    let input_json =
-        serde_json::to_value(input).map_err(|err| JobError::BadInput { job_id, reason: err.to_string() })?;
     jobs::ActiveModel {
         id: Set(job_id),
-        user_id: Set(user_id),
-        kind: Set(JobKind::Transcribe),
+        user_id: Set(new.user_id),
+        kind: Set(new.kind),
         status: Set(JobStatus::Queued),
         progress: Set(0),
         attempts: Set(0),
         error_code: Set(None),
-        chat_id: Set(chat_id),
+        chat_id: Set(new.chat_id),
         status_message_id: Set(None),
-        input: Set(input_json),
-        file_unique_id: Set(Some(input.file_unique_id.clone())),
+        input: Set(new.input),
+        file_unique_id: Set(new.file_unique_id),
         result: Set(None),
         price_quoted: Set(rust_decimal::Decimal::ZERO),
         free_units: Set(0),
@@ -128,9 +166,7 @@ where
     }
     .insert(&txn)
     .await?;
-    let hold = ledger
-        .hold_for_work(&txn, user_id, job_id, Work::Transcription { seconds: input.duration_hint_s.max(1) })
-        .await?;
+    let hold = ledger.hold_for_work(&txn, new.user_id, job_id, new.work).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET price_quoted = $2, free_units = $3 WHERE id = $1",
@@ -470,6 +506,26 @@ pub async fn touch<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), D
     ))
     .await
     .map(drop)
+}
+
+/// Like [`stale_queued`], with each job's kind, so the sweeper pushes it to
+/// the right queue.
+pub async fn stale_jobs<C: ConnectionTrait>(
+    db: &C,
+    before: DateTime<Utc>,
+) -> Result<Vec<(Uuid, JobKind)>, DbErr> {
+    let ids = stale_queued(db, before).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kinds: std::collections::HashMap<Uuid, JobKind> = jobs::Entity::find()
+        .filter(jobs::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|job| (job.id, job.kind))
+        .collect();
+    Ok(ids.into_iter().filter_map(|id| kinds.get(&id).map(|kind| (id, *kind))).collect())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod i18n;
+pub mod images;
 pub mod jobs;
 pub mod ledger;
 pub mod limits;

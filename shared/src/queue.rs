@@ -16,6 +16,16 @@ pub struct TranscribeTask {
     pub job_id: Uuid,
 }
 
+/// Name of the image queue (generations, edits and `/idea` answers).
+pub const IMAGE_QUEUE: &str = "image";
+
+/// The message of the image queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageTask {
+    /// The job to run.
+    pub job_id: Uuid,
+}
+
 /// The queue could not take the message; the job stays `queued` and the
 /// sweeper pushes it again.
 #[derive(Debug, thiserror::Error)]
@@ -42,12 +52,16 @@ pub fn config(namespace: &str, queue: &str) -> Config {
 #[derive(Clone)]
 pub struct JobQueue {
     transcribe: RedisStorage<TranscribeTask>,
+    image: RedisStorage<ImageTask>,
 }
 
 impl JobQueue {
     /// Queues under `namespace` on `conn`.
     pub fn new(conn: ConnectionManager, namespace: &str) -> Self {
-        Self { transcribe: RedisStorage::new(conn).with_config(config(namespace, TRANSCRIBE_QUEUE)) }
+        Self {
+            transcribe: RedisStorage::new(conn.clone()).with_config(config(namespace, TRANSCRIBE_QUEUE)),
+            image: RedisStorage::new(conn).with_config(config(namespace, IMAGE_QUEUE)),
+        }
     }
 
     /// Pushes a transcription job.
@@ -62,5 +76,32 @@ impl JobQueue {
     /// The storage workers consume from.
     pub fn transcribe_storage(&self) -> RedisStorage<TranscribeTask> {
         self.transcribe.clone()
+    }
+
+    /// Pushes an image job (generation, edit or `/idea`).
+    pub async fn push_image(&self, job_id: Uuid) -> Result<(), QueueError> {
+        let mut storage = self.image.clone();
+        storage
+            .push(ImageTask { job_id })
+            .await
+            .map_err(|err| QueueError { queue: IMAGE_QUEUE, message: err.to_string() })
+    }
+
+    /// The image storage workers consume from.
+    pub fn image_storage(&self) -> RedisStorage<ImageTask> {
+        self.image.clone()
+    }
+
+    /// Pushes a job to the queue of its kind.
+    pub async fn push_job(
+        &self,
+        kind: crate::entities::jobs::JobKind,
+        job_id: Uuid,
+    ) -> Result<(), QueueError> {
+        use crate::entities::jobs::JobKind;
+        match kind {
+            JobKind::Transcribe => self.push_transcribe(job_id).await,
+            JobKind::Image | JobKind::Idea => self.push_image(job_id).await,
+        }
     }
 }

@@ -31,7 +31,8 @@ pub struct StoredTranscript {
     pub metadata: serde_json::Value,
 }
 
-fn media_kind_code(kind: MediaKind) -> &'static str {
+/// The name of a media kind in `media_objects.kind`.
+pub(crate) fn media_kind_code(kind: MediaKind) -> &'static str {
     match kind {
         MediaKind::AudioOriginal => "audio_original",
         MediaKind::TranscriptTxt => "transcript_txt",

@@ -3,6 +3,7 @@
 //! Error policy: each job step returns a `Result`; failures are logged once,
 //! with the job id, by the code that decides whether to retry.
 
+pub mod images;
 pub mod maintenance;
 pub mod transcribe;
 
@@ -14,6 +15,22 @@ use teloxide::prelude::Bot;
 
 /// Attempts per job before it fails for good (apalis's own default is 25).
 pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Renews the lease of a claimed job until the returned task is aborted.
+pub(crate) fn keep_lease(
+    db: sea_orm::DatabaseConnection,
+    job_id: uuid::Uuid,
+    lease: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(lease / 3).await;
+            if let Err(err) = shared::jobs::renew_lease(&db, job_id, lease).await {
+                tracing::warn!(%job_id, error = %err, "could not renew the job lease");
+            }
+        }
+    })
+}
 
 /// The speech-to-text client from the settings.
 pub fn stt_client(settings: &Settings) -> async_openai::Client<async_openai::config::OpenAIConfig> {
@@ -78,6 +95,60 @@ pub async fn supervise_transcribe(
     }
 }
 
+/// An OpenAI-compatible client for `provider`.
+fn openai_client(
+    provider: &shared::config::ProviderSettings,
+) -> async_openai::Client<async_openai::config::OpenAIConfig> {
+    let mut config = async_openai::config::OpenAIConfig::new()
+        .with_api_base(provider.base_url.as_str().trim_end_matches('/'));
+    if let Some(key) = &provider.api_key {
+        config = config.with_api_key(key.expose());
+    }
+    async_openai::Client::with_config(config)
+}
+
+/// The image job's context from the settings.
+pub fn image_context(
+    settings: &Settings,
+    db: sea_orm::DatabaseConnection,
+    store: storage::ObjectStore,
+) -> Arc<images::ImageContext> {
+    Arc::new(images::ImageContext {
+        db,
+        ledger: Ledger::new(settings.pricing.clone()),
+        store,
+        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
+        images: openai_client(&settings.image.provider),
+        image_model: settings.image.provider.model.clone(),
+        image_size: settings.image.size.clone(),
+        chat: openai_client(&settings.idea.provider),
+        chat_model: settings.idea.provider.model.clone(),
+        http: reqwest::Client::new(),
+        max_attempts: MAX_ATTEMPTS,
+        lease: settings.job_lease,
+        retry_backoff: settings.retry_backoff,
+        max_edit_bytes: settings.images.max_edit_bytes,
+    })
+}
+
+/// Runs the image worker, restarting it when it stops; see [`supervise_transcribe`].
+pub async fn supervise_image(queue: JobQueue, context: Arc<images::ImageContext>, concurrency: usize) {
+    use apalis::prelude::{WorkerBuilder, WorkerBuilderExt};
+    loop {
+        let name = format!("image-{}", uuid::Uuid::new_v4().simple());
+        let worker = WorkerBuilder::new(name.clone())
+            .backend(queue.image_storage())
+            .data(context.clone())
+            .concurrency(concurrency)
+            .build(images::handle);
+        match worker.run().await {
+            Ok(()) => tracing::warn!(worker = %name, "image worker stopped; restarting"),
+            Err(err) => tracing::error!(worker = %name, error = %err, "image worker failed; restarting"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// Runs the worker until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let shutdown = shared::shutdown::Shutdown::install();
@@ -99,16 +170,27 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             yookassa,
             bot,
             referral_percent: settings.referral_percent,
+            retention: Some(images::Retention {
+                store: services.store.clone(),
+                input_max_age: settings.images.input_retention,
+                output_max_age: settings.images.output_retention,
+            }),
         },
         settings.maintenance_interval,
     ));
     let context = transcribe_context(&settings, services.db.clone(), services.store.clone());
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
+    let drawing = tokio::spawn(supervise_image(
+        JobQueue::new(services.redis.clone(), &settings.queue_namespace),
+        image_context(&settings, services.db.clone(), services.store.clone()),
+        settings.worker_concurrency.get(),
+    ));
     tracing::info!(concurrency = settings.worker_concurrency, "worker connected and waiting for jobs");
     shutdown.wait().await;
     maintenance.abort();
     transcribing.abort();
+    drawing.abort();
     services.db.close().await.context("closing the database pool")?;
     tracing::info!("worker stopped");
     Ok(())

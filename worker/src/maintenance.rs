@@ -1,5 +1,6 @@
 //! Periodic housekeeping, run by one worker process at a time: re-push jobs
-//! whose queue message was lost, and release holds stuck on finished jobs.
+//! whose queue message was lost, release holds stuck on finished jobs, and
+//! delete pictures past their retention.
 
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ pub struct Maintenance {
     pub bot: Bot,
     /// Referrer's share of a first purchase, in percent.
     pub referral_percent: u32,
+    /// Picture retention; `None` keeps everything.
+    pub retention: Option<crate::images::Retention>,
 }
 
 /// What one tick did.
@@ -52,6 +55,8 @@ pub struct TickReport {
     pub holds_released: usize,
     /// Lost-notification payments settled from YooKassa's answer.
     pub payments_settled: usize,
+    /// Pictures deleted by retention.
+    pub images_deleted: crate::images::RetentionReport,
 }
 
 /// Runs one maintenance pass if no other process is running one.
@@ -70,10 +75,10 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     }
     let mut report = TickReport { ran: true, ..TickReport::default() };
 
-    let stale = jobs::stale_queued(db, chrono::Utc::now() - REQUEUE_AFTER).await?;
+    let stale = jobs::stale_jobs(db, chrono::Utc::now() - REQUEUE_AFTER).await?;
     let mut pushed = Vec::new();
-    for job_id in stale {
-        match queue.push_transcribe(job_id).await {
+    for (job_id, kind) in stale {
+        match queue.push_job(kind, job_id).await {
             Ok(()) => pushed.push(job_id),
             Err(err) => {
                 tracing::warn!(%job_id, error = %err, "re-push failed; next tick tries again");
@@ -90,6 +95,9 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     report.holds_released = ledger.release_stale_holds(db, STALE_HOLD_AGE).await?.len();
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
+    }
+    if let Some(retention) = &m.retention {
+        report.images_deleted = crate::images::apply_retention(db, retention).await?;
     }
     lock.commit().await?;
     Ok(report)

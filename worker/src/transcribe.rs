@@ -141,17 +141,7 @@ pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<O
         Claim::Run { job, attempt } => (job, attempt),
     };
     // Keep the lease while working, so duplicates of this job stay out.
-    let renewal = tokio::spawn({
-        let (db, lease) = (ctx.db.clone(), ctx.lease);
-        async move {
-            loop {
-                tokio::time::sleep(lease / 3).await;
-                if let Err(err) = jobs::renew_lease(&db, job_id, lease).await {
-                    tracing::warn!(%job_id, error = %err, "could not renew the job lease");
-                }
-            }
-        }
-    });
+    let renewal = crate::keep_lease(ctx.db.clone(), job_id, ctx.lease);
     let result = transcribe(ctx, &job).await;
     renewal.abort();
     match result {

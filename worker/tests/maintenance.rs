@@ -23,6 +23,7 @@ fn plain(db: &TestDb, ledger: Ledger, queue: JobQueue) -> Maintenance {
         yookassa: None,
         bot: teloxide::Bot::new("0:unused").set_api_url("http://127.0.0.1:9".parse().unwrap()),
         referral_percent: 10,
+        retention: None,
     }
 }
 
@@ -74,7 +75,13 @@ async fn lost_messages_are_pushed_again_and_stuck_holds_released() {
     let report = maintenance::tick(&m).await.unwrap();
     assert_eq!(
         report,
-        maintenance::TickReport { ran: true, requeued: 1, holds_released: 1, payments_settled: 0 }
+        maintenance::TickReport {
+            ran: true,
+            requeued: 1,
+            holds_released: 1,
+            payments_settled: 0,
+            ..Default::default()
+        }
     );
     let balance = ledger.balance(&test.db, user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(85), Credits::whole(15)));
@@ -151,6 +158,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
         yookassa: Some(client),
         bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
         referral_percent: 10,
+        retention: None,
     };
     // Too young to reconcile yet.
     assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);

@@ -86,6 +86,8 @@ pub struct RecordedRequest {
     pub prompt: Option<String>,
     /// `language` field.
     pub language: Option<String>,
+    /// The conversation sent (chat completions): `(role, content)`, in order.
+    pub messages: Vec<(String, String)>,
     /// HTTP status answered.
     pub status: u16,
     /// When it arrived.
@@ -330,6 +332,7 @@ async fn transcriptions(State(shared): State<Shared>, headers: HeaderMap, multip
         response_format: form.fields.get("response_format").cloned(),
         prompt: form.fields.get("prompt").cloned(),
         language: form.fields.get("language").cloned(),
+        messages: Vec::new(),
         status: 0,
         arrived,
         answered: arrived,
@@ -478,6 +481,7 @@ async fn generations(State(shared): State<Shared>, headers: HeaderMap, Json(body
         response_format: body.get("response_format").and_then(Value::as_str).map(str::to_owned),
         prompt: Some(prompt.clone()),
         language: None,
+        messages: Vec::new(),
         status: 0,
         arrived,
         answered: arrived,
@@ -526,6 +530,7 @@ async fn edits(State(shared): State<Shared>, headers: HeaderMap, multipart: Mult
         response_format: form.fields.get("response_format").cloned(),
         prompt: Some(prompt.clone()),
         language: None,
+        messages: Vec::new(),
         status: 0,
         arrived,
         answered: arrived,
@@ -564,6 +569,19 @@ async fn chat(State(shared): State<Shared>, headers: HeaderMap, Json(body): Json
         .unwrap_or_default()
         .to_owned();
     let model = body.get("model").and_then(Value::as_str).unwrap_or("gpt-4o-mini").to_owned();
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(|all| {
+            all.iter()
+                .map(|m| {
+                    let field =
+                        |name: &str| m.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    (field("role"), field("content"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let recorded = RecordedRequest {
         endpoint: Endpoint::ChatCompletions,
         model: Some(model.clone()),
@@ -572,6 +590,7 @@ async fn chat(State(shared): State<Shared>, headers: HeaderMap, Json(body): Json
         response_format: None,
         prompt: Some(last_user.clone()),
         language: None,
+        messages,
         status: 0,
         arrived,
         answered: arrived,

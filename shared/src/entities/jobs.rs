@@ -12,6 +12,9 @@ pub enum JobKind {
     /// Image generation or editing.
     #[sea_orm(string_value = "image")]
     Image,
+    /// Prompt ideas from a chat model (`/idea`).
+    #[sea_orm(string_value = "idea")]
+    Idea,
 }
 
 /// Where a job is in its life.

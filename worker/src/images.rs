@@ -1,0 +1,603 @@
+//! The `image` job: a picture generated or edited from a prompt, or three
+//! prompts from a chat model (`/idea`), charged once and delivered once.
+//!
+//! Every step is keyed by the job id, so a redelivered or orphaned job
+//! resumes or does nothing: the uploaded photo and the result have fixed
+//! keys (`{user_id}/{job_id}/input.png`, `image.png`) and are reused when an
+//! earlier attempt stored them, the idea answer is recorded once per job, the
+//! capture is idempotent, and the delivered message ids are recorded when
+//! the job is marked succeeded.
+
+use std::sync::Arc;
+
+use apalis::prelude::{AbortError, BoxDynError, Data};
+use async_openai::{
+    Client,
+    config::OpenAIConfig,
+    error::OpenAIError,
+    types::{
+        chat::{
+            ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
+            ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+            ChatCompletionRequestSystemMessageContent, ChatCompletionRequestUserMessage,
+            ChatCompletionRequestUserMessageContent, CreateChatCompletionRequestArgs,
+        },
+        images::{
+            CreateImageEditRequestArgs, CreateImageRequestArgs, Image, ImageEditInput, ImageInput,
+            ImageModel, ImageSize, ImagesResponse,
+        },
+    },
+};
+use base64::Engine as _;
+use bytes::Bytes;
+use sea_orm::DatabaseConnection;
+use shared::{
+    entities::{
+        jobs::{JobKind, Model as Job},
+        media_objects::MediaKind,
+        users,
+    },
+    i18n::{ImageFailureReason, Lang, Text},
+    images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
+    jobs::{self, Claim},
+    ledger::Ledger,
+    money::Credits,
+    queue::ImageTask,
+    transcripts::record_media,
+};
+use storage::{ObjectKey, ObjectName, ObjectStore};
+use teloxide::{
+    payloads::{SendMessageSetters, SendPhotoSetters},
+    prelude::{Bot, Requester},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
+};
+use uuid::Uuid;
+
+pub use crate::transcribe::Outcome;
+
+/// Name of the edited photo, converted to PNG, under the job's prefix.
+pub const INPUT_NAME: &str = "input.png";
+/// Name of the picture the provider made, under the job's prefix.
+pub const OUTPUT_NAME: &str = "image.png";
+
+/// What the image job needs.
+pub struct ImageContext {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// The ledger.
+    pub ledger: Ledger,
+    /// Object storage.
+    pub store: ObjectStore,
+    /// Telegram.
+    pub bot: Bot,
+    /// The images client.
+    pub images: Client<OpenAIConfig>,
+    /// Image model name.
+    pub image_model: String,
+    /// Requested picture size, e.g. `1024x1024`.
+    pub image_size: String,
+    /// The chat client behind `/idea`.
+    pub chat: Client<OpenAIConfig>,
+    /// Chat model name.
+    pub chat_model: String,
+    /// Fetches pictures providers return as URLs.
+    pub http: reqwest::Client,
+    /// Attempts before a job is given up.
+    pub max_attempts: u32,
+    /// How long a claim lasts unless renewed (renewed every third of it).
+    pub lease: std::time::Duration,
+    /// First pause before a failed attempt is retried (see [`jobs::retry_delay`]).
+    pub retry_backoff: std::time::Duration,
+    /// Largest photo accepted for editing, in bytes.
+    pub max_edit_bytes: u64,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Retrying cannot help (refusal, not a picture): fail now.
+    #[error("permanent failure ({reason:?}): {detail}")]
+    Permanent {
+        /// What the user is told.
+        reason: ImageFailureReason,
+        /// For the logs.
+        detail: String,
+    },
+    /// Might work next time.
+    #[error("transient failure: {0:#}")]
+    Transient(#[from] anyhow::Error),
+}
+
+fn transient(err: impl Into<anyhow::Error>) -> Failure {
+    Failure::Transient(err.into())
+}
+
+fn failure_code(reason: ImageFailureReason) -> &'static str {
+    match reason {
+        ImageFailureReason::Refused => "content_policy",
+        ImageFailureReason::NotAnImage => "not_an_image",
+        ImageFailureReason::TooBig => "too_big",
+        ImageFailureReason::Unavailable => "provider_unavailable",
+    }
+}
+
+/// The apalis handler: claims the job and runs one attempt.
+pub async fn handle(task: ImageTask, ctx: Data<Arc<ImageContext>>) -> Result<(), BoxDynError> {
+    use tracing::Instrument;
+    let ctx: &ImageContext = &ctx;
+    let outcome =
+        run_once(ctx, task.job_id).instrument(tracing::info_span!("image", job_id = %task.job_id)).await;
+    match outcome {
+        Ok(Outcome::Done | Outcome::AlreadyFinished) => Ok(()),
+        Ok(Outcome::GaveUp) => Err(AbortError::new(std::io::Error::other("job failed for good")).into()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Claims and runs one attempt of `job_id`. `Err` means "retry later".
+pub async fn run_once(ctx: &ImageContext, job_id: Uuid) -> anyhow::Result<Outcome> {
+    let (job, attempt) = match jobs::claim(&ctx.db, job_id, ctx.max_attempts, ctx.lease).await? {
+        Claim::Finished(_) | Claim::Busy => return Ok(Outcome::AlreadyFinished),
+        Claim::Exhausted(job) => {
+            give_up(ctx, &job, ImageFailureReason::Unavailable).await?;
+            return Ok(Outcome::GaveUp);
+        }
+        Claim::Run { job, attempt } => (job, attempt),
+    };
+    // Keep the lease while working, so duplicates of this job stay out.
+    let renewal = crate::keep_lease(ctx.db.clone(), job_id, ctx.lease);
+    let result = run(ctx, &job).await;
+    renewal.abort();
+    match result {
+        Ok(()) => Ok(Outcome::Done),
+        Err(Failure::Permanent { reason, detail }) => {
+            tracing::warn!(%job_id, ?reason, %detail, "image job failed permanently");
+            give_up(ctx, &job, reason).await?;
+            Ok(Outcome::GaveUp)
+        }
+        Err(Failure::Transient(err)) if attempt >= ctx.max_attempts => {
+            tracing::error!(%job_id, error = format!("{err:#}"), "last attempt failed");
+            give_up(ctx, &job, ImageFailureReason::Unavailable).await?;
+            Ok(Outcome::GaveUp)
+        }
+        Err(Failure::Transient(err)) => {
+            let delay = jobs::retry_delay(ctx.retry_backoff, attempt, job_id);
+            tracing::warn!(%job_id, attempt, ?delay, error = format!("{err:#}"), "attempt failed; will retry");
+            jobs::defer(&ctx.db, job_id, delay).await?;
+            Err(err)
+        }
+    }
+}
+
+async fn user_lang(ctx: &ImageContext, job: &Job) -> Lang {
+    use sea_orm::EntityTrait;
+    users::Entity::find_by_id(job.user_id)
+        .one(&ctx.db)
+        .await
+        .ok()
+        .flatten()
+        .map(|u| u.language)
+        .unwrap_or_default()
+}
+
+/// Fails the job, returns the hold and tells the user, once.
+async fn give_up(ctx: &ImageContext, job: &Job, reason: ImageFailureReason) -> anyhow::Result<()> {
+    if jobs::fail(&ctx.db, &ctx.ledger, job.id, failure_code(reason)).await? {
+        let text = match job.kind {
+            JobKind::Idea => Text::IdeaFailed { reason },
+            _ => Text::ImageFailed { reason },
+        };
+        if let Err(err) =
+            ctx.bot.send_message(ChatId(job.chat_id), text.render(user_lang(ctx, job).await)).await
+        {
+            tracing::warn!(job_id = %job.id, error = %err, "could not tell the user about the failure");
+        }
+        delete_status(ctx, job).await;
+    }
+    Ok(())
+}
+
+async fn delete_status(ctx: &ImageContext, job: &Job) {
+    if let Some(message_id) = job.status_message_id {
+        // Cosmetic: the status may already be gone.
+        let _ = ctx.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
+    }
+}
+
+fn key(job: &Job, name: &str) -> Result<ObjectKey, Failure> {
+    let name = ObjectName::parse(name).map_err(|e| transient(anyhow::anyhow!(e)))?;
+    Ok(ObjectKey::new(job.user_id, job.id, &name))
+}
+
+async fn run(ctx: &ImageContext, job: &Job) -> Result<(), Failure> {
+    let request = images::request_of(job).map_err(transient)?;
+    let lang = user_lang(ctx, job).await;
+    match &request {
+        ImageRequest::Idea { description, .. } => ideas(ctx, job, lang, description, &request).await,
+        ImageRequest::Generate { .. } | ImageRequest::Edit { .. } => picture(ctx, job, lang, &request).await,
+    }
+}
+
+/// Generates or edits, stores, charges and delivers a picture.
+async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageRequest) -> Result<(), Failure> {
+    // 1. The picture, kept in storage so a retry after this point costs no provider call.
+    let output_key = key(job, OUTPUT_NAME)?;
+    let png = if ctx.store.exists(&output_key).await.map_err(transient)? {
+        ctx.store.get(&output_key).await.map_err(transient)?
+    } else {
+        let made = match request {
+            ImageRequest::Generate { prompt } => generate(ctx, job, prompt).await?,
+            ImageRequest::Edit { prompt, photo } => {
+                let input = edit_input(ctx, job, photo).await?;
+                edit(ctx, job, prompt, input).await?
+            }
+            ImageRequest::Idea { .. } => return Err(transient(anyhow::anyhow!("an idea is not a picture"))),
+        };
+        let png = match ImageFormat::sniff(&made) {
+            Some(ImageFormat::Png) => made,
+            Some(_) => to_png(made).await.map_err(|e| transient(e.context("converting the result")))?,
+            None => {
+                return Err(transient(anyhow::anyhow!(
+                    "the provider returned something that is not a picture"
+                )));
+            }
+        };
+        ctx.store.put(&output_key, png.clone(), "image/png").await.map_err(transient)?;
+        record_media(
+            &ctx.db,
+            job.user_id,
+            job.id,
+            output_key.as_str(),
+            MediaKind::ImageOutput,
+            "image/png",
+            png.len(),
+        )
+        .await
+        .map_err(transient)?;
+        png
+    };
+
+    // 2. Charge (idempotent: a second capture of the same work returns the first).
+    let hold = ctx.ledger.capture_work(&ctx.db, job.id, request.work()).await.map_err(transient)?;
+    let charged = hold.captured.unwrap_or(Credits::ZERO);
+
+    // 3. Deliver, then mark the job done with the message ids.
+    let buttons = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+        Text::FullQualityButton.render(lang),
+        images::full_quality_data(job.id),
+    )]]);
+    let photo = InputFile::memory(png.to_vec()).file_name(OUTPUT_NAME);
+    let sent = ctx
+        .bot
+        .send_photo(ChatId(job.chat_id), photo)
+        .caption(Text::ImageReady { charged: charged.to_string() }.render(lang))
+        .reply_markup(buttons)
+        .await
+        .map_err(|e| transient(anyhow::anyhow!(e).context("sending the picture")))?;
+    jobs::mark_succeeded(
+        &ctx.db,
+        job.id,
+        &serde_json::json!({ "delivered_message_ids": [sent.id.0], "image_key": output_key.as_str() }),
+        charged.amount(),
+    )
+    .await
+    .map_err(transient)?;
+    delete_status(ctx, job).await;
+    tracing::info!(job_id = %job.id, charged = %charged, bytes = png.len(), "picture delivered");
+    Ok(())
+}
+
+async fn generate(ctx: &ImageContext, job: &Job, prompt: &str) -> Result<Bytes, Failure> {
+    let request = CreateImageRequestArgs::default()
+        .prompt(prompt)
+        .model(ImageModel::Other(ctx.image_model.clone()))
+        .size(ImageSize::Other(ctx.image_size.clone()))
+        .n(1u8)
+        .safety_identifier(safety_id(job))
+        .build()
+        .map_err(transient)?;
+    let response = ctx.images.images().generate(request).await.map_err(provider_failure)?;
+    picture_bytes(ctx, response).await
+}
+
+async fn edit(ctx: &ImageContext, job: &Job, prompt: &str, input: Bytes) -> Result<Bytes, Failure> {
+    let request = CreateImageEditRequestArgs::default()
+        .image(ImageEditInput::Image(ImageInput::from_bytes(INPUT_NAME.to_owned(), input)))
+        .prompt(prompt)
+        .model(ImageModel::Other(ctx.image_model.clone()))
+        .size(ImageSize::Other(ctx.image_size.clone()))
+        .n(1u8)
+        .safety_identifier(safety_id(job))
+        .build()
+        .map_err(transient)?;
+    let response = ctx.images.images().edit(request).await.map_err(provider_failure)?;
+    picture_bytes(ctx, response).await
+}
+
+/// Providers ask for a stable, non-identifying user id for abuse reports.
+fn safety_id(job: &Job) -> String {
+    format!("user-{}", job.user_id)
+}
+
+/// The first picture of a response, whether it came inline (base64) or as a URL.
+async fn picture_bytes(ctx: &ImageContext, response: ImagesResponse) -> Result<Bytes, Failure> {
+    let first = response
+        .data
+        .first()
+        .cloned()
+        .ok_or_else(|| transient(anyhow::anyhow!("the provider returned no picture")))?;
+    match first.as_ref() {
+        Image::B64Json { b64_json, .. } => base64::engine::general_purpose::STANDARD
+            .decode(b64_json.as_bytes())
+            .map(Bytes::from)
+            .map_err(|e| transient(anyhow::anyhow!(e).context("decoding the picture"))),
+        Image::Url { url, .. } => {
+            let response = ctx
+                .http
+                .get(url)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(|e| transient(anyhow::anyhow!(e).context("fetching the picture")))?;
+            response.bytes().await.map_err(|e| transient(anyhow::anyhow!(e).context("fetching the picture")))
+        }
+    }
+}
+
+/// The photo to edit as PNG: from storage if an earlier attempt kept it,
+/// else downloaded, checked by its bytes, converted and kept.
+async fn edit_input(ctx: &ImageContext, job: &Job, photo: &TelegramPhoto) -> Result<Bytes, Failure> {
+    let input_key = key(job, INPUT_NAME)?;
+    if ctx.store.exists(&input_key).await.map_err(transient)? {
+        return ctx.store.get(&input_key).await.map_err(transient);
+    }
+    let too_big = |size: u64| Failure::Permanent {
+        reason: ImageFailureReason::TooBig,
+        detail: format!("{size} bytes"),
+    };
+    if let Some(size) = photo.file_size.filter(|size| *size > ctx.max_edit_bytes) {
+        return Err(too_big(size));
+    }
+    let file = ctx.bot.get_file(teloxide::types::FileId(photo.file_id.clone())).await.map_err(|err| {
+        if err.to_string().contains("file is too big") {
+            Failure::Permanent { reason: ImageFailureReason::TooBig, detail: err.to_string() }
+        } else {
+            transient(anyhow::anyhow!(err).context("getFile failed"))
+        }
+    })?;
+    if u64::from(file.size) > ctx.max_edit_bytes {
+        return Err(too_big(u64::from(file.size)));
+    }
+    let mut buffer = Vec::with_capacity(file.size as usize);
+    teloxide::net::Download::download_file(&ctx.bot, &file.path, &mut buffer)
+        .await
+        .map_err(|e| transient(anyhow::anyhow!(e).context("download failed")))?;
+    let bytes = Bytes::from(buffer);
+    let png = match ImageFormat::sniff(&bytes) {
+        Some(ImageFormat::Png) => bytes,
+        Some(_) => to_png(bytes).await.map_err(|e| Failure::Permanent {
+            reason: ImageFailureReason::NotAnImage,
+            detail: format!("{e:#}"),
+        })?,
+        None => {
+            return Err(Failure::Permanent {
+                reason: ImageFailureReason::NotAnImage,
+                detail: "the bytes are not a JPEG, PNG or WebP picture".into(),
+            });
+        }
+    };
+    ctx.store.put(&input_key, png.clone(), "image/png").await.map_err(transient)?;
+    record_media(
+        &ctx.db,
+        job.user_id,
+        job.id,
+        input_key.as_str(),
+        MediaKind::ImageInput,
+        "image/png",
+        png.len(),
+    )
+    .await
+    .map_err(transient)?;
+    Ok(png)
+}
+
+/// Re-encodes a JPEG or WebP picture as PNG, off the async runtime.
+async fn to_png(bytes: Bytes) -> anyhow::Result<Bytes> {
+    tokio::task::spawn_blocking(move || {
+        let picture = image::load_from_memory(&bytes)?;
+        let mut out = std::io::Cursor::new(Vec::new());
+        picture.write_to(&mut out, image::ImageFormat::Png)?;
+        Ok(Bytes::from(out.into_inner()))
+    })
+    .await?
+}
+
+/// Sorts provider errors: refusals and bad requests are permanent, the rest may pass.
+fn provider_failure(err: OpenAIError) -> Failure {
+    if let OpenAIError::ApiError(api) = &err {
+        let code = api.api_error.code.as_deref().unwrap_or_default();
+        let status = api.status_code.as_u16();
+        if code == "content_policy_violation" || code == "moderation_blocked" {
+            return Failure::Permanent { reason: ImageFailureReason::Refused, detail: err.to_string() };
+        }
+        if code == "insufficient_quota" || (400..500).contains(&status) && status != 408 && status != 429 {
+            return Failure::Permanent { reason: ImageFailureReason::Unavailable, detail: err.to_string() };
+        }
+    }
+    transient(anyhow::anyhow!(err))
+}
+
+/// Asks the chat model for prompts (once per job), charges, and offers them as buttons.
+async fn ideas(
+    ctx: &ImageContext,
+    job: &Job,
+    lang: Lang,
+    description: &str,
+    request: &ImageRequest,
+) -> Result<(), Failure> {
+    let answer = match images::idea_answer(&ctx.db, job.id).await.map_err(transient)? {
+        Some(answer) => answer,
+        None => {
+            let answer = ask_for_ideas(ctx, job, description).await?;
+            images::remember_idea(&ctx.db, job.user_id, job.id, description, &answer)
+                .await
+                .map_err(transient)?;
+            answer
+        }
+    };
+    let ideas = images::parse_ideas(&answer);
+    if ideas.is_empty() {
+        return Err(Failure::Permanent {
+            reason: ImageFailureReason::Unavailable,
+            detail: format!("no prompts in the answer {answer:?}"),
+        });
+    }
+
+    let hold = ctx.ledger.capture_work(&ctx.db, job.id, request.work()).await.map_err(transient)?;
+    let charged = hold.captured.unwrap_or(Credits::ZERO);
+
+    let buttons = InlineKeyboardMarkup::new(ideas.iter().enumerate().map(|(index, idea)| {
+        [InlineKeyboardButton::callback(button_label(index, idea), images::idea_pick_data(job.id, index))]
+    }));
+    let text = Text::IdeaList { ideas: ideas.clone(), charged: charged.to_string() }.render(lang);
+    let sent = ctx
+        .bot
+        .send_message(ChatId(job.chat_id), text)
+        .reply_markup(buttons)
+        .await
+        .map_err(|e| transient(anyhow::anyhow!(e).context("sending the ideas")))?;
+    jobs::mark_succeeded(
+        &ctx.db,
+        job.id,
+        &serde_json::json!({ "delivered_message_ids": [sent.id.0], "ideas": ideas }),
+        charged.amount(),
+    )
+    .await
+    .map_err(transient)?;
+    delete_status(ctx, job).await;
+    tracing::info!(job_id = %job.id, charged = %charged, "ideas delivered");
+    Ok(())
+}
+
+/// `1. A red fox…`: short enough for a button.
+fn button_label(index: usize, idea: &str) -> String {
+    const MAX: usize = 48;
+    let mut label: String = idea.chars().take(MAX).collect();
+    if idea.chars().count() > MAX {
+        label.push('…');
+    }
+    format!("{}. {label}", index + 1)
+}
+
+async fn ask_for_ideas(ctx: &ImageContext, job: &Job, description: &str) -> Result<String, Failure> {
+    let mut messages: Vec<ChatCompletionRequestMessage> = vec![
+        ChatCompletionRequestSystemMessage::from(ChatCompletionRequestSystemMessageContent::from(
+            images::IDEA_INSTRUCTIONS,
+        ))
+        .into(),
+    ];
+    for line in images::idea_history(&ctx.db, job.user_id, job.id).await.map_err(transient)? {
+        messages.push(match line.speaker {
+            Speaker::User => ChatCompletionRequestUserMessage::from(
+                ChatCompletionRequestUserMessageContent::from(line.content),
+            )
+            .into(),
+            Speaker::Assistant => ChatCompletionRequestAssistantMessage::from(
+                ChatCompletionRequestAssistantMessageContent::from(line.content),
+            )
+            .into(),
+        });
+    }
+    messages.push(
+        ChatCompletionRequestUserMessage::from(ChatCompletionRequestUserMessageContent::from(description))
+            .into(),
+    );
+    let request = CreateChatCompletionRequestArgs::default()
+        .model(ctx.chat_model.clone())
+        .messages(messages)
+        .build()
+        .map_err(transient)?;
+    let response = ctx.chat.chat().create(request).await.map_err(provider_failure)?;
+    let message = response
+        .choices
+        .into_iter()
+        .next()
+        .map(|choice| choice.message)
+        .ok_or_else(|| transient(anyhow::anyhow!("the chat model returned no choice")))?;
+    if let Some(refusal) = message.refusal.filter(|r| !r.is_empty()) {
+        return Err(Failure::Permanent { reason: ImageFailureReason::Refused, detail: refusal });
+    }
+    message
+        .content
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| transient(anyhow::anyhow!("an empty answer")))
+}
+
+/// How long pictures stay in storage, and where they are.
+#[derive(Clone)]
+pub struct Retention {
+    /// Object storage.
+    pub store: ObjectStore,
+    /// Photos uploaded for editing are deleted after this.
+    pub input_max_age: chrono::Duration,
+    /// Generated and edited pictures are deleted after this.
+    pub output_max_age: chrono::Duration,
+}
+
+/// What one retention pass removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Uploaded photos deleted.
+    pub inputs: usize,
+    /// Generated pictures deleted.
+    pub outputs: usize,
+    /// `/idea` messages forgotten.
+    pub idea_messages: u64,
+}
+
+/// Deletes pictures past their age from storage and records each deletion in
+/// `media_objects.deleted_at`; also forgets `/idea` messages older than 30 days.
+pub async fn apply_retention(
+    db: &DatabaseConnection,
+    retention: &Retention,
+) -> anyhow::Result<RetentionReport> {
+    const BATCH: u32 = 500;
+    let now = chrono::Utc::now();
+    let mut report = RetentionReport::default();
+    for (kind, max_age) in
+        [(MediaKind::ImageInput, retention.input_max_age), (MediaKind::ImageOutput, retention.output_max_age)]
+    {
+        let expired = images::expired_media(db, kind, now - max_age, BATCH).await?;
+        let mut deleted = Vec::with_capacity(expired.len());
+        for object in expired {
+            let key = match ObjectKey::parse(&object.key) {
+                Ok(key) => key,
+                Err(err) => {
+                    tracing::warn!(key = %object.key, error = %err, "a stored key that does not parse; skipped");
+                    continue;
+                }
+            };
+            match retention.store.delete(&key).await {
+                Ok(()) => deleted.push(object.id),
+                Err(err) => {
+                    tracing::warn!(key = %object.key, error = %err, "cannot delete; next tick tries again")
+                }
+            }
+        }
+        images::mark_media_deleted(db, &deleted).await?;
+        match kind {
+            MediaKind::ImageInput => report.inputs = deleted.len(),
+            _ => report.outputs = deleted.len(),
+        }
+    }
+    report.idea_messages = images::forget_old_ideas(db).await?;
+    if report != RetentionReport::default() {
+        tracing::info!(
+            inputs = report.inputs,
+            outputs = report.outputs,
+            idea_messages = report.idea_messages,
+            "retention deleted old pictures"
+        );
+    }
+    Ok(report)
+}
