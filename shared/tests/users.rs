@@ -58,3 +58,27 @@ async fn concurrent_first_contacts_make_one_user() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].language, Lang::Ru);
 }
+
+#[tokio::test]
+async fn referrals_are_recorded_once_and_never_to_oneself_or_in_a_cycle() {
+    let test = TestDb::migrated().await;
+    let anna = upsert_from_telegram(&test.db, &profile(1, Some("ru"))).await.unwrap();
+    let boris = upsert_from_telegram(&test.db, &profile(2, Some("ru"))).await.unwrap();
+    let vera = upsert_from_telegram(&test.db, &profile(3, Some("ru"))).await.unwrap();
+    let referrer =
+        async |id: i64| users::Entity::find_by_id(id).one(&test.db).await.unwrap().unwrap().referred_by;
+
+    // Her own code, and a code nobody has: nothing.
+    assert!(!shared::users::set_referrer(&test.db, anna.id, &anna.referral_code).await.unwrap());
+    assert!(!shared::users::set_referrer(&test.db, anna.id, "no-such-code").await.unwrap());
+    assert_eq!(referrer(anna.id).await, None);
+
+    // Boris invited by Anna, once: a later code does not replace her.
+    assert!(shared::users::set_referrer(&test.db, boris.id, &anna.referral_code).await.unwrap());
+    assert!(!shared::users::set_referrer(&test.db, boris.id, &vera.referral_code).await.unwrap());
+    assert_eq!(referrer(boris.id).await, Some(anna.id));
+
+    // Anna cannot in turn be Boris's referee.
+    assert!(!shared::users::set_referrer(&test.db, anna.id, &boris.referral_code).await.unwrap());
+    assert_eq!(referrer(anna.id).await, None);
+}
