@@ -216,6 +216,11 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
     assert!(openai.peak_concurrency(Endpoint::Transcriptions) > 1);
     // The size suggested less than 30 minutes; the measured length is what is charged.
     assert_eq!(footer.body().unwrap(), "Duration 30:00, 450 credits charged.");
+    let told: Vec<String> =
+        bot.telegram.messages(53).iter().filter_map(|m| m.body().map(str::to_owned)).collect();
+    let raised = told.iter().filter(|b| b.starts_with("The recording lasts 30:00")).count();
+    assert_eq!(raised, 1, "{told:#?}");
+    assert!(told.iter().any(|b| b.contains("The price is 450 credits")), "{told:#?}");
     let stored = users::find_by_telegram_id(&bot.db.db, 53).await.unwrap().unwrap();
     let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(50), Credits::ZERO));

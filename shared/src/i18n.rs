@@ -276,6 +276,13 @@ pub enum Text {
     /// Status while the file downloads.
     Downloading,
     /// Status while chunks are transcribed.
+    /// A document turned out longer than its size suggested: the new price.
+    PriceRaised {
+        /// Measured length, `m:ss`.
+        duration: String,
+        /// Credits now reserved.
+        price: String,
+    },
     Transcribing {
         /// Chunks done.
         done: usize,
@@ -792,6 +799,13 @@ impl Text {
             ),
             (Self::Downloading, Lang::Ru) => "Скачиваю файл…".to_owned(),
             (Self::Downloading, Lang::En) => "Downloading the file…".to_owned(),
+            (Self::PriceRaised { duration, price }, Lang::Ru) => format!(
+                "Запись длится {duration} — дольше, чем можно было судить по размеру файла. \
+                 Стоимость: {price} кредитов."
+            ),
+            (Self::PriceRaised { duration, price }, Lang::En) => format!(
+                "The recording lasts {duration}, longer than its file size suggested. The price is {price} credits."
+            ),
             (Self::Transcribing { done, total }, Lang::Ru) => format!("Расшифровываю: {done} из {total}…"),
             (Self::Transcribing { done, total }, Lang::En) => format!("Transcribing: {done} of {total}…"),
             (Self::TranscriptFooter { duration, charged }, Lang::Ru) => {
@@ -1018,6 +1032,7 @@ mod tests {
             Text::TranscriptionFailed { reason: FailureReason::Corrupt },
             Text::TranscriptionFailed { reason: FailureReason::ProviderUnavailable },
             Text::TranscriptionFailed { reason: FailureReason::NotEnoughCredit },
+            Text::PriceRaised { duration: "30:00".into(), price: "450".into() },
             Text::AskImagePrompt,
             Text::PromptTooLong { max: 1000 },
             Text::NotEnoughForImage { price: "20".into(), available: "5".into() },

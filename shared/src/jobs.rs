@@ -371,6 +371,24 @@ pub async fn set_progress<C: ConnectionTrait>(db: &C, job_id: Uuid, progress: u8
     .map(drop)
 }
 
+/// Records a job's price raised from `from` to `to` once it was measured;
+/// true for the one call that changed it, so the user is told once.
+pub async fn raise_quote<C: ConnectionTrait>(
+    db: &C,
+    job_id: Uuid,
+    from: rust_decimal::Decimal,
+    to: rust_decimal::Decimal,
+) -> Result<bool, DbErr> {
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE jobs SET price_quoted = $3, updated_at = now() WHERE id = $1 AND price_quoted = $2",
+            [job_id.into(), from.into(), to.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Ids of the result messages already sent for `job`, in order (see
 /// [`record_delivered`]).
 pub fn delivered_so_far(job: &jobs::Model) -> Vec<i32> {

@@ -263,6 +263,19 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         u64::try_from(prepared.summary.duration.as_millis()).unwrap_or(u64::MAX),
     );
     match ctx.ledger.raise_hold(&ctx.db, job.id, measured).await {
+        Ok(hold) if hold.amount.amount() > job.price_quoted => {
+            let quoted = jobs::raise_quote(&ctx.db, job.id, job.price_quoted, hold.amount.amount())
+                .await
+                .map_err(|e| Failure::Transient(e.into()))?;
+            if quoted {
+                let seconds =
+                    u32::try_from(prepared.summary.duration.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
+                let text =
+                    Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.to_string() };
+                // Telling is courtesy; the footer states the charge anyway.
+                let _ = ctx.bot.send_message(ChatId(job.chat_id), text.render(lang)).await;
+            }
+        }
         Ok(_) => {}
         Err(shared::ledger::LedgerError::InsufficientFunds { needed, available }) => {
             return Err(Failure::Permanent {
