@@ -125,6 +125,43 @@ async fn health_and_readiness_over_http() {
 }
 
 #[tokio::test]
+async fn metrics_need_the_token_and_count_jobs_and_users() {
+    let bot = spawn_bot(&[("METRICS_TOKEN", "scrape-secret"), ("WELCOME_BONUS_CREDITS", "100")]).await;
+    let user = bot.telegram.user(14, "Ada", Some("en"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, WAIT).await.unwrap();
+    let voice = bot.telegram.register_file(vec![1u8; 3000], "audio/ogg", Some(60));
+    user.send_voice(&voice).unwrap();
+    user.wait_for_messages(2, WAIT).await.unwrap();
+
+    let url = format!("http://{}/metrics", bot.http);
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(client.get(&url).bearer_auth("wrong").send().await.unwrap().status(), 401);
+    let response = client.get(&url).bearer_auth("scrape-secret").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let body = response.text().await.unwrap();
+    for line in [
+        "tgbot_jobs{kind=\"transcribe\",status=\"queued\"} 1",
+        "tgbot_users 1",
+        "tgbot_open_holds 1",
+        "tgbot_credits_outstanding 100",
+    ] {
+        assert!(body.lines().any(|l| l == line), "{line} missing from:\n{body}");
+    }
+    let lag = body.lines().find_map(|l| l.strip_prefix("tgbot_oldest_queued_job_seconds ")).unwrap();
+    assert!(lag.parse::<f64>().unwrap() >= 0.0);
+    bot.stop().await.unwrap();
+
+    // Without a token the endpoint does not exist.
+    let plain = spawn_bot(&[]).await;
+    let status = reqwest::get(format!("http://{}/metrics", plain.http)).await.unwrap().status();
+    assert_eq!(status, 404);
+    plain.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn cancel_returns_the_hold_and_history_shows_it() {
     let bot = spawn_bot(&[("WELCOME_BONUS_CREDITS", "100"), ("FREE_MINUTES_PER_DAY", "0")]).await;
     let user = bot.telegram.user(12, "Max", Some("en"));

@@ -59,6 +59,9 @@ pub struct Settings {
     pub trusted_proxies: crate::yookassa::IpNets,
     /// Telegram user ids allowed to run admin commands.
     pub admin_telegram_ids: Vec<i64>,
+    /// Bearer token Prometheus must present at `/metrics`; `None` turns the
+    /// endpoint off (the bot's HTTP server faces the internet for webhooks).
+    pub metrics_token: Option<crate::secret::Secret>,
     /// Address of the bot's HTTP server (webhooks, Mini App, health).
     pub http_addr: SocketAddr,
     /// Log line format.
@@ -616,6 +619,7 @@ impl Settings {
             r.or("YOOKASSA_NOTIFY_IPS", crate::yookassa::DEFAULT_NOTIFICATION_RANGES);
         let trusted_proxies: Option<crate::yookassa::IpNets> = r.or("TRUSTED_PROXIES", "");
         let admins: Option<IdList> = r.or("ADMIN_TELEGRAM_IDS", "");
+        let metrics_token = r.optional_secret("METRICS_TOKEN");
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
         let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
         let worker_concurrency: Option<NonZeroUsize> = r.or("WORKER_CONCURRENCY", "4");
@@ -688,6 +692,7 @@ impl Settings {
                 yookassa_notify_ips: notify_ips?,
                 trusted_proxies: trusted_proxies?,
                 admin_telegram_ids: admins?.0,
+                metrics_token,
                 http_addr: http_addr?,
                 log_format: log_format?,
                 worker_concurrency: worker_concurrency?,

@@ -9,6 +9,7 @@ pub mod images;
 pub mod jobs;
 pub mod ledger;
 pub mod limits;
+pub mod metrics;
 pub mod money;
 pub mod payments;
 pub mod pricing;
