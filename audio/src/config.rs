@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// How inputs are cut into upload chunks and how long pauses are shortened.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChunkingConfig {
     /// Preferred length of a chunk (measured in uploaded audio); cuts land in the longest pause near it.
     pub target_chunk: Duration,
@@ -19,6 +19,10 @@ pub struct ChunkingConfig {
     pub min_pause: Duration,
     /// Inputs longer than this are refused with [`crate::AudioError::TooLong`].
     pub max_duration: Duration,
+    /// The longest audio this job may decode, set per job from what the user can pay for:
+    /// decoding stops past it with [`crate::AudioError::OverBudget`], so a file whose headers
+    /// understate its length costs no more work than the user could pay for. `None`: no budget.
+    pub budget: Option<Duration>,
 }
 
 impl Default for ChunkingConfig {
@@ -32,6 +36,7 @@ impl Default for ChunkingConfig {
             shortened_silence: Duration::from_millis(500),
             min_pause: Duration::from_millis(300),
             max_duration: Duration::from_secs(6 * 3600),
+            budget: None,
         }
     }
 }

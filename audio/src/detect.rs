@@ -4,7 +4,7 @@
 use crate::AudioError;
 
 /// The input kinds the pipeline tells apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum InputFormat {
     /// Ogg with an Opus stream (Telegram voice notes).
     OggOpus,

@@ -1,10 +1,10 @@
 //! The errors callers branch on. Every failure to read user input maps to one of the first five
-//! variants, which the bot translates for the user; `Encode` is an internal failure.
+//! variants (and `OverBudget`), which the bot translates for the user; `Encode` is an internal failure.
 
 use std::time::Duration;
 
 /// Why an input could not be turned into chunks.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum AudioError {
     /// The bytes are not in a container or codec we decode.
     #[error("unsupported audio format: {0}")]
@@ -22,6 +22,15 @@ pub enum AudioError {
         actual: Duration,
         /// The configured maximum.
         limit: Duration,
+    },
+    /// The audio runs past what the user can pay for (`ChunkingConfig::budget`); decoding stopped
+    /// there, so the true length is at least `at_least`.
+    #[error("audio is at least {at_least:?} long, more than the {budget:?} paid for")]
+    OverBudget {
+        /// How much was decoded before stopping.
+        at_least: Duration,
+        /// The budget.
+        budget: Duration,
     },
     /// The container holds tracks, but none of them is audio (a video without sound).
     #[error("the file has no audio track")]

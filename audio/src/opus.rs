@@ -3,7 +3,6 @@
 //! spends few bytes on silence) and confirmed by decoding only around them; a constant-bitrate
 //! stream, which gives no such signal, is decoded in full, in parallel.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use symphonia::core::audio::layouts::CHANNEL_LAYOUT_MONO;
@@ -15,7 +14,7 @@ use symphonia::core::units::{Duration as Dur, Timestamp};
 use symphonia_adapter_libopus::OpusDecoder;
 
 use crate::AudioError;
-use crate::ogg::{OggWriter, read_packets};
+use crate::ogg::{OggWriter, PacketBytes, PageReader};
 use crate::plan::Frame;
 use crate::timeline::OffsetMap;
 use crate::vad::{VAD_FRAME, Vad, dilate};
@@ -25,17 +24,39 @@ use crate::vad::{VAD_FRAME, Vad, dilate};
 const PREROLL: usize = 4;
 
 /// A parsed Ogg/Opus stream: its header, the audio packets and their lengths.
+///
+/// Packets are kept as 8-byte spans into the input (or into `joined` for packets that span
+/// pages), so an hour of 20 ms packets costs about 3 MB besides the input.
 pub(crate) struct OpusStream<'a> {
+    data: &'a [u8],
     head: Vec<u8>,
     pre_skip: u64,
-    packets: Vec<Cow<'a, [u8]>>,
-    /// Length of each packet in 48 kHz samples (ticks).
-    durations: Vec<u32>,
+    /// Bytes of the packets that were split across pages.
+    joined: Vec<u8>,
+    packets: Vec<Span>,
     /// Cumulative ticks before each packet (one more entry than packets).
     cum: Vec<u64>,
-    /// Output length in ticks: last granule less pre-skip.
+    /// Output length in ticks, from the packets themselves: their durations less the pre-skip
+    /// and an end trim of at most the last packet.
     pub total: u64,
+    /// What the granule positions claim the output length is, for comparison only.
+    pub declared: Option<u64>,
 }
+
+/// Where one packet's bytes are: below `data.len()` in the input, above it in `joined`.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    at: u32,
+    len: u16,
+    ticks: u16,
+}
+
+/// An Opus packet holds at most 120 ms of frames of at most 1275 bytes each, plus framing.
+const MAX_PACKET: usize = 48 * 1275 + 64;
+
+/// Shortest average packet accepted at the length limit: a stream of hours of 2.5 ms packets
+/// (two bytes each) would need hundreds of MB of bookkeeping.
+const MIN_AVERAGE_PACKET_TICKS: u64 = 480;
 
 /// Length of an Opus packet in 48 kHz samples, from its TOC byte (RFC 6716, 3.1).
 pub(crate) fn packet_ticks(packet: &[u8]) -> Option<u32> {
@@ -56,49 +77,199 @@ pub(crate) fn packet_ticks(packet: &[u8]) -> Option<u32> {
     (count > 0 && ticks <= 5760).then_some(ticks)
 }
 
-/// Reads the stream structure; decodes nothing.
-pub(crate) fn parse(data: &[u8]) -> Result<OpusStream<'_>, AudioError> {
-    let mut packets = read_packets(data)?.into_iter();
-    let head = packets.next().ok_or(AudioError::Empty)?;
-    if head.data.len() < 19 || &head.data[..8] != b"OpusHead" || head.data[8] >> 4 != 0 {
+/// The identification header of one link of the stream.
+struct OpusHead {
+    pre_skip: u64,
+}
+
+fn opus_head(packet: &[u8]) -> Result<OpusHead, AudioError> {
+    if packet.len() < 19 || &packet[..8] != b"OpusHead" || packet[8] >> 4 != 0 {
         return Err(AudioError::corrupt("bad OpusHead"));
     }
-    let channels = head.data[9];
-    let mapping = head.data[18];
+    let channels = packet[9];
+    let mapping = packet[18];
     if channels == 0 || channels > 2 || mapping > 1 {
         return Err(AudioError::UnsupportedFormat(format!(
             "opus with {channels} channels, mapping {mapping}"
         )));
     }
-    let pre_skip = u64::from(u16::from_le_bytes([head.data[10], head.data[11]]));
-    match packets.next() {
-        Some(tags) if tags.data.starts_with(b"OpusTags") => {}
-        _ => return Err(AudioError::corrupt("missing OpusTags")),
+    Ok(OpusHead { pre_skip: u64::from(u16::from_le_bytes([packet[10], packet[11]])) })
+}
+
+/// Where the walk is inside the current link of a (possibly chained) stream.
+enum Expect {
+    Head,
+    Tags,
+    Audio,
+}
+
+/// Reads the stream structure; decodes nothing. Durations come from each packet's TOC byte, so a
+/// granule position that lies (shrinks, grows, jumps) changes nothing but the `declared` figure.
+/// Chained streams (one voice note after another in one file) are read as one recording, and
+/// reading stops with `TooLong` as soon as the packets pass `max_ticks`.
+pub(crate) fn parse(data: &[u8], max_ticks: u64) -> Result<OpusStream<'_>, AudioError> {
+    if u32::try_from(data.len()).is_err() {
+        return Err(AudioError::UnsupportedFormat("an ogg file over 4 GB".into()));
     }
-    let mut audio = Vec::new();
-    let mut durations = Vec::new();
-    let mut cum = vec![0u64];
-    let mut last_granule = None;
-    for packet in packets {
-        if packet.data.is_empty() {
-            continue;
+    let mut stream = OpusStream {
+        data,
+        head: Vec::new(),
+        pre_skip: 0,
+        joined: Vec::new(),
+        packets: Vec::new(),
+        cum: vec![0],
+        total: 0,
+        declared: None,
+    };
+    let max_packets = usize::try_from(max_ticks / MIN_AVERAGE_PACKET_TICKS + 1000).unwrap_or(usize::MAX);
+    // The link being read: its serial, whether it ended, what comes next, its granule so far.
+    let mut serial: Option<u32> = None;
+    let mut ended = false;
+    let mut expect = Expect::Head;
+    let mut assembler = crate::ogg::Assembler::default();
+    let mut link_start = 0u64;
+    let mut link_pre_skip = 0u64;
+    let mut link_granule: Option<u64> = None;
+    let mut declared = 0u64;
+    let mut last_ticks = 0u64;
+    for page in PageReader::new(data) {
+        let page = match page {
+            Ok(page) => page,
+            // Damage after the last link ended is trailing junk, not a broken recording.
+            Err(_) if ended => break,
+            Err(err) => return Err(err),
+        };
+        match serial {
+            Some(s) if s == page.serial && !ended => {}
+            _ if page.is_first() && (serial.is_none() || ended) => {
+                if let Some(g) = link_granule.take() {
+                    declared += g.saturating_sub(link_pre_skip);
+                }
+                serial = Some(page.serial);
+                ended = false;
+                expect = Expect::Head;
+                assembler = crate::ogg::Assembler::default();
+            }
+            // Another stream multiplexed in (a video track), or pages after the end.
+            _ => continue,
         }
-        let ticks = packet_ticks(&packet.data).ok_or_else(|| AudioError::corrupt("bad opus packet"))?;
-        if let Some(g) = packet.granule {
-            last_granule = Some(g);
+        let mut stop = false;
+        assembler.push(data, &page, MAX_PACKET, |packet, granule| {
+            let bytes: &[u8] = match &packet {
+                PacketBytes::Input(range) => &data[range.clone()],
+                PacketBytes::Joined(v) => v,
+            };
+            match expect {
+                Expect::Head => {
+                    let first_link = stream.head.is_empty();
+                    match opus_head(bytes) {
+                        Ok(head) if first_link => {
+                            stream.head = bytes.to_vec();
+                            stream.pre_skip = head.pre_skip;
+                            link_pre_skip = head.pre_skip;
+                        }
+                        Ok(head) => link_pre_skip = head.pre_skip,
+                        Err(err) if first_link => return Err(err),
+                        // A chained stream that is not Opus we can remux: the recording ends here.
+                        Err(_) => stop = true,
+                    }
+                    link_start = *stream.cum.last().unwrap_or(&0);
+                    expect = Expect::Tags;
+                }
+                Expect::Tags if bytes.starts_with(b"OpusTags") => expect = Expect::Audio,
+                Expect::Tags => return Err(AudioError::corrupt("missing OpusTags")),
+                Expect::Audio => {
+                    if let Some(g) = granule {
+                        link_granule = Some(g);
+                    }
+                    if bytes.is_empty() {
+                        return Ok(());
+                    }
+                    let ticks = packet_ticks(bytes).ok_or_else(|| AudioError::corrupt("bad opus packet"))?;
+                    stream.push(packet, ticks)?;
+                    last_ticks = u64::from(ticks);
+                    let summed = *stream.cum.last().unwrap_or(&0);
+                    if summed.saturating_sub(stream.pre_skip) > max_ticks {
+                        return Err(AudioError::TooLong {
+                            actual: crate::pipeline::duration_of_ticks(summed - stream.pre_skip),
+                            limit: crate::pipeline::duration_of_ticks(max_ticks),
+                        });
+                    }
+                    if stream.packets.len() > max_packets {
+                        return Err(AudioError::UnsupportedFormat(
+                            "opus packets far shorter than any recorder writes".into(),
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if stop {
+            break;
         }
-        durations.push(ticks);
-        cum.push(cum[cum.len() - 1] + u64::from(ticks));
-        audio.push(packet.data);
+        if page.is_last() {
+            ended = true;
+        }
     }
-    let summed = cum[cum.len() - 1];
-    // The last granule trims the end; it can never add samples the packets do not hold.
-    let end = last_granule.map_or(summed, |g| g.min(summed));
-    let total = end.saturating_sub(pre_skip);
-    if total == 0 {
+    if stream.head.is_empty() {
+        return Err(AudioError::corrupt("no OpusHead"));
+    }
+    let summed = *stream.cum.last().unwrap_or(&0);
+    // The final granule may trim the end of the last packet (the encoder's padding); anything
+    // more, or a granule past the packets, is a header that disagrees with the content.
+    let trim = match link_granule {
+        Some(g) => {
+            let link_samples = summed - link_start;
+            let trim = link_samples.saturating_sub(g);
+            declared += g.saturating_sub(link_pre_skip);
+            if trim <= last_ticks { trim } else { 0 }
+        }
+        None => 0,
+    };
+    stream.declared = Some(declared).filter(|_| link_granule.is_some());
+    stream.total = summed.saturating_sub(trim).saturating_sub(stream.pre_skip);
+    if stream.total == 0 {
         return Err(AudioError::Empty);
     }
-    Ok(OpusStream { head: head.data.into_owned(), pre_skip, packets: audio, durations, cum, total })
+    Ok(stream)
+}
+
+impl<'a> OpusStream<'a> {
+    fn push(&mut self, packet: PacketBytes, ticks: u32) -> Result<(), AudioError> {
+        let (at, len) = match packet {
+            PacketBytes::Input(range) => (range.start, range.len()),
+            PacketBytes::Joined(bytes) => {
+                let at = self.data.len() + self.joined.len();
+                self.joined.extend_from_slice(&bytes);
+                (at, bytes.len())
+            }
+        };
+        let too_big = || AudioError::UnsupportedFormat("an ogg file over 4 GB".into());
+        let at = u32::try_from(at).map_err(|_| too_big())?;
+        let len = u16::try_from(len).map_err(|_| AudioError::corrupt("oversized opus packet"))?;
+        // `packet_ticks` caps a packet at 5760 ticks.
+        let ticks_u16 = u16::try_from(ticks).map_err(|_| AudioError::corrupt("bad opus packet"))?;
+        self.packets.push(Span { at, len, ticks: ticks_u16 });
+        let last = *self.cum.last().unwrap_or(&0);
+        self.cum.push(last + u64::from(ticks));
+        Ok(())
+    }
+
+    /// The bytes of packet `i`.
+    fn packet(&self, i: usize) -> &[u8] {
+        let Span { at, len, .. } = self.packets[i];
+        let (at, len) = (at as usize, usize::from(len));
+        if at < self.data.len() {
+            &self.data[at..at + len]
+        } else {
+            let at = at - self.data.len();
+            &self.joined[at..at + len]
+        }
+    }
+
+    fn ticks(&self, i: usize) -> u64 {
+        u64::from(self.packets[i].ticks)
+    }
 }
 
 fn decoder(head: Option<&[u8]>) -> Result<Box<dyn AudioDecoder>, AudioError> {
@@ -120,19 +291,19 @@ impl OpusStream<'_> {
     /// Frames (one per packet) with start and length on the output timeline.
     fn frame_at(&self, i: usize, speech: bool, level: f32) -> Frame {
         let start = self.cum[i].saturating_sub(self.pre_skip).min(self.total);
-        let end = (self.cum[i] + u64::from(self.durations[i])).saturating_sub(self.pre_skip).min(self.total);
+        let end = (self.cum[i] + self.ticks(i)).saturating_sub(self.pre_skip).min(self.total);
         // Ogg page overhead is about 1.5 bytes per packet at 50 packets a page.
-        let bytes = self.packets[i].len() as u32 + 2;
+        let bytes = u32::from(self.packets[i].len) + 2;
         Frame { start, len: (end - start) as u32, speech, level, bytes }
     }
 
     /// Classifies packets by size when sizes separate silence from speech; None for a stream
     /// without that signal (constant bitrate).
     pub(crate) fn frames_from_sizes(&self) -> Option<Vec<Frame>> {
-        let threshold = silence_threshold(self.packets.iter().map(|p| p.len()))?;
-        let mut speech: Vec<bool> = self.packets.iter().map(|p| p.len() > threshold).collect();
+        let threshold = silence_threshold(self.packets.iter().map(|p| usize::from(p.len)))?;
+        let mut speech: Vec<bool> = self.packets.iter().map(|p| usize::from(p.len) > threshold).collect();
         dilate(&mut speech, 1);
-        Some((0..self.len()).map(|i| self.frame_at(i, speech[i], self.packets[i].len() as f32)).collect())
+        Some((0..self.len()).map(|i| self.frame_at(i, speech[i], f32::from(self.packets[i].len))).collect())
     }
 
     /// Decodes packets `range` (after a pre-roll) and reports per packet whether any 16 ms frame
@@ -149,7 +320,7 @@ impl OpusStream<'_> {
         let mut decoded = 0usize;
         let mut scratch: Vec<f32> = Vec::new();
         for i in from..range.end {
-            let packet = PacketRef::new(0, Timestamp::new(0), Dur::new(0), &self.packets[i]);
+            let packet = PacketRef::new(0, Timestamp::new(0), Dur::new(0), self.packet(i));
             // A packet libopus rejects is heard as silence; the structure was already checked.
             let n = match dec.decode_ref(&packet) {
                 Ok(buf) => {
@@ -216,7 +387,8 @@ impl OpusStream<'_> {
     /// Builds one chunk's Ogg stream from runs of packet indices, with the original header.
     /// Returns the bytes and the chunk-to-original offset map.
     pub(crate) fn remux(&self, runs: &[Range<usize>], serial: u32) -> (Vec<u8>, OffsetMap) {
-        let bytes: usize = runs.iter().flat_map(|r| r.clone()).map(|i| self.packets[i].len() + 2).sum();
+        let bytes: usize =
+            runs.iter().flat_map(|r| r.clone()).map(|i| usize::from(self.packets[i].len) + 2).sum();
         let mut w = OggWriter::new(serial, bytes + 256);
         w.write_header_packet(&self.head);
         w.write_header_packet(&opus_tags());
@@ -228,11 +400,11 @@ impl OpusStream<'_> {
         for run in runs {
             starts.push((chunk_pos as i64 - pre, self.cum[run.start] as i64 - pre));
             for i in run.clone() {
-                chunk_pos += u64::from(self.durations[i]);
+                chunk_pos += self.ticks(i);
                 // The file's last packet keeps its end trimming so the chunk ends where the file did.
                 let granule =
                     if i + 1 == self.len() { chunk_pos - trim_end.min(chunk_pos) } else { chunk_pos };
-                w.write_packet(&self.packets[i], granule);
+                w.write_packet(self.packet(i), granule);
             }
         }
         (w.finish(), OffsetMap::from_starts(starts))

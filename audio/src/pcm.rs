@@ -1,14 +1,21 @@
 //! Every format but Ogg/Opus: symphonia demuxes and decodes, we downmix to mono and resample to
 //! 16 kHz (only when the source rate differs) block by block, so memory stays bounded.
+//!
+//! Nothing here is sized from a header field before it is checked: the sample rate and channel
+//! count must be in the ranges real recordings use, and durations are counted from what the
+//! demuxer and decoder actually produce, never from the container's declared length.
 
 use std::io::Cursor;
 
 use bytes::Bytes;
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Indexing, Resampler};
+use rubato::{
+    Async, Fft, FixedAsync, FixedSync, Indexing, Resampler, SincInterpolationParameters,
+    SincInterpolationType, WindowFunction,
+};
 use symphonia::core::audio::layouts::CHANNEL_LAYOUT_MONO;
 use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -24,6 +31,18 @@ pub(crate) const RATE: u32 = 16_000;
 
 /// Input frames per resampler call.
 const RESAMPLE_BLOCK: usize = 1024;
+
+/// Sample rates real recordings use; anything outside is refused before a decoder or resampler
+/// is built (a resampler's tables grow with the rate).
+pub(crate) const RATES: std::ops::RangeInclusive<u32> = 8_000..=192_000;
+
+/// Most channels accepted (7.1 surround).
+pub(crate) const MAX_CHANNELS: usize = 8;
+
+/// Largest FFT block (input frames) worth using; rates sharing only a small common divisor with
+/// 16 kHz (e.g. 191,999 Hz) would need a block of a whole second and go through sinc
+/// interpolation instead.
+const MAX_FFT_BLOCK: usize = 4_096;
 
 fn codecs() -> &'static CodecRegistry {
     static REGISTRY: std::sync::OnceLock<CodecRegistry> = std::sync::OnceLock::new();
@@ -42,6 +61,8 @@ pub(crate) struct PcmSource {
     track_id: u32,
     /// The decoder's own output rate.
     rate: u32,
+    /// Packet time units as (numerator, denominator) seconds.
+    time_base: (u32, u32),
     resampler: Option<Resampling>,
     /// Frames decoded at the source rate.
     pub source_frames: u64,
@@ -55,7 +76,7 @@ pub(crate) struct PcmSource {
 }
 
 struct Resampling {
-    resampler: Fft<f32>,
+    resampler: Box<dyn Resampler<f32>>,
     pending: Vec<f32>,
     /// Output frames still to drop for the resampler's delay.
     skip: usize,
@@ -74,9 +95,11 @@ impl PcmSource {
             if tracks.is_empty() { AudioError::corrupt("no tracks") } else { AudioError::NoAudioTrack },
         )?;
         let track_id = track.id;
+        let track_time_base = track.time_base.map(|tb| (tb.numer.get(), tb.denom.get()));
         let declared_frames = track.num_frames;
         let mut params =
             track.codec_params.as_ref().and_then(|p| p.audio()).cloned().ok_or(AudioError::NoAudioTrack)?;
+        check_parameters(&params)?;
         if params.codec == CODEC_ID_OPUS {
             // libopus decodes and downmixes to 16 kHz mono by itself.
             params.sample_rate = Some(RATE);
@@ -88,24 +111,14 @@ impl PcmSource {
                 other => AudioError::corrupt(other),
             })?;
         let rate = params.sample_rate.unwrap_or(RATE);
-        if rate == 0 {
-            return Err(AudioError::corrupt("zero sample rate"));
-        }
         let declared_frames = if params.codec == CODEC_ID_OPUS { None } else { declared_frames };
-        let resampler = if rate == RATE {
-            None
-        } else {
-            let resampler =
-                Fft::<f32>::new(rate as usize, RATE as usize, RESAMPLE_BLOCK, 1, FixedSync::Input)
-                    .map_err(|e| AudioError::UnsupportedFormat(format!("sample rate {rate}: {e}")))?;
-            let skip = resampler.output_delay();
-            Some(Resampling { resampler, pending: Vec::with_capacity(RESAMPLE_BLOCK * 2), skip })
-        };
+        let resampler = if rate == RATE { None } else { Some(Resampling::new(rate)?) };
         Ok(Self {
             format,
             decoder,
             track_id,
             rate,
+            time_base: track_time_base.unwrap_or((1, rate)),
             resampler,
             source_frames: 0,
             declared_frames,
@@ -114,6 +127,45 @@ impl PcmSource {
             packets: 0,
             emitted: 0,
         })
+    }
+
+    /// What the container claims the track's length is, for comparison with what is decoded.
+    pub(crate) fn declared(&self) -> Option<std::time::Duration> {
+        self.declared_frames.map(|frames| crate::pipeline::duration_of_frames(frames, self.rate))
+    }
+
+    /// Sums the demuxed packets' durations without decoding them: cheap, and for every format
+    /// but MP4 and Matroska (whose packet durations are table entries) it measures the content.
+    /// `None` when some packet carries no duration. Stops with `TooLong` once past `limit`.
+    pub(crate) fn packet_walk(
+        &mut self,
+        limit: std::time::Duration,
+    ) -> Result<Option<std::time::Duration>, AudioError> {
+        let time_base = self.time_base;
+        let mut total = 0u128; // nanoseconds
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(SymError::IoError(_)) => break,
+                Err(SymError::ResetRequired) => {
+                    return Err(AudioError::UnsupportedFormat("stream changes".into()));
+                }
+                Err(e) => return Err(AudioError::corrupt(e)),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let dur = u128::from(packet.dur.get());
+            if dur == 0 {
+                return Ok(None);
+            }
+            total += dur * u128::from(time_base.0) * 1_000_000_000 / u128::from(time_base.1);
+            if total > limit.as_nanos() {
+                return Err(AudioError::TooLong { actual: nanos(total), limit });
+            }
+        }
+        Ok(Some(nanos(total)))
     }
 
     /// Source sample rate.
@@ -158,6 +210,9 @@ impl PcmSource {
                 continue;
             }
             let channels = buf.spec().channels().count().max(1);
+            if channels > MAX_CHANNELS {
+                return Err(AudioError::UnsupportedFormat(format!("{channels} channels")));
+            }
             buf.copy_to_vec_interleaved::<f32>(&mut self.interleaved);
             self.source_frames += frames as u64;
             let start = out.len();
@@ -196,7 +251,54 @@ impl PcmSource {
     }
 }
 
+/// Refuses parameters no real recording has, before anything is sized from them.
+fn check_parameters(params: &AudioCodecParameters) -> Result<(), AudioError> {
+    if let Some(rate) = params.sample_rate
+        && !RATES.contains(&rate)
+    {
+        return Err(AudioError::UnsupportedFormat(format!("sample rate {rate} Hz")));
+    }
+    let channels = params.channels.as_ref().map_or(1, |c| c.count());
+    if channels > MAX_CHANNELS {
+        return Err(AudioError::UnsupportedFormat(format!("{channels} channels")));
+    }
+    Ok(())
+}
+
 impl Resampling {
+    fn new(rate: u32) -> Result<Self, AudioError> {
+        if !RATES.contains(&rate) {
+            return Err(AudioError::UnsupportedFormat(format!("sample rate {rate} Hz")));
+        }
+        let unsupported = |e: rubato::ResamplerConstructionError| {
+            AudioError::UnsupportedFormat(format!("sample rate {rate} Hz: {e}"))
+        };
+        let block = (rate / gcd(rate, RATE)) as usize;
+        let resampler: Box<dyn Resampler<f32>> = if block <= MAX_FFT_BLOCK {
+            Box::new(
+                Fft::<f32>::new(rate as usize, RATE as usize, RESAMPLE_BLOCK, 1, FixedSync::Input)
+                    .map_err(unsupported)?,
+            )
+        } else {
+            let mut params = SincInterpolationParameters::new(128, WindowFunction::BlackmanHarris2);
+            params.oversampling_factor = 128;
+            params.interpolation = SincInterpolationType::Linear;
+            Box::new(
+                Async::<f32>::new_sinc(
+                    f64::from(RATE) / f64::from(rate),
+                    1.0,
+                    &params,
+                    RESAMPLE_BLOCK,
+                    1,
+                    FixedAsync::Input,
+                )
+                .map_err(unsupported)?,
+            )
+        };
+        let skip = resampler.output_delay();
+        Ok(Self { resampler, pending: Vec::with_capacity(RESAMPLE_BLOCK * 2), skip })
+    }
+
     fn run(&mut self, out: &mut Vec<f32>, last: bool) -> Result<(), AudioError> {
         let err = |e: rubato::ResampleError| AudioError::Encode(format!("resampler: {e}"));
         let mut consumed = 0;
@@ -242,4 +344,15 @@ impl Resampling {
         }
         Ok(())
     }
+}
+
+fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+fn nanos(n: u128) -> std::time::Duration {
+    std::time::Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
 }

@@ -20,7 +20,7 @@ use crate::{AudioError, ChunkingConfig};
 const TICKS_PER_SAMPLE: u64 = TICKS_PER_SEC / RATE as u64;
 
 /// How a chunk's bytes are encoded, which decides the upload's file name and MIME type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChunkEncoding {
     /// The original Opus packets in a new Ogg stream.
     OggOpus,
@@ -60,7 +60,7 @@ pub struct Chunk {
 }
 
 /// How pauses were found, for logs and the benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Analysis {
     /// Opus packet sizes, confirmed by decoding around the pauses used.
     OpusPacketSizes,
@@ -71,12 +71,17 @@ pub enum Analysis {
 }
 
 /// What [`prepare_with`] found, besides the chunks it handed out.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// The detected input format.
     pub format: InputFormat,
-    /// The exact duration, from the container and decoded samples; this is what pricing uses.
+    /// The duration of the audio present, measured from the packets (Opus) or the decoded
+    /// samples (everything else), never from a header; this is what pricing uses, and no chunk
+    /// holds audio past it.
     pub duration: Duration,
+    /// What the file's headers claim the duration is (Ogg granule, container length), if they
+    /// say: only for spotting files that lie.
+    pub declared: Option<Duration>,
     /// How pauses were found.
     pub analysis: Analysis,
     /// Number of chunks.
@@ -99,45 +104,67 @@ pub struct Prepared {
 }
 
 /// The cheap measurement of an input.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeInfo {
     /// The detected input format.
     pub format: InputFormat,
-    /// Duration: exact for Ogg/Opus (granule positions) and for containers that state their
-    /// length in samples; otherwise counted by decoding.
+    /// Duration of the audio present: exact for Ogg/Opus (every packet's own length); for other
+    /// formats the demuxed packets' durations, or the decoded samples when packets carry none.
+    /// MP4 and Matroska packet durations come from tables a file can fake, so [`prepare_with`]
+    /// measures again by decoding, and its figure is the one to bill.
     pub duration: Duration,
+    /// What the headers claim, if they say.
+    pub declared: Option<Duration>,
 }
 
-fn duration_of_ticks(ticks: u64) -> Duration {
+pub(crate) fn duration_of_ticks(ticks: u64) -> Duration {
     Duration::from_nanos((u128::from(ticks) * 1_000_000_000 / u128::from(TICKS_PER_SEC)) as u64)
 }
 
-fn duration_of_frames(frames: u64, rate: u32) -> Duration {
-    Duration::from_nanos((u128::from(frames) * 1_000_000_000 / u128::from(rate.max(1))) as u64)
+pub(crate) fn duration_of_frames(frames: u64, rate: u32) -> Duration {
+    Duration::from_nanos(
+        u64::try_from(u128::from(frames) * 1_000_000_000 / u128::from(rate.max(1))).unwrap_or(u64::MAX),
+    )
 }
 
-/// Measures an input's format and duration without cutting it.
+fn ticks_of(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos() * u128::from(TICKS_PER_SEC) / 1_000_000_000).unwrap_or(u64::MAX)
+}
+
+/// Measures an input's format and duration without decoding it (a packet walk), refusing it
+/// with `TooLong` as soon as it passes `config.max_duration`.
 ///
 /// # Errors
 /// The typed input errors of [`AudioError`].
-pub fn probe(input: &Bytes) -> Result<ProbeInfo, AudioError> {
+pub fn probe(input: &Bytes, config: &ChunkingConfig) -> Result<ProbeInfo, AudioError> {
     let format = detect_format(input)?;
     if format == InputFormat::OggOpus {
-        let stream = opus::parse(input)?;
-        return Ok(ProbeInfo { format, duration: duration_of_ticks(stream.total) });
+        let stream = opus::parse(input, ticks_of(config.max_duration))?;
+        return Ok(ProbeInfo {
+            format,
+            duration: duration_of_ticks(stream.total),
+            declared: stream.declared.map(duration_of_ticks),
+        });
     }
     let mut source = PcmSource::open(input.clone())?;
-    if let Some(frames) = source.declared_frames.filter(|&f| f > 0) {
-        return Ok(ProbeInfo { format, duration: duration_of_frames(frames, source.rate()) });
+    let declared = source.declared();
+    if let Some(duration) = source.packet_walk(config.max_duration)?.filter(|d| !d.is_zero()) {
+        return Ok(ProbeInfo { format, duration, declared });
     }
+    // Packets without durations: count the decoded samples, within the same limit.
+    let mut source = PcmSource::open(input.clone())?;
     let mut scratch = Vec::new();
     while source.next_block(&mut scratch)? {
         scratch.clear();
+        let decoded = duration_of_frames(source.source_frames, source.rate());
+        if decoded > config.max_duration {
+            return Err(AudioError::TooLong { actual: decoded, limit: config.max_duration });
+        }
     }
     if source.source_frames == 0 {
         return Err(AudioError::Empty);
     }
-    Ok(ProbeInfo { format, duration: duration_of_frames(source.source_frames, source.rate()) })
+    Ok(ProbeInfo { format, duration: duration_of_frames(source.source_frames, source.rate()), declared })
 }
 
 /// Cuts an input into chunks and returns them all.
@@ -171,10 +198,16 @@ pub fn prepare_with(
     }
 }
 
+/// Refuses audio past the length limit or past what the user can pay for.
 fn check_length(ticks: u64, config: &ChunkingConfig) -> Result<(), AudioError> {
     let actual = duration_of_ticks(ticks);
     if actual > config.max_duration {
         return Err(AudioError::TooLong { actual, limit: config.max_duration });
+    }
+    if let Some(budget) = config.budget
+        && actual > budget
+    {
+        return Err(AudioError::OverBudget { at_least: actual, budget });
     }
     Ok(())
 }
@@ -191,7 +224,7 @@ fn prepare_opus(
     config: &ChunkingConfig,
     on_chunk: &mut impl FnMut(Chunk) -> Result<(), AudioError>,
 ) -> Result<Summary, AudioError> {
-    let stream = opus::parse(input)?;
+    let stream = opus::parse(input, ticks_of(config.max_duration))?;
     check_length(stream.total, config)?;
     let (frames, decided, analysis) = match stream.frames_from_sizes() {
         Some(frames) => match confirm_pauses(&stream, frames, config)? {
@@ -210,6 +243,7 @@ fn prepare_opus(
     };
     let mut summary =
         summary_of(InputFormat::OggOpus, duration_of_ticks(stream.total), analysis, &frames, &decided);
+    summary.declared = stream.declared.map(duration_of_ticks);
     for (index, runs) in decided.chunks.iter().enumerate() {
         let (bytes, offsets) = stream.remux(runs, 0x5EED_0000 + index as u32);
         summary.upload_bytes += bytes.len() as u64;
@@ -315,6 +349,7 @@ fn summary_of(
     Summary {
         format,
         duration,
+        declared: None,
         analysis,
         chunks: plan.chunks.len(),
         upload_bytes: 0,
@@ -341,9 +376,7 @@ fn prepare_pcm(
 ) -> Result<Summary, AudioError> {
     // Pass 1: decode, detect speech per 16 ms frame, keep only the per-frame profile.
     let mut source = PcmSource::open(input.clone())?;
-    if let Some(frames) = source.declared_frames {
-        check_length(frames * TICKS_PER_SEC / u64::from(source.rate()), config)?;
-    }
+    let declared = source.declared();
     let mut vad = Vad::new();
     let mut speech = Vec::new();
     let mut levels = Vec::new();
@@ -357,6 +390,7 @@ fn prepare_pcm(
         samples += block.len() as u64;
         vad.push(&block, &mut record);
         block.clear();
+        // Whatever the headers said, decoding stops once the output passes the limits.
         check_length(samples * TICKS_PER_SAMPLE, config)?;
     }
     samples += block.len() as u64;
@@ -384,6 +418,7 @@ fn prepare_pcm(
         .collect();
     let decided = plan(&frames, config);
     let mut summary = summary_of(format, duration, Analysis::Pcm, &frames, &decided);
+    summary.declared = declared;
 
     // Pass 2: decode again and route each kept frame's samples into its chunk's encoder.
     let mut owner: Vec<Option<u32>> = vec![None; frames.len()];

@@ -62,7 +62,7 @@ fn apply(mut data: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
 fn survives(data: Vec<u8>) {
     let input = Bytes::from(data);
     // Results do not matter here, only that both entry points return.
-    let _ = probe(&input);
+    let _ = probe(&input, &ChunkingConfig::default());
     let _ = prepare(&input, &ChunkingConfig::default());
 }
 
