@@ -555,6 +555,28 @@ async fn lock_hold(txn: &DatabaseTransaction, job_id: Uuid) -> Result<HoldRow, L
     Ok(hold_row(&row)?)
 }
 
+/// Counts `units` of the allowance as used (the row is locked by `lock_free_left`).
+async fn use_free_units(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    allowance: Allowance,
+    period: NaiveDate,
+    units: u32,
+) -> Result<(), DbErr> {
+    txn.execute_raw(stmt(
+        "UPDATE free_allowance_usage SET used = used + $4 \
+         WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
+        [
+            user_id.into(),
+            allowance.code().into(),
+            period.into(),
+            i32::try_from(units).unwrap_or(i32::MAX).into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 async fn give_back_free_units(
     txn: &DatabaseTransaction,
     row: &HoldRow,
@@ -744,22 +766,7 @@ impl Ledger {
         let mut free_left = 0;
         if let Some((allowance, _)) = work.allowance() {
             let period = allowance.period_start(&self.pricing, now);
-            txn.execute_raw(stmt(
-                "INSERT INTO free_allowance_usage (user_id, allowance, period_start) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-                [user_id.into(), allowance.code().into(), period.into()],
-            ))
-            .await?;
-            let row = txn
-                .query_one_raw(stmt(
-                    "SELECT used FROM free_allowance_usage \
-                     WHERE user_id = $1 AND allowance = $2 AND period_start = $3 FOR UPDATE",
-                    [user_id.into(), allowance.code().into(), period.into()],
-                ))
-                .await?
-                .ok_or_else(|| DbErr::RecordNotFound("free allowance usage".into()))?;
-            let used = u32::try_from(row.try_get::<i32>("", "used")?).unwrap_or(0);
-            free_left = allowance.limit(&self.pricing).saturating_sub(used);
+            free_left = self.lock_free_left(&txn, user_id, allowance, period).await?;
             free = Some((allowance, period));
         }
         let quote = pricing::quote(&self.pricing, work, free_left);
@@ -801,18 +808,8 @@ impl Ledger {
         };
         let hold = hold_row(&inserted)?.hold;
 
-        if let (Some(allowance), Some(period)) = (allowance, period) {
-            txn.execute_raw(stmt(
-                "UPDATE free_allowance_usage SET used = used + $4 \
-                 WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
-                [
-                    user_id.into(),
-                    allowance.into(),
-                    period.into(),
-                    i32::try_from(quote.free_units).unwrap_or(i32::MAX).into(),
-                ],
-            ))
-            .await?;
+        if let (Some((allowance, period)), true) = (free, quote.free_units > 0) {
+            use_free_units(&txn, user_id, allowance, period, quote.free_units).await?;
         }
         if quote.price > Credits::ZERO {
             let amount = quote.price.amount();
@@ -850,10 +847,17 @@ impl Ledger {
     }
 
     /// Raises an open hold to the price of `work` when the work turned out
-    /// bigger than quoted: a document's length is known only once the worker
-    /// has measured it. The hold's free units count first; no more allowance
-    /// is taken. Does nothing when the hold already covers the price or is no
-    /// longer open (a retried job past its capture), so it is safe to repeat.
+    /// bigger than quoted (a document's length is known only once the worker
+    /// has measured it; Telegram rounds a voice note's length to whole
+    /// seconds). The extra units are priced with what is left of the user's
+    /// free allowance first, so a user inside it is never asked for a
+    /// fraction of a credit. Does nothing when the hold already covers the
+    /// work or is no longer open (a retried job past its capture), so it is
+    /// safe to repeat.
+    ///
+    /// # Errors
+    /// [`LedgerError::InsufficientFunds`], changing nothing, when the balance
+    /// does not cover the difference.
     pub async fn raise_hold<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
@@ -861,10 +865,38 @@ impl Ledger {
         work: Work,
     ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
-        let hold = lock_hold(&txn, job_id).await?.hold;
+        let row = lock_hold(&txn, job_id).await?;
+        let mut hold = row.hold.clone();
+        if hold.status != HoldStatus::Open {
+            return Ok(hold);
+        }
         let units = work.allowance().map_or(1, |(_, units)| units);
+        if let Some((allowance, _)) = work.allowance()
+            && units > hold.free_units
+        {
+            // The hold's own period, so a job queued before midnight stays in its day.
+            let period =
+                row.free_period.unwrap_or_else(|| allowance.period_start(&self.pricing, (self.clock)()));
+            let free_left = self.lock_free_left(&txn, hold.user_id, allowance, period).await?;
+            let extra = (units - hold.free_units).min(free_left);
+            if extra > 0 {
+                use_free_units(&txn, hold.user_id, allowance, period, extra).await?;
+                hold.free_units += extra;
+                txn.execute_raw(stmt(
+                    "UPDATE ledger_holds SET free_units = $2, allowance = $3, free_period = $4 WHERE job_id = $1",
+                    [
+                        job_id.into(),
+                        i32::try_from(hold.free_units).unwrap_or(i32::MAX).into(),
+                        allowance.code().into(),
+                        period.into(),
+                    ],
+                ))
+                .await?;
+            }
+        }
         let price = pricing::price_of_units(&self.pricing, work, units.saturating_sub(hold.free_units));
-        if hold.status != HoldStatus::Open || price <= hold.amount {
+        if price <= hold.amount {
+            txn.commit().await?;
             return Ok(hold);
         }
         let extra = price.amount() - hold.amount.amount();
@@ -892,6 +924,61 @@ impl Ledger {
         .await?;
         txn.commit().await?;
         Ok(Hold { amount: price, ..hold })
+    }
+
+    /// The longest transcription, in whole seconds, that job `job_id` could
+    /// be charged for: its hold (credits and free seconds), what is left of
+    /// the free allowance and the available balance. Decoding a recording is
+    /// stopped past this, so a file that understates its length costs no more
+    /// work than its sender can pay for.
+    pub async fn transcription_budget<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        job_id: Uuid,
+    ) -> Result<u32, LedgerError> {
+        let row = db
+            .query_one_raw(stmt(
+                &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
+                [job_id.into()],
+            ))
+            .await?
+            .ok_or(LedgerError::HoldNotFound(job_id))?;
+        let row = hold_row(&row)?;
+        let hold = row.hold;
+        let balance = self.balance(db, hold.user_id).await?;
+        let credits =
+            Credits::new(hold.amount.amount() + balance.available.amount()).unwrap_or(Credits::ZERO);
+        let paid = pricing::transcription_seconds_for(&self.pricing, credits);
+        // A hold from another day keeps that day's allowance; today's is what is left now.
+        let free = hold.free_units.saturating_add(balance.free_seconds_left_today);
+        Ok(paid.saturating_add(free))
+    }
+
+    /// Locks the user's usage row of `allowance` for `period` and returns how
+    /// many units are left in it.
+    async fn lock_free_left(
+        &self,
+        txn: &DatabaseTransaction,
+        user_id: i64,
+        allowance: Allowance,
+        period: NaiveDate,
+    ) -> Result<u32, DbErr> {
+        txn.execute_raw(stmt(
+            "INSERT INTO free_allowance_usage (user_id, allowance, period_start) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            [user_id.into(), allowance.code().into(), period.into()],
+        ))
+        .await?;
+        let row = txn
+            .query_one_raw(stmt(
+                "SELECT used FROM free_allowance_usage \
+                 WHERE user_id = $1 AND allowance = $2 AND period_start = $3 FOR UPDATE",
+                [user_id.into(), allowance.code().into(), period.into()],
+            ))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("free allowance usage".into()))?;
+        let used = u32::try_from(row.try_get::<i32>("", "used")?).unwrap_or(0);
+        Ok(allowance.limit(&self.pricing).saturating_sub(used))
     }
 
     /// Charges `actual` (at most what is held) and returns the rest to the

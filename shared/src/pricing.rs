@@ -106,6 +106,21 @@ fn per_second_price(per_minute: Decimal, seconds: u32) -> Decimal {
         .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// The most whole seconds of transcription `credits` pay for (`u32::MAX` when transcription is free).
+pub fn transcription_seconds_for(pricing: &PricingSettings, credits: Credits) -> u32 {
+    let per_minute = pricing.transcription_cost_per_minute.amount();
+    if per_minute <= Decimal::ZERO {
+        return u32::MAX;
+    }
+    let estimate = (credits.amount() * Decimal::from(60) / per_minute).floor();
+    let mut seconds = rust_decimal::prelude::ToPrimitive::to_u32(&estimate).unwrap_or(u32::MAX);
+    // Prices round half-up to 0.01, so the estimate can be a second too generous.
+    while seconds > 0 && per_second_price(per_minute, seconds) > credits.amount() {
+        seconds -= 1;
+    }
+    seconds
+}
+
 /// The split of a job into its free and paid parts, and the price of the paid part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quote {
@@ -170,6 +185,26 @@ mod tests {
         assert_eq!(Work::transcription_of_millis(1), Work::Transcription { seconds: 1 });
         assert_eq!(Work::transcription_of_millis(1000), Work::Transcription { seconds: 1 });
         assert_eq!(Work::transcription_of_millis(1001), Work::Transcription { seconds: 2 });
+    }
+
+    #[test]
+    fn seconds_bought_by_credits_never_cost_more_than_them() {
+        let p = pricing();
+        assert_eq!(transcription_seconds_for(&p, credits("15")), 60);
+        assert_eq!(transcription_seconds_for(&p, credits("0.24")), 0);
+        assert_eq!(transcription_seconds_for(&p, Credits::ZERO), 0);
+        let mut p7 = pricing();
+        p7.transcription_cost_per_minute = credits("7");
+        for cents in [1u32, 11, 12, 35, 100, 12_345] {
+            let budget = Credits::new(Decimal::new(i64::from(cents), 2)).unwrap();
+            let seconds = transcription_seconds_for(&p7, budget);
+            assert!(price_of_units(&p7, Work::Transcription { seconds }, seconds) <= budget);
+            let more = price_of_units(&p7, Work::Transcription { seconds: seconds + 1 }, seconds + 1);
+            assert!(more > budget, "{cents}: {seconds} s");
+        }
+        let mut free = pricing();
+        free.transcription_cost_per_minute = Credits::ZERO;
+        assert_eq!(transcription_seconds_for(&free, Credits::ZERO), u32::MAX);
     }
 
     #[test]

@@ -381,3 +381,48 @@ async fn stale_holds_of_finished_jobs_are_released_and_running_ones_kept() {
     assert_eq!(balance.held, c("11"));
     assert_consistent(&test).await;
 }
+
+#[tokio::test]
+async fn a_hold_raised_past_telegrams_rounding_uses_free_seconds_left_before_credits() {
+    // Telegram says 61 s; the recording holds 61.4 s, billed as 62 s. A new user with a zero
+    // balance and 180 free seconds must not be asked for a quarter credit.
+    let (test, ledger, user) = setup().await;
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 61 }).await.unwrap();
+    assert_eq!((hold.amount, hold.free_units), (Credits::ZERO, 61));
+    let raised = ledger.raise_hold(&test.db, job, Work::transcription_of_millis(61_400)).await.unwrap();
+    assert_eq!((raised.amount, raised.free_units), (Credits::ZERO, 62));
+    // Repeating the raise (a retried job) takes nothing more.
+    let again = ledger.raise_hold(&test.db, job, Work::transcription_of_millis(61_400)).await.unwrap();
+    assert_eq!((again.amount, again.free_units), (Credits::ZERO, 62));
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 118);
+    let captured = ledger.capture_work(&test.db, job, Work::transcription_of_millis(61_400)).await.unwrap();
+    assert_eq!(captured.captured, Some(Credits::ZERO));
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 118);
+    assert_consistent(&test).await;
+}
+
+#[tokio::test]
+async fn a_raise_beyond_the_free_seconds_prices_only_the_rest_and_a_shortfall_changes_nothing() {
+    let (test, ledger, user) = setup().await;
+    ledger.grant_bonus(&test.db, user, c("10"), &BonusReason::Welcome).await.unwrap();
+    let job = fixtures::job(&test.db, user).await;
+    ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 100 }).await.unwrap();
+    // 200 s measured: 180 free, 20 s paid at 15 a minute = 5 credits.
+    let raised = ledger.raise_hold(&test.db, job, Work::Transcription { seconds: 200 }).await.unwrap();
+    assert_eq!((raised.amount, raised.free_units), (c("5"), 180));
+    // 300 s would need 30 credits: refused, and the hold, balance and allowance stay as they were.
+    let err = ledger.raise_hold(&test.db, job, Work::Transcription { seconds: 300 }).await.unwrap_err();
+    assert!(matches!(err, LedgerError::InsufficientFunds { .. }), "{err:?}");
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held, balance.free_seconds_left_today), (c("5"), c("5"), 0));
+    // The budget: 180 free seconds held plus what 5 held and 5 available credits buy (40 s).
+    assert_eq!(ledger.transcription_budget(&test.db, job).await.unwrap(), 220);
+    ledger.release(&test.db, job).await.unwrap();
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!(
+        (balance.available, balance.held, balance.free_seconds_left_today),
+        (c("10"), Credits::ZERO, 180)
+    );
+    assert_consistent(&test).await;
+}
