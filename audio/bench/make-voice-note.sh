@@ -3,7 +3,8 @@
 # of 0.3 to 3.5 s, with faint pink noise throughout so the pauses are not digital silence.
 # Defaults: 60 minutes at 32 kbps (about 14 MB), the benchmark input. Needs espeak-ng, ffmpeg
 # and opusenc (scripts/test installs them).
-# Usage: audio/bench/make-voice-note.sh OUT.opus [SECONDS [KBPS]]; OPUS_COMPLEXITY=0..10 trades
+# Usage: audio/bench/make-voice-note.sh OUT.opus [SECONDS [KBPS]] (SECONDS may have decimals, e.g.
+# 61.4: the note is cut to the sample); OPUS_COMPLEXITY=0..10 trades
 # encoding time for quality (opusenc default 10).
 set -eu
 out=$(realpath -m "${1:-voice-60min.opus}")
@@ -33,7 +34,7 @@ done
 # A sentence and its pause last about 4.5 s on average; list enough of them to fill the length.
 : > list.txt
 n=0
-while [ "$n" -lt $((seconds / 2 + 10)) ]; do
+while [ "$n" -lt $((${seconds%.*} / 2 + 10)) ]; do
   echo "file 'n$((n % 10)).wav'" >> list.txt
   set -- 0.3 0.6 1.0 1.5 2.5 3.5 0.6 1.0
   shift $(( (n * 7 + n / 3) % 8 ))

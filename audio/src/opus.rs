@@ -215,17 +215,18 @@ pub(crate) fn parse(data: &[u8], max_ticks: u64) -> Result<OpusStream<'_>, Audio
         return Err(AudioError::corrupt("no OpusHead"));
     }
     let summed = *stream.cum.last().unwrap_or(&0);
-    // The final granule may trim the end of the last packet (the encoder's padding); anything
-    // more, or a granule past the packets, is a header that disagrees with the content.
+    // The final granule trims the encoder's padding off the last packet. One that trims more,
+    // or claims samples past the packets, disagrees with the content and says nothing about
+    // where the audio ends inside the last packet: that packet is then dropped, so neither the
+    // bill nor the upload includes padding the file will not own up to.
+    let link_samples = summed - link_start;
     let trim = match link_granule {
-        Some(g) => {
-            let link_samples = summed - link_start;
-            let trim = link_samples.saturating_sub(g);
-            declared += g.saturating_sub(link_pre_skip);
-            if trim <= last_ticks { trim } else { 0 }
-        }
-        None => 0,
+        Some(g) if g <= link_samples && link_samples - g <= last_ticks => link_samples - g,
+        _ => last_ticks,
     };
+    if let Some(g) = link_granule {
+        declared += g.saturating_sub(link_pre_skip);
+    }
     stream.declared = Some(declared).filter(|_| link_granule.is_some());
     stream.total = summed.saturating_sub(trim).saturating_sub(stream.pre_skip);
     if stream.total == 0 {

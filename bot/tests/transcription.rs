@@ -17,7 +17,7 @@ fn start_worker(bot: &TestBot, concurrency: usize) -> tokio::task::JoinHandle<()
     let state = &bot.state;
     tokio::spawn(worker::supervise_transcribe(
         JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
-        worker::transcribe_context(&state.settings, state.db.clone(), state.store.clone()),
+        worker::transcribe_context(&state.settings, state.db.clone(), state.store.clone()).unwrap(),
         concurrency,
     ))
 }
@@ -262,6 +262,142 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
         .filter(|t| t.starts_with("Transcribing"))
         .collect();
     assert!(progress.iter().any(|t| t.contains(&format!("of {}", requests.len()))), "{progress:?}");
+    worker.abort();
+    bot.stop().await.unwrap();
+}
+
+/// The user's balance as (available, held).
+async fn money_of(bot: &TestBot, telegram_id: i64) -> (Credits, Credits) {
+    let stored = users::find_by_telegram_id(&bot.db.db, telegram_id).await.unwrap().unwrap();
+    let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
+    (balance.available, balance.held)
+}
+
+#[tokio::test]
+async fn a_voice_note_longer_than_telegrams_whole_seconds_is_free_inside_the_free_minutes() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let base = openai.base_url();
+    let bot = spawn_bot_with(move |_| {
+        vec![("STT_BASE_URL".into(), base), ("FREE_MINUTES_PER_DAY".into(), "3".into())]
+    })
+    .await;
+    let worker = start_worker(&bot, 1);
+    let user = bot.telegram.user(54, "Ira", Some("ru"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+
+    // 61.4 s of audio; Telegram reports whole seconds: 61. The balance is zero.
+    let note = testkit::audio::voice_note_lasting(Duration::from_millis(61_400));
+    let file = bot.telegram.register_file(note, "audio/ogg", Some(61));
+    user.send_voice(&file).unwrap();
+    let footer = bot
+        .telegram
+        .wait_until("the transcript footer", Duration::from_secs(60), |t| {
+            t.messages(54).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
+        })
+        .await
+        .unwrap_or_else(|err| {
+            panic!("{err}: {:#?}", bot.telegram.messages(54).iter().map(|m| m.body()).collect::<Vec<_>>())
+        });
+    assert!(footer.body().unwrap().contains("списано 0 кредитов"), "{:?}", footer.body());
+    assert_eq!(money_of(&bot, 54).await, (Credits::ZERO, Credits::ZERO));
+    let stored = users::find_by_telegram_id(&bot.db.db, 54).await.unwrap().unwrap();
+    // 62 billed seconds of the 180 free ones.
+    assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().free_seconds_left_today, 118);
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    worker.abort();
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_voice_note_whose_granules_claim_twenty_milliseconds_is_charged_for_its_real_length() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let base = openai.base_url();
+    let bot = spawn_bot_with(move |_| {
+        vec![
+            ("STT_BASE_URL".into(), base),
+            ("FREE_MINUTES_PER_DAY".into(), "1".into()),
+            ("WELCOME_BONUS_CREDITS".into(), "50".into()),
+        ]
+    })
+    .await;
+    let worker = start_worker(&bot, 1);
+    let user = bot.telegram.user(55, "Mallory", Some("en"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+
+    // 90 s of speech whose last page claims 20 ms (960 samples after the 312 of pre-skip),
+    // sent by a client that also tells Telegram it lasts one second.
+    let honest = testkit::audio::voice_note(90);
+    let lying = testkit::hostile::ogg_set_last_granule(&honest, 312 + 960);
+    let file = bot.telegram.register_file(lying, "audio/ogg", Some(1));
+    user.send_voice(&file).unwrap();
+    let footer = bot
+        .telegram
+        .wait_until("the transcript footer", Duration::from_secs(60), |t| {
+            t.messages(55).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Duration")))
+        })
+        .await
+        .unwrap_or_else(|err| {
+            panic!("{err}: {:#?}", bot.telegram.messages(55).iter().map(|m| m.body()).collect::<Vec<_>>())
+        });
+    // 60 free seconds, then 30 s at 15 a minute.
+    assert_eq!(footer.body().unwrap(), "Duration 1:30, 7.5 credits charged.");
+    assert_eq!(money_of(&bot, 55).await, (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO));
+    // Nothing past the real length went to the provider.
+    let uploaded: f64 =
+        openai.transcription_requests().iter().map(|r| r.audio.as_ref().map_or(0.0, |a| a.duration_s)).sum();
+    assert!(uploaded <= 90.05, "{uploaded} s uploaded");
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    worker.abort();
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wav_claiming_an_absurd_sample_rate_fails_alone_and_the_next_recording_is_transcribed() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let base = openai.base_url();
+    let bot = spawn_bot_with(move |_| {
+        vec![
+            ("STT_BASE_URL".into(), base),
+            ("FREE_MINUTES_PER_DAY".into(), "0".into()),
+            ("WELCOME_BONUS_CREDITS".into(), "50".into()),
+        ]
+    })
+    .await;
+    // One job at a time: the second waits behind the hostile one on the same worker.
+    let worker = start_worker(&bot, 1);
+    let user = bot.telegram.user(56, "Eve", Some("ru"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+
+    let hostile = testkit::hostile::tiny_wav_claiming_rate(4_294_967_291);
+    assert!(hostile.len() < 2048);
+    let file = bot.telegram.register_file(hostile, "audio/wav", None);
+    user.send_document(&file, "tiny.wav", None).unwrap();
+    let file = bot.telegram.register_file(recording(), "audio/wav", None);
+    user.send_document(&file, "interview.wav", None).unwrap();
+
+    let footer = bot
+        .telegram
+        .wait_until("the second transcript", Duration::from_secs(60), |t| {
+            t.messages(56).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Длительность 0:30")))
+        })
+        .await
+        .unwrap_or_else(|err| {
+            panic!("{err}: {:#?}", bot.telegram.messages(56).iter().map(|m| m.body()).collect::<Vec<_>>())
+        });
+    assert!(footer.body().unwrap().contains("списано 7.5 кредитов"), "{:?}", footer.body());
+    let told: Vec<String> =
+        bot.telegram.messages(56).iter().filter_map(|m| m.body().map(str::to_owned)).collect();
+    assert!(
+        told.iter().any(|b| b == "Не получилось расшифровать: этот формат я не читаю. Деньги не списаны."),
+        "{told:#?}"
+    );
+    // Only the second recording was charged, and only it reached the provider.
+    assert_eq!(money_of(&bot, 56).await, (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO));
+    assert_eq!(openai.transcription_requests().len(), 1);
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
     worker.abort();
     bot.stop().await.unwrap();
 }

@@ -38,6 +38,8 @@ pub struct Settings {
     pub pricing: PricingSettings,
     /// Longest recording accepted for transcription, in minutes.
     pub max_audio_minutes: u32,
+    /// How the worker keeps a hostile recording from hurting it.
+    pub audio_sandbox: AudioSandboxSettings,
     /// Transcripts longer than this many characters are sent as `.txt` and
     /// `.srt` files instead of messages.
     pub transcript_file_after_chars: usize,
@@ -260,6 +262,41 @@ impl FromStr for LogFormat {
             "json" => Ok(Self::Json),
             "pretty" => Ok(Self::Pretty),
             other => Err(format!("expected `json` or `pretty`, got `{other}`")),
+        }
+    }
+}
+
+/// How the worker decodes users' recordings without letting one of them hurt it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioSandboxSettings {
+    /// Where decoding runs.
+    pub isolation: AudioIsolation,
+    /// The executable started as `EXECUTABLE audio-sandbox`; `None`: the running worker itself.
+    pub executable: Option<std::path::PathBuf>,
+    /// Memory one decoding may take besides its input, in bytes.
+    pub memory_limit_bytes: u64,
+    /// CPU time one decoding may take; its wall-clock limit is twice this.
+    pub cpu_limit: std::time::Duration,
+}
+
+/// Where the worker decodes recordings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioIsolation {
+    /// In a child process under memory and CPU limits: a file that crashes the decoder or
+    /// exhausts memory kills only that child, and its job fails with a clear message.
+    Process,
+    /// On a blocking thread of the worker: panics are caught, but an allocation failure or a
+    /// crash in the C Opus decoder takes the worker down. For development and tests.
+    Thread,
+}
+
+impl FromStr for AudioIsolation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "process" => Ok(Self::Process),
+            "thread" => Ok(Self::Thread),
+            other => Err(format!("expected `process` or `thread`, got `{other}`")),
         }
     }
 }
@@ -558,6 +595,10 @@ impl Settings {
         let free_images: Option<u32> = r.or("IMAGE_FREE_PER_MONTH", "10");
         let timezone: Option<Tz> = r.or("BILLING_TIMEZONE", "Europe/Moscow");
         let max_audio_minutes: Option<u32> = r.or("MAX_AUDIO_MINUTES", "180");
+        let audio_isolation: Option<AudioIsolation> = r.or("AUDIO_ISOLATION", "process");
+        let audio_executable: Option<std::path::PathBuf> = r.optional("AUDIO_SANDBOX_EXECUTABLE");
+        let audio_memory_mb: Option<std::num::NonZeroU32> = r.or("AUDIO_MEMORY_LIMIT_MB", "512");
+        let audio_cpu_seconds: Option<std::num::NonZeroU32> = r.or("AUDIO_CPU_LIMIT_SECONDS", "300");
         let file_after_chars: Option<usize> = r.or("TRANSCRIPT_FILE_AFTER_CHARS", "12288");
         let welcome_bonus: Option<Credits> = r.or("WELCOME_BONUS_CREDITS", "0");
         let max_queued_jobs: Option<u32> = r.or("MAX_QUEUED_JOBS_PER_USER", "3");
@@ -682,6 +723,12 @@ impl Settings {
                     timezone: timezone?,
                 },
                 max_audio_minutes: max_audio_minutes?,
+                audio_sandbox: AudioSandboxSettings {
+                    isolation: audio_isolation?,
+                    executable: audio_executable,
+                    memory_limit_bytes: u64::from(audio_memory_mb?.get()) * 1024 * 1024,
+                    cpu_limit: std::time::Duration::from_secs(audio_cpu_seconds?.get().into()),
+                },
                 transcript_file_after_chars: file_after_chars?,
                 welcome_bonus: welcome_bonus?,
                 max_queued_jobs_per_user: max_queued_jobs?,

@@ -302,6 +302,15 @@ pub enum Text {
     SrtButton,
     /// The transcript was too long for messages and comes as files.
     TranscriptAsFiles,
+    /// The measured recording costs more than the balance allows; nothing was charged.
+    TranscriptionUnaffordable {
+        /// Measured length, `m:ss` (at least this when decoding stopped early).
+        duration: String,
+        /// What that length costs, free minutes counted.
+        price: String,
+        /// Spendable credits.
+        available: String,
+    },
     /// The job failed; nothing was charged.
     TranscriptionFailed {
         /// Why, in the user's terms.
@@ -443,12 +452,10 @@ impl FailureReason {
             (Self::ProviderUnavailable, Lang::Ru) => "сервис распознавания речи сейчас недоступен",
             (Self::ProviderUnavailable, Lang::En) => "the speech recognition service is unavailable",
             (Self::NotEnoughCredit, Lang::Ru) => {
-                "запись оказалась длиннее, чем можно было судить по размеру файла, и на балансе не хватает \
-                 кредитов; пополните его командой /buy и пришлите файл снова"
+                "на балансе не хватает кредитов; пополните его командой /buy и пришлите запись снова"
             }
             (Self::NotEnoughCredit, Lang::En) => {
-                "the recording is longer than its file size suggested and your balance does not cover it; \
-                 top up with /buy and send the file again"
+                "your balance does not cover it; top up with /buy and send it again"
             }
             (Self::Internal, Lang::Ru) => "у нас что-то сломалось",
             (Self::Internal, Lang::En) => "something broke on our side",
@@ -820,6 +827,14 @@ impl Text {
             (Self::SrtButton, Lang::En) => "Get .srt".to_owned(),
             (Self::TranscriptAsFiles, Lang::Ru) => "Текст длинный — присылаю файлами.".to_owned(),
             (Self::TranscriptAsFiles, Lang::En) => "The text is long, so here it is as files.".to_owned(),
+            (Self::TranscriptionUnaffordable { duration, price, available }, Lang::Ru) => format!(
+                "Запись длится {duration}, её расшифровка стоит {price} кредитов, а на балансе {available}. \
+                 Пополните баланс командой /buy и пришлите запись снова. Деньги не списаны."
+            ),
+            (Self::TranscriptionUnaffordable { duration, price, available }, Lang::En) => format!(
+                "The recording lasts {duration}; transcribing it costs {price} credits and your balance is \
+                 {available}. Top up with /buy and send it again. You were not charged."
+            ),
             (Self::TranscriptionFailed { reason }, Lang::Ru) => {
                 format!("Не получилось расшифровать: {}. Деньги не списаны.", reason.describe(Lang::Ru))
             }
@@ -1033,6 +1048,11 @@ mod tests {
             Text::TranscriptionFailed { reason: FailureReason::ProviderUnavailable },
             Text::TranscriptionFailed { reason: FailureReason::NotEnoughCredit },
             Text::PriceRaised { duration: "30:00".into(), price: "450".into() },
+            Text::TranscriptionUnaffordable {
+                duration: "8:40".into(),
+                price: "85".into(),
+                available: "12".into(),
+            },
             Text::AskImagePrompt,
             Text::PromptTooLong { max: 1000 },
             Text::NotEnoughForImage { price: "20".into(), available: "5".into() },

@@ -936,15 +936,7 @@ impl Ledger {
         db: &C,
         job_id: Uuid,
     ) -> Result<u32, LedgerError> {
-        let row = db
-            .query_one_raw(stmt(
-                &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
-                [job_id.into()],
-            ))
-            .await?
-            .ok_or(LedgerError::HoldNotFound(job_id))?;
-        let row = hold_row(&row)?;
-        let hold = row.hold;
+        let hold = self.hold_of(db, job_id).await?;
         let balance = self.balance(db, hold.user_id).await?;
         let credits =
             Credits::new(hold.amount.amount() + balance.available.amount()).unwrap_or(Credits::ZERO);
@@ -952,6 +944,18 @@ impl Ledger {
         // A hold from another day keeps that day's allowance; today's is what is left now.
         let free = hold.free_units.saturating_add(balance.free_seconds_left_today);
         Ok(paid.saturating_add(free))
+    }
+
+    /// The hold of job `job_id` as it stands.
+    pub async fn hold_of<C: ConnectionTrait>(&self, db: &C, job_id: Uuid) -> Result<Hold, LedgerError> {
+        let row = db
+            .query_one_raw(stmt(
+                &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
+                [job_id.into()],
+            ))
+            .await?
+            .ok_or(LedgerError::HoldNotFound(job_id))?;
+        Ok(hold_row(&row)?.hold)
     }
 
     /// Locks the user's usage row of `allowance` for `period` and returns how

@@ -40,12 +40,22 @@ pub fn tone_wav(seconds: u32, hz: f64) -> Vec<u8> {
 /// # Panics
 /// When the tools are missing or fail.
 pub fn voice_note(seconds: u32) -> Vec<u8> {
+    voice_note_lasting(std::time::Duration::from_secs(u64::from(seconds)))
+}
+
+/// A voice note like [`voice_note`] lasting exactly `length` (to the millisecond), for
+/// recordings whose length Telegram rounds to whole seconds.
+///
+/// # Panics
+/// When the tools are missing or fail.
+pub fn voice_note_lasting(length: std::time::Duration) -> Vec<u8> {
+    let seconds = format!("{}.{:03}", length.as_secs(), length.subsec_millis());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../audio/bench/make-voice-note.sh");
     let out = std::env::temp_dir().join(format!("voice-{}.opus", uuid::Uuid::new_v4().simple()));
     let status = Command::new("sh")
         .arg(&script)
         .arg(&out)
-        .arg(seconds.to_string())
+        .arg(&seconds)
         .arg("24")
         // The fastest encoder setting: the content matters here, not its quality.
         .env("OPUS_COMPLEXITY", "0")

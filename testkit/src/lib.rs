@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 pub mod audio;
 pub mod fixtures;
+pub mod hostile;
 
 pub use fake_openai;
 pub use fake_telegram;

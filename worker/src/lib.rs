@@ -5,6 +5,7 @@
 
 pub mod images;
 pub mod maintenance;
+pub mod sandbox;
 pub mod transcribe;
 
 use std::{sync::Arc, time::Duration};
@@ -43,12 +44,15 @@ pub fn stt_client(settings: &Settings) -> async_openai::Client<async_openai::con
 }
 
 /// The transcribe job's context from the settings.
+///
+/// # Errors
+/// When the audio sandbox's executable cannot be found.
 pub fn transcribe_context(
     settings: &Settings,
     db: sea_orm::DatabaseConnection,
     store: storage::ObjectStore,
-) -> Arc<transcribe::TranscribeContext> {
-    Arc::new(transcribe::TranscribeContext {
+) -> anyhow::Result<Arc<transcribe::TranscribeContext>> {
+    Ok(Arc::new(transcribe::TranscribeContext {
         db,
         ledger: Ledger::new(settings.pricing.clone()),
         store,
@@ -65,10 +69,11 @@ pub fn transcribe_context(
             max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
             ..audio::ChunkingConfig::default()
         },
+        audio: sandbox::AudioSandbox::new(&settings.audio_sandbox)?,
         per_job_concurrency: 4,
         sequential: settings.stt_sequential,
         process_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker_concurrency.get() * 2)),
-    })
+    }))
 }
 
 /// Runs the transcribe worker, restarting it when it stops (apalis does not
@@ -178,7 +183,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         },
         settings.maintenance_interval,
     ));
-    let context = transcribe_context(&settings, services.db.clone(), services.store.clone());
+    let context = transcribe_context(&settings, services.db.clone(), services.store.clone())?;
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
     let drawing = tokio::spawn(supervise_image(

@@ -22,6 +22,7 @@ use shared::{
     i18n::{FailureReason, Lang, Text, minutes_seconds},
     jobs::{self, Claim},
     ledger::Ledger,
+    money::Credits,
     pricing::Work,
     queue::TranscribeTask,
     text::{TELEGRAM_MESSAGE_LIMIT, split_message},
@@ -66,8 +67,10 @@ pub struct TranscribeContext {
     pub max_download_bytes: u64,
     /// Transcripts longer than this many characters come as files rather than messages.
     pub file_after_chars: usize,
-    /// Chunking of the audio pipeline.
+    /// Chunking of the audio pipeline (`budget` is set per job).
     pub chunking: audio::ChunkingConfig,
+    /// Where recordings are measured and cut.
+    pub audio: crate::sandbox::AudioSandbox,
     /// Chunks in flight per job.
     pub per_job_concurrency: usize,
     /// One chunk at a time, each with the end of the previous chunk's text as
@@ -87,6 +90,17 @@ pub enum Failure {
         reason: FailureReason,
         /// For the logs.
         detail: String,
+    },
+    /// The measured recording costs more than the user has: nothing was
+    /// decoded past what they could pay for, nothing is charged.
+    #[error("{seconds} s cost {price}, {available} available")]
+    Unaffordable {
+        /// Measured length in whole seconds (a lower bound when decoding stopped early).
+        seconds: u32,
+        /// What that length costs the user, free seconds counted.
+        price: Credits,
+        /// The user's spendable credits.
+        available: Credits,
     },
     /// Might work next time.
     #[error("transient failure: {0:#}")]
@@ -151,6 +165,16 @@ pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<O
             give_up(ctx, &job, reason).await?;
             Ok(Outcome::GaveUp)
         }
+        Err(Failure::Unaffordable { seconds, price, available }) => {
+            tracing::info!(%job_id, seconds, %price, %available, "the measured recording is not covered");
+            let text = Text::TranscriptionUnaffordable {
+                duration: minutes_seconds(seconds),
+                price: price.to_string(),
+                available: available.to_string(),
+            };
+            tell_failure(ctx, &job, failure_code(FailureReason::NotEnoughCredit), text).await?;
+            Ok(Outcome::GaveUp)
+        }
         Err(Failure::Transient(err)) if attempt >= ctx.max_attempts => {
             tracing::error!(%job_id, error = format!("{err:#}"), "last attempt failed");
             give_up(ctx, &job, FailureReason::ProviderUnavailable).await?;
@@ -177,8 +201,13 @@ async fn user_lang(ctx: &TranscribeContext, job: &Job) -> Lang {
 }
 
 async fn give_up(ctx: &TranscribeContext, job: &Job, reason: FailureReason) -> anyhow::Result<()> {
-    if jobs::fail(&ctx.db, &ctx.ledger, job.id, failure_code(reason)).await? {
-        let text = Text::TranscriptionFailed { reason }.render(user_lang(ctx, job).await);
+    tell_failure(ctx, job, failure_code(reason), Text::TranscriptionFailed { reason }).await
+}
+
+/// Fails the job for good (releasing its hold) and, the first time, tells the user why.
+async fn tell_failure(ctx: &TranscribeContext, job: &Job, code: &str, text: Text) -> anyhow::Result<()> {
+    if jobs::fail(&ctx.db, &ctx.ledger, job.id, code).await? {
+        let text = text.render(user_lang(ctx, job).await);
         if let Err(err) = ctx.bot.send_message(ChatId(job.chat_id), text).await {
             tracing::warn!(job_id = %job.id, error = %err, "could not tell the user about the failure");
         }
@@ -249,42 +278,36 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         bytes
     };
 
-    // 2. Decode and cut, off the async runtime.
-    let chunking = ctx.chunking.clone();
-    let prepared = tokio::task::spawn_blocking(move || audio::prepare(&original, &chunking))
-        .await
-        .map_err(|e| Failure::Transient(e.into()))?
-        .map_err(audio_failure)?;
-    let total = prepared.chunks.len();
-
-    // A document's hold was only an estimate from its size: make it cover the
-    // measured length before spending anything on the provider.
-    let measured = Work::transcription_of_millis(
-        u64::try_from(prepared.summary.duration.as_millis()).unwrap_or(u64::MAX),
-    );
-    match ctx.ledger.raise_hold(&ctx.db, job.id, measured).await {
-        Ok(hold) if hold.amount.amount() > job.price_quoted => {
-            let quoted = jobs::raise_quote(&ctx.db, job.id, job.price_quoted, hold.amount.amount())
-                .await
-                .map_err(|e| Failure::Transient(e.into()))?;
-            if quoted {
-                let seconds =
-                    u32::try_from(prepared.summary.duration.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
-                let text =
-                    Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.to_string() };
-                // Telling is courtesy; the footer states the charge anyway.
-                let _ = ctx.bot.send_message(ChatId(job.chat_id), text.render(lang)).await;
-            }
-        }
-        Ok(_) => {}
-        Err(shared::ledger::LedgerError::InsufficientFunds { needed, available }) => {
-            return Err(Failure::Permanent {
-                reason: FailureReason::NotEnoughCredit,
-                detail: format!("{needed} more needed, {available} available"),
-            });
-        }
-        Err(err) => return Err(Failure::Transient(err.into())),
+    // 2. Measure without decoding, and make the hold cover what is really there before any
+    //    decoding or provider call: headers and Telegram's whole seconds are not trusted.
+    let probed = ctx.audio.probe(original.clone(), &ctx.chunking).await.map_err(audio_failure)?;
+    report_disagreement(job.id, "the file's headers", probed.declared, probed.duration);
+    if input.source != shared::jobs::MediaSource::Document {
+        let telegram = Duration::from_secs(u64::from(input.duration_hint_s));
+        report_disagreement(job.id, "Telegram's duration", Some(telegram), probed.duration);
     }
+    cover(ctx, job, lang, probed.duration).await?;
+
+    // 3. Decode and cut, never past what the user can pay for.
+    let budget =
+        ctx.ledger.transcription_budget(&ctx.db, job.id).await.map_err(|e| Failure::Transient(e.into()))?;
+    let chunking = audio::ChunkingConfig {
+        budget: Some(Duration::from_secs(u64::from(budget))),
+        ..ctx.chunking.clone()
+    };
+    let prepared = match ctx.audio.prepare(original, &chunking).await {
+        Err(crate::sandbox::SandboxError::Audio(audio::AudioError::OverBudget { at_least, .. })) => {
+            // Decoding found more audio than the packets claimed, past the user's means.
+            cover(ctx, job, lang, at_least).await?;
+            return Err(Failure::Transient(anyhow::anyhow!("a raised hold did not cover {at_least:?}")));
+        }
+        other => other.map_err(audio_failure)?,
+    };
+    if prepared.summary.duration > probed.duration {
+        report_disagreement(job.id, "the packet walk", Some(probed.duration), prepared.summary.duration);
+        cover(ctx, job, lang, prepared.summary.duration).await?;
+    }
+    let total = prepared.chunks.len();
     status.show(Text::Transcribing { done: 0, total }, true).await;
 
     // 3. Chunks to the provider, bounded per job and per process, results in order.
@@ -380,15 +403,79 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     Ok(())
 }
 
-fn audio_failure(err: audio::AudioError) -> Failure {
+fn audio_failure(err: crate::sandbox::SandboxError) -> Failure {
+    use crate::sandbox::SandboxError;
+    let err = match err {
+        SandboxError::Audio(err) => err,
+        SandboxError::Killed(detail) => return Failure::Permanent { reason: FailureReason::Corrupt, detail },
+        SandboxError::Unavailable(err) => return Failure::Transient(err),
+    };
     let reason = match &err {
         audio::AudioError::UnsupportedFormat(_) => FailureReason::Unsupported,
         audio::AudioError::Corrupt(_) => FailureReason::Corrupt,
         audio::AudioError::Empty | audio::AudioError::NoAudioTrack => FailureReason::NoAudio,
         audio::AudioError::TooLong { .. } => FailureReason::TooLong,
-        audio::AudioError::Encode(_) => return Failure::Transient(anyhow::anyhow!(err)),
+        // The budget is passed only where `OverBudget` is handled; reaching here is our bug.
+        audio::AudioError::Encode(_) | audio::AudioError::OverBudget { .. } => {
+            return Failure::Transient(anyhow::anyhow!(err));
+        }
     };
     Failure::Permanent { reason, detail: err.to_string() }
+}
+
+/// Logs a claimed length that disagrees with the measured one by more than
+/// a second or 1 %: the measured one is billed either way.
+fn report_disagreement(job_id: Uuid, source: &str, claimed: Option<Duration>, measured: Duration) {
+    let Some(claimed) = claimed else { return };
+    let gap = claimed.abs_diff(measured);
+    if gap > Duration::from_secs(1).max(measured / 100) {
+        tracing::warn!(
+            %job_id,
+            claimed_s = claimed.as_secs_f64(),
+            measured_s = measured.as_secs_f64(),
+            "{source} disagree with the audio present; billing the audio present"
+        );
+    }
+}
+
+/// Makes the job's hold cover `duration` of audio, free seconds left counted
+/// first, and tells the user once when the price went up; when the balance
+/// does not cover it, fails with [`Failure::Unaffordable`].
+async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duration) -> Result<(), Failure> {
+    let measured = Work::transcription_of_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX));
+    let Work::Transcription { seconds } = measured else { return Ok(()) };
+    match ctx.ledger.raise_hold(&ctx.db, job.id, measured).await {
+        Ok(hold) if hold.amount.amount() > job.price_quoted => {
+            let quoted = jobs::raise_quote(&ctx.db, job.id, job.price_quoted, hold.amount.amount())
+                .await
+                .map_err(|e| Failure::Transient(e.into()))?;
+            if quoted {
+                let text =
+                    Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.to_string() };
+                // Telling is courtesy; the footer states the charge anyway.
+                let _ = ctx.bot.send_message(ChatId(job.chat_id), text.render(lang)).await;
+            }
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(shared::ledger::LedgerError::InsufficientFunds { needed, available }) => {
+            // What this job already holds is the user's money too: show it as balance.
+            let held = hold_amount(ctx, job.id).await?;
+            let price = Credits::new(held.amount() + needed.amount()).unwrap_or(needed);
+            let balance = Credits::new(held.amount() + available.amount()).unwrap_or(available);
+            Err(Failure::Unaffordable { seconds, price, available: balance })
+        }
+        Err(err) => Err(Failure::Transient(err.into())),
+    }
+}
+
+/// Credits currently held for `job_id`.
+async fn hold_amount(ctx: &TranscribeContext, job_id: Uuid) -> Result<Credits, Failure> {
+    ctx.ledger
+        .hold_of(&ctx.db, job_id)
+        .await
+        .map(|hold| hold.amount)
+        .map_err(|e| Failure::Transient(e.into()))
 }
 
 async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Bytes, Failure> {

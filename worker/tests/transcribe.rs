@@ -30,6 +30,21 @@ fn speech_like_wav() -> Vec<u8> {
     testkit::audio::tone_wav(20, 220.0)
 }
 
+/// The child-process sandbox, run by the worker executable built with these tests.
+fn sandbox() -> worker::sandbox::AudioSandbox {
+    sandbox_with_memory(512 * 1024 * 1024)
+}
+
+fn sandbox_with_memory(memory_limit_bytes: u64) -> worker::sandbox::AudioSandbox {
+    worker::sandbox::AudioSandbox::new(&shared::config::AudioSandboxSettings {
+        isolation: shared::config::AudioIsolation::Process,
+        executable: Some(env!("CARGO_BIN_EXE_worker").into()),
+        memory_limit_bytes,
+        cpu_limit: Duration::from_secs(60),
+    })
+    .unwrap()
+}
+
 struct Rig {
     test: TestDb,
     telegram: FakeTelegram,
@@ -80,6 +95,7 @@ async fn rig() -> Rig {
         max_download_bytes: 20_000_000,
         file_after_chars: 12_288,
         chunking: audio::ChunkingConfig::default(),
+        audio: sandbox(),
         per_job_concurrency: 4,
         sequential: false,
         process_permits: Arc::new(tokio::sync::Semaphore::new(8)),
@@ -373,4 +389,65 @@ fn expected_transcript_text(request: &testkit::fake_openai::RecordedRequest) -> 
     let count =
         (request.audio.as_ref().unwrap().duration_s / testkit::fake_openai::SEGMENT_SECONDS).ceil() as usize;
     (0..count.max(1)).map(|i| format!("{hash}-{i}")).collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn a_file_that_exhausts_the_sandboxes_memory_fails_alone_and_the_worker_goes_on() {
+    let mut rig = rig().await;
+    // A sandbox with almost no memory beyond its input: decoding aborts on an allocation,
+    // which in-process would take the whole worker down.
+    rig.ctx.audio = sandbox_with_memory(64 * 1024);
+    let starved = queue(&rig, speech_like_wav(), 20).await;
+    assert_eq!(run_once(&rig.ctx, starved).await.unwrap(), Outcome::GaveUp);
+    let messages = rig.telegram.wait_for_messages(CHAT, 1, Duration::from_secs(10)).await.unwrap();
+    let last = messages.last().unwrap().body().unwrap();
+    assert_eq!(last, "Не получилось расшифровать: файл повреждён. Деньги не списаны.");
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
+
+    // The same worker, with its usual sandbox, transcribes the next recording.
+    rig.ctx.audio = sandbox();
+    let next = queue(&rig, speech_like_wav(), 20).await;
+    assert_eq!(run_once(&rig.ctx, next).await.unwrap(), Outcome::Done);
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+    assert_eq!(rig.openai.transcription_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wav_claiming_four_billion_samples_a_second_is_refused_without_charge() {
+    let rig = rig().await;
+    for rate in [4_294_967_291, 7_999_999] {
+        let job = queue(&rig, testkit::hostile::tiny_wav_claiming_rate(rate), 1).await;
+        assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::GaveUp);
+    }
+    let messages = rig.telegram.wait_for_messages(CHAT, 2, Duration::from_secs(10)).await.unwrap();
+    for message in &messages {
+        assert_eq!(
+            message.body().unwrap(),
+            "Не получилось расшифровать: этот формат я не читаю. Деньги не списаны."
+        );
+    }
+    assert!(rig.openai.transcription_requests().is_empty());
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
+}
+
+#[tokio::test]
+async fn a_document_longer_than_the_balance_covers_is_refused_before_decoding_with_its_length_and_price() {
+    let rig = rig().await;
+    // 60 s at 15 a minute is 15 credits; the user has 10. The size estimate said 20 s.
+    let job = queue(&rig, testkit::audio::tone_wav(60, 220.0), 20).await;
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::GaveUp);
+    let messages = rig.telegram.wait_for_messages(CHAT, 1, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(
+        messages.last().unwrap().body().unwrap(),
+        "Запись длится 1:00, её расшифровка стоит 15 кредитов, а на балансе 10. \
+         Пополните баланс командой /buy и пришлите запись снова. Деньги не списаны."
+    );
+    assert!(rig.openai.transcription_requests().is_empty());
+    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(row.error_code.as_deref(), Some("not_enough_credit"));
 }

@@ -40,6 +40,9 @@ pub async fn spawn_bot_with(extra: impl FnOnce(SocketAddr) -> Vec<(String, Strin
     vars.insert("TELEGRAM_API_URL".into(), telegram.api_url().to_string());
     vars.insert("QUEUE_NAMESPACE".into(), redis.namespace.clone());
     vars.insert("LOG_FORMAT".into(), "pretty".into());
+    // The worker runs inside this test binary, which cannot start itself as a sandbox; the
+    // worker crate's own tests cover the child-process sandbox with the real executable.
+    vars.insert("AUDIO_ISOLATION".into(), "thread".into());
     for (key, value) in extra(http) {
         vars.insert(key, value);
     }
