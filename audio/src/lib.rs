@@ -9,6 +9,7 @@ mod config;
 mod detect;
 mod error;
 mod flac;
+mod headers;
 mod ogg;
 mod opus;
 mod pcm;

@@ -85,6 +85,7 @@ struct Resampling {
 impl PcmSource {
     /// Opens the container and the first decodable audio track.
     pub(crate) fn open(data: Bytes) -> Result<Self, AudioError> {
+        let data = crate::headers::prepare_for_demuxer(crate::detect::detect_format(&data)?, data)?;
         let mss = MediaSourceStream::new(Box::new(Cursor::new(data)), Default::default());
         let format = symphonia::default::get_probe()
             .probe(&Hint::new(), mss, FormatOptions::default(), MetadataOptions::default())

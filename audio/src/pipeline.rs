@@ -108,10 +108,10 @@ pub struct Prepared {
 pub struct ProbeInfo {
     /// The detected input format.
     pub format: InputFormat,
-    /// Duration of the audio present: exact for Ogg/Opus (every packet's own length); for other
-    /// formats the demuxed packets' durations, or the decoded samples when packets carry none.
-    /// MP4 and Matroska packet durations come from tables a file can fake, so [`prepare_with`]
-    /// measures again by decoding, and its figure is the one to bill.
+    /// Duration of the audio present: exact for Ogg/Opus (every packet's own length); the
+    /// demuxed frames' own durations for MP3, ADTS, FLAC, WAV and Ogg Vorbis; decoded samples
+    /// for MP4 and Matroska, whose packet durations are tables a file can fake.
+    /// [`prepare_with`] measures by decoding too, and its figure is the one billed.
     pub duration: Duration,
     /// What the headers claim, if they say.
     pub declared: Option<Duration>,
@@ -132,7 +132,9 @@ fn ticks_of(duration: Duration) -> u64 {
 }
 
 /// Measures an input's format and duration without decoding it (a packet walk), refusing it
-/// with `TooLong` as soon as it passes `config.max_duration`.
+/// with `TooLong` as soon as it passes `config.max_duration`. MP4 and Matroska files, and
+/// packets without durations, are decoded instead, and then no further than `config.budget`
+/// (`OverBudget`).
 ///
 /// # Errors
 /// The typed input errors of [`AudioError`].
@@ -148,18 +150,18 @@ pub fn probe(input: &Bytes, config: &ChunkingConfig) -> Result<ProbeInfo, AudioE
     }
     let mut source = PcmSource::open(input.clone())?;
     let declared = source.declared();
-    if let Some(duration) = source.packet_walk(config.max_duration)?.filter(|d| !d.is_zero()) {
+    // MP4 and Matroska packet durations are table entries a file can fake; elsewhere they
+    // come from each frame's own header.
+    let trusted = !matches!(format, InputFormat::Mp4 | InputFormat::Matroska);
+    if trusted && let Some(duration) = source.packet_walk(config.max_duration)?.filter(|d| !d.is_zero()) {
         return Ok(ProbeInfo { format, duration, declared });
     }
-    // Packets without durations: count the decoded samples, within the same limit.
+    // Otherwise count the decoded samples, within the same limits.
     let mut source = PcmSource::open(input.clone())?;
     let mut scratch = Vec::new();
     while source.next_block(&mut scratch)? {
         scratch.clear();
-        let decoded = duration_of_frames(source.source_frames, source.rate());
-        if decoded > config.max_duration {
-            return Err(AudioError::TooLong { actual: decoded, limit: config.max_duration });
-        }
+        check_length(ticks_of(duration_of_frames(source.source_frames, source.rate())), config)?;
     }
     if source.source_frames == 0 {
         return Err(AudioError::Empty);

@@ -110,3 +110,33 @@ fn bad_inputs_give_typed_errors() {
         assert!(matches!(r, Err(AudioError::TooLong { .. })), "{name}: {r:?}");
     }
 }
+
+#[test]
+fn decoding_stops_at_the_budget_and_the_packet_walk_ignores_it() {
+    let budget = std::time::Duration::from_secs(5);
+    let cfg = ChunkingConfig { budget: Some(budget), ..ChunkingConfig::default() };
+    let over_budget = |name: &str, result: Result<std::time::Duration, AudioError>| match result {
+        Err(AudioError::OverBudget { at_least, budget: b }) => {
+            assert_eq!(b, budget);
+            // Opus knows its whole length before decoding; the others stop just past the budget.
+            assert!(
+                at_least > budget && at_least < std::time::Duration::from_secs(40),
+                "{name}: {at_least:?}"
+            );
+        }
+        other => panic!("{name}: {other:?}"),
+    };
+    for name in ["speech.opus", "speech.mp3", "mid.flac", "mid.m4a"] {
+        let input = load(name);
+        let probed = probe(&input, &cfg).map(|p| p.duration);
+        if name.ends_with(".m4a") {
+            // MP4 tables can lie, so measuring means decoding: it stops at the budget too.
+            over_budget(name, probed);
+        } else {
+            // Measuring is a packet walk and says how long the recording is, budget or not.
+            let probed = probed.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(probed > budget, "{name}: {probed:?}");
+        }
+        over_budget(name, prepare(&input, &cfg).map(|p| p.summary.duration));
+    }
+}

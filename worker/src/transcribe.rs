@@ -280,7 +280,14 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
 
     // 2. Measure without decoding, and make the hold cover what is really there before any
     //    decoding or provider call: headers and Telegram's whole seconds are not trusted.
-    let probed = ctx.audio.probe(original.clone(), &ctx.chunking).await.map_err(audio_failure)?;
+    //    Whatever has to be decoded stops at what the user can pay for.
+    let budget =
+        ctx.ledger.transcription_budget(&ctx.db, job.id).await.map_err(|e| Failure::Transient(e.into()))?;
+    let chunking = audio::ChunkingConfig {
+        budget: Some(Duration::from_secs(u64::from(budget))),
+        ..ctx.chunking.clone()
+    };
+    let probed = within_budget(ctx, job, lang, ctx.audio.probe(original.clone(), &chunking).await).await?;
     report_disagreement(job.id, "the file's headers", probed.declared, probed.duration);
     if input.source != shared::jobs::MediaSource::Document {
         let telegram = Duration::from_secs(u64::from(input.duration_hint_s));
@@ -288,21 +295,9 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     }
     cover(ctx, job, lang, probed.duration).await?;
 
-    // 3. Decode and cut, never past what the user can pay for.
-    let budget =
-        ctx.ledger.transcription_budget(&ctx.db, job.id).await.map_err(|e| Failure::Transient(e.into()))?;
-    let chunking = audio::ChunkingConfig {
-        budget: Some(Duration::from_secs(u64::from(budget))),
-        ..ctx.chunking.clone()
-    };
-    let prepared = match ctx.audio.prepare(original, &chunking).await {
-        Err(crate::sandbox::SandboxError::Audio(audio::AudioError::OverBudget { at_least, .. })) => {
-            // Decoding found more audio than the packets claimed, past the user's means.
-            cover(ctx, job, lang, at_least).await?;
-            return Err(Failure::Transient(anyhow::anyhow!("a raised hold did not cover {at_least:?}")));
-        }
-        other => other.map_err(audio_failure)?,
-    };
+    // 3. Decode and cut. Decoding can find more than the packets claimed (MP4 and Matroska
+    //    tables can lie): that is covered too, before the provider hears a second of it.
+    let prepared = within_budget(ctx, job, lang, ctx.audio.prepare(original, &chunking).await).await?;
     if prepared.summary.duration > probed.duration {
         report_disagreement(job.id, "the packet walk", Some(probed.duration), prepared.summary.duration);
         cover(ctx, job, lang, prepared.summary.duration).await?;
@@ -415,12 +410,31 @@ fn audio_failure(err: crate::sandbox::SandboxError) -> Failure {
         audio::AudioError::Corrupt(_) => FailureReason::Corrupt,
         audio::AudioError::Empty | audio::AudioError::NoAudioTrack => FailureReason::NoAudio,
         audio::AudioError::TooLong { .. } => FailureReason::TooLong,
-        // The budget is passed only where `OverBudget` is handled; reaching here is our bug.
+        // `within_budget` handles `OverBudget`; reaching here is our bug.
         audio::AudioError::Encode(_) | audio::AudioError::OverBudget { .. } => {
             return Failure::Transient(anyhow::anyhow!(err));
         }
     };
     Failure::Permanent { reason, detail: err.to_string() }
+}
+
+/// Passes a sandbox result on, turning "decoding went past the budget" into
+/// the user's shortfall (or a retry, should a top-up have arrived meanwhile).
+async fn within_budget<T>(
+    ctx: &TranscribeContext,
+    job: &Job,
+    lang: Lang,
+    result: Result<T, crate::sandbox::SandboxError>,
+) -> Result<T, Failure> {
+    match result {
+        Err(crate::sandbox::SandboxError::Audio(audio::AudioError::OverBudget { at_least, .. })) => {
+            cover(ctx, job, lang, at_least).await?;
+            Err(Failure::Transient(anyhow::anyhow!(
+                "the balance now covers at least {at_least:?}; trying again"
+            )))
+        }
+        other => other.map_err(audio_failure),
+    }
 }
 
 /// Logs a claimed length that disagrees with the measured one by more than
