@@ -36,11 +36,20 @@ async fn spawn(openai: &FakeOpenAi) -> (TestBot, tokio::task::JoinHandle<()>) {
     })
     .await;
     let state = &bot.state;
-    let worker = tokio::spawn(worker::supervise_image(
+    let drawing = worker::supervise_image(
         JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
-        worker::image_context(&state.settings, state.db.clone(), state.store.clone()),
+        worker::image_context(
+            &state.settings,
+            worker::common(&state.settings, state.db.clone()),
+            state.store.clone(),
+        )
+        .unwrap(),
         2,
-    ));
+    );
+    let sweeping = support::maintenance(&bot);
+    let worker = tokio::spawn(async move {
+        tokio::join!(drawing, sweeping);
+    });
     (bot, worker)
 }
 

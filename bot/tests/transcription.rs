@@ -12,14 +12,23 @@ use shared::{money::Credits, queue::JobQueue, users};
 use support::{TestBot, spawn_bot_with};
 use testkit::fake_openai::{Endpoint, FakeOpenAi};
 
-/// A worker consuming the bot's queue in this process.
+/// A worker consuming the bot's queue in this process, with its maintenance.
 fn start_worker(bot: &TestBot, concurrency: usize) -> tokio::task::JoinHandle<()> {
     let state = &bot.state;
-    tokio::spawn(worker::supervise_transcribe(
+    let transcribing = worker::supervise_transcribe(
         JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
-        worker::transcribe_context(&state.settings, state.db.clone(), state.store.clone()).unwrap(),
+        worker::transcribe_context(
+            &state.settings,
+            worker::common(&state.settings, state.db.clone()),
+            state.store.clone(),
+        )
+        .unwrap(),
         concurrency,
-    ))
+    );
+    let sweeping = support::maintenance(bot);
+    tokio::spawn(async move {
+        tokio::join!(transcribing, sweeping);
+    })
 }
 
 /// Start of each SRT cue, in seconds.

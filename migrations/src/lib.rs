@@ -64,6 +64,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261122_000005_holds_and_allowances", "0005_holds_and_allowances"),
             sql_migration!("m20261122_000006_job_leases", "0006_job_leases"),
             sql_migration!("m20261122_000007_images", "0007_images"),
+            sql_migration!("m20261202_000008_job_endings", "0008_job_endings"),
         ]
     }
 }

@@ -84,6 +84,12 @@ pub struct Settings {
     /// Pause between the worker's maintenance ticks (sweeper, stale holds,
     /// payment reconciliation).
     pub maintenance_interval: std::time::Duration,
+    /// How long a queued job may wait unclaimed after its last push before
+    /// its queue message is presumed lost and pushed again.
+    pub job_repush: std::time::Duration,
+    /// On SIGTERM, how long jobs in flight may take to finish before they
+    /// are handed back to the queue.
+    pub shutdown_grace: std::time::Duration,
 }
 
 /// How the bot receives updates and where it finds the Bot API.
@@ -179,6 +185,8 @@ pub struct ImageSettings {
     pub input_retention: chrono::Duration,
     /// How long generated and edited images are kept in storage.
     pub output_retention: chrono::Duration,
+    /// Longest wait for the image or chat provider's answer (and for a picture it links to).
+    pub provider_timeout: std::time::Duration,
 }
 
 /// The chat model that turns a description into better image prompts.
@@ -583,6 +591,7 @@ impl Settings {
         let max_edit_mb: Option<u64> = r.or("IMAGE_MAX_EDIT_MB", "10");
         let input_hours: Option<u32> = r.or("IMAGE_INPUT_RETENTION_HOURS", "24");
         let output_days: Option<u32> = r.or("IMAGE_OUTPUT_RETENTION_DAYS", "30");
+        let image_timeout: Option<std::num::NonZeroU32> = r.or("IMAGE_TIMEOUT_SECONDS", "180");
         let idea_base = http_url(&mut r, "IDEA_BASE_URL", "https://api.openai.com/v1");
         let idea_key = r.optional_secret("IDEA_API_KEY");
         let idea_model: Option<String> = r.or("IDEA_MODEL", "gpt-4o-mini");
@@ -664,11 +673,13 @@ impl Settings {
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
         let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
         let worker_concurrency: Option<NonZeroUsize> = r.or("WORKER_CONCURRENCY", "4");
-        let job_lease: Option<std::num::NonZeroU32> = r.or("JOB_LEASE_SECONDS", "60");
+        let job_lease: Option<std::num::NonZeroU32> = r.or("JOB_LEASE_SECONDS", "10");
         let stt_timeout: Option<std::num::NonZeroU32> = r.or("STT_TIMEOUT_SECONDS", "300");
         let retry_backoff: Option<u32> = r.or("RETRY_BACKOFF_SECONDS", "5");
         let stt_sequential: Option<Flag> = r.or("STT_SEQUENTIAL", "false");
-        let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "30");
+        let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "5");
+        let job_repush: Option<std::num::NonZeroU32> = r.or("JOB_REPUSH_SECONDS", "60");
+        let shutdown_grace: Option<u32> = r.or("SHUTDOWN_GRACE_SECONDS", "45");
 
         let built = (|| {
             Some(Settings {
@@ -705,6 +716,7 @@ impl Settings {
                     max_edit_bytes: max_edit_mb? * 1_000_000,
                     input_retention: chrono::Duration::hours(i64::from(input_hours?)),
                     output_retention: chrono::Duration::days(i64::from(output_days?)),
+                    provider_timeout: std::time::Duration::from_secs(image_timeout?.get().into()),
                 },
                 idea: IdeaSettings {
                     provider: ProviderSettings {
@@ -748,6 +760,8 @@ impl Settings {
                 retry_backoff: std::time::Duration::from_secs(retry_backoff?.into()),
                 stt_sequential: stt_sequential?.0,
                 maintenance_interval: std::time::Duration::from_secs(maintenance_interval?.get().into()),
+                job_repush: std::time::Duration::from_secs(job_repush?.get().into()),
+                shutdown_grace: std::time::Duration::from_secs(shutdown_grace?.into()),
             })
         })();
 

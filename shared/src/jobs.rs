@@ -18,7 +18,7 @@ use crate::{
         jobs::{self, JobKind, JobStatus},
         transcripts,
     },
-    ledger::{Hold, Ledger, LedgerError},
+    ledger::{Hold, HoldStatus, Ledger, LedgerError},
     pricing::Work,
 };
 
@@ -163,6 +163,7 @@ where
         started_at: Set(None),
         finished_at: Set(None),
         lease_until: Set(None),
+        pushed_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -303,12 +304,13 @@ pub async fn claim<C: ConnectionTrait>(
     })
 }
 
-/// Ends the lease of an attempt that failed, so the queue's retry can claim
-/// the job at once instead of waiting for the lease to run out.
+/// Ends the lease of an attempt handed back unfinished (the worker is
+/// shutting down), so the sweeper pushes the job again and any worker can
+/// claim it at once.
 pub async fn release_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE jobs SET lease_until = NULL WHERE id = $1 AND status = 'running'",
+        "UPDATE jobs SET lease_until = now() WHERE id = $1 AND status = 'running'",
         [job_id.into()],
     ))
     .await
@@ -437,13 +439,47 @@ pub async fn mark_succeeded<C: ConnectionTrait>(
     .map(drop)
 }
 
-/// Fails the job and gives its hold back, once. Returns whether this call
-/// failed it (false: it was already final).
-pub async fn fail<C>(db: &C, ledger: &Ledger, job_id: Uuid, error_code: &str) -> Result<bool, JobError>
+/// How a job that could not finish ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Failed before its charge: the hold went back to the user.
+    Failed,
+    /// Already charged (the work is done and stored) but not delivered: the
+    /// charge stands, the result waits in storage, nothing is redone.
+    Undeliverable,
+    /// It had already ended; nothing changed.
+    AlreadyFinal,
+}
+
+impl Ending {
+    /// Whether this call ended the job (and the user should hear about it once).
+    pub fn ended_now(self) -> bool {
+        self != Self::AlreadyFinal
+    }
+}
+
+/// Ends a job that cannot finish, once: before its charge it fails and its
+/// hold goes back; after its charge it ends undeliverable with the charge
+/// kept. Every running job can reach a final state through here.
+pub async fn fail<C>(db: &C, ledger: &Ledger, job_id: Uuid, error_code: &str) -> Result<Ending, JobError>
 where
-    C: TransactionTrait<Transaction = DatabaseTransaction>,
+    C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
-    finish_unpaid(db, ledger, job_id, JobStatus::Failed, error_code, &["queued", "running"]).await
+    match finish_unpaid(db, ledger, job_id, JobStatus::Failed, error_code, &["queued", "running"]).await {
+        Ok(true) => Ok(Ending::Failed),
+        Ok(false) => Ok(Ending::AlreadyFinal),
+        Err(JobError::Ledger(LedgerError::HoldAlreadySettled { status: HoldStatus::Captured, .. })) => {
+            let ended = db
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "UPDATE jobs SET status = 'undeliverable', error_code = $2, lease_until = NULL,                          price_charged = (SELECT captured FROM ledger_holds WHERE job_id = $1),                          finished_at = now(), updated_at = now()                      WHERE id = $1 AND status IN ('queued', 'running')",
+                    [job_id.into(), error_code.into()],
+                ))
+                .await?;
+            Ok(if ended.rows_affected() == 1 { Ending::Undeliverable } else { Ending::AlreadyFinal })
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Cancels a job that no worker has started, giving its hold back. Returns
@@ -496,30 +532,37 @@ where
     Ok(true)
 }
 
-/// Jobs whose queue message may be lost: queued and not touched since
-/// `before`, or running under an expired lease (their worker died). The
-/// sweeper pushes them again; workers ignore duplicates.
-pub async fn stale_queued<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<Vec<Uuid>, DbErr> {
+/// Jobs to put on the queue again: queued but not pushed for `repush_after`
+/// (the push was lost, e.g. Redis was down), or running under a lease that
+/// ended at `now` (a dead worker, or a failed attempt whose backoff is over)
+/// and not pushed since it ended. Workers ignore duplicates.
+pub async fn stale_queued<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    repush_after: std::time::Duration,
+) -> Result<Vec<Uuid>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT id FROM jobs WHERE (status = 'queued' AND updated_at < $1) \
-                OR (status = 'running' AND lease_until < $1) ORDER BY created_at LIMIT 500",
-            [before.into()],
+            "SELECT id FROM jobs WHERE \
+                (status = 'queued' AND COALESCE(pushed_at, created_at) < $1 - $2 * INTERVAL '1 millisecond') \
+                OR (status = 'running' AND lease_until < $1 AND (pushed_at IS NULL OR pushed_at < lease_until \
+                    OR pushed_at < $1 - $2 * INTERVAL '1 millisecond')) \
+             ORDER BY created_at LIMIT 500",
+            [now.into(), i64::try_from(repush_after.as_millis()).unwrap_or(i64::MAX).into()],
         ))
         .await?;
     rows.iter().map(|row| row.try_get("", "id")).collect()
 }
 
-/// Marks jobs as re-pushed so the sweeper waits again before the next push.
-pub async fn touch<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), DbErr> {
+/// Records that the jobs were just put on the queue.
+pub async fn mark_pushed<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), DbErr> {
     if job_ids.is_empty() {
         return Ok(());
     }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE jobs SET updated_at = now(), lease_until = CASE WHEN status = 'running' THEN now() ELSE lease_until END \
-         WHERE id = ANY($1) AND status IN ('queued', 'running')",
+        "UPDATE jobs SET pushed_at = now() WHERE id = ANY($1)",
         [job_ids.to_vec().into()],
     ))
     .await
@@ -530,9 +573,10 @@ pub async fn touch<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), D
 /// the right queue.
 pub async fn stale_jobs<C: ConnectionTrait>(
     db: &C,
-    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    repush_after: std::time::Duration,
 ) -> Result<Vec<(Uuid, JobKind)>, DbErr> {
-    let ids = stale_queued(db, before).await?;
+    let ids = stale_queued(db, now, repush_after).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

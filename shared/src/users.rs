@@ -147,3 +147,15 @@ pub async fn referral_stats<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<
         earned: row.try_get::<rust_decimal::Decimal>("", "earned")?.normalize(),
     })
 }
+
+/// Records that Telegram refused a message to the user (they blocked the bot
+/// or deleted their account); their next message to the bot clears it.
+pub async fn mark_unreachable<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<(), DbErr> {
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "UPDATE users SET is_blocked = TRUE, updated_at = now() WHERE id = $1",
+        [user_id.into()],
+    ))
+    .await
+    .map(drop)
+}

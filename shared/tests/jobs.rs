@@ -89,8 +89,14 @@ async fn claims_count_attempts_and_stop_at_the_cap() {
         job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap(),
         Claim::Exhausted(_)
     ));
-    assert!(job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
-    assert!(!job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap());
+    assert_eq!(
+        job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap(),
+        job_ops::Ending::Failed
+    );
+    assert_eq!(
+        job_ops::fail(&test.db, &ledger, queued.job_id, "provider_unavailable").await.unwrap(),
+        job_ops::Ending::AlreadyFinal
+    );
     assert_eq!(
         job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap(),
         Claim::Finished(JobStatus::Failed)
@@ -116,16 +122,53 @@ async fn only_queued_jobs_can_be_cancelled() {
 }
 
 #[tokio::test]
-async fn the_sweeper_finds_stale_queued_jobs_until_touched() {
+async fn the_sweeper_pushes_lost_jobs_and_jobs_whose_lease_ended_once_each() {
     let test = TestDb::migrated().await;
     let user = fixtures::user(&test.db, 1).await;
     let ledger = ledger();
     let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(5)).await.unwrap();
-    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
-    assert_eq!(job_ops::stale_queued(&test.db, later).await.unwrap(), vec![queued.job_id]);
-    job_ops::touch(&test.db, &[queued.job_id]).await.unwrap();
-    let just_before_touch = chrono::Utc::now() - chrono::Duration::seconds(1);
-    assert!(job_ops::stale_queued(&test.db, just_before_touch).await.unwrap().is_empty());
-    job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap();
-    assert!(job_ops::stale_queued(&test.db, later).await.unwrap().is_empty());
+    let job = queued.job_id;
+    let at = |seconds: i64| chrono::Utc::now() + chrono::Duration::seconds(seconds);
+    let repush = std::time::Duration::from_secs(30);
+    // Queued: presumed lost once it has waited `repush` since its last push.
+    assert!(job_ops::stale_queued(&test.db, at(5), repush).await.unwrap().is_empty());
+    assert_eq!(job_ops::stale_queued(&test.db, at(31), repush).await.unwrap(), vec![job]);
+    job_ops::mark_pushed(&test.db, &[job]).await.unwrap();
+    assert!(job_ops::stale_queued(&test.db, at(5), repush).await.unwrap().is_empty());
+    // Running under a live lease: left alone.
+    job_ops::claim(&test.db, job, 3, std::time::Duration::from_secs(60)).await.unwrap();
+    assert!(job_ops::stale_queued(&test.db, at(31), repush).await.unwrap().is_empty());
+    // A failed attempt's backoff ended (or its worker died): pushed again at once, then not
+    // again until `repush` has passed without a claim.
+    job_ops::defer(&test.db, job, std::time::Duration::ZERO).await.unwrap();
+    assert_eq!(job_ops::stale_queued(&test.db, at(1), repush).await.unwrap(), vec![job]);
+    job_ops::mark_pushed(&test.db, &[job]).await.unwrap();
+    assert!(job_ops::stale_queued(&test.db, at(1), repush).await.unwrap().is_empty());
+    assert_eq!(job_ops::stale_queued(&test.db, at(31), repush).await.unwrap(), vec![job]);
+}
+
+#[tokio::test]
+async fn a_job_that_cannot_be_delivered_after_its_charge_ends_undeliverable_with_the_charge_kept() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, 1).await;
+    let ledger = ledger();
+    ledger.grant_bonus(&test.db, user, c("100"), &BonusReason::Welcome).await.unwrap();
+    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(300)).await.unwrap();
+    assert!(matches!(
+        job_ops::claim(&test.db, queued.job_id, 5, job_ops::DEFAULT_LEASE).await.unwrap(),
+        Claim::Run { .. }
+    ));
+    ledger.capture(&test.db, queued.job_id, c("30")).await.unwrap();
+    // Delivery failed for good (the user blocked the bot): the job ends, once, charged.
+    let ending = job_ops::fail(&test.db, &ledger, queued.job_id, "recipient_gone").await.unwrap();
+    assert_eq!(ending, job_ops::Ending::Undeliverable);
+    let again = job_ops::fail(&test.db, &ledger, queued.job_id, "recipient_gone").await.unwrap();
+    assert_eq!(again, job_ops::Ending::AlreadyFinal);
+    let job = jobs::Entity::find_by_id(queued.job_id).one(&test.db).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Undeliverable);
+    assert_eq!(job.price_charged, Some(c("30").amount()));
+    assert_eq!(job.error_code.as_deref(), Some("recipient_gone"));
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (c("70"), Credits::ZERO));
+    assert!(fixtures::ledger_violation(&test.db).await.is_none());
 }

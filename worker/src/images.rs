@@ -8,9 +8,9 @@
 //! capture is idempotent, and the delivered message ids are recorded when
 //! the job is marked succeeded.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
-use apalis::prelude::{AbortError, BoxDynError, Data};
+use apalis::prelude::{BoxDynError, Data};
 use async_openai::{
     Client,
     config::OpenAIConfig,
@@ -35,12 +35,10 @@ use shared::{
     entities::{
         jobs::{JobKind, Model as Job},
         media_objects::MediaKind,
-        users,
     },
     i18n::{ImageFailureReason, Lang, Text},
     images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
-    jobs::{self, Claim},
-    ledger::Ledger,
+    jobs,
     money::Credits,
     queue::ImageTask,
     transcripts::record_media,
@@ -48,12 +46,13 @@ use shared::{
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{
     payloads::{SendMessageSetters, SendPhotoSetters},
-    prelude::{Bot, Requester},
+    prelude::Requester,
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
 };
 use uuid::Uuid;
 
-pub use crate::transcribe::Outcome;
+pub use crate::runner::Outcome;
+use crate::runner::{self, Common, Failure, Runnable, transient};
 
 /// Name of the edited photo, converted to PNG, under the job's prefix.
 pub const INPUT_NAME: &str = "input.png";
@@ -62,14 +61,10 @@ pub const OUTPUT_NAME: &str = "image.png";
 
 /// What the image job needs.
 pub struct ImageContext {
-    /// Database pool.
-    pub db: DatabaseConnection,
-    /// The ledger.
-    pub ledger: Ledger,
+    /// Database, ledger, Telegram and the attempt policy.
+    pub common: Common,
     /// Object storage.
     pub store: ObjectStore,
-    /// Telegram.
-    pub bot: Bot,
     /// The images client.
     pub images: Client<OpenAIConfig>,
     /// Image model name.
@@ -82,34 +77,10 @@ pub struct ImageContext {
     pub chat_model: String,
     /// Fetches pictures providers return as URLs.
     pub http: reqwest::Client,
-    /// Attempts before a job is given up.
-    pub max_attempts: u32,
-    /// How long a claim lasts unless renewed (renewed every third of it).
-    pub lease: std::time::Duration,
-    /// First pause before a failed attempt is retried (see [`jobs::retry_delay`]).
-    pub retry_backoff: std::time::Duration,
     /// Largest photo accepted for editing, in bytes.
     pub max_edit_bytes: u64,
-}
-
-/// Why an attempt failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// Retrying cannot help (refusal, not a picture): fail now.
-    #[error("permanent failure ({reason:?}): {detail}")]
-    Permanent {
-        /// What the user is told.
-        reason: ImageFailureReason,
-        /// For the logs.
-        detail: String,
-    },
-    /// Might work next time.
-    #[error("transient failure: {0:#}")]
-    Transient(#[from] anyhow::Error),
-}
-
-fn transient(err: impl Into<anyhow::Error>) -> Failure {
-    Failure::Transient(err.into())
+    /// Longest wait for the image or chat provider.
+    pub provider_timeout: std::time::Duration,
 }
 
 fn failure_code(reason: ImageFailureReason) -> &'static str {
@@ -121,86 +92,57 @@ fn failure_code(reason: ImageFailureReason) -> &'static str {
     }
 }
 
-/// The apalis handler: claims the job and runs one attempt.
+/// The user's notice for a picture or idea job that ended for `reason`.
+fn notice(job: &Job, reason: ImageFailureReason) -> Text {
+    match job.kind {
+        JobKind::Idea => Text::IdeaFailed { reason },
+        _ => Text::ImageFailed { reason },
+    }
+}
+
+/// A failure retrying cannot help, told to the user as `reason`.
+fn permanent(job: &Job, reason: ImageFailureReason, detail: impl Into<String>) -> Failure {
+    Failure::Permanent { code: failure_code(reason), notice: notice(job, reason), detail: detail.into() }
+}
+
+impl Runnable for ImageContext {
+    const NAME: &'static str = "image";
+
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn attempt<'a>(&'a self, job: &'a Job) -> impl Future<Output = Result<(), Failure>> + Send + 'a {
+        run(self, job)
+    }
+
+    fn exhausted(&self, job: &Job) -> (&'static str, Text) {
+        let reason = ImageFailureReason::Unavailable;
+        (failure_code(reason), notice(job, reason))
+    }
+
+    fn after_failure<'a>(&'a self, job: &'a Job) -> impl Future<Output = ()> + Send + 'a {
+        delete_status(self, job)
+    }
+}
+
+/// The queue handler.
 pub async fn handle(task: ImageTask, ctx: Data<Arc<ImageContext>>) -> Result<(), BoxDynError> {
-    use tracing::Instrument;
-    let ctx: &ImageContext = &ctx;
-    let outcome =
-        run_once(ctx, task.job_id).instrument(tracing::info_span!("image", job_id = %task.job_id)).await;
-    match outcome {
-        Ok(Outcome::Done | Outcome::AlreadyFinished) => Ok(()),
-        Ok(Outcome::GaveUp) => Err(AbortError::new(std::io::Error::other("job failed for good")).into()),
-        Err(err) => Err(err.into()),
-    }
+    runner::handle(Arc::clone(&ctx), task.job_id).await
 }
 
-/// Claims and runs one attempt of `job_id`. `Err` means "retry later".
+/// Claims and runs one attempt of `job_id` (see [`runner::run_once`]).
+///
+/// # Errors
+/// Only when the job's row cannot be read or written.
 pub async fn run_once(ctx: &ImageContext, job_id: Uuid) -> anyhow::Result<Outcome> {
-    let (job, attempt) = match jobs::claim(&ctx.db, job_id, ctx.max_attempts, ctx.lease).await? {
-        Claim::Finished(_) | Claim::Busy => return Ok(Outcome::AlreadyFinished),
-        Claim::Exhausted(job) => {
-            give_up(ctx, &job, ImageFailureReason::Unavailable).await?;
-            return Ok(Outcome::GaveUp);
-        }
-        Claim::Run { job, attempt } => (job, attempt),
-    };
-    // Keep the lease while working, so duplicates of this job stay out.
-    let renewal = crate::keep_lease(ctx.db.clone(), job_id, ctx.lease);
-    let result = run(ctx, &job).await;
-    renewal.abort();
-    match result {
-        Ok(()) => Ok(Outcome::Done),
-        Err(Failure::Permanent { reason, detail }) => {
-            tracing::warn!(%job_id, ?reason, %detail, "image job failed permanently");
-            give_up(ctx, &job, reason).await?;
-            Ok(Outcome::GaveUp)
-        }
-        Err(Failure::Transient(err)) if attempt >= ctx.max_attempts => {
-            tracing::error!(%job_id, error = format!("{err:#}"), "last attempt failed");
-            give_up(ctx, &job, ImageFailureReason::Unavailable).await?;
-            Ok(Outcome::GaveUp)
-        }
-        Err(Failure::Transient(err)) => {
-            let delay = jobs::retry_delay(ctx.retry_backoff, attempt, job_id);
-            tracing::warn!(%job_id, attempt, ?delay, error = format!("{err:#}"), "attempt failed; will retry");
-            jobs::defer(&ctx.db, job_id, delay).await?;
-            Err(err)
-        }
-    }
-}
-
-async fn user_lang(ctx: &ImageContext, job: &Job) -> Lang {
-    use sea_orm::EntityTrait;
-    users::Entity::find_by_id(job.user_id)
-        .one(&ctx.db)
-        .await
-        .ok()
-        .flatten()
-        .map(|u| u.language)
-        .unwrap_or_default()
-}
-
-/// Fails the job, returns the hold and tells the user, once.
-async fn give_up(ctx: &ImageContext, job: &Job, reason: ImageFailureReason) -> anyhow::Result<()> {
-    if jobs::fail(&ctx.db, &ctx.ledger, job.id, failure_code(reason)).await? {
-        let text = match job.kind {
-            JobKind::Idea => Text::IdeaFailed { reason },
-            _ => Text::ImageFailed { reason },
-        };
-        if let Err(err) =
-            ctx.bot.send_message(ChatId(job.chat_id), text.render(user_lang(ctx, job).await)).await
-        {
-            tracing::warn!(job_id = %job.id, error = %err, "could not tell the user about the failure");
-        }
-        delete_status(ctx, job).await;
-    }
-    Ok(())
+    runner::run_once(ctx, job_id).await
 }
 
 async fn delete_status(ctx: &ImageContext, job: &Job) {
     if let Some(message_id) = job.status_message_id {
         // Cosmetic: the status may already be gone.
-        let _ = ctx.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
+        let _ = ctx.common.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
     }
 }
 
@@ -211,7 +153,7 @@ fn key(job: &Job, name: &str) -> Result<ObjectKey, Failure> {
 
 async fn run(ctx: &ImageContext, job: &Job) -> Result<(), Failure> {
     let request = images::request_of(job).map_err(transient)?;
-    let lang = user_lang(ctx, job).await;
+    let lang = runner::user_lang(&ctx.common.db, job).await;
     match &request {
         ImageRequest::Idea { description, .. } => ideas(ctx, job, lang, description, &request).await,
         ImageRequest::Generate { .. } | ImageRequest::Edit { .. } => picture(ctx, job, lang, &request).await,
@@ -244,7 +186,7 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
         };
         ctx.store.put(&output_key, png.clone(), "image/png").await.map_err(transient)?;
         record_media(
-            &ctx.db,
+            &ctx.common.db,
             job.user_id,
             job.id,
             output_key.as_str(),
@@ -258,7 +200,8 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
     };
 
     // 2. Charge (idempotent: a second capture of the same work returns the first).
-    let hold = ctx.ledger.capture_work(&ctx.db, job.id, request.work()).await.map_err(transient)?;
+    let hold =
+        ctx.common.ledger.capture_work(&ctx.common.db, job.id, request.work()).await.map_err(transient)?;
     let charged = hold.captured.unwrap_or(Credits::ZERO);
 
     // 3. Deliver, then mark the job done with the message ids.
@@ -268,14 +211,15 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
     )]]);
     let photo = InputFile::memory(png.to_vec()).file_name(OUTPUT_NAME);
     let sent = ctx
+        .common
         .bot
         .send_photo(ChatId(job.chat_id), photo)
         .caption(Text::ImageReady { charged: charged.to_string() }.render(lang))
         .reply_markup(buttons)
         .await
-        .map_err(|e| transient(anyhow::anyhow!(e).context("sending the picture")))?;
+        .map_err(|e| runner::delivery_failure(e, "sending the picture"))?;
     jobs::mark_succeeded(
-        &ctx.db,
+        &ctx.common.db,
         job.id,
         &serde_json::json!({ "delivered_message_ids": [sent.id.0], "image_key": output_key.as_str() }),
         charged.amount(),
@@ -296,7 +240,10 @@ async fn generate(ctx: &ImageContext, job: &Job, prompt: &str) -> Result<Bytes, 
         .safety_identifier(safety_id(job))
         .build()
         .map_err(transient)?;
-    let response = ctx.images.images().generate(request).await.map_err(provider_failure)?;
+    let response =
+        runner::bounded(ctx.provider_timeout, "the image provider", ctx.images.images().generate(request))
+            .await?
+            .map_err(|e| provider_failure(job, e))?;
     picture_bytes(ctx, response).await
 }
 
@@ -310,7 +257,10 @@ async fn edit(ctx: &ImageContext, job: &Job, prompt: &str, input: Bytes) -> Resu
         .safety_identifier(safety_id(job))
         .build()
         .map_err(transient)?;
-    let response = ctx.images.images().edit(request).await.map_err(provider_failure)?;
+    let response =
+        runner::bounded(ctx.provider_timeout, "the image provider", ctx.images.images().edit(request))
+            .await?
+            .map_err(|e| provider_failure(job, e))?;
     picture_bytes(ctx, response).await
 }
 
@@ -351,44 +301,42 @@ async fn edit_input(ctx: &ImageContext, job: &Job, photo: &TelegramPhoto) -> Res
     if ctx.store.exists(&input_key).await.map_err(transient)? {
         return ctx.store.get(&input_key).await.map_err(transient);
     }
-    let too_big = |size: u64| Failure::Permanent {
-        reason: ImageFailureReason::TooBig,
-        detail: format!("{size} bytes"),
-    };
+    let too_big = |size: u64| permanent(job, ImageFailureReason::TooBig, format!("{size} bytes"));
     if let Some(size) = photo.file_size.filter(|size| *size > ctx.max_edit_bytes) {
         return Err(too_big(size));
     }
-    let file = ctx.bot.get_file(teloxide::types::FileId(photo.file_id.clone())).await.map_err(|err| {
-        if err.to_string().contains("file is too big") {
-            Failure::Permanent { reason: ImageFailureReason::TooBig, detail: err.to_string() }
-        } else {
-            transient(anyhow::anyhow!(err).context("getFile failed"))
-        }
-    })?;
+    let file =
+        ctx.common.bot.get_file(teloxide::types::FileId(photo.file_id.clone())).await.map_err(|err| {
+            if err.to_string().contains("file is too big") {
+                permanent(job, ImageFailureReason::TooBig, err.to_string())
+            } else {
+                transient(anyhow::anyhow!(err).context("getFile failed"))
+            }
+        })?;
     if u64::from(file.size) > ctx.max_edit_bytes {
         return Err(too_big(u64::from(file.size)));
     }
     let mut buffer = Vec::with_capacity(file.size as usize);
-    teloxide::net::Download::download_file(&ctx.bot, &file.path, &mut buffer)
+    teloxide::net::Download::download_file(&ctx.common.bot, &file.path, &mut buffer)
         .await
         .map_err(|e| transient(anyhow::anyhow!(e).context("download failed")))?;
     let bytes = Bytes::from(buffer);
     let png = match ImageFormat::sniff(&bytes) {
         Some(ImageFormat::Png) => bytes,
-        Some(_) => to_png(bytes).await.map_err(|e| Failure::Permanent {
-            reason: ImageFailureReason::NotAnImage,
-            detail: format!("{e:#}"),
-        })?,
+        Some(_) => to_png(bytes)
+            .await
+            .map_err(|e| permanent(job, ImageFailureReason::NotAnImage, format!("{e:#}")))?,
         None => {
-            return Err(Failure::Permanent {
-                reason: ImageFailureReason::NotAnImage,
-                detail: "the bytes are not a JPEG, PNG or WebP picture".into(),
-            });
+            return Err(permanent(
+                job,
+                ImageFailureReason::NotAnImage,
+                "the bytes are not a JPEG, PNG or WebP picture",
+            ));
         }
     };
     ctx.store.put(&input_key, png.clone(), "image/png").await.map_err(transient)?;
     record_media(
-        &ctx.db,
+        &ctx.common.db,
         job.user_id,
         job.id,
         input_key.as_str(),
@@ -413,15 +361,15 @@ async fn to_png(bytes: Bytes) -> anyhow::Result<Bytes> {
 }
 
 /// Sorts provider errors: refusals and bad requests are permanent, the rest may pass.
-fn provider_failure(err: OpenAIError) -> Failure {
+fn provider_failure(job: &Job, err: OpenAIError) -> Failure {
     if let OpenAIError::ApiError(api) = &err {
         let code = api.api_error.code.as_deref().unwrap_or_default();
         let status = api.status_code.as_u16();
         if code == "content_policy_violation" || code == "moderation_blocked" {
-            return Failure::Permanent { reason: ImageFailureReason::Refused, detail: err.to_string() };
+            return permanent(job, ImageFailureReason::Refused, err.to_string());
         }
         if code == "insufficient_quota" || (400..500).contains(&status) && status != 408 && status != 429 {
-            return Failure::Permanent { reason: ImageFailureReason::Unavailable, detail: err.to_string() };
+            return permanent(job, ImageFailureReason::Unavailable, err.to_string());
         }
     }
     transient(anyhow::anyhow!(err))
@@ -435,11 +383,11 @@ async fn ideas(
     description: &str,
     request: &ImageRequest,
 ) -> Result<(), Failure> {
-    let answer = match images::idea_answer(&ctx.db, job.id).await.map_err(transient)? {
+    let answer = match images::idea_answer(&ctx.common.db, job.id).await.map_err(transient)? {
         Some(answer) => answer,
         None => {
             let answer = ask_for_ideas(ctx, job, description).await?;
-            images::remember_idea(&ctx.db, job.user_id, job.id, description, &answer)
+            images::remember_idea(&ctx.common.db, job.user_id, job.id, description, &answer)
                 .await
                 .map_err(transient)?;
             answer
@@ -447,13 +395,15 @@ async fn ideas(
     };
     let ideas = images::parse_ideas(&answer);
     if ideas.is_empty() {
-        return Err(Failure::Permanent {
-            reason: ImageFailureReason::Unavailable,
-            detail: format!("no prompts in the answer {answer:?}"),
-        });
+        return Err(permanent(
+            job,
+            ImageFailureReason::Unavailable,
+            format!("no prompts in the answer {answer:?}"),
+        ));
     }
 
-    let hold = ctx.ledger.capture_work(&ctx.db, job.id, request.work()).await.map_err(transient)?;
+    let hold =
+        ctx.common.ledger.capture_work(&ctx.common.db, job.id, request.work()).await.map_err(transient)?;
     let charged = hold.captured.unwrap_or(Credits::ZERO);
 
     let buttons = InlineKeyboardMarkup::new(ideas.iter().enumerate().map(|(index, idea)| {
@@ -461,13 +411,14 @@ async fn ideas(
     }));
     let text = Text::IdeaList { ideas: ideas.clone(), charged: charged.to_string() }.render(lang);
     let sent = ctx
+        .common
         .bot
         .send_message(ChatId(job.chat_id), text)
         .reply_markup(buttons)
         .await
-        .map_err(|e| transient(anyhow::anyhow!(e).context("sending the ideas")))?;
+        .map_err(|e| runner::delivery_failure(e, "sending the ideas"))?;
     jobs::mark_succeeded(
-        &ctx.db,
+        &ctx.common.db,
         job.id,
         &serde_json::json!({ "delivered_message_ids": [sent.id.0], "ideas": ideas }),
         charged.amount(),
@@ -496,7 +447,7 @@ async fn ask_for_ideas(ctx: &ImageContext, job: &Job, description: &str) -> Resu
         ))
         .into(),
     ];
-    for line in images::idea_history(&ctx.db, job.user_id, job.id).await.map_err(transient)? {
+    for line in images::idea_history(&ctx.common.db, job.user_id, job.id).await.map_err(transient)? {
         messages.push(match line.speaker {
             Speaker::User => ChatCompletionRequestUserMessage::from(
                 ChatCompletionRequestUserMessageContent::from(line.content),
@@ -517,7 +468,10 @@ async fn ask_for_ideas(ctx: &ImageContext, job: &Job, description: &str) -> Resu
         .messages(messages)
         .build()
         .map_err(transient)?;
-    let response = ctx.chat.chat().create(request).await.map_err(provider_failure)?;
+    let response =
+        runner::bounded(ctx.provider_timeout, "the chat provider", ctx.chat.chat().create(request))
+            .await?
+            .map_err(|e| provider_failure(job, e))?;
     let message = response
         .choices
         .into_iter()
@@ -525,7 +479,7 @@ async fn ask_for_ideas(ctx: &ImageContext, job: &Job, description: &str) -> Resu
         .map(|choice| choice.message)
         .ok_or_else(|| transient(anyhow::anyhow!("the chat model returned no choice")))?;
     if let Some(refusal) = message.refusal.filter(|r| !r.is_empty()) {
-        return Err(Failure::Permanent { reason: ImageFailureReason::Refused, detail: refusal });
+        return Err(permanent(job, ImageFailureReason::Refused, refusal));
     }
     message
         .content

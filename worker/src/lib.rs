@@ -5,6 +5,7 @@
 
 pub mod images;
 pub mod maintenance;
+pub mod runner;
 pub mod sandbox;
 pub mod transcribe;
 
@@ -17,20 +18,18 @@ use teloxide::prelude::Bot;
 /// Attempts per job before it fails for good (apalis's own default is 25).
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// Renews the lease of a claimed job until the returned task is aborted.
-pub(crate) fn keep_lease(
-    db: sea_orm::DatabaseConnection,
-    job_id: uuid::Uuid,
-    lease: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(lease / 3).await;
-            if let Err(err) = shared::jobs::renew_lease(&db, job_id, lease).await {
-                tracing::warn!(%job_id, error = %err, "could not renew the job lease");
-            }
-        }
-    })
+/// What every job kind of this worker shares, from the settings.
+pub fn common(settings: &Settings, db: sea_orm::DatabaseConnection) -> runner::Common {
+    runner::Common::new(
+        db,
+        Ledger::new(settings.pricing.clone()),
+        Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
+        runner::AttemptPolicy {
+            max_attempts: MAX_ATTEMPTS,
+            lease: settings.job_lease,
+            retry_backoff: settings.retry_backoff,
+        },
+    )
 }
 
 /// The speech-to-text client from the settings.
@@ -49,20 +48,15 @@ pub fn stt_client(settings: &Settings) -> async_openai::Client<async_openai::con
 /// When the audio sandbox's executable cannot be found.
 pub fn transcribe_context(
     settings: &Settings,
-    db: sea_orm::DatabaseConnection,
+    common: runner::Common,
     store: storage::ObjectStore,
 ) -> anyhow::Result<Arc<transcribe::TranscribeContext>> {
     Ok(Arc::new(transcribe::TranscribeContext {
-        db,
-        ledger: Ledger::new(settings.pricing.clone()),
+        common,
         store,
-        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
         stt: stt_client(settings),
         stt_model: settings.stt.model.clone(),
         stt_timeout: settings.stt_timeout,
-        retry_backoff: settings.retry_backoff,
-        max_attempts: MAX_ATTEMPTS,
-        lease: settings.job_lease,
         max_download_bytes: settings.telegram.max_download_bytes,
         file_after_chars: settings.transcript_file_after_chars,
         chunking: audio::ChunkingConfig {
@@ -113,27 +107,30 @@ fn openai_client(
 }
 
 /// The image job's context from the settings.
+///
+/// # Errors
+/// When the HTTP client cannot be built (no TLS roots).
 pub fn image_context(
     settings: &Settings,
-    db: sea_orm::DatabaseConnection,
+    common: runner::Common,
     store: storage::ObjectStore,
-) -> Arc<images::ImageContext> {
-    Arc::new(images::ImageContext {
-        db,
-        ledger: Ledger::new(settings.pricing.clone()),
+) -> anyhow::Result<Arc<images::ImageContext>> {
+    Ok(Arc::new(images::ImageContext {
+        common,
         store,
-        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
         images: openai_client(&settings.image.provider),
         image_model: settings.image.provider.model.clone(),
         image_size: settings.image.size.clone(),
         chat: openai_client(&settings.idea.provider),
         chat_model: settings.idea.provider.model.clone(),
-        http: reqwest::Client::new(),
-        max_attempts: MAX_ATTEMPTS,
-        lease: settings.job_lease,
-        retry_backoff: settings.retry_backoff,
+        // Pictures the provider links to are fetched within the same limit.
+        http: reqwest::Client::builder()
+            .timeout(settings.images.provider_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .build()?,
         max_edit_bytes: settings.images.max_edit_bytes,
-    })
+        provider_timeout: settings.images.provider_timeout,
+    }))
 }
 
 /// Runs the image worker, restarting it when it stops; see [`supervise_transcribe`].
@@ -154,48 +151,61 @@ pub async fn supervise_image(queue: JobQueue, context: Arc<images::ImageContext>
     }
 }
 
-/// Runs the worker until SIGTERM or Ctrl-C.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let shutdown = shared::shutdown::Shutdown::install();
-    let services = Services::connect(&settings).await?;
-    let ledger = Ledger::new(settings.pricing.clone());
-    let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
+/// The maintenance pass's context from the settings.
+///
+/// # Errors
+/// When the YooKassa client cannot be built.
+pub fn maintenance_context(
+    settings: &Settings,
+    services: &Services,
+) -> anyhow::Result<maintenance::Maintenance> {
     let yookassa = settings
         .yookassa
         .as_ref()
         .map(YooKassa::new)
         .transpose()
         .context("cannot build the YooKassa client")?;
-    let bot = Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone());
+    Ok(maintenance::Maintenance {
+        db: services.db.clone(),
+        ledger: Ledger::new(settings.pricing.clone()),
+        queue: JobQueue::new(services.redis.clone(), &settings.queue_namespace),
+        yookassa,
+        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
+        referral_percent: settings.referral_percent,
+        retention: Some(images::Retention {
+            store: services.store.clone(),
+            input_max_age: settings.images.input_retention,
+            output_max_age: settings.images.output_retention,
+        }),
+        repush_after: settings.job_repush,
+    })
+}
+
+/// Runs the worker until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let shutdown = shared::shutdown::Shutdown::install();
+    let services = Services::connect(&settings).await?;
     let maintenance = tokio::spawn(maintenance::run_forever(
-        maintenance::Maintenance {
-            db: services.db.clone(),
-            ledger,
-            queue,
-            yookassa,
-            bot,
-            referral_percent: settings.referral_percent,
-            retention: Some(images::Retention {
-                store: services.store.clone(),
-                input_max_age: settings.images.input_retention,
-                output_max_age: settings.images.output_retention,
-            }),
-        },
+        maintenance_context(&settings, &services)?,
         settings.maintenance_interval,
     ));
-    let context = transcribe_context(&settings, services.db.clone(), services.store.clone())?;
+    let common = common(&settings, services.db.clone());
+    let context = transcribe_context(&settings, common.clone(), services.store.clone())?;
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
     let drawing = tokio::spawn(supervise_image(
         JobQueue::new(services.redis.clone(), &settings.queue_namespace),
-        image_context(&settings, services.db.clone(), services.store.clone()),
+        image_context(&settings, common.clone(), services.store.clone())?,
         settings.worker_concurrency.get(),
     ));
     tracing::info!(concurrency = settings.worker_concurrency, "worker connected and waiting for jobs");
     shutdown.wait().await;
-    maintenance.abort();
+    // Stop taking jobs, let those in flight finish, hand back the rest.
     transcribing.abort();
     drawing.abort();
+    tracing::info!(in_flight = common.attempts.len(), "stopping: finishing the jobs in flight");
+    common.wind_down(settings.shutdown_grace).await;
+    maintenance.abort();
     services.db.close().await.context("closing the database pool")?;
     tracing::info!("worker stopped");
     Ok(())

@@ -18,8 +18,11 @@ use teloxide::prelude::{Bot, Requester};
 /// Advisory lock taken for a tick, so concurrent workers do not sweep twice.
 pub const MAINTENANCE_LOCK_KEY: i64 = 0x7467_626f_745f_6d74;
 
-/// How long a job may sit `queued` before its message is presumed lost.
-pub const REQUEUE_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+/// Longest wait for one queue push; a tick holds the maintenance lock, so a
+/// hung Redis must not stop sweeping for every worker.
+const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for YooKassa or Telegram during a tick, for the same reason.
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// How old an open hold on a finished job must be before it is released.
 pub const STALE_HOLD_AGE: chrono::Duration = chrono::Duration::hours(1);
 /// How long a YooKassa payment may stay pending before we ask YooKassa ourselves.
@@ -42,6 +45,8 @@ pub struct Maintenance {
     pub referral_percent: u32,
     /// Picture retention; `None` keeps everything.
     pub retention: Option<crate::images::Retention>,
+    /// How long a queued job may wait unclaimed after a push before it is pushed again.
+    pub repush_after: Duration,
 }
 
 /// What one tick did.
@@ -75,21 +80,28 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     }
     let mut report = TickReport { ran: true, ..TickReport::default() };
 
-    let stale = jobs::stale_jobs(db, chrono::Utc::now() - REQUEUE_AFTER).await?;
+    let stale = jobs::stale_jobs(db, chrono::Utc::now(), m.repush_after).await?;
     let mut pushed = Vec::new();
     for (job_id, kind) in stale {
-        match queue.push_job(kind, job_id).await {
-            Ok(()) => pushed.push(job_id),
-            Err(err) => {
+        match tokio::time::timeout(PUSH_TIMEOUT, queue.push_job(kind, job_id)).await {
+            Ok(Ok(())) => pushed.push(job_id),
+            Ok(Err(err)) => {
                 tracing::warn!(%job_id, error = %err, "re-push failed; next tick tries again");
+                break;
+            }
+            Err(_) => {
+                tracing::warn!(%job_id, "re-push timed out; next tick tries again");
                 break;
             }
         }
     }
-    jobs::touch(db, &pushed).await?;
+    jobs::mark_pushed(db, &pushed).await?;
     report.requeued = pushed.len();
     if report.requeued > 0 {
-        tracing::warn!(count = report.requeued, "re-pushed queued jobs whose message was lost");
+        tracing::info!(
+            count = report.requeued,
+            "pushed again jobs whose lease ended or whose message was lost"
+        );
     }
 
     report.holds_released = ledger.release_stale_holds(db, STALE_HOLD_AGE).await?.len();
@@ -109,9 +121,13 @@ async fn reconcile_yookassa(m: &Maintenance, client: &YooKassa) -> anyhow::Resul
     let mut settled = 0;
     for payment in payments::pending_older_than(&m.db, PaymentProvider::YooKassa, RECONCILE_AFTER).await? {
         let Some(provider_id) = payment.provider_payment_id.as_deref() else { continue };
-        let fetched = match client.get_payment(provider_id).await {
-            Ok(fetched) => fetched,
-            Err(err) => {
+        let fetched = match tokio::time::timeout(CALL_TIMEOUT, client.get_payment(provider_id)).await {
+            Ok(Ok(fetched)) => fetched,
+            Err(_) => {
+                tracing::warn!(payment_id = %payment.id, "YooKassa did not answer; next tick tries again");
+                continue;
+            }
+            Ok(Err(err)) => {
                 tracing::warn!(payment_id = %payment.id, error = %err, "cannot fetch a pending payment; next tick tries again");
                 continue;
             }
@@ -122,7 +138,13 @@ async fn reconcile_yookassa(m: &Maintenance, client: &YooKassa) -> anyhow::Resul
             tracing::warn!(payment_id = %payment.id, ?outcome, "settled a payment whose notification never came");
         }
         if let Some((chat, text)) = payments::notice_for(&m.db, &m.ledger, &outcome).await?
-            && let Err(err) = m.bot.send_message(teloxide::types::ChatId(chat), text).await
+            && let Err(err) = tokio::time::timeout(
+                CALL_TIMEOUT,
+                m.bot.send_message(teloxide::types::ChatId(chat), text).into_future(),
+            )
+            .await
+            .map_err(anyhow::Error::new)
+            .and_then(|sent| sent.map_err(anyhow::Error::new))
         {
             tracing::warn!(payment_id = %payment.id, error = %err, "could not tell the payer");
         }

@@ -5,9 +5,9 @@
 //! the transcript row and the capture happen once, and the delivered message
 //! ids are recorded before the job is marked succeeded.
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use apalis::prelude::{AbortError, BoxDynError, Data};
+use apalis::prelude::{BoxDynError, Data};
 use async_openai::{
     Client,
     config::OpenAIConfig,
@@ -16,12 +16,10 @@ use async_openai::{
 };
 use bytes::Bytes;
 use futures::{StreamExt, stream};
-use sea_orm::DatabaseConnection;
 use shared::{
-    entities::{jobs::Model as Job, media_objects::MediaKind, users},
+    entities::{jobs::Model as Job, media_objects::MediaKind},
     i18n::{FailureReason, Lang, Text, minutes_seconds},
-    jobs::{self, Claim},
-    ledger::Ledger,
+    jobs,
     money::Credits,
     pricing::Work,
     queue::TranscribeTask,
@@ -32,37 +30,30 @@ use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{
     net::Download,
     payloads::SendMessageSetters,
-    prelude::{Bot, Requester},
+    prelude::Requester,
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
 };
 use tokio::sync::Semaphore;
 use uuid::Uuid;
+
+pub use crate::runner::Outcome;
+use crate::runner::{self, Common, Failure, Runnable, transient};
 
 /// Status edits are throttled to one per this interval.
 const STATUS_EVERY: Duration = Duration::from_secs(3);
 
 /// What the transcribe job needs.
 pub struct TranscribeContext {
-    /// Database pool.
-    pub db: DatabaseConnection,
-    /// The ledger.
-    pub ledger: Ledger,
+    /// Database, ledger, Telegram and the attempt policy.
+    pub common: Common,
     /// Object storage.
     pub store: ObjectStore,
-    /// Telegram.
-    pub bot: Bot,
     /// The speech-to-text client.
     pub stt: Client<OpenAIConfig>,
     /// STT model name.
     pub stt_model: String,
     /// Longest wait for the provider's answer about one chunk.
     pub stt_timeout: Duration,
-    /// First pause before a failed attempt is retried (see [`jobs::retry_delay`]).
-    pub retry_backoff: Duration,
-    /// Attempts before a job is given up.
-    pub max_attempts: u32,
-    /// How long a claim lasts unless renewed (renewed every third of it).
-    pub lease: Duration,
     /// Largest file the Bot API lets us download.
     pub max_download_bytes: u64,
     /// Transcripts longer than this many characters come as files rather than messages.
@@ -80,33 +71,6 @@ pub struct TranscribeContext {
     pub process_permits: Arc<Semaphore>,
 }
 
-/// Why an attempt failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// Retrying cannot help (bad input, provider refusal): fail now.
-    #[error("permanent failure ({reason:?}): {detail}")]
-    Permanent {
-        /// What the user is told.
-        reason: FailureReason,
-        /// For the logs.
-        detail: String,
-    },
-    /// The measured recording costs more than the user has: nothing was
-    /// decoded past what they could pay for, nothing is charged.
-    #[error("{seconds} s cost {price}, {available} available")]
-    Unaffordable {
-        /// Measured length in whole seconds (a lower bound when decoding stopped early).
-        seconds: u32,
-        /// What that length costs the user, free seconds counted.
-        price: Credits,
-        /// The user's spendable credits.
-        available: Credits,
-    },
-    /// Might work next time.
-    #[error("transient failure: {0:#}")]
-    Transient(#[from] anyhow::Error),
-}
-
 fn failure_code(reason: FailureReason) -> &'static str {
     match reason {
         FailureReason::Corrupt => "corrupt",
@@ -120,103 +84,47 @@ fn failure_code(reason: FailureReason) -> &'static str {
     }
 }
 
-/// The apalis handler: claims the job and runs one attempt.
+/// A failure retrying cannot help, told to the user as `reason`.
+fn permanent(reason: FailureReason, detail: impl Into<String>) -> Failure {
+    Failure::Permanent {
+        code: failure_code(reason),
+        notice: Text::TranscriptionFailed { reason },
+        detail: detail.into(),
+    }
+}
+
+impl Runnable for TranscribeContext {
+    const NAME: &'static str = "transcribe";
+
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn attempt<'a>(&'a self, job: &'a Job) -> impl Future<Output = Result<(), Failure>> + Send + 'a {
+        transcribe(self, job)
+    }
+
+    fn exhausted(&self, _job: &Job) -> (&'static str, Text) {
+        let reason = FailureReason::ProviderUnavailable;
+        (failure_code(reason), Text::TranscriptionFailed { reason })
+    }
+}
+
+/// The queue handler.
 pub async fn handle(task: TranscribeTask, ctx: Data<Arc<TranscribeContext>>) -> Result<(), BoxDynError> {
-    use tracing::Instrument;
-    let ctx: &TranscribeContext = &ctx;
-    let outcome =
-        run_once(ctx, task.job_id).instrument(tracing::info_span!("transcribe", job_id = %task.job_id)).await;
-    match outcome {
-        Ok(Outcome::Done | Outcome::AlreadyFinished) => Ok(()),
-        Ok(Outcome::GaveUp) => Err(AbortError::new(std::io::Error::other("job failed for good")).into()),
-        Err(err) => Err(err.into()),
-    }
+    runner::handle(Arc::clone(&ctx), task.job_id).await
 }
 
-/// What one attempt ended with.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Delivered and charged.
-    Done,
-    /// Nothing to do: a duplicate delivery of a finished job.
-    AlreadyFinished,
-    /// Failed for good; the hold was released and the user told.
-    GaveUp,
-}
-
-/// Claims and runs one attempt of `job_id`. `Err` means "retry later".
+/// Claims and runs one attempt of `job_id` (see [`runner::run_once`]).
+///
+/// # Errors
+/// Only when the job's row cannot be read or written.
 pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<Outcome> {
-    let (job, attempt) = match jobs::claim(&ctx.db, job_id, ctx.max_attempts, ctx.lease).await? {
-        Claim::Finished(_) | Claim::Busy => return Ok(Outcome::AlreadyFinished),
-        Claim::Exhausted(job) => {
-            give_up(ctx, &job, FailureReason::ProviderUnavailable).await?;
-            return Ok(Outcome::GaveUp);
-        }
-        Claim::Run { job, attempt } => (job, attempt),
-    };
-    // Keep the lease while working, so duplicates of this job stay out.
-    let renewal = crate::keep_lease(ctx.db.clone(), job_id, ctx.lease);
-    let result = transcribe(ctx, &job).await;
-    renewal.abort();
-    match result {
-        Ok(()) => Ok(Outcome::Done),
-        Err(Failure::Permanent { reason, detail }) => {
-            tracing::warn!(%job_id, ?reason, %detail, "transcription failed permanently");
-            give_up(ctx, &job, reason).await?;
-            Ok(Outcome::GaveUp)
-        }
-        Err(Failure::Unaffordable { seconds, price, available }) => {
-            tracing::info!(%job_id, seconds, %price, %available, "the measured recording is not covered");
-            let text = Text::TranscriptionUnaffordable {
-                duration: minutes_seconds(seconds),
-                price: price.to_string(),
-                available: available.to_string(),
-            };
-            tell_failure(ctx, &job, failure_code(FailureReason::NotEnoughCredit), text).await?;
-            Ok(Outcome::GaveUp)
-        }
-        Err(Failure::Transient(err)) if attempt >= ctx.max_attempts => {
-            tracing::error!(%job_id, error = format!("{err:#}"), "last attempt failed");
-            give_up(ctx, &job, FailureReason::ProviderUnavailable).await?;
-            Ok(Outcome::GaveUp)
-        }
-        Err(Failure::Transient(err)) => {
-            let delay = jobs::retry_delay(ctx.retry_backoff, attempt, job_id);
-            tracing::warn!(%job_id, attempt, ?delay, error = format!("{err:#}"), "attempt failed; will retry");
-            jobs::defer(&ctx.db, job_id, delay).await?;
-            Err(err)
-        }
-    }
-}
-
-async fn user_lang(ctx: &TranscribeContext, job: &Job) -> Lang {
-    use sea_orm::EntityTrait;
-    users::Entity::find_by_id(job.user_id)
-        .one(&ctx.db)
-        .await
-        .ok()
-        .flatten()
-        .map(|u| u.language)
-        .unwrap_or_default()
-}
-
-async fn give_up(ctx: &TranscribeContext, job: &Job, reason: FailureReason) -> anyhow::Result<()> {
-    tell_failure(ctx, job, failure_code(reason), Text::TranscriptionFailed { reason }).await
-}
-
-/// Fails the job for good (releasing its hold) and, the first time, tells the user why.
-async fn tell_failure(ctx: &TranscribeContext, job: &Job, code: &str, text: Text) -> anyhow::Result<()> {
-    if jobs::fail(&ctx.db, &ctx.ledger, job.id, code).await? {
-        let text = text.render(user_lang(ctx, job).await);
-        if let Err(err) = ctx.bot.send_message(ChatId(job.chat_id), text).await {
-            tracing::warn!(job_id = %job.id, error = %err, "could not tell the user about the failure");
-        }
-    }
-    Ok(())
+    runner::run_once(ctx, job_id).await
 }
 
 fn key(job: &Job, name: &str) -> Result<ObjectKey, Failure> {
-    let name = ObjectName::parse(name).map_err(|e| Failure::Transient(anyhow::anyhow!(e)))?;
+    let name = ObjectName::parse(name).map_err(|e| transient(anyhow::anyhow!(e)))?;
     Ok(ObjectKey::new(job.user_id, job.id, &name))
 }
 
@@ -238,6 +146,7 @@ impl Status<'_> {
         // A failed edit (message deleted, not modified) is cosmetic.
         let _ = self
             .ctx
+            .common
             .bot
             .edit_message_text(ChatId(self.job.chat_id), MessageId(message_id), text.render(self.lang))
             .await;
@@ -245,14 +154,14 @@ impl Status<'_> {
 }
 
 async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
-    let input = jobs::transcription_input(job).map_err(|e| Failure::Transient(e.into()))?;
-    let lang = user_lang(ctx, job).await;
+    let input = jobs::transcription_input(job).map_err(transient)?;
+    let lang = runner::user_lang(&ctx.common.db, job).await;
     let mut status = Status { ctx, job, lang, last: None };
 
     // 1. The original, kept in storage so a retry does not download again.
     let original_key = key(job, "original")?;
-    let original = if ctx.store.exists(&original_key).await.map_err(|e| Failure::Transient(e.into()))? {
-        ctx.store.get(&original_key).await.map_err(|e| Failure::Transient(e.into()))?
+    let original = if ctx.store.exists(&original_key).await.map_err(transient)? {
+        ctx.store.get(&original_key).await.map_err(transient)?
     } else {
         status.show(Text::Downloading, true).await;
         let bytes = download(ctx, &input.file_id).await?;
@@ -263,9 +172,9 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
                 input.mime_type.as_deref().unwrap_or("application/octet-stream"),
             )
             .await
-            .map_err(|e| Failure::Transient(e.into()))?;
+            .map_err(transient)?;
         transcripts::record_media(
-            &ctx.db,
+            &ctx.common.db,
             job.user_id,
             job.id,
             original_key.as_str(),
@@ -274,15 +183,14 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
             bytes.len(),
         )
         .await
-        .map_err(|e| Failure::Transient(e.into()))?;
+        .map_err(transient)?;
         bytes
     };
 
     // 2. Measure without decoding, and make the hold cover what is really there before any
     //    decoding or provider call: headers and Telegram's whole seconds are not trusted.
     //    Whatever has to be decoded stops at what the user can pay for.
-    let budget =
-        ctx.ledger.transcription_budget(&ctx.db, job.id).await.map_err(|e| Failure::Transient(e.into()))?;
+    let budget = ctx.common.ledger.transcription_budget(&ctx.common.db, job.id).await.map_err(transient)?;
     let chunking = audio::ChunkingConfig {
         budget: Some(Duration::from_secs(u64::from(budget))),
         ..ctx.chunking.clone()
@@ -337,18 +245,23 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         ("transcript.vtt", &vtt, MediaKind::TranscriptVtt, "text/vtt"),
     ] {
         let object = key(job, name)?;
-        ctx.store
-            .put(&object, Bytes::from(body.clone()), mime)
-            .await
-            .map_err(|e| Failure::Transient(e.into()))?;
-        transcripts::record_media(&ctx.db, job.user_id, job.id, object.as_str(), kind, mime, body.len())
-            .await
-            .map_err(|e| Failure::Transient(e.into()))?;
+        ctx.store.put(&object, Bytes::from(body.clone()), mime).await.map_err(transient)?;
+        transcripts::record_media(
+            &ctx.common.db,
+            job.user_id,
+            job.id,
+            object.as_str(),
+            kind,
+            mime,
+            body.len(),
+        )
+        .await
+        .map_err(transient)?;
         keys.push(object.as_str().to_owned());
     }
     let duration_ms = i64::try_from(prepared.summary.duration.as_millis()).unwrap_or(i64::MAX);
     transcripts::record(
-        &ctx.db,
+        &ctx.common.db,
         &StoredTranscript {
             job_id: job.id,
             user_id: job.user_id,
@@ -368,14 +281,19 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         },
     )
     .await
-    .map_err(|e| Failure::Transient(e.into()))?;
+    .map_err(transient)?;
 
     // 5. Charge for the measured duration (idempotent).
     let hold = ctx
+        .common
         .ledger
-        .capture_work(&ctx.db, job.id, Work::transcription_of_millis(u64::try_from(duration_ms).unwrap_or(0)))
+        .capture_work(
+            &ctx.common.db,
+            job.id,
+            Work::transcription_of_millis(u64::try_from(duration_ms).unwrap_or(0)),
+        )
         .await
-        .map_err(|e| Failure::Transient(e.into()))?;
+        .map_err(transient)?;
     let charged = hold.captured.unwrap_or(shared::money::Credits::ZERO);
 
     // 6. Deliver once, then mark the job done with the message ids.
@@ -384,15 +302,15 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let delivered =
         deliver(ctx, job, lang, &txt, &srt, &minutes_seconds(seconds), &charged.to_string()).await?;
     jobs::mark_succeeded(
-        &ctx.db,
+        &ctx.common.db,
         job.id,
         &serde_json::json!({ "delivered_message_ids": delivered, "txt_key": keys[0], "srt_key": keys[1] }),
         charged.amount(),
     )
     .await
-    .map_err(|e| Failure::Transient(e.into()))?;
+    .map_err(transient)?;
     if let Some(message_id) = job.status_message_id {
-        let _ = ctx.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
+        let _ = ctx.common.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
     }
     tracing::info!(job_id = %job.id, chunks = total, duration_ms, charged = %charged, "transcript delivered");
     Ok(())
@@ -402,7 +320,7 @@ fn audio_failure(err: crate::sandbox::SandboxError) -> Failure {
     use crate::sandbox::SandboxError;
     let err = match err {
         SandboxError::Audio(err) => err,
-        SandboxError::Killed(detail) => return Failure::Permanent { reason: FailureReason::Corrupt, detail },
+        SandboxError::Killed(detail) => return permanent(FailureReason::Corrupt, detail),
         SandboxError::Unavailable(err) => return Failure::Transient(err),
     };
     let reason = match &err {
@@ -415,7 +333,7 @@ fn audio_failure(err: crate::sandbox::SandboxError) -> Failure {
             return Failure::Transient(anyhow::anyhow!(err));
         }
     };
-    Failure::Permanent { reason, detail: err.to_string() }
+    permanent(reason, err.to_string())
 }
 
 /// Passes a sandbox result on, turning "decoding went past the budget" into
@@ -454,20 +372,21 @@ fn report_disagreement(job_id: Uuid, source: &str, claimed: Option<Duration>, me
 
 /// Makes the job's hold cover `duration` of audio, free seconds left counted
 /// first, and tells the user once when the price went up; when the balance
-/// does not cover it, fails with [`Failure::Unaffordable`].
+/// does not cover it, fails for good telling the user the length, the price
+/// and their balance.
 async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duration) -> Result<(), Failure> {
     let measured = Work::transcription_of_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX));
     let Work::Transcription { seconds } = measured else { return Ok(()) };
-    match ctx.ledger.raise_hold(&ctx.db, job.id, measured).await {
+    match ctx.common.ledger.raise_hold(&ctx.common.db, job.id, measured).await {
         Ok(hold) if hold.amount.amount() > job.price_quoted => {
-            let quoted = jobs::raise_quote(&ctx.db, job.id, job.price_quoted, hold.amount.amount())
+            let quoted = jobs::raise_quote(&ctx.common.db, job.id, job.price_quoted, hold.amount.amount())
                 .await
-                .map_err(|e| Failure::Transient(e.into()))?;
+                .map_err(transient)?;
             if quoted {
                 let text =
                     Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.to_string() };
                 // Telling is courtesy; the footer states the charge anyway.
-                let _ = ctx.bot.send_message(ChatId(job.chat_id), text.render(lang)).await;
+                let _ = ctx.common.bot.send_message(ChatId(job.chat_id), text.render(lang)).await;
             }
             Ok(())
         }
@@ -477,7 +396,16 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
             let held = hold_amount(ctx, job.id).await?;
             let price = Credits::new(held.amount() + needed.amount()).unwrap_or(needed);
             let balance = Credits::new(held.amount() + available.amount()).unwrap_or(available);
-            Err(Failure::Unaffordable { seconds, price, available: balance })
+            tracing::info!(job_id = %job.id, seconds, %price, %balance, "the measured recording is not covered");
+            Err(Failure::Permanent {
+                code: failure_code(FailureReason::NotEnoughCredit),
+                notice: Text::TranscriptionUnaffordable {
+                    duration: minutes_seconds(seconds),
+                    price: price.to_string(),
+                    available: balance.to_string(),
+                },
+                detail: format!("{seconds} s cost {price}, {balance} available"),
+            })
         }
         Err(err) => Err(Failure::Transient(err.into())),
     }
@@ -485,29 +413,23 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
 
 /// Credits currently held for `job_id`.
 async fn hold_amount(ctx: &TranscribeContext, job_id: Uuid) -> Result<Credits, Failure> {
-    ctx.ledger
-        .hold_of(&ctx.db, job_id)
-        .await
-        .map(|hold| hold.amount)
-        .map_err(|e| Failure::Transient(e.into()))
+    ctx.common.ledger.hold_of(&ctx.common.db, job_id).await.map(|hold| hold.amount).map_err(transient)
 }
 
 async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Bytes, Failure> {
-    let file = ctx.bot.get_file(teloxide::types::FileId(file_id.to_owned())).await.map_err(|err| {
+    let file = ctx.common.bot.get_file(teloxide::types::FileId(file_id.to_owned())).await.map_err(|err| {
         if err.to_string().contains("file is too big") {
-            Failure::Permanent { reason: FailureReason::TooBig, detail: err.to_string() }
+            permanent(FailureReason::TooBig, err.to_string())
         } else {
             Failure::Transient(anyhow::anyhow!(err).context("getFile failed"))
         }
     })?;
     if u64::from(file.size) > ctx.max_download_bytes {
-        return Err(Failure::Permanent {
-            reason: FailureReason::TooBig,
-            detail: format!("{} bytes", file.size),
-        });
+        return Err(permanent(FailureReason::TooBig, format!("{} bytes", file.size)));
     }
     let mut buffer = Vec::with_capacity(file.size as usize);
-    ctx.bot
+    ctx.common
+        .bot
         .download_file(&file.path, &mut buffer)
         .await
         .map_err(|e| Failure::Transient(anyhow::anyhow!(e).context("download failed")))?;
@@ -520,7 +442,7 @@ async fn transcribe_chunk(
     chunk: audio::Chunk,
     prompt: Option<String>,
 ) -> Result<(audio::ChunkTranscript, Option<String>), Failure> {
-    let _permit = ctx.process_permits.acquire().await.map_err(|e| Failure::Transient(e.into()))?;
+    let _permit = ctx.process_permits.acquire().await.map_err(transient)?;
     let name = format!("{job_id}-{}.{}", chunk.index, chunk.encoding.extension());
     let mut request = CreateTranscriptionRequestArgs::default();
     request
@@ -530,18 +452,15 @@ async fn transcribe_chunk(
     if let Some(prompt) = prompt.filter(|p| !p.is_empty()) {
         request.prompt(prompt);
     }
-    let request = request.build().map_err(|e| Failure::Transient(e.into()))?;
+    let request = request.build().map_err(transient)?;
     // The client itself retries 429 and 5xx with backoff, honouring Retry-After.
-    let response =
-        tokio::time::timeout(ctx.stt_timeout, ctx.stt.audio().transcription().create_verbose_json(request))
-            .await
-            .map_err(|_| {
-                Failure::Transient(anyhow::anyhow!(
-                    "no answer from the STT provider in {:?}",
-                    ctx.stt_timeout
-                ))
-            })?
-            .map_err(stt_failure)?;
+    let response = runner::bounded(
+        ctx.stt_timeout,
+        "the STT provider",
+        ctx.stt.audio().transcription().create_verbose_json(request),
+    )
+    .await?
+    .map_err(stt_failure)?;
     let segments = response
         .segments
         .unwrap_or_default()
@@ -559,7 +478,7 @@ fn stt_failure(err: OpenAIError) -> Failure {
             let status = api.status_code.as_u16();
             if code == "insufficient_quota" || (400..500).contains(&status) && status != 408 && status != 429
             {
-                Failure::Permanent { reason: FailureReason::ProviderUnavailable, detail: err.to_string() }
+                permanent(FailureReason::ProviderUnavailable, err.to_string())
             } else {
                 Failure::Transient(anyhow::anyhow!(err))
             }
@@ -611,21 +530,20 @@ async fn deliver(
         ]]),
     });
 
-    let send_err =
-        |e: teloxide::RequestError| Failure::Transient(anyhow::anyhow!(e).context("sending the transcript"));
+    let send_err = |e: teloxide::RequestError| runner::delivery_failure(e, "sending the transcript");
     let mut sent = jobs::delivered_so_far(job);
     for message in outgoing.into_iter().skip(sent.len()) {
         let id = match message {
-            Outgoing::Text(text) => ctx.bot.send_message(chat, text).await.map_err(send_err)?.id.0,
+            Outgoing::Text(text) => ctx.common.bot.send_message(chat, text).await.map_err(send_err)?.id.0,
             Outgoing::Document { name, body } => {
                 let file = InputFile::memory(body).file_name(name);
-                ctx.bot.send_document(chat, file).await.map_err(send_err)?.id.0
+                ctx.common.bot.send_document(chat, file).await.map_err(send_err)?.id.0
             }
             Outgoing::Footer { text, buttons } => {
-                ctx.bot.send_message(chat, text).reply_markup(buttons).await.map_err(send_err)?.id.0
+                ctx.common.bot.send_message(chat, text).reply_markup(buttons).await.map_err(send_err)?.id.0
             }
         };
-        jobs::record_delivered(&ctx.db, job.id, id).await.map_err(|e| Failure::Transient(e.into()))?;
+        jobs::record_delivered(&ctx.common.db, job.id, id).await.map_err(transient)?;
         sent.push(id);
     }
     Ok(sent)

@@ -21,7 +21,10 @@ use testkit::{
     fake_telegram::FakeTelegram,
     fixtures,
 };
-use worker::images::{ImageContext, Outcome, Retention, apply_retention, run_once};
+use worker::{
+    images::{ImageContext, Outcome, Retention, apply_retention, run_once},
+    runner::{AttemptPolicy, Common},
+};
 
 const CHAT: i64 = 7;
 
@@ -70,26 +73,31 @@ async fn rig() -> Rig {
     ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
     telegram.user(CHAT, "Test", Some("ru"));
     let ctx = ImageContext {
-        db: test.db.clone(),
-        ledger,
+        common: Common::new(
+            test.db.clone(),
+            ledger,
+            teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+            AttemptPolicy {
+                max_attempts: 2,
+                lease: jobs::DEFAULT_LEASE,
+                retry_backoff: std::time::Duration::ZERO,
+            },
+        ),
         store: store().await,
-        bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
         images: client(&openai),
         image_model: "gpt-image-1.5".into(),
         image_size: "1024x1024".into(),
         chat: client(&openai),
         chat_model: "gpt-4o-mini".into(),
         http: reqwest::Client::new(),
-        max_attempts: 2,
-        lease: jobs::DEFAULT_LEASE,
-        retry_backoff: std::time::Duration::ZERO,
         max_edit_bytes: 10_000_000,
+        provider_timeout: std::time::Duration::from_secs(30),
     };
     Rig { test, telegram, openai, ctx, user }
 }
 
 async fn queue(rig: &Rig, request: ImageRequest) -> uuid::Uuid {
-    images::create(&rig.test.db, &rig.ctx.ledger, rig.user, CHAT, &request).await.unwrap().job_id
+    images::create(&rig.test.db, &rig.ctx.common.ledger, rig.user, CHAT, &request).await.unwrap().job_id
 }
 
 fn generate(prompt: &str) -> ImageRequest {
@@ -97,7 +105,7 @@ fn generate(prompt: &str) -> ImageRequest {
 }
 
 async fn balance(rig: &Rig) -> (Credits, Credits, u32) {
-    let b = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let b = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     (b.available, b.held, b.free_images_left_this_month)
 }
 
@@ -165,7 +173,7 @@ async fn a_retry_after_the_provider_answered_reuses_the_stored_picture() {
     rig.telegram.server_error("sendPhoto", 1);
     let job_id = queue(&rig, generate("a cat")).await;
     // Sending fails after the picture was stored: the attempt is retried.
-    assert!(run_once(&rig.ctx, job_id).await.is_err());
+    assert_eq!(run_once(&rig.ctx, job_id).await.unwrap(), Outcome::Deferred);
     assert_eq!(run_once(&rig.ctx, job_id).await.unwrap(), Outcome::Done);
     assert_eq!(rig.openai.requests().len(), 1, "the provider is not asked twice");
     assert_eq!(rig.telegram.messages(CHAT).iter().filter(|m| m.photo.is_some()).count(), 1);
@@ -269,7 +277,7 @@ async fn an_outage_is_retried_up_to_the_attempt_cap_then_released() {
     let _free = queue(&rig, generate("a cat")).await;
     let job_id = queue(&rig, generate("a dog")).await;
     rig.openai.fail_next(Endpoint::ImageGenerations, 100, Fault::ServerError);
-    assert!(run_once(&rig.ctx, job_id).await.is_err(), "the first attempt asks to be retried");
+    assert_eq!(run_once(&rig.ctx, job_id).await.unwrap(), Outcome::Deferred, "the first attempt is retried");
     assert_eq!(job(&rig, job_id).await.status, JobStatus::Running);
     assert_eq!(balance(&rig).await.1, Credits::whole(20));
     assert_eq!(run_once(&rig.ctx, job_id).await.unwrap(), Outcome::GaveUp);
@@ -409,18 +417,19 @@ async fn a_lost_image_job_is_pushed_again_to_the_image_queue_and_delivered() {
     rig.test
         .db
         .execute_unprepared(&format!(
-            "UPDATE jobs SET updated_at = now() - interval '5 minutes' WHERE id = '{job_id}'"
+            "UPDATE jobs SET created_at = now() - interval '5 minutes' WHERE id = '{job_id}'"
         ))
         .await
         .unwrap();
     let m = Maintenance {
         db: rig.test.db.clone(),
-        ledger: rig.ctx.ledger.clone(),
+        ledger: rig.ctx.common.ledger.clone(),
         queue: image_queue.clone(),
         yookassa: None,
-        bot: rig.ctx.bot.clone(),
+        bot: rig.ctx.common.bot.clone(),
         referral_percent: 10,
         retention: None,
+        repush_after: std::time::Duration::from_secs(60),
     };
     assert_eq!(maintenance::tick(&m).await.unwrap().requeued, 1);
 
@@ -444,4 +453,20 @@ async fn a_lost_image_job_is_pushed_again_to_the_image_queue_and_delivered() {
     }
     assert_eq!(status, JobStatus::Succeeded);
     worker.abort();
+}
+
+#[tokio::test]
+async fn a_hung_image_provider_fails_the_attempt_at_its_timeout_and_the_retry_succeeds() {
+    let mut rig = rig().await;
+    rig.ctx.provider_timeout = std::time::Duration::from_millis(500);
+    rig.openai.set_latency(Endpoint::ImageGenerations, std::time::Duration::from_secs(30));
+    let job_id = queue(&rig, generate("a patient heron")).await;
+    let started = std::time::Instant::now();
+    assert_eq!(run_once(&rig.ctx, job_id).await.unwrap(), Outcome::Deferred);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    // The provider recovers: the next attempt draws, charges once and delivers.
+    rig.openai.set_latency(Endpoint::ImageGenerations, std::time::Duration::ZERO);
+    assert_eq!(run_once(&rig.ctx, job_id).await.unwrap(), Outcome::Done);
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!(balance.held, Credits::ZERO);
 }

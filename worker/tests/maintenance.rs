@@ -24,6 +24,7 @@ fn plain(db: &TestDb, ledger: Ledger, queue: JobQueue) -> Maintenance {
         bot: teloxide::Bot::new("0:unused").set_api_url("http://127.0.0.1:9".parse().unwrap()),
         referral_percent: 10,
         retention: None,
+        repush_after: std::time::Duration::from_secs(60),
     }
 }
 
@@ -64,7 +65,7 @@ async fn lost_messages_are_pushed_again_and_stuck_holds_released() {
     test.db
         .execute_unprepared(&format!(
             "UPDATE jobs SET status = 'failed', updated_at = now() - interval '2 hours' WHERE id = '{}'; \
-             UPDATE jobs SET updated_at = now() - interval '5 minutes' WHERE id = '{}'; \
+             UPDATE jobs SET created_at = now() - interval '5 minutes' WHERE id = '{}'; \
              UPDATE ledger_holds SET created_at = now() - interval '2 hours' WHERE job_id = '{}'",
             stuck.job_id, lost.job_id, stuck.job_id
         ))
@@ -159,6 +160,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
         bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
         referral_percent: 10,
         retention: None,
+        repush_after: std::time::Duration::from_secs(60),
     };
     // Too young to reconcile yet.
     assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);

@@ -21,7 +21,10 @@ use testkit::{
     fake_telegram::FakeTelegram,
     fixtures,
 };
-use worker::transcribe::{Outcome, TranscribeContext, run_once};
+use worker::{
+    runner::{AttemptPolicy, Common},
+    transcribe::{Outcome, TranscribeContext, run_once},
+};
 
 const CHAT: i64 = 5;
 
@@ -77,10 +80,14 @@ async fn rig() -> Rig {
     ledger.grant_bonus(&test.db, user, Credits::whole(10), &BonusReason::Welcome).await.unwrap();
     telegram.user(CHAT, "Test", Some("ru"));
     let ctx = TranscribeContext {
-        db: test.db.clone(),
-        ledger,
+        common: Common::new(
+            test.db.clone(),
+            ledger,
+            teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+            // Retries at once: the tests run attempts back to back.
+            AttemptPolicy { max_attempts: 3, lease: jobs::DEFAULT_LEASE, retry_backoff: Duration::ZERO },
+        ),
         store,
-        bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
         stt: async_openai::Client::with_config(
             async_openai::config::OpenAIConfig::new()
                 .with_api_base(openai.base_url())
@@ -88,10 +95,6 @@ async fn rig() -> Rig {
         ),
         stt_model: "whisper-1".into(),
         stt_timeout: Duration::from_secs(30),
-        // Retries at once: the tests run attempts back to back.
-        retry_backoff: Duration::ZERO,
-        max_attempts: 3,
-        lease: jobs::DEFAULT_LEASE,
         max_download_bytes: 20_000_000,
         file_after_chars: 12_288,
         chunking: audio::ChunkingConfig::default(),
@@ -114,7 +117,10 @@ async fn queue(rig: &Rig, bytes: Vec<u8>, seconds: u32) -> uuid::Uuid {
         duration_hint_s: seconds,
         source: MediaSource::Document,
     };
-    jobs::create_transcription(&rig.test.db, &rig.ctx.ledger, rig.user, CHAT, &input).await.unwrap().job_id
+    jobs::create_transcription(&rig.test.db, &rig.ctx.common.ledger, rig.user, CHAT, &input)
+        .await
+        .unwrap()
+        .job_id
 }
 
 #[tokio::test]
@@ -123,7 +129,7 @@ async fn a_recording_comes_back_as_text_charged_once_even_when_delivered_twice()
     let wav = speech_like_wav();
     let job = queue(&rig, wav.clone(), 20).await;
     // 20 s at 15 a minute.
-    assert_eq!(rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap().held, Credits::whole(5));
+    assert_eq!(rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap().held, Credits::whole(5));
 
     assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
     let messages = rig.telegram.wait_for_messages(CHAT, 2, Duration::from_secs(10)).await.unwrap();
@@ -144,7 +150,7 @@ async fn a_recording_comes_back_as_text_charged_once_even_when_delivered_twice()
     }
     assert!(delivered.contains("списано 5 кредитов"), "{delivered}");
 
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
     let stored = transcripts::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     assert!((19_900..=20_100).contains(&stored.duration_ms), "{}", stored.duration_ms);
@@ -159,7 +165,10 @@ async fn a_recording_comes_back_as_text_charged_once_even_when_delivered_twice()
     assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::AlreadyFinished);
     assert_eq!(rig.telegram.messages(CHAT).len(), sent_before);
     assert_eq!(rig.openai.transcription_requests().len(), sent.len());
-    assert_eq!(rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap().available, Credits::whole(5));
+    assert_eq!(
+        rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap().available,
+        Credits::whole(5)
+    );
     assert!(fixtures::ledger_violation(&rig.test.db).await.is_none());
 }
 
@@ -172,7 +181,7 @@ async fn a_permanent_provider_failure_releases_the_hold_and_tells_the_user() {
     let messages = rig.telegram.wait_for_messages(CHAT, 1, Duration::from_secs(10)).await.unwrap();
     let last = messages.last().unwrap().body().unwrap();
     assert!(last.contains("сервис распознавания речи сейчас недоступен"), "{last}");
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
 }
 
@@ -188,7 +197,7 @@ async fn a_corrupt_file_is_refused_without_charge() {
     assert!(last.starts_with("Не получилось расшифровать"), "{last}");
     assert!(rig.openai.transcription_requests().is_empty());
     assert_eq!(
-        rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap().available,
+        rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap().available,
         Credits::from_str("10").unwrap()
     );
 }
@@ -199,13 +208,12 @@ async fn transient_provider_errors_are_retried_on_a_later_attempt() {
     // More 500s than the client's own retries: the first attempt fails, the second succeeds.
     rig.openai.fail_next(Endpoint::Transcriptions, 1, Fault::Timeout(Duration::from_millis(10)));
     let job = queue(&rig, speech_like_wav(), 20).await;
-    let first = run_once(&rig.ctx, job).await;
-    let outcome = match first {
-        Ok(outcome) => outcome,
-        Err(_) => run_once(&rig.ctx, job).await.unwrap(),
+    let outcome = match run_once(&rig.ctx, job).await.unwrap() {
+        Outcome::Deferred => run_once(&rig.ctx, job).await.unwrap(),
+        outcome => outcome,
     };
     assert_eq!(outcome, Outcome::Done);
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
 }
 
@@ -236,7 +244,7 @@ async fn a_job_whose_worker_died_mid_way_is_finished_once_by_another() {
         .filter(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
         .count();
     assert_eq!(footers, 1);
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
     let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     assert_eq!(row.attempts, 2);
@@ -274,7 +282,7 @@ async fn the_same_job_pushed_twice_through_the_queue_is_delivered_once() {
         .chunks
         .len();
     assert_eq!(openai.transcription_requests().len(), chunks);
-    let balance = ctx.ledger.balance(&test.db, user).await.unwrap();
+    let balance = ctx.common.ledger.balance(&test.db, user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
     worker.abort();
 }
@@ -297,7 +305,7 @@ async fn a_rate_limit_answered_twice_is_waited_out_within_the_attempt() {
         .filter(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
         .count();
     assert_eq!(footers, 1);
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
     let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     assert_eq!((row.attempts, row.price_charged), (1, Some(Credits::whole(5).amount())));
@@ -311,10 +319,10 @@ async fn a_delivery_cut_short_resumes_without_repeating_what_was_sent() {
     // The transcript goes out; the footer after it fails.
     rig.telegram.inject_fault("sendMessage", 1, TelegramFault::Delay(Duration::ZERO));
     rig.telegram.inject_fault("sendMessage", 1, TelegramFault::RetryAfter(1));
-    assert!(run_once(&rig.ctx, job).await.is_err());
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Deferred);
     assert_eq!(rig.telegram.messages(CHAT).len(), 1);
     // Captured once already; the retry only finishes the delivery.
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
 
     assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
@@ -325,18 +333,18 @@ async fn a_delivery_cut_short_resumes_without_repeating_what_was_sent() {
     let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     let delivered = row.result.unwrap()["delivered_message_ids"].as_array().unwrap().len();
     assert_eq!(delivered, 2);
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!(balance.available, Credits::whole(5));
 }
 
 #[tokio::test]
 async fn a_failed_attempt_waits_out_its_backoff_before_the_next() {
     let mut rig = rig().await;
-    rig.ctx.retry_backoff = Duration::from_secs(60);
+    rig.ctx.common.policy.retry_backoff = Duration::from_secs(60);
     // More server errors than the client retries by itself: the attempt fails.
     rig.openai.fail_next(Endpoint::Transcriptions, 4, Fault::ServerError);
     let job = queue(&rig, speech_like_wav(), 20).await;
-    assert!(run_once(&rig.ctx, job).await.is_err());
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Deferred);
     let requests = rig.openai.transcription_requests().len();
     let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     let wait = row.lease_until.unwrap() - chrono::Utc::now();
@@ -402,14 +410,14 @@ async fn a_file_that_exhausts_the_sandboxes_memory_fails_alone_and_the_worker_go
     let messages = rig.telegram.wait_for_messages(CHAT, 1, Duration::from_secs(10)).await.unwrap();
     let last = messages.last().unwrap().body().unwrap();
     assert_eq!(last, "Не получилось расшифровать: файл повреждён. Деньги не списаны.");
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
 
     // The same worker, with its usual sandbox, transcribes the next recording.
     rig.ctx.audio = sandbox();
     let next = queue(&rig, speech_like_wav(), 20).await;
     assert_eq!(run_once(&rig.ctx, next).await.unwrap(), Outcome::Done);
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
     assert_eq!(rig.openai.transcription_requests().len(), 1);
 }
@@ -429,7 +437,7 @@ async fn a_wav_claiming_four_billion_samples_a_second_is_refused_without_charge(
         );
     }
     assert!(rig.openai.transcription_requests().is_empty());
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
 }
 
@@ -446,8 +454,85 @@ async fn a_document_longer_than_the_balance_covers_is_refused_before_decoding_wi
          Пополните баланс командой /buy и пришлите запись снова. Деньги не списаны."
     );
     assert!(rig.openai.transcription_requests().is_empty());
-    let balance = rig.ctx.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
     let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     assert_eq!(row.error_code.as_deref(), Some("not_enough_credit"));
+}
+
+#[tokio::test]
+async fn a_charged_job_whose_user_blocked_the_bot_ends_undeliverable_without_another_provider_call() {
+    let rig = rig().await;
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    rig.telegram.user(CHAT, "Test", Some("ru")).block_bot();
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::GaveUp);
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(row.status, job_rows::JobStatus::Undeliverable);
+    assert_eq!(row.error_code.as_deref(), Some("recipient_gone"));
+    // The work was done and is kept: the charge stands, the transcript is stored.
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+    assert!(transcripts::Entity::find().one(&rig.test.db).await.unwrap().is_some());
+    let user =
+        shared::entities::users::Entity::find_by_id(rig.user).one(&rig.test.db).await.unwrap().unwrap();
+    assert!(user.is_blocked);
+    // The job is over: another delivery of its id does nothing and calls no provider.
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::AlreadyFinished);
+    assert_eq!(rig.openai.transcription_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_attempt_dropped_mid_way_stops_renewing_its_lease() {
+    let mut rig = rig().await;
+    rig.ctx.common.policy.lease = Duration::from_secs(1);
+    rig.openai.set_latency(Endpoint::Transcriptions, Duration::from_secs(30));
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    let ctx = Arc::new(rig.ctx);
+    let running = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { run_once(&ctx, job).await })
+    };
+    // Renewed while the attempt lives...
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert!(row.lease_until.unwrap() > chrono::Utc::now(), "the lease lapsed while the attempt ran");
+    // ...and never again once it is gone (a queue worker that failed drops its futures).
+    running.abort();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert!(row.lease_until.unwrap() < chrono::Utc::now(), "a dropped attempt kept its lease alive");
+    assert!(matches!(
+        jobs::claim(&rig.test.db, job, 5, jobs::DEFAULT_LEASE).await.unwrap(),
+        jobs::Claim::Run { attempt: 2, .. }
+    ));
+}
+
+#[tokio::test]
+async fn at_shutdown_an_attempt_past_the_grace_period_is_handed_back_at_once() {
+    let rig = rig().await;
+    rig.openai.set_latency(Endpoint::Transcriptions, Duration::from_secs(30));
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    let ctx = Arc::new(rig.ctx);
+    let handler = tokio::spawn(worker::runner::handle(ctx.clone(), job));
+    // Wait until the attempt is at the provider.
+    for _ in 0..100 {
+        if rig.openai.peak_concurrency(Endpoint::Transcriptions) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let started = std::time::Instant::now();
+    ctx.common.wind_down(Duration::from_millis(500)).await;
+    assert!(started.elapsed() < Duration::from_secs(10), "shutdown waited for the provider");
+    handler.await.unwrap().unwrap();
+    // The job is free for the next worker at once, and nothing was charged or lost.
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(row.status, job_rows::JobStatus::Running);
+    assert!(row.lease_until.unwrap() <= chrono::Utc::now());
+    assert!(matches!(
+        jobs::claim(&rig.test.db, job, 5, jobs::DEFAULT_LEASE).await.unwrap(),
+        jobs::Claim::Run { attempt: 2, .. }
+    ));
+    let balance = ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::whole(5)));
 }

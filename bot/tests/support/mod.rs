@@ -76,3 +76,18 @@ impl Drop for TestBot {
         self.shutdown.cancel();
     }
 }
+
+/// The worker's maintenance pass (the sweeper that pushes jobs whose lease
+/// ended, so retries and hand-overs happen) over this bot's services,
+/// ticking often.
+#[allow(dead_code)] // Each test binary compiles this module; not all start a worker.
+pub fn maintenance(bot: &TestBot) -> impl std::future::Future<Output = ()> + use<> {
+    let state = &bot.state;
+    let services = shared::services::Services {
+        db: state.db.clone(),
+        redis: state.redis.clone(),
+        store: state.store.clone(),
+    };
+    let context = worker::maintenance_context(&state.settings, &services).expect("maintenance context");
+    worker::maintenance::run_forever(context, Duration::from_millis(250))
+}

@@ -30,12 +30,16 @@ pub enum JobStatus {
     /// Delivered and charged.
     #[sea_orm(string_value = "succeeded")]
     Succeeded,
-    /// Given up; the hold was released.
+    /// Given up before the charge; the hold was released.
     #[sea_orm(string_value = "failed")]
     Failed,
     /// Stopped by the user or an admin; the hold was released.
     #[sea_orm(string_value = "cancelled")]
     Cancelled,
+    /// Charged and stored, but the result could not reach the user (they
+    /// blocked the bot, or Telegram kept failing); they can fetch it later.
+    #[sea_orm(string_value = "undeliverable")]
+    Undeliverable,
 }
 
 /// One row of `jobs`.
@@ -85,6 +89,8 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     /// Until when the running attempt's worker owns the job.
     pub lease_until: Option<DateTimeUtc>,
+    /// When the job's id was last put on the queue.
+    pub pushed_at: Option<DateTimeUtc>,
 }
 
 /// Links from a job.
