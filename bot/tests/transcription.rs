@@ -282,33 +282,50 @@ async fn money_of(bot: &TestBot, telegram_id: i64) -> (Credits, Credits) {
     (balance.available, balance.held)
 }
 
+/// The bot on the fake OpenAI with `vars`, one worker taking one job at a
+/// time, and user `id` after `/start`.
+async fn one_worker_and_a_user(
+    openai: &FakeOpenAi,
+    vars: &[(&str, &str)],
+    id: i64,
+    lang: &str,
+) -> (TestBot, tokio::task::JoinHandle<()>, testkit::fake_telegram::TestUser) {
+    let mut vars: Vec<(String, String)> =
+        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    vars.push(("STT_BASE_URL".into(), openai.base_url()));
+    let bot = spawn_bot_with(move |_| vars).await;
+    let worker = start_worker(&bot, 1);
+    let user = bot.telegram.user(id, "Tester", Some(lang));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+    (bot, worker, user)
+}
+
+/// The first message in chat `id` starting with `prefix`, or a failure showing the conversation.
+async fn message_starting(bot: &TestBot, id: i64, prefix: &str) -> String {
+    bot.telegram
+        .wait_until(prefix, Duration::from_secs(60), |t| {
+            t.messages(id)
+                .into_iter()
+                .find_map(|m| m.body().filter(|b| b.starts_with(prefix)).map(str::to_owned))
+        })
+        .await
+        .unwrap_or_else(|err| {
+            panic!("{err}: {:#?}", bot.telegram.messages(id).iter().map(|m| m.body()).collect::<Vec<_>>())
+        })
+}
+
 #[tokio::test]
 async fn a_voice_note_longer_than_telegrams_whole_seconds_is_free_inside_the_free_minutes() {
     let openai = FakeOpenAi::start().await.unwrap();
-    let base = openai.base_url();
-    let bot = spawn_bot_with(move |_| {
-        vec![("STT_BASE_URL".into(), base), ("FREE_MINUTES_PER_DAY".into(), "3".into())]
-    })
-    .await;
-    let worker = start_worker(&bot, 1);
-    let user = bot.telegram.user(54, "Ira", Some("ru"));
-    user.send_command("/start").unwrap();
-    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
-
+    let (bot, worker, user) =
+        one_worker_and_a_user(&openai, &[("FREE_MINUTES_PER_DAY", "3")], 54, "ru").await;
     // 61.4 s of audio; Telegram reports whole seconds: 61. The balance is zero.
     let note = testkit::audio::voice_note_lasting(Duration::from_millis(61_400));
     let file = bot.telegram.register_file(note, "audio/ogg", Some(61));
     user.send_voice(&file).unwrap();
-    let footer = bot
-        .telegram
-        .wait_until("the transcript footer", Duration::from_secs(60), |t| {
-            t.messages(54).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Длительность")))
-        })
-        .await
-        .unwrap_or_else(|err| {
-            panic!("{err}: {:#?}", bot.telegram.messages(54).iter().map(|m| m.body()).collect::<Vec<_>>())
-        });
-    assert!(footer.body().unwrap().contains("списано 0 кредитов"), "{:?}", footer.body());
+    let footer = message_starting(&bot, 54, "Длительность").await;
+    assert!(footer.contains("списано 0 кредитов"), "{footer}");
     assert_eq!(money_of(&bot, 54).await, (Credits::ZERO, Credits::ZERO));
     let stored = users::find_by_telegram_id(&bot.db.db, 54).await.unwrap().unwrap();
     // 62 billed seconds of the 180 free ones.
@@ -321,37 +338,16 @@ async fn a_voice_note_longer_than_telegrams_whole_seconds_is_free_inside_the_fre
 #[tokio::test]
 async fn a_voice_note_whose_granules_claim_twenty_milliseconds_is_charged_for_its_real_length() {
     let openai = FakeOpenAi::start().await.unwrap();
-    let base = openai.base_url();
-    let bot = spawn_bot_with(move |_| {
-        vec![
-            ("STT_BASE_URL".into(), base),
-            ("FREE_MINUTES_PER_DAY".into(), "1".into()),
-            ("WELCOME_BONUS_CREDITS".into(), "50".into()),
-        ]
-    })
-    .await;
-    let worker = start_worker(&bot, 1);
-    let user = bot.telegram.user(55, "Mallory", Some("en"));
-    user.send_command("/start").unwrap();
-    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
-
+    let vars = [("FREE_MINUTES_PER_DAY", "1"), ("WELCOME_BONUS_CREDITS", "50")];
+    let (bot, worker, user) = one_worker_and_a_user(&openai, &vars, 55, "en").await;
     // 90 s of speech whose last page claims 20 ms (960 samples after the 312 of pre-skip),
     // sent by a client that also tells Telegram it lasts one second.
     let honest = testkit::audio::voice_note(90);
     let lying = testkit::hostile::ogg_set_last_granule(&honest, 312 + 960);
     let file = bot.telegram.register_file(lying, "audio/ogg", Some(1));
     user.send_voice(&file).unwrap();
-    let footer = bot
-        .telegram
-        .wait_until("the transcript footer", Duration::from_secs(60), |t| {
-            t.messages(55).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Duration")))
-        })
-        .await
-        .unwrap_or_else(|err| {
-            panic!("{err}: {:#?}", bot.telegram.messages(55).iter().map(|m| m.body()).collect::<Vec<_>>())
-        });
     // 60 free seconds, then 30 s at 15 a minute.
-    assert_eq!(footer.body().unwrap(), "Duration 1:30, 7.5 credits charged.");
+    assert_eq!(message_starting(&bot, 55, "Duration").await, "Duration 1:30, 7.5 credits charged.");
     assert_eq!(money_of(&bot, 55).await, (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO));
     // Nothing past the real length went to the provider.
     let uploaded: f64 =
@@ -365,21 +361,9 @@ async fn a_voice_note_whose_granules_claim_twenty_milliseconds_is_charged_for_it
 #[tokio::test]
 async fn a_wav_claiming_an_absurd_sample_rate_fails_alone_and_the_next_recording_is_transcribed() {
     let openai = FakeOpenAi::start().await.unwrap();
-    let base = openai.base_url();
-    let bot = spawn_bot_with(move |_| {
-        vec![
-            ("STT_BASE_URL".into(), base),
-            ("FREE_MINUTES_PER_DAY".into(), "0".into()),
-            ("WELCOME_BONUS_CREDITS".into(), "50".into()),
-        ]
-    })
-    .await;
     // One job at a time: the second waits behind the hostile one on the same worker.
-    let worker = start_worker(&bot, 1);
-    let user = bot.telegram.user(56, "Eve", Some("ru"));
-    user.send_command("/start").unwrap();
-    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
-
+    let vars = [("FREE_MINUTES_PER_DAY", "0"), ("WELCOME_BONUS_CREDITS", "50")];
+    let (bot, worker, user) = one_worker_and_a_user(&openai, &vars, 56, "ru").await;
     let hostile = testkit::hostile::tiny_wav_claiming_rate(4_294_967_291);
     assert!(hostile.len() < 2048);
     let file = bot.telegram.register_file(hostile, "audio/wav", None);
@@ -387,22 +371,10 @@ async fn a_wav_claiming_an_absurd_sample_rate_fails_alone_and_the_next_recording
     let file = bot.telegram.register_file(recording(), "audio/wav", None);
     user.send_document(&file, "interview.wav", None).unwrap();
 
-    let footer = bot
-        .telegram
-        .wait_until("the second transcript", Duration::from_secs(60), |t| {
-            t.messages(56).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Длительность 0:30")))
-        })
-        .await
-        .unwrap_or_else(|err| {
-            panic!("{err}: {:#?}", bot.telegram.messages(56).iter().map(|m| m.body()).collect::<Vec<_>>())
-        });
-    assert!(footer.body().unwrap().contains("списано 7.5 кредитов"), "{:?}", footer.body());
-    let told: Vec<String> =
-        bot.telegram.messages(56).iter().filter_map(|m| m.body().map(str::to_owned)).collect();
-    assert!(
-        told.iter().any(|b| b == "Не получилось расшифровать: этот формат я не читаю. Деньги не списаны."),
-        "{told:#?}"
-    );
+    let footer = message_starting(&bot, 56, "Длительность 0:30").await;
+    assert!(footer.contains("списано 7.5 кредитов"), "{footer}");
+    let refusal = message_starting(&bot, 56, "Не получилось расшифровать").await;
+    assert_eq!(refusal, "Не получилось расшифровать: этот формат я не читаю. Деньги не списаны.");
     // Only the second recording was charged, and only it reached the provider.
     assert_eq!(money_of(&bot, 56).await, (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO));
     assert_eq!(openai.transcription_requests().len(), 1);

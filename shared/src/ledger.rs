@@ -563,18 +563,7 @@ async fn use_free_units(
     period: NaiveDate,
     units: u32,
 ) -> Result<(), DbErr> {
-    txn.execute_raw(stmt(
-        "UPDATE free_allowance_usage SET used = used + $4 \
-         WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
-        [
-            user_id.into(),
-            allowance.code().into(),
-            period.into(),
-            i32::try_from(units).unwrap_or(i32::MAX).into(),
-        ],
-    ))
-    .await?;
-    Ok(())
+    change_free_usage(txn, user_id, allowance, period, i64::from(units)).await
 }
 
 async fn give_back_free_units(
@@ -584,19 +573,31 @@ async fn give_back_free_units(
     units: u32,
 ) -> Result<(), DbErr> {
     if let (Some(allowance), Some(period), true) = (row.allowance, row.free_period, units > 0) {
-        txn.execute_raw(stmt(
-            "UPDATE free_allowance_usage SET used = used - $4 \
-             WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
-            [
-                user_id.into(),
-                allowance.code().into(),
-                period.into(),
-                i32::try_from(units).unwrap_or(i32::MAX).into(),
-            ],
-        ))
-        .await?;
+        change_free_usage(txn, user_id, allowance, period, -i64::from(units)).await?;
     }
     Ok(())
+}
+
+/// Adds `delta` (negative: gives back) to the units of the allowance used in `period`.
+async fn change_free_usage(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    allowance: Allowance,
+    period: NaiveDate,
+    delta: i64,
+) -> Result<(), DbErr> {
+    txn.execute_raw(stmt(
+        "UPDATE free_allowance_usage SET used = used + $4 \
+         WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
+        [
+            user_id.into(),
+            allowance.code().into(),
+            period.into(),
+            i32::try_from(delta).unwrap_or(i32::MAX).into(),
+        ],
+    ))
+    .await
+    .map(drop)
 }
 
 /// How a capture decides what to charge.
