@@ -12,7 +12,6 @@ use shared::{
     i18n::{HistoryKind, Lang, Text},
     jobs,
     ledger::BonusReason,
-    limits,
     money::Credits,
     users::{self, TelegramProfile},
 };
@@ -100,16 +99,7 @@ fn profile(user: &TgUser) -> TelegramProfile {
 async fn sender(bot: &Bot, msg: &Message, state: &AppState) -> anyhow::Result<Option<User>> {
     let Some(from) = msg.from.as_ref() else { return Ok(None) };
     let user = users::upsert_from_telegram(&state.db, &profile(from)).await?;
-    let mut redis = state.redis.clone();
-    let allowed = limits::allow_message(
-        &mut redis,
-        &state.settings.queue_namespace,
-        user.telegram_id,
-        state.settings.max_messages_per_minute,
-        Utc::now().timestamp(),
-    )
-    .await?;
-    if !allowed {
+    if !state.limiter.allow(user.telegram_id, Utc::now().timestamp()).await {
         bot.send_message(msg.chat.id, Text::SlowDown.render(user.language)).await?;
         return Ok(None);
     }

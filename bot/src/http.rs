@@ -48,13 +48,23 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
     given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
+/// A dependency's answer to a ping within two seconds, or why not.
+async fn answered<E: std::fmt::Display>(
+    ping: impl std::future::Future<Output = Result<(), E>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(std::time::Duration::from_secs(2), ping).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("no answer in 2 s".to_owned()),
+    }
+}
+
 /// Ready when PostgreSQL, Redis and the bucket all answer.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let database = state.db.ping().await.map_err(|e| e.to_string());
+    let database = answered(state.db.ping()).await;
     let mut redis = state.redis.clone();
     let redis =
-        redis::cmd("PING").query_async::<String>(&mut redis).await.map(drop).map_err(|e| e.to_string());
-    let storage = state.store.ping().await.map_err(|e| e.to_string());
+        answered(async { redis::cmd("PING").query_async::<String>(&mut redis).await.map(drop) }).await;
+    let storage = answered(state.store.ping()).await;
 
     let ok = database.is_ok() && redis.is_ok() && storage.is_ok();
     let show = |r: &Result<(), String>| match r {

@@ -43,6 +43,8 @@ pub struct AppState {
     pub yookassa: Option<YooKassa>,
     /// The Telegram client, for messages that do not answer an update.
     pub bot: Bot,
+    /// Per-user message limit (Redis, or local while Redis is away).
+    pub limiter: shared::limits::MessageLimiter,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
@@ -57,9 +59,15 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Bot)> {
         .map(YooKassa::new)
         .transpose()
         .context("cannot build the YooKassa client")?;
+    let limiter = shared::limits::MessageLimiter::new(
+        redis.clone(),
+        &settings.queue_namespace,
+        settings.max_messages_per_minute,
+    );
     let state = AppState {
         settings: Arc::new(settings),
         db,
+        limiter,
         redis,
         store,
         ledger,

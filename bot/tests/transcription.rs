@@ -382,3 +382,42 @@ async fn a_wav_claiming_an_absurd_sample_rate_fails_alone_and_the_next_recording
     worker.abort();
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn through_a_redis_outage_the_bot_answers_and_the_job_is_delivered_once_redis_is_back() {
+    let mut redis = testkit::redis_server::RedisServer::start();
+    let openai = FakeOpenAi::start().await.unwrap();
+    let vars = [
+        ("REDIS_URL", redis.url()),
+        ("STT_BASE_URL", openai.base_url()),
+        ("FREE_MINUTES_PER_DAY", "0".to_owned()),
+        ("WELCOME_BONUS_CREDITS", "50".to_owned()),
+        // A job whose push was lost is pushed again after this long.
+        ("JOB_REPUSH_SECONDS", "2".to_owned()),
+    ];
+    let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    let bot = spawn_bot_with(move |_| vars).await;
+    let worker = start_worker(&bot, 1);
+    let user = bot.telegram.user(57, "Pavel", Some("en"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+
+    // Redis dies. A recording sent now is answered, held and stored as a job.
+    redis.kill();
+    let file = bot.telegram.register_file(recording(), "audio/wav", None);
+    user.send_document(&file, "during-the-outage.wav", None).unwrap();
+    // (A document: the hold is an estimate from its size, 30 credits here.)
+    let answer = message_starting(&bot, 57, "Got it").await;
+    assert!(answer.contains("Price: 30 credits"), "{answer}");
+    assert_eq!(money_of(&bot, 57).await, (Credits::whole(20), Credits::whole(30)));
+
+    // Redis comes back empty: the sweeper pushes the job again and the same worker, never
+    // restarted, delivers it once.
+    redis.restart();
+    let footer = message_starting(&bot, 57, "Duration 0:30").await;
+    assert_eq!(footer, "Duration 0:30, 7.5 credits charged.");
+    assert_eq!(money_of(&bot, 57).await, (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO));
+    assert_eq!(openai.transcription_requests().len(), 1);
+    worker.abort();
+    bot.stop().await.unwrap();
+}

@@ -17,3 +17,55 @@ pub async fn allow_message<C: ConnectionLike + Send>(
         redis::pipe().atomic().incr(&key, 1u64).expire(&key, 120).ignore().query_async(redis).await?;
     Ok(count <= u64::from(per_minute))
 }
+
+/// Longest wait for Redis before a message is counted locally instead.
+const REDIS_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The per-user message limit as the bot applies it: counted in Redis, so
+/// every replica sees the same counts, or, while Redis does not answer,
+/// in this process, so the bot keeps answering through a Redis outage.
+#[derive(Clone)]
+pub struct MessageLimiter {
+    redis: redis::aio::ConnectionManager,
+    namespace: String,
+    per_minute: u32,
+    /// Counts per (user, minute) while Redis is away; only the current and last minute are kept.
+    local: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(i64, i64), u32>>>,
+}
+
+impl MessageLimiter {
+    /// A limiter of `per_minute` messages per user, keyed under `namespace` in Redis.
+    pub fn new(redis: redis::aio::ConnectionManager, namespace: &str, per_minute: u32) -> Self {
+        Self { redis, namespace: namespace.to_owned(), per_minute, local: Default::default() }
+    }
+
+    /// Counts one message of `telegram_id` and says whether it is within the limit.
+    pub async fn allow(&self, telegram_id: i64, now_unix_s: i64) -> bool {
+        let mut redis = self.redis.clone();
+        let counted = tokio::time::timeout(
+            REDIS_WAIT,
+            allow_message(&mut redis, &self.namespace, telegram_id, self.per_minute, now_unix_s),
+        )
+        .await;
+        match counted {
+            Ok(Ok(allowed)) => allowed,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "Redis refused the rate count; counting locally");
+                self.allow_locally(telegram_id, now_unix_s)
+            }
+            Err(_) => {
+                tracing::warn!("Redis did not answer the rate count; counting locally");
+                self.allow_locally(telegram_id, now_unix_s)
+            }
+        }
+    }
+
+    fn allow_locally(&self, telegram_id: i64, now_unix_s: i64) -> bool {
+        let minute = now_unix_s.div_euclid(60);
+        let mut counts = self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        counts.retain(|&(_, m), _| m >= minute - 1);
+        let count = counts.entry((telegram_id, minute)).or_insert(0);
+        *count += 1;
+        *count <= self.per_minute
+    }
+}

@@ -67,10 +67,7 @@ impl JobQueue {
     /// Pushes a transcription job.
     pub async fn push_transcribe(&self, job_id: Uuid) -> Result<(), QueueError> {
         let mut storage = self.transcribe.clone();
-        storage
-            .push(TranscribeTask { job_id })
-            .await
-            .map_err(|err| QueueError { queue: TRANSCRIBE_QUEUE, message: err.to_string() })
+        within_push_timeout(TRANSCRIBE_QUEUE, storage.push(TranscribeTask { job_id })).await
     }
 
     /// The storage workers consume from.
@@ -81,10 +78,7 @@ impl JobQueue {
     /// Pushes an image job (generation, edit or `/idea`).
     pub async fn push_image(&self, job_id: Uuid) -> Result<(), QueueError> {
         let mut storage = self.image.clone();
-        storage
-            .push(ImageTask { job_id })
-            .await
-            .map_err(|err| QueueError { queue: IMAGE_QUEUE, message: err.to_string() })
+        within_push_timeout(IMAGE_QUEUE, storage.push(ImageTask { job_id })).await
     }
 
     /// The image storage workers consume from.
@@ -103,5 +97,20 @@ impl JobQueue {
             JobKind::Transcribe => self.push_transcribe(job_id).await,
             JobKind::Image | JobKind::Idea => self.push_image(job_id).await,
         }
+    }
+}
+
+/// Longest wait for one push: a Redis that does not answer must not hold up
+/// the user's reply or the sweeper; the job row stays and is pushed again.
+const PUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn within_push_timeout<T, E: std::fmt::Display>(
+    queue: &'static str,
+    push: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<(), QueueError> {
+    match tokio::time::timeout(PUSH_TIMEOUT, push).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) => Err(QueueError { queue, message: err.to_string() }),
+        Err(_) => Err(QueueError { queue, message: format!("no answer from Redis in {PUSH_TIMEOUT:?}") }),
     }
 }

@@ -22,6 +22,7 @@ use uuid::Uuid;
 pub mod audio;
 pub mod fixtures;
 pub mod hostile;
+pub mod redis_server;
 
 pub use fake_openai;
 pub use fake_telegram;

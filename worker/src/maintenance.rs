@@ -18,10 +18,9 @@ use teloxide::prelude::{Bot, Requester};
 /// Advisory lock taken for a tick, so concurrent workers do not sweep twice.
 pub const MAINTENANCE_LOCK_KEY: i64 = 0x7467_626f_745f_6d74;
 
-/// Longest wait for one queue push; a tick holds the maintenance lock, so a
-/// hung Redis must not stop sweeping for every worker.
-const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for YooKassa or Telegram during a tick, for the same reason.
+/// Longest wait for YooKassa or Telegram during a tick: a tick holds the
+/// maintenance lock, so a hung service must not stop sweeping for every
+/// worker (queue pushes have their own timeout).
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// How old an open hold on a finished job must be before it is released.
 pub const STALE_HOLD_AGE: chrono::Duration = chrono::Duration::hours(1);
@@ -83,14 +82,10 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     let stale = jobs::stale_jobs(db, chrono::Utc::now(), m.repush_after).await?;
     let mut pushed = Vec::new();
     for (job_id, kind) in stale {
-        match tokio::time::timeout(PUSH_TIMEOUT, queue.push_job(kind, job_id)).await {
-            Ok(Ok(())) => pushed.push(job_id),
-            Ok(Err(err)) => {
+        match queue.push_job(kind, job_id).await {
+            Ok(()) => pushed.push(job_id),
+            Err(err) => {
                 tracing::warn!(%job_id, error = %err, "re-push failed; next tick tries again");
-                break;
-            }
-            Err(_) => {
-                tracing::warn!(%job_id, "re-push timed out; next tick tries again");
                 break;
             }
         }
