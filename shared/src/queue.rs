@@ -53,6 +53,8 @@ pub fn config(namespace: &str, queue: &str) -> Config {
 pub struct JobQueue {
     transcribe: RedisStorage<TranscribeTask>,
     image: RedisStorage<ImageTask>,
+    conn: ConnectionManager,
+    namespace: String,
 }
 
 impl JobQueue {
@@ -60,7 +62,9 @@ impl JobQueue {
     pub fn new(conn: ConnectionManager, namespace: &str) -> Self {
         Self {
             transcribe: RedisStorage::new(conn.clone()).with_config(config(namespace, TRANSCRIBE_QUEUE)),
-            image: RedisStorage::new(conn).with_config(config(namespace, IMAGE_QUEUE)),
+            image: RedisStorage::new(conn.clone()).with_config(config(namespace, IMAGE_QUEUE)),
+            conn,
+            namespace: namespace.to_owned(),
         }
     }
 
@@ -86,6 +90,41 @@ impl JobQueue {
         self.image.clone()
     }
 
+    /// Deletes what the queue keeps of messages finished more than `age` ago
+    /// (apalis keeps every message's data and a record of it forever; the
+    /// jobs table has everything that matters). Returns how many went.
+    ///
+    /// # Errors
+    /// When Redis fails or does not answer.
+    pub async fn forget_finished(&self, age: std::time::Duration) -> Result<usize, QueueError> {
+        use apalis_core::backend::Vacuum;
+        let mut forgotten = 0;
+        let mut transcribe = self.transcribe.clone();
+        forgotten += within_push_timeout_value(TRANSCRIBE_QUEUE, transcribe.vacuum_before(age)).await?;
+        let mut image = self.image.clone();
+        forgotten += within_push_timeout_value(IMAGE_QUEUE, image.vacuum_before(age)).await?;
+        // The finished-id sets keep ids whose data is gone: drop those, a batch a call.
+        let prune = redis::Script::new(
+            "local n = 0 \
+             local ids = redis.call('SRANDMEMBER', KEYS[1], 1000) \
+             for _, id in ipairs(ids) do \
+               if redis.call('HEXISTS', KEYS[2], id) == 0 then redis.call('SREM', KEYS[1], id) n = n + 1 end \
+             end \
+             return n",
+        );
+        for queue in [TRANSCRIBE_QUEUE, IMAGE_QUEUE] {
+            for set in ["done", "dead"] {
+                let prefix = format!("{}:{queue}", self.namespace);
+                let mut conn = self.conn.clone();
+                let mut call = prune.key(format!("{prefix}:{set}"));
+                let call = call.key(format!("{prefix}:data"));
+                let pruned: usize = within_push_timeout_value(queue, call.invoke_async(&mut conn)).await?;
+                forgotten += pruned;
+            }
+        }
+        Ok(forgotten)
+    }
+
     /// Pushes a job to the queue of its kind.
     pub async fn push_job(
         &self,
@@ -108,8 +147,15 @@ async fn within_push_timeout<T, E: std::fmt::Display>(
     queue: &'static str,
     push: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<(), QueueError> {
-    match tokio::time::timeout(PUSH_TIMEOUT, push).await {
-        Ok(Ok(_)) => Ok(()),
+    within_push_timeout_value(queue, push).await.map(drop)
+}
+
+async fn within_push_timeout_value<T, E: std::fmt::Display>(
+    queue: &'static str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, QueueError> {
+    match tokio::time::timeout(PUSH_TIMEOUT, call).await {
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(QueueError { queue, message: err.to_string() }),
         Err(_) => Err(QueueError { queue, message: format!("no answer from Redis in {PUSH_TIMEOUT:?}") }),
     }

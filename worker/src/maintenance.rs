@@ -22,6 +22,8 @@ pub const MAINTENANCE_LOCK_KEY: i64 = 0x7467_626f_745f_6d74;
 /// maintenance lock, so a hung service must not stop sweeping for every
 /// worker (queue pushes have their own timeout).
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long Redis keeps a finished queue message (PostgreSQL keeps the job).
+pub const FINISHED_MESSAGE_AGE: Duration = Duration::from_secs(3600);
 /// How old an open hold on a finished job must be before it is released.
 pub const STALE_HOLD_AGE: chrono::Duration = chrono::Duration::hours(1);
 /// How long a YooKassa payment may stay pending before we ask YooKassa ourselves.
@@ -61,6 +63,8 @@ pub struct TickReport {
     pub payments_settled: usize,
     /// Pictures deleted by retention.
     pub images_deleted: crate::images::RetentionReport,
+    /// Finished queue messages whose data Redis no longer keeps.
+    pub queue_messages_forgotten: usize,
 }
 
 /// Runs one maintenance pass if no other process is running one.
@@ -100,6 +104,12 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     }
 
     report.holds_released = ledger.release_stale_holds(db, STALE_HOLD_AGE).await?.len();
+    match queue.forget_finished(FINISHED_MESSAGE_AGE).await {
+        Ok(forgotten) => report.queue_messages_forgotten = forgotten,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not clear finished queue messages; next tick tries again")
+        }
+    }
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
     }
