@@ -15,7 +15,7 @@ use shared::{
     },
     i18n::{PaymentState, PaymentVia, Text},
     ledger::LedgerError,
-    payments::{self, CreditPackage, PaymentError, Settlement, StarsRefund},
+    payments::{self, CreditPackage, PaymentError, StarsRefund},
     yookassa::{self, IpNets, NewPayment, Notification},
 };
 use teloxide::{
@@ -136,15 +136,6 @@ pub async fn start_payment(
     Ok(())
 }
 
-/// Telegram invoices count money in the currency's smallest unit (kopecks),
-/// Stars in whole stars; our payment rows keep roubles.
-fn minor_units(currency: &str) -> rust_decimal::Decimal {
-    match currency {
-        "XTR" => rust_decimal::Decimal::ONE,
-        _ => rust_decimal::Decimal::ONE_HUNDRED,
-    }
-}
-
 /// A Telegram invoice for a pending payment of `package`: Stars, or roubles
 /// through the configured provider.
 async fn send_invoice(
@@ -157,11 +148,12 @@ async fn send_invoice(
 ) -> anyhow::Result<()> {
     let lang = user.language;
     let payment = payments::create_pending(&state.db, user.id, package, provider).await?;
-    let total =
-        rust_decimal::prelude::ToPrimitive::to_u32(&(payment.amount * minor_units(&payment.currency)))
-            .ok_or_else(|| {
-                anyhow::anyhow!("price {} {} does not fit an invoice", payment.amount, payment.currency)
-            })?;
+    let total = rust_decimal::prelude::ToPrimitive::to_u32(
+        &(payment.amount * payments::minor_units(&payment.currency)),
+    )
+    .ok_or_else(|| {
+        anyhow::anyhow!("price {} {} does not fit an invoice", payment.amount, payment.currency)
+    })?;
     let title = Text::InvoiceTitle { credits: package.total_credits().to_string() }.render(lang);
     // Stars need no payment provider.
     let token = match provider {
@@ -203,7 +195,7 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, state: AppState)
             payment.user_id == user.id
                 && payment.status == PaymentStatus::Pending
                 && payment.currency == query.currency
-                && payment.amount * minor_units(&payment.currency)
+                && payment.amount * payments::minor_units(&payment.currency)
                     == rust_decimal::Decimal::from(query.total_amount)
                 && payment.package_id.as_deref().is_some_and(|id| state.settings.packages.find(id).is_some())
         }
@@ -220,30 +212,27 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, state: AppState)
     Ok(())
 }
 
-/// Credits a Telegram (Stars) payment once per charge id.
+/// Credits a Telegram (Stars or card) payment once per charge id. The report
+/// is recorded first, so a failure after it is repaired by maintenance.
 pub async fn on_successful_payment(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(paid) = msg.successful_payment() else { return Ok(()) };
     let Ok(payment_id) = paid.invoice_payload.parse::<Uuid>() else {
         tracing::error!(payload = %paid.invoice_payload, "successful payment with a foreign payload");
         return Ok(());
     };
-    let raw = serde_json::to_value(paid)?;
-    let paid_amount = rust_decimal::Decimal::from(paid.total_amount) / minor_units(&paid.currency);
-    let settled = payments::settle_succeeded(
-        &state.db,
-        &state.ledger,
+    let charge = payments::TelegramCharge {
         payment_id,
-        &paid.telegram_payment_charge_id.0,
-        paid_amount,
-        raw,
-        state.settings.referral_percent,
-    )
-    .await?;
-    if let Settlement::Credited { user_id, credits, .. } = settled {
-        let outcome = payments::PaymentOutcome::Credited { payment_id, user_id, credits };
-        if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
-            bot.send_message(ChatId(chat), text).await?;
-        }
+        charge_id: paid.telegram_payment_charge_id.0.clone(),
+        currency: paid.currency.clone(),
+        total_amount: paid.total_amount,
+        raw: serde_json::to_value(paid)?,
+    };
+    payments::record_telegram_charge(&state.db, &charge).await?;
+    let outcome =
+        payments::settle_telegram_charge(&state.db, &state.ledger, &charge, state.settings.referral_percent)
+            .await?;
+    if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
+        bot.send_message(ChatId(chat), text).await?;
     }
     Ok(())
 }

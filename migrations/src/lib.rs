@@ -65,6 +65,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261122_000006_job_leases", "0006_job_leases"),
             sql_migration!("m20261122_000007_images", "0007_images"),
             sql_migration!("m20261202_000008_job_endings", "0008_job_endings"),
+            sql_migration!("m20261202_000009_reconciliation", "0009_reconciliation"),
         ]
     }
 }

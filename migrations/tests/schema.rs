@@ -22,7 +22,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 11] = [
+const APP_TABLES: [&str; 12] = [
     "free_allowance_usage",
     "idea_messages",
     "jobs",
@@ -32,6 +32,7 @@ const APP_TABLES: [&str; 11] = [
     "ledger_transactions",
     "media_objects",
     "payments",
+    "reconciliation_cursors",
     "transcripts",
     "users",
 ];

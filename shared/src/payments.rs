@@ -8,8 +8,8 @@ use std::{fmt, str::FromStr};
 
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -203,7 +203,8 @@ where
         ))
         .await?
         .ok_or(PaymentError::NotFound(payment_id))?;
-    if row.try_get::<String>("", "status")? == "succeeded" {
+    // Refunded payments were credited once and taken back: never again.
+    if matches!(row.try_get::<String>("", "status")?.as_str(), "succeeded" | "refunded") {
         return Ok(Settlement::AlreadyCredited);
     }
     let payment = payments::Entity::find_by_id(payment_id)
@@ -479,4 +480,137 @@ pub async fn notice_for<C: ConnectionTrait>(
         _ => crate::i18n::Text::PaymentCanceled,
     };
     Ok(Some((user.telegram_id, text.render(user.language))))
+}
+
+/// Telegram invoices count money in the currency's smallest unit (kopecks),
+/// Stars in whole stars; payment rows keep roubles and stars.
+pub fn minor_units(currency: &str) -> Decimal {
+    match currency {
+        "XTR" => Decimal::ONE,
+        _ => Decimal::ONE_HUNDRED,
+    }
+}
+
+/// What Telegram reported about a payment it took: its charge id, the amount
+/// in the currency's smallest units, and the report itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TelegramCharge {
+    /// Our payment (the invoice payload).
+    pub payment_id: Uuid,
+    /// `telegram_payment_charge_id`, unique per charge.
+    pub charge_id: String,
+    /// `XTR` for Stars, else an ISO 4217 code.
+    pub currency: String,
+    /// In the currency's smallest units.
+    pub total_amount: u32,
+    /// The `successful_payment` (or star transaction) as Telegram sent it.
+    pub raw: serde_json::Value,
+}
+
+/// Records Telegram's report of a payment before anything else happens, so a
+/// failure or a crash before the credit cannot lose it: maintenance credits
+/// recorded reports that were not ([`settle_recorded`]). Idempotent.
+pub async fn record_telegram_charge<C: ConnectionTrait>(
+    db: &C,
+    charge: &TelegramCharge,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE payments SET provider_payment_id = COALESCE(provider_payment_id, $2), \
+             raw_payload = COALESCE(raw_payload, $3), updated_at = now() \
+         WHERE id = $1 AND status = 'pending' AND provider IN ('stars', 'telegram')",
+        [charge.payment_id.into(), charge.charge_id.clone().into(), charge.raw.clone().into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// Credits a charge Telegram reported, once per payment however often it is
+/// reported (by the update, by maintenance, by the Stars history).
+pub async fn settle_telegram_charge<C>(
+    db: &C,
+    ledger: &Ledger,
+    charge: &TelegramCharge,
+    referral_percent: u32,
+) -> Result<PaymentOutcome, PaymentError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let amount = Decimal::from(charge.total_amount) / minor_units(&charge.currency);
+    let settled = settle_succeeded(
+        db,
+        ledger,
+        charge.payment_id,
+        &charge.charge_id,
+        amount,
+        charge.raw.clone(),
+        referral_percent,
+    )
+    .await?;
+    Ok(match settled {
+        Settlement::Credited { user_id, credits, .. } => {
+            PaymentOutcome::Credited { payment_id: charge.payment_id, user_id, credits }
+        }
+        Settlement::AlreadyCredited => PaymentOutcome::Nothing,
+    })
+}
+
+/// Telegram charges recorded by the update handler but not credited (the
+/// handler failed, or the process died between the two steps).
+pub async fn recorded_unsettled<C: ConnectionTrait>(
+    db: &C,
+    older_than: chrono::Duration,
+) -> Result<Vec<TelegramCharge>, DbErr> {
+    let rows = payments::Entity::find()
+        .filter(payments::Column::Status.eq(PaymentStatus::Pending))
+        .filter(payments::Column::Provider.is_in([PaymentProvider::Stars, PaymentProvider::Telegram]))
+        .filter(payments::Column::RawPayload.is_not_null())
+        .filter(payments::Column::ProviderPaymentId.is_not_null())
+        .filter(payments::Column::UpdatedAt.lt(chrono::Utc::now() - older_than))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let raw = row.raw_payload?;
+            let total_amount = raw.get("total_amount").and_then(serde_json::Value::as_u64)?;
+            Some(TelegramCharge {
+                payment_id: row.id,
+                charge_id: row.provider_payment_id?,
+                currency: raw
+                    .get("currency")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or(&row.currency)
+                    .to_owned(),
+                total_amount: u32::try_from(total_amount).ok()?,
+                raw,
+            })
+        })
+        .collect())
+}
+
+/// How far the Stars history has been read, so each pass reads only what is new.
+pub async fn star_history_position<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT position FROM reconciliation_cursors WHERE name = 'stars'",
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "position"))
+        .transpose()?
+        .map_or(0, |p| u64::try_from(p).unwrap_or(0)))
+}
+
+/// Records that the Stars history has been read up to `position` lines.
+pub async fn set_star_history_position<C: ConnectionTrait>(db: &C, position: u64) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO reconciliation_cursors (name, position) VALUES ('stars', $1) \
+         ON CONFLICT (name) DO UPDATE SET position = GREATEST(reconciliation_cursors.position, EXCLUDED.position)",
+        [i64::try_from(position).unwrap_or(i64::MAX).into()],
+    ))
+    .await
+    .map(drop)
 }

@@ -113,6 +113,8 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
     }
+    report.payments_settled += settle_recorded_charges(m).await?;
+    report.payments_settled += reconcile_stars(m).await?;
     if let Some(retention) = &m.retention {
         report.images_deleted = crate::images::apply_retention(db, retention).await?;
     }
@@ -142,19 +144,109 @@ async fn reconcile_yookassa(m: &Maintenance, client: &YooKassa) -> anyhow::Resul
             settled += 1;
             tracing::warn!(payment_id = %payment.id, ?outcome, "settled a payment whose notification never came");
         }
-        if let Some((chat, text)) = payments::notice_for(&m.db, &m.ledger, &outcome).await?
-            && let Err(err) = tokio::time::timeout(
-                CALL_TIMEOUT,
-                m.bot.send_message(teloxide::types::ChatId(chat), text).into_future(),
-            )
-            .await
-            .map_err(anyhow::Error::new)
-            .and_then(|sent| sent.map_err(anyhow::Error::new))
-        {
-            tracing::warn!(payment_id = %payment.id, error = %err, "could not tell the payer");
+        tell_payer(m, &outcome, payment.id).await?;
+    }
+    Ok(settled)
+}
+
+/// How long a recorded Telegram charge may stay uncredited before maintenance
+/// credits it (the update handler normally does within milliseconds).
+const RECORDED_CHARGE_GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
+/// Pages of the Stars history read per tick (100 lines each).
+const STAR_PAGES_PER_TICK: u32 = 10;
+
+/// Credits Telegram charges whose update was recorded but not credited
+/// (the handler failed, or the bot died between the two steps).
+async fn settle_recorded_charges(m: &Maintenance) -> anyhow::Result<usize> {
+    let mut settled = 0;
+    for charge in payments::recorded_unsettled(&m.db, RECORDED_CHARGE_GRACE).await? {
+        settled += settle_charge(m, &charge).await?;
+    }
+    Ok(settled)
+}
+
+/// Reads the Stars history past where the last pass stopped and credits
+/// every payment to the bot that is ours and still pending: a payment whose
+/// update never arrived is credited all the same.
+async fn reconcile_stars(m: &Maintenance) -> anyhow::Result<usize> {
+    use teloxide::{
+        payloads::GetStarTransactionsSetters,
+        types::{TransactionPartner, TransactionPartnerUserKind},
+    };
+    let mut position = payments::star_history_position(&m.db).await?;
+    let mut settled = 0;
+    for _ in 0..STAR_PAGES_PER_TICK {
+        let page =
+            m.bot.get_star_transactions().offset(u32::try_from(position).unwrap_or(u32::MAX)).limit(100);
+        let page = match tokio::time::timeout(CALL_TIMEOUT, page.into_future()).await {
+            Ok(Ok(page)) => page.transactions,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "cannot read the Stars history; next tick tries again");
+                break;
+            }
+            Err(_) => {
+                tracing::warn!("Telegram did not answer getStarTransactions; next tick tries again");
+                break;
+            }
+        };
+        for transaction in &page {
+            let Some(TransactionPartner::User(partner)) = &transaction.source else { continue };
+            let TransactionPartnerUserKind::InvoicePayment(invoice) = &partner.kind else { continue };
+            let Some(payment_id) = invoice.invoice_payload.as_deref().and_then(|p| p.parse().ok()) else {
+                continue;
+            };
+            let charge = payments::TelegramCharge {
+                payment_id,
+                charge_id: transaction.id.0.clone(),
+                currency: "XTR".to_owned(),
+                total_amount: transaction.amount,
+                raw: serde_json::to_value(transaction)?,
+            };
+            settled += settle_charge(m, &charge).await?;
+        }
+        position += page.len() as u64;
+        payments::set_star_history_position(&m.db, position).await?;
+        if page.len() < 100 {
+            break;
         }
     }
     Ok(settled)
+}
+
+/// Credits one reported charge (once) and tells the payer; a charge that is
+/// not ours or does not match its invoice is logged and left alone.
+async fn settle_charge(m: &Maintenance, charge: &payments::TelegramCharge) -> anyhow::Result<usize> {
+    let outcome = match payments::settle_telegram_charge(&m.db, &m.ledger, charge, m.referral_percent).await {
+        Ok(outcome) => outcome,
+        Err(payments::PaymentError::NotFound(_)) => return Ok(0),
+        Err(err @ payments::PaymentError::AmountMismatch { .. }) => {
+            tracing::error!(payment_id = %charge.payment_id, error = %err, "a Telegram charge does not match its invoice");
+            return Ok(0);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if outcome == PaymentOutcome::Nothing {
+        return Ok(0);
+    }
+    tracing::warn!(payment_id = %charge.payment_id, charge_id = %charge.charge_id, "credited a payment its update did not");
+    tell_payer(m, &outcome, charge.payment_id).await?;
+    Ok(1)
+}
+
+/// Tells the payer what became of their payment; a failed message is only logged.
+async fn tell_payer(m: &Maintenance, outcome: &PaymentOutcome, payment_id: uuid::Uuid) -> anyhow::Result<()> {
+    let Some((chat, text)) = payments::notice_for(&m.db, &m.ledger, outcome).await? else { return Ok(()) };
+    let sent = tokio::time::timeout(
+        CALL_TIMEOUT,
+        m.bot.send_message(teloxide::types::ChatId(chat), text).into_future(),
+    );
+    match sent.await {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => tracing::warn!(%payment_id, error = %err, "could not tell the payer"),
+        Err(_) => tracing::warn!(%payment_id, "Telegram did not answer; the payer was not told"),
+    }
+    Ok(())
 }
 
 /// Ticks every `every` until the process stops; errors are logged and retried next tick.

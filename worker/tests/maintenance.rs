@@ -3,7 +3,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use shared::{
     config::PricingSettings,
     jobs::{self, MediaSource, TranscriptionInput},
@@ -178,4 +178,85 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
     assert!(told[0].body().unwrap().contains("Оплата получена: +100"), "{:?}", told[0].body());
     // Settled: later ticks leave it alone.
     assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);
+}
+
+/// Maintenance over a fake Telegram, with a pending Stars payment of 100 credits
+/// for 100 stars by user 78.
+async fn stars_setup() -> (TestDb, testkit::fake_telegram::FakeTelegram, Maintenance, i64, uuid::Uuid) {
+    use shared::{
+        entities::payments::PaymentProvider,
+        payments::{self, PackageList},
+    };
+    use std::str::FromStr;
+    let test = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let telegram = testkit::fake_telegram::FakeTelegram::start().await;
+    telegram.user(78, "Stella", Some("en"));
+    let user = fixtures::user(&test.db, 78).await;
+    let package = PackageList::from_str("100:0:149:100").unwrap().0.remove(0);
+    let payment = payments::create_pending(&test.db, user, &package, PaymentProvider::Stars).await.unwrap();
+    let m = Maintenance {
+        bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+        ..plain(&test, ledger(), JobQueue::new(conn, &redis.namespace))
+    };
+    (test, telegram, m, user, payment.id)
+}
+
+fn stars_payment(payment_id: uuid::Uuid, charge: &str) -> testkit::fake_telegram::Payment {
+    testkit::fake_telegram::Payment {
+        currency: "XTR".into(),
+        total_amount: 100,
+        invoice_payload: payment_id.to_string(),
+        telegram_payment_charge_id: charge.into(),
+        provider_payment_charge_id: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_stars_payment_recorded_but_not_credited_is_credited_by_maintenance_once() {
+    let (test, telegram, m, user, payment_id) = stars_setup().await;
+    // The update handler recorded the report, then failed before crediting.
+    let charge = shared::payments::TelegramCharge {
+        payment_id,
+        charge_id: "stxRecorded".into(),
+        currency: "XTR".into(),
+        total_amount: 100,
+        raw: serde_json::json!({ "currency": "XTR", "total_amount": 100 }),
+    };
+    shared::payments::record_telegram_charge(&test.db, &charge).await.unwrap();
+    test.db
+        .execute_unprepared(&format!(
+            "UPDATE payments SET updated_at = now() - interval '1 minute' WHERE id = '{payment_id}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 1);
+    assert_eq!(m.ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(100));
+    let told = telegram.wait_for_messages(78, 1, std::time::Duration::from_secs(10)).await.unwrap();
+    assert!(told[0].body().unwrap().contains("+100"), "{:?}", told[0].body());
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);
+    assert_eq!(m.ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(100));
+    assert!(fixtures::ledger_violation(&test.db).await.is_none());
+}
+
+#[tokio::test]
+async fn a_stars_payment_whose_update_was_lost_is_credited_from_the_stars_history_once() {
+    let (test, telegram, m, user, payment_id) = stars_setup().await;
+    // Someone else's and a foreign payment in the history are left alone.
+    let stranger = telegram.user(79, "Other", None);
+    stranger.pay_unseen(&stars_payment(uuid::Uuid::new_v4(), "stxForeign"));
+    // Stars taken, but the successful_payment update never reached the bot.
+    telegram.user(78, "Stella", Some("en")).pay_unseen(&stars_payment(payment_id, "stxLost"));
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 1);
+    assert_eq!(m.ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(100));
+    let payment =
+        shared::entities::payments::Entity::find_by_id(payment_id).one(&test.db).await.unwrap().unwrap();
+    assert_eq!(payment.provider_payment_id.as_deref(), Some("stxLost"));
+    // Read once: later ticks start past it, and crediting is once per payment anyway.
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);
+    shared::payments::set_star_history_position(&test.db, 0).await.unwrap();
+    assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);
+    assert_eq!(m.ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(100));
+    assert!(fixtures::ledger_violation(&test.db).await.is_none());
 }

@@ -16,7 +16,7 @@ use crate::model::{
     ApiCall, CallbackAnswer, ChatAction, Fault, PreCheckoutAnswer, SentFile, SentInvoice, StarRefund,
 };
 use crate::params::{Params, Upload};
-use crate::state::{BotMeta, Shared, State, StoredMessage, UserRecord, Webhook, put_opt, unix_now};
+use crate::state::{BotMeta, Shared, StarLine, State, StoredMessage, UserRecord, Webhook, put_opt, unix_now};
 
 const MAX_TEXT: usize = 4096;
 const MAX_CAPTION: usize = 1024;
@@ -200,6 +200,7 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
         "createinvoicelink" => create_invoice_link(st, p),
         "answerprecheckoutquery" => answer_pre_checkout(st, p),
         "refundstarpayment" => refund_star_payment(st, p),
+        "getstartransactions" => get_star_transactions(st, p),
         // Settings a bot makes at start-up; kept only as calls.
         "setmydescription"
         | "setmyshortdescription"
@@ -1144,6 +1145,42 @@ fn refund_star_payment(st: &mut State, p: &Params) -> Result<Value, ApiError> {
         return Err(ApiError::bad("CHARGE_ALREADY_REFUNDED"));
     }
     charge.refunded = true;
+    let amount = st.star_lines.iter().find(|l| l.charge_id == charge_id).map_or(0, |l| l.amount);
+    st.star_lines.push(StarLine {
+        charge_id: charge_id.clone(),
+        user_id,
+        amount,
+        date: unix_now(),
+        invoice_payload: None,
+    });
     st.star_refunds.push(StarRefund { user_id, telegram_payment_charge_id: charge_id });
     Ok(json!(true))
+}
+
+/// `getStarTransactions`: the bot's Stars history, oldest first, `offset` lines skipped, at
+/// most `limit` (1-100, default 100) returned.
+fn get_star_transactions(st: &State, p: &Params) -> Result<Value, ApiError> {
+    let offset = usize::try_from(p.i64("offset")?.unwrap_or(0).max(0)).unwrap_or(0);
+    let limit = p.i64("limit")?.unwrap_or(100);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad("LIMIT_INVALID"));
+    }
+    let lines = st.star_lines.iter().skip(offset).take(usize::try_from(limit).unwrap_or(100));
+    let transactions: Vec<Value> = lines
+        .map(|line| {
+            let user = st.users.get(&line.user_id).map(|u| u.user_json()).unwrap_or(Value::Null);
+            let partner = match &line.invoice_payload {
+                Some(payload) => json!({
+                    "type": "user",
+                    "transaction_type": "invoice_payment",
+                    "user": user,
+                    "invoice_payload": payload,
+                }),
+                None => json!({ "type": "user", "transaction_type": "invoice_payment", "user": user }),
+            };
+            let side = if line.invoice_payload.is_some() { "source" } else { "receiver" };
+            json!({ "id": line.charge_id, "amount": line.amount, "date": line.date, side: partner })
+        })
+        .collect();
+    Ok(json!({ "transactions": transactions }))
 }

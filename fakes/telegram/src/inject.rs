@@ -7,7 +7,7 @@ use crate::FakeError;
 use crate::api::{document_json, photo_sizes};
 use crate::ids;
 use crate::model::{AudioMeta, FileRef, Payment};
-use crate::state::{Charge, Shared, StoredFile, StoredMessage, UserRecord, put_opt, unix_now};
+use crate::state::{Charge, Shared, StarLine, StoredFile, StoredMessage, UserRecord, put_opt, unix_now};
 
 impl Shared {
     /// Registers a user, or updates the name and language of a known one.
@@ -189,12 +189,24 @@ impl Shared {
             "telegram_payment_charge_id": payment.telegram_payment_charge_id,
             "provider_payment_charge_id": payment.provider_payment_charge_id,
         });
-        if payment.currency == "XTR" {
-            self.lock()
-                .charges
-                .insert(payment.telegram_payment_charge_id.clone(), Charge { user_id, refunded: false });
-        }
+        self.charge(user_id, payment);
         self.user_message(user_id, one("successful_payment", body))
+    }
+
+    /// Takes the payment: Stars charges can be refunded and appear in `getStarTransactions`.
+    pub(crate) fn charge(&self, user_id: i64, payment: &Payment) {
+        if payment.currency == "XTR" {
+            let mut st = self.lock();
+            st.charges
+                .insert(payment.telegram_payment_charge_id.clone(), Charge { user_id, refunded: false });
+            st.star_lines.push(StarLine {
+                charge_id: payment.telegram_payment_charge_id.clone(),
+                user_id,
+                amount: payment.total_amount,
+                date: unix_now(),
+                invoice_payload: Some(payment.invoice_payload.clone()),
+            });
+        }
     }
 
     /// A press on a callback button of a bot message; only buttons the message has can be pressed.

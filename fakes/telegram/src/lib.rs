@@ -566,6 +566,12 @@ impl TestUser {
         self.tg.shared().successful_payment(self.id, payment)
     }
 
+    /// The payment went through but its `successful_payment` update never reached the bot
+    /// (a crash, a lost webhook): only `getStarTransactions` tells of it.
+    pub fn pay_unseen(&self, payment: &Payment) {
+        self.tg.shared().charge(self.id, payment);
+    }
+
     /// Messages the bot sent to this user.
     pub fn messages(&self) -> Vec<SentMessage> {
         self.tg.messages(self.id)

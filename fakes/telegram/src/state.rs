@@ -174,6 +174,17 @@ pub(crate) struct Charge {
     pub refunded: bool,
 }
 
+/// One line of the bot's Stars history, as `getStarTransactions` lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct StarLine {
+    pub charge_id: String,
+    pub user_id: i64,
+    pub amount: u32,
+    pub date: i64,
+    /// `Some(payload)` for a payment to the bot, `None` for a refund to the user.
+    pub invoice_payload: Option<String>,
+}
+
 pub(crate) struct State {
     pub users: HashMap<i64, UserRecord>,
     pub chats: HashMap<i64, ChatRecord>,
@@ -194,6 +205,8 @@ pub(crate) struct State {
     pub invoices: Vec<SentInvoice>,
     pub charges: HashMap<String, Charge>,
     pub star_refunds: Vec<StarRefund>,
+    /// Every Stars payment and refund, oldest first.
+    pub star_lines: Vec<StarLine>,
     pub chat_actions: Vec<ChatAction>,
     pub commands: BTreeMap<(String, String), Value>,
     pub calls: Vec<ApiCall>,
@@ -224,6 +237,7 @@ impl Default for State {
             invoices: Vec::new(),
             charges: HashMap::new(),
             star_refunds: Vec::new(),
+            star_lines: Vec::new(),
             chat_actions: Vec::new(),
             commands: BTreeMap::new(),
             calls: Vec::new(),
