@@ -42,14 +42,8 @@ pub enum Callback {
     },
 }
 
-/// Files of a delivered transcript.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TranscriptFile {
-    /// Plain text.
-    Txt,
-    /// SubRip subtitles.
-    Srt,
-}
+/// Files of a delivered transcript (the worker makes their buttons).
+pub use shared::telegram::TranscriptFile;
 
 /// Ways to pay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +63,7 @@ impl Callback {
             Self::History { before } => format!("h:{before}"),
             Self::Lang(lang) => format!("lang:{}", lang.code()),
             Self::Buy => "buy".to_owned(),
-            Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.simple()),
-            Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.simple()),
+            Self::Transcript { job, file } => shared::telegram::transcript_button_data(job, file),
             Self::FullQuality { job } => shared::images::full_quality_data(job),
             Self::IdeaPick { job, index } => shared::images::idea_pick_data(job, usize::from(index)),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),

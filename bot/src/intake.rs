@@ -1,11 +1,12 @@
 //! Recordings in: validate, price, hold, queue, and tell the user.
 
 use shared::{
-    i18n::Text,
+    i18n::{Text, minutes_seconds},
     jobs::{self, JobError, MediaSource, TranscriptionInput},
     ledger::LedgerError,
+    money::Credits,
     pricing::{self, Work},
-    text,
+    telegram::{self, TranscriptDelivery},
 };
 use teloxide::{
     payloads::SendMessageSetters,
@@ -125,12 +126,26 @@ pub async fn on_recording(
         return Ok(());
     }
     if let Some(earlier) = jobs::previous_transcript(&state.db, user.id, &input.file_unique_id).await? {
-        // The same content again: send the stored text, free and at once.
-        let key = storage::ObjectKey::parse(&earlier.txt_key)?;
-        let text = String::from_utf8_lossy(&state.store.get(&key).await?).into_owned();
+        // The same content again: the stored transcript, free and at once, delivered as the
+        // first time (files for a long one, the footer and its buttons).
+        let store = &state.store;
+        let read = |key: &str| {
+            let key = storage::ObjectKey::parse(key);
+            async move { anyhow::Ok(String::from_utf8_lossy(&store.get(&key?).await?).into_owned()) }
+        };
+        let (txt, srt) = (read(&earlier.txt_key).await?, read(&earlier.srt_key).await?);
+        let seconds = u32::try_from((earlier.duration_ms + 500).div_euclid(1000)).unwrap_or(u32::MAX);
+        let delivery = TranscriptDelivery {
+            job: earlier.job_id,
+            txt: &txt,
+            srt: &srt,
+            file_after_chars: settings.transcript_file_after_chars,
+            duration: &minutes_seconds(seconds),
+            charged: &Credits::ZERO.to_string(),
+        };
         say(Text::AlreadyTranscribed).await?;
-        for part in text::split_message(&text, text::TELEGRAM_MESSAGE_LIMIT) {
-            say_plain(&bot, &msg, part).await?;
+        for message in telegram::transcript_messages(&delivery, lang) {
+            telegram::send(&bot, msg.chat.id, &message).await?;
         }
         return Ok(());
     }
@@ -182,10 +197,5 @@ pub async fn on_recording(
         tracing::warn!(job_id = %queued.job_id, error = %err, "queue push failed; the sweeper will retry");
     }
     tracing::info!(job_id = %queued.job_id, price = %queued.hold.amount, "transcription queued");
-    Ok(())
-}
-
-async fn say_plain(bot: &Bot, msg: &Message, text: String) -> anyhow::Result<()> {
-    bot.send_message(msg.chat.id, text).await?;
     Ok(())
 }

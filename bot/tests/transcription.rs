@@ -105,10 +105,13 @@ async fn an_audio_document_is_transcribed_through_the_queue_and_paid_once() {
         (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO)
     );
 
-    // The same file again: the stored text at once, free, no new request.
+    // The same file again: the stored text at once, free, no new request, delivered as the
+    // first time (text, then the footer with its buttons).
     let before = bot.telegram.messages(51).len();
     user.send_document(&file, "interview.wav", None).unwrap();
-    let again = user.wait_for_messages(before + 2, Duration::from_secs(10)).await.unwrap();
+    let again = user.wait_for_messages(before + 3, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(again[before + 2].body(), Some("Duration 0:30, 0 credits charged."));
+    assert!(again[before + 2].callback_data_of("Get .srt").is_some());
     assert!(
         again[before].body().unwrap().contains("transcribed this file before"),
         "{:?}",
@@ -271,6 +274,18 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
         .filter(|t| t.starts_with("Transcribing"))
         .collect();
     assert!(progress.iter().any(|t| t.contains(&format!("of {}", requests.len()))), "{progress:?}");
+
+    // The same lecture again: free and at once, and as files again, not pages of text.
+    let before = bot.telegram.messages(53).len();
+    user.send_document(&file, "lecture.ogg", None).unwrap();
+    let again = user.wait_for_messages(before + 5, Duration::from_secs(10)).await.unwrap();
+    let names: Vec<_> = again[before..]
+        .iter()
+        .filter_map(|m| m.document.as_ref().and_then(|d| d.file_name.clone()))
+        .collect();
+    assert_eq!(names, ["transcript.txt", "transcript.srt"]);
+    assert_eq!(again[before + 4].body(), Some("Duration 30:00, 0 credits charged."));
+    assert_eq!(openai.transcription_requests().len(), requests.len());
     worker.abort();
     bot.stop().await.unwrap();
 }

@@ -17,6 +17,7 @@ pub mod queue;
 pub mod secret;
 pub mod services;
 pub mod shutdown;
+pub mod telegram;
 pub mod telemetry;
 pub mod text;
 pub mod transcripts;

@@ -23,15 +23,14 @@ use shared::{
     money::Credits,
     pricing::Work,
     queue::TranscribeTask,
-    text::{TELEGRAM_MESSAGE_LIMIT, split_message},
+    telegram::{self, TranscriptDelivery},
     transcripts::{self, StoredTranscript},
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{
     net::Download,
-    payloads::SendMessageSetters,
     prelude::Requester,
-    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
+    types::{ChatId, MessageId},
 };
 use tokio::sync::Semaphore;
 use uuid::Uuid;
@@ -487,13 +486,6 @@ fn stt_failure(err: OpenAIError) -> Failure {
     }
 }
 
-/// One message of a delivered result.
-enum Outgoing {
-    Text(String),
-    Document { name: &'static str, body: Vec<u8> },
-    Footer { text: String, buttons: InlineKeyboardMarkup },
-}
-
 /// Sends the transcript (messages, or files when long) with its footer, and
 /// returns the message ids. Each sent message is recorded at once: a retry
 /// after a crash sends only what had not gone out yet.
@@ -507,42 +499,19 @@ async fn deliver(
     charged: &str,
 ) -> Result<Vec<i32>, Failure> {
     let chat = ChatId(job.chat_id);
-    let mut outgoing = Vec::new();
-    if txt.chars().count() <= ctx.file_after_chars && !txt.trim().is_empty() {
-        outgoing.extend(split_message(txt, TELEGRAM_MESSAGE_LIMIT).into_iter().map(Outgoing::Text));
-    } else {
-        outgoing.push(Outgoing::Text(Text::TranscriptAsFiles.render(lang)));
-        outgoing.push(Outgoing::Document { name: "transcript.txt", body: txt.as_bytes().to_vec() });
-        outgoing.push(Outgoing::Document { name: "transcript.srt", body: srt.as_bytes().to_vec() });
-    }
-    outgoing.push(Outgoing::Footer {
-        text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.to_owned() }
-            .render(lang),
-        buttons: InlineKeyboardMarkup::new([[
-            InlineKeyboardButton::callback(
-                Text::TxtButton.render(lang),
-                format!("tf:{}:txt", job.id.simple()),
-            ),
-            InlineKeyboardButton::callback(
-                Text::SrtButton.render(lang),
-                format!("tf:{}:srt", job.id.simple()),
-            ),
-        ]]),
-    });
-
+    let delivery = TranscriptDelivery {
+        job: job.id,
+        txt,
+        srt,
+        file_after_chars: ctx.file_after_chars,
+        duration,
+        charged,
+    };
+    let outgoing = telegram::transcript_messages(&delivery, lang);
     let send_err = |e: teloxide::RequestError| runner::delivery_failure(e, "sending the transcript");
     let mut sent = jobs::delivered_so_far(job);
-    for message in outgoing.into_iter().skip(sent.len()) {
-        let id = match message {
-            Outgoing::Text(text) => ctx.common.bot.send_message(chat, text).await.map_err(send_err)?.id.0,
-            Outgoing::Document { name, body } => {
-                let file = InputFile::memory(body).file_name(name);
-                ctx.common.bot.send_document(chat, file).await.map_err(send_err)?.id.0
-            }
-            Outgoing::Footer { text, buttons } => {
-                ctx.common.bot.send_message(chat, text).reply_markup(buttons).await.map_err(send_err)?.id.0
-            }
-        };
+    for message in outgoing.iter().skip(sent.len()) {
+        let id = telegram::send(&ctx.common.bot, chat, message).await.map_err(send_err)?.0;
         jobs::record_delivered(&ctx.common.db, job.id, id).await.map_err(transient)?;
         sent.push(id);
     }
