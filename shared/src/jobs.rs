@@ -164,6 +164,7 @@ where
         finished_at: Set(None),
         lease_until: Set(None),
         pushed_at: Set(None),
+        provider_calls: Set(0),
     }
     .insert(&txn)
     .await?;
@@ -553,6 +554,17 @@ pub async fn stale_queued<C: ConnectionTrait>(
         ))
         .await?;
     rows.iter().map(|row| row.try_get("", "id")).collect()
+}
+
+/// Counts one call to a provider for the job (made whatever its answer).
+pub async fn count_provider_call<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET provider_calls = provider_calls + 1 WHERE id = $1",
+        [job_id.into()],
+    ))
+    .await
+    .map(drop)
 }
 
 /// Records that the jobs were just put on the queue.

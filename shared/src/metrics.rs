@@ -36,6 +36,25 @@ pub async fn render<C: ConnectionTrait>(db: &C, ledger: &Ledger) -> Result<Strin
         let _ = writeln!(out, "tgbot_jobs{{kind=\"{kind}\",status=\"{status}\"}} {n}");
     }
 
+    gauge(
+        &mut out,
+        "tgbot_provider_calls",
+        "Provider calls made for finished jobs, by kind: total and the most for one job.",
+    );
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT kind, COALESCE(SUM(provider_calls), 0)::BIGINT AS total, COALESCE(MAX(provider_calls), 0)::BIGINT AS most \
+             FROM jobs WHERE finished_at IS NOT NULL GROUP BY kind ORDER BY kind",
+        ))
+        .await?;
+    for row in rows {
+        let (kind, total, most): (String, i64, i64) =
+            (row.try_get("", "kind")?, row.try_get("", "total")?, row.try_get("", "most")?);
+        let _ = writeln!(out, "tgbot_provider_calls{{kind=\"{kind}\",of=\"all\"}} {total}");
+        let _ = writeln!(out, "tgbot_provider_calls{{kind=\"{kind}\",of=\"most_for_one_job\"}} {most}");
+    }
+
     // How long the oldest waiting job has waited: the signal to add workers.
     let lag = scalar(
         db,

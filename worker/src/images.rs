@@ -240,6 +240,7 @@ async fn generate(ctx: &ImageContext, job: &Job, prompt: &str) -> Result<Bytes, 
         .safety_identifier(safety_id(job))
         .build()
         .map_err(transient)?;
+    jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
     let response =
         runner::bounded(ctx.provider_timeout, "the image provider", ctx.images.images().generate(request))
             .await?
@@ -257,6 +258,7 @@ async fn edit(ctx: &ImageContext, job: &Job, prompt: &str, input: Bytes) -> Resu
         .safety_identifier(safety_id(job))
         .build()
         .map_err(transient)?;
+    jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
     let response =
         runner::bounded(ctx.provider_timeout, "the image provider", ctx.images.images().edit(request))
             .await?
@@ -468,6 +470,7 @@ async fn ask_for_ideas(ctx: &ImageContext, job: &Job, description: &str) -> Resu
         .messages(messages)
         .build()
         .map_err(transient)?;
+    jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
     let response =
         runner::bounded(ctx.provider_timeout, "the chat provider", ctx.chat.chat().create(request))
             .await?

@@ -219,12 +219,12 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         for chunk in prepared.chunks {
             let prompt =
                 results.last().map(|(previous, _)| audio::prompt_tail(&previous.text, 200).to_owned());
-            results.push(transcribe_chunk(ctx, job.id, chunk, prompt).await?);
+            results.push(transcribe_chunk(ctx, job, chunk, prompt).await?);
             status.show(Text::Transcribing { done: results.len(), total }, false).await;
         }
     } else {
         let mut pending =
-            stream::iter(prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job.id, chunk, None)))
+            stream::iter(prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job, chunk, None)))
                 .buffered(ctx.per_job_concurrency.max(1));
         while let Some(result) = pending.next().await {
             results.push(result?);
@@ -435,14 +435,36 @@ async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Bytes, Failu
     Ok(buffer.into())
 }
 
+/// A chunk's transcript as stored the moment it arrives, so a later attempt
+/// of the job never pays the provider for that chunk again.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredChunk {
+    /// SHA-256 of the chunk's bytes: a stored answer is reused only for the same audio.
+    sha256: String,
+    transcript: audio::ChunkTranscript,
+    language: Option<String>,
+}
+
 async fn transcribe_chunk(
     ctx: &TranscribeContext,
-    job_id: Uuid,
+    job: &Job,
     chunk: audio::Chunk,
     prompt: Option<String>,
 ) -> Result<(audio::ChunkTranscript, Option<String>), Failure> {
+    use sha2::Digest;
+    let stored_key = key(job, &format!("stt-{}.json", chunk.index))?;
+    let sha256 = hex::encode(sha2::Sha256::digest(&chunk.bytes));
+    if ctx.store.exists(&stored_key).await.map_err(transient)? {
+        let bytes = ctx.store.get(&stored_key).await.map_err(transient)?;
+        match serde_json::from_slice::<StoredChunk>(&bytes) {
+            Ok(stored) if stored.sha256 == sha256 => return Ok((stored.transcript, stored.language)),
+            _ => {
+                tracing::warn!(job_id = %job.id, chunk = chunk.index, "a stored chunk answer for other audio; asking again")
+            }
+        }
+    }
     let _permit = ctx.process_permits.acquire().await.map_err(transient)?;
-    let name = format!("{job_id}-{}.{}", chunk.index, chunk.encoding.extension());
+    let name = format!("{}-{}.{}", job.id, chunk.index, chunk.encoding.extension());
     let mut request = CreateTranscriptionRequestArgs::default();
     request
         .file(AudioInput::from_bytes(name, chunk.bytes.clone()))
@@ -452,7 +474,8 @@ async fn transcribe_chunk(
         request.prompt(prompt);
     }
     let request = request.build().map_err(transient)?;
-    // The client itself retries 429 and 5xx with backoff, honouring Retry-After.
+    jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
+    // The client itself retries 429 and 5xx a few times, honouring Retry-After.
     let response = runner::bounded(
         ctx.stt_timeout,
         "the STT provider",
@@ -467,7 +490,11 @@ async fn transcribe_chunk(
         .map(|s| audio::Segment { start: f64::from(s.start), end: f64::from(s.end), text: s.text })
         .collect();
     let language = Some(response.language).filter(|l| !l.is_empty());
-    Ok((audio::ChunkTranscript { text: response.text, segments }, language))
+    let transcript = audio::ChunkTranscript { text: response.text, segments };
+    let stored = StoredChunk { sha256, transcript, language };
+    let body = serde_json::to_vec(&stored).map_err(transient)?;
+    ctx.store.put(&stored_key, Bytes::from(body), "application/json").await.map_err(transient)?;
+    Ok((stored.transcript, stored.language))
 }
 
 fn stt_failure(err: OpenAIError) -> Failure {

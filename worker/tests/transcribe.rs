@@ -316,9 +316,10 @@ async fn a_delivery_cut_short_resumes_without_repeating_what_was_sent() {
     use testkit::fake_telegram::Fault as TelegramFault;
     let rig = rig().await;
     let job = queue(&rig, speech_like_wav(), 20).await;
-    // The transcript goes out; the footer after it fails.
+    // The transcript goes out; the footer after it fails (a flood wait is waited out, so a
+    // server error).
     rig.telegram.inject_fault("sendMessage", 1, TelegramFault::Delay(Duration::ZERO));
-    rig.telegram.inject_fault("sendMessage", 1, TelegramFault::RetryAfter(1));
+    rig.telegram.inject_fault("sendMessage", 1, TelegramFault::ServerError);
     assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Deferred);
     assert_eq!(rig.telegram.messages(CHAT).len(), 1);
     // Captured once already; the retry only finishes the delivery.
@@ -535,4 +536,25 @@ async fn at_shutdown_an_attempt_past_the_grace_period_is_handed_back_at_once() {
     ));
     let balance = ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::whole(5)));
+}
+
+#[tokio::test]
+async fn a_retry_never_pays_the_provider_again_for_a_chunk_already_answered() {
+    let mut rig = rig().await;
+    // Three chunks of about eight seconds.
+    rig.ctx.chunking.target_chunk = Duration::from_secs(6);
+    rig.ctx.chunking.max_chunk = Duration::from_secs(8);
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    // Every chunk is answered, then delivery fails: Telegram has a bad moment.
+    rig.telegram.inject_fault("sendMessage", 1, testkit::fake_telegram::Fault::ServerError);
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Deferred);
+    let chunks = rig.openai.transcription_requests().len();
+    assert!(chunks >= 2, "{chunks} chunks");
+    // The next attempt delivers from the stored answers.
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    assert_eq!(rig.openai.transcription_requests().len(), chunks, "a chunk was sent twice");
+    let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(row.provider_calls, i32::try_from(chunks).unwrap());
+    let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
 }

@@ -1,3 +1,4 @@
+ALTER TABLE jobs DROP COLUMN provider_calls;
 ALTER TABLE jobs DROP COLUMN pushed_at;
 UPDATE jobs SET status = 'succeeded' WHERE status = 'undeliverable';
 ALTER TABLE jobs DROP CONSTRAINT jobs_status_check;

@@ -10,3 +10,7 @@ ALTER TABLE jobs ADD CONSTRAINT jobs_status_check
 -- again once its lease has expired (a dead worker, a retry's backoff over)
 -- and it has not been pushed since, or when a push is presumed lost.
 ALTER TABLE jobs ADD COLUMN pushed_at TIMESTAMPTZ;
+
+-- Calls made to the speech, image or chat provider for the job, failed ones
+-- included: bounded by the attempt policy, and shown in /metrics.
+ALTER TABLE jobs ADD COLUMN provider_calls INTEGER NOT NULL DEFAULT 0;

@@ -91,6 +91,8 @@ pub struct Model {
     pub lease_until: Option<DateTimeUtc>,
     /// When the job's id was last put on the queue.
     pub pushed_at: Option<DateTimeUtc>,
+    /// Calls made to a provider for the job, failed ones included.
+    pub provider_calls: i32,
 }
 
 /// Links from a job.
