@@ -1,5 +1,6 @@
-//! A worker process killed with SIGKILL in the middle of a job: another
-//! worker process finishes it, with exactly one transcript and one charge.
+//! A worker process killed with SIGKILL, or stopped with SIGTERM, in the
+//! middle of a job: another worker process finishes it, with exactly one
+//! transcript and one charge.
 
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -37,7 +38,12 @@ struct Services {
 
 /// A `worker` process with a short lease and a fast sweeper.
 fn spawn_worker(s: &Services) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_worker"))
+    worker_command(s).spawn().unwrap()
+}
+
+fn worker_command(s: &Services) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_worker"));
+    command
         .env_clear()
         .current_dir(std::env::temp_dir())
         .envs(testkit::service_env(&s.db, &s.redis, &s.s3))
@@ -50,9 +56,8 @@ fn spawn_worker(s: &Services) -> Child {
         .env("WORKER_CONCURRENCY", "1")
         .env("FREE_MINUTES_PER_DAY", "0")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
+        .stdout(Stdio::null());
+    command
 }
 
 async fn wait_for(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> bool) {
@@ -63,8 +68,8 @@ async fn wait_for(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> 
     }
 }
 
-#[tokio::test]
-async fn a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once() {
+/// The services, and a 20 s recording queued by a user with 10 credits.
+async fn one_queued_job() -> (Services, Ledger, i64, uuid::Uuid) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let s = Services {
         db: TestDb::migrated().await,
@@ -73,7 +78,7 @@ async fn a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once() {
         telegram: FakeTelegram::start().await,
         openai: FakeOpenAi::start().await.unwrap(),
     };
-    // Slow enough that the first worker is still waiting on the provider when it dies.
+    // Slow enough that the first worker is still waiting on the provider when it stops.
     s.openai.set_latency(Endpoint::Transcriptions, Duration::from_secs(4));
     let ledger = Ledger::new(PricingSettings { free_minutes_per_day: 0, ..PricingSettings::default() });
     let user = fixtures::user(&s.db.db, CHAT).await;
@@ -93,6 +98,12 @@ async fn a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once() {
     let conn = apalis_redis::connect(s.redis.url.as_str()).await.unwrap();
     JobQueue::new(conn, &s.redis.namespace).push_transcribe(job).await.unwrap();
 
+    (s, ledger, user, job)
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once() {
+    let (s, ledger, user, job) = one_queued_job().await;
     // The first worker stores the original and calls the provider; then it is killed.
     let mut first = spawn_worker(&s);
     let db = s.db.db.clone();
@@ -136,6 +147,44 @@ async fn a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once() {
     let row = job_rows::Entity::find_by_id(job).one(&db).await.unwrap().unwrap();
     assert_eq!(row.attempts, 2);
     assert_eq!(row.price_charged, Some(Credits::whole(5).amount()));
+    let balance = ledger.balance(&db, user).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
+    assert!(fixtures::ledger_violation(&db).await.is_none());
+}
+
+#[tokio::test]
+async fn a_worker_told_to_stop_hands_its_unfinished_job_back_for_the_next_at_once() {
+    let (s, ledger, user, job) = one_queued_job().await;
+    s.openai.set_latency(Endpoint::Transcriptions, Duration::from_secs(60));
+    let mut first = worker_command(&s).env("SHUTDOWN_GRACE_SECONDS", "1").spawn().unwrap();
+    let openai = s.openai.clone();
+    wait_for("the first worker to call the provider", Duration::from_secs(60), async || {
+        openai.peak_concurrency(Endpoint::Transcriptions) > 0
+    })
+    .await;
+    let stopping = std::time::Instant::now();
+    let status = Command::new("kill").args(["-TERM", &first.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    first.wait().unwrap();
+    // It waited out its grace period, not the provider.
+    assert!(stopping.elapsed() < Duration::from_secs(15), "stopping took {:?}", stopping.elapsed());
+    let db = s.db.db.clone();
+    let row = job_rows::Entity::find_by_id(job).one(&db).await.unwrap().unwrap();
+    assert_eq!(row.status, job_rows::JobStatus::Running);
+    assert!(row.lease_until.unwrap() <= chrono::Utc::now(), "the job was not handed back");
+
+    // The next worker takes it at once (its lease is already over) and finishes it once.
+    s.openai.set_latency(Endpoint::Transcriptions, Duration::ZERO);
+    let mut second = spawn_worker(&s);
+    wait_for("the job to succeed", Duration::from_secs(30), async || {
+        let row = job_rows::Entity::find_by_id(job).one(&db).await.unwrap().unwrap();
+        row.status == job_rows::JobStatus::Succeeded
+    })
+    .await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let row = job_rows::Entity::find_by_id(job).one(&db).await.unwrap().unwrap();
+    assert_eq!((row.attempts, row.price_charged), (2, Some(Credits::whole(5).amount())));
     let balance = ledger.balance(&db, user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
     assert!(fixtures::ledger_violation(&db).await.is_none());
