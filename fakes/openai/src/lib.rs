@@ -101,6 +101,8 @@ struct Inner {
     api_key: Option<String>,
     requests: Vec<RecordedRequest>,
     faults: HashMap<Endpoint, VecDeque<Fault>>,
+    /// Every n-th request of an endpoint gets the fault, until cleared.
+    fault_rate: HashMap<Endpoint, (usize, Fault, usize)>,
     latency: HashMap<Endpoint, Duration>,
     in_flight: HashMap<Endpoint, (usize, usize)>,
     chat_replies: VecDeque<String>,
@@ -192,6 +194,20 @@ impl FakeOpenAi {
         lock(&self.shared).faults.entry(endpoint).or_default().extend(std::iter::repeat_n(fault, n));
     }
 
+    /// From now on every `every`-th request of `endpoint` gets `fault` (2: half of them);
+    /// `None` stops it.
+    pub fn fail_every(&self, endpoint: Endpoint, every: Option<(usize, Fault)>) {
+        let mut inner = lock(&self.shared);
+        match every {
+            Some((every, fault)) => {
+                inner.fault_rate.insert(endpoint, (every.max(1), fault, 0));
+            }
+            None => {
+                inner.fault_rate.remove(&endpoint);
+            }
+        }
+    }
+
     /// The content of the next chat completion.
     pub fn queue_chat_reply(&self, content: impl Into<String>) {
         lock(&self.shared).chat_replies.push_back(content.into());
@@ -231,7 +247,15 @@ impl Drop for InFlight {
 async fn preamble(shared: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Option<Response> {
     let (expected, latency, fault) = {
         let mut inner = lock(shared);
-        let fault = inner.faults.get_mut(&endpoint).and_then(VecDeque::pop_front);
+        let mut fault = inner.faults.get_mut(&endpoint).and_then(VecDeque::pop_front);
+        if fault.is_none()
+            && let Some((every, rated, seen)) = inner.fault_rate.get_mut(&endpoint)
+        {
+            *seen += 1;
+            if (*seen).is_multiple_of(*every) {
+                fault = Some(*rated);
+            }
+        }
         (inner.api_key.clone(), inner.latency.get(&endpoint).copied(), fault)
     };
     if let Some(expected) = expected {
