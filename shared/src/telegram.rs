@@ -4,13 +4,14 @@
 //! a free repeat of an earlier one: as messages when short, as `.txt` and
 //! `.srt` files when long, then a footer with the file buttons. Every send
 //! goes through [`send`], which waits out Telegram's `retry_after` and gives
-//! up after a few tries or a timeout.
+//! up after a few tries or a timeout. The worker sends everything it
+//! delivers (transcripts, pictures, ideas, failure notices) through it.
 
 use std::time::Duration;
 
 use teloxide::{
     RequestError,
-    payloads::SendMessageSetters,
+    payloads::{SendMessageSetters, SendPhotoSetters},
     prelude::{Bot, Requester},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
 };
@@ -37,6 +38,17 @@ pub enum Outgoing {
     WithButtons {
         /// The text.
         text: String,
+        /// The buttons.
+        buttons: InlineKeyboardMarkup,
+    },
+    /// A picture with a caption and inline buttons.
+    Photo {
+        /// The file name.
+        name: &'static str,
+        /// Its bytes.
+        body: bytes::Bytes,
+        /// The caption.
+        caption: String,
         /// The buttons.
         buttons: InlineKeyboardMarkup,
     },
@@ -130,6 +142,12 @@ pub async fn send(bot: &Bot, chat: ChatId, message: &Outgoing) -> Result<Message
                 }
                 Outgoing::WithButtons { text, buttons } => {
                     bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await
+                }
+                Outgoing::Photo { name, body, caption, buttons } => {
+                    bot.send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
+                        .caption(caption.clone())
+                        .reply_markup(buttons.clone())
+                        .await
                 }
             }
         };

@@ -41,13 +41,13 @@ use shared::{
     jobs,
     money::Credits,
     queue::ImageTask,
+    telegram::{self, Outgoing},
     transcripts::record_media,
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{
-    payloads::{SendMessageSetters, SendPhotoSetters},
     prelude::Requester,
-    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId},
 };
 use uuid::Uuid;
 
@@ -209,19 +209,19 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
         Text::FullQualityButton.render(lang),
         images::full_quality_data(job.id),
     )]]);
-    let photo = InputFile::memory(png.to_vec()).file_name(OUTPUT_NAME);
-    let sent = ctx
-        .common
-        .bot
-        .send_photo(ChatId(job.chat_id), photo)
-        .caption(Text::ImageReady { charged: charged.to_string() }.render(lang))
-        .reply_markup(buttons)
+    let photo = Outgoing::Photo {
+        name: OUTPUT_NAME,
+        body: png.clone(),
+        caption: Text::ImageReady { charged: charged.to_string() }.render(lang),
+        buttons,
+    };
+    let sent = telegram::send(&ctx.common.bot, ChatId(job.chat_id), &photo)
         .await
         .map_err(|e| runner::delivery_failure(e, "sending the picture"))?;
     jobs::mark_succeeded(
         &ctx.common.db,
         job.id,
-        &serde_json::json!({ "delivered_message_ids": [sent.id.0], "image_key": output_key.as_str() }),
+        &serde_json::json!({ "delivered_message_ids": [sent.0], "image_key": output_key.as_str() }),
         charged.amount(),
     )
     .await
@@ -412,17 +412,13 @@ async fn ideas(
         [InlineKeyboardButton::callback(button_label(index, idea), images::idea_pick_data(job.id, index))]
     }));
     let text = Text::IdeaList { ideas: ideas.clone(), charged: charged.to_string() }.render(lang);
-    let sent = ctx
-        .common
-        .bot
-        .send_message(ChatId(job.chat_id), text)
-        .reply_markup(buttons)
+    let sent = telegram::send(&ctx.common.bot, ChatId(job.chat_id), &Outgoing::WithButtons { text, buttons })
         .await
         .map_err(|e| runner::delivery_failure(e, "sending the ideas"))?;
     jobs::mark_succeeded(
         &ctx.common.db,
         job.id,
-        &serde_json::json!({ "delivered_message_ids": [sent.id.0], "ideas": ideas }),
+        &serde_json::json!({ "delivered_message_ids": [sent.0], "ideas": ideas }),
         charged.amount(),
     )
     .await

@@ -23,7 +23,7 @@ use shared::{
     jobs::{self, Claim, Ending},
     ledger::Ledger,
 };
-use teloxide::prelude::{Bot, Requester};
+use teloxide::prelude::Bot;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -280,7 +280,10 @@ async fn end<K: Runnable>(
     if let Some(notice) = notice {
         let lang = user_lang(&common.db, job).await;
         let chat = teloxide::types::ChatId(job.chat_id);
-        if let Err(err) = common.bot.send_message(chat, notice.render(lang)).await {
+        if let Err(err) =
+            shared::telegram::send(&common.bot, chat, &shared::telegram::Outgoing::Text(notice.render(lang)))
+                .await
+        {
             tracing::warn!(job_id = %job.id, error = %err, "could not tell the user why the job ended");
         }
     }
