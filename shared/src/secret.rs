@@ -18,6 +18,13 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `given` is this secret, compared in constant time so the time
+    /// taken does not tell how much of a guess was right.
+    pub fn matches(&self, given: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(given).into()
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -35,6 +42,13 @@ impl fmt::Display for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matches_only_the_secret() {
+        let secret = Secret::new("s3cret");
+        assert!(secret.matches(b"s3cret"));
+        assert!(!secret.matches(b"s3cre") && !secret.matches(b"s3cret!") && !secret.matches(b"S3cret"));
+    }
 
     #[test]
     fn never_prints_its_value() {
