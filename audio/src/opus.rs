@@ -58,6 +58,10 @@ const MAX_PACKET: usize = 48 * 1275 + 64;
 /// (two bytes each) would need hundreds of MB of bookkeeping.
 const MIN_AVERAGE_PACKET_TICKS: u64 = 480;
 
+/// Most packets in one stream, whatever the limit: bookkeeping stays under about 60 MB
+/// (6.7 hours of 20 ms packets, 3.3 hours of 10 ms ones).
+const MAX_PACKETS: usize = 1_200_000;
+
 /// Length of an Opus packet in 48 kHz samples, from its TOC byte (RFC 6716, 3.1).
 pub(crate) fn packet_ticks(packet: &[u8]) -> Option<u32> {
     let toc = *packet.first()?;
@@ -121,7 +125,8 @@ pub(crate) fn parse(data: &[u8], max_ticks: u64) -> Result<OpusStream<'_>, Audio
         total: 0,
         declared: None,
     };
-    let max_packets = usize::try_from(max_ticks / MIN_AVERAGE_PACKET_TICKS + 1000).unwrap_or(usize::MAX);
+    let max_packets =
+        usize::try_from(max_ticks / MIN_AVERAGE_PACKET_TICKS + 1000).unwrap_or(usize::MAX).min(MAX_PACKETS);
     // The link being read: its serial, whether it ended, what comes next, its granule so far.
     let mut serial: Option<u32> = None;
     let mut ended = false;
@@ -471,6 +476,28 @@ mod tests {
         assert_eq!(silence_threshold(std::iter::repeat_n(80, 1000)), None);
         // Speech only, sizes spread evenly: no peak stands out below the rest.
         assert_eq!(silence_threshold((0..1000).map(|i| 70 + i % 40)), None);
+    }
+
+    /// An Ogg/Opus stream of `count` one-byte packets of 2.5 ms (CELT, zero-length frame).
+    fn tiny_packets(count: usize) -> Vec<u8> {
+        let mut head = b"OpusHead".to_vec();
+        head.extend_from_slice(&[1, 1, 0x38, 0x01, 0x80, 0xBB, 0, 0, 0, 0, 0]);
+        let mut w = OggWriter::new(1, count * 2);
+        w.write_header_packet(&head);
+        w.write_header_packet(&opus_tags());
+        for i in 0..count as u64 {
+            w.write_packet(&[16 << 3], 312 + (i + 1) * 120);
+        }
+        w.finish()
+    }
+
+    #[test]
+    fn hours_of_the_shortest_packets_are_refused_before_their_bookkeeping_grows() {
+        let six_hours = 6 * 3600 * 48_000;
+        let at_the_cap = tiny_packets(MAX_PACKETS);
+        assert!(parse(&at_the_cap, six_hours).is_ok());
+        let past_it = tiny_packets(MAX_PACKETS + 1);
+        assert!(matches!(parse(&past_it, six_hours), Err(AudioError::UnsupportedFormat(_))));
     }
 
     #[test]
