@@ -935,7 +935,7 @@ pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use sea_orm::Iterable;
 
@@ -1237,6 +1237,33 @@ mod tests {
             .render(Lang::Ru),
             "01.02 10:00 Списание: -7,5 (баланс 92,5)"
         );
+    }
+
+    /// One snapshot per message: every sample in Russian and in English.
+    #[test]
+    fn snapshots_of_every_message() {
+        let mut by_message: BTreeMap<&str, Vec<Text>> = BTreeMap::new();
+        for text in samples() {
+            by_message.entry(text.message_id()).or_default().push(text);
+        }
+        let indent = |text: String| text.lines().collect::<Vec<_>>().join("\n    ").replace("    \n", "\n");
+        for (id, texts) in by_message {
+            let mut shown = String::new();
+            for text in texts {
+                shown.push_str(&format!("── {text:?}\n"));
+                for lang in Lang::iter() {
+                    shown.push_str(&format!("{lang}: {}\n", indent(text.render(lang))));
+                }
+            }
+            insta::assert_snapshot!(id, shown);
+        }
+        let mut menu = String::new();
+        for lang in Lang::iter() {
+            for (command, description) in command_menu(lang) {
+                menu.push_str(&format!("{lang}: /{command} — {description}\n"));
+            }
+        }
+        insta::assert_snapshot!("command-menu", menu);
     }
 
     #[test]
