@@ -155,7 +155,7 @@ async fn on_command(
         }
         Command::Help => {
             let text = Text::Help {
-                price_per_minute: pricing.transcription_cost_per_minute.to_string(),
+                price_per_minute: pricing.transcription_cost_per_minute.amount(),
                 free_minutes: pricing.free_minutes_per_day,
             };
             bot.send_message(msg.chat.id, text.render(lang)).await?;
@@ -163,8 +163,8 @@ async fn on_command(
         Command::Balance => {
             let balance = state.ledger.balance(&state.db, user.id).await?;
             let text = Text::Balance {
-                available: balance.available.to_string(),
-                held: balance.held.to_string(),
+                available: balance.available.amount(),
+                held: balance.held.amount(),
                 free_seconds_left: balance.free_seconds_left_today,
                 free_images_left: balance.free_images_left_this_month,
             };
@@ -178,7 +178,7 @@ async fn on_command(
                 link: format!("https://t.me/{}?start=ref_{}", me.username(), user.referral_code),
                 invited: stats.invited,
                 paid: stats.paid,
-                earned: stats.earned.to_string(),
+                earned: stats.earned,
                 percent: state.settings.referral_percent,
             };
             bot.send_message(msg.chat.id, text.render(lang)).await?;
@@ -209,9 +209,7 @@ async fn on_command(
                 None => false,
             };
             let text = match (cancelled, queued) {
-                (true, Some(job)) => {
-                    Text::Cancelled { returned: Credits::new(job.price_quoted)?.to_string() }
-                }
+                (true, Some(job)) => Text::Cancelled { returned: Credits::new(job.price_quoted)?.amount() },
                 _ => Text::NothingToCancel,
             };
             bot.send_message(msg.chat.id, text.render(lang)).await?;
@@ -264,13 +262,12 @@ async fn send_history(
     for entry in &entries {
         // What users care about: the net change, or the reservation itself for holds.
         let shown = if entry.amount.is_zero() { entry.available_change } else { entry.amount };
-        let sign = if shown.is_sign_positive() && !shown.is_zero() { "+" } else { "" };
         lines.push(
             Text::HistoryLine {
                 when: entry.created_at.with_timezone(&tz).format("%d.%m %H:%M").to_string(),
                 kind: history_kind(entry.kind),
-                amount: format!("{sign}{}", shown.normalize()),
-                balance_after: entry.available_after.normalize().to_string(),
+                amount: shown,
+                balance_after: entry.available_after,
             }
             .render(lang),
         );
@@ -278,7 +275,7 @@ async fn send_history(
             lines.push(
                 Text::HistoryPayment {
                     provider: payments::payment_via(payment.provider),
-                    amount: payment.amount.normalize().to_string(),
+                    amount: payment.amount,
                     currency: payment.currency.clone(),
                     status: payments::payment_state(payment.status),
                 }

@@ -265,14 +265,13 @@ async fn start(
                 Text::BuyButton.render(lang),
                 Callback::Buy.encode(),
             )]]);
-            let text =
-                Text::NotEnoughForImage { price: needed.to_string(), available: available.to_string() };
+            let text = Text::NotEnoughForImage { price: needed.amount(), available: available.amount() };
             bot.send_message(chat, text.render(lang)).reply_markup(buy).await?;
             return Ok(());
         }
         Err(err) => return Err(err.into()),
     };
-    let price = queued.hold.amount.to_string();
+    let price = queued.hold.amount.amount();
     let status = match &request {
         ImageRequest::Idea { .. } => Text::IdeaQueued { price },
         ImageRequest::Generate { .. } => {

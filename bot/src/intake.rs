@@ -141,7 +141,7 @@ pub async fn on_recording(
             srt: &srt,
             file_after_chars: settings.transcript_file_after_chars,
             duration: &minutes_seconds(seconds),
-            charged: &Credits::ZERO.to_string(),
+            charged: Credits::ZERO,
         };
         say(Text::AlreadyTranscribed).await?;
         for message in telegram::transcript_messages(&delivery, lang) {
@@ -154,37 +154,36 @@ pub async fn on_recording(
         return Ok(());
     }
 
-    let queued = match jobs::create_transcription(&state.db, &state.ledger, user.id, msg.chat.id.0, &input)
-        .await
-    {
-        Ok(queued) => queued,
-        Err(JobError::Ledger(LedgerError::InsufficientFunds { available, .. })) => {
-            let quote = pricing::quote(
-                state.ledger.pricing(),
-                Work::Transcription { seconds: input.duration_hint_s },
-                state.ledger.balance(&state.db, user.id).await?.free_seconds_left_today,
-            );
-            let buy = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
-                Text::BuyButton.render(lang),
-                Callback::Buy.encode(),
-            )]]);
-            bot.send_message(
-                msg.chat.id,
-                Text::InsufficientFunds { price: quote.price.to_string(), available: available.to_string() }
-                    .render(lang),
-            )
-            .reply_markup(buy)
-            .await?;
-            return Ok(());
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let queued =
+        match jobs::create_transcription(&state.db, &state.ledger, user.id, msg.chat.id.0, &input).await {
+            Ok(queued) => queued,
+            Err(JobError::Ledger(LedgerError::InsufficientFunds { available, .. })) => {
+                let quote = pricing::quote(
+                    state.ledger.pricing(),
+                    Work::Transcription { seconds: input.duration_hint_s },
+                    state.ledger.balance(&state.db, user.id).await?.free_seconds_left_today,
+                );
+                let buy = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+                    Text::BuyButton.render(lang),
+                    Callback::Buy.encode(),
+                )]]);
+                bot.send_message(
+                    msg.chat.id,
+                    Text::InsufficientFunds { price: quote.price.amount(), available: available.amount() }
+                        .render(lang),
+                )
+                .reply_markup(buy)
+                .await?;
+                return Ok(());
+            }
+            Err(err) => return Err(err.into()),
+        };
     let position = jobs::queue_position(&state.db, queued.job_id).await?;
     let status = bot
         .send_message(
             msg.chat.id,
             Text::Queued {
-                price: queued.hold.amount.to_string(),
+                price: queued.hold.amount.amount(),
                 free_seconds: queued.hold.free_units,
                 position,
             }

@@ -38,18 +38,16 @@ pub async fn show_packages(bot: &Bot, chat: ChatId, state: &AppState, user: &Use
     let lang = user.language;
     let mut rows = Vec::new();
     for package in &state.settings.packages.0 {
-        let credits = package.total_credits().to_string();
+        let credits = package.total_credits().amount();
         if state.yookassa.is_some() {
             rows.push(vec![InlineKeyboardButton::callback(
-                Text::PackageRub { credits: credits.clone(), price: package.price_rub.to_string() }
-                    .render(lang),
+                Text::PackageRub { credits, price: package.price_rub }.render(lang),
                 Callback::Pay { credits: package.credits, method: PayMethod::YooKassa }.encode(),
             )]);
         }
         if state.settings.telegram.payment_provider_token.is_some() {
             rows.push(vec![InlineKeyboardButton::callback(
-                Text::PackageCard { credits: credits.clone(), price: package.price_rub.to_string() }
-                    .render(lang),
+                Text::PackageCard { credits, price: package.price_rub }.render(lang),
                 Callback::Pay { credits: package.credits, method: PayMethod::Card }.encode(),
             )]);
         }
@@ -91,7 +89,7 @@ pub async fn start_payment(
                     payment_id: payment.id,
                     user_id: user.id,
                     amount_rub: package.price_rub,
-                    description: Text::InvoiceTitle { credits: package.total_credits().to_string() }
+                    description: Text::InvoiceTitle { credits: package.total_credits().amount() }
                         .render(lang),
                 })
                 .await;
@@ -112,11 +110,8 @@ pub async fn start_payment(
             };
             bot.send_message(
                 chat,
-                Text::PayByLink {
-                    credits: package.total_credits().to_string(),
-                    price: package.price_rub.to_string(),
-                }
-                .render(lang),
+                Text::PayByLink { credits: package.total_credits().amount(), price: package.price_rub }
+                    .render(lang),
             )
             .reply_markup(InlineKeyboardMarkup::new([[InlineKeyboardButton::url(
                 Text::PayButton.render(lang),
@@ -154,7 +149,7 @@ async fn send_invoice(
     .ok_or_else(|| {
         anyhow::anyhow!("price {} {} does not fit an invoice", payment.amount, payment.currency)
     })?;
-    let title = Text::InvoiceTitle { credits: package.total_credits().to_string() }.render(lang);
+    let title = Text::InvoiceTitle { credits: package.total_credits().amount() }.render(lang);
     // Stars need no payment provider.
     let token = match provider {
         PaymentProvider::Stars => String::new(),
@@ -280,7 +275,7 @@ pub async fn refund_stars(
         Ok(StarsRefund::NotFound) => Text::RefundNotFound,
         Ok(StarsRefund::NotRefundable(status)) => Text::RefundNotPossible { status: payment_state(status) },
         Err(PaymentError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
-            Text::RefundBalanceShort { needed: needed.to_string(), available: available.to_string() }
+            Text::RefundBalanceShort { needed: needed.amount(), available: available.amount() }
         }
         Err(err) => return Err(err.into()),
         Ok(StarsRefund::Ready { payment, payer_telegram_id }) => {
@@ -303,11 +298,10 @@ pub async fn refund_stars(
                         return Err(err.into());
                     }
                     tracing::info!(payment_id = %payment.id, "Stars refunded");
-                    let (stars, credits) =
-                        (payment.amount.normalize().to_string(), payment.credits.normalize().to_string());
+                    let (stars, credits) = (payment.amount, payment.credits);
                     if let Some(payer) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await?
                     {
-                        let notice = Text::RefundedToYou { stars: stars.clone(), credits: credits.clone() };
+                        let notice = Text::RefundedToYou { stars, credits };
                         bot.send_message(ChatId(payer_telegram_id), notice.render(payer.language)).await?;
                     }
                     Text::RefundDone { stars, credits }

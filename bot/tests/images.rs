@@ -242,7 +242,7 @@ async fn idea_offers_three_prompts_and_a_tap_draws_one() {
         .await
         .unwrap_or_else(|err| panic!("{err}: {:#?}", texts(&bot, 64)));
     assert!(ideas.body().unwrap().contains("2. A fox astronaut on the moon"), "{:?}", ideas.body());
-    assert!(ideas.body().unwrap().ends_with("1 credits charged."), "{:?}", ideas.body());
+    assert!(ideas.body().unwrap().ends_with("1 credit charged."), "{:?}", ideas.body());
     assert_eq!(balance(&bot, 64).await, (Credits::whole(49), Credits::ZERO));
 
     let second = ideas.buttons()[1].clone();

@@ -171,7 +171,7 @@ async fn a_voice_note_is_transcribed_and_charged_after_the_free_minute() {
         });
 
     // The first 60 s were free; the other 30 s cost 15 a minute.
-    assert!(footer.body().unwrap().contains("списано 7.5 кредитов"), "{:?}", footer.body());
+    assert!(footer.body().unwrap().contains("списано 7,5 кредита"), "{:?}", footer.body());
     let stored = users::find_by_telegram_id(&bot.db.db, 52).await.unwrap().unwrap();
     let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     assert_eq!(
@@ -387,7 +387,7 @@ async fn a_wav_claiming_an_absurd_sample_rate_fails_alone_and_the_next_recording
     user.send_document(&file, "interview.wav", None).unwrap();
 
     let footer = message_starting(&bot, 56, "Длительность 0:30").await;
-    assert!(footer.contains("списано 7.5 кредитов"), "{footer}");
+    assert!(footer.contains("списано 7,5 кредита"), "{footer}");
     let refusal = message_starting(&bot, 56, "Не получилось расшифровать").await;
     assert_eq!(refusal, "Не получилось расшифровать: этот формат я не читаю. Деньги не списаны.");
     // Only the second recording was charged, and only it reached the provider.

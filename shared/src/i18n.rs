@@ -1,12 +1,19 @@
 //! User-facing texts in Russian (first) and English.
 //!
 //! Every message a user can see is a variant of [`Text`]; this is the one
-//! place where it becomes words, so no handler builds user text itself.
+//! place where it becomes words, so no handler builds user text itself. The
+//! words live in Fluent catalogues, `shared/locales/<lang>/bot.ftl`, compiled
+//! into the binary: each variant is one message there and its fields are the
+//! message's arguments. Amounts go in as numbers, so the catalogue picks plural
+//! forms by CLDR rules («1 кредит», «2 кредита», «5 кредитов», «1,5 кредита»).
 
-use std::{fmt, str::FromStr};
+use std::{fmt, str::FromStr, sync::LazyLock};
 
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
+use rust_decimal::{Decimal, prelude::ToPrimitive};
 use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
+use unic_langid::{LanguageIdentifier, langid};
 
 /// A language the bot speaks.
 #[derive(
@@ -76,7 +83,7 @@ pub enum Text {
     /// Answer to `/help`.
     Help {
         /// Price of one minute of audio, in credits.
-        price_per_minute: String,
+        price_per_minute: Decimal,
         /// Free minutes of transcription per day.
         free_minutes: u32,
     },
@@ -85,9 +92,9 @@ pub enum Text {
     /// Answer to `/balance`.
     Balance {
         /// Spendable credits.
-        available: String,
+        available: Decimal,
         /// Credits reserved by running jobs.
-        held: String,
+        held: Decimal,
         /// Free transcription seconds left today.
         free_seconds_left: u32,
         /// Free image generations left this month.
@@ -103,17 +110,17 @@ pub enum Text {
         when: String,
         /// What happened.
         kind: HistoryKind,
-        /// Signed net change, e.g. `+100` or `-12.5`.
-        amount: String,
+        /// Signed net change, e.g. `100` (shown as `+100`) or `-12.5`.
+        amount: Decimal,
         /// Available credits after it.
-        balance_after: String,
+        balance_after: Decimal,
     },
     /// Under a purchase line of `/history`: the payment behind it.
     HistoryPayment {
         /// Who took the money.
         provider: PaymentVia,
         /// Price paid, e.g. `149`.
-        amount: String,
+        amount: Decimal,
         /// `RUB`, or `XTR` for Stars.
         currency: String,
         /// Where the payment stands.
@@ -128,7 +135,7 @@ pub enum Text {
     /// A recording was accepted and queued.
     Queued {
         /// Price held, in credits.
-        price: String,
+        price: Decimal,
         /// Free seconds used.
         free_seconds: u32,
         /// Jobs ahead of it.
@@ -137,9 +144,9 @@ pub enum Text {
     /// Not enough credit for a job.
     InsufficientFunds {
         /// Price of the job.
-        price: String,
+        price: Decimal,
         /// Credits available.
-        available: String,
+        available: Decimal,
     },
     /// The "buy credits" button.
     BuyButton,
@@ -167,7 +174,7 @@ pub enum Text {
     /// `/cancel` cancelled a job.
     Cancelled {
         /// Credits returned.
-        returned: String,
+        returned: Decimal,
     },
     /// `/cancel` found nothing to cancel.
     NothingToCancel,
@@ -178,39 +185,39 @@ pub enum Text {
     /// A package button paid in roubles.
     PackageRub {
         /// Credits, bonus included.
-        credits: String,
+        credits: Decimal,
         /// Price in roubles.
-        price: String,
+        price: Decimal,
     },
     /// A package button paid in Stars.
     PackageStars {
         /// Credits, bonus included.
-        credits: String,
+        credits: Decimal,
         /// Price in Stars.
         stars: u32,
     },
     /// The message with the YooKassa payment link.
     PayByLink {
         /// Credits to be added.
-        credits: String,
+        credits: Decimal,
         /// Price in roubles.
-        price: String,
+        price: Decimal,
     },
     /// The "Pay" button.
     PayButton,
     /// Title of a Stars invoice.
     InvoiceTitle {
         /// Credits bought.
-        credits: String,
+        credits: Decimal,
     },
     /// Description of a Stars invoice.
     InvoiceDescription,
     /// Payment arrived and was credited.
     PaymentReceived {
         /// Credits added.
-        credits: String,
+        credits: Decimal,
         /// Balance after.
-        balance: String,
+        balance: Decimal,
     },
     /// The payment was cancelled at the provider.
     PaymentCanceled,
@@ -219,9 +226,9 @@ pub enum Text {
     /// A package button for card payment inside Telegram.
     PackageCard {
         /// Credits in the package.
-        credits: String,
+        credits: Decimal,
         /// Price in roubles.
-        price: String,
+        price: Decimal,
     },
     /// `/refund` without a charge id (admins only).
     RefundUsage,
@@ -235,9 +242,9 @@ pub enum Text {
     /// The user has spent the credits: no refund, nothing changed.
     RefundBalanceShort {
         /// Credits to take back.
-        needed: String,
+        needed: Decimal,
         /// What the user has.
-        available: String,
+        available: Decimal,
     },
     /// Telegram refused the refund; nothing changed.
     RefundFailed {
@@ -247,16 +254,16 @@ pub enum Text {
     /// The admin's confirmation.
     RefundDone {
         /// Stars returned.
-        stars: String,
+        stars: Decimal,
         /// Credits taken back.
-        credits: String,
+        credits: Decimal,
     },
     /// The payer's notice.
     RefundedToYou {
         /// Stars returned.
-        stars: String,
+        stars: Decimal,
         /// Credits taken back.
-        credits: String,
+        credits: Decimal,
     },
     /// No payment method is configured.
     PaymentsUnavailable,
@@ -269,20 +276,20 @@ pub enum Text {
         /// Of them, users who paid.
         paid: i64,
         /// Credits earned.
-        earned: String,
+        earned: Decimal,
         /// Referrer's share of a first purchase, in percent.
         percent: u32,
     },
     /// Status while the file downloads.
     Downloading,
-    /// Status while chunks are transcribed.
     /// A document turned out longer than its size suggested: the new price.
     PriceRaised {
         /// Measured length, `m:ss`.
         duration: String,
         /// Credits now reserved.
-        price: String,
+        price: Decimal,
     },
+    /// Status while chunks are transcribed.
     Transcribing {
         /// Chunks done.
         done: usize,
@@ -294,7 +301,7 @@ pub enum Text {
         /// `m:ss` of audio.
         duration: String,
         /// Credits charged.
-        charged: String,
+        charged: Decimal,
     },
     /// The "get .txt" button.
     TxtButton,
@@ -307,9 +314,9 @@ pub enum Text {
         /// Measured length, `m:ss` (at least this when decoding stopped early).
         duration: String,
         /// What that length costs, free minutes counted.
-        price: String,
+        price: Decimal,
         /// Spendable credits.
-        available: String,
+        available: Decimal,
     },
     /// The job failed; nothing was charged.
     TranscriptionFailed {
@@ -326,14 +333,14 @@ pub enum Text {
     /// Not enough credit for a picture or an idea.
     NotEnoughForImage {
         /// Price of the job.
-        price: String,
+        price: Decimal,
         /// Credits available.
-        available: String,
+        available: Decimal,
     },
     /// A picture was accepted and queued.
     ImageQueued {
         /// Price held, in credits.
-        price: String,
+        price: Decimal,
         /// Whether one of the free monthly images pays for it.
         free: bool,
         /// An edit rather than a new picture.
@@ -342,7 +349,7 @@ pub enum Text {
     /// The caption of a delivered picture.
     ImageReady {
         /// Credits charged.
-        charged: String,
+        charged: Decimal,
     },
     /// The button that sends the picture as a file, uncompressed.
     FullQualityButton,
@@ -367,14 +374,14 @@ pub enum Text {
     /// `/idea` accepted and queued.
     IdeaQueued {
         /// Price held, in credits.
-        price: String,
+        price: Decimal,
     },
     /// The prompts `/idea` suggests; each has a button below.
     IdeaList {
         /// The prompts.
         ideas: Vec<String>,
         /// Credits charged.
-        charged: String,
+        charged: Decimal,
     },
     /// `/idea` failed; nothing was charged.
     IdeaFailed {
@@ -384,7 +391,7 @@ pub enum Text {
 }
 
 /// Why a picture (or an idea) could not be made, as users are told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
 pub enum ImageFailureReason {
     /// The provider refused the request under its content policy.
     Refused,
@@ -397,26 +404,18 @@ pub enum ImageFailureReason {
 }
 
 impl ImageFailureReason {
-    fn describe(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Self::Refused, Lang::Ru) => {
-                "сервис отклонил запрос по своим правилам безопасности — попробуйте описать иначе"
-            }
-            (Self::Refused, Lang::En) => {
-                "the service refused the request under its safety rules; try describing it differently"
-            }
-            (Self::NotAnImage, Lang::Ru) => "это не картинка в JPEG, PNG или WebP",
-            (Self::NotAnImage, Lang::En) => "this is not a JPEG, PNG or WebP picture",
-            (Self::TooBig, Lang::Ru) => "фото слишком большое",
-            (Self::TooBig, Lang::En) => "the photo is too big",
-            (Self::Unavailable, Lang::Ru) => "сервис картинок сейчас недоступен",
-            (Self::Unavailable, Lang::En) => "the picture service is unavailable",
+    fn message_id(self) -> &'static str {
+        match self {
+            Self::Refused => "image-failure-refused",
+            Self::NotAnImage => "image-failure-not-an-image",
+            Self::TooBig => "image-failure-too-big",
+            Self::Unavailable => "image-failure-unavailable",
         }
     }
 }
 
 /// Why a transcription failed, as users are told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
 pub enum FailureReason {
     /// The file is damaged.
     Corrupt,
@@ -437,34 +436,22 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    fn describe(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Self::Corrupt, Lang::Ru) => "файл повреждён",
-            (Self::Corrupt, Lang::En) => "the file is damaged",
-            (Self::Unsupported, Lang::Ru) => "этот формат я не читаю",
-            (Self::Unsupported, Lang::En) => "I cannot read this format",
-            (Self::NoAudio, Lang::Ru) => "в файле нет звука",
-            (Self::NoAudio, Lang::En) => "the file has no sound",
-            (Self::TooLong, Lang::Ru) => "запись слишком длинная",
-            (Self::TooLong, Lang::En) => "the recording is too long",
-            (Self::TooBig, Lang::Ru) => "файл слишком большой для скачивания",
-            (Self::TooBig, Lang::En) => "the file is too big to download",
-            (Self::ProviderUnavailable, Lang::Ru) => "сервис распознавания речи сейчас недоступен",
-            (Self::ProviderUnavailable, Lang::En) => "the speech recognition service is unavailable",
-            (Self::NotEnoughCredit, Lang::Ru) => {
-                "на балансе не хватает кредитов; пополните его командой /buy и пришлите запись снова"
-            }
-            (Self::NotEnoughCredit, Lang::En) => {
-                "your balance does not cover it; top up with /buy and send it again"
-            }
-            (Self::Internal, Lang::Ru) => "у нас что-то сломалось",
-            (Self::Internal, Lang::En) => "something broke on our side",
+    fn message_id(self) -> &'static str {
+        match self {
+            Self::Corrupt => "transcription-failure-corrupt",
+            Self::Unsupported => "transcription-failure-unsupported",
+            Self::NoAudio => "transcription-failure-no-audio",
+            Self::TooLong => "transcription-failure-too-long",
+            Self::TooBig => "transcription-failure-too-big",
+            Self::ProviderUnavailable => "transcription-failure-provider-unavailable",
+            Self::NotEnoughCredit => "transcription-failure-not-enough-credit",
+            Self::Internal => "transcription-failure-internal",
         }
     }
 }
 
 /// Who took a payment, as users see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
 pub enum PaymentVia {
     /// YooKassa directly.
     YooKassa,
@@ -475,18 +462,17 @@ pub enum PaymentVia {
 }
 
 impl PaymentVia {
-    fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Self::YooKassa, _) => "YooKassa",
-            (Self::TelegramCard, Lang::Ru) => "карта в Telegram",
-            (Self::TelegramCard, Lang::En) => "card in Telegram",
-            (Self::Stars, _) => "Telegram Stars",
+    fn message_id(self) -> &'static str {
+        match self {
+            Self::YooKassa => "payment-via-yookassa",
+            Self::TelegramCard => "payment-via-telegram-card",
+            Self::Stars => "payment-via-stars",
         }
     }
 }
 
 /// Where a payment stands, as users see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
 pub enum PaymentState {
     /// Waiting for the payer.
     Pending,
@@ -499,22 +485,18 @@ pub enum PaymentState {
 }
 
 impl PaymentState {
-    fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Self::Pending, Lang::Ru) => "ожидает оплаты",
-            (Self::Pending, Lang::En) => "pending",
-            (Self::Paid, Lang::Ru) => "оплачен",
-            (Self::Paid, Lang::En) => "paid",
-            (Self::Canceled, Lang::Ru) => "отменён",
-            (Self::Canceled, Lang::En) => "canceled",
-            (Self::Refunded, Lang::Ru) => "возвращён",
-            (Self::Refunded, Lang::En) => "refunded",
+    fn message_id(self) -> &'static str {
+        match self {
+            Self::Pending => "payment-state-pending",
+            Self::Paid => "payment-state-paid",
+            Self::Canceled => "payment-state-canceled",
+            Self::Refunded => "payment-state-refunded",
         }
     }
 }
 
 /// Kinds of history lines, as users see them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
 pub enum HistoryKind {
     /// Credits bought.
     Purchase,
@@ -535,24 +517,16 @@ pub enum HistoryKind {
 }
 
 impl HistoryKind {
-    fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Self::Purchase, Lang::Ru) => "Пополнение",
-            (Self::Purchase, Lang::En) => "Top-up",
-            (Self::Bonus, Lang::Ru) => "Бонус",
-            (Self::Bonus, Lang::En) => "Bonus",
-            (Self::Hold, Lang::Ru) => "Резерв",
-            (Self::Hold, Lang::En) => "Reserved",
-            (Self::Charge, Lang::Ru) => "Списание",
-            (Self::Charge, Lang::En) => "Charge",
-            (Self::Release, Lang::Ru) => "Возврат резерва",
-            (Self::Release, Lang::En) => "Reservation returned",
-            (Self::Refund, Lang::Ru) => "Возврат",
-            (Self::Refund, Lang::En) => "Refund",
-            (Self::Adjustment, Lang::Ru) => "Корректировка",
-            (Self::Adjustment, Lang::En) => "Adjustment",
-            (Self::Reversal, Lang::Ru) => "Отмена пополнения",
-            (Self::Reversal, Lang::En) => "Top-up reversed",
+    fn message_id(self) -> &'static str {
+        match self {
+            Self::Purchase => "history-kind-purchase",
+            Self::Bonus => "history-kind-bonus",
+            Self::Hold => "history-kind-hold",
+            Self::Charge => "history-kind-charge",
+            Self::Release => "history-kind-release",
+            Self::Refund => "history-kind-refund",
+            Self::Adjustment => "history-kind-adjustment",
+            Self::Reversal => "history-kind-reversal",
         }
     }
 }
@@ -567,402 +541,730 @@ pub fn minutes_seconds(seconds: u32) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
+/// The catalogues, one per language.
+const RU_FTL: &str = include_str!("../locales/ru/bot.ftl");
+const EN_FTL: &str = include_str!("../locales/en/bot.ftl");
+
+type Bundle = FluentBundle<FluentResource>;
+
+/// Every language's messages.
+struct Catalogue {
+    ru: Bundle,
+    en: Bundle,
+}
+
+/// Parsed once, on first use.
+static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue {
+    ru: bundle(langid!("ru"), RU_FTL, DecimalSeparator::Comma),
+    en: bundle(langid!("en"), EN_FTL, DecimalSeparator::Point),
+});
+
+/// How a language writes the fraction of a number.
+enum DecimalSeparator {
+    /// `1.5`: Fluent's own formatting, which never groups digits.
+    Point,
+    /// `1,5`.
+    Comma,
+}
+
+// The .ftl files are compiled in and every message is rendered by the tests,
+// so a catalogue that does not parse never gets past them.
+#[allow(clippy::expect_used)]
+fn bundle(locale: LanguageIdentifier, source: &'static str, separator: DecimalSeparator) -> Bundle {
+    let resource = FluentResource::try_new(source.to_owned())
+        .map_err(|(_, errors)| errors)
+        .expect("the compiled-in .ftl file parses");
+    let mut bundle = Bundle::new_concurrent(vec![locale]);
+    // Telegram would show the marks isolating each argument as stray characters.
+    bundle.set_use_isolating(false);
+    if let DecimalSeparator::Comma = separator {
+        bundle.set_formatter(Some(decimal_comma));
+    }
+    bundle.add_resource(resource).expect("the compiled-in .ftl file defines each message once");
+    bundle
+}
+
+/// A number as Fluent formats it (no grouping), with a decimal comma: `1,5`.
+fn decimal_comma<M>(value: &FluentValue<'_>, _: &M) -> Option<String> {
+    match value {
+        FluentValue::Number(number) => Some(number.as_string().replace('.', ",")),
+        _ => None,
+    }
+}
+
+impl Catalogue {
+    fn bundle(&self, lang: Lang) -> &Bundle {
+        match lang {
+            Lang::Ru => &self.ru,
+            Lang::En => &self.en,
+        }
+    }
+
+    /// Message `id` in `lang`; what went wrong is added to `problems`.
+    fn format(
+        &self,
+        lang: Lang,
+        id: &str,
+        args: Option<&FluentArgs<'_>>,
+        problems: &mut Vec<String>,
+    ) -> String {
+        let bundle = self.bundle(lang);
+        let Some(pattern) = bundle.get_message(id).and_then(|message| message.value()) else {
+            problems.push(format!("no message `{id}`"));
+            return id.to_owned();
+        };
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, args, &mut errors).into_owned();
+        problems.extend(errors.into_iter().map(|error| format!("`{id}`: {error}")));
+        text
+    }
+}
+
+/// A text the catalogue could not render: a message or an argument is missing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot render `{id}` in {lang}: {}", problems.join("; "))]
+pub struct RenderError {
+    id: &'static str,
+    lang: Lang,
+    problems: Vec<String>,
+    /// What Fluent made of it anyway, placeholders for the missing parts.
+    partial: String,
+}
+
+/// An amount for Fluent: a number, so that plural rules apply (`1,5` takes the
+/// form of fractions). Amounts have at most four decimals, which an `f64`
+/// prints back exactly.
+fn amount(value: Decimal) -> FluentValue<'static> {
+    // A zero that went through arithmetic may carry a sign; nobody wants to read `-0`.
+    let value = if value.is_zero() { Decimal::ZERO } else { value.normalize() };
+    match value.to_f64() {
+        Some(number) => FluentValue::from(number),
+        None => FluentValue::from(value.to_string()),
+    }
+}
+
+/// `"yes"` or `"no"`, for a selector in the catalogue.
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
+}
+
 impl Text {
+    /// The message of the catalogue that renders this text. A new variant
+    /// needs a message in every .ftl file and samples in the tests below.
+    fn message_id(&self) -> &'static str {
+        match self {
+            Self::Welcome { .. } => "welcome",
+            Self::Help { .. } => "help",
+            Self::Unknown => "unknown",
+            Self::Balance { .. } => "balance",
+            Self::HistoryHeading => "history-heading",
+            Self::HistoryEmpty => "history-empty",
+            Self::HistoryLine { .. } => "history-line",
+            Self::HistoryPayment { .. } => "history-payment",
+            Self::OlderButton => "older-button",
+            Self::ChooseLanguage => "choose-language",
+            Self::LanguageSet => "language-set",
+            Self::Queued { .. } => "queued",
+            Self::InsufficientFunds { .. } => "insufficient-funds",
+            Self::BuyButton => "buy-button",
+            Self::FileTooBig { .. } => "file-too-big",
+            Self::TooLong { .. } => "too-long",
+            Self::NotAudio => "not-audio",
+            Self::AlreadyTranscribed => "already-transcribed",
+            Self::TooManyJobs { .. } => "too-many-jobs",
+            Self::SlowDown => "slow-down",
+            Self::Cancelled { .. } => "cancelled",
+            Self::NothingToCancel => "nothing-to-cancel",
+            Self::InternalError => "internal-error",
+            Self::ChoosePackage => "choose-package",
+            Self::PackageRub { .. } => "package-rub",
+            Self::PackageStars { .. } => "package-stars",
+            Self::PayByLink { .. } => "pay-by-link",
+            Self::PayButton => "pay-button",
+            Self::InvoiceTitle { .. } => "invoice-title",
+            Self::InvoiceDescription => "invoice-description",
+            Self::PaymentReceived { .. } => "payment-received",
+            Self::PaymentCanceled => "payment-canceled",
+            Self::PaymentRefused => "payment-refused",
+            Self::PackageCard { .. } => "package-card",
+            Self::RefundUsage => "refund-usage",
+            Self::RefundNotFound => "refund-not-found",
+            Self::RefundNotPossible { .. } => "refund-not-possible",
+            Self::RefundBalanceShort { .. } => "refund-balance-short",
+            Self::RefundFailed { .. } => "refund-failed",
+            Self::RefundDone { .. } => "refund-done",
+            Self::RefundedToYou { .. } => "refunded-to-you",
+            Self::PaymentsUnavailable => "payments-unavailable",
+            Self::Referral { .. } => "referral",
+            Self::Downloading => "downloading",
+            Self::PriceRaised { .. } => "price-raised",
+            Self::Transcribing { .. } => "transcribing",
+            Self::TranscriptFooter { .. } => "transcript-footer",
+            Self::TxtButton => "txt-button",
+            Self::SrtButton => "srt-button",
+            Self::TranscriptAsFiles => "transcript-as-files",
+            Self::TranscriptionUnaffordable { .. } => "transcription-unaffordable",
+            Self::TranscriptionFailed { .. } => "transcription-failed",
+            Self::AskImagePrompt => "ask-image-prompt",
+            Self::PromptTooLong { .. } => "prompt-too-long",
+            Self::NotEnoughForImage { .. } => "not-enough-for-image",
+            Self::ImageQueued { .. } => "image-queued",
+            Self::ImageReady { .. } => "image-ready",
+            Self::FullQualityButton => "full-quality-button",
+            Self::ImageExpired => "image-expired",
+            Self::EditHowTo => "edit-how-to",
+            Self::NotAnImage => "not-an-image",
+            Self::ImageTooBig { .. } => "image-too-big",
+            Self::ImageFailed { .. } => "image-failed",
+            Self::IdeaHowTo => "idea-how-to",
+            Self::IdeaQueued { .. } => "idea-queued",
+            Self::IdeaList { .. } => "idea-list",
+            Self::IdeaFailed { .. } => "idea-failed",
+        }
+    }
+
+    /// The variant's fields as the message's arguments; words of the helper
+    /// enums (reasons, kinds, states) are rendered first, in `lang`.
+    fn arguments(&self, lang: Lang, problems: &mut Vec<String>) -> FluentArgs<'_> {
+        let mut label = |id: &str| CATALOGUE.format(lang, id, None, problems);
+        let mut args = FluentArgs::new();
+        match self {
+            Self::Unknown
+            | Self::HistoryHeading
+            | Self::HistoryEmpty
+            | Self::OlderButton
+            | Self::ChooseLanguage
+            | Self::LanguageSet
+            | Self::BuyButton
+            | Self::NotAudio
+            | Self::AlreadyTranscribed
+            | Self::SlowDown
+            | Self::NothingToCancel
+            | Self::InternalError
+            | Self::ChoosePackage
+            | Self::PayButton
+            | Self::InvoiceDescription
+            | Self::PaymentCanceled
+            | Self::PaymentRefused
+            | Self::RefundUsage
+            | Self::RefundNotFound
+            | Self::PaymentsUnavailable
+            | Self::Downloading
+            | Self::TxtButton
+            | Self::SrtButton
+            | Self::TranscriptAsFiles
+            | Self::AskImagePrompt
+            | Self::FullQualityButton
+            | Self::ImageExpired
+            | Self::EditHowTo
+            | Self::NotAnImage
+            | Self::IdeaHowTo => {}
+            Self::Welcome { first_name, free_minutes } => {
+                args.set("first_name", first_name.as_str());
+                args.set("free_minutes", *free_minutes);
+            }
+            Self::Help { price_per_minute, free_minutes } => {
+                args.set("price_per_minute", amount(*price_per_minute));
+                args.set("free_minutes", *free_minutes);
+            }
+            Self::Balance { available, held, free_seconds_left, free_images_left } => {
+                args.set("available", amount(*available));
+                args.set("held", amount(*held));
+                args.set("free_time", minutes_seconds(*free_seconds_left));
+                args.set("free_images_left", *free_images_left);
+            }
+            Self::HistoryLine { when, kind, amount: change, balance_after } => {
+                args.set("when", when.as_str());
+                args.set("kind", label(kind.message_id()));
+                let plus = change.is_sign_positive() && !change.is_zero();
+                args.set("sign", if plus { "plus" } else { "none" });
+                args.set("amount", amount(*change));
+                args.set("balance_after", amount(*balance_after));
+            }
+            Self::HistoryPayment { provider, amount: paid, currency, status } => {
+                args.set("provider", label(provider.message_id()));
+                args.set("amount", amount(*paid));
+                args.set("currency", currency.as_str());
+                args.set("status", label(status.message_id()));
+            }
+            Self::Queued { price, free_seconds, position } => {
+                args.set("price", amount(*price));
+                args.set("free_seconds", *free_seconds);
+                args.set("free_time", minutes_seconds(*free_seconds));
+                args.set("position", *position);
+            }
+            Self::InsufficientFunds { price, available } | Self::NotEnoughForImage { price, available } => {
+                args.set("price", amount(*price));
+                args.set("available", amount(*available));
+            }
+            Self::FileTooBig { limit_mb } | Self::ImageTooBig { limit_mb } => {
+                args.set("limit_mb", *limit_mb);
+            }
+            Self::TooLong { max_minutes } => args.set("max_minutes", *max_minutes),
+            Self::TooManyJobs { limit } => args.set("limit", *limit),
+            Self::Cancelled { returned } => args.set("returned", amount(*returned)),
+            Self::PackageRub { credits, price }
+            | Self::PackageCard { credits, price }
+            | Self::PayByLink { credits, price } => {
+                args.set("credits", amount(*credits));
+                args.set("price", amount(*price));
+            }
+            Self::PackageStars { credits, stars } => {
+                args.set("credits", amount(*credits));
+                args.set("stars", *stars);
+            }
+            Self::InvoiceTitle { credits } => args.set("credits", amount(*credits)),
+            Self::PaymentReceived { credits, balance } => {
+                args.set("credits", amount(*credits));
+                args.set("balance", amount(*balance));
+            }
+            Self::RefundNotPossible { status } => args.set("status", label(status.message_id())),
+            Self::RefundBalanceShort { needed, available } => {
+                args.set("needed", amount(*needed));
+                args.set("available", amount(*available));
+            }
+            Self::RefundFailed { reason } => args.set("reason", reason.as_str()),
+            Self::RefundDone { stars, credits } | Self::RefundedToYou { stars, credits } => {
+                args.set("stars", amount(*stars));
+                args.set("credits", amount(*credits));
+            }
+            Self::Referral { link, invited, paid, earned, percent } => {
+                args.set("link", link.as_str());
+                args.set("invited", *invited);
+                args.set("paid", *paid);
+                args.set("earned", amount(*earned));
+                args.set("percent", *percent);
+            }
+            Self::PriceRaised { duration, price } => {
+                args.set("duration", duration.as_str());
+                args.set("price", amount(*price));
+            }
+            Self::Transcribing { done, total } => {
+                args.set("done", *done);
+                args.set("total", *total);
+            }
+            Self::TranscriptFooter { duration, charged } => {
+                args.set("duration", duration.as_str());
+                args.set("charged", amount(*charged));
+            }
+            Self::TranscriptionUnaffordable { duration, price, available } => {
+                args.set("duration", duration.as_str());
+                args.set("price", amount(*price));
+                args.set("available", amount(*available));
+            }
+            Self::TranscriptionFailed { reason } => args.set("reason", label(reason.message_id())),
+            Self::PromptTooLong { max } => args.set("max", *max),
+            Self::ImageQueued { price, free, edit } => {
+                args.set("price", amount(*price));
+                args.set("free", yes_no(*free));
+                args.set("edit", yes_no(*edit));
+            }
+            Self::ImageReady { charged } => args.set("charged", amount(*charged)),
+            Self::ImageFailed { reason } | Self::IdeaFailed { reason } => {
+                args.set("reason", label(reason.message_id()));
+            }
+            Self::IdeaQueued { price } => args.set("price", amount(*price)),
+            Self::IdeaList { ideas, charged } => {
+                args.set("ideas", numbered(ideas));
+                args.set("charged", amount(*charged));
+            }
+        }
+        args
+    }
+
     /// The text in `lang`, as Telegram plain text.
+    ///
+    /// A message or argument missing from the catalogue panics in debug
+    /// builds (so every test run catches it) and is logged in release builds,
+    /// where the user gets what could be rendered.
     pub fn render(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (Self::Welcome { first_name, free_minutes }, Lang::Ru) => format!(
-                "Здравствуйте, {first_name}!\n\n\
-                 Я превращаю голосовые сообщения, аудио и видео в текст, а ещё рисую и редактирую картинки.\n\n\
-                 Пришлите голосовое сообщение — каждый день {free_minutes} мин. бесплатно.\n\
-                 Все команды: /help"
-            ),
-            (Self::Welcome { first_name, free_minutes }, Lang::En) => format!(
-                "Hello, {first_name}!\n\n\
-                 I turn voice messages, audio and video into text, and I draw and edit pictures.\n\n\
-                 Send me a voice message: {free_minutes} min. a day are free.\n\
-                 All commands: /help"
-            ),
-            (Self::Help { price_per_minute, free_minutes }, Lang::Ru) => format!(
-                "Что я умею:\n\
-                 • расшифровка голосовых, аудио, видео и кружочков — просто пришлите файл;\n\
-                 • /image <описание> — нарисовать картинку;\n\
-                 • фото с подписью — отредактировать фото;\n\
-                 • /balance — баланс, /buy — пополнить, /history — история.\n\n\
-                 Цена: {price_per_minute} кредитов за минуту, первые {free_minutes} мин. в день бесплатно."
-            ),
-            (Self::Help { price_per_minute, free_minutes }, Lang::En) => format!(
-                "What I can do:\n\
-                 • transcribe voice messages, audio, video and video notes: just send the file;\n\
-                 • /image <description>: draw a picture;\n\
-                 • a photo with a caption: edit the photo;\n\
-                 • /balance: balance, /buy: top up, /history: history.\n\n\
-                 Price: {price_per_minute} credits a minute, the first {free_minutes} min. a day are free."
-            ),
-            (Self::Unknown, Lang::Ru) => {
-                "Не понял. Пришлите голосовое сообщение или аудио, или посмотрите /help.".to_owned()
-            }
-            (Self::Unknown, Lang::En) => {
-                "I did not get that. Send a voice message or audio, or see /help.".to_owned()
-            }
-            (Self::Balance { available, held, free_seconds_left, free_images_left }, Lang::Ru) => format!(
-                "Баланс: {available} кредитов\nВ резерве: {held}\n\
-                 Бесплатно сегодня: {} мин.\nБесплатных картинок в этом месяце: {free_images_left}",
-                minutes_seconds(*free_seconds_left)
-            ),
-            (Self::Balance { available, held, free_seconds_left, free_images_left }, Lang::En) => format!(
-                "Balance: {available} credits\nReserved: {held}\n\
-                 Free today: {} min.\nFree images this month: {free_images_left}",
-                minutes_seconds(*free_seconds_left)
-            ),
-            (Self::HistoryHeading, Lang::Ru) => "История операций:".to_owned(),
-            (Self::HistoryHeading, Lang::En) => "Your history:".to_owned(),
-            (Self::HistoryEmpty, Lang::Ru) => "Операций пока нет.".to_owned(),
-            (Self::HistoryEmpty, Lang::En) => "No operations yet.".to_owned(),
-            (Self::HistoryLine { when, kind, amount, balance_after }, Lang::Ru) => {
-                format!("{when} {}: {amount} (баланс {balance_after})", kind.label(Lang::Ru))
-            }
-            (Self::HistoryLine { when, kind, amount, balance_after }, Lang::En) => {
-                format!("{when} {}: {amount} (balance {balance_after})", kind.label(Lang::En))
-            }
-            (Self::HistoryPayment { provider, amount, currency, status }, lang) => {
-                let price = match currency.as_str() {
-                    "XTR" => format!("{amount} ⭐"),
-                    "RUB" => format!("{amount} ₽"),
-                    other => format!("{amount} {other}"),
-                };
-                format!("    {} · {price} · {}", provider.label(lang), status.label(lang))
-            }
-            (Self::OlderButton, Lang::Ru) => "Ранее »".to_owned(),
-            (Self::OlderButton, Lang::En) => "Older »".to_owned(),
-            (Self::ChooseLanguage, _) => "Выберите язык / Choose your language:".to_owned(),
-            (Self::LanguageSet, Lang::Ru) => "Готово: говорю по-русски.".to_owned(),
-            (Self::LanguageSet, Lang::En) => "Done: I will speak English.".to_owned(),
-            (Self::Queued { price, free_seconds, position }, Lang::Ru) => {
-                let free = if *free_seconds > 0 {
-                    format!(", бесплатно {} мин.", minutes_seconds(*free_seconds))
-                } else {
-                    String::new()
-                };
-                let queue = if *position == 0 {
-                    "следующая".to_owned()
-                } else {
-                    format!("перед вами {position}")
-                };
-                format!("Принято. Стоимость: {price} кредитов{free}. Очередь: {queue}. Расшифровываю…")
-            }
-            (Self::Queued { price, free_seconds, position }, Lang::En) => {
-                let free = if *free_seconds > 0 {
-                    format!(", {} min. free", minutes_seconds(*free_seconds))
-                } else {
-                    String::new()
-                };
-                let queue = if *position == 0 {
-                    "you are next".to_owned()
-                } else {
-                    format!("{position} ahead of you")
-                };
-                format!("Got it. Price: {price} credits{free}. Queue: {queue}. Transcribing…")
-            }
-            (Self::InsufficientFunds { price, available }, Lang::Ru) => format!(
-                "Не хватает кредитов: нужно {price}, на балансе {available}. Пополните баланс, и я всё расшифрую."
-            ),
-            (Self::InsufficientFunds { price, available }, Lang::En) => format!(
-                "Not enough credits: {price} needed, {available} available. Top up and I will transcribe it."
-            ),
-            (Self::BuyButton, Lang::Ru) => "Пополнить баланс".to_owned(),
-            (Self::BuyButton, Lang::En) => "Buy credits".to_owned(),
-            (Self::FileTooBig { limit_mb }, Lang::Ru) => format!(
-                "Файл слишком большой: Telegram разрешает ботам скачивать файлы до {limit_mb} МБ. \
-                 Сожмите его или пришлите частями."
-            ),
-            (Self::FileTooBig { limit_mb }, Lang::En) => format!(
-                "The file is too big: Telegram lets bots download files up to {limit_mb} MB. \
-                 Compress it or send it in parts."
-            ),
-            (Self::TooLong { max_minutes }, Lang::Ru) => {
-                format!("Запись слишком длинная: я принимаю до {max_minutes} минут.")
-            }
-            (Self::TooLong { max_minutes }, Lang::En) => {
-                format!("The recording is too long: I accept up to {max_minutes} minutes.")
-            }
-            (Self::NotAudio, Lang::Ru) => {
-                "Это не аудио и не видео. Пришлите голосовое сообщение, аудио или видео.".to_owned()
-            }
-            (Self::NotAudio, Lang::En) => {
-                "This is not audio or video. Send a voice message, audio or video.".to_owned()
-            }
-            (Self::AlreadyTranscribed, Lang::Ru) => {
-                "Этот файл я уже расшифровывал — вот текст, бесплатно.".to_owned()
-            }
-            (Self::AlreadyTranscribed, Lang::En) => {
-                "I transcribed this file before: here it is again, free.".to_owned()
-            }
-            (Self::TooManyJobs { limit }, Lang::Ru) => {
-                format!("У вас уже {limit} файла в очереди. Дождитесь результата и пришлите следующий.")
-            }
-            (Self::TooManyJobs { limit }, Lang::En) => {
-                format!(
-                    "You already have {limit} files in the queue. Wait for a result, then send the next one."
-                )
-            }
-            (Self::SlowDown, Lang::Ru) => "Слишком много сообщений. Подождите минуту, пожалуйста.".to_owned(),
-            (Self::SlowDown, Lang::En) => "Too many messages. Please wait a minute.".to_owned(),
-            (Self::Cancelled { returned }, Lang::Ru) => {
-                format!("Отменено. Вернул в баланс: {returned} кредитов.")
-            }
-            (Self::Cancelled { returned }, Lang::En) => {
-                format!("Cancelled. {returned} credits are back on your balance.")
-            }
-            (Self::NothingToCancel, Lang::Ru) => "Отменять нечего: в очереди нет ваших файлов.".to_owned(),
-            (Self::NothingToCancel, Lang::En) => {
-                "Nothing to cancel: none of your files is waiting.".to_owned()
-            }
-            (Self::InternalError, Lang::Ru) => {
-                "Что-то пошло не так на нашей стороне. Деньги не списаны, попробуйте ещё раз.".to_owned()
-            }
-            (Self::InternalError, Lang::En) => {
-                "Something went wrong on our side. Nothing was charged; please try again.".to_owned()
-            }
-            (Self::ChoosePackage, Lang::Ru) => "Выберите пакет кредитов:".to_owned(),
-            (Self::ChoosePackage, Lang::En) => "Choose a credit package:".to_owned(),
-            (Self::PackageRub { credits, price }, Lang::Ru) => format!("{credits} кредитов — {price} ₽"),
-            (Self::PackageRub { credits, price }, Lang::En) => format!("{credits} credits for {price} RUB"),
-            (Self::PackageCard { credits, price }, Lang::Ru) => {
-                format!("{credits} кредитов — {price} ₽ картой в Telegram")
-            }
-            (Self::PackageCard { credits, price }, Lang::En) => {
-                format!("{credits} credits for {price} RUB by card in Telegram")
-            }
-            (Self::RefundUsage, Lang::Ru) => "Формат: /refund <telegram_payment_charge_id>".to_owned(),
-            (Self::RefundUsage, Lang::En) => "Usage: /refund <telegram_payment_charge_id>".to_owned(),
-            (Self::RefundNotFound, Lang::Ru) => "Оплаченного платежа звёздами с таким id нет.".to_owned(),
-            (Self::RefundNotFound, Lang::En) => "There is no paid Stars payment with this id.".to_owned(),
-            (Self::RefundNotPossible { status }, lang) => match lang {
-                Lang::Ru => format!("Вернуть нельзя: платёж {}.", status.label(Lang::Ru)),
-                Lang::En => format!("Cannot refund: the payment is {}.", status.label(Lang::En)),
-            },
-            (Self::RefundBalanceShort { needed, available }, Lang::Ru) => format!(
-                "Вернуть нельзя: нужно списать {needed} кредитов, а у пользователя {available}. Ничего не изменено."
-            ),
-            (Self::RefundBalanceShort { needed, available }, Lang::En) => format!(
-                "Cannot refund: {needed} credits must be taken back but the user has {available}. Nothing changed."
-            ),
-            (Self::RefundFailed { reason }, Lang::Ru) => {
-                format!("Telegram не вернул звёзды: {reason}. Ничего не изменено.")
-            }
-            (Self::RefundFailed { reason }, Lang::En) => {
-                format!("Telegram did not return the Stars: {reason}. Nothing changed.")
-            }
-            (Self::RefundDone { stars, credits }, Lang::Ru) => {
-                format!("Готово: возвращено {stars} ⭐, списано {credits} кредитов.")
-            }
-            (Self::RefundDone { stars, credits }, Lang::En) => {
-                format!("Done: {stars} ⭐ returned, {credits} credits taken back.")
-            }
-            (Self::RefundedToYou { stars, credits }, Lang::Ru) => {
-                format!("Вам возвращено {stars} ⭐; {credits} кредитов списано с баланса.")
-            }
-            (Self::RefundedToYou { stars, credits }, Lang::En) => {
-                format!("{stars} ⭐ were returned to you; {credits} credits were taken off your balance.")
-            }
-            (Self::PackageStars { credits, stars }, Lang::Ru) => format!("{credits} кредитов — {stars} ⭐"),
-            (Self::PackageStars { credits, stars }, Lang::En) => format!("{credits} credits for {stars} ⭐"),
-            (Self::PayByLink { credits, price }, Lang::Ru) => {
-                format!("К оплате {price} ₽ за {credits} кредитов. Нажмите «Оплатить» — карта или СБП.")
-            }
-            (Self::PayByLink { credits, price }, Lang::En) => {
-                format!("{price} RUB for {credits} credits. Tap Pay to pay by card or SBP.")
-            }
-            (Self::PayButton, Lang::Ru) => "Оплатить".to_owned(),
-            (Self::PayButton, Lang::En) => "Pay".to_owned(),
-            (Self::InvoiceTitle { credits }, Lang::Ru) => format!("{credits} кредитов"),
-            (Self::InvoiceTitle { credits }, Lang::En) => format!("{credits} credits"),
-            (Self::InvoiceDescription, Lang::Ru) => "Кредиты для расшифровки и картинок".to_owned(),
-            (Self::InvoiceDescription, Lang::En) => "Credits for transcripts and pictures".to_owned(),
-            (Self::PaymentReceived { credits, balance }, Lang::Ru) => {
-                format!("Оплата получена: +{credits} кредитов. Баланс: {balance}.")
-            }
-            (Self::PaymentReceived { credits, balance }, Lang::En) => {
-                format!("Payment received: +{credits} credits. Balance: {balance}.")
-            }
-            (Self::PaymentCanceled, Lang::Ru) => "Платёж отменён, деньги не списаны.".to_owned(),
-            (Self::PaymentCanceled, Lang::En) => {
-                "The payment was cancelled; you were not charged.".to_owned()
-            }
-            (Self::PaymentRefused, Lang::Ru) => {
-                "Этот счёт устарел. Откройте /buy и выберите пакет заново.".to_owned()
-            }
-            (Self::PaymentRefused, Lang::En) => {
-                "This invoice is out of date. Open /buy and choose a package again.".to_owned()
-            }
-            (Self::Referral { link, invited, paid, earned, percent }, Lang::Ru) => format!(
-                "Ваша ссылка: {link}\nДрузья получат бота, а вы — {percent}% кредитов с их первой покупки.\n\
-                 Приглашено: {invited}, оплатили: {paid}, заработано: {earned} кредитов."
-            ),
-            (Self::Referral { link, invited, paid, earned, percent }, Lang::En) => format!(
-                "Your link: {link}\nYou get {percent}% of your friends' first purchase in credits.\n\
-                 Invited: {invited}, paid: {paid}, earned: {earned} credits."
-            ),
-            (Self::Downloading, Lang::Ru) => "Скачиваю файл…".to_owned(),
-            (Self::Downloading, Lang::En) => "Downloading the file…".to_owned(),
-            (Self::PriceRaised { duration, price }, Lang::Ru) => format!(
-                "Запись длится {duration} — дольше, чем можно было судить по размеру файла. \
-                 Стоимость: {price} кредитов."
-            ),
-            (Self::PriceRaised { duration, price }, Lang::En) => format!(
-                "The recording lasts {duration}, longer than its file size suggested. The price is {price} credits."
-            ),
-            (Self::Transcribing { done, total }, Lang::Ru) => format!("Расшифровываю: {done} из {total}…"),
-            (Self::Transcribing { done, total }, Lang::En) => format!("Transcribing: {done} of {total}…"),
-            (Self::TranscriptFooter { duration, charged }, Lang::Ru) => {
-                format!("Длительность {duration}, списано {charged} кредитов.")
-            }
-            (Self::TranscriptFooter { duration, charged }, Lang::En) => {
-                format!("Duration {duration}, {charged} credits charged.")
-            }
-            (Self::TxtButton, Lang::Ru) => "Скачать .txt".to_owned(),
-            (Self::TxtButton, Lang::En) => "Get .txt".to_owned(),
-            (Self::SrtButton, Lang::Ru) => "Скачать .srt".to_owned(),
-            (Self::SrtButton, Lang::En) => "Get .srt".to_owned(),
-            (Self::TranscriptAsFiles, Lang::Ru) => "Текст длинный — присылаю файлами.".to_owned(),
-            (Self::TranscriptAsFiles, Lang::En) => "The text is long, so here it is as files.".to_owned(),
-            (Self::TranscriptionUnaffordable { duration, price, available }, Lang::Ru) => format!(
-                "Запись длится {duration}, её расшифровка стоит {price} кредитов, а на балансе {available}. \
-                 Пополните баланс командой /buy и пришлите запись снова. Деньги не списаны."
-            ),
-            (Self::TranscriptionUnaffordable { duration, price, available }, Lang::En) => format!(
-                "The recording lasts {duration}; transcribing it costs {price} credits and your balance is \
-                 {available}. Top up with /buy and send it again. You were not charged."
-            ),
-            (Self::TranscriptionFailed { reason }, Lang::Ru) => {
-                format!("Не получилось расшифровать: {}. Деньги не списаны.", reason.describe(Lang::Ru))
-            }
-            (Self::TranscriptionFailed { reason }, Lang::En) => {
-                format!("I could not transcribe it: {}. You were not charged.", reason.describe(Lang::En))
-            }
-            (Self::AskImagePrompt, Lang::Ru) => {
-                "Что нарисовать? Опишите картинку в ответе на это сообщение.".to_owned()
-            }
-            (Self::AskImagePrompt, Lang::En) => {
-                "What should I draw? Describe the picture in a reply to this message.".to_owned()
-            }
-            (Self::PromptTooLong { max }, Lang::Ru) => {
-                format!("Слишком длинное описание: не больше {max} символов.")
-            }
-            (Self::PromptTooLong { max }, Lang::En) => {
-                format!("The description is too long: {max} characters at most.")
-            }
-            (Self::NotEnoughForImage { price, available }, Lang::Ru) => {
-                format!("Не хватает кредитов: нужно {price}, на балансе {available}. Пополните баланс и попробуйте снова.")
-            }
-            (Self::NotEnoughForImage { price, available }, Lang::En) => {
-                format!("Not enough credits: {price} needed, {available} available. Top up and try again.")
-            }
-            (Self::ImageQueued { price, free, edit }, Lang::Ru) => {
-                let free = if *free { " (бесплатная картинка этого месяца)" } else { "" };
-                let doing = if *edit { "Редактирую фото…" } else { "Рисую…" };
-                format!("Принято. Стоимость: {price} кредитов{free}. {doing}")
-            }
-            (Self::ImageQueued { price, free, edit }, Lang::En) => {
-                let free = if *free { " (a free picture of this month)" } else { "" };
-                let doing = if *edit { "Editing the photo…" } else { "Drawing…" };
-                format!("Got it. Price: {price} credits{free}. {doing}")
-            }
-            (Self::ImageReady { charged }, Lang::Ru) => format!("Готово. Списано {charged} кредитов."),
-            (Self::ImageReady { charged }, Lang::En) => format!("Done. {charged} credits charged."),
-            (Self::FullQualityButton, Lang::Ru) => "Оригинал без сжатия".to_owned(),
-            (Self::FullQualityButton, Lang::En) => "Full quality".to_owned(),
-            (Self::ImageExpired, Lang::Ru) => "Эта картинка уже удалена из хранилища.".to_owned(),
-            (Self::ImageExpired, Lang::En) => "This picture has already been deleted from storage.".to_owned(),
-            (Self::EditHowTo, Lang::Ru) => "Чтобы отредактировать фото, пришлите его с подписью, что изменить, \
-                 или ответьте на фото командой /edit <что изменить>."
-                .to_owned(),
-            (Self::EditHowTo, Lang::En) => "To edit a photo, send it with a caption saying what to change, \
-                 or reply to the photo with /edit <what to change>."
-                .to_owned(),
-            (Self::NotAnImage, Lang::Ru) => {
-                "Это не картинка. Для редактирования пришлите фото в JPEG, PNG или WebP.".to_owned()
-            }
-            (Self::NotAnImage, Lang::En) => {
-                "This is not a picture. To edit, send a JPEG, PNG or WebP photo.".to_owned()
-            }
-            (Self::ImageTooBig { limit_mb }, Lang::Ru) => {
-                format!("Фото слишком большое: для редактирования — до {limit_mb} МБ.")
-            }
-            (Self::ImageTooBig { limit_mb }, Lang::En) => {
-                format!("The photo is too big: up to {limit_mb} MB can be edited.")
-            }
-            (Self::ImageFailed { reason }, Lang::Ru) => {
-                format!("Не получилось сделать картинку: {}. Деньги не списаны.", reason.describe(Lang::Ru))
-            }
-            (Self::ImageFailed { reason }, Lang::En) => {
-                format!("I could not make the picture: {}. You were not charged.", reason.describe(Lang::En))
-            }
-            (Self::IdeaHowTo, Lang::Ru) => {
-                "Опишите идею после команды, например: /idea кот-космонавт. Я предложу три промпта.".to_owned()
-            }
-            (Self::IdeaHowTo, Lang::En) => {
-                "Describe your idea after the command, e.g. /idea a cat astronaut. I will suggest three prompts."
-                    .to_owned()
-            }
-            (Self::IdeaQueued { price }, Lang::Ru) => format!("Придумываю промпты… Стоимость: {price} кредитов."),
-            (Self::IdeaQueued { price }, Lang::En) => format!("Thinking up prompts… Price: {price} credits."),
-            (Self::IdeaList { ideas, charged }, Lang::Ru) => {
-                let list = numbered(ideas);
-                format!("Варианты — нажмите кнопку, чтобы нарисовать:\n{list}\nСписано {charged} кредитов.")
-            }
-            (Self::IdeaList { ideas, charged }, Lang::En) => {
-                let list = numbered(ideas);
-                format!("Ideas: tap a button to draw one.\n{list}\n{charged} credits charged.")
-            }
-            (Self::IdeaFailed { reason }, Lang::Ru) => {
-                format!("Не получилось придумать промпты: {}. Деньги не списаны.", reason.describe(Lang::Ru))
-            }
-            (Self::IdeaFailed { reason }, Lang::En) => {
-                format!("I could not think up prompts: {}. You were not charged.", reason.describe(Lang::En))
-            }
-            (Self::PaymentsUnavailable, Lang::Ru) => "Оплата сейчас недоступна, попробуйте позже.".to_owned(),
-            (Self::PaymentsUnavailable, Lang::En) => {
-                "Payments are unavailable right now; please try later.".to_owned()
+        match self.try_render(lang) {
+            Ok(text) => text,
+            Err(err) => {
+                if cfg!(debug_assertions) {
+                    panic!("{err}");
+                }
+                tracing::error!(error = %err, "a text is missing from the catalogue");
+                err.partial
             }
         }
     }
+
+    /// The text in `lang`, or what is missing from the catalogue to render it.
+    pub fn try_render(&self, lang: Lang) -> Result<String, RenderError> {
+        let id = self.message_id();
+        let mut problems = Vec::new();
+        let args = self.arguments(lang, &mut problems);
+        let text = CATALOGUE.format(lang, id, Some(&args), &mut problems);
+        if problems.is_empty() { Ok(text) } else { Err(RenderError { id, lang, problems, partial: text }) }
+    }
+}
+
+/// The bot's commands, in menu order; each has a `command-<name>` message.
+const COMMANDS: [&str; 10] =
+    ["start", "help", "balance", "history", "buy", "image", "idea", "referral", "lang", "cancel"];
+
+/// The rendered menus, so that [`command_menu`] can hand out `'static` words.
+static COMMAND_MENUS: LazyLock<[Vec<(&'static str, String)>; 2]> =
+    LazyLock::new(|| [menu_in(Lang::Ru), menu_in(Lang::En)]);
+
+fn menu_in(lang: Lang) -> Vec<(&'static str, String)> {
+    COMMANDS
+        .iter()
+        .map(|&command| {
+            let mut problems = Vec::new();
+            let description = CATALOGUE.format(lang, &format!("command-{command}"), None, &mut problems);
+            if !problems.is_empty() {
+                tracing::error!(problems = ?problems, "a command description is missing from the catalogue");
+            }
+            (command, description)
+        })
+        .collect()
 }
 
 /// The bot's command menu in `lang`, as (command, description) pairs.
 pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
-    match lang {
-        Lang::Ru => vec![
-            ("start", "Начать"),
-            ("help", "Что умеет бот и сколько это стоит"),
-            ("balance", "Баланс и бесплатные минуты"),
-            ("history", "История операций"),
-            ("buy", "Пополнить баланс"),
-            ("image", "Нарисовать картинку"),
-            ("idea", "Идеи для картинки"),
-            ("referral", "Пригласить друзей"),
-            ("lang", "Язык"),
-            ("cancel", "Отменить файл в очереди"),
-        ],
-        Lang::En => vec![
-            ("start", "Start"),
-            ("help", "What the bot does and what it costs"),
-            ("balance", "Balance and free minutes"),
-            ("history", "Your history"),
-            ("buy", "Buy credits"),
-            ("image", "Draw a picture"),
-            ("idea", "Ideas for a picture"),
-            ("referral", "Invite friends"),
-            ("lang", "Language"),
-            ("cancel", "Cancel a queued file"),
-        ],
-    }
+    let menus: &'static [Vec<(&'static str, String)>; 2] = &COMMAND_MENUS;
+    let menu = match lang {
+        Lang::Ru => &menus[0],
+        Lang::En => &menus[1],
+    };
+    menu.iter().map(|(command, description)| (*command, description.as_str())).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use sea_orm::Iterable;
+
+    fn dec(amount: &str) -> Decimal {
+        amount.parse().unwrap()
+    }
+
+    /// Amounts of credits every plural form is checked with.
+    const CREDITS: [&str; 7] = ["0", "1", "2", "5", "11", "21", "1.5"];
+    /// Counts every plural form is checked with.
+    const COUNTS: [u32; 6] = [0, 1, 2, 5, 11, 21];
+    /// Durations, in seconds: 0:59, 1:00, 59:59.
+    const DURATIONS: [u32; 3] = [59, 60, 3599];
+
+    fn credits() -> impl Iterator<Item = Decimal> {
+        CREDITS.into_iter().map(dec)
+    }
+
+    /// Every variant of [`Text`] with representative arguments: each amount
+    /// and count through every plural form, each duration, each reason.
+    fn samples() -> Vec<Text> {
+        let mut all = vec![
+            Text::Unknown,
+            Text::HistoryHeading,
+            Text::HistoryEmpty,
+            Text::OlderButton,
+            Text::ChooseLanguage,
+            Text::LanguageSet,
+            Text::BuyButton,
+            Text::NotAudio,
+            Text::AlreadyTranscribed,
+            Text::SlowDown,
+            Text::NothingToCancel,
+            Text::InternalError,
+            Text::ChoosePackage,
+            Text::PayButton,
+            Text::InvoiceDescription,
+            Text::PaymentCanceled,
+            Text::PaymentRefused,
+            Text::RefundUsage,
+            Text::RefundNotFound,
+            Text::PaymentsUnavailable,
+            Text::Downloading,
+            Text::TxtButton,
+            Text::SrtButton,
+            Text::TranscriptAsFiles,
+            Text::AskImagePrompt,
+            Text::FullQualityButton,
+            Text::ImageExpired,
+            Text::EditHowTo,
+            Text::NotAnImage,
+            Text::IdeaHowTo,
+            Text::FileTooBig { limit_mb: 20 },
+            Text::ImageTooBig { limit_mb: 10 },
+            Text::RefundFailed { reason: "CHARGE_ALREADY_REFUNDED".into() },
+            Text::InsufficientFunds { price: dec("30"), available: dec("5") },
+            Text::InsufficientFunds { price: dec("1.5"), available: dec("0") },
+            Text::NotEnoughForImage { price: dec("20"), available: dec("5") },
+            Text::NotEnoughForImage { price: dec("1.5"), available: dec("0.25") },
+            Text::Transcribing { done: 0, total: 3 },
+            Text::Transcribing { done: 1, total: 3 },
+            Text::Transcribing { done: 21, total: 21 },
+            Text::ImageQueued { price: dec("0"), free: true, edit: false },
+            Text::ImageQueued { price: dec("25"), free: false, edit: true },
+            Text::PackageRub { credits: dec("330"), price: dec("399") },
+            Text::PackageCard { credits: dec("110"), price: dec("149.5") },
+            Text::TooLong { max_minutes: 180 },
+            Text::PromptTooLong { max: 1000 },
+        ];
+        for free_minutes in COUNTS {
+            all.push(Text::Welcome { first_name: "Анна".into(), free_minutes });
+            all.push(Text::Help { price_per_minute: dec("15"), free_minutes });
+            all.push(Text::TooLong { max_minutes: free_minutes });
+            all.push(Text::TooManyJobs { limit: free_minutes });
+            all.push(Text::PromptTooLong { max: usize::try_from(free_minutes).unwrap() });
+            all.push(Text::Queued { price: dec("30"), free_seconds: 0, position: u64::from(free_minutes) });
+            all.push(Text::PackageStars { credits: dec("100"), stars: free_minutes });
+        }
+        for seconds in DURATIONS {
+            let duration = minutes_seconds(seconds);
+            all.push(Text::Balance {
+                available: dec("10"),
+                held: dec("0"),
+                free_seconds_left: seconds,
+                free_images_left: 3,
+            });
+            all.push(Text::Queued { price: dec("0"), free_seconds: seconds, position: 2 });
+            all.push(Text::PriceRaised { duration: duration.clone(), price: dec("450") });
+            all.push(Text::TranscriptFooter { duration: duration.clone(), charged: dec("15") });
+            all.push(Text::TranscriptionUnaffordable { duration, price: dec("85"), available: dec("12") });
+        }
+        for (n, amount) in credits().enumerate() {
+            let count = COUNTS.get(n).copied().unwrap_or(2);
+            all.extend([
+                Text::Help { price_per_minute: amount, free_minutes: 3 },
+                Text::Balance {
+                    available: amount,
+                    held: amount,
+                    free_seconds_left: 0,
+                    free_images_left: count,
+                },
+                Text::Queued { price: amount, free_seconds: 0, position: 0 },
+                Text::Cancelled { returned: amount },
+                Text::PackageRub { credits: amount, price: dec("149") },
+                Text::PackageCard { credits: amount, price: dec("149") },
+                Text::PackageStars { credits: amount, stars: 50 },
+                Text::PayByLink { credits: amount, price: dec("149") },
+                Text::InvoiceTitle { credits: amount },
+                Text::PaymentReceived { credits: amount, balance: dec("100.5") },
+                Text::RefundBalanceShort { needed: amount, available: dec("0.5") },
+                Text::RefundDone { stars: Decimal::from(count), credits: amount },
+                Text::RefundedToYou { stars: Decimal::from(count), credits: amount },
+                Text::Referral {
+                    link: "https://t.me/bot?start=ref_x".into(),
+                    invited: i64::from(count),
+                    paid: i64::from(count / 2),
+                    earned: amount,
+                    percent: 10,
+                },
+                Text::PriceRaised { duration: "30:00".into(), price: amount },
+                Text::TranscriptFooter { duration: "1:00".into(), charged: amount },
+                Text::TranscriptionUnaffordable {
+                    duration: "1:00".into(),
+                    price: amount,
+                    available: dec("0.5"),
+                },
+                Text::ImageQueued { price: amount, free: false, edit: false },
+                Text::ImageReady { charged: amount },
+                Text::IdeaQueued { price: amount },
+                Text::IdeaList {
+                    ideas: vec![
+                        "кот-космонавт в скафандре, акварель".into(),
+                        "кот на Луне, пиксель-арт".into(),
+                        "портрет кота в шлеме, масло".into(),
+                    ],
+                    charged: amount,
+                },
+            ]);
+        }
+        for (kind, (change, after)) in HistoryKind::iter().zip(
+            [("100", "105"), ("5", "5"), ("-30", "75"), ("-7.5", "97.5"), ("22.5", "120"), ("1.5", "1.5")]
+                .into_iter()
+                .cycle(),
+        ) {
+            all.push(Text::HistoryLine {
+                when: "01.02 10:00".into(),
+                kind,
+                amount: dec(change),
+                balance_after: dec(after),
+            });
+        }
+        all.push(Text::HistoryLine {
+            when: "31.12 23:59".into(),
+            kind: HistoryKind::Hold,
+            amount: dec("0"),
+            balance_after: dec("0"),
+        });
+        let payments =
+            [("YooKassa", "149", "RUB"), ("TelegramCard", "149.5", "RUB"), ("Stars", "270", "XTR")];
+        for (provider, (_, paid, currency)) in PaymentVia::iter().zip(payments) {
+            for status in PaymentState::iter() {
+                all.push(Text::HistoryPayment {
+                    provider,
+                    amount: dec(paid),
+                    currency: currency.into(),
+                    status,
+                });
+            }
+        }
+        all.push(Text::HistoryPayment {
+            provider: PaymentVia::YooKassa,
+            amount: dec("1.5"),
+            currency: "USD".into(),
+            status: PaymentState::Paid,
+        });
+        for status in PaymentState::iter() {
+            all.push(Text::RefundNotPossible { status });
+        }
+        for reason in FailureReason::iter() {
+            all.push(Text::TranscriptionFailed { reason });
+        }
+        for reason in ImageFailureReason::iter() {
+            all.push(Text::ImageFailed { reason });
+            all.push(Text::IdeaFailed { reason });
+        }
+        all
+    }
+
+    /// The message ids an .ftl file defines.
+    fn message_ids(source: &str) -> BTreeSet<String> {
+        let resource =
+            fluent_syntax::parser::parse(source).unwrap_or_else(|(_, errors)| panic!("{errors:?}"));
+        resource
+            .body
+            .into_iter()
+            .filter_map(|entry| match entry {
+                fluent_syntax::ast::Entry::Message(message) => Some(message.id.name.to_owned()),
+                fluent_syntax::ast::Entry::Term(term) => Some(format!("-{}", term.id.name)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ids of the messages the helper enums and the command menu use.
+    fn helper_ids() -> BTreeSet<String> {
+        let mut ids: BTreeSet<String> = COMMANDS.iter().map(|command| format!("command-{command}")).collect();
+        ids.extend(FailureReason::iter().map(|reason| reason.message_id().to_owned()));
+        ids.extend(ImageFailureReason::iter().map(|reason| reason.message_id().to_owned()));
+        ids.extend(PaymentVia::iter().map(|via| via.message_id().to_owned()));
+        ids.extend(PaymentState::iter().map(|state| state.message_id().to_owned()));
+        ids.extend(HistoryKind::iter().map(|kind| kind.message_id().to_owned()));
+        ids
+    }
+
+    #[test]
+    fn both_catalogues_parse_and_define_the_same_messages() {
+        let (ru, en) = (message_ids(RU_FTL), message_ids(EN_FTL));
+        assert!(!ru.is_empty());
+        let only_ru: Vec<_> = ru.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&ru).collect();
+        assert!(only_ru.is_empty() && only_en.is_empty(), "only in ru: {only_ru:?}; only in en: {only_en:?}");
+    }
+
+    #[test]
+    fn every_message_is_used_and_every_text_has_a_message() {
+        let mut used: BTreeSet<String> = samples().iter().map(|text| text.message_id().to_owned()).collect();
+        used.extend(helper_ids());
+        let defined = message_ids(RU_FTL);
+        let unused: Vec<_> = defined.difference(&used).collect();
+        let missing: Vec<_> = used.difference(&defined).collect();
+        assert!(unused.is_empty(), "messages no text renders (or the tests do not sample): {unused:?}");
+        assert!(missing.is_empty(), "texts without a message: {missing:?}");
+    }
+
+    #[test]
+    fn every_text_renders_in_both_languages_without_errors() {
+        let mut failures = Vec::new();
+        for lang in Lang::iter() {
+            for text in samples() {
+                match text.try_render(lang) {
+                    Ok(rendered) => {
+                        assert!(!rendered.trim().is_empty(), "{text:?} in {lang} is empty");
+                        assert!(
+                            !rendered.contains(['\u{2068}', '\u{2069}']),
+                            "{text:?} in {lang} has bidi isolation marks"
+                        );
+                    }
+                    Err(err) => failures.push(err.to_string()),
+                }
+            }
+            for (command, description) in command_menu(lang) {
+                assert!(!description.starts_with("command-"), "/{command} has no description in {lang}");
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn a_missing_argument_is_an_error_not_a_surprise() {
+        let mut problems = Vec::new();
+        let text = CATALOGUE.format(Lang::Ru, "image-ready", Some(&FluentArgs::new()), &mut problems);
+        assert!(!problems.is_empty(), "{text}");
+        CATALOGUE.format(Lang::En, "no-such-message", None, &mut problems);
+        assert!(problems.iter().any(|problem| problem.contains("no-such-message")), "{problems:?}");
+    }
+
+    #[test]
+    fn counts_take_the_cldr_plural_forms() {
+        let title = |amount: &str, lang| Text::InvoiceTitle { credits: dec(amount) }.render(lang);
+        let ru =
+            ["0 кредитов", "1 кредит", "2 кредита", "5 кредитов", "11 кредитов", "21 кредит", "1,5 кредита"];
+        let en =
+            ["0 credits", "1 credit", "2 credits", "5 credits", "11 credits", "21 credits", "1.5 credits"];
+        for ((amount, ru), en) in CREDITS.into_iter().zip(ru).zip(en) {
+            assert_eq!(title(amount, Lang::Ru), ru);
+            assert_eq!(title(amount, Lang::En), en);
+        }
+        assert_eq!(title("22.25", Lang::Ru), "22,25 кредита");
+        assert_eq!(title("1000", Lang::Ru), "1000 кредитов", "no grouping");
+        assert_eq!(title("1234567.5", Lang::En), "1234567.5 credits", "no grouping");
+        assert_eq!(title("2.50", Lang::Ru), "2,5 кредита", "amounts are normalised");
+        assert!((-dec("0.00")).is_sign_negative());
+        assert_eq!(Text::InvoiceTitle { credits: -dec("0.00") }.render(Lang::En), "0 credits", "no -0");
+        let jobs = |limit| Text::TooManyJobs { limit }.render(Lang::Ru);
+        assert!(jobs(1).starts_with("У вас уже 1 файл в очереди."));
+        assert!(jobs(3).starts_with("У вас уже 3 файла в очереди."));
+        assert!(jobs(5).starts_with("У вас уже 5 файлов в очереди."));
+        assert_eq!(
+            Text::TooLong { max_minutes: 21 }.render(Lang::Ru),
+            "Запись слишком длинная: я принимаю до 21 минуты."
+        );
+        assert_eq!(
+            Text::HistoryLine {
+                when: "01.02 10:00".into(),
+                kind: HistoryKind::Charge,
+                amount: dec("-7.5"),
+                balance_after: dec("92.5"),
+            }
+            .render(Lang::Ru),
+            "01.02 10:00 Списание: -7,5 (баланс 92,5)"
+        );
+    }
+
+    /// One snapshot per message: every sample in Russian and in English.
+    #[test]
+    fn snapshots_of_every_message() {
+        let mut by_message: BTreeMap<&str, Vec<Text>> = BTreeMap::new();
+        for text in samples() {
+            by_message.entry(text.message_id()).or_default().push(text);
+        }
+        let indent = |text: String| text.lines().collect::<Vec<_>>().join("\n    ").replace("    \n", "\n");
+        for (id, texts) in by_message {
+            let mut shown = String::new();
+            for text in texts {
+                shown.push_str(&format!("── {text:?}\n"));
+                for lang in Lang::iter() {
+                    shown.push_str(&format!("{lang}: {}\n", indent(text.render(lang))));
+                }
+            }
+            insta::assert_snapshot!(id, shown);
+        }
+        let mut menu = String::new();
+        for lang in Lang::iter() {
+            for (command, description) in command_menu(lang) {
+                menu.push_str(&format!("{lang}: /{command} — {description}\n"));
+            }
+        }
+        insta::assert_snapshot!("command-menu", menu);
+    }
 
     #[test]
     fn english_only_for_english_users() {
@@ -979,8 +1281,8 @@ mod tests {
         let texts = [
             Text::Unknown,
             Text::Balance {
-                available: "10".into(),
-                held: "0".into(),
+                available: dec("10"),
+                held: dec("0"),
                 free_seconds_left: 125,
                 free_images_left: 3,
             },
@@ -989,13 +1291,13 @@ mod tests {
             Text::HistoryLine {
                 when: "01.02 10:00".into(),
                 kind: HistoryKind::Charge,
-                amount: "-15".into(),
-                balance_after: "85".into(),
+                amount: dec("-15"),
+                balance_after: dec("85"),
             },
             Text::OlderButton,
             Text::LanguageSet,
-            Text::Queued { price: "30".into(), free_seconds: 180, position: 2 },
-            Text::InsufficientFunds { price: "30".into(), available: "5".into() },
+            Text::Queued { price: dec("30"), free_seconds: 180, position: 2 },
+            Text::InsufficientFunds { price: dec("30"), available: dec("5") },
             Text::BuyButton,
             Text::FileTooBig { limit_mb: 20 },
             Text::TooLong { max_minutes: 180 },
@@ -1003,30 +1305,30 @@ mod tests {
             Text::AlreadyTranscribed,
             Text::TooManyJobs { limit: 3 },
             Text::SlowDown,
-            Text::Cancelled { returned: "30".into() },
+            Text::Cancelled { returned: dec("30") },
             Text::NothingToCancel,
             Text::InternalError,
             Text::ChoosePackage,
-            Text::PackageRub { credits: "330".into(), price: "399".into() },
-            Text::PackageStars { credits: "330".into(), stars: 270 },
-            Text::PayByLink { credits: "330".into(), price: "399".into() },
+            Text::PackageRub { credits: dec("330"), price: dec("399") },
+            Text::PackageStars { credits: dec("330"), stars: 270 },
+            Text::PayByLink { credits: dec("330"), price: dec("399") },
             Text::PayButton,
-            Text::InvoiceTitle { credits: "330".into() },
+            Text::InvoiceTitle { credits: dec("330") },
             Text::InvoiceDescription,
-            Text::PaymentReceived { credits: "330".into(), balance: "335".into() },
+            Text::PaymentReceived { credits: dec("330"), balance: dec("335") },
             Text::PaymentCanceled,
             Text::PaymentRefused,
-            Text::PackageCard { credits: "110".into(), price: "149".into() },
+            Text::PackageCard { credits: dec("110"), price: dec("149") },
             Text::RefundUsage,
             Text::RefundNotFound,
             Text::RefundNotPossible { status: PaymentState::Refunded },
-            Text::RefundBalanceShort { needed: "330".into(), available: "10".into() },
+            Text::RefundBalanceShort { needed: dec("330"), available: dec("10") },
             Text::RefundFailed { reason: "CHARGE_ALREADY_REFUNDED".into() },
-            Text::RefundDone { stars: "270".into(), credits: "330".into() },
-            Text::RefundedToYou { stars: "270".into(), credits: "330".into() },
+            Text::RefundDone { stars: dec("270"), credits: dec("330") },
+            Text::RefundedToYou { stars: dec("270"), credits: dec("330") },
             Text::HistoryPayment {
                 provider: PaymentVia::TelegramCard,
-                amount: "149".into(),
+                amount: dec("149"),
                 currency: "RUB".into(),
                 status: PaymentState::Paid,
             },
@@ -1035,30 +1337,30 @@ mod tests {
                 link: "https://t.me/b?start=ref_x".into(),
                 invited: 2,
                 paid: 1,
-                earned: "12".into(),
+                earned: dec("12"),
                 percent: 10,
             },
             Text::Downloading,
             Text::Transcribing { done: 1, total: 3 },
-            Text::TranscriptFooter { duration: "1:05".into(), charged: "16.25".into() },
+            Text::TranscriptFooter { duration: "1:05".into(), charged: dec("16.25") },
             Text::TxtButton,
             Text::SrtButton,
             Text::TranscriptAsFiles,
             Text::TranscriptionFailed { reason: FailureReason::Corrupt },
             Text::TranscriptionFailed { reason: FailureReason::ProviderUnavailable },
             Text::TranscriptionFailed { reason: FailureReason::NotEnoughCredit },
-            Text::PriceRaised { duration: "30:00".into(), price: "450".into() },
+            Text::PriceRaised { duration: "30:00".into(), price: dec("450") },
             Text::TranscriptionUnaffordable {
                 duration: "8:40".into(),
-                price: "85".into(),
-                available: "12".into(),
+                price: dec("85"),
+                available: dec("12"),
             },
             Text::AskImagePrompt,
             Text::PromptTooLong { max: 1000 },
-            Text::NotEnoughForImage { price: "20".into(), available: "5".into() },
-            Text::ImageQueued { price: "0".into(), free: true, edit: false },
-            Text::ImageQueued { price: "25".into(), free: false, edit: true },
-            Text::ImageReady { charged: "20".into() },
+            Text::NotEnoughForImage { price: dec("20"), available: dec("5") },
+            Text::ImageQueued { price: dec("0"), free: true, edit: false },
+            Text::ImageQueued { price: dec("25"), free: false, edit: true },
+            Text::ImageReady { charged: dec("20") },
             Text::FullQualityButton,
             Text::ImageExpired,
             Text::EditHowTo,
@@ -1067,8 +1369,8 @@ mod tests {
             Text::ImageFailed { reason: ImageFailureReason::Refused },
             Text::ImageFailed { reason: ImageFailureReason::Unavailable },
             Text::IdeaHowTo,
-            Text::IdeaQueued { price: "1".into() },
-            Text::IdeaList { ideas: vec!["a".into(), "b".into(), "c".into()], charged: "1".into() },
+            Text::IdeaQueued { price: dec("1") },
+            Text::IdeaList { ideas: vec!["a".into(), "b".into(), "c".into()], charged: dec("1") },
             Text::IdeaFailed { reason: ImageFailureReason::Unavailable },
         ];
         for text in texts {
@@ -1081,14 +1383,14 @@ mod tests {
     #[test]
     fn durations_and_numbers_are_shown_to_the_user() {
         let balance = Text::Balance {
-            available: "12.5".into(),
-            held: "3".into(),
+            available: dec("12.5"),
+            held: dec("3"),
             free_seconds_left: 125,
             free_images_left: 3,
         };
         assert!(balance.render(Lang::Ru).contains("2:05 мин."));
         assert!(balance.render(Lang::En).contains("12.5 credits"));
-        let queued = Text::Queued { price: "30".into(), free_seconds: 180, position: 0 };
+        let queued = Text::Queued { price: dec("30"), free_seconds: 180, position: 0 };
         assert!(queued.render(Lang::Ru).contains("бесплатно 3:00 мин."));
         assert!(queued.render(Lang::En).contains("you are next"));
     }

@@ -473,8 +473,8 @@ pub async fn notice_for<C: ConnectionTrait>(
         PaymentOutcome::Credited { credits, .. } => {
             let balance = ledger.balance(db, user_id).await?;
             crate::i18n::Text::PaymentReceived {
-                credits: credits.to_string(),
-                balance: balance.available.to_string(),
+                credits: credits.amount(),
+                balance: balance.available.amount(),
             }
         }
         _ => crate::i18n::Text::PaymentCanceled,

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     i18n::{Lang, Text},
+    money::Credits,
     text::{TELEGRAM_MESSAGE_LIMIT, split_message},
 };
 
@@ -85,7 +86,7 @@ pub struct TranscriptDelivery<'a> {
     /// Length, `m:ss`.
     pub duration: &'a str,
     /// Credits charged for it now.
-    pub charged: &'a str,
+    pub charged: Credits,
 }
 
 /// The messages that deliver a transcript, in order.
@@ -100,7 +101,7 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
         outgoing.push(Outgoing::Document { name: "transcript.srt", body: srt.as_bytes().to_vec() });
     }
     outgoing.push(Outgoing::WithButtons {
-        text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.to_owned() }
+        text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.amount() }
             .render(lang),
         buttons: InlineKeyboardMarkup::new([[
             InlineKeyboardButton::callback(
@@ -184,7 +185,7 @@ mod tests {
             srt: "1\n00:00:00,000 --> 00:00:01,000\nhi\n",
             file_after_chars: 100,
             duration: "0:05",
-            charged: "1.25",
+            charged: "1.25".parse().unwrap(),
         }
     }
 

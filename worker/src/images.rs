@@ -212,7 +212,7 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
     let photo = Outgoing::Photo {
         name: OUTPUT_NAME,
         body: png.clone(),
-        caption: Text::ImageReady { charged: charged.to_string() }.render(lang),
+        caption: Text::ImageReady { charged: charged.amount() }.render(lang),
         buttons,
     };
     let sent = telegram::send(&ctx.common.bot, ChatId(job.chat_id), &photo)
@@ -411,7 +411,7 @@ async fn ideas(
     let buttons = InlineKeyboardMarkup::new(ideas.iter().enumerate().map(|(index, idea)| {
         [InlineKeyboardButton::callback(button_label(index, idea), images::idea_pick_data(job.id, index))]
     }));
-    let text = Text::IdeaList { ideas: ideas.clone(), charged: charged.to_string() }.render(lang);
+    let text = Text::IdeaList { ideas: ideas.clone(), charged: charged.amount() }.render(lang);
     let sent = telegram::send(&ctx.common.bot, ChatId(job.chat_id), &Outgoing::WithButtons { text, buttons })
         .await
         .map_err(|e| runner::delivery_failure(e, "sending the ideas"))?;

@@ -298,8 +298,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     // 6. Deliver once, then mark the job done with the message ids.
     // Shown rounded: a container's 1799.9999 s reads 30:00.
     let seconds = u32::try_from((duration_ms + 500).div_euclid(1000)).unwrap_or(u32::MAX);
-    let delivered =
-        deliver(ctx, job, lang, &txt, &srt, &minutes_seconds(seconds), &charged.to_string()).await?;
+    let delivered = deliver(ctx, job, lang, &txt, &srt, &minutes_seconds(seconds), charged).await?;
     jobs::mark_succeeded(
         &ctx.common.db,
         job.id,
@@ -383,7 +382,7 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
                 .map_err(transient)?;
             if quoted {
                 let text =
-                    Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.to_string() };
+                    Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.amount() };
                 // Telling is courtesy; the footer states the charge anyway.
                 let _ = ctx.common.bot.send_message(ChatId(job.chat_id), text.render(lang)).await;
             }
@@ -400,8 +399,8 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
                 code: failure_code(FailureReason::NotEnoughCredit),
                 notice: Text::TranscriptionUnaffordable {
                     duration: minutes_seconds(seconds),
-                    price: price.to_string(),
-                    available: balance.to_string(),
+                    price: price.amount(),
+                    available: balance.amount(),
                 },
                 detail: format!("{seconds} s cost {price}, {balance} available"),
             })
@@ -523,7 +522,7 @@ async fn deliver(
     txt: &str,
     srt: &str,
     duration: &str,
-    charged: &str,
+    charged: Credits,
 ) -> Result<Vec<i32>, Failure> {
     let chat = ChatId(job.chat_id);
     let delivery = TranscriptDelivery {

@@ -1,0 +1,271 @@
+## Everything the bot says in English. A message is one variant of
+## `shared::i18n::Text` (or of one of its helper enums); its arguments are the
+## variant's fields.
+##
+## Numbers arrive with a decimal point and without grouping. Plural variants
+## follow CLDR: one (exactly 1), other (0, 2, 1.5…).
+
+## Commands and conversation
+
+welcome =
+    Hello, { $first_name }!
+
+    I turn voice messages, audio and video into text, and I draw and edit pictures.
+
+    { $free_minutes ->
+        [0] Send me a voice message.
+        [one] Send me a voice message: { $free_minutes } min. a day is free.
+       *[other] Send me a voice message: { $free_minutes } min. a day are free.
+    }
+    All commands: /help
+
+help =
+    What I can do:
+    • transcribe voice messages, audio, video and video notes: just send the file;
+    • /image <description>: draw a picture;
+    • a photo with a caption: edit the photo;
+    • /balance: balance, /buy: top up, /history: history.
+
+    Price: { $price_per_minute } { $price_per_minute ->
+        [one] credit
+       *[other] credits
+    } a minute{ $free_minutes ->
+        [0] .
+        [1] , the first minute a day is free.
+       *[other] , the first { $free_minutes } min. a day are free.
+    }
+
+unknown = I did not get that. Send a voice message or audio, or see /help.
+
+balance =
+    Balance: { $available } { $available ->
+        [one] credit
+       *[other] credits
+    }
+    Reserved: { $held }
+    Free today: { $free_time } min.
+    Free images this month: { $free_images_left }
+
+history-heading = Your history:
+history-empty = No operations yet.
+# $sign is "plus" for money that came in; a negative $amount carries its own minus.
+history-line = { $when } { $kind }: { $sign ->
+        [plus] +{ $amount }
+       *[none] { $amount }
+    } (balance { $balance_after })
+# Indented under the purchase it paid for.
+history-payment = {"    "}{ $provider } · { $currency ->
+        [XTR] { $amount } ⭐
+        [RUB] { $amount } ₽
+       *[other] { $amount } { $currency }
+    } · { $status }
+older-button = Older »
+
+history-kind-purchase = Top-up
+history-kind-bonus = Bonus
+history-kind-hold = Reserved
+history-kind-charge = Charge
+history-kind-release = Reservation returned
+history-kind-refund = Refund
+history-kind-adjustment = Adjustment
+history-kind-reversal = Top-up reversed
+
+payment-via-yookassa = YooKassa
+payment-via-telegram-card = card in Telegram
+payment-via-stars = Telegram Stars
+
+payment-state-pending = pending
+payment-state-paid = paid
+payment-state-canceled = canceled
+payment-state-refunded = refunded
+
+# The same in both languages: the user is choosing one.
+choose-language = Выберите язык / Choose your language:
+language-set = Done: I will speak English.
+
+slow-down = Too many messages. Please wait a minute.
+internal-error = Something went wrong on our side. Nothing was charged; please try again.
+
+## Referrals
+
+referral =
+    Your link: { $link }
+    You get { $percent }% of your friends' first purchase in credits.
+    Invited: { $invited }, paid: { $paid }, earned: { $earned } { $earned ->
+        [one] credit
+       *[other] credits
+    }.
+
+## Transcription
+
+queued = Got it. Price: { $price } { $price ->
+        [one] credit
+       *[other] credits
+    }{ $free_seconds ->
+        [0] {""}
+       *[other] , { $free_time } min. free
+    }. Queue: { $position ->
+        [0] you are next
+        [one] { $position } file ahead of you
+       *[other] { $position } files ahead of you
+    }. Transcribing…
+insufficient-funds = Not enough credits: { $price } needed, { $available } available. Top up and I will transcribe it.
+buy-button = Buy credits
+file-too-big = The file is too big: Telegram lets bots download files up to { $limit_mb } MB. Compress it or send it in parts.
+too-long = The recording is too long: I accept up to { $max_minutes } { $max_minutes ->
+        [one] minute
+       *[other] minutes
+    }.
+not-audio = This is not audio or video. Send a voice message, audio or video.
+already-transcribed = I transcribed this file before: here it is again, free.
+too-many-jobs = You already have { $limit } { $limit ->
+        [one] file
+       *[other] files
+    } in the queue. Wait for a result, then send the next one.
+cancelled = Cancelled. { $returned } { $returned ->
+        [one] credit is
+       *[other] credits are
+    } back on your balance.
+nothing-to-cancel = Nothing to cancel: none of your files is waiting.
+downloading = Downloading the file…
+price-raised = The recording lasts { $duration }, longer than its file size suggested. The price is { $price } { $price ->
+        [one] credit
+       *[other] credits
+    }.
+transcribing = Transcribing: { $done } of { $total }…
+transcript-footer = Duration { $duration }, { $charged } { $charged ->
+        [one] credit
+       *[other] credits
+    } charged.
+txt-button = Get .txt
+srt-button = Get .srt
+transcript-as-files = The text is long, so here it is as files.
+transcription-unaffordable = The recording lasts { $duration }; transcribing it costs { $price } { $price ->
+        [one] credit
+       *[other] credits
+    } and your balance is { $available }. Top up with /buy and send it again. You were not charged.
+transcription-failed = I could not transcribe it: { $reason }. You were not charged.
+
+transcription-failure-corrupt = the file is damaged
+transcription-failure-unsupported = I cannot read this format
+transcription-failure-no-audio = the file has no sound
+transcription-failure-too-long = the recording is too long
+transcription-failure-too-big = the file is too big to download
+transcription-failure-provider-unavailable = the speech recognition service is unavailable
+transcription-failure-not-enough-credit = your balance does not cover it; top up with /buy and send it again
+transcription-failure-internal = something broke on our side
+
+## Payments
+
+choose-package = Choose a credit package:
+package-rub = { $credits } { $credits ->
+        [one] credit
+       *[other] credits
+    } for { $price } RUB
+package-card = { $credits } { $credits ->
+        [one] credit
+       *[other] credits
+    } for { $price } RUB by card in Telegram
+package-stars = { $credits } { $credits ->
+        [one] credit
+       *[other] credits
+    } for { $stars } ⭐
+pay-by-link = { $price } RUB for { $credits } { $credits ->
+        [one] credit
+       *[other] credits
+    }. Tap Pay to pay by card or SBP.
+pay-button = Pay
+invoice-title = { $credits } { $credits ->
+        [one] credit
+       *[other] credits
+    }
+invoice-description = Credits for transcripts and pictures
+payment-received = Payment received: +{ $credits } { $credits ->
+        [one] credit
+       *[other] credits
+    }. Balance: { $balance }.
+payment-canceled = The payment was cancelled; you were not charged.
+payment-refused = This invoice is out of date. Open /buy and choose a package again.
+payments-unavailable = Payments are unavailable right now; please try later.
+
+refund-usage = Usage: /refund <telegram_payment_charge_id>
+refund-not-found = There is no paid Stars payment with this id.
+refund-not-possible = Cannot refund: the payment is { $status }.
+refund-balance-short = Cannot refund: { $needed } { $needed ->
+        [one] credit
+       *[other] credits
+    } must be taken back but the user has { $available }. Nothing changed.
+refund-failed = Telegram did not return the Stars: { $reason }. Nothing changed.
+refund-done = Done: { $stars } ⭐ returned, { $credits } { $credits ->
+        [one] credit
+       *[other] credits
+    } taken back.
+refunded-to-you = { $stars } ⭐ { $stars ->
+        [one] was
+       *[other] were
+    } returned to you; { $credits } { $credits ->
+        [one] credit was
+       *[other] credits were
+    } taken off your balance.
+
+## Pictures
+
+ask-image-prompt = What should I draw? Describe the picture in a reply to this message.
+prompt-too-long = The description is too long: { $max } { $max ->
+        [one] character
+       *[other] characters
+    } at most.
+not-enough-for-image = Not enough credits: { $price } needed, { $available } available. Top up and try again.
+# $free is "yes" when a free picture of the month pays for it; $edit is "yes" for an edit of a photo.
+image-queued = Got it. Price: { $price } { $price ->
+        [one] credit
+       *[other] credits
+    }{ $free ->
+        [yes] {" "}(a free picture of this month)
+       *[no] {""}
+    }. { $edit ->
+        [yes] Editing the photo…
+       *[no] Drawing…
+    }
+image-ready = Done. { $charged } { $charged ->
+        [one] credit
+       *[other] credits
+    } charged.
+full-quality-button = Full quality
+image-expired = This picture has already been deleted from storage.
+edit-how-to = To edit a photo, send it with a caption saying what to change, or reply to the photo with /edit <what to change>.
+not-an-image = This is not a picture. To edit, send a JPEG, PNG or WebP photo.
+image-too-big = The photo is too big: up to { $limit_mb } MB can be edited.
+image-failed = I could not make the picture: { $reason }. You were not charged.
+idea-how-to = Describe your idea after the command, e.g. /idea a cat astronaut. I will suggest three prompts.
+idea-queued = Thinking up prompts… Price: { $price } { $price ->
+        [one] credit
+       *[other] credits
+    }.
+# $ideas is the numbered list, one idea a line.
+idea-list =
+    Ideas: tap a button to draw one.
+    { $ideas }
+    { $charged } { $charged ->
+        [one] credit
+       *[other] credits
+    } charged.
+idea-failed = I could not think up prompts: { $reason }. You were not charged.
+
+image-failure-refused = the service refused the request under its safety rules; try describing it differently
+image-failure-not-an-image = this is not a JPEG, PNG or WebP picture
+image-failure-too-big = the photo is too big
+image-failure-unavailable = the picture service is unavailable
+
+## The command menu
+
+command-start = Start
+command-help = What the bot does and what it costs
+command-balance = Balance and free minutes
+command-history = Your history
+command-buy = Buy credits
+command-image = Draw a picture
+command-idea = Ideas for a picture
+command-referral = Invite friends
+command-lang = Language
+command-cancel = Cancel a queued file

@@ -1,0 +1,319 @@
+## Everything the bot says in Russian. A message is one variant of
+## `shared::i18n::Text` (or of one of its helper enums); its arguments are the
+## variant's fields.
+##
+## Numbers arrive formatted with a decimal comma and without grouping. Plural
+## variants follow CLDR: one (1, 21, 101…), few (2–4, 22–24…), many (0, 5–20,
+## 25–30…), other (fractions: «1,5 кредита»). Counts after «до» and «не больше»
+## take the genitive: «до 1 минуты», «до 5 минут».
+
+## Commands and conversation
+
+welcome =
+    Здравствуйте, { $first_name }!
+
+    Я превращаю голосовые сообщения, аудио и видео в текст, а ещё рисую и редактирую картинки.
+
+    { $free_minutes ->
+        [0] Пришлите голосовое сообщение.
+       *[other] Пришлите голосовое сообщение — каждый день { $free_minutes } мин. бесплатно.
+    }
+    Все команды: /help
+
+help =
+    Что я умею:
+    • расшифровка голосовых, аудио, видео и кружочков — просто пришлите файл;
+    • /image <описание> — нарисовать картинку;
+    • фото с подписью — отредактировать фото;
+    • /balance — баланс, /buy — пополнить, /history — история.
+
+    Цена: { $price_per_minute } { $price_per_minute ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    } за минуту{ $free_minutes ->
+        [0] .
+        [1] , первая минута в день бесплатно.
+       *[other] , первые { $free_minutes } мин. в день бесплатно.
+    }
+
+unknown = Не понял. Пришлите голосовое сообщение или аудио, или посмотрите /help.
+
+balance =
+    Баланс: { $available } { $available ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }
+    В резерве: { $held }
+    Бесплатно сегодня: { $free_time } мин.
+    Бесплатных картинок в этом месяце: { $free_images_left }
+
+history-heading = История операций:
+history-empty = Операций пока нет.
+# $sign is "plus" for money that came in; a negative $amount carries its own minus.
+history-line = { $when } { $kind }: { $sign ->
+        [plus] +{ $amount }
+       *[none] { $amount }
+    } (баланс { $balance_after })
+# Indented under the purchase it paid for.
+history-payment = {"    "}{ $provider } · { $currency ->
+        [XTR] { $amount } ⭐
+        [RUB] { $amount } ₽
+       *[other] { $amount } { $currency }
+    } · { $status }
+older-button = Ранее »
+
+history-kind-purchase = Пополнение
+history-kind-bonus = Бонус
+history-kind-hold = Резерв
+history-kind-charge = Списание
+history-kind-release = Возврат резерва
+history-kind-refund = Возврат
+history-kind-adjustment = Корректировка
+history-kind-reversal = Отмена пополнения
+
+payment-via-yookassa = YooKassa
+payment-via-telegram-card = карта в Telegram
+payment-via-stars = Telegram Stars
+
+payment-state-pending = ожидает оплаты
+payment-state-paid = оплачен
+payment-state-canceled = отменён
+payment-state-refunded = возвращён
+
+# The same in both languages: the user is choosing one.
+choose-language = Выберите язык / Choose your language:
+language-set = Готово: говорю по-русски.
+
+slow-down = Слишком много сообщений. Подождите минуту, пожалуйста.
+internal-error = Что-то пошло не так на нашей стороне. Деньги не списаны, попробуйте ещё раз.
+
+## Referrals
+
+referral =
+    Ваша ссылка: { $link }
+    Друзья получат бота, а вы — { $percent }% кредитов с их первой покупки.
+    Приглашено: { $invited }, оплатили: { $paid }, заработано: { $earned } { $earned ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }.
+
+## Transcription
+
+queued = Принято. Стоимость: { $price } { $price ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }{ $free_seconds ->
+        [0] .
+       *[other] , бесплатно { $free_time } мин.
+    } Очередь: { $position ->
+        [0] следующая
+       *[other] перед вами { $position } { $position ->
+            [one] файл
+            [few] файла
+           *[many] файлов
+        }
+    }. Расшифровываю…
+insufficient-funds = Не хватает кредитов: нужно { $price }, на балансе { $available }. Пополните баланс, и я всё расшифрую.
+buy-button = Пополнить баланс
+file-too-big = Файл слишком большой: Telegram разрешает ботам скачивать файлы до { $limit_mb } МБ. Сожмите его или пришлите частями.
+too-long = Запись слишком длинная: я принимаю до { $max_minutes } { $max_minutes ->
+        [one] минуты
+        [few] минут
+        [many] минут
+       *[other] минуты
+    }.
+not-audio = Это не аудио и не видео. Пришлите голосовое сообщение, аудио или видео.
+already-transcribed = Этот файл я уже расшифровывал — вот текст, бесплатно.
+too-many-jobs = У вас уже { $limit } { $limit ->
+        [one] файл
+        [few] файла
+       *[many] файлов
+    } в очереди. Дождитесь результата и пришлите следующий.
+cancelled = Отменено. Вернул в баланс: { $returned } { $returned ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }.
+nothing-to-cancel = Отменять нечего: в очереди нет ваших файлов.
+downloading = Скачиваю файл…
+price-raised = Запись длится { $duration } — дольше, чем можно было судить по размеру файла. Стоимость: { $price } { $price ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }.
+transcribing = Расшифровываю: { $done } из { $total }…
+transcript-footer = Длительность { $duration }, { $charged ->
+        [one] списан { $charged } кредит
+        [few] списано { $charged } кредита
+        [many] списано { $charged } кредитов
+       *[other] списано { $charged } кредита
+    }.
+txt-button = Скачать .txt
+srt-button = Скачать .srt
+transcript-as-files = Текст длинный — присылаю файлами.
+transcription-unaffordable = Запись длится { $duration }, её расшифровка стоит { $price } { $price ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }, а на балансе { $available }. Пополните баланс командой /buy и пришлите запись снова. Деньги не списаны.
+transcription-failed = Не получилось расшифровать: { $reason }. Деньги не списаны.
+
+transcription-failure-corrupt = файл повреждён
+transcription-failure-unsupported = этот формат я не читаю
+transcription-failure-no-audio = в файле нет звука
+transcription-failure-too-long = запись слишком длинная
+transcription-failure-too-big = файл слишком большой для скачивания
+transcription-failure-provider-unavailable = сервис распознавания речи сейчас недоступен
+transcription-failure-not-enough-credit = на балансе не хватает кредитов; пополните его командой /buy и пришлите запись снова
+transcription-failure-internal = у нас что-то сломалось
+
+## Payments
+
+choose-package = Выберите пакет кредитов:
+package-rub = { $credits } { $credits ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    } — { $price } ₽
+package-card = { $credits } { $credits ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    } — { $price } ₽ картой в Telegram
+package-stars = { $credits } { $credits ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    } — { $stars } ⭐
+pay-by-link = К оплате { $price } ₽ за { $credits } { $credits ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }. Нажмите «Оплатить» — карта или СБП.
+pay-button = Оплатить
+invoice-title = { $credits } { $credits ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }
+invoice-description = Кредиты для расшифровки и картинок
+payment-received = Оплата получена: +{ $credits } { $credits ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }. Баланс: { $balance }.
+payment-canceled = Платёж отменён, деньги не списаны.
+payment-refused = Этот счёт устарел. Откройте /buy и выберите пакет заново.
+payments-unavailable = Оплата сейчас недоступна, попробуйте позже.
+
+refund-usage = Формат: /refund <telegram_payment_charge_id>
+refund-not-found = Оплаченного платежа звёздами с таким id нет.
+refund-not-possible = Вернуть нельзя: платёж { $status }.
+refund-balance-short = Вернуть нельзя: нужно списать { $needed } { $needed ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }, а у пользователя { $available }. Ничего не изменено.
+refund-failed = Telegram не вернул звёзды: { $reason }. Ничего не изменено.
+refund-done = Готово: возвращено { $stars } ⭐, { $credits ->
+        [one] списан { $credits } кредит
+        [few] списано { $credits } кредита
+        [many] списано { $credits } кредитов
+       *[other] списано { $credits } кредита
+    }.
+refunded-to-you = Вам возвращено { $stars } ⭐; { $credits ->
+        [one] { $credits } кредит списан
+        [few] { $credits } кредита списаны
+        [many] { $credits } кредитов списано
+       *[other] { $credits } кредита списано
+    } с баланса.
+
+## Pictures
+
+ask-image-prompt = Что нарисовать? Опишите картинку в ответе на это сообщение.
+prompt-too-long = Слишком длинное описание: не больше { $max } { $max ->
+        [one] символа
+        [few] символов
+        [many] символов
+       *[other] символа
+    }.
+not-enough-for-image = Не хватает кредитов: нужно { $price }, на балансе { $available }. Пополните баланс и попробуйте снова.
+# $free is "yes" when a free picture of the month pays for it; $edit is "yes" for an edit of a photo.
+image-queued = Принято. Стоимость: { $price } { $price ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }{ $free ->
+        [yes] {" "}(бесплатная картинка этого месяца)
+       *[no] {""}
+    }. { $edit ->
+        [yes] Редактирую фото…
+       *[no] Рисую…
+    }
+image-ready = Готово. { $charged ->
+        [one] Списан { $charged } кредит
+        [few] Списано { $charged } кредита
+        [many] Списано { $charged } кредитов
+       *[other] Списано { $charged } кредита
+    }.
+full-quality-button = Оригинал без сжатия
+image-expired = Эта картинка уже удалена из хранилища.
+edit-how-to = Чтобы отредактировать фото, пришлите его с подписью, что изменить, или ответьте на фото командой /edit <что изменить>.
+not-an-image = Это не картинка. Для редактирования пришлите фото в JPEG, PNG или WebP.
+image-too-big = Фото слишком большое: для редактирования — до { $limit_mb } МБ.
+image-failed = Не получилось сделать картинку: { $reason }. Деньги не списаны.
+idea-how-to = Опишите идею после команды, например: /idea кот-космонавт. Я предложу три промпта.
+idea-queued = Придумываю промпты… Стоимость: { $price } { $price ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }.
+# $ideas is the numbered list, one idea a line.
+idea-list =
+    Варианты — нажмите кнопку, чтобы нарисовать:
+    { $ideas }
+    { $charged ->
+        [one] Списан { $charged } кредит
+        [few] Списано { $charged } кредита
+        [many] Списано { $charged } кредитов
+       *[other] Списано { $charged } кредита
+    }.
+idea-failed = Не получилось придумать промпты: { $reason }. Деньги не списаны.
+
+image-failure-refused = сервис отклонил запрос по своим правилам безопасности — попробуйте описать иначе
+image-failure-not-an-image = это не картинка в JPEG, PNG или WebP
+image-failure-too-big = фото слишком большое
+image-failure-unavailable = сервис картинок сейчас недоступен
+
+## The command menu
+
+command-start = Начать
+command-help = Что умеет бот и сколько это стоит
+command-balance = Баланс и бесплатные минуты
+command-history = История операций
+command-buy = Пополнить баланс
+command-image = Нарисовать картинку
+command-idea = Идеи для картинки
+command-referral = Пригласить друзей
+command-lang = Язык
+command-cancel = Отменить файл в очереди
