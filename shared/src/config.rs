@@ -163,6 +163,8 @@ pub struct ProviderSettings {
     pub api_key: Option<Secret>,
     /// Model name.
     pub model: String,
+    /// Longest wait for a connection to it (`PROVIDER_CONNECT_TIMEOUT_SECONDS`).
+    pub connect_timeout: std::time::Duration,
 }
 
 /// The image provider and the picture size it is asked for.
@@ -592,6 +594,7 @@ impl Settings {
         let input_hours: Option<u32> = r.or("IMAGE_INPUT_RETENTION_HOURS", "24");
         let output_days: Option<u32> = r.or("IMAGE_OUTPUT_RETENTION_DAYS", "30");
         let image_timeout: Option<std::num::NonZeroU32> = r.or("IMAGE_TIMEOUT_SECONDS", "180");
+        let connect_timeout: Option<std::num::NonZeroU32> = r.or("PROVIDER_CONNECT_TIMEOUT_SECONDS", "10");
         let idea_base = http_url(&mut r, "IDEA_BASE_URL", "https://api.openai.com/v1");
         let idea_key = r.optional_secret("IDEA_API_KEY");
         let idea_model: Option<String> = r.or("IDEA_MODEL", "gpt-4o-mini");
@@ -682,6 +685,7 @@ impl Settings {
         let shutdown_grace: Option<u32> = r.or("SHUTDOWN_GRACE_SECONDS", "45");
 
         let built = (|| {
+            let connect_timeout = std::time::Duration::from_secs(connect_timeout?.get().into());
             Some(Settings {
                 telegram: TelegramSettings {
                     bot_token: bot_token?,
@@ -702,12 +706,18 @@ impl Settings {
                     secret_access_key: s3_secret?,
                     force_path_style: s3_path_style?.0,
                 },
-                stt: ProviderSettings { base_url: stt_base?, api_key: stt_key, model: stt_model? },
+                stt: ProviderSettings {
+                    base_url: stt_base?,
+                    api_key: stt_key,
+                    model: stt_model?,
+                    connect_timeout,
+                },
                 image: ImageProviderSettings {
                     provider: ProviderSettings {
                         base_url: image_base?,
                         api_key: image_key,
                         model: image_model?,
+                        connect_timeout,
                     },
                     size: image_size?,
                 },
@@ -723,6 +733,7 @@ impl Settings {
                         base_url: idea_base?,
                         api_key: idea_key,
                         model: idea_model?,
+                        connect_timeout,
                     },
                     cost: idea_cost?,
                 },

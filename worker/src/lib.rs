@@ -33,13 +33,13 @@ pub fn common(settings: &Settings, db: sea_orm::DatabaseConnection) -> runner::C
 }
 
 /// The speech-to-text client from the settings.
-pub fn stt_client(settings: &Settings) -> async_openai::Client<async_openai::config::OpenAIConfig> {
-    let mut config = async_openai::config::OpenAIConfig::new()
-        .with_api_base(settings.stt.base_url.as_str().trim_end_matches('/'));
-    if let Some(key) = &settings.stt.api_key {
-        config = config.with_api_key(key.expose());
-    }
-    async_openai::Client::with_config(config)
+///
+/// # Errors
+/// When the HTTP client cannot be built (no TLS roots).
+pub fn stt_client(
+    settings: &Settings,
+) -> anyhow::Result<async_openai::Client<async_openai::config::OpenAIConfig>> {
+    provider_client(&settings.stt, settings.stt_timeout)
 }
 
 /// The transcribe job's context from the settings.
@@ -54,7 +54,7 @@ pub fn transcribe_context(
     Ok(Arc::new(transcribe::TranscribeContext {
         common,
         store,
-        stt: stt_client(settings),
+        stt: stt_client(settings)?,
         stt_model: settings.stt.model.clone(),
         stt_timeout: settings.stt_timeout,
         max_download_bytes: settings.telegram.max_download_bytes,
@@ -94,16 +94,42 @@ pub async fn supervise_transcribe(
     }
 }
 
-/// An OpenAI-compatible client for `provider`.
-fn openai_client(
+/// An OpenAI-compatible client for `provider`, each request bounded by
+/// `timeout`. It never retries by itself: the job runner owns retries (a
+/// failed call fails the attempt, which waits out its backoff), so every
+/// request the provider sees is one we counted.
+///
+/// # Errors
+/// When the HTTP client cannot be built (no TLS roots).
+pub fn provider_client(
     provider: &shared::config::ProviderSettings,
-) -> async_openai::Client<async_openai::config::OpenAIConfig> {
-    let mut config = async_openai::config::OpenAIConfig::new()
-        .with_api_base(provider.base_url.as_str().trim_end_matches('/'));
-    if let Some(key) = &provider.api_key {
-        config = config.with_api_key(key.expose());
+    timeout: Duration,
+) -> anyhow::Result<async_openai::Client<async_openai::config::OpenAIConfig>> {
+    openai_client(
+        provider.base_url.as_str(),
+        provider.api_key.as_ref().map(shared::secret::Secret::expose),
+        provider.connect_timeout,
+        timeout,
+    )
+}
+
+/// An OpenAI-compatible client at `base_url` (see [`provider_client`]).
+///
+/// # Errors
+/// When the HTTP client cannot be built (no TLS roots).
+pub fn openai_client(
+    base_url: &str,
+    api_key: Option<&str>,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> anyhow::Result<async_openai::Client<async_openai::config::OpenAIConfig>> {
+    let mut config = async_openai::config::OpenAIConfig::new().with_api_base(base_url.trim_end_matches('/'));
+    if let Some(key) = api_key {
+        config = config.with_api_key(key);
     }
-    async_openai::Client::with_config(config)
+    let http = reqwest_openai::Client::builder().connect_timeout(connect_timeout).timeout(timeout).build()?;
+    Ok(async_openai::Client::with_config(config)
+        .with_http_service(async_openai::middleware::ReqwestService::new(http)))
 }
 
 /// The image job's context from the settings.
@@ -118,15 +144,15 @@ pub fn image_context(
     Ok(Arc::new(images::ImageContext {
         common,
         store,
-        images: openai_client(&settings.image.provider),
+        images: provider_client(&settings.image.provider, settings.images.provider_timeout)?,
         image_model: settings.image.provider.model.clone(),
         image_size: settings.image.size.clone(),
-        chat: openai_client(&settings.idea.provider),
+        chat: provider_client(&settings.idea.provider, settings.images.provider_timeout)?,
         chat_model: settings.idea.provider.model.clone(),
         // Pictures the provider links to are fetched within the same limit.
         http: reqwest::Client::builder()
             .timeout(settings.images.provider_timeout)
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(settings.image.provider.connect_timeout)
             .build()?,
         max_edit_bytes: settings.images.max_edit_bytes,
         provider_timeout: settings.images.provider_timeout,

@@ -474,7 +474,8 @@ async fn transcribe_chunk(
     }
     let request = request.build().map_err(transient)?;
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
-    // The client itself retries 429 and 5xx a few times, honouring Retry-After.
+    // One request: the client does not retry; a failed call fails this attempt, and the
+    // runner's backoff decides when the next one runs (chunks answered so far are kept).
     let response = runner::bounded(
         ctx.stt_timeout,
         "the STT provider",

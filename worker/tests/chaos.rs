@@ -260,7 +260,15 @@ async fn chaos() {
         .await;
     let calls = stack.count("SELECT COALESCE(SUM(provider_calls), 0)::BIGINT AS n FROM jobs").await;
     let most_calls = stack.count("SELECT COALESCE(MAX(provider_calls), 0)::BIGINT AS n FROM jobs").await;
-    let requests = stack.openai.transcription_requests().len();
+    let requests = stack.openai.transcription_requests();
+    // A chunk is uploaded as `{job}-{index}.{ext}`: more than one successful answer for one
+    // name means a chunk was paid for twice (only an answer lost with a killed worker can).
+    let mut answers = std::collections::HashMap::<String, usize>::new();
+    for request in requests.iter().filter(|r| r.status == 200) {
+        *answers.entry(request.upload_name.clone().unwrap_or_default()).or_default() += 1;
+    }
+    let chunks_answered = answers.len();
+    let paid_twice = answers.values().filter(|&&n| n > 1).count();
     let books = testkit::fixtures::ledger_violation(&stack.db.db).await;
     // Users whose recording the bot could not take (the per-user limit) are answered, not lost.
     let unaccounted = submitted as i64 - jobs;
@@ -281,7 +289,8 @@ async fn chaos() {
             "provider calls / job (most for one job)",
             format!("{:.2} ({most_calls})", calls as f64 / jobs.max(1) as f64),
         ),
-        ("provider requests seen by the fake", requests.to_string()),
+        ("provider requests seen by the fake", requests.len().to_string()),
+        ("chunks answered / answered more than once", format!("{chunks_answered} / {paid_twice}")),
         (
             "jobs running when a worker was killed, taken over in",
             handed_over_in.map_or("n/a".to_owned(), |d| format!("{:.1} s", d.as_secs_f64())),

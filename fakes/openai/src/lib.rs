@@ -86,6 +86,8 @@ pub struct RecordedRequest {
     pub prompt: Option<String>,
     /// `language` field.
     pub language: Option<String>,
+    /// The uploaded file's name (transcriptions).
+    pub upload_name: Option<String>,
     /// The conversation sent (chat completions): `(role, content)`, in order.
     pub messages: Vec<(String, String)>,
     /// HTTP status answered.
@@ -325,13 +327,15 @@ fn record(shared: &Shared, mut request: RecordedRequest, status: StatusCode) {
 struct Form {
     fields: HashMap<String, String>,
     files: Vec<(String, Vec<u8>)>,
+    file_names: HashMap<String, String>,
 }
 
 async fn read_form(mut multipart: Multipart) -> Result<Form, String> {
     let mut form = Form::default();
     while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
         let name = field.name().unwrap_or_default().to_owned();
-        if field.file_name().is_some() {
+        if let Some(file_name) = field.file_name() {
+            form.file_names.insert(name.clone(), file_name.to_owned());
             form.files.push((name, field.bytes().await.map_err(|e| e.to_string())?.to_vec()));
         } else {
             form.fields.insert(name, field.text().await.map_err(|e| e.to_string())?);
@@ -356,6 +360,7 @@ async fn transcriptions(State(shared): State<Shared>, headers: HeaderMap, multip
         response_format: form.fields.get("response_format").cloned(),
         prompt: form.fields.get("prompt").cloned(),
         language: form.fields.get("language").cloned(),
+        upload_name: form.file_names.get("file").cloned(),
         messages: Vec::new(),
         status: 0,
         arrived,
@@ -505,6 +510,7 @@ async fn generations(State(shared): State<Shared>, headers: HeaderMap, Json(body
         response_format: body.get("response_format").and_then(Value::as_str).map(str::to_owned),
         prompt: Some(prompt.clone()),
         language: None,
+        upload_name: None,
         messages: Vec::new(),
         status: 0,
         arrived,
@@ -554,6 +560,7 @@ async fn edits(State(shared): State<Shared>, headers: HeaderMap, multipart: Mult
         response_format: form.fields.get("response_format").cloned(),
         prompt: Some(prompt.clone()),
         language: None,
+        upload_name: None,
         messages: Vec::new(),
         status: 0,
         arrived,
@@ -614,6 +621,7 @@ async fn chat(State(shared): State<Shared>, headers: HeaderMap, Json(body): Json
         response_format: None,
         prompt: Some(last_user.clone()),
         language: None,
+        upload_name: None,
         messages,
         status: 0,
         arrived,
