@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use shared::telegram::Telegram;
 use shared::{
     entities::{
         jobs::{self as job_rows, JobStatus},
@@ -19,7 +20,7 @@ use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
     dptree,
     payloads::SendMessageSetters,
-    prelude::{Bot, CallbackQuery, Message, Requester},
+    prelude::{CallbackQuery, Message, Requester},
     types::{InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update, User as TgUser},
     utils::command::BotCommands,
 };
@@ -96,7 +97,7 @@ fn profile(user: &TgUser) -> TelegramProfile {
 
 /// Upserts the sender and applies the per-minute limit. `None`: stop here
 /// (no sender, or told to slow down).
-async fn sender(bot: &Bot, msg: &Message, state: &AppState) -> anyhow::Result<Option<User>> {
+async fn sender(bot: &Telegram, msg: &Message, state: &AppState) -> anyhow::Result<Option<User>> {
     let Some(from) = msg.from.as_ref() else { return Ok(None) };
     let user = users::upsert_from_telegram(&state.db, &profile(from)).await?;
     if !state.limiter.allow(user.telegram_id, Utc::now().timestamp()).await {
@@ -106,24 +107,24 @@ async fn sender(bot: &Bot, msg: &Message, state: &AppState) -> anyhow::Result<Op
     Ok(Some(user))
 }
 
-async fn on_picture(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+async fn on_picture(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
     images::on_picture(&bot, &msg, &state, &user).await
 }
 
-async fn on_prompt_reply(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+async fn on_prompt_reply(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
     images::on_prompt_reply(&bot, &msg, &state, &user).await
 }
 
-async fn on_recording(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+async fn on_recording(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
     intake::on_recording(bot, msg, state, user).await
 }
 
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, command = ?command))]
 async fn on_command(
-    bot: Bot,
+    bot: Telegram,
     msg: Message,
     command: Command,
     state: AppState,
@@ -237,7 +238,7 @@ fn history_kind(kind: TransactionKind) -> HistoryKind {
 }
 
 async fn send_history(
-    bot: &Bot,
+    bot: &Telegram,
     chat: teloxide::types::ChatId,
     state: &AppState,
     user: &User,
@@ -297,7 +298,7 @@ async fn send_history(
 }
 
 #[tracing::instrument(skip_all, fields(data = ?query.data))]
-async fn on_callback(bot: Bot, query: CallbackQuery, state: AppState) -> anyhow::Result<()> {
+async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> anyhow::Result<()> {
     // Answer first so the button stops spinning, whatever happens next.
     bot.answer_callback_query(query.id.clone()).await?;
     let Some(callback) = query.data.as_deref().and_then(Callback::parse) else { return Ok(()) };
@@ -328,7 +329,7 @@ async fn on_callback(bot: Bot, query: CallbackQuery, state: AppState) -> anyhow:
 
 /// Sends a stored transcript file, only to its owner.
 async fn send_transcript_file(
-    bot: &Bot,
+    bot: &Telegram,
     chat: teloxide::types::ChatId,
     state: &AppState,
     user: &User,
@@ -352,7 +353,7 @@ async fn send_transcript_file(
     Ok(())
 }
 
-async fn on_other_message(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+async fn on_other_message(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
     bot.send_message(msg.chat.id, Text::Unknown.render(user.language)).await?;
     Ok(())

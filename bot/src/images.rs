@@ -2,6 +2,7 @@
 //! buttons under pictures and ideas. Validate, price, hold, queue, and tell
 //! the user; the worker does the rest.
 
+use shared::telegram::Telegram;
 use shared::{
     entities::users::Model as User,
     i18n::{Lang, Text},
@@ -12,7 +13,7 @@ use shared::{
 use teloxide::{
     net::Download,
     payloads::SendMessageSetters,
-    prelude::{Bot, Message, Requester},
+    prelude::{Message, Requester},
     types::{
         ChatId, FileMeta, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyMarkup,
     },
@@ -64,7 +65,7 @@ pub fn is_prompt_reply(msg: &Message) -> bool {
 
 /// `/image <prompt>`; without a prompt, asks for one (the reply is the prompt).
 pub async fn on_image_command(
-    bot: &Bot,
+    bot: &Telegram,
     msg: &Message,
     state: &AppState,
     user: &User,
@@ -79,12 +80,23 @@ pub async fn on_image_command(
 }
 
 /// The answer to "what should I draw?".
-pub async fn on_prompt_reply(bot: &Bot, msg: &Message, state: &AppState, user: &User) -> anyhow::Result<()> {
+pub async fn on_prompt_reply(
+    bot: &Telegram,
+    msg: &Message,
+    state: &AppState,
+    user: &User,
+) -> anyhow::Result<()> {
     draw(bot, msg.chat.id, state, user, msg.text().unwrap_or_default()).await
 }
 
 /// Starts a generation of `text` after checking it.
-pub async fn draw(bot: &Bot, chat: ChatId, state: &AppState, user: &User, text: &str) -> anyhow::Result<()> {
+pub async fn draw(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    user: &User,
+    text: &str,
+) -> anyhow::Result<()> {
     let prompt = match Prompt::parse(text, state.settings.images.max_prompt_chars) {
         Ok(prompt) => prompt,
         Err(err) => return refuse_prompt(bot, chat, user.language, err, Text::AskImagePrompt).await,
@@ -93,7 +105,7 @@ pub async fn draw(bot: &Bot, chat: ChatId, state: &AppState, user: &User, text: 
 }
 
 async fn refuse_prompt(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     lang: Lang,
     err: PromptError,
@@ -109,7 +121,7 @@ async fn refuse_prompt(
 
 /// `/edit <what to change>` in reply to a photo.
 pub async fn on_edit_command(
-    bot: &Bot,
+    bot: &Telegram,
     msg: &Message,
     state: &AppState,
     user: &User,
@@ -123,7 +135,7 @@ pub async fn on_edit_command(
 }
 
 /// A photo or a file: edited when its caption says what to change.
-pub async fn on_picture(bot: &Bot, msg: &Message, state: &AppState, user: &User) -> anyhow::Result<()> {
+pub async fn on_picture(bot: &Telegram, msg: &Message, state: &AppState, user: &User) -> anyhow::Result<()> {
     let caption = msg.caption().unwrap_or_default().trim();
     // A caption may spell the command out: "/edit make it blue".
     let caption = caption.strip_prefix("/edit").map_or(caption, str::trim);
@@ -132,7 +144,7 @@ pub async fn on_picture(bot: &Bot, msg: &Message, state: &AppState, user: &User)
 
 /// Checks the prompt and the picture (by its bytes), then queues the edit.
 async fn edit(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     user: &User,
@@ -177,7 +189,7 @@ enum Check {
     NotAPicture,
 }
 
-async fn first_bytes_are_a_picture(bot: &Bot, file: &FileMeta, limit: u64) -> anyhow::Result<Check> {
+async fn first_bytes_are_a_picture(bot: &Telegram, file: &FileMeta, limit: u64) -> anyhow::Result<Check> {
     let meta = match bot.get_file(file.id.clone()).await {
         Ok(meta) => meta,
         Err(err) if err.to_string().contains("file is too big") => return Ok(Check::TooBig),
@@ -193,7 +205,7 @@ async fn first_bytes_are_a_picture(bot: &Bot, file: &FileMeta, limit: u64) -> an
 
 /// `/idea <description>`.
 pub async fn on_idea_command(
-    bot: &Bot,
+    bot: &Telegram,
     msg: &Message,
     state: &AppState,
     user: &User,
@@ -210,7 +222,7 @@ pub async fn on_idea_command(
 
 /// A tap on one of the prompts `/idea` suggested: draws it.
 pub async fn on_idea_pick(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     user: &User,
@@ -228,7 +240,7 @@ pub async fn on_idea_pick(
 
 /// The "full quality" button: the stored picture as a file, only to its owner.
 pub async fn send_original(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     user: &User,
@@ -245,7 +257,7 @@ pub async fn send_original(
 
 /// Prices, holds and queues `request`, then shows the price.
 async fn start(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     user: &User,

@@ -1,5 +1,6 @@
 //! Recordings in: validate, price, hold, queue, and tell the user.
 
+use shared::telegram::Telegram;
 use shared::{
     i18n::{Text, minutes_seconds},
     jobs::{self, JobError, MediaSource, TranscriptionInput},
@@ -10,7 +11,7 @@ use shared::{
 };
 use teloxide::{
     payloads::SendMessageSetters,
-    prelude::{Bot, Message, Requester},
+    prelude::{Message, Requester},
     types::{InlineKeyboardButton, InlineKeyboardMarkup},
 };
 
@@ -99,7 +100,7 @@ pub fn is_recording(msg: &Message) -> bool {
 /// Handles a voice note, audio, video note, video or document.
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, user_id))]
 pub async fn on_recording(
-    bot: Bot,
+    bot: Telegram,
     msg: Message,
     state: AppState,
     user: shared::entities::users::Model,

@@ -1,5 +1,6 @@
 //! Payments in the bot: `/buy`, YooKassa links and notifications, Stars invoices.
 
+use shared::telegram::Telegram;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
@@ -20,7 +21,7 @@ use shared::{
 };
 use teloxide::{
     payloads::{AnswerPreCheckoutQuerySetters, SendInvoiceSetters, SendMessageSetters},
-    prelude::{Bot, Message, Requester},
+    prelude::{Message, Requester},
     types::{
         ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, PreCheckoutQuery,
         TelegramTransactionId, UserId,
@@ -34,7 +35,12 @@ use crate::{
 };
 
 /// Shows the packages with one button per available way to pay.
-pub async fn show_packages(bot: &Bot, chat: ChatId, state: &AppState, user: &User) -> anyhow::Result<()> {
+pub async fn show_packages(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    user: &User,
+) -> anyhow::Result<()> {
     let lang = user.language;
     let mut rows = Vec::new();
     for package in &state.settings.packages.0 {
@@ -64,7 +70,7 @@ pub async fn show_packages(bot: &Bot, chat: ChatId, state: &AppState, user: &Use
 
 /// Starts paying for a package: a YooKassa link, or a Stars invoice.
 pub async fn start_payment(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     user: &User,
@@ -134,7 +140,7 @@ pub async fn start_payment(
 /// A Telegram invoice for a pending payment of `package`: Stars, or roubles
 /// through the configured provider.
 async fn send_invoice(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     user: &User,
@@ -176,7 +182,7 @@ async fn send_invoice(
 
 /// Answers Telegram's last check before charging: only our own, unpaid,
 /// unchanged invoice of this user is accepted.
-pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, state: AppState) -> anyhow::Result<()> {
+pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppState) -> anyhow::Result<()> {
     let payment = match query.invoice_payload.parse::<Uuid>() {
         Ok(id) => payment_rows::Entity::find_by_id(id).one(&state.db).await?,
         Err(_) => None,
@@ -209,7 +215,7 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, state: AppState)
 
 /// Credits a Telegram (Stars or card) payment once per charge id. The report
 /// is recorded first, so a failure after it is repaired by maintenance.
-pub async fn on_successful_payment(bot: Bot, msg: Message, state: AppState) -> anyhow::Result<()> {
+pub async fn on_successful_payment(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(paid) = msg.successful_payment() else { return Ok(()) };
     let Ok(payment_id) = paid.invoice_payload.parse::<Uuid>() else {
         tracing::error!(payload = %paid.invoice_payload, "successful payment with a foreign payload");
@@ -255,7 +261,7 @@ pub fn payment_via(provider: PaymentProvider) -> PaymentVia {
 /// takes the credits back, or says why not and changes nothing.
 #[tracing::instrument(skip_all, fields(admin = admin.telegram_id, charge_id))]
 pub async fn refund_stars(
-    bot: &Bot,
+    bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     admin: &User,

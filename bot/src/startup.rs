@@ -1,6 +1,7 @@
 //! Wiring: connects to every service, then runs the dispatcher and the HTTP
 //! server until a shutdown signal arrives.
 
+use shared::telegram::Telegram;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -16,7 +17,7 @@ use shared::{
 use teloxide::{
     dispatching::Dispatcher,
     error_handlers::LoggingErrorHandler,
-    prelude::{Bot, Requester},
+    prelude::Requester,
     types::BotCommand,
     update_listeners::{self, webhooks},
 };
@@ -42,15 +43,19 @@ pub struct AppState {
     /// YooKassa, when configured.
     pub yookassa: Option<YooKassa>,
     /// The Telegram client, for messages that do not answer an update.
-    pub bot: Bot,
+    pub bot: Telegram,
     /// Per-user message limit (Redis, or local while Redis is away).
     pub limiter: shared::limits::MessageLimiter,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
-pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Bot)> {
+pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)> {
     let Services { db, redis, store } = Services::connect(&settings).await?;
-    let bot = Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone());
+    let bot = shared::telegram::connect(
+        settings.telegram.bot_token.expose(),
+        settings.telegram.api_url.clone(),
+        settings.telegram.messages_per_second,
+    );
     let ledger = Ledger::new(settings.pricing.clone());
     let queue = JobQueue::new(redis.clone(), &settings.queue_namespace);
     let yookassa = settings
@@ -99,7 +104,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 /// Serves Telegram updates, and HTTP on `listener`, until `shutdown` is cancelled.
 pub async fn serve(
     state: AppState,
-    bot: Bot,
+    bot: Telegram,
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
@@ -180,7 +185,7 @@ async fn serve_http(
 }
 
 /// Shows the command menu in Russian by default and in English to English users.
-async fn publish_command_menu(bot: &Bot) {
+async fn publish_command_menu(bot: &Telegram) {
     for (lang, code) in [(Lang::Ru, None), (Lang::En, Some("en"))] {
         let commands = command_menu(lang)
             .into_iter()

@@ -40,7 +40,7 @@ async fn spawn(openai: &FakeOpenAi) -> (TestBot, tokio::task::JoinHandle<()>) {
         JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
         worker::image_context(
             &state.settings,
-            worker::common(&state.settings, state.db.clone()),
+            worker::common(&state.settings, state.db.clone(), state.bot.clone()),
             state.store.clone(),
         )
         .unwrap(),

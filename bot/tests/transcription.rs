@@ -19,7 +19,7 @@ fn start_worker(bot: &TestBot, concurrency: usize) -> tokio::task::JoinHandle<()
         JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
         worker::transcribe_context(
             &state.settings,
-            worker::common(&state.settings, state.db.clone()),
+            worker::common(&state.settings, state.db.clone(), state.bot.clone()),
             state.store.clone(),
         )
         .unwrap(),

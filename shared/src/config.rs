@@ -106,6 +106,9 @@ pub struct TelegramSettings {
     /// Payment provider token from @BotFather (e.g. YooKassa's), for card
     /// payments inside Telegram; `None` offers Stars only there.
     pub payment_provider_token: Option<Secret>,
+    /// Messages this process sends per second at most, all chats together
+    /// (Telegram allows about 30 per bot: share them between processes).
+    pub messages_per_second: std::num::NonZeroU32,
 }
 
 /// How Telegram delivers updates to the bot.
@@ -564,6 +567,7 @@ impl Settings {
         };
         let api_url = http_url(&mut r, "TELEGRAM_API_URL", "https://api.telegram.org");
         let max_download_mb: Option<u64> = r.or("TELEGRAM_MAX_DOWNLOAD_MB", "20");
+        let messages_per_second: Option<std::num::NonZeroU32> = r.or("TELEGRAM_MESSAGES_PER_SECOND", "30");
         let provider_token = r.optional_secret("TELEGRAM_PAYMENT_PROVIDER_TOKEN");
 
         let database_url = r.secret("DATABASE_URL");
@@ -693,6 +697,7 @@ impl Settings {
                     api_url: api_url?,
                     max_download_bytes: max_download_mb? * 1_000_000,
                     payment_provider_token: provider_token,
+                    messages_per_second: messages_per_second?,
                 },
                 database_url: database_url?,
                 database_max_connections: database_max_connections?,

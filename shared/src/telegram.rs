@@ -2,15 +2,21 @@
 //!
 //! A transcript reaches the user the same way whether it was just made or is
 //! a free repeat of an earlier one: as messages when short, as `.txt` and
-//! `.srt` files when long, then a footer with the file buttons. Every send
-//! goes through [`send`], which waits out Telegram's `retry_after` and gives
-//! up after a few tries or a timeout. The worker sends everything it
-//! delivers (transcripts, pictures, ideas, failure notices) through it.
+//! `.srt` files when long, then a footer with the file buttons.
+//!
+//! Every process talks to Telegram through one [`Telegram`] client built by
+//! [`connect`]: teloxide's `Throttle` adaptor, which keeps every send within
+//! Telegram's limits (one message a second per chat, 20 a minute per group,
+//! `TELEGRAM_MESSAGES_PER_SECOND` overall) and, on a `429`, freezes that chat
+//! for `retry_after` and sends again. The bot's handlers and the worker use
+//! the same client; [`send`] adds an upper bound on the whole wait for the
+//! messages the worker delivers (transcripts, pictures, ideas, notices).
 
 use std::time::Duration;
 
 use teloxide::{
     RequestError,
+    adaptors::{Throttle, throttle::Limits},
     payloads::{SendMessageSetters, SendPhotoSetters},
     prelude::{Bot, Requester},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
@@ -117,60 +123,50 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
     outgoing
 }
 
-/// Longest wait for one send.
-const SEND_TIMEOUT: Duration = Duration::from_secs(60);
+/// The one Telegram client of a process: paced to Telegram's limits, and
+/// waiting out `429 retry_after` by itself.
+pub type Telegram = Throttle<Bot>;
 
-/// Sends after a `429` at most this many times.
-const FLOOD_RETRIES: u32 = 3;
+/// Builds the process's Telegram client. Needs a Tokio runtime (the pacing
+/// runs as a task of its own).
+pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::NonZeroU32) -> Telegram {
+    let limits = Limits { messages_per_sec_overall: messages_per_second.get(), ..Limits::default() };
+    Throttle::new_spawn(Bot::new(token).set_api_url(api_url), limits)
+}
 
-/// Longest `retry_after` waited out; a longer one fails the send (the job is retried later).
-const LONGEST_FLOOD_WAIT: Duration = Duration::from_secs(60);
+/// Longest wait for one send, including its place in the pacing queue and
+/// Telegram's flood waits: past it the send fails and the job is tried later.
+const SEND_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// Sends one message, waiting out Telegram's flood control (`429 retry_after`)
-/// a few times; every other error, and a send that takes longer than a
-/// minute, is returned for the caller to judge.
+/// Sends one message through the paced client, waiting at most
+/// [`SEND_TIMEOUT`]; Telegram's error is returned for the caller to judge.
 ///
 /// # Errors
-/// Telegram's error, or a timeout as [`RequestError::Network`]-like `Io`.
-pub async fn send(bot: &Bot, chat: ChatId, message: &Outgoing) -> Result<MessageId, RequestError> {
-    let mut tries = 0;
-    loop {
-        let attempt = async {
-            match message {
-                Outgoing::Text(text) => bot.send_message(chat, text.clone()).await,
-                Outgoing::Document { name, body } => {
-                    bot.send_document(chat, InputFile::memory(body.clone()).file_name(*name)).await
-                }
-                Outgoing::WithButtons { text, buttons } => {
-                    bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await
-                }
-                Outgoing::Photo { name, body, caption, buttons } => {
-                    bot.send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
-                        .caption(caption.clone())
-                        .reply_markup(buttons.clone())
-                        .await
-                }
+/// Telegram's error, or a timeout as an `Io` error.
+pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<MessageId, RequestError> {
+    let attempt = async {
+        match message {
+            Outgoing::Text(text) => bot.send_message(chat, text.clone()).await,
+            Outgoing::Document { name, body } => {
+                bot.send_document(chat, InputFile::memory(body.clone()).file_name(*name)).await
             }
-        };
-        let result = match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
-            Ok(result) => result,
-            Err(_) => {
-                return Err(RequestError::Io(std::sync::Arc::new(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("Telegram did not answer in {SEND_TIMEOUT:?}"),
-                ))));
+            Outgoing::WithButtons { text, buttons } => {
+                bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await
             }
-        };
-        match result {
-            Err(RequestError::RetryAfter(wait))
-                if tries < FLOOD_RETRIES && wait.duration() <= LONGEST_FLOOD_WAIT =>
-            {
-                tries += 1;
-                tracing::info!(chat = chat.0, wait = ?wait.duration(), "Telegram asked to slow down; waiting");
-                tokio::time::sleep(wait.duration()).await;
+            Outgoing::Photo { name, body, caption, buttons } => {
+                bot.send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
+                    .caption(caption.clone())
+                    .reply_markup(buttons.clone())
+                    .await
             }
-            other => return other.map(|sent| sent.id),
         }
+    };
+    match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
+        Ok(result) => result.map(|sent| sent.id),
+        Err(_) => Err(RequestError::Io(std::sync::Arc::new(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("Telegram did not take the message in {SEND_TIMEOUT:?}"),
+        )))),
     }
 }
 

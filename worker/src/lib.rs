@@ -13,22 +13,34 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use shared::{Settings, ledger::Ledger, queue::JobQueue, services::Services, yookassa::YooKassa};
-use teloxide::prelude::Bot;
 
 /// Attempts per job before it fails for good (apalis's own default is 25).
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// What every job kind of this worker shares, from the settings.
-pub fn common(settings: &Settings, db: sea_orm::DatabaseConnection) -> runner::Common {
+pub fn common(
+    settings: &Settings,
+    db: sea_orm::DatabaseConnection,
+    bot: shared::telegram::Telegram,
+) -> runner::Common {
     runner::Common::new(
         db,
         Ledger::new(settings.pricing.clone()),
-        Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
+        bot,
         runner::AttemptPolicy {
             max_attempts: MAX_ATTEMPTS,
             lease: settings.job_lease,
             retry_backoff: settings.retry_backoff,
         },
+    )
+}
+
+/// The process's Telegram client.
+fn telegram(settings: &Settings) -> shared::telegram::Telegram {
+    shared::telegram::connect(
+        settings.telegram.bot_token.expose(),
+        settings.telegram.api_url.clone(),
+        settings.telegram.messages_per_second,
     )
 }
 
@@ -184,6 +196,7 @@ pub async fn supervise_image(queue: JobQueue, context: Arc<images::ImageContext>
 pub fn maintenance_context(
     settings: &Settings,
     services: &Services,
+    bot: shared::telegram::Telegram,
 ) -> anyhow::Result<maintenance::Maintenance> {
     let yookassa = settings
         .yookassa
@@ -196,7 +209,7 @@ pub fn maintenance_context(
         ledger: Ledger::new(settings.pricing.clone()),
         queue: JobQueue::new(services.redis.clone(), &settings.queue_namespace),
         yookassa,
-        bot: Bot::new(settings.telegram.bot_token.expose()).set_api_url(settings.telegram.api_url.clone()),
+        bot,
         referral_percent: settings.referral_percent,
         retention: Some(images::Retention {
             store: services.store.clone(),
@@ -211,11 +224,13 @@ pub fn maintenance_context(
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let shutdown = shared::shutdown::Shutdown::install();
     let services = Services::connect(&settings).await?;
+    // One client, so the whole process keeps to one pace.
+    let bot = telegram(&settings);
     let maintenance = tokio::spawn(maintenance::run_forever(
-        maintenance_context(&settings, &services)?,
+        maintenance_context(&settings, &services, bot.clone())?,
         settings.maintenance_interval,
     ));
-    let common = common(&settings, services.db.clone());
+    let common = common(&settings, services.db.clone(), bot);
     let context = transcribe_context(&settings, common.clone(), services.store.clone())?;
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));

@@ -2,6 +2,7 @@
 //! whose queue message was lost, release holds stuck on finished jobs, and
 //! delete pictures past their retention.
 
+use shared::telegram::Telegram;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
@@ -13,7 +14,7 @@ use shared::{
     queue::JobQueue,
     yookassa::YooKassa,
 };
-use teloxide::prelude::{Bot, Requester};
+use teloxide::prelude::Requester;
 
 /// Advisory lock taken for a tick, so concurrent workers do not sweep twice.
 pub const MAINTENANCE_LOCK_KEY: i64 = 0x7467_626f_745f_6d74;
@@ -41,7 +42,7 @@ pub struct Maintenance {
     /// YooKassa, when configured, for reconciliation.
     pub yookassa: Option<YooKassa>,
     /// Telegram, to tell payers about settled payments.
-    pub bot: Bot,
+    pub bot: Telegram,
     /// Referrer's share of a first purchase, in percent.
     pub referral_percent: u32,
     /// Picture retention; `None` keeps everything.

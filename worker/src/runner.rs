@@ -13,6 +13,7 @@
 //! Error policy: an attempt returns a [`Failure`]; the runner logs it once,
 //! with the job id, where it decides between retrying and giving up.
 
+use shared::telegram::Telegram;
 use std::{future::Future, time::Duration};
 
 use apalis::prelude::BoxDynError;
@@ -23,7 +24,6 @@ use shared::{
     jobs::{self, Claim, Ending},
     ledger::Ledger,
 };
-use teloxide::prelude::Bot;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -47,7 +47,7 @@ pub struct Common {
     /// The ledger.
     pub ledger: Ledger,
     /// Telegram.
-    pub bot: Bot,
+    pub bot: Telegram,
     /// Attempts and leases.
     pub policy: AttemptPolicy,
     /// Cancelled when the worker's grace period is over: attempts still
@@ -59,7 +59,7 @@ pub struct Common {
 
 impl Common {
     /// Services and policy for a worker, with nothing in flight yet.
-    pub fn new(db: DatabaseConnection, ledger: Ledger, bot: Bot, policy: AttemptPolicy) -> Self {
+    pub fn new(db: DatabaseConnection, ledger: Ledger, bot: Telegram, policy: AttemptPolicy) -> Self {
         Self { db, ledger, bot, policy, shutdown: CancellationToken::new(), attempts: TaskTracker::new() }
     }
 

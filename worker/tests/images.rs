@@ -80,7 +80,7 @@ async fn rig() -> Rig {
         common: Common::new(
             test.db.clone(),
             ledger,
-            teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+            shared::telegram::connect(telegram.token(), telegram.api_url(), 30.try_into().unwrap()),
             AttemptPolicy {
                 max_attempts: 2,
                 lease: jobs::DEFAULT_LEASE,

@@ -21,7 +21,11 @@ fn plain(db: &TestDb, ledger: Ledger, queue: JobQueue) -> Maintenance {
         ledger,
         queue,
         yookassa: None,
-        bot: teloxide::Bot::new("0:unused").set_api_url("http://127.0.0.1:9".parse().unwrap()),
+        bot: shared::telegram::connect(
+            "0:unused",
+            "http://127.0.0.1:9".parse().unwrap(),
+            std::num::NonZeroU32::MIN,
+        ),
         referral_percent: 10,
         retention: None,
         repush_after: std::time::Duration::from_secs(60),
@@ -157,7 +161,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
         ledger: ledger.clone(),
         queue: JobQueue::new(conn, &redis.namespace),
         yookassa: Some(client),
-        bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+        bot: shared::telegram::connect(telegram.token(), telegram.api_url(), 30.try_into().unwrap()),
         referral_percent: 10,
         retention: None,
         repush_after: std::time::Duration::from_secs(60),
@@ -197,7 +201,7 @@ async fn stars_setup() -> (TestDb, testkit::fake_telegram::FakeTelegram, Mainten
     let package = PackageList::from_str("100:0:149:100").unwrap().0.remove(0);
     let payment = payments::create_pending(&test.db, user, &package, PaymentProvider::Stars).await.unwrap();
     let m = Maintenance {
-        bot: teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+        bot: shared::telegram::connect(telegram.token(), telegram.api_url(), 30.try_into().unwrap()),
         ..plain(&test, ledger(), JobQueue::new(conn, &redis.namespace))
     };
     (test, telegram, m, user, payment.id)

@@ -83,7 +83,7 @@ async fn rig() -> Rig {
         common: Common::new(
             test.db.clone(),
             ledger,
-            teloxide::Bot::new(telegram.token()).set_api_url(telegram.api_url()),
+            shared::telegram::connect(telegram.token(), telegram.api_url(), 30.try_into().unwrap()),
             // Retries at once: the tests run attempts back to back.
             AttemptPolicy { max_attempts: 3, lease: jobs::DEFAULT_LEASE, retry_backoff: Duration::ZERO },
         ),

@@ -88,6 +88,7 @@ pub fn maintenance(bot: &TestBot) -> impl std::future::Future<Output = ()> + use
         redis: state.redis.clone(),
         store: state.store.clone(),
     };
-    let context = worker::maintenance_context(&state.settings, &services).expect("maintenance context");
+    let context = worker::maintenance_context(&state.settings, &services, state.bot.clone())
+        .expect("maintenance context");
     worker::maintenance::run_forever(context, Duration::from_millis(250))
 }

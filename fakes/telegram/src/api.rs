@@ -112,7 +112,12 @@ pub(crate) async fn bot_method(
     };
     let call_index = {
         let mut st = shared.lock();
-        st.calls.push(ApiCall { method: method.clone(), params: params.recorded(), status: 0 });
+        st.calls.push(ApiCall {
+            method: method.clone(),
+            params: params.recorded(),
+            status: 0,
+            arrived: std::time::Instant::now(),
+        });
         st.calls.len() - 1
     };
     let fault = shared.lock().take_fault(&method);

@@ -258,6 +258,9 @@ pub struct ApiCall {
     pub params: Value,
     /// HTTP status of the answer (0 while still being processed).
     pub status: u16,
+    /// When it arrived.
+    #[serde(skip)]
+    pub arrived: std::time::Instant,
 }
 
 impl ApiCall {
