@@ -37,6 +37,11 @@ impl JwtSecret {
         }
         Ok(Self(secret))
     }
+
+    /// The secret itself, for the signing library only.
+    pub(crate) fn expose(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl fmt::Debug for JwtSecret {
