@@ -12,5 +12,6 @@ mod images;
 mod intake;
 mod payments;
 pub mod startup;
+mod webhook;
 
 pub use startup::run;

@@ -15,11 +15,8 @@ use shared::{
     yookassa::YooKassa,
 };
 use teloxide::{
-    dispatching::Dispatcher,
-    error_handlers::LoggingErrorHandler,
-    prelude::Requester,
-    types::BotCommand,
-    update_listeners::{self, webhooks},
+    dispatching::Dispatcher, error_handlers::LoggingErrorHandler, prelude::Requester, types::BotCommand,
+    update_listeners,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -115,31 +112,28 @@ pub async fn serve(
     tracing::info!(username = %me.username(), "authorised with Telegram");
     publish_command_menu(&bot).await;
 
-    let mut router = http::router(state.clone());
-    let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
-        .dependencies(teloxide::dptree::deps![state.clone()])
-        .default_handler(|update| async move {
-            tracing::debug!(update_id = update.id.0, "update ignored");
-        })
-        .error_handler(LoggingErrorHandler::with_custom_text("an update handler failed"))
-        .build();
-
+    let router = http::router(state.clone());
     tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
-
-    let token = dispatcher.shutdown_token();
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            shutdown.cancelled().await;
-            // Finishes the updates in flight, then stops the dispatcher.
-            if let Ok(done) = token.shutdown() {
-                done.await;
-            }
-        }
-    });
-
     match &state.settings.telegram.mode {
         UpdateMode::Polling => {
+            let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
+                .dependencies(teloxide::dptree::deps![state.clone()])
+                .default_handler(|update| async move {
+                    tracing::debug!(update_id = update.id.0, "update ignored");
+                })
+                .error_handler(LoggingErrorHandler::with_custom_text("an update handler failed"))
+                .build();
+            let token = dispatcher.shutdown_token();
+            tokio::spawn({
+                let shutdown = shutdown.clone();
+                async move {
+                    shutdown.cancelled().await;
+                    // Finishes the updates in flight, then stops the dispatcher.
+                    if let Ok(done) = token.shutdown() {
+                        done.await;
+                    }
+                }
+            });
             let http = serve_http(listener, router, shutdown.clone());
             tracing::info!("receiving updates by long polling");
             let updates = update_listeners::polling_default(bot.clone()).await;
@@ -152,21 +146,20 @@ pub async fn serve(
             dispatch.context("the dispatcher could not start")?;
         }
         UpdateMode::Webhook { url, secret_token } => {
-            let options = webhooks::Options::new(listener.local_addr()?, url.clone())
-                .secret_token(secret_token.expose().to_owned());
-            let (updates, stopped, webhook_routes) = webhooks::axum_to_router(bot.clone(), options)
-                .await
-                .context("cannot register the webhook with Telegram")?;
-            router = router.merge(webhook_routes);
-            let http = serve_http(listener, router, shutdown.clone());
+            // Each update is handled inside its webhook request, answered once taken and
+            // handled; the graceful shutdown of the HTTP server lets those in flight finish.
+            let hook = crate::webhook::register(
+                state.clone(),
+                bot.clone(),
+                me,
+                url,
+                secret_token,
+                handlers::schema(),
+            )
+            .await
+            .context("cannot register the webhook with Telegram")?;
             tracing::info!(url = %url, "receiving updates by webhook");
-            let dispatch = dispatcher.try_dispatch_with_listener(
-                updates,
-                LoggingErrorHandler::with_custom_text("the webhook listener failed"),
-            );
-            let (http, dispatch, ()) = tokio::join!(http, dispatch, stopped);
-            http?;
-            dispatch.context("the dispatcher could not start")?;
+            serve_http(listener, router.merge(hook), shutdown.clone()).await?;
         }
     }
     tracing::info!("bot stopped");

@@ -1,4 +1,5 @@
 //! Webhook mode: Telegram POSTs updates with the secret token; others get 401.
+//! An update is answered only once it is taken (PostgreSQL) and handled.
 
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,18 +8,29 @@ mod support;
 
 use std::time::Duration;
 
-use support::spawn_bot_with;
+use sea_orm::ConnectionTrait;
+use support::{TestBot, spawn_bot_with};
 
-#[tokio::test]
-async fn updates_arrive_by_webhook_and_a_wrong_secret_is_refused() {
-    let bot = spawn_bot_with(|addr| {
+async fn webhook_bot() -> TestBot {
+    spawn_bot_with(|addr| {
         vec![
             ("TELEGRAM_MODE".into(), "webhook".into()),
             ("TELEGRAM_WEBHOOK_URL".into(), format!("http://{addr}/telegram/hook")),
             ("TELEGRAM_WEBHOOK_SECRET".into(), "s3cret-Token_1".into()),
         ]
     })
-    .await;
+    .await
+}
+
+fn start_update(update_id: i64, chat: i64) -> serde_json::Value {
+    serde_json::json!({"update_id": update_id, "message": {"message_id": 1, "date": 0,
+        "chat": {"id": chat, "type": "private", "first_name": "Lena"},
+        "from": {"id": chat, "is_bot": false, "first_name": "Lena"}, "text": "/start"}})
+}
+
+#[tokio::test]
+async fn updates_arrive_by_webhook_and_a_wrong_secret_is_refused() {
+    let bot = webhook_bot().await;
     let user = bot.telegram.user(41, "Lena", Some("ru"));
     user.send_command("/start").unwrap();
     let replies = user.wait_for_messages(1, Duration::from_secs(15)).await.unwrap();
@@ -26,13 +38,17 @@ async fn updates_arrive_by_webhook_and_a_wrong_secret_is_refused() {
         replies[0].body().unwrap().starts_with("Здравствуйте, Лена")
             || replies[0].body().unwrap().starts_with("Здравствуйте, Lena")
     );
-    let attempts = bot.telegram.webhook_attempts();
-    assert!(!attempts.is_empty(), "the fake delivered by webhook");
+    // The delivery is recorded when answered, which is after the reply went out.
+    let delivered = bot
+        .telegram
+        .wait_until("the webhook delivery", Duration::from_secs(5), |t| {
+            t.webhook_attempts().into_iter().find(|a| a.status == Some(200))
+        })
+        .await;
+    assert!(delivered.is_ok(), "the fake delivered by webhook");
 
     let url = format!("http://{}/telegram/hook", bot.http);
-    let update = serde_json::json!({"update_id": 999_999, "message": {"message_id": 1, "date": 0,
-        "chat": {"id": 41, "type": "private", "first_name": "Lena"},
-        "from": {"id": 41, "is_bot": false, "first_name": "Lena"}, "text": "/start"}});
+    let update = start_update(999_999, 41);
     let client = reqwest::Client::new();
     let wrong = client
         .post(&url)
@@ -46,5 +62,60 @@ async fn updates_arrive_by_webhook_and_a_wrong_secret_is_refused() {
     assert_eq!(missing.status(), 401);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(user.messages().len(), 1, "forged updates were not processed");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_update_that_cannot_be_taken_is_refused_and_handled_when_sent_again() {
+    let bot = webhook_bot().await;
+    bot.telegram.set_webhook_backoff(Duration::from_millis(200), Duration::from_millis(500));
+    // The updates table is away (as when PostgreSQL is): the update must not be acknowledged.
+    bot.db
+        .db
+        .execute_unprepared("ALTER TABLE telegram_updates RENAME TO telegram_updates_away")
+        .await
+        .unwrap();
+    let user = bot.telegram.user(42, "Lena", Some("en"));
+    user.send_command("/start").unwrap();
+    bot.telegram
+        .wait_until("a refused delivery", Duration::from_secs(15), |t| {
+            t.webhook_attempts().into_iter().find(|a| a.status == Some(503))
+        })
+        .await
+        .unwrap();
+    assert!(user.messages().is_empty(), "nothing is handled before the update is taken");
+    assert_eq!(bot.telegram.pending_updates(), 1, "Telegram still holds the update");
+
+    bot.db
+        .db
+        .execute_unprepared("ALTER TABLE telegram_updates_away RENAME TO telegram_updates")
+        .await
+        .unwrap();
+    let replies = user.wait_for_messages(1, Duration::from_secs(15)).await.unwrap();
+    assert!(replies[0].body().unwrap().starts_with("Hello, Lena"), "{:?}", replies[0].body());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(user.messages().len(), 1, "handled once");
+    assert_eq!(bot.telegram.pending_updates(), 0);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_update_delivered_twice_is_handled_once() {
+    let bot = webhook_bot().await;
+    let user = bot.telegram.user(43, "Lena", Some("en"));
+    let url = format!("http://{}/telegram/hook", bot.http);
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let answer = client
+            .post(&url)
+            .header("X-Telegram-Bot-Api-Secret-Token", "s3cret-Token_1")
+            .json(&start_update(777_001, 43))
+            .send()
+            .await
+            .unwrap();
+        // Answered after handling: the reply is already out when the 200 arrives.
+        assert_eq!(answer.status(), 200);
+        assert_eq!(user.messages().len(), 1);
+    }
     bot.stop().await.unwrap();
 }

@@ -21,6 +21,7 @@ pub mod telegram;
 pub mod telemetry;
 pub mod text;
 pub mod transcripts;
+pub mod updates;
 pub mod users;
 pub mod yookassa;
 

@@ -66,6 +66,8 @@ pub struct TickReport {
     pub images_deleted: crate::images::RetentionReport,
     /// Finished queue messages whose data Redis no longer keeps.
     pub queue_messages_forgotten: usize,
+    /// Webhook updates handled long ago, forgotten.
+    pub updates_forgotten: u64,
 }
 
 /// Runs one maintenance pass if no other process is running one.
@@ -111,6 +113,7 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
             tracing::warn!(error = %err, "could not clear finished queue messages; next tick tries again")
         }
     }
+    report.updates_forgotten = shared::updates::forget_handled(db).await?;
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
     }
