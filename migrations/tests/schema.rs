@@ -22,7 +22,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 12] = [
+const APP_TABLES: [&str; 13] = [
     "free_allowance_usage",
     "idea_messages",
     "jobs",
@@ -33,6 +33,7 @@ const APP_TABLES: [&str; 12] = [
     "media_objects",
     "payments",
     "reconciliation_cursors",
+    "telegram_updates",
     "transcripts",
     "users",
 ];
