@@ -10,8 +10,8 @@ use shared::{
     config::UpdateMode,
     i18n::{Lang, command_menu},
     ledger::Ledger,
+    platform::services::Services,
     queue::JobQueue,
-    services::Services,
     yookassa::YooKassa,
 };
 use teloxide::{
@@ -85,7 +85,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
 
 /// Runs the bot until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let signals = shared::shutdown::Shutdown::install();
+    let signals = shared::platform::shutdown::Shutdown::install();
     let (state, bot) = connect(settings).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn({

@@ -9,7 +9,14 @@ use std::{collections::HashMap, fmt, net::SocketAddr, num::NonZeroUsize, str::Fr
 use chrono_tz::Tz;
 use url::Url;
 
-use crate::{money::Credits, secret::Secret};
+use crate::{
+    money::Credits,
+    platform::{
+        secret::Secret,
+        services::{S3Settings, Services},
+        telemetry::LogFormat,
+    },
+};
 
 /// Everything the bot and the worker need to run.
 #[derive(Debug, Clone)]
@@ -63,7 +70,7 @@ pub struct Settings {
     pub admin_telegram_ids: Vec<i64>,
     /// Bearer token Prometheus must present at `/metrics`; `None` turns the
     /// endpoint off (the bot's HTTP server faces the internet for webhooks).
-    pub metrics_token: Option<crate::secret::Secret>,
+    pub metrics_token: Option<crate::platform::secret::Secret>,
     /// Address of the bot's HTTP server (webhooks, Mini App, health).
     pub http_addr: SocketAddr,
     /// Log line format.
@@ -123,38 +130,6 @@ pub enum UpdateMode {
         /// Value of the `X-Telegram-Bot-Api-Secret-Token` header.
         secret_token: Secret,
     },
-}
-
-/// S3-compatible object storage.
-#[derive(Debug, Clone)]
-pub struct S3Settings {
-    /// Endpoint of an S3-compatible server; `None` means AWS itself.
-    pub endpoint: Option<Url>,
-    /// Region name (any value for MinIO).
-    pub region: String,
-    /// Bucket holding all objects; created at startup when missing.
-    pub bucket: String,
-    /// Access key id.
-    pub access_key_id: Secret,
-    /// Secret access key.
-    pub secret_access_key: Secret,
-    /// Path-style addressing (`endpoint/bucket/key`), needed by MinIO.
-    pub force_path_style: bool,
-}
-
-impl S3Settings {
-    /// The storage crate's view of these settings.
-    pub fn storage_config(&self) -> storage::StorageConfig {
-        storage::StorageConfig {
-            endpoint: self.endpoint.clone(),
-            region: self.region.clone(),
-            bucket: self.bucket.clone(),
-            access_key_id: self.access_key_id.expose().to_owned(),
-            secret_access_key: self.secret_access_key.expose().to_owned(),
-            force_path_style: self.force_path_style,
-            ..storage::StorageConfig::default()
-        }
-    }
 }
 
 /// An OpenAI-compatible API.
@@ -257,26 +232,6 @@ pub struct ReceiptSettings {
     pub customer_email: String,
     /// YooKassa's VAT code (1: no VAT ... 12), see its API reference.
     pub vat_code: u8,
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line, for production log collectors.
-    Json,
-    /// Human-readable, for development.
-    Pretty,
-}
-
-impl FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "json" => Ok(Self::Json),
-            "pretty" => Ok(Self::Pretty),
-            other => Err(format!("expected `json` or `pretty`, got `{other}`")),
-        }
-    }
 }
 
 /// How the worker decodes users' recordings without letting one of them hurt it.
@@ -785,6 +740,20 @@ impl Settings {
             Some(settings) if r.problems.is_empty() => Ok(settings),
             _ => Err(ConfigError { problems: r.problems }),
         }
+    }
+}
+
+impl Services {
+    /// Connects to PostgreSQL, Redis and object storage as `settings` say. It lives here, beside
+    /// the settings, so `platform` never depends on the settings of every other owner.
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        Self::open(
+            &settings.database_url,
+            settings.database_max_connections,
+            &settings.redis_url,
+            &settings.s3,
+        )
+        .await
     }
 }
 

@@ -2,7 +2,6 @@
 //! database entities, users, money, texts and telemetry.
 
 pub mod config;
-pub mod db;
 pub mod entities;
 pub mod i18n;
 pub mod images;
@@ -12,17 +11,14 @@ pub mod limits;
 pub mod metrics;
 pub mod money;
 pub mod payments;
+pub mod platform;
 pub mod pricing;
 pub mod queue;
-pub mod secret;
-pub mod services;
-pub mod shutdown;
 pub mod telegram;
-pub mod telemetry;
 pub mod text;
 pub mod transcripts;
 pub mod users;
 pub mod yookassa;
 
 pub use config::Settings;
-pub use secret::Secret;
+pub use platform::secret::Secret;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     config::{ReceiptSettings, YooKassaSettings},
-    secret::Secret,
+    platform::secret::Secret,
 };
 
 /// An amount as YooKassa writes it: a decimal string with two places.

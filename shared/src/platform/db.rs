@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
-use crate::secret::Secret;
+use crate::platform::secret::Secret;
 
 /// Opens a pool of at most `max_connections` connections to `url`.
 pub async fn connect(url: &Secret, max_connections: u32) -> Result<DatabaseConnection, DbErr> {

@@ -1,8 +1,8 @@
 //! Logging setup shared by every binary.
 
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use std::str::FromStr;
 
-use crate::config::LogFormat;
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 /// Installs the global `tracing` subscriber: JSON lines in production, pretty
 /// output in development. `RUST_LOG` overrides the default `info` filter.
@@ -17,4 +17,24 @@ pub fn init(format: LogFormat) {
         }
         LogFormat::Pretty => registry.with(fmt::layer().pretty()).try_init(),
     };
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for production log collectors.
+    Json,
+    /// Human-readable, for development.
+    Pretty,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            other => Err(format!("expected `json` or `pretty`, got `{other}`")),
+        }
+    }
 }
