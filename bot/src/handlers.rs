@@ -4,6 +4,8 @@ use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use shared::telegram::Telegram;
 use shared::{
+    billing::ledger::BonusReason,
+    billing::money::Credits,
     entities::{
         jobs::{self as job_rows, JobStatus},
         ledger_transactions::TransactionKind,
@@ -12,8 +14,6 @@ use shared::{
     },
     i18n::{HistoryKind, Lang, Text},
     jobs,
-    ledger::BonusReason,
-    money::Credits,
     users::{self, TelegramProfile},
 };
 use teloxide::{

@@ -2,11 +2,11 @@
 
 use shared::telegram::Telegram;
 use shared::{
+    billing::ledger::LedgerError,
+    billing::money::Credits,
+    billing::pricing::{self, Work},
     i18n::{Text, minutes_seconds},
     jobs::{self, JobError, MediaSource, TranscriptionInput},
-    ledger::LedgerError,
-    money::Credits,
-    pricing::{self, Work},
     telegram::{self, TranscriptDelivery},
 };
 use teloxide::{

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use shared::{
     Settings,
+    billing::ledger::Ledger,
     config::UpdateMode,
     i18n::{Lang, command_menu},
-    ledger::Ledger,
     platform::services::Services,
     queue::JobQueue,
     yookassa::YooKassa,

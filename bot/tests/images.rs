@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
-use shared::{money::Credits, queue::JobQueue, users};
+use shared::{billing::money::Credits, queue::JobQueue, users};
 use support::{TestBot, spawn_bot_with};
 use testkit::{
     fake_openai::{Endpoint, FakeOpenAi, Fault},

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use url::Url;
 
 use crate::{
-    money::Credits,
+    billing::{money::Credits, pricing::PricingSettings},
     platform::{
         secret::Secret,
         services::{S3Settings, Services},
@@ -176,38 +176,6 @@ pub struct IdeaSettings {
     pub provider: ProviderSettings,
     /// Price of one `/idea` answer.
     pub cost: Credits,
-}
-
-/// Prices (in credits) and free allowances.
-#[derive(Debug, Clone)]
-pub struct PricingSettings {
-    /// Price of one minute of audio, charged per second.
-    pub transcription_cost_per_minute: Credits,
-    /// Free minutes of transcription per user per calendar day.
-    pub free_minutes_per_day: u32,
-    /// Price of one generated image.
-    pub image_generation_cost: Credits,
-    /// Price of one edited image.
-    pub image_edit_cost: Credits,
-    /// Free image generations per user per calendar month.
-    pub image_free_per_month: u32,
-    /// Time zone whose calendar days and months the allowances follow.
-    pub timezone: Tz,
-}
-
-impl Default for PricingSettings {
-    /// The prices and allowances a deployment gets when it configures none
-    /// (the defaults of `TRANSCRIPTION_COST_PER_MINUTE` and the rest).
-    fn default() -> Self {
-        Self {
-            transcription_cost_per_minute: Credits::whole(15),
-            free_minutes_per_day: 3,
-            image_generation_cost: Credits::whole(20),
-            image_edit_cost: Credits::whole(25),
-            image_free_per_month: 10,
-            timezone: chrono_tz::Europe::Moscow,
-        }
-    }
 }
 
 /// YooKassa shop credentials.

@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
+    billing::ledger::Ledger,
+    billing::money::Credits,
+    billing::pricing::Work,
     entities::{
         jobs::{JobKind, Model as Job},
         media_objects::MediaKind,
     },
     jobs::{self, JobError, NewJob, QueuedJob},
-    ledger::Ledger,
-    money::Credits,
-    pricing::Work,
     transcripts::media_kind_code,
 };
 

@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
+    billing::ledger::{Hold, HoldStatus, Ledger, LedgerError},
+    billing::pricing::Work,
     entities::{
         jobs::{self, JobKind, JobStatus},
         transcripts,
     },
-    ledger::{Hold, HoldStatus, Ledger, LedgerError},
-    pricing::Work,
 };
 
 /// How the user sent the recording; it changes how the file is fetched and named.

@@ -1,18 +1,16 @@
 //! The language of the business, shared by the bot and the worker: settings,
 //! database entities, users, money, texts and telemetry.
 
+pub mod billing;
 pub mod config;
 pub mod entities;
 pub mod i18n;
 pub mod images;
 pub mod jobs;
-pub mod ledger;
 pub mod limits;
 pub mod metrics;
-pub mod money;
 pub mod payments;
 pub mod platform;
-pub mod pricing;
 pub mod queue;
 pub mod telegram;
 pub mod text;

@@ -14,12 +14,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    billing::ledger::{BonusReason, Ledger, LedgerError, Purchase},
+    billing::money::Credits,
     entities::{
         payments::{self, PaymentProvider, PaymentStatus},
         users,
     },
-    ledger::{BonusReason, Ledger, LedgerError, Purchase},
-    money::Credits,
 };
 
 /// A credit package users can buy.

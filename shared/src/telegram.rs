@@ -24,8 +24,8 @@ use teloxide::{
 use uuid::Uuid;
 
 use crate::{
+    billing::money::Credits,
     i18n::{Lang, Text},
-    money::Credits,
     text::{TELEGRAM_MESSAGE_LIMIT, split_message},
 };
 

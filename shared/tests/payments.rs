@@ -8,10 +8,10 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
 use shared::{
-    config::PricingSettings,
+    billing::ledger::Ledger,
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::payments::{self as payment_rows, PaymentProvider, PaymentStatus},
-    ledger::Ledger,
-    money::Credits,
     payments::{self, PackageList, Settlement},
     users,
 };

@@ -32,6 +32,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use sea_orm::DatabaseConnection;
 use shared::{
+    billing::money::Credits,
     entities::{
         jobs::{JobKind, Model as Job},
         media_objects::MediaKind,
@@ -39,7 +40,6 @@ use shared::{
     i18n::{ImageFailureReason, Lang, Text},
     images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
     jobs,
-    money::Credits,
     queue::ImageTask,
     telegram::{self, Outgoing},
     transcripts::record_media,

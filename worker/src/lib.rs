@@ -12,7 +12,9 @@ pub mod transcribe;
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use shared::{Settings, ledger::Ledger, platform::services::Services, queue::JobQueue, yookassa::YooKassa};
+use shared::{
+    Settings, billing::ledger::Ledger, platform::services::Services, queue::JobQueue, yookassa::YooKassa,
+};
 
 /// Attempts per job before it fails for good (apalis's own default is 25).
 pub const MAX_ATTEMPTS: u32 = 5;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use shared::{
+    billing::ledger::Ledger,
     entities::payments::PaymentProvider,
     jobs,
-    ledger::Ledger,
     payments::{self, PaymentOutcome},
     queue::JobQueue,
     yookassa::YooKassa,

@@ -19,10 +19,10 @@ use std::{future::Future, time::Duration};
 use apalis::prelude::BoxDynError;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use shared::{
+    billing::ledger::Ledger,
     entities::{jobs::Model as Job, users},
     i18n::{Lang, Text},
     jobs::{self, Claim, Ending},
-    ledger::Ledger,
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;

@@ -12,11 +12,11 @@ use std::{
 
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::{jobs as job_rows, transcripts},
     jobs::{self, MediaSource, TranscriptionInput},
-    ledger::{BonusReason, Ledger},
-    money::Credits,
     queue::JobQueue,
 };
 use testkit::{

@@ -6,12 +6,12 @@
 
 use sea_orm::{ConnectionTrait, EntityTrait};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::{jobs as job_rows, jobs::JobStatus, media_objects::MediaKind},
     images::{self, ImageRequest, TelegramPhoto},
     jobs,
-    ledger::{BonusReason, Ledger},
-    money::Credits,
     transcripts::record_media,
 };
 use storage::{ObjectKey, ObjectName, ObjectStore, StorageConfig};

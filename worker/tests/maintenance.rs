@@ -5,10 +5,10 @@
 
 use sea_orm::{ConnectionTrait, EntityTrait};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     jobs::{self, MediaSource, TranscriptionInput},
-    ledger::{BonusReason, Ledger},
-    money::Credits,
     queue::JobQueue,
 };
 use testkit::{TestDb, TestRedis, fixtures};

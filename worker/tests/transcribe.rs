@@ -8,11 +8,11 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sea_orm::EntityTrait;
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::{jobs as job_rows, transcripts},
     jobs::{self, MediaSource, TranscriptionInput},
-    ledger::{BonusReason, Ledger},
-    money::Credits,
 };
 use storage::{ObjectStore, StorageConfig};
 use testkit::{
