@@ -1,6 +1,6 @@
 //! Inline button payloads: typed, parsed once, never matched as raw strings.
 
-use shared::i18n::Lang;
+use shared::texts::i18n::Lang;
 
 /// What an inline button asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,9 +12,9 @@ use shared::{
         payments as payment_rows,
         users::Model as User,
     },
-    i18n::{HistoryKind, Lang, Text},
     jobs,
-    users::{self, TelegramProfile},
+    people::users::{self, TelegramProfile},
+    texts::i18n::{HistoryKind, Lang, Text},
 };
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},

@@ -6,9 +6,9 @@ use shared::telegram::Telegram;
 use shared::{
     billing::ledger::LedgerError,
     entities::users::Model as User,
-    i18n::{Lang, Text},
     images::{self, ImageFormat, ImageRequest, Prompt, PromptError, TelegramPhoto},
     jobs::{self, JobError},
+    texts::i18n::{Lang, Text},
 };
 use teloxide::{
     net::Download,

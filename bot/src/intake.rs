@@ -5,9 +5,9 @@ use shared::{
     billing::ledger::LedgerError,
     billing::money::Credits,
     billing::pricing::{self, Work},
-    i18n::{Text, minutes_seconds},
     jobs::{self, JobError, MediaSource, TranscriptionInput},
     telegram::{self, TranscriptDelivery},
+    texts::i18n::{Text, minutes_seconds},
 };
 use teloxide::{
     payloads::SendMessageSetters,

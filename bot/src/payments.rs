@@ -15,8 +15,8 @@ use shared::{
         payments::{self as payment_rows, PaymentProvider, PaymentStatus},
         users::{self as user_rows, Model as User},
     },
-    i18n::{PaymentState, PaymentVia, Text},
     payments::{self, CreditPackage, PaymentError, StarsRefund},
+    texts::i18n::{PaymentState, PaymentVia, Text},
     yookassa::{self, IpNets, NewPayment, Notification},
 };
 use teloxide::{

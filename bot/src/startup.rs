@@ -9,9 +9,9 @@ use shared::{
     Settings,
     billing::ledger::Ledger,
     config::UpdateMode,
-    i18n::{Lang, command_menu},
     platform::services::Services,
     queue::JobQueue,
+    texts::i18n::{Lang, command_menu},
     yookassa::YooKassa,
 };
 use teloxide::{
@@ -45,7 +45,7 @@ pub struct AppState {
     /// The Telegram client, for messages that do not answer an update.
     pub bot: Telegram,
     /// Per-user message limit (Redis, or local while Redis is away).
-    pub limiter: shared::limits::MessageLimiter,
+    pub limiter: shared::people::limits::MessageLimiter,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
@@ -64,7 +64,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         .map(YooKassa::new)
         .transpose()
         .context("cannot build the YooKassa client")?;
-    let limiter = shared::limits::MessageLimiter::new(
+    let limiter = shared::people::limits::MessageLimiter::new(
         redis.clone(),
         &settings.queue_namespace,
         settings.max_messages_per_minute,

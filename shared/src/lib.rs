@@ -4,18 +4,16 @@
 pub mod billing;
 pub mod config;
 pub mod entities;
-pub mod i18n;
 pub mod images;
 pub mod jobs;
-pub mod limits;
 pub mod metrics;
 pub mod payments;
+pub mod people;
 pub mod platform;
 pub mod queue;
 pub mod telegram;
-pub mod text;
+pub mod texts;
 pub mod transcripts;
-pub mod users;
 pub mod yookassa;
 
 pub use config::Settings;

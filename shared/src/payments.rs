@@ -472,12 +472,12 @@ pub async fn notice_for<C: ConnectionTrait>(
     let text = match outcome {
         PaymentOutcome::Credited { credits, .. } => {
             let balance = ledger.balance(db, user_id).await?;
-            crate::i18n::Text::PaymentReceived {
+            crate::texts::i18n::Text::PaymentReceived {
                 credits: credits.amount(),
                 balance: balance.available.amount(),
             }
         }
-        _ => crate::i18n::Text::PaymentCanceled,
+        _ => crate::texts::i18n::Text::PaymentCanceled,
     };
     Ok(Some((user.telegram_id, text.render(user.language))))
 }

@@ -25,8 +25,8 @@ use uuid::Uuid;
 
 use crate::{
     billing::money::Credits,
-    i18n::{Lang, Text},
-    text::{TELEGRAM_MESSAGE_LIMIT, split_message},
+    texts::i18n::{Lang, Text},
+    texts::split::{TELEGRAM_MESSAGE_LIMIT, split_message},
 };
 
 /// One message to send.

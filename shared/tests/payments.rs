@@ -13,7 +13,7 @@ use shared::{
     billing::pricing::PricingSettings,
     entities::payments::{self as payment_rows, PaymentProvider, PaymentStatus},
     payments::{self, PackageList, Settlement},
-    users,
+    people::users,
 };
 use testkit::{TestDb, fixtures};
 

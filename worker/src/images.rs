@@ -37,11 +37,11 @@ use shared::{
         jobs::{JobKind, Model as Job},
         media_objects::MediaKind,
     },
-    i18n::{ImageFailureReason, Lang, Text},
     images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
     jobs,
     queue::ImageTask,
     telegram::{self, Outgoing},
+    texts::i18n::{ImageFailureReason, Lang, Text},
     transcripts::record_media,
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};

@@ -20,10 +20,10 @@ use shared::{
     billing::money::Credits,
     billing::pricing::Work,
     entities::{jobs::Model as Job, media_objects::MediaKind},
-    i18n::{FailureReason, Lang, Text, minutes_seconds},
     jobs,
     queue::TranscribeTask,
     telegram::{self, TranscriptDelivery},
+    texts::i18n::{FailureReason, Lang, Text, minutes_seconds},
     transcripts::{self, StoredTranscript},
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
