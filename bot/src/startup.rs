@@ -9,8 +9,8 @@ use shared::{
     Settings,
     billing::ledger::Ledger,
     config::UpdateMode,
+    jobs::queue::JobQueue,
     platform::services::Services,
-    queue::JobQueue,
     texts::i18n::{Lang, command_menu},
     yookassa::YooKassa,
 };

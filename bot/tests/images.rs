@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
-use shared::{billing::money::Credits, people::users, queue::JobQueue};
+use shared::{billing::money::Credits, jobs::queue::JobQueue, people::users};
 use support::{TestBot, spawn_bot_with};
 use testkit::{
     fake_openai::{Endpoint, FakeOpenAi, Fault},

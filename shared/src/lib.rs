@@ -10,7 +10,6 @@ pub mod metrics;
 pub mod payments;
 pub mod people;
 pub mod platform;
-pub mod queue;
 pub mod telegram;
 pub mod texts;
 pub mod transcripts;

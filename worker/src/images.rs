@@ -39,7 +39,7 @@ use shared::{
     },
     images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
     jobs,
-    queue::ImageTask,
+    jobs::queue::ImageTask,
     telegram::{self, Outgoing},
     texts::i18n::{ImageFailureReason, Lang, Text},
     transcripts::record_media,

@@ -10,8 +10,8 @@ use shared::{
     billing::ledger::Ledger,
     entities::payments::PaymentProvider,
     jobs,
+    jobs::queue::JobQueue,
     payments::{self, PaymentOutcome},
-    queue::JobQueue,
     yookassa::YooKassa,
 };
 use teloxide::prelude::Requester;

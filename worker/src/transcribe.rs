@@ -21,7 +21,7 @@ use shared::{
     billing::pricing::Work,
     entities::{jobs::Model as Job, media_objects::MediaKind},
     jobs,
-    queue::TranscribeTask,
+    jobs::queue::TranscribeTask,
     telegram::{self, TranscriptDelivery},
     texts::i18n::{FailureReason, Lang, Text, minutes_seconds},
     transcripts::{self, StoredTranscript},

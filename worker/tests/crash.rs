@@ -16,8 +16,8 @@ use shared::{
     billing::money::Credits,
     billing::pricing::PricingSettings,
     entities::{jobs as job_rows, transcripts},
+    jobs::queue::JobQueue,
     jobs::{self, MediaSource, TranscriptionInput},
-    queue::JobQueue,
 };
 use testkit::{
     TestDb, TestRedis, TestS3,

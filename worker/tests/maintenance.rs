@@ -8,8 +8,8 @@ use shared::{
     billing::ledger::{BonusReason, Ledger},
     billing::money::Credits,
     billing::pricing::PricingSettings,
+    jobs::queue::JobQueue,
     jobs::{self, MediaSource, TranscriptionInput},
-    queue::JobQueue,
 };
 use testkit::{TestDb, TestRedis, fixtures};
 use worker::maintenance::{self, Maintenance};

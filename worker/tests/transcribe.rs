@@ -254,7 +254,7 @@ async fn a_job_whose_worker_died_mid_way_is_finished_once_by_another() {
 
 #[tokio::test]
 async fn the_same_job_pushed_twice_through_the_queue_is_delivered_once() {
-    use shared::queue::JobQueue;
+    use shared::jobs::queue::JobQueue;
     let rig = rig().await;
     let redis = testkit::TestRedis::new();
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();

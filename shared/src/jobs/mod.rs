@@ -4,6 +4,9 @@
 //! step here is written to be repeated: creating a job and reserving its price
 //! is one transaction; claiming it counts attempts and refuses finished jobs;
 //! finishing, failing and cancelling settle the hold exactly once.
+//!
+//! `queue` carries job ids to the workers through Redis (apalis). This owner depends on
+//! `billing` (every job holds its price) and `entities`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -12,6 +15,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub mod queue;
 
 use crate::{
     billing::ledger::{Hold, HoldStatus, Ledger, LedgerError},
