@@ -6,8 +6,8 @@ use shared::telegram::Telegram;
 use shared::{
     billing::ledger::LedgerError,
     entities::users::Model as User,
-    images::{self, ImageFormat, ImageRequest, Prompt, PromptError, TelegramPhoto},
     jobs::{self, JobError},
+    media::images::{self, ImageFormat, ImageRequest, Prompt, PromptError, TelegramPhoto},
     texts::i18n::{Lang, Text},
 };
 use teloxide::{

@@ -11,6 +11,11 @@ use url::Url;
 
 use crate::{
     billing::{money::Credits, pricing::PricingSettings},
+    media::{
+        images::{IdeaSettings, ImageProviderSettings, ImageSettings},
+        provider::ProviderSettings,
+        transcripts::{AudioIsolation, AudioSandboxSettings},
+    },
     platform::{
         secret::Secret,
         services::{S3Settings, Services},
@@ -132,52 +137,6 @@ pub enum UpdateMode {
     },
 }
 
-/// An OpenAI-compatible API.
-#[derive(Debug, Clone)]
-pub struct ProviderSettings {
-    /// Base URL including the version path, e.g. `https://api.openai.com/v1`.
-    pub base_url: Url,
-    /// API key; some self-hosted servers need none.
-    pub api_key: Option<Secret>,
-    /// Model name.
-    pub model: String,
-    /// Longest wait for a connection to it (`PROVIDER_CONNECT_TIMEOUT_SECONDS`).
-    pub connect_timeout: std::time::Duration,
-}
-
-/// The image provider and the picture size it is asked for.
-#[derive(Debug, Clone)]
-pub struct ImageProviderSettings {
-    /// Endpoint, key and model.
-    pub provider: ProviderSettings,
-    /// Requested size, e.g. `1024x1024`.
-    pub size: String,
-}
-
-/// Limits and retention of image jobs.
-#[derive(Debug, Clone)]
-pub struct ImageSettings {
-    /// Longest prompt accepted, in characters.
-    pub max_prompt_chars: usize,
-    /// Largest photo accepted for editing, in bytes.
-    pub max_edit_bytes: u64,
-    /// How long photos uploaded for editing are kept in storage.
-    pub input_retention: chrono::Duration,
-    /// How long generated and edited images are kept in storage.
-    pub output_retention: chrono::Duration,
-    /// Longest wait for the image or chat provider's answer (and for a picture it links to).
-    pub provider_timeout: std::time::Duration,
-}
-
-/// The chat model that turns a description into better image prompts.
-#[derive(Debug, Clone)]
-pub struct IdeaSettings {
-    /// Endpoint, key and model.
-    pub provider: ProviderSettings,
-    /// Price of one `/idea` answer.
-    pub cost: Credits,
-}
-
 /// YooKassa shop credentials.
 #[derive(Debug, Clone)]
 pub struct YooKassaSettings {
@@ -200,41 +159,6 @@ pub struct ReceiptSettings {
     pub customer_email: String,
     /// YooKassa's VAT code (1: no VAT ... 12), see its API reference.
     pub vat_code: u8,
-}
-
-/// How the worker decodes users' recordings without letting one of them hurt it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AudioSandboxSettings {
-    /// Where decoding runs.
-    pub isolation: AudioIsolation,
-    /// The executable started as `EXECUTABLE audio-sandbox`; `None`: the running worker itself.
-    pub executable: Option<std::path::PathBuf>,
-    /// Memory one decoding may take besides its input, in bytes.
-    pub memory_limit_bytes: u64,
-    /// CPU time one decoding may take; its wall-clock limit is twice this.
-    pub cpu_limit: std::time::Duration,
-}
-
-/// Where the worker decodes recordings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AudioIsolation {
-    /// In a child process under memory and CPU limits: a file that crashes the decoder or
-    /// exhausts memory kills only that child, and its job fails with a clear message.
-    Process,
-    /// On a blocking thread of the worker: panics are caught, but an allocation failure or a
-    /// crash in the C Opus decoder takes the worker down. For development and tests.
-    Thread,
-}
-
-impl FromStr for AudioIsolation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "process" => Ok(Self::Process),
-            "thread" => Ok(Self::Thread),
-            other => Err(format!("expected `process` or `thread`, got `{other}`")),
-        }
-    }
 }
 
 /// One thing wrong with the environment.

@@ -4,15 +4,14 @@
 pub mod billing;
 pub mod config;
 pub mod entities;
-pub mod images;
 pub mod jobs;
+pub mod media;
 pub mod metrics;
 pub mod payments;
 pub mod people;
 pub mod platform;
 pub mod telegram;
 pub mod texts;
-pub mod transcripts;
 pub mod yookassa;
 
 pub use config::Settings;

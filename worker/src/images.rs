@@ -37,12 +37,12 @@ use shared::{
         jobs::{JobKind, Model as Job},
         media_objects::MediaKind,
     },
-    images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
     jobs,
     jobs::queue::ImageTask,
+    media::images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
+    media::transcripts::record_media,
     telegram::{self, Outgoing},
     texts::i18n::{ImageFailureReason, Lang, Text},
-    transcripts::record_media,
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{

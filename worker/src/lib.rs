@@ -117,7 +117,7 @@ pub async fn supervise_transcribe(
 /// # Errors
 /// When the HTTP client cannot be built (no TLS roots).
 pub fn provider_client(
-    provider: &shared::config::ProviderSettings,
+    provider: &shared::media::provider::ProviderSettings,
     timeout: Duration,
 ) -> anyhow::Result<async_openai::Client<async_openai::config::OpenAIConfig>> {
     openai_client(

@@ -22,9 +22,9 @@ use shared::{
     entities::{jobs::Model as Job, media_objects::MediaKind},
     jobs,
     jobs::queue::TranscribeTask,
+    media::transcripts::{self, StoredTranscript},
     telegram::{self, TranscriptDelivery},
     texts::i18n::{FailureReason, Lang, Text, minutes_seconds},
-    transcripts::{self, StoredTranscript},
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{

@@ -10,9 +10,9 @@ use shared::{
     billing::money::Credits,
     billing::pricing::PricingSettings,
     entities::{jobs as job_rows, jobs::JobStatus, media_objects::MediaKind},
-    images::{self, ImageRequest, TelegramPhoto},
     jobs,
-    transcripts::record_media,
+    media::images::{self, ImageRequest, TelegramPhoto},
+    media::transcripts::record_media,
 };
 use storage::{ObjectKey, ObjectName, ObjectStore, StorageConfig};
 use testkit::{

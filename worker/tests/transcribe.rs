@@ -39,8 +39,8 @@ fn sandbox() -> worker::sandbox::AudioSandbox {
 }
 
 fn sandbox_with_memory(memory_limit_bytes: u64) -> worker::sandbox::AudioSandbox {
-    worker::sandbox::AudioSandbox::new(&shared::config::AudioSandboxSettings {
-        isolation: shared::config::AudioIsolation::Process,
+    worker::sandbox::AudioSandbox::new(&shared::media::transcripts::AudioSandboxSettings {
+        isolation: shared::media::transcripts::AudioIsolation::Process,
         executable: Some(env!("CARGO_BIN_EXE_worker").into()),
         memory_limit_bytes,
         cpu_limit: Duration::from_secs(60),

@@ -1,6 +1,8 @@
 //! Recording what a transcription produced; every write is keyed by the job,
 //! so a job run twice records once.
 
+use std::str::FromStr;
+
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use uuid::Uuid;
 
@@ -92,4 +94,39 @@ pub async fn record_media<C: ConnectionTrait>(
     ))
     .await
     .map(drop)
+}
+
+/// How the worker decodes users' recordings without letting one of them hurt it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioSandboxSettings {
+    /// Where decoding runs.
+    pub isolation: AudioIsolation,
+    /// The executable started as `EXECUTABLE audio-sandbox`; `None`: the running worker itself.
+    pub executable: Option<std::path::PathBuf>,
+    /// Memory one decoding may take besides its input, in bytes.
+    pub memory_limit_bytes: u64,
+    /// CPU time one decoding may take; its wall-clock limit is twice this.
+    pub cpu_limit: std::time::Duration,
+}
+
+/// Where the worker decodes recordings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioIsolation {
+    /// In a child process under memory and CPU limits: a file that crashes the decoder or
+    /// exhausts memory kills only that child, and its job fails with a clear message.
+    Process,
+    /// On a blocking thread of the worker: panics are caught, but an allocation failure or a
+    /// crash in the C Opus decoder takes the worker down. For development and tests.
+    Thread,
+}
+
+impl FromStr for AudioIsolation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "process" => Ok(Self::Process),
+            "thread" => Ok(Self::Thread),
+            other => Err(format!("expected `process` or `thread`, got `{other}`")),
+        }
+    }
 }

@@ -19,7 +19,8 @@ use crate::{
         media_objects::MediaKind,
     },
     jobs::{self, JobError, NewJob, QueuedJob},
-    transcripts::media_kind_code,
+    media::provider::ProviderSettings,
+    media::transcripts::media_kind_code,
 };
 
 /// A picture format the edit endpoint accepts, recognised by its first bytes.
@@ -414,6 +415,39 @@ pub async fn stored_output<C: ConnectionTrait>(
         ))
         .await?;
     row.map(|row| row.try_get("", "object_key")).transpose()
+}
+
+/// The image provider and the picture size it is asked for.
+#[derive(Debug, Clone)]
+pub struct ImageProviderSettings {
+    /// Endpoint, key and model.
+    pub provider: ProviderSettings,
+    /// Requested size, e.g. `1024x1024`.
+    pub size: String,
+}
+
+/// Limits and retention of image jobs.
+#[derive(Debug, Clone)]
+pub struct ImageSettings {
+    /// Longest prompt accepted, in characters.
+    pub max_prompt_chars: usize,
+    /// Largest photo accepted for editing, in bytes.
+    pub max_edit_bytes: u64,
+    /// How long photos uploaded for editing are kept in storage.
+    pub input_retention: chrono::Duration,
+    /// How long generated and edited images are kept in storage.
+    pub output_retention: chrono::Duration,
+    /// Longest wait for the image or chat provider's answer (and for a picture it links to).
+    pub provider_timeout: std::time::Duration,
+}
+
+/// The chat model that turns a description into better image prompts.
+#[derive(Debug, Clone)]
+pub struct IdeaSettings {
+    /// Endpoint, key and model.
+    pub provider: ProviderSettings,
+    /// Price of one `/idea` answer.
+    pub cost: Credits,
 }
 
 #[cfg(test)]
