@@ -15,9 +15,9 @@ use shared::{
         payments::{self as payment_rows, PaymentProvider, PaymentStatus},
         users::{self as user_rows, Model as User},
     },
-    payments::{self, CreditPackage, PaymentError, StarsRefund},
+    payments::yookassa::{self, IpNets, NewPayment, Notification},
+    payments::{self, PaymentError, StarsRefund, packages::CreditPackage},
     texts::i18n::{PaymentState, PaymentVia, Text},
-    yookassa::{self, IpNets, NewPayment, Notification},
 };
 use teloxide::{
     payloads::{AnswerPreCheckoutQuerySetters, SendInvoiceSetters, SendMessageSetters},

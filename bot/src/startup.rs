@@ -10,9 +10,9 @@ use shared::{
     billing::ledger::Ledger,
     config::UpdateMode,
     jobs::queue::JobQueue,
+    payments::yookassa::YooKassa,
     platform::services::Services,
     texts::i18n::{Lang, command_menu},
-    yookassa::YooKassa,
 };
 use teloxide::{
     dispatching::Dispatcher,

@@ -16,6 +16,10 @@ use crate::{
         provider::ProviderSettings,
         transcripts::{AudioIsolation, AudioSandboxSettings},
     },
+    payments::{
+        packages::PackageList,
+        yookassa::{IpNets, ReceiptSettings, YooKassaSettings},
+    },
     platform::{
         secret::Secret,
         services::{S3Settings, Services},
@@ -62,15 +66,15 @@ pub struct Settings {
     /// Most messages one user may send in a minute.
     pub max_messages_per_minute: u32,
     /// Credit packages on sale.
-    pub packages: crate::payments::PackageList,
+    pub packages: PackageList,
     /// Share of a referee's first purchase granted to the referrer, in percent.
     pub referral_percent: u32,
     /// YooKassa, when payments by card and SBP are enabled.
     pub yookassa: Option<YooKassaSettings>,
     /// Addresses YooKassa notifications may come from.
-    pub yookassa_notify_ips: crate::yookassa::IpNets,
+    pub yookassa_notify_ips: IpNets,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: crate::yookassa::IpNets,
+    pub trusted_proxies: IpNets,
     /// Telegram user ids allowed to run admin commands.
     pub admin_telegram_ids: Vec<i64>,
     /// Bearer token Prometheus must present at `/metrics`; `None` turns the
@@ -135,30 +139,6 @@ pub enum UpdateMode {
         /// Value of the `X-Telegram-Bot-Api-Secret-Token` header.
         secret_token: Secret,
     },
-}
-
-/// YooKassa shop credentials.
-#[derive(Debug, Clone)]
-pub struct YooKassaSettings {
-    /// Shop id (the Basic auth user).
-    pub shop_id: String,
-    /// Secret key (the Basic auth password).
-    pub secret_key: Secret,
-    /// Where YooKassa sends the user after paying, usually `https://t.me/<bot>`.
-    pub return_url: Url,
-    /// API base URL (overridable for tests).
-    pub api_url: Url,
-    /// 54-FZ receipts, when the shop must send them.
-    pub receipt: Option<ReceiptSettings>,
-}
-
-/// What a 54-FZ receipt needs beyond the payment itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiptSettings {
-    /// Where the receipt is sent (Telegram gives us no customer contact).
-    pub customer_email: String,
-    /// YooKassa's VAT code (1: no VAT ... 12), see its API reference.
-    pub vat_code: u8,
 }
 
 /// One thing wrong with the environment.
@@ -467,7 +447,7 @@ impl Settings {
         let max_queued_jobs: Option<u32> = r.or("MAX_QUEUED_JOBS_PER_USER", "3");
         let max_messages: Option<u32> = r.or("MAX_MESSAGES_PER_MINUTE", "20");
 
-        let packages: Option<crate::payments::PackageList> =
+        let packages: Option<PackageList> =
             r.or("CREDIT_PACKAGES", "100:0:149:100,300:10:399:270,1000:20:1190:800");
         let referral_percent: Option<u32> = r.or("REFERRAL_PERCENT", "10");
         let yookassa = {
@@ -519,9 +499,9 @@ impl Settings {
             }
         };
 
-        let notify_ips: Option<crate::yookassa::IpNets> =
-            r.or("YOOKASSA_NOTIFY_IPS", crate::yookassa::DEFAULT_NOTIFICATION_RANGES);
-        let trusted_proxies: Option<crate::yookassa::IpNets> = r.or("TRUSTED_PROXIES", "");
+        let notify_ips: Option<IpNets> =
+            r.or("YOOKASSA_NOTIFY_IPS", crate::payments::yookassa::DEFAULT_NOTIFICATION_RANGES);
+        let trusted_proxies: Option<IpNets> = r.or("TRUSTED_PROXIES", "");
         let admins: Option<IdList> = r.or("ADMIN_TELEGRAM_IDS", "");
         let metrics_token = r.optional_secret("METRICS_TOKEN");
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");

@@ -12,7 +12,6 @@ pub mod people;
 pub mod platform;
 pub mod telegram;
 pub mod texts;
-pub mod yookassa;
 
 pub use config::Settings;
 pub use platform::secret::Secret;

@@ -12,7 +12,7 @@ use shared::{
     billing::money::Credits,
     billing::pricing::PricingSettings,
     entities::payments::{self as payment_rows, PaymentProvider, PaymentStatus},
-    payments::{self, PackageList, Settlement},
+    payments::{self, Settlement, packages::PackageList},
     people::users,
 };
 use testkit::{TestDb, fixtures};

@@ -13,8 +13,8 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use shared::{
-    Settings, billing::ledger::Ledger, jobs::queue::JobQueue, platform::services::Services,
-    yookassa::YooKassa,
+    Settings, billing::ledger::Ledger, jobs::queue::JobQueue, payments::yookassa::YooKassa,
+    platform::services::Services,
 };
 
 /// Attempts per job before it fails for good (apalis's own default is 25).

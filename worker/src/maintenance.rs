@@ -11,8 +11,8 @@ use shared::{
     entities::payments::PaymentProvider,
     jobs,
     jobs::queue::JobQueue,
+    payments::yookassa::YooKassa,
     payments::{self, PaymentOutcome},
-    yookassa::YooKassa,
 };
 use teloxide::prelude::Requester;
 

@@ -1,10 +1,10 @@
-//! Payments: credit packages, pending payments, and settling them exactly once.
+//! Payments: credit packages on sale (`packages`), the YooKassa client with its settings
+//! (`yookassa`), and here the settlement of pending payments (YooKassa, Telegram invoices and
+//! Stars), exactly once.
 //!
 //! Providers notify us repeatedly, concurrently, or not at all. Settling locks
 //! the payment row, so one settlement wins and the others see it done; the
 //! ledger's key `purchase:{provider}:{provider_payment_id}` backs that up.
-
-use std::{fmt, str::FromStr};
 
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -13,6 +13,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub mod packages;
+pub mod yookassa;
+
 use crate::{
     billing::ledger::{BonusReason, Ledger, LedgerError, Purchase},
     billing::money::Credits,
@@ -20,77 +23,8 @@ use crate::{
         payments::{self, PaymentProvider, PaymentStatus},
         users,
     },
+    payments::packages::CreditPackage,
 };
-
-/// A credit package users can buy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CreditPackage {
-    /// Stable id used in payloads (`p100`).
-    pub id: String,
-    /// Credits before the bonus.
-    pub credits: u32,
-    /// Bonus on top, in percent.
-    pub bonus_percent: u32,
-    /// Price in roubles.
-    pub price_rub: Decimal,
-    /// Price in Telegram Stars.
-    pub price_stars: u32,
-}
-
-impl CreditPackage {
-    /// Credits granted, bonus included (rounded down to whole credits).
-    pub fn total_credits(&self) -> Credits {
-        Credits::whole(self.credits + self.credits * self.bonus_percent / 100)
-    }
-}
-
-/// A list of packages from `CREDIT_PACKAGES`: `credits:bonus%:roubles:stars`, comma-separated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PackageList(pub Vec<CreditPackage>);
-
-impl FromStr for PackageList {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut packages = Vec::new();
-        for item in s.split(',').map(str::trim).filter(|item| !item.is_empty()) {
-            let parts: Vec<&str> = item.split(':').collect();
-            let [credits, bonus, rub, stars] = parts.as_slice() else {
-                return Err(format!("`{item}` is not credits:bonus%:roubles:stars"));
-            };
-            let credits: u32 =
-                credits.parse().map_err(|_| format!("`{credits}` is not a number of credits"))?;
-            let bonus_percent: u32 =
-                bonus.parse().map_err(|_| format!("`{bonus}` is not a bonus percentage"))?;
-            let price_rub =
-                Decimal::from_str(rub).map_err(|_| format!("`{rub}` is not a price in roubles"))?;
-            let price_stars: u32 =
-                stars.parse().map_err(|_| format!("`{stars}` is not a number of Stars"))?;
-            if credits == 0 || price_rub <= Decimal::ZERO || price_rub.scale() > 2 || price_stars == 0 {
-                return Err(format!(
-                    "`{item}`: credits and prices must be positive, roubles with at most 2 decimals"
-                ));
-            }
-            packages.push(CreditPackage {
-                id: format!("p{credits}"),
-                credits,
-                bonus_percent,
-                price_rub,
-                price_stars,
-            });
-        }
-        if packages.is_empty() {
-            return Err("at least one package is needed".into());
-        }
-        Ok(Self(packages))
-    }
-}
-
-impl PackageList {
-    /// The package with this id.
-    pub fn find(&self, id: &str) -> Option<&CreditPackage> {
-        self.0.iter().find(|package| package.id == id)
-    }
-}
 
 /// Why a payment operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -375,12 +309,6 @@ pub async fn pending_older_than<C: ConnectionTrait>(
         .await
 }
 
-impl fmt::Display for CreditPackage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} credits", self.total_credits())
-    }
-}
-
 /// What settling a payment did, for the caller to tell the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PaymentOutcome {
@@ -409,7 +337,7 @@ pub enum PaymentOutcome {
 pub async fn apply_yookassa<C>(
     db: &C,
     ledger: &Ledger,
-    fetched: &crate::yookassa::Payment,
+    fetched: &crate::payments::yookassa::Payment,
     referral_percent: u32,
 ) -> Result<PaymentOutcome, PaymentError>
 where
@@ -433,7 +361,7 @@ where
     };
     let raw = serde_json::json!({ "id": fetched.id, "status": fetched.status, "amount": fetched.amount });
     match fetched.status {
-        crate::yookassa::PaymentStatus::Succeeded => {
+        crate::payments::yookassa::PaymentStatus::Succeeded => {
             let reported = fetched.amount.decimal().unwrap_or_default();
             match settle_succeeded(db, ledger, payment.id, &fetched.id, reported, raw, referral_percent)
                 .await?
@@ -444,16 +372,15 @@ where
                 Settlement::AlreadyCredited => Ok(PaymentOutcome::Nothing),
             }
         }
-        crate::yookassa::PaymentStatus::Canceled => {
+        crate::payments::yookassa::PaymentStatus::Canceled => {
             if mark_canceled(db, payment.id, raw).await? {
                 Ok(PaymentOutcome::Canceled { payment_id: payment.id, user_id: payment.user_id })
             } else {
                 Ok(PaymentOutcome::Nothing)
             }
         }
-        crate::yookassa::PaymentStatus::Pending | crate::yookassa::PaymentStatus::WaitingForCapture => {
-            Ok(PaymentOutcome::Nothing)
-        }
+        crate::payments::yookassa::PaymentStatus::Pending
+        | crate::payments::yookassa::PaymentStatus::WaitingForCapture => Ok(PaymentOutcome::Nothing),
     }
 }
 

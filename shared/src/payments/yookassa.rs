@@ -7,12 +7,10 @@ use std::{net::IpAddr, str::FromStr, time::Duration};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use url::Url;
 use uuid::Uuid;
 
-use crate::{
-    config::{ReceiptSettings, YooKassaSettings},
-    platform::secret::Secret,
-};
+use crate::platform::secret::Secret;
 
 /// An amount as YooKassa writes it: a decimal string with two places.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,6 +273,30 @@ impl IpNets {
         let ip = ip.to_canonical();
         self.0.iter().any(|net| net.contains(&ip))
     }
+}
+
+/// YooKassa shop credentials.
+#[derive(Debug, Clone)]
+pub struct YooKassaSettings {
+    /// Shop id (the Basic auth user).
+    pub shop_id: String,
+    /// Secret key (the Basic auth password).
+    pub secret_key: Secret,
+    /// Where YooKassa sends the user after paying, usually `https://t.me/<bot>`.
+    pub return_url: Url,
+    /// API base URL (overridable for tests).
+    pub api_url: Url,
+    /// 54-FZ receipts, when the shop must send them.
+    pub receipt: Option<ReceiptSettings>,
+}
+
+/// What a 54-FZ receipt needs beyond the payment itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptSettings {
+    /// Where the receipt is sent (Telegram gives us no customer contact).
+    pub customer_email: String,
+    /// YooKassa's VAT code (1: no VAT ... 12), see its API reference.
+    pub vat_code: u8,
 }
 
 #[cfg(test)]
