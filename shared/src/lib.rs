@@ -1,5 +1,11 @@
-//! The language of the business, shared by the bot and the worker: settings,
-//! database entities, users, money, texts and telemetry.
+//! The language of the business, shared by the bot and the worker, cut by owner:
+//! `billing` (money, pricing, the ledger), `payments` (packages, settlement, YooKassa),
+//! `jobs` (lifecycle and queue), `media` (transcripts, images, providers), `telegram`
+//! (what is sent to Telegram), `people` (users, limits), `texts` (Fluent catalogues,
+//! splitting) and `platform` (connections, secrets, telemetry, shutdown); `entities` is the
+//! database schema they share. Owners depend downwards only (`tests/owners.rs` fails on a
+//! loop); `config` reads the environment once and builds each owner's settings, and
+//! `metrics` reports across owners: both sit on top and no owner imports them.
 
 pub mod billing;
 pub mod config;
