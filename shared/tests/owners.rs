@@ -3,6 +3,8 @@
 //! owner's folder and fails on an import loop, naming it. `config` and `metrics` sit on top and
 //! may use every owner; no owner may use them. `entities` (the database schema) is shared ground.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,
