@@ -1,6 +1,6 @@
 //! Inline button payloads: typed, parsed once, never matched as raw strings.
 
-use shared::i18n::Lang;
+use shared::texts::i18n::Lang;
 
 /// What an inline button asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,8 +64,8 @@ impl Callback {
             Self::Lang(lang) => format!("lang:{}", lang.code()),
             Self::Buy => "buy".to_owned(),
             Self::Transcript { job, file } => shared::telegram::transcript_button_data(job, file),
-            Self::FullQuality { job } => shared::images::full_quality_data(job),
-            Self::IdeaPick { job, index } => shared::images::idea_pick_data(job, usize::from(index)),
+            Self::FullQuality { job } => shared::media::images::full_quality_data(job),
+            Self::IdeaPick { job, index } => shared::media::images::idea_pick_data(job, usize::from(index)),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
             Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),

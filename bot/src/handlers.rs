@@ -4,17 +4,17 @@ use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use shared::telegram::Telegram;
 use shared::{
+    billing::ledger::BonusReason,
+    billing::money::Credits,
     entities::{
         jobs::{self as job_rows, JobStatus},
         ledger_transactions::TransactionKind,
         payments as payment_rows,
         users::Model as User,
     },
-    i18n::{HistoryKind, Lang, Text},
     jobs,
-    ledger::BonusReason,
-    money::Credits,
-    users::{self, TelegramProfile},
+    people::users::{self, TelegramProfile},
+    texts::i18n::{HistoryKind, Lang, Text},
 };
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},

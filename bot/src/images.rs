@@ -4,11 +4,11 @@
 
 use shared::telegram::Telegram;
 use shared::{
+    billing::ledger::LedgerError,
     entities::users::Model as User,
-    i18n::{Lang, Text},
-    images::{self, ImageFormat, ImageRequest, Prompt, PromptError, TelegramPhoto},
     jobs::{self, JobError},
-    ledger::LedgerError,
+    media::images::{self, ImageFormat, ImageRequest, Prompt, PromptError, TelegramPhoto},
+    texts::i18n::{Lang, Text},
 };
 use teloxide::{
     net::Download,

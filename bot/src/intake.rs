@@ -2,12 +2,12 @@
 
 use shared::telegram::Telegram;
 use shared::{
-    i18n::{Text, minutes_seconds},
+    billing::ledger::LedgerError,
+    billing::money::Credits,
+    billing::pricing::{self, Work},
     jobs::{self, JobError, MediaSource, TranscriptionInput},
-    ledger::LedgerError,
-    money::Credits,
-    pricing::{self, Work},
     telegram::{self, TranscriptDelivery},
+    texts::i18n::{Text, minutes_seconds},
 };
 use teloxide::{
     payloads::SendMessageSetters,

@@ -3,7 +3,7 @@
 //!
 //! Error policy: handlers return `anyhow::Result` with context; the
 //! dispatcher logs each error chain once, with the update id. Users only ever
-//! see texts from `shared::i18n`.
+//! see texts from `shared::texts::i18n`.
 
 mod callbacks;
 mod handlers;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = shared::Settings::load_or_exit("bot");
-    shared::telemetry::init(settings.log_format);
+    shared::platform::telemetry::init(settings.log_format);
     match bot::run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

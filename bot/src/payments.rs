@@ -10,14 +10,14 @@ use axum::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use shared::{
+    billing::ledger::LedgerError,
     entities::{
         payments::{self as payment_rows, PaymentProvider, PaymentStatus},
         users::{self as user_rows, Model as User},
     },
-    i18n::{PaymentState, PaymentVia, Text},
-    ledger::LedgerError,
-    payments::{self, CreditPackage, PaymentError, StarsRefund},
-    yookassa::{self, IpNets, NewPayment, Notification},
+    payments::yookassa::{self, IpNets, NewPayment, Notification},
+    payments::{self, PaymentError, StarsRefund, packages::CreditPackage},
+    texts::i18n::{PaymentState, PaymentVia, Text},
 };
 use teloxide::{
     payloads::{AnswerPreCheckoutQuerySetters, SendInvoiceSetters, SendMessageSetters},

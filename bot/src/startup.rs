@@ -7,12 +7,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use shared::{
     Settings,
+    billing::ledger::Ledger,
     config::UpdateMode,
-    i18n::{Lang, command_menu},
-    ledger::Ledger,
-    queue::JobQueue,
-    services::Services,
-    yookassa::YooKassa,
+    jobs::queue::JobQueue,
+    payments::yookassa::YooKassa,
+    platform::services::Services,
+    texts::i18n::{Lang, command_menu},
 };
 use teloxide::{
     dispatching::Dispatcher, error_handlers::LoggingErrorHandler, prelude::Requester, types::BotCommand,
@@ -42,7 +42,7 @@ pub struct AppState {
     /// The Telegram client, for messages that do not answer an update.
     pub bot: Telegram,
     /// Per-user message limit (Redis, or local while Redis is away).
-    pub limiter: shared::limits::MessageLimiter,
+    pub limiter: shared::people::limits::MessageLimiter,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
@@ -61,7 +61,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         .map(YooKassa::new)
         .transpose()
         .context("cannot build the YooKassa client")?;
-    let limiter = shared::limits::MessageLimiter::new(
+    let limiter = shared::people::limits::MessageLimiter::new(
         redis.clone(),
         &settings.queue_namespace,
         settings.max_messages_per_minute,
@@ -82,7 +82,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
 
 /// Runs the bot until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let signals = shared::shutdown::Shutdown::install();
+    let signals = shared::platform::shutdown::Shutdown::install();
     let (state, bot) = connect(settings).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn({

@@ -4,7 +4,7 @@
 //! teloxide's own webhook listener answers `200` as soon as an update is
 //! parsed and queued in memory, so an update in flight when the process dies,
 //! or one that arrives while PostgreSQL is away, is lost. Here each update is
-//! first taken by `update_id` in PostgreSQL (`shared::updates`): if that
+//! first taken by `update_id` in PostgreSQL (`shared::telegram::updates`): if that
 //! fails, Telegram gets `503` and delivers it again later; a redelivery of an
 //! update already taken gets `200` without being handled twice. A handler's
 //! own error is logged and answered `200`: handling it again could repeat
@@ -21,8 +21,10 @@ use axum::{
 };
 use shared::{
     Secret,
-    telegram::Telegram,
-    updates::{self, Take},
+    telegram::{
+        Telegram,
+        updates::{self, Take},
+    },
 };
 use teloxide::{
     dispatching::UpdateHandler,

@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
-use shared::{money::Credits, queue::JobQueue, users};
+use shared::{billing::money::Credits, jobs::queue::JobQueue, people::users};
 use support::{TestBot, spawn_bot_with};
 use testkit::{
     fake_openai::{Endpoint, FakeOpenAi, Fault},
@@ -223,7 +223,7 @@ async fn an_uploaded_photo_is_edited_and_a_file_that_is_not_a_picture_is_refused
 }
 
 fn refusal() -> String {
-    shared::i18n::Text::NotAnImage.render(shared::i18n::Lang::En)
+    shared::texts::i18n::Text::NotAnImage.render(shared::texts::i18n::Lang::En)
 }
 
 #[tokio::test]

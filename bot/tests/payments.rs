@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use shared::{money::Credits, users};
+use shared::{billing::money::Credits, people::users};
 use support::{TestBot, spawn_bot};
 use testkit::{fake_telegram::Payment, fake_yookassa::FakeYooKassa};
 

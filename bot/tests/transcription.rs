@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use shared::{money::Credits, queue::JobQueue, users};
+use shared::{billing::money::Credits, jobs::queue::JobQueue, people::users};
 use support::{TestBot, spawn_bot_with};
 use testkit::fake_openai::{Endpoint, FakeOpenAi};
 

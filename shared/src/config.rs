@@ -9,7 +9,23 @@ use std::{collections::HashMap, fmt, net::SocketAddr, num::NonZeroUsize, str::Fr
 use chrono_tz::Tz;
 use url::Url;
 
-use crate::{money::Credits, secret::Secret};
+use crate::{
+    billing::{money::Credits, pricing::PricingSettings},
+    media::{
+        images::{IdeaSettings, ImageProviderSettings, ImageSettings},
+        provider::ProviderSettings,
+        transcripts::{AudioIsolation, AudioSandboxSettings},
+    },
+    payments::{
+        packages::PackageList,
+        yookassa::{IpNets, ReceiptSettings, YooKassaSettings},
+    },
+    platform::{
+        secret::Secret,
+        services::{S3Settings, Services},
+        telemetry::LogFormat,
+    },
+};
 
 /// Everything the bot and the worker need to run.
 #[derive(Debug, Clone)]
@@ -50,20 +66,20 @@ pub struct Settings {
     /// Most messages one user may send in a minute.
     pub max_messages_per_minute: u32,
     /// Credit packages on sale.
-    pub packages: crate::payments::PackageList,
+    pub packages: PackageList,
     /// Share of a referee's first purchase granted to the referrer, in percent.
     pub referral_percent: u32,
     /// YooKassa, when payments by card and SBP are enabled.
     pub yookassa: Option<YooKassaSettings>,
     /// Addresses YooKassa notifications may come from.
-    pub yookassa_notify_ips: crate::yookassa::IpNets,
+    pub yookassa_notify_ips: IpNets,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: crate::yookassa::IpNets,
+    pub trusted_proxies: IpNets,
     /// Telegram user ids allowed to run admin commands.
     pub admin_telegram_ids: Vec<i64>,
     /// Bearer token Prometheus must present at `/metrics`; `None` turns the
     /// endpoint off (the bot's HTTP server faces the internet for webhooks).
-    pub metrics_token: Option<crate::secret::Secret>,
+    pub metrics_token: Option<crate::platform::secret::Secret>,
     /// Address of the bot's HTTP server (webhooks, Mini App, health).
     pub http_addr: SocketAddr,
     /// Log line format.
@@ -123,195 +139,6 @@ pub enum UpdateMode {
         /// Value of the `X-Telegram-Bot-Api-Secret-Token` header.
         secret_token: Secret,
     },
-}
-
-/// S3-compatible object storage.
-#[derive(Debug, Clone)]
-pub struct S3Settings {
-    /// Endpoint of an S3-compatible server; `None` means AWS itself.
-    pub endpoint: Option<Url>,
-    /// Region name (any value for MinIO).
-    pub region: String,
-    /// Bucket holding all objects; created at startup when missing.
-    pub bucket: String,
-    /// Access key id.
-    pub access_key_id: Secret,
-    /// Secret access key.
-    pub secret_access_key: Secret,
-    /// Path-style addressing (`endpoint/bucket/key`), needed by MinIO.
-    pub force_path_style: bool,
-}
-
-impl S3Settings {
-    /// The storage crate's view of these settings.
-    pub fn storage_config(&self) -> storage::StorageConfig {
-        storage::StorageConfig {
-            endpoint: self.endpoint.clone(),
-            region: self.region.clone(),
-            bucket: self.bucket.clone(),
-            access_key_id: self.access_key_id.expose().to_owned(),
-            secret_access_key: self.secret_access_key.expose().to_owned(),
-            force_path_style: self.force_path_style,
-            ..storage::StorageConfig::default()
-        }
-    }
-}
-
-/// An OpenAI-compatible API.
-#[derive(Debug, Clone)]
-pub struct ProviderSettings {
-    /// Base URL including the version path, e.g. `https://api.openai.com/v1`.
-    pub base_url: Url,
-    /// API key; some self-hosted servers need none.
-    pub api_key: Option<Secret>,
-    /// Model name.
-    pub model: String,
-    /// Longest wait for a connection to it (`PROVIDER_CONNECT_TIMEOUT_SECONDS`).
-    pub connect_timeout: std::time::Duration,
-}
-
-/// The image provider and the picture size it is asked for.
-#[derive(Debug, Clone)]
-pub struct ImageProviderSettings {
-    /// Endpoint, key and model.
-    pub provider: ProviderSettings,
-    /// Requested size, e.g. `1024x1024`.
-    pub size: String,
-}
-
-/// Limits and retention of image jobs.
-#[derive(Debug, Clone)]
-pub struct ImageSettings {
-    /// Longest prompt accepted, in characters.
-    pub max_prompt_chars: usize,
-    /// Largest photo accepted for editing, in bytes.
-    pub max_edit_bytes: u64,
-    /// How long photos uploaded for editing are kept in storage.
-    pub input_retention: chrono::Duration,
-    /// How long generated and edited images are kept in storage.
-    pub output_retention: chrono::Duration,
-    /// Longest wait for the image or chat provider's answer (and for a picture it links to).
-    pub provider_timeout: std::time::Duration,
-}
-
-/// The chat model that turns a description into better image prompts.
-#[derive(Debug, Clone)]
-pub struct IdeaSettings {
-    /// Endpoint, key and model.
-    pub provider: ProviderSettings,
-    /// Price of one `/idea` answer.
-    pub cost: Credits,
-}
-
-/// Prices (in credits) and free allowances.
-#[derive(Debug, Clone)]
-pub struct PricingSettings {
-    /// Price of one minute of audio, charged per second.
-    pub transcription_cost_per_minute: Credits,
-    /// Free minutes of transcription per user per calendar day.
-    pub free_minutes_per_day: u32,
-    /// Price of one generated image.
-    pub image_generation_cost: Credits,
-    /// Price of one edited image.
-    pub image_edit_cost: Credits,
-    /// Free image generations per user per calendar month.
-    pub image_free_per_month: u32,
-    /// Time zone whose calendar days and months the allowances follow.
-    pub timezone: Tz,
-}
-
-impl Default for PricingSettings {
-    /// The prices and allowances a deployment gets when it configures none
-    /// (the defaults of `TRANSCRIPTION_COST_PER_MINUTE` and the rest).
-    fn default() -> Self {
-        Self {
-            transcription_cost_per_minute: Credits::whole(15),
-            free_minutes_per_day: 3,
-            image_generation_cost: Credits::whole(20),
-            image_edit_cost: Credits::whole(25),
-            image_free_per_month: 10,
-            timezone: chrono_tz::Europe::Moscow,
-        }
-    }
-}
-
-/// YooKassa shop credentials.
-#[derive(Debug, Clone)]
-pub struct YooKassaSettings {
-    /// Shop id (the Basic auth user).
-    pub shop_id: String,
-    /// Secret key (the Basic auth password).
-    pub secret_key: Secret,
-    /// Where YooKassa sends the user after paying, usually `https://t.me/<bot>`.
-    pub return_url: Url,
-    /// API base URL (overridable for tests).
-    pub api_url: Url,
-    /// 54-FZ receipts, when the shop must send them.
-    pub receipt: Option<ReceiptSettings>,
-}
-
-/// What a 54-FZ receipt needs beyond the payment itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiptSettings {
-    /// Where the receipt is sent (Telegram gives us no customer contact).
-    pub customer_email: String,
-    /// YooKassa's VAT code (1: no VAT ... 12), see its API reference.
-    pub vat_code: u8,
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line, for production log collectors.
-    Json,
-    /// Human-readable, for development.
-    Pretty,
-}
-
-impl FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "json" => Ok(Self::Json),
-            "pretty" => Ok(Self::Pretty),
-            other => Err(format!("expected `json` or `pretty`, got `{other}`")),
-        }
-    }
-}
-
-/// How the worker decodes users' recordings without letting one of them hurt it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AudioSandboxSettings {
-    /// Where decoding runs.
-    pub isolation: AudioIsolation,
-    /// The executable started as `EXECUTABLE audio-sandbox`; `None`: the running worker itself.
-    pub executable: Option<std::path::PathBuf>,
-    /// Memory one decoding may take besides its input, in bytes.
-    pub memory_limit_bytes: u64,
-    /// CPU time one decoding may take; its wall-clock limit is twice this.
-    pub cpu_limit: std::time::Duration,
-}
-
-/// Where the worker decodes recordings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AudioIsolation {
-    /// In a child process under memory and CPU limits: a file that crashes the decoder or
-    /// exhausts memory kills only that child, and its job fails with a clear message.
-    Process,
-    /// On a blocking thread of the worker: panics are caught, but an allocation failure or a
-    /// crash in the C Opus decoder takes the worker down. For development and tests.
-    Thread,
-}
-
-impl FromStr for AudioIsolation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "process" => Ok(Self::Process),
-            "thread" => Ok(Self::Thread),
-            other => Err(format!("expected `process` or `thread`, got `{other}`")),
-        }
-    }
 }
 
 /// One thing wrong with the environment.
@@ -620,7 +447,7 @@ impl Settings {
         let max_queued_jobs: Option<u32> = r.or("MAX_QUEUED_JOBS_PER_USER", "3");
         let max_messages: Option<u32> = r.or("MAX_MESSAGES_PER_MINUTE", "20");
 
-        let packages: Option<crate::payments::PackageList> =
+        let packages: Option<PackageList> =
             r.or("CREDIT_PACKAGES", "100:0:149:100,300:10:399:270,1000:20:1190:800");
         let referral_percent: Option<u32> = r.or("REFERRAL_PERCENT", "10");
         let yookassa = {
@@ -672,9 +499,9 @@ impl Settings {
             }
         };
 
-        let notify_ips: Option<crate::yookassa::IpNets> =
-            r.or("YOOKASSA_NOTIFY_IPS", crate::yookassa::DEFAULT_NOTIFICATION_RANGES);
-        let trusted_proxies: Option<crate::yookassa::IpNets> = r.or("TRUSTED_PROXIES", "");
+        let notify_ips: Option<IpNets> =
+            r.or("YOOKASSA_NOTIFY_IPS", crate::payments::yookassa::DEFAULT_NOTIFICATION_RANGES);
+        let trusted_proxies: Option<IpNets> = r.or("TRUSTED_PROXIES", "");
         let admins: Option<IdList> = r.or("ADMIN_TELEGRAM_IDS", "");
         let metrics_token = r.optional_secret("METRICS_TOKEN");
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
@@ -785,6 +612,20 @@ impl Settings {
             Some(settings) if r.problems.is_empty() => Ok(settings),
             _ => Err(ConfigError { problems: r.problems }),
         }
+    }
+}
+
+impl Services {
+    /// Connects to PostgreSQL, Redis and object storage as `settings` say. It lives here, beside
+    /// the settings, so `platform` never depends on the settings of every other owner.
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        Self::open(
+            &settings.database_url,
+            settings.database_max_connections,
+            &settings.redis_url,
+            &settings.s3,
+        )
+        .await
     }
 }
 

@@ -1,29 +1,23 @@
-//! The language of the business, shared by the bot and the worker: settings,
-//! database entities, users, money, texts and telemetry.
+//! The language of the business, shared by the bot and the worker, cut by owner:
+//! `billing` (money, pricing, the ledger), `payments` (packages, settlement, YooKassa),
+//! `jobs` (lifecycle and queue), `media` (transcripts, images, providers), `telegram`
+//! (what is sent to Telegram), `people` (users, limits), `texts` (Fluent catalogues,
+//! splitting) and `platform` (connections, secrets, telemetry, shutdown); `entities` is the
+//! database schema they share. Owners depend downwards only (`tests/owners.rs` fails on a
+//! loop); `config` reads the environment once and builds each owner's settings, and
+//! `metrics` reports across owners: both sit on top and no owner imports them.
 
+pub mod billing;
 pub mod config;
-pub mod db;
 pub mod entities;
-pub mod i18n;
-pub mod images;
 pub mod jobs;
-pub mod ledger;
-pub mod limits;
+pub mod media;
 pub mod metrics;
-pub mod money;
 pub mod payments;
-pub mod pricing;
-pub mod queue;
-pub mod secret;
-pub mod services;
-pub mod shutdown;
+pub mod people;
+pub mod platform;
 pub mod telegram;
-pub mod telemetry;
-pub mod text;
-pub mod transcripts;
-pub mod updates;
-pub mod users;
-pub mod yookassa;
+pub mod texts;
 
 pub use config::Settings;
-pub use secret::Secret;
+pub use platform::secret::Secret;

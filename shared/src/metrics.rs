@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
-use crate::ledger::{Ledger, LedgerError};
+use crate::billing::ledger::{Ledger, LedgerError};
 
 /// Why the figures could not be read.
 #[derive(Debug, thiserror::Error)]

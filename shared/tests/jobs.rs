@@ -7,11 +7,11 @@ use std::str::FromStr;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger, LedgerError},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::jobs::{self, JobStatus},
     jobs::{self as job_ops, Claim, MediaSource, TranscriptionInput},
-    ledger::{BonusReason, Ledger, LedgerError},
-    money::Credits,
 };
 use testkit::{TestDb, fixtures};
 

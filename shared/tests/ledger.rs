@@ -8,11 +8,11 @@ use std::{str::FromStr, sync::Arc};
 use chrono::{Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, HoldStatus, Ledger, LedgerError, Purchase},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
+    billing::pricing::Work,
     entities::{ledger_transactions::TransactionKind, payments::PaymentProvider},
-    ledger::{BonusReason, HoldStatus, Ledger, LedgerError, Purchase},
-    money::Credits,
-    pricing::Work,
 };
 use testkit::{
     TestDb,

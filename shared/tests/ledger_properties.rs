@@ -7,11 +7,11 @@ use proptest::{collection::vec, prelude::*};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Hold, Ledger, LedgerError, Posting, Purchase},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
+    billing::pricing::Work,
     entities::payments::PaymentProvider,
-    ledger::{BonusReason, Hold, Ledger, LedgerError, Posting, Purchase},
-    money::Credits,
-    pricing::Work,
 };
 use testkit::{TestDb, fixtures};
 use uuid::Uuid;

@@ -3,7 +3,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use shared::limits::allow_message;
+use shared::people::limits::allow_message;
 use testkit::TestRedis;
 
 #[tokio::test]

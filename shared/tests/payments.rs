@@ -8,12 +8,12 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
 use shared::{
-    config::PricingSettings,
+    billing::ledger::Ledger,
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::payments::{self as payment_rows, PaymentProvider, PaymentStatus},
-    ledger::Ledger,
-    money::Credits,
-    payments::{self, PackageList, Settlement},
-    users,
+    payments::{self, Settlement, packages::PackageList},
+    people::users,
 };
 use testkit::{TestDb, fixtures};
 

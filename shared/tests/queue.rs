@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use redis::AsyncCommands;
-use shared::queue::JobQueue;
+use shared::jobs::queue::JobQueue;
 use testkit::TestRedis;
 
 /// Writes what apalis-redis keeps of a message that finished at `done_at`.

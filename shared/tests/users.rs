@@ -6,8 +6,8 @@
 use sea_orm::EntityTrait;
 use shared::{
     entities::users,
-    i18n::Lang,
-    users::{TelegramProfile, upsert_from_telegram},
+    people::users::{TelegramProfile, upsert_from_telegram},
+    texts::i18n::Lang,
 };
 use testkit::TestDb;
 
@@ -69,16 +69,16 @@ async fn referrals_are_recorded_once_and_never_to_oneself_or_in_a_cycle() {
         async |id: i64| users::Entity::find_by_id(id).one(&test.db).await.unwrap().unwrap().referred_by;
 
     // Her own code, and a code nobody has: nothing.
-    assert!(!shared::users::set_referrer(&test.db, anna.id, &anna.referral_code).await.unwrap());
-    assert!(!shared::users::set_referrer(&test.db, anna.id, "no-such-code").await.unwrap());
+    assert!(!shared::people::users::set_referrer(&test.db, anna.id, &anna.referral_code).await.unwrap());
+    assert!(!shared::people::users::set_referrer(&test.db, anna.id, "no-such-code").await.unwrap());
     assert_eq!(referrer(anna.id).await, None);
 
     // Boris invited by Anna, once: a later code does not replace her.
-    assert!(shared::users::set_referrer(&test.db, boris.id, &anna.referral_code).await.unwrap());
-    assert!(!shared::users::set_referrer(&test.db, boris.id, &vera.referral_code).await.unwrap());
+    assert!(shared::people::users::set_referrer(&test.db, boris.id, &anna.referral_code).await.unwrap());
+    assert!(!shared::people::users::set_referrer(&test.db, boris.id, &vera.referral_code).await.unwrap());
     assert_eq!(referrer(boris.id).await, Some(anna.id));
 
     // Anna cannot in turn be Boris's referee.
-    assert!(!shared::users::set_referrer(&test.db, anna.id, &boris.referral_code).await.unwrap());
+    assert!(!shared::people::users::set_referrer(&test.db, anna.id, &boris.referral_code).await.unwrap());
     assert_eq!(referrer(anna.id).await, None);
 }

@@ -32,17 +32,17 @@ use base64::Engine as _;
 use bytes::Bytes;
 use sea_orm::DatabaseConnection;
 use shared::{
+    billing::money::Credits,
     entities::{
         jobs::{JobKind, Model as Job},
         media_objects::MediaKind,
     },
-    i18n::{ImageFailureReason, Lang, Text},
-    images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
     jobs,
-    money::Credits,
-    queue::ImageTask,
+    jobs::queue::ImageTask,
+    media::images::{self, ImageFormat, ImageRequest, Speaker, TelegramPhoto},
+    media::transcripts::record_media,
     telegram::{self, Outgoing},
-    transcripts::record_media,
+    texts::i18n::{ImageFailureReason, Lang, Text},
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{

@@ -12,7 +12,10 @@ pub mod transcribe;
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use shared::{Settings, ledger::Ledger, queue::JobQueue, services::Services, yookassa::YooKassa};
+use shared::{
+    Settings, billing::ledger::Ledger, jobs::queue::JobQueue, payments::yookassa::YooKassa,
+    platform::services::Services,
+};
 
 /// Attempts per job before it fails for good (apalis's own default is 25).
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -114,12 +117,12 @@ pub async fn supervise_transcribe(
 /// # Errors
 /// When the HTTP client cannot be built (no TLS roots).
 pub fn provider_client(
-    provider: &shared::config::ProviderSettings,
+    provider: &shared::media::provider::ProviderSettings,
     timeout: Duration,
 ) -> anyhow::Result<async_openai::Client<async_openai::config::OpenAIConfig>> {
     openai_client(
         provider.base_url.as_str(),
-        provider.api_key.as_ref().map(shared::secret::Secret::expose),
+        provider.api_key.as_ref().map(shared::platform::secret::Secret::expose),
         provider.connect_timeout,
         timeout,
     )
@@ -222,7 +225,7 @@ pub fn maintenance_context(
 
 /// Runs the worker until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let shutdown = shared::shutdown::Shutdown::install();
+    let shutdown = shared::platform::shutdown::Shutdown::install();
     let services = Services::connect(&settings).await?;
     // One client, so the whole process keeps to one pace.
     let bot = telegram(&settings);

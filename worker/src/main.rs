@@ -14,7 +14,7 @@ fn main() -> ExitCode {
 #[tokio::main]
 async fn run() -> ExitCode {
     let settings = shared::Settings::load_or_exit("worker");
-    shared::telemetry::init(settings.log_format);
+    shared::platform::telemetry::init(settings.log_format);
     match worker::run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use shared::{
+    billing::ledger::Ledger,
     entities::payments::PaymentProvider,
     jobs,
-    ledger::Ledger,
+    jobs::queue::JobQueue,
+    payments::yookassa::YooKassa,
     payments::{self, PaymentOutcome},
-    queue::JobQueue,
-    yookassa::YooKassa,
 };
 use teloxide::prelude::Requester;
 
@@ -113,7 +113,7 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
             tracing::warn!(error = %err, "could not clear finished queue messages; next tick tries again")
         }
     }
-    report.updates_forgotten = shared::updates::forget_handled(db).await?;
+    report.updates_forgotten = shared::telegram::updates::forget_handled(db).await?;
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
     }

@@ -19,10 +19,10 @@ use std::{future::Future, time::Duration};
 use apalis::prelude::BoxDynError;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use shared::{
+    billing::ledger::Ledger,
     entities::{jobs::Model as Job, users},
-    i18n::{Lang, Text},
     jobs::{self, Claim, Ending},
-    ledger::Ledger,
+    texts::i18n::{Lang, Text},
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
@@ -218,7 +218,7 @@ pub async fn run_once<K: Runnable>(kind: &K, job_id: Uuid) -> anyhow::Result<Out
         }
         Some(Err(Failure::RecipientGone(detail))) => {
             tracing::warn!(%job_id, %detail, "the user cannot be reached; the job ends");
-            shared::users::mark_unreachable(&common.db, job.user_id).await?;
+            shared::people::users::mark_unreachable(&common.db, job.user_id).await?;
             end(kind, &job, "recipient_gone", None).await?;
             Ok(Outcome::GaveUp)
         }

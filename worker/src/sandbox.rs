@@ -26,7 +26,7 @@ use audio::{
     AudioError, Bytes, Chunk, ChunkEncoding, ChunkTiming, ChunkingConfig, Prepared, ProbeInfo, Summary,
 };
 use serde::{Deserialize, Serialize};
-use shared::config::{AudioIsolation, AudioSandboxSettings};
+use shared::media::transcripts::{AudioIsolation, AudioSandboxSettings};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 /// The first argument that turns the worker executable into a sandbox child.

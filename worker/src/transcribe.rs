@@ -17,14 +17,14 @@ use async_openai::{
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 use shared::{
+    billing::money::Credits,
+    billing::pricing::Work,
     entities::{jobs::Model as Job, media_objects::MediaKind},
-    i18n::{FailureReason, Lang, Text, minutes_seconds},
     jobs,
-    money::Credits,
-    pricing::Work,
-    queue::TranscribeTask,
+    jobs::queue::TranscribeTask,
+    media::transcripts::{self, StoredTranscript},
     telegram::{self, TranscriptDelivery},
-    transcripts::{self, StoredTranscript},
+    texts::i18n::{FailureReason, Lang, Text, minutes_seconds},
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{
@@ -293,7 +293,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         )
         .await
         .map_err(transient)?;
-    let charged = hold.captured.unwrap_or(shared::money::Credits::ZERO);
+    let charged = hold.captured.unwrap_or(shared::billing::money::Credits::ZERO);
 
     // 6. Deliver once, then mark the job done with the message ids.
     // Shown rounded: a container's 1799.9999 s reads 30:00.
@@ -389,7 +389,7 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
             Ok(())
         }
         Ok(_) => Ok(()),
-        Err(shared::ledger::LedgerError::InsufficientFunds { needed, available }) => {
+        Err(shared::billing::ledger::LedgerError::InsufficientFunds { needed, available }) => {
             // What this job already holds is the user's money too: show it as balance.
             let held = hold_amount(ctx, job.id).await?;
             let price = Credits::new(held.amount() + needed.amount()).unwrap_or(needed);

@@ -12,12 +12,12 @@ use std::{
 
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::{jobs as job_rows, transcripts},
+    jobs::queue::JobQueue,
     jobs::{self, MediaSource, TranscriptionInput},
-    ledger::{BonusReason, Ledger},
-    money::Credits,
-    queue::JobQueue,
 };
 use testkit::{
     TestDb, TestRedis, TestS3,

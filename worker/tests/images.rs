@@ -6,13 +6,13 @@
 
 use sea_orm::{ConnectionTrait, EntityTrait};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::{jobs as job_rows, jobs::JobStatus, media_objects::MediaKind},
-    images::{self, ImageRequest, TelegramPhoto},
     jobs,
-    ledger::{BonusReason, Ledger},
-    money::Credits,
-    transcripts::record_media,
+    media::images::{self, ImageRequest, TelegramPhoto},
+    media::transcripts::record_media,
 };
 use storage::{ObjectKey, ObjectName, ObjectStore, StorageConfig};
 use testkit::{
@@ -416,7 +416,7 @@ async fn a_lost_image_job_is_pushed_again_to_the_image_queue_and_delivered() {
     let rig = rig().await;
     let redis = testkit::TestRedis::new();
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
-    let image_queue = shared::queue::JobQueue::new(conn, &redis.namespace);
+    let image_queue = shared::jobs::queue::JobQueue::new(conn, &redis.namespace);
     // Created, but the bot died before pushing it.
     let job_id = queue(&rig, generate("a lost cat")).await;
     rig.test

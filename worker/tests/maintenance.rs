@@ -5,11 +5,11 @@
 
 use sea_orm::{ConnectionTrait, EntityTrait};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
+    jobs::queue::JobQueue,
     jobs::{self, MediaSource, TranscriptionInput},
-    ledger::{BonusReason, Ledger},
-    money::Credits,
-    queue::JobQueue,
 };
 use testkit::{TestDb, TestRedis, fixtures};
 use worker::maintenance::{self, Maintenance};
@@ -117,10 +117,10 @@ async fn only_one_process_runs_a_tick_at_a_time() {
 #[tokio::test]
 async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
     use shared::{
-        config::YooKassaSettings,
         entities::payments::PaymentProvider,
-        payments::{self, PackageList},
-        yookassa::{NewPayment, YooKassa},
+        payments::yookassa::YooKassaSettings,
+        payments::yookassa::{NewPayment, YooKassa},
+        payments::{self, packages::PackageList},
     };
     use std::str::FromStr;
     use testkit::{fake_telegram::FakeTelegram, fake_yookassa::FakeYooKassa};
@@ -189,7 +189,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
 async fn stars_setup() -> (TestDb, testkit::fake_telegram::FakeTelegram, Maintenance, i64, uuid::Uuid) {
     use shared::{
         entities::payments::PaymentProvider,
-        payments::{self, PackageList},
+        payments::{self, packages::PackageList},
     };
     use std::str::FromStr;
     let test = TestDb::migrated().await;

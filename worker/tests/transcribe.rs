@@ -8,11 +8,11 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sea_orm::EntityTrait;
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{BonusReason, Ledger},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::{jobs as job_rows, transcripts},
     jobs::{self, MediaSource, TranscriptionInput},
-    ledger::{BonusReason, Ledger},
-    money::Credits,
 };
 use storage::{ObjectStore, StorageConfig};
 use testkit::{
@@ -39,8 +39,8 @@ fn sandbox() -> worker::sandbox::AudioSandbox {
 }
 
 fn sandbox_with_memory(memory_limit_bytes: u64) -> worker::sandbox::AudioSandbox {
-    worker::sandbox::AudioSandbox::new(&shared::config::AudioSandboxSettings {
-        isolation: shared::config::AudioIsolation::Process,
+    worker::sandbox::AudioSandbox::new(&shared::media::transcripts::AudioSandboxSettings {
+        isolation: shared::media::transcripts::AudioIsolation::Process,
         executable: Some(env!("CARGO_BIN_EXE_worker").into()),
         memory_limit_bytes,
         cpu_limit: Duration::from_secs(60),
@@ -254,7 +254,7 @@ async fn a_job_whose_worker_died_mid_way_is_finished_once_by_another() {
 
 #[tokio::test]
 async fn the_same_job_pushed_twice_through_the_queue_is_delivered_once() {
-    use shared::queue::JobQueue;
+    use shared::jobs::queue::JobQueue;
     let rig = rig().await;
     let redis = testkit::TestRedis::new();
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();

@@ -83,7 +83,7 @@ impl Drop for TestBot {
 #[allow(dead_code)] // Each test binary compiles this module; not all start a worker.
 pub fn maintenance(bot: &TestBot) -> impl std::future::Future<Output = ()> + use<> {
     let state = &bot.state;
-    let services = shared::services::Services {
+    let services = shared::platform::services::Services {
         db: state.db.clone(),
         redis: state.redis.clone(),
         store: state.store.clone(),

@@ -12,10 +12,10 @@ use std::{str::FromStr, time::Instant};
 use anyhow::Context;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use shared::{
-    config::PricingSettings,
+    billing::ledger::{Ledger, Purchase},
+    billing::money::Credits,
+    billing::pricing::PricingSettings,
     entities::payments::PaymentProvider,
-    ledger::{Ledger, Purchase},
-    money::Credits,
 };
 use uuid::Uuid;
 

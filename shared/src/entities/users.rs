@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::i18n::Lang;
+use crate::texts::i18n::Lang;
 
 /// One row of `users`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

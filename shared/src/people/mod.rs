@@ -1,0 +1,5 @@
+//! The people who use the bot: users created or refreshed from Telegram, their language and
+//! referral codes (`users`), and per-user rate limits kept in Redis (`limits`).
+
+pub mod limits;
+pub mod users;

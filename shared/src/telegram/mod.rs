@@ -1,0 +1,211 @@
+//! What the bot and the worker send to Telegram, composed and sent one way.
+//!
+//! A transcript reaches the user the same way whether it was just made or is
+//! a free repeat of an earlier one: as messages when short, as `.txt` and
+//! `.srt` files when long, then a footer with the file buttons.
+//!
+//! Every process talks to Telegram through one [`Telegram`] client built by
+//! [`connect`]: teloxide's `Throttle` adaptor, which keeps every send within
+//! Telegram's limits (one message a second per chat, 20 a minute per group,
+//! `TELEGRAM_MESSAGES_PER_SECOND` overall) and, on a `429`, freezes that chat
+//! for `retry_after` and sends again. The bot's handlers and the worker use
+//! the same client; [`send`] adds an upper bound on the whole wait for the
+//! messages the worker delivers (transcripts, pictures, ideas, notices).
+
+pub mod updates;
+
+use std::time::Duration;
+
+use teloxide::{
+    RequestError,
+    adaptors::{Throttle, throttle::Limits},
+    payloads::{SendMessageSetters, SendPhotoSetters},
+    prelude::{Bot, Requester},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
+};
+use uuid::Uuid;
+
+use crate::{
+    billing::money::Credits,
+    texts::i18n::{Lang, Text},
+    texts::split::{TELEGRAM_MESSAGE_LIMIT, split_message},
+};
+
+/// One message to send.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outgoing {
+    /// Plain text.
+    Text(String),
+    /// A file.
+    Document {
+        /// The file name the user sees.
+        name: &'static str,
+        /// Its bytes.
+        body: Vec<u8>,
+    },
+    /// Text with inline buttons.
+    WithButtons {
+        /// The text.
+        text: String,
+        /// The buttons.
+        buttons: InlineKeyboardMarkup,
+    },
+    /// A picture with a caption and inline buttons.
+    Photo {
+        /// The file name.
+        name: &'static str,
+        /// Its bytes.
+        body: bytes::Bytes,
+        /// The caption.
+        caption: String,
+        /// The buttons.
+        buttons: InlineKeyboardMarkup,
+    },
+}
+
+/// Which stored file a transcript button asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranscriptFile {
+    /// Plain text.
+    Txt,
+    /// Subtitles.
+    Srt,
+}
+
+/// The callback data of the button that sends `file` of job `job`'s transcript.
+pub fn transcript_button_data(job: Uuid, file: TranscriptFile) -> String {
+    match file {
+        TranscriptFile::Txt => format!("tf:{}:txt", job.simple()),
+        TranscriptFile::Srt => format!("tf:{}:srt", job.simple()),
+    }
+}
+
+/// A transcript as it is delivered.
+#[derive(Clone, Copy, Debug)]
+pub struct TranscriptDelivery<'a> {
+    /// The job that made it (its buttons fetch its files).
+    pub job: Uuid,
+    /// Plain text.
+    pub txt: &'a str,
+    /// Subtitles.
+    pub srt: &'a str,
+    /// Longer texts than this (in characters) come as files.
+    pub file_after_chars: usize,
+    /// Length, `m:ss`.
+    pub duration: &'a str,
+    /// Credits charged for it now.
+    pub charged: Credits,
+}
+
+/// The messages that deliver a transcript, in order.
+pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec<Outgoing> {
+    let TranscriptDelivery { job, txt, srt, file_after_chars, duration, charged } = *delivery;
+    let mut outgoing = Vec::new();
+    if txt.chars().count() <= file_after_chars && !txt.trim().is_empty() {
+        outgoing.extend(split_message(txt, TELEGRAM_MESSAGE_LIMIT).into_iter().map(Outgoing::Text));
+    } else {
+        outgoing.push(Outgoing::Text(Text::TranscriptAsFiles.render(lang)));
+        outgoing.push(Outgoing::Document { name: "transcript.txt", body: txt.as_bytes().to_vec() });
+        outgoing.push(Outgoing::Document { name: "transcript.srt", body: srt.as_bytes().to_vec() });
+    }
+    outgoing.push(Outgoing::WithButtons {
+        text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.amount() }
+            .render(lang),
+        buttons: InlineKeyboardMarkup::new([[
+            InlineKeyboardButton::callback(
+                Text::TxtButton.render(lang),
+                transcript_button_data(job, TranscriptFile::Txt),
+            ),
+            InlineKeyboardButton::callback(
+                Text::SrtButton.render(lang),
+                transcript_button_data(job, TranscriptFile::Srt),
+            ),
+        ]]),
+    });
+    outgoing
+}
+
+/// The one Telegram client of a process: paced to Telegram's limits, and
+/// waiting out `429 retry_after` by itself.
+pub type Telegram = Throttle<Bot>;
+
+/// Builds the process's Telegram client. Needs a Tokio runtime (the pacing
+/// runs as a task of its own).
+pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::NonZeroU32) -> Telegram {
+    let limits = Limits { messages_per_sec_overall: messages_per_second.get(), ..Limits::default() };
+    Throttle::new_spawn(Bot::new(token).set_api_url(api_url), limits)
+}
+
+/// Longest wait for one send, including its place in the pacing queue and
+/// Telegram's flood waits: past it the send fails and the job is tried later.
+const SEND_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Sends one message through the paced client, waiting at most
+/// [`SEND_TIMEOUT`]; Telegram's error is returned for the caller to judge.
+///
+/// # Errors
+/// Telegram's error, or a timeout as an `Io` error.
+pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<MessageId, RequestError> {
+    let attempt = async {
+        match message {
+            Outgoing::Text(text) => bot.send_message(chat, text.clone()).await,
+            Outgoing::Document { name, body } => {
+                bot.send_document(chat, InputFile::memory(body.clone()).file_name(*name)).await
+            }
+            Outgoing::WithButtons { text, buttons } => {
+                bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await
+            }
+            Outgoing::Photo { name, body, caption, buttons } => {
+                bot.send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
+                    .caption(caption.clone())
+                    .reply_markup(buttons.clone())
+                    .await
+            }
+        }
+    };
+    match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
+        Ok(result) => result.map(|sent| sent.id),
+        Err(_) => Err(RequestError::Io(std::sync::Arc::new(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("Telegram did not take the message in {SEND_TIMEOUT:?}"),
+        )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(txt: &str) -> TranscriptDelivery<'_> {
+        TranscriptDelivery {
+            job: Uuid::from_u128(7),
+            txt,
+            srt: "1\n00:00:00,000 --> 00:00:01,000\nhi\n",
+            file_after_chars: 100,
+            duration: "0:05",
+            charged: "1.25".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn short_transcripts_come_as_messages_long_ones_as_files_both_with_the_footer() {
+        let short = transcript_messages(&delivery("Hello there."), Lang::En);
+        assert_eq!(short.len(), 2);
+        assert_eq!(short[0], Outgoing::Text("Hello there.".into()));
+        let long_text = "word ".repeat(100);
+        let long = transcript_messages(&delivery(&long_text), Lang::En);
+        assert!(matches!(long[1], Outgoing::Document { name: "transcript.txt", .. }));
+        assert!(matches!(long[2], Outgoing::Document { name: "transcript.srt", .. }));
+        for messages in [short, long] {
+            let Some(Outgoing::WithButtons { text, buttons }) = messages.last() else { panic!("no footer") };
+            assert_eq!(text, "Duration 0:05, 1.25 credits charged.");
+            assert_eq!(buttons.inline_keyboard[0].len(), 2);
+        }
+    }
+
+    #[test]
+    fn button_data_names_the_job_and_the_file() {
+        let job = Uuid::from_u128(0xabc);
+        assert_eq!(transcript_button_data(job, TranscriptFile::Srt), format!("tf:{}:srt", job.simple()));
+    }
+}

@@ -1,0 +1,6 @@
+//! Words users read: the typed `Text` front door over the Fluent catalogues in `shared/locales/`
+//! with CLDR plurals (`i18n`), and cutting long texts into Telegram-sized messages (`split`).
+//! Depends on no other owner.
+
+pub mod i18n;
+pub mod split;
