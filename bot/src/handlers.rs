@@ -25,11 +25,9 @@ use teloxide::{
     utils::command::BotCommands,
 };
 
-use crate::{
-    callbacks::{Callback, TranscriptFile},
-    images, intake, payments,
-    startup::AppState,
-};
+use shared::telegram::buttons::{Callback, TranscriptFile};
+
+use crate::{images, intake, payments, startup::AppState};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;

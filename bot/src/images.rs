@@ -20,7 +20,9 @@ use teloxide::{
 };
 use uuid::Uuid;
 
-use crate::{callbacks::Callback, startup::AppState};
+use shared::telegram::buttons::Callback;
+
+use crate::startup::AppState;
 
 /// The picture a message carries: the largest size of a photo, or a
 /// document. `None` for anything else.

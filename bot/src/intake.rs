@@ -15,7 +15,9 @@ use teloxide::{
     types::{InlineKeyboardButton, InlineKeyboardMarkup},
 };
 
-use crate::{callbacks::Callback, startup::AppState};
+use shared::telegram::buttons::Callback;
+
+use crate::startup::AppState;
 
 /// A recording as it arrived, before any check.
 struct Incoming {

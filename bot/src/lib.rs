@@ -5,7 +5,6 @@
 //! dispatcher logs each error chain once, with the update id. Users only ever
 //! see texts from `shared::texts::i18n`.
 
-mod callbacks;
 mod handlers;
 mod http;
 mod images;

@@ -29,10 +29,9 @@ use teloxide::{
 };
 use uuid::Uuid;
 
-use crate::{
-    callbacks::{Callback, PayMethod},
-    startup::AppState,
-};
+use shared::telegram::buttons::{Callback, PayMethod};
+
+use crate::startup::AppState;
 
 /// Shows the packages with one button per available way to pay.
 pub async fn show_packages(

@@ -31,6 +31,7 @@ use async_openai::{
 use base64::Engine as _;
 use bytes::Bytes;
 use sea_orm::DatabaseConnection;
+use shared::telegram::buttons::Callback;
 use shared::{
     billing::money::Credits,
     entities::{
@@ -207,7 +208,7 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
     // 3. Deliver, then mark the job done with the message ids.
     let buttons = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
         Text::FullQualityButton.render(lang),
-        images::full_quality_data(job.id),
+        Callback::FullQuality { job: job.id }.encode(),
     )]]);
     let photo = Outgoing::Photo {
         name: OUTPUT_NAME,
@@ -408,8 +409,9 @@ async fn ideas(
         ctx.common.ledger.capture_work(&ctx.common.db, job.id, request.work()).await.map_err(transient)?;
     let charged = hold.captured.unwrap_or(Credits::ZERO);
 
-    let buttons = InlineKeyboardMarkup::new(ideas.iter().enumerate().map(|(index, idea)| {
-        [InlineKeyboardButton::callback(button_label(index, idea), images::idea_pick_data(job.id, index))]
+    let buttons = InlineKeyboardMarkup::new(ideas.iter().zip(0u8..).map(|(idea, index)| {
+        let pick = Callback::IdeaPick { job: job.id, index }.encode();
+        [InlineKeyboardButton::callback(button_label(usize::from(index), idea), pick)]
     }));
     let text = Text::IdeaList { ideas: ideas.clone(), charged: charged.amount() }.render(lang);
     let sent = telegram::send(&ctx.common.bot, ChatId(job.chat_id), &Outgoing::WithButtons { text, buttons })

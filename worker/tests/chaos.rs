@@ -71,7 +71,6 @@ impl Stack {
             .env("STT_BASE_URL", self.openai.base_url())
             .env("STT_API_KEY", "sk-test")
             .env("STT_TIMEOUT_SECONDS", "5")
-            .env("RETRY_BACKOFF_SECONDS", "1")
             .env("JOB_REPUSH_SECONDS", "10")
             .env("FREE_MINUTES_PER_DAY", "0")
             .env("WELCOME_BONUS_CREDITS", "1000")
@@ -93,6 +92,11 @@ impl Stack {
         let mut command = Command::new(bot_executable());
         self.env(&mut command);
         command.env("HTTP_ADDR", "127.0.0.1:0").spawn().unwrap()
+    }
+
+    async fn text(&self, sql: &str) -> String {
+        let row = self.db.db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned())).await;
+        row.ok().flatten().and_then(|r| r.try_get::<String>("", "t").ok()).unwrap_or_default()
     }
 
     async fn count(&self, sql: &str) -> i64 {
@@ -253,6 +257,12 @@ async fn chaos() {
     }
     let jobs = stack.count("SELECT COUNT(*) AS n FROM jobs").await;
     let failed = stack.count("SELECT COUNT(*) AS n FROM jobs WHERE status = 'failed'").await;
+    let failed_why = stack
+        .text(
+            "SELECT COALESCE(string_agg(error_code || ': ' || n, ', '), '') AS t FROM \
+             (SELECT error_code, COUNT(*) AS n FROM jobs WHERE status = 'failed' GROUP BY error_code) r",
+        )
+        .await;
     let undeliverable = stack.count("SELECT COUNT(*) AS n FROM jobs WHERE status = 'undeliverable'").await;
     let stuck = stack.count("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')").await;
     let open_holds = stack
@@ -279,7 +289,7 @@ async fn chaos() {
         ("recordings sent", submitted.to_string()),
         ("jobs created", jobs.to_string()),
         ("delivered exactly once", delivered_once.to_string()),
-        ("failed with a message", failed.to_string()),
+        ("failed with a message", format!("{failed} {failed_why}")),
         ("undeliverable (user blocked the bot)", undeliverable.to_string()),
         ("duplicated deliveries", duplicated.to_string()),
         ("succeeded but not delivered", missing.to_string()),

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{ConnectionTrait, EntityTrait};
+use shared::telegram::buttons::Callback;
 use shared::{
     billing::ledger::{BonusReason, Ledger},
     billing::money::Credits,
@@ -146,7 +147,10 @@ async fn pictures_use_the_free_allowance_first_then_are_charged_once() {
     assert_eq!(photos.len(), 2);
     assert_eq!(photos[0].caption.as_deref(), Some("Готово. Списано 0 кредитов."));
     assert_eq!(photos[1].caption.as_deref(), Some("Готово. Списано 20 кредитов."));
-    assert_eq!(photos[1].callback_data_of("Оригинал без сжатия"), Some(images::full_quality_data(second)));
+    assert_eq!(
+        photos[1].callback_data_of("Оригинал без сжатия"),
+        Some(Callback::FullQuality { job: second }.encode())
+    );
 
     // The provider got the configured model and size, and what it drew is what was stored and sent.
     let requests = rig.openai.requests();
@@ -310,7 +314,10 @@ async fn an_idea_offers_three_prompts_as_buttons_charged_once() {
     let buttons = message.buttons();
     assert_eq!(buttons.len(), 3);
     assert_eq!(buttons[1].text, "2. A fox astronaut");
-    assert_eq!(buttons[2].callback_data(), Some(images::idea_pick_data(job_id, 2).as_str()));
+    assert_eq!(
+        buttons[2].callback_data(),
+        Some(Callback::IdeaPick { job: job_id, index: 2 }.encode().as_str())
+    );
     assert!(message.body().unwrap().contains("1. A red fox in fresh snow at dawn"));
     assert_eq!(
         images::idea_option(&rig.test.db, rig.user, job_id, 2).await.unwrap().as_deref(),

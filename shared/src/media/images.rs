@@ -346,16 +346,6 @@ pub async fn idea_option<C: ConnectionTrait>(
     Ok(parse_ideas(&answer).into_iter().nth(index))
 }
 
-/// `callback_data` of the button under a delivered picture that sends it as a file.
-pub fn full_quality_data(job_id: Uuid) -> String {
-    format!("img:{}", job_id.simple())
-}
-
-/// `callback_data` of the button that draws prompt `index` of `/idea` job `job_id`.
-pub fn idea_pick_data(job_id: Uuid, index: usize) -> String {
-    format!("idea:{}:{index}", job_id.simple())
-}
-
 /// A stored picture past its retention.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpiredObject {

@@ -6,12 +6,13 @@
 //!
 //! Every process talks to Telegram through one [`Telegram`] client built by
 //! [`connect`]: teloxide's `Throttle` adaptor, which keeps every send within
-//! Telegram's limits (one message a second per chat, 20 a minute per group,
+//! Telegram's limits (one message a second per chat, fewer in supergroups,
 //! `TELEGRAM_MESSAGES_PER_SECOND` overall) and, on a `429`, freezes that chat
 //! for `retry_after` and sends again. The bot's handlers and the worker use
 //! the same client; [`send`] adds an upper bound on the whole wait for the
 //! messages the worker delivers (transcripts, pictures, ideas, notices).
 
+pub mod buttons;
 pub mod updates;
 
 use std::time::Duration;
@@ -25,6 +26,7 @@ use teloxide::{
 };
 use uuid::Uuid;
 
+use self::buttons::{Callback, TranscriptFile};
 use crate::{
     billing::money::Credits,
     texts::i18n::{Lang, Text},
@@ -63,23 +65,6 @@ pub enum Outgoing {
     },
 }
 
-/// Which stored file a transcript button asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TranscriptFile {
-    /// Plain text.
-    Txt,
-    /// Subtitles.
-    Srt,
-}
-
-/// The callback data of the button that sends `file` of job `job`'s transcript.
-pub fn transcript_button_data(job: Uuid, file: TranscriptFile) -> String {
-    match file {
-        TranscriptFile::Txt => format!("tf:{}:txt", job.simple()),
-        TranscriptFile::Srt => format!("tf:{}:srt", job.simple()),
-    }
-}
-
 /// A transcript as it is delivered.
 #[derive(Clone, Copy, Debug)]
 pub struct TranscriptDelivery<'a> {
@@ -114,11 +99,11 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
         buttons: InlineKeyboardMarkup::new([[
             InlineKeyboardButton::callback(
                 Text::TxtButton.render(lang),
-                transcript_button_data(job, TranscriptFile::Txt),
+                Callback::Transcript { job, file: TranscriptFile::Txt }.encode(),
             ),
             InlineKeyboardButton::callback(
                 Text::SrtButton.render(lang),
-                transcript_button_data(job, TranscriptFile::Srt),
+                Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
             ),
         ]]),
     });
@@ -132,7 +117,14 @@ pub type Telegram = Throttle<Bot>;
 /// Builds the process's Telegram client. Needs a Tokio runtime (the pacing
 /// runs as a task of its own).
 pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::NonZeroU32) -> Telegram {
-    let limits = Limits { messages_per_sec_overall: messages_per_second.get(), ..Limits::default() };
+    let limits = Limits {
+        messages_per_sec_overall: messages_per_second.get(),
+        // Telegram's 20 a minute is a limit for groups; a private chat is bound by one
+        // message a second only, and the bot talks in private chats (supergroups and
+        // channels keep teloxide's stricter default).
+        messages_per_min_chat: 60,
+        ..Limits::default()
+    };
     Throttle::new_spawn(Bot::new(token).set_api_url(api_url), limits)
 }
 
@@ -201,11 +193,5 @@ mod tests {
             assert_eq!(text, "Duration 0:05, 1.25 credits charged.");
             assert_eq!(buttons.inline_keyboard[0].len(), 2);
         }
-    }
-
-    #[test]
-    fn button_data_names_the_job_and_the_file() {
-        let job = Uuid::from_u128(0xabc);
-        assert_eq!(transcript_button_data(job, TranscriptFile::Srt), format!("tf:{}:srt", job.simple()));
     }
 }

@@ -1,6 +1,11 @@
-//! Inline button payloads: typed, parsed once, never matched as raw strings.
+//! Inline button payloads (`callback_data`): every button the bot or the
+//! worker makes is encoded here and parsed here, typed, never matched as raw
+//! strings elsewhere. A payload is at most 64 bytes, as Telegram requires;
+//! anything else that comes back (an old or forged button) parses to `None`.
 
-use shared::texts::i18n::Lang;
+use uuid::Uuid;
+
+use crate::texts::i18n::Lang;
 
 /// What an inline button asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,19 +22,19 @@ pub enum Callback {
     /// Send a file of the transcript of `job`.
     Transcript {
         /// The job.
-        job: uuid::Uuid,
+        job: Uuid,
         /// Which file.
         file: TranscriptFile,
     },
     /// Send the picture of `job` as a file, in full quality.
     FullQuality {
         /// The image job.
-        job: uuid::Uuid,
+        job: Uuid,
     },
     /// Draw prompt `index` of the `/idea` job `job`.
     IdeaPick {
         /// The idea job.
-        job: uuid::Uuid,
+        job: Uuid,
         /// Which prompt (0-based).
         index: u8,
     },
@@ -42,8 +47,14 @@ pub enum Callback {
     },
 }
 
-/// Files of a delivered transcript (the worker makes their buttons).
-pub use shared::telegram::TranscriptFile;
+/// Which stored file a transcript button asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranscriptFile {
+    /// Plain text.
+    Txt,
+    /// Subtitles.
+    Srt,
+}
 
 /// Ways to pay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,9 +74,10 @@ impl Callback {
             Self::History { before } => format!("h:{before}"),
             Self::Lang(lang) => format!("lang:{}", lang.code()),
             Self::Buy => "buy".to_owned(),
-            Self::Transcript { job, file } => shared::telegram::transcript_button_data(job, file),
-            Self::FullQuality { job } => shared::media::images::full_quality_data(job),
-            Self::IdeaPick { job, index } => shared::media::images::idea_pick_data(job, usize::from(index)),
+            Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.simple()),
+            Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.simple()),
+            Self::FullQuality { job } => format!("img:{}", job.simple()),
+            Self::IdeaPick { job, index } => format!("idea:{}:{index}", job.simple()),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
             Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),
@@ -115,6 +127,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn payloads_keep_their_published_shape() {
+        // Buttons already in users' chats were made with these: they must keep parsing.
+        let job = Uuid::from_u128(0xabc);
+        assert_eq!(
+            Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
+            format!("tf:{}:srt", job.simple())
+        );
+        assert_eq!(Callback::FullQuality { job }.encode(), format!("img:{}", job.simple()));
+        assert_eq!(Callback::IdeaPick { job, index: 1 }.encode(), format!("idea:{}:1", job.simple()));
+        assert_eq!(Callback::Pay { credits: 300, method: PayMethod::Stars }.encode(), "pay:300:xtr");
+    }
+
+    #[test]
     fn round_trips_and_rejects_garbage() {
         for callback in [
             Callback::History { before: 42 },
@@ -123,9 +148,9 @@ mod tests {
             Callback::Pay { credits: 300, method: PayMethod::Stars },
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
             Callback::Pay { credits: 100, method: PayMethod::Card },
-            Callback::Transcript { job: uuid::Uuid::from_u128(7), file: TranscriptFile::Srt },
-            Callback::FullQuality { job: uuid::Uuid::from_u128(u128::MAX) },
-            Callback::IdeaPick { job: uuid::Uuid::from_u128(u128::MAX), index: 2 },
+            Callback::Transcript { job: Uuid::from_u128(7), file: TranscriptFile::Srt },
+            Callback::FullQuality { job: Uuid::from_u128(u128::MAX) },
+            Callback::IdeaPick { job: Uuid::from_u128(u128::MAX), index: 2 },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);
@@ -136,5 +161,7 @@ mod tests {
         assert_eq!(Callback::parse("pay:100:btc"), None);
         assert_eq!(Callback::parse("idea:nope:1"), None);
         assert_eq!(Callback::parse("img:"), None);
+        assert_eq!(Callback::parse("idea:00000000000000000000000000000007:256"), None);
+        assert_eq!(Callback::parse("tf:00000000000000000000000000000007:pdf"), None);
     }
 }
