@@ -32,9 +32,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
         return StatusCode::UNAUTHORIZED.into_response();
     }
     match shared::metrics::render(&state.db, &state.ledger).await {
-        Ok(body) => {
-            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
-        }
+        Ok(body) => ([(header::CONTENT_TYPE, shared::metrics::CONTENT_TYPE)], body).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "metrics failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()

@@ -140,13 +140,13 @@ async fn metrics_need_the_token_and_count_jobs_and_users() {
     assert_eq!(client.get(&url).bearer_auth("wrong").send().await.unwrap().status(), 401);
     let response = client.get(&url).bearer_auth("scrape-secret").send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
     let body = response.text().await.unwrap();
     for line in [
         "tgbot_jobs{kind=\"transcribe\",status=\"queued\"} 1",
         "tgbot_users 1",
         "tgbot_open_holds 1",
-        "tgbot_credits_outstanding 100",
+        "tgbot_credits_outstanding 100.0",
     ] {
         assert!(body.lines().any(|l| l == line), "{line} missing from:\n{body}");
     }

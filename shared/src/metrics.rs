@@ -1,12 +1,26 @@
 //! Figures for Prometheus, read from PostgreSQL: every bot replica reports the
-//! same truth, and nothing is lost when a process restarts.
+//! same truth, and nothing is lost when a process restarts. Each scrape fills
+//! a fresh `prometheus-client` registry and encodes it as OpenMetrics text.
 
-use std::fmt::Write as _;
-
-use rust_decimal::Decimal;
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{family::Family, gauge::Gauge},
+    registry::Registry,
+};
+use rust_decimal::{Decimal, prelude::ToPrimitive};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
 use crate::billing::ledger::{Ledger, LedgerError};
+
+/// The `Content-Type` of [`render`]'s answer.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// A gauge of whole numbers.
+type Count = Gauge<i64>;
+/// A gauge of amounts (credits, seconds).
+type Amount = Gauge<f64, std::sync::atomic::AtomicU64>;
+/// Label pairs, e.g. `[("kind", "transcribe"), ("status", "done")]`.
+type Labels = Vec<(&'static str, String)>;
 
 /// Why the figures could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -17,43 +31,41 @@ pub enum MetricsError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The figures could not be written out.
+    #[error("cannot encode the metrics")]
+    Encode,
 }
 
-/// The figures in Prometheus' text exposition format (version 0.0.4).
+/// The figures in the OpenMetrics text format.
+///
+/// # Errors
+/// When the database or the ledger cannot be read.
 pub async fn render<C: ConnectionTrait>(db: &C, ledger: &Ledger) -> Result<String, MetricsError> {
-    let mut out = String::new();
+    let mut registry = Registry::with_prefix("tgbot");
 
-    gauge(&mut out, "tgbot_jobs", "Jobs by kind and status.");
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT kind, status, COUNT(*) AS n FROM jobs GROUP BY kind, status ORDER BY kind, status",
-        ))
-        .await?;
-    for row in rows {
+    let jobs = Family::<Labels, Count>::default();
+    for row in rows(db, "SELECT kind, status, COUNT(*) AS n FROM jobs GROUP BY kind, status").await? {
         let (kind, status, n): (String, String, i64) =
             (row.try_get("", "kind")?, row.try_get("", "status")?, row.try_get("", "n")?);
-        let _ = writeln!(out, "tgbot_jobs{{kind=\"{kind}\",status=\"{status}\"}} {n}");
+        jobs.get_or_create(&vec![("kind", kind), ("status", status)]).set(n);
     }
+    registry.register("jobs", "Jobs by kind and status", jobs);
 
-    gauge(
-        &mut out,
-        "tgbot_provider_calls",
-        "Provider calls made for finished jobs, by kind: total and the most for one job.",
-    );
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT kind, COALESCE(SUM(provider_calls), 0)::BIGINT AS total, COALESCE(MAX(provider_calls), 0)::BIGINT AS most \
-             FROM jobs WHERE finished_at IS NOT NULL GROUP BY kind ORDER BY kind",
-        ))
-        .await?;
-    for row in rows {
+    let calls = Family::<Labels, Count>::default();
+    let sql = "SELECT kind, COALESCE(SUM(provider_calls), 0)::BIGINT AS total, \
+               COALESCE(MAX(provider_calls), 0)::BIGINT AS most \
+               FROM jobs WHERE finished_at IS NOT NULL GROUP BY kind";
+    for row in rows(db, sql).await? {
         let (kind, total, most): (String, i64, i64) =
             (row.try_get("", "kind")?, row.try_get("", "total")?, row.try_get("", "most")?);
-        let _ = writeln!(out, "tgbot_provider_calls{{kind=\"{kind}\",of=\"all\"}} {total}");
-        let _ = writeln!(out, "tgbot_provider_calls{{kind=\"{kind}\",of=\"most_for_one_job\"}} {most}");
+        calls.get_or_create(&vec![("kind", kind.clone()), ("of", "all".to_owned())]).set(total);
+        calls.get_or_create(&vec![("kind", kind), ("of", "most_for_one_job".to_owned())]).set(most);
     }
+    registry.register(
+        "provider_calls",
+        "Provider calls made for finished jobs, by kind: total and the most for one job",
+        calls,
+    );
 
     // How long the oldest waiting job has waited: the signal to add workers.
     let lag = scalar(
@@ -61,55 +73,63 @@ pub async fn render<C: ConnectionTrait>(db: &C, ledger: &Ledger) -> Result<Strin
         "SELECT COALESCE(EXTRACT(EPOCH FROM now() - MIN(created_at)), 0)::NUMERIC AS v FROM jobs WHERE status = 'queued'",
     )
     .await?;
-    gauge(&mut out, "tgbot_oldest_queued_job_seconds", "Age of the oldest job waiting for a worker.");
-    let _ = writeln!(out, "tgbot_oldest_queued_job_seconds {}", lag.round_dp(3).normalize());
+    register_amount(
+        &mut registry,
+        "oldest_queued_job_seconds",
+        "Age of the oldest job waiting for a worker",
+        lag,
+    );
 
-    gauge(&mut out, "tgbot_payments", "Payments by provider and status.");
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT provider, status, COUNT(*) AS n FROM payments GROUP BY provider, status ORDER BY provider, status",
-        ))
-        .await?;
-    for row in rows {
+    let payments = Family::<Labels, Count>::default();
+    for row in
+        rows(db, "SELECT provider, status, COUNT(*) AS n FROM payments GROUP BY provider, status").await?
+    {
         let (provider, status, n): (String, String, i64) =
             (row.try_get("", "provider")?, row.try_get("", "status")?, row.try_get("", "n")?);
-        let _ = writeln!(out, "tgbot_payments{{provider=\"{provider}\",status=\"{status}\"}} {n}");
+        payments.get_or_create(&vec![("provider", provider), ("status", status)]).set(n);
     }
+    registry.register("payments", "Payments by provider and status", payments);
 
     let users = scalar(db, "SELECT COUNT(*)::NUMERIC AS v FROM users").await?;
-    gauge(&mut out, "tgbot_users", "Users who ever wrote to the bot.");
-    let _ = writeln!(out, "tgbot_users {users}");
-
     let figures = ledger.admin_figures(db).await?;
     for (name, help, value) in [
+        ("users", "Users who ever wrote to the bot", users),
+        ("open_holds", "Reservations not yet settled", Decimal::from(figures.open_holds)),
+    ] {
+        let gauge = Count::default();
+        gauge.set(value.to_i64().unwrap_or(i64::MAX));
+        registry.register(name, help, gauge);
+    }
+    for (name, help, value) in [
+        ("credits_outstanding", "Credits users hold, available and reserved", figures.credits_outstanding),
+        ("open_holds_credits", "Credits in unsettled reservations", figures.open_holds_amount),
         (
-            "tgbot_credits_outstanding",
-            "Credits users hold, available and reserved.",
-            figures.credits_outstanding,
-        ),
-        ("tgbot_open_holds", "Reservations not yet settled.", Decimal::from(figures.open_holds)),
-        ("tgbot_open_holds_credits", "Credits in unsettled reservations.", figures.open_holds_amount),
-        (
-            "tgbot_revenue_today_credits",
-            "Credits charged since midnight (billing time zone).",
+            "revenue_today_credits",
+            "Credits charged since midnight (billing time zone)",
             figures.revenue_today,
         ),
         (
-            "tgbot_revenue_month_credits",
-            "Credits charged since the first of the month (billing time zone).",
+            "revenue_month_credits",
+            "Credits charged since the first of the month (billing time zone)",
             figures.revenue_this_month,
         ),
     ] {
-        gauge(&mut out, name, help);
-        let _ = writeln!(out, "{name} {}", value.normalize());
+        register_amount(&mut registry, name, help, value);
     }
+
+    let mut out = String::new();
+    encode(&mut out, &registry).map_err(|_| MetricsError::Encode)?;
     Ok(out)
 }
 
-fn gauge(out: &mut String, name: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} gauge");
+fn register_amount(registry: &mut Registry, name: &str, help: &str, value: Decimal) {
+    let gauge = Amount::default();
+    gauge.set(value.to_f64().unwrap_or(f64::NAN));
+    registry.register(name, help, gauge);
+}
+
+async fn rows<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await
 }
 
 async fn scalar<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Decimal, DbErr> {
