@@ -404,6 +404,7 @@ impl Settings {
 
         let s3_endpoint: Option<Url> = r.optional("S3_ENDPOINT");
         let s3_region: Option<String> = r.or("S3_REGION", "us-east-1");
+        let s3_timeout: Option<std::num::NonZeroU32> = r.or("S3_TIMEOUT_SECONDS", "120");
         let s3_bucket: Option<String> = r.required("S3_BUCKET");
         if let Some(problem) = s3_bucket.as_deref().and_then(bucket_name_problem) {
             r.invalid("S3_BUCKET", problem);
@@ -537,6 +538,7 @@ impl Settings {
                     access_key_id: s3_access?,
                     secret_access_key: s3_secret?,
                     force_path_style: s3_path_style?.0,
+                    request_timeout: std::time::Duration::from_secs(s3_timeout?.get().into()),
                 },
                 stt: ProviderSettings {
                     base_url: stt_base?,

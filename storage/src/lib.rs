@@ -44,6 +44,12 @@ pub struct StorageConfig {
     pub multipart_threshold: usize,
     /// Size of each part of a multipart upload (at least 5 MiB).
     pub part_size: usize,
+    /// Longest wait for a connection to the server.
+    pub connect_timeout: Duration,
+    /// Longest wait for one request (one part of an upload, one download)
+    /// including the SDK's own retries: a server that stops answering fails
+    /// the call instead of holding a job forever.
+    pub request_timeout: Duration,
 }
 
 impl Default for StorageConfig {
@@ -57,6 +63,8 @@ impl Default for StorageConfig {
             force_path_style: true,
             multipart_threshold: 8 * 1024 * 1024,
             part_size: 8 * 1024 * 1024,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -72,6 +80,8 @@ impl fmt::Debug for StorageConfig {
             .field("force_path_style", &self.force_path_style)
             .field("multipart_threshold", &self.multipart_threshold)
             .field("part_size", &self.part_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -129,7 +139,13 @@ impl ObjectStore {
             // Checksums only where S3 demands them: several S3-compatible
             // servers reject the SDK's default streaming checksum trailers.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .timeout_config(
+                aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(config.connect_timeout)
+                    .operation_timeout(config.request_timeout)
+                    .build(),
+            );
         if let Some(endpoint) = &config.endpoint {
             builder = builder.endpoint_url(endpoint.as_str().trim_end_matches('/'));
         }

@@ -119,3 +119,30 @@ fn escaping_names_are_rejected() {
     assert_eq!(ObjectKey::parse("../x"), Err(KeyError::Malformed));
     assert_eq!(ObjectKey::parse("/abs"), Err(KeyError::Malformed));
 }
+
+#[tokio::test]
+async fn a_server_that_stops_answering_fails_the_call_within_the_timeout() {
+    // Accepts connections and never answers, like a storage server that hangs.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let config = StorageConfig {
+        endpoint: Some(format!("http://{addr}").parse().unwrap()),
+        bucket: "hangs".into(),
+        access_key_id: "k".into(),
+        secret_access_key: "s".into(),
+        request_timeout: Duration::from_secs(1),
+        ..StorageConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), ObjectStore::connect(&config)).await;
+    let result = outcome.expect("the call must end by itself");
+    assert!(result.is_err(), "a silent server cannot be connected to");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    silent.abort();
+}

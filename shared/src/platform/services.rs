@@ -59,6 +59,8 @@ pub struct S3Settings {
     pub secret_access_key: Secret,
     /// Path-style addressing (`endpoint/bucket/key`), needed by MinIO.
     pub force_path_style: bool,
+    /// Longest wait for one request, retries included (`S3_TIMEOUT_SECONDS`).
+    pub request_timeout: std::time::Duration,
 }
 
 impl S3Settings {
@@ -71,6 +73,7 @@ impl S3Settings {
             access_key_id: self.access_key_id.expose().to_owned(),
             secret_access_key: self.secret_access_key.expose().to_owned(),
             force_path_style: self.force_path_style,
+            request_timeout: self.request_timeout,
             ..storage::StorageConfig::default()
         }
     }
