@@ -1,14 +1,13 @@
 //! Wiring: connects to every service, then runs the dispatcher and the HTTP
 //! server until a shutdown signal arrives.
 
-use shared::telegram::Telegram;
+use shared::telegram::{Telegram, UpdateMode};
 use std::sync::Arc;
 
 use anyhow::Context;
 use shared::{
     Settings,
     billing::ledger::Ledger,
-    config::UpdateMode,
     jobs::queue::JobQueue,
     payments::yookassa::YooKassa,
     platform::services::Services,

@@ -13,7 +13,10 @@
 //! messages the worker delivers (transcripts, pictures, ideas, notices).
 
 pub mod buttons;
+mod settings;
 pub mod updates;
+
+pub use settings::{TelegramSettings, UpdateMode};
 
 use std::time::Duration;
 
