@@ -23,8 +23,8 @@ use teloxide::{
     prelude::{Bot, Requester},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
 };
-use uuid::Uuid;
 
+use crate::ids::JobId;
 use crate::{
     billing::money::Credits,
     texts::i18n::{Lang, Text},
@@ -73,10 +73,10 @@ pub enum TranscriptFile {
 }
 
 /// The callback data of the button that sends `file` of job `job`'s transcript.
-pub fn transcript_button_data(job: Uuid, file: TranscriptFile) -> String {
+pub fn transcript_button_data(job: JobId, file: TranscriptFile) -> String {
     match file {
-        TranscriptFile::Txt => format!("tf:{}:txt", job.simple()),
-        TranscriptFile::Srt => format!("tf:{}:srt", job.simple()),
+        TranscriptFile::Txt => format!("tf:{}:txt", job.0.simple()),
+        TranscriptFile::Srt => format!("tf:{}:srt", job.0.simple()),
     }
 }
 
@@ -84,7 +84,7 @@ pub fn transcript_button_data(job: Uuid, file: TranscriptFile) -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct TranscriptDelivery<'a> {
     /// The job that made it (its buttons fetch its files).
-    pub job: Uuid,
+    pub job: JobId,
     /// Plain text.
     pub txt: &'a str,
     /// Subtitles.
@@ -174,11 +174,13 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     fn delivery(txt: &str) -> TranscriptDelivery<'_> {
         TranscriptDelivery {
-            job: Uuid::from_u128(7),
+            job: JobId(Uuid::from_u128(7)),
             txt,
             srt: "1\n00:00:00,000 --> 00:00:01,000\nhi\n",
             file_after_chars: 100,
@@ -205,7 +207,7 @@ mod tests {
 
     #[test]
     fn button_data_names_the_job_and_the_file() {
-        let job = Uuid::from_u128(0xabc);
-        assert_eq!(transcript_button_data(job, TranscriptFile::Srt), format!("tf:{}:srt", job.simple()));
+        let job = JobId(Uuid::from_u128(0xabc));
+        assert_eq!(transcript_button_data(job, TranscriptFile::Srt), format!("tf:{}:srt", job.0.simple()));
     }
 }
