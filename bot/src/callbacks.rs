@@ -1,6 +1,6 @@
 //! Inline button payloads: typed, parsed once, never matched as raw strings.
 
-use shared::texts::i18n::Lang;
+use shared::{ids::JobId, texts::i18n::Lang};
 
 /// What an inline button asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,19 +17,19 @@ pub enum Callback {
     /// Send a file of the transcript of `job`.
     Transcript {
         /// The job.
-        job: uuid::Uuid,
+        job: JobId,
         /// Which file.
         file: TranscriptFile,
     },
     /// Send the picture of `job` as a file, in full quality.
     FullQuality {
         /// The image job.
-        job: uuid::Uuid,
+        job: JobId,
     },
     /// Draw prompt `index` of the `/idea` job `job`.
     IdeaPick {
         /// The idea job.
-        job: uuid::Uuid,
+        job: JobId,
         /// Which prompt (0-based).
         index: u8,
     },
@@ -123,9 +123,9 @@ mod tests {
             Callback::Pay { credits: 300, method: PayMethod::Stars },
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
             Callback::Pay { credits: 100, method: PayMethod::Card },
-            Callback::Transcript { job: uuid::Uuid::from_u128(7), file: TranscriptFile::Srt },
-            Callback::FullQuality { job: uuid::Uuid::from_u128(u128::MAX) },
-            Callback::IdeaPick { job: uuid::Uuid::from_u128(u128::MAX), index: 2 },
+            Callback::Transcript { job: JobId(uuid::Uuid::from_u128(7)), file: TranscriptFile::Srt },
+            Callback::FullQuality { job: JobId(uuid::Uuid::from_u128(u128::MAX)) },
+            Callback::IdeaPick { job: JobId(uuid::Uuid::from_u128(u128::MAX)), index: 2 },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);
