@@ -12,6 +12,7 @@ use shared::{
         payments as payment_rows,
         users::Model as User,
     },
+    ids::{JobId, PaymentId},
     jobs,
     people::users::{self, TelegramProfile},
     texts::i18n::{HistoryKind, Lang, Text},
@@ -86,7 +87,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 
 fn profile(user: &TgUser) -> TelegramProfile {
     TelegramProfile {
-        telegram_id: user.id.0 as i64,
+        telegram_id: user.id.into(),
         username: user.username.clone(),
         first_name: user.first_name.clone(),
         language_code: user.language_code.clone(),
@@ -129,7 +130,7 @@ async fn on_command(
     me: teloxide::types::Me,
 ) -> anyhow::Result<()> {
     let Some(from) = msg.from.as_ref() else { return Ok(()) };
-    let is_new = users::find_by_telegram_id(&state.db, from.id.0 as i64).await?.is_none();
+    let is_new = users::find_by_telegram_id(&state.db, from.id.into()).await?.is_none();
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
     let lang = user.language;
     let pricing = state.ledger.pricing();
@@ -249,8 +250,8 @@ async fn send_history(
         return Ok(());
     }
     let tz = state.ledger.pricing().timezone;
-    let payment_ids: Vec<uuid::Uuid> = entries.iter().filter_map(|e| e.payment_id).collect();
-    let paid: std::collections::HashMap<uuid::Uuid, payment_rows::Model> = payment_rows::Entity::find()
+    let payment_ids: Vec<PaymentId> = entries.iter().filter_map(|e| e.payment_id).collect();
+    let paid: std::collections::HashMap<PaymentId, payment_rows::Model> = payment_rows::Entity::find()
         .filter(payment_rows::Column::Id.is_in(payment_ids))
         .all(&state.db)
         .await?
@@ -331,7 +332,7 @@ async fn send_transcript_file(
     chat: teloxide::types::ChatId,
     state: &AppState,
     user: &User,
-    job: uuid::Uuid,
+    job: JobId,
     file: TranscriptFile,
 ) -> anyhow::Result<()> {
     let Some(transcript) = shared::entities::transcripts::Entity::find_by_id(job).one(&state.db).await?
@@ -339,7 +340,7 @@ async fn send_transcript_file(
         return Ok(());
     };
     if transcript.user_id != user.id {
-        tracing::warn!(%job, user_id = user.id, "a transcript button of another user");
+        tracing::warn!(%job, user_id = user.id.0, "a transcript button of another user");
         return Ok(());
     }
     let (key, name) = match file {

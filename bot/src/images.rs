@@ -2,6 +2,7 @@
 //! buttons under pictures and ideas. Validate, price, hold, queue, and tell
 //! the user; the worker does the rest.
 
+use shared::ids::JobId;
 use shared::telegram::Telegram;
 use shared::{
     billing::ledger::LedgerError,
@@ -18,7 +19,6 @@ use teloxide::{
         ChatId, FileMeta, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyMarkup,
     },
 };
-use uuid::Uuid;
 
 use shared::telegram::buttons::Callback;
 
@@ -228,13 +228,13 @@ pub async fn on_idea_pick(
     chat: ChatId,
     state: &AppState,
     user: &User,
-    job: Uuid,
+    job: JobId,
     index: u8,
 ) -> anyhow::Result<()> {
     match images::idea_option(&state.db, user.id, job, usize::from(index)).await? {
         Some(prompt) => draw(bot, chat, state, user, &prompt).await,
         None => {
-            tracing::warn!(%job, index, user_id = user.id, "an idea button without its idea");
+            tracing::warn!(%job, index, user_id = user.id.0, "an idea button without its idea");
             Ok(())
         }
     }
@@ -246,7 +246,7 @@ pub async fn send_original(
     chat: ChatId,
     state: &AppState,
     user: &User,
-    job: Uuid,
+    job: JobId,
 ) -> anyhow::Result<()> {
     let Some(key) = images::stored_output(&state.db, user.id, job).await? else {
         bot.send_message(chat, Text::ImageExpired.render(user.language)).await?;
@@ -272,7 +272,7 @@ async fn start(
             .await?;
         return Ok(());
     }
-    let queued = match images::create(&state.db, &state.ledger, user.id, chat.0, &request).await {
+    let queued = match images::create(&state.db, &state.ledger, user.id, chat.into(), &request).await {
         Ok(queued) => queued,
         Err(JobError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
             let buy = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(

@@ -107,7 +107,7 @@ pub async fn on_recording(
     state: AppState,
     user: shared::entities::users::Model,
 ) -> anyhow::Result<()> {
-    tracing::Span::current().record("user_id", user.id);
+    tracing::Span::current().record("user_id", user.id.0);
     let lang = user.language;
     let Some(Incoming { input, is_media }) = incoming(&msg) else { return Ok(()) };
     let settings = &state.settings;
@@ -158,7 +158,8 @@ pub async fn on_recording(
     }
 
     let queued =
-        match jobs::create_transcription(&state.db, &state.ledger, user.id, msg.chat.id.0, &input).await {
+        match jobs::create_transcription(&state.db, &state.ledger, user.id, msg.chat.id.into(), &input).await
+        {
             Ok(queued) => queued,
             Err(JobError::Ledger(LedgerError::InsufficientFunds { available, .. })) => {
                 let quote = pricing::quote(

@@ -15,6 +15,7 @@ use shared::{
         payments::{self as payment_rows, PaymentProvider, PaymentStatus},
         users::{self as user_rows, Model as User},
     },
+    ids::{PaymentId, TelegramUserId},
     payments::yookassa::{self, IpNets, NewPayment, Notification},
     payments::{self, PaymentError, StarsRefund, packages::CreditPackage},
     texts::i18n::{PaymentState, PaymentVia, Text},
@@ -27,7 +28,6 @@ use teloxide::{
         TelegramTransactionId, UserId,
     },
 };
-use uuid::Uuid;
 
 use shared::telegram::buttons::{Callback, PayMethod};
 
@@ -182,12 +182,12 @@ async fn send_invoice(
 /// Answers Telegram's last check before charging: only our own, unpaid,
 /// unchanged invoice of this user is accepted.
 pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppState) -> anyhow::Result<()> {
-    let payment = match query.invoice_payload.parse::<Uuid>() {
+    let payment = match query.invoice_payload.parse::<PaymentId>() {
         Ok(id) => payment_rows::Entity::find_by_id(id).one(&state.db).await?,
         Err(_) => None,
     };
     let user = user_rows::Entity::find()
-        .filter(user_rows::Column::TelegramId.eq(query.from.id.0 as i64))
+        .filter(user_rows::Column::TelegramId.eq(TelegramUserId::from(query.from.id)))
         .one(&state.db)
         .await?;
     let valid = match (&payment, &user) {
@@ -216,7 +216,7 @@ pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppS
 /// is recorded first, so a failure after it is repaired by maintenance.
 pub async fn on_successful_payment(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(paid) = msg.successful_payment() else { return Ok(()) };
-    let Ok(payment_id) = paid.invoice_payload.parse::<Uuid>() else {
+    let Ok(payment_id) = paid.invoice_payload.parse::<PaymentId>() else {
         tracing::error!(payload = %paid.invoice_payload, "successful payment with a foreign payload");
         return Ok(());
     };
@@ -232,7 +232,7 @@ pub async fn on_successful_payment(bot: Telegram, msg: Message, state: AppState)
         payments::settle_telegram_charge(&state.db, &state.ledger, &charge, state.settings.referral_percent)
             .await?;
     if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
-        bot.send_message(ChatId(chat), text).await?;
+        bot.send_message(chat, text).await?;
     }
     Ok(())
 }
@@ -258,7 +258,7 @@ pub fn payment_via(provider: PaymentProvider) -> PaymentVia {
 
 /// `/refund <telegram_payment_charge_id>` (admins): gives the Stars back and
 /// takes the credits back, or says why not and changes nothing.
-#[tracing::instrument(skip_all, fields(admin = admin.telegram_id, charge_id))]
+#[tracing::instrument(skip_all, fields(admin = admin.telegram_id.0, charge_id))]
 pub async fn refund_stars(
     bot: &Telegram,
     chat: ChatId,
@@ -286,7 +286,7 @@ pub async fn refund_stars(
         Ok(StarsRefund::Ready { payment, payer_telegram_id }) => {
             let refunded = bot
                 .refund_star_payment(
-                    UserId(u64::try_from(payer_telegram_id)?),
+                    UserId::try_from(payer_telegram_id)?,
                     TelegramTransactionId(charge_id.to_owned()),
                 )
                 .await;
@@ -307,7 +307,8 @@ pub async fn refund_stars(
                     if let Some(payer) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await?
                     {
                         let notice = Text::RefundedToYou { stars, credits };
-                        bot.send_message(ChatId(payer_telegram_id), notice.render(payer.language)).await?;
+                        bot.send_message(payer_telegram_id.private_chat(), notice.render(payer.language))
+                            .await?;
                     }
                     Text::RefundDone { stars, credits }
                 }
@@ -389,7 +390,7 @@ async fn settle_fetched(state: &AppState, fetched: &yookassa::Payment) -> anyhow
     let outcome =
         payments::apply_yookassa(&state.db, &state.ledger, fetched, state.settings.referral_percent).await?;
     if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
-        state.bot.send_message(ChatId(chat), text).await?;
+        state.bot.send_message(chat, text).await?;
     }
     Ok(())
 }

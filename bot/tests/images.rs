@@ -9,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
+use shared::ids::TelegramUserId;
 use shared::{billing::money::Credits, jobs::queue::JobQueue, people::users};
 use support::{TestBot, spawn_bot_with};
 use testkit::{
@@ -84,7 +85,7 @@ async fn wait_for_text(bot: &TestBot, chat: i64, needle: &str) -> SentMessage {
 }
 
 async fn balance(bot: &TestBot, telegram_id: i64) -> (Credits, Credits) {
-    let user = users::find_by_telegram_id(&bot.db.db, telegram_id).await.unwrap().unwrap();
+    let user = users::find_by_telegram_id(&bot.db.db, TelegramUserId(telegram_id)).await.unwrap().unwrap();
     let balance = bot.state.ledger.balance(&bot.db.db, user.id).await.unwrap();
     (balance.available, balance.held)
 }
@@ -305,7 +306,7 @@ async fn an_outage_is_retried_through_the_queue_then_the_hold_is_released() {
     let job = shared::entities::jobs::Entity::find().one(&bot.db.db).await.unwrap().unwrap();
     assert_eq!((job.status, job.attempts), (shared::entities::jobs::JobStatus::Failed, 5));
     // The free picture of the month is back too.
-    let stored = users::find_by_telegram_id(&bot.db.db, 66).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(66)).await.unwrap().unwrap();
     let left = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().free_images_left_this_month;
     assert_eq!(left, 1);
     worker.abort();

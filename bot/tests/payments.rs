@@ -7,6 +7,7 @@ mod support;
 
 use std::time::Duration;
 
+use shared::ids::TelegramUserId;
 use shared::{billing::money::Credits, people::users};
 use support::{TestBot, spawn_bot};
 use testkit::{fake_telegram::Payment, fake_yookassa::FakeYooKassa};
@@ -95,7 +96,7 @@ async fn stars_purchase_is_checked_and_credited_once() {
     let received =
         user.messages().iter().filter(|m| m.body().is_some_and(|b| b.contains("Payment received"))).count();
     assert_eq!(received, 1);
-    let stored = users::find_by_telegram_id(&bot.db.db, 21).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(21)).await.unwrap().unwrap();
     assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available, Credits::whole(330));
     bot.stop().await.unwrap();
 }
@@ -138,7 +139,7 @@ async fn a_yookassa_payment_goes_from_buy_to_credit_once_despite_twenty_concurre
     );
     let statuses = kassa.notify(&payment.id, Event::PaymentSucceeded, 20, true).await.unwrap();
     assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
-    let stored = users::find_by_telegram_id(&bot.db.db, 31).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(31)).await.unwrap().unwrap();
     assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available, Credits::whole(330));
     assert_eq!(user.messages().len(), 3);
 
@@ -184,7 +185,7 @@ async fn notifications_for_unpaid_or_foreign_payments_credit_nothing() {
     let foreign_id = foreign["id"].as_str().unwrap().to_owned();
     kassa.succeed(&foreign_id).await.unwrap();
 
-    let stored = users::find_by_telegram_id(&bot.db.db, 32).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(32)).await.unwrap().unwrap();
     assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available, Credits::ZERO);
     assert_eq!(user.messages().len(), 2, "no payment message was sent");
     bot.stop().await.unwrap();
@@ -232,7 +233,7 @@ async fn a_referral_link_pays_the_referrer_once_on_the_first_purchase() {
     let stats = anna.wait_for_messages(2, WAIT).await.unwrap();
     let stats = stats[1].body().unwrap();
     assert!(stats.contains("Invited: 1, paid: 1, earned: 33 credits"), "{stats}");
-    let a = users::find_by_telegram_id(&bot.db.db, 61).await.unwrap().unwrap();
+    let a = users::find_by_telegram_id(&bot.db.db, TelegramUserId(61)).await.unwrap().unwrap();
     assert_eq!(bot.state.ledger.balance(&bot.db.db, a.id).await.unwrap().available, Credits::whole(33));
     bot.stop().await.unwrap();
 }
@@ -324,7 +325,7 @@ async fn card_payments_inside_telegram_are_checked_and_credited_once() {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(user.messages().len(), 3);
-    let stored = users::find_by_telegram_id(&bot.db.db, 35).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(35)).await.unwrap().unwrap();
     assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available, Credits::whole(100));
     user.send_command("/history").unwrap();
     let history = user.wait_for_messages(4, WAIT).await.unwrap();
@@ -350,7 +351,7 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
         user.pay(&stars(&invoice, 100, charge)).unwrap();
         user.wait_for_messages(3 + round * 3, WAIT).await.unwrap();
     }
-    let stored = users::find_by_telegram_id(&bot.db.db, 91).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(91)).await.unwrap().unwrap();
     let balance = || async { bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available };
     assert_eq!(balance().await, Credits::whole(200));
 

@@ -8,6 +8,7 @@ mod support;
 
 use std::time::Duration;
 
+use shared::ids::TelegramUserId;
 use shared::{billing::money::Credits, jobs::queue::JobQueue, people::users};
 use support::{TestBot, spawn_bot_with};
 use testkit::fake_openai::{Endpoint, FakeOpenAi};
@@ -98,7 +99,7 @@ async fn an_audio_document_is_transcribed_through_the_queue_and_paid_once() {
         .unwrap();
     assert!(String::from_utf8_lossy(&srt.bytes).contains(" --> "));
 
-    let stored = users::find_by_telegram_id(&bot.db.db, 51).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(51)).await.unwrap().unwrap();
     let balance = state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     assert_eq!(
         (balance.available, balance.held),
@@ -172,7 +173,7 @@ async fn a_voice_note_is_transcribed_and_charged_after_the_free_minute() {
 
     // The first 60 s were free; the other 30 s cost 15 a minute.
     assert!(footer.body().unwrap().contains("списано 7,5 кредита"), "{:?}", footer.body());
-    let stored = users::find_by_telegram_id(&bot.db.db, 52).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(52)).await.unwrap().unwrap();
     let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     assert_eq!(
         (balance.available, balance.held, balance.free_seconds_left_today),
@@ -233,7 +234,7 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
     let raised = told.iter().filter(|b| b.starts_with("The recording lasts 30:00")).count();
     assert_eq!(raised, 1, "{told:#?}");
     assert!(told.iter().any(|b| b.contains("The price is 450 credits")), "{told:#?}");
-    let stored = users::find_by_telegram_id(&bot.db.db, 53).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(53)).await.unwrap().unwrap();
     let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(50), Credits::ZERO));
 
@@ -292,7 +293,7 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
 
 /// The user's balance as (available, held).
 async fn money_of(bot: &TestBot, telegram_id: i64) -> (Credits, Credits) {
-    let stored = users::find_by_telegram_id(&bot.db.db, telegram_id).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(telegram_id)).await.unwrap().unwrap();
     let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     (balance.available, balance.held)
 }
@@ -342,7 +343,7 @@ async fn a_voice_note_longer_than_telegrams_whole_seconds_is_free_inside_the_fre
     let footer = message_starting(&bot, 54, "Длительность").await;
     assert!(footer.contains("списано 0 кредитов"), "{footer}");
     assert_eq!(money_of(&bot, 54).await, (Credits::ZERO, Credits::ZERO));
-    let stored = users::find_by_telegram_id(&bot.db.db, 54).await.unwrap().unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(54)).await.unwrap().unwrap();
     // 62 billed seconds of the 180 free ones.
     assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().free_seconds_left_today, 118);
     assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());

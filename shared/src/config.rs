@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::{
     billing::{money::Credits, pricing::PricingSettings},
+    ids::TelegramUserId,
     media::{
         images::{IdeaSettings, ImageProviderSettings, ImageSettings},
         provider::ProviderSettings,
@@ -77,7 +78,7 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: IpNets,
     /// Telegram user ids allowed to run admin commands.
-    pub admin_telegram_ids: Vec<i64>,
+    pub admin_telegram_ids: Vec<TelegramUserId>,
     /// Bearer token Prometheus must present at `/metrics`; `None` turns the
     /// endpoint off (the bot's HTTP server faces the internet for webhooks).
     pub metrics_token: Option<crate::platform::secret::Secret>,
@@ -234,7 +235,7 @@ impl FromStr for Flag {
 
 /// A comma-separated list of Telegram user ids.
 #[derive(Debug, Clone, Default)]
-struct IdList(Vec<i64>);
+struct IdList(Vec<TelegramUserId>);
 
 impl FromStr for IdList {
     type Err = String;
@@ -242,7 +243,9 @@ impl FromStr for IdList {
         s.split(',')
             .map(str::trim)
             .filter(|part| !part.is_empty())
-            .map(|part| part.parse::<i64>().map_err(|_| format!("`{part}` is not a Telegram user id")))
+            .map(|part| {
+                part.parse::<TelegramUserId>().map_err(|_| format!("`{part}` is not a Telegram user id"))
+            })
             .collect::<Result<_, _>>()
             .map(Self)
     }
@@ -716,7 +719,10 @@ mod tests {
     fn admin_ids_and_bucket_are_parsed() {
         let mut vars = minimal();
         vars.insert("ADMIN_TELEGRAM_IDS".into(), "1, 22,333".into());
-        assert_eq!(Settings::from_map(&vars).expect("valid").admin_telegram_ids, vec![1, 22, 333]);
+        assert_eq!(
+            Settings::from_map(&vars).expect("valid").admin_telegram_ids,
+            vec![TelegramUserId(1), TelegramUserId(22), TelegramUserId(333)]
+        );
         vars.insert("ADMIN_TELEGRAM_IDS".into(), "1,bob".into());
         vars.insert("S3_BUCKET".into(), "Bad_Bucket".into());
         let err = Settings::from_map(&vars).expect_err("must fail").to_string();

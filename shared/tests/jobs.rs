@@ -6,6 +6,7 @@
 use std::str::FromStr;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
+use shared::ids::{ChatId, TelegramUserId};
 use shared::{
     billing::ledger::{BonusReason, Ledger, LedgerError},
     billing::money::Credits,
@@ -38,17 +39,18 @@ fn c(s: &str) -> Credits {
 #[tokio::test]
 async fn a_job_and_its_hold_are_created_together() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let ledger = ledger();
     ledger.grant_bonus(&test.db, user, c("100"), &BonusReason::Welcome).await.unwrap();
-    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(300)).await.unwrap();
+    let queued =
+        job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(300)).await.unwrap();
     assert_eq!((queued.hold.amount, queued.hold.free_units), (c("30"), 180));
     let job = jobs::Entity::find_by_id(queued.job_id).one(&test.db).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Queued);
     assert_eq!(job.price_quoted, c("30").amount());
     assert_eq!(job_ops::transcription_input(&job).unwrap(), voice(300));
     assert_eq!(job_ops::queue_position(&test.db, queued.job_id).await.unwrap(), 0);
-    let second = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(10)).await.unwrap();
+    let second = job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(10)).await.unwrap();
     assert_eq!(job_ops::queue_position(&test.db, second.job_id).await.unwrap(), 1);
     assert_eq!(job_ops::unfinished_count(&test.db, user).await.unwrap(), 2);
 }
@@ -56,9 +58,10 @@ async fn a_job_and_its_hold_are_created_together() {
 #[tokio::test]
 async fn without_enough_credit_nothing_is_created() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let ledger = ledger();
-    let err = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(600)).await.unwrap_err();
+    let err =
+        job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(600)).await.unwrap_err();
     assert!(matches!(err, job_ops::JobError::Ledger(LedgerError::InsufficientFunds { .. })), "{err:?}");
     assert_eq!(jobs::Entity::find().count(&test.db).await.unwrap(), 0);
     assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 180);
@@ -67,9 +70,9 @@ async fn without_enough_credit_nothing_is_created() {
 #[tokio::test]
 async fn claims_count_attempts_and_stop_at_the_cap() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let ledger = ledger();
-    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(60)).await.unwrap();
+    let queued = job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(60)).await.unwrap();
     for expected in 1..=3 {
         match job_ops::claim(&test.db, queued.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap() {
             Claim::Run { attempt, job } => {
@@ -109,11 +112,13 @@ async fn claims_count_attempts_and_stop_at_the_cap() {
 #[tokio::test]
 async fn only_queued_jobs_can_be_cancelled() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let ledger = ledger();
     ledger.grant_bonus(&test.db, user, c("100"), &BonusReason::Welcome).await.unwrap();
-    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(300)).await.unwrap();
-    let running = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(60)).await.unwrap();
+    let queued =
+        job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(300)).await.unwrap();
+    let running =
+        job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(60)).await.unwrap();
     job_ops::claim(&test.db, running.job_id, 3, job_ops::DEFAULT_LEASE).await.unwrap();
     assert!(job_ops::cancel_queued(&test.db, &ledger, queued.job_id).await.unwrap());
     assert!(!job_ops::cancel_queued(&test.db, &ledger, running.job_id).await.unwrap());
@@ -124,9 +129,9 @@ async fn only_queued_jobs_can_be_cancelled() {
 #[tokio::test]
 async fn the_sweeper_pushes_lost_jobs_and_jobs_whose_lease_ended_once_each() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let ledger = ledger();
-    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(5)).await.unwrap();
+    let queued = job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(5)).await.unwrap();
     let job = queued.job_id;
     let at = |seconds: i64| chrono::Utc::now() + chrono::Duration::seconds(seconds);
     let repush = std::time::Duration::from_secs(30);
@@ -150,10 +155,11 @@ async fn the_sweeper_pushes_lost_jobs_and_jobs_whose_lease_ended_once_each() {
 #[tokio::test]
 async fn a_job_that_cannot_be_delivered_after_its_charge_ends_undeliverable_with_the_charge_kept() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let ledger = ledger();
     ledger.grant_bonus(&test.db, user, c("100"), &BonusReason::Welcome).await.unwrap();
-    let queued = job_ops::create_transcription(&test.db, &ledger, user, 1, &voice(300)).await.unwrap();
+    let queued =
+        job_ops::create_transcription(&test.db, &ledger, user, ChatId(1), &voice(300)).await.unwrap();
     assert!(matches!(
         job_ops::claim(&test.db, queued.job_id, 5, job_ops::DEFAULT_LEASE).await.unwrap(),
         Claim::Run { .. }

@@ -7,6 +7,7 @@ use std::{str::FromStr, sync::Arc};
 
 use chrono::{Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
+use shared::ids::{TelegramUserId, UserId};
 use shared::{
     billing::ledger::{BonusReason, HoldStatus, Ledger, LedgerError, Purchase},
     billing::money::Credits,
@@ -31,7 +32,7 @@ fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
-fn purchase(user_id: i64, amount: &str, id: &str) -> Purchase {
+fn purchase(user_id: UserId, amount: &str, id: &str) -> Purchase {
     Purchase {
         user_id,
         credits: c(amount),
@@ -41,9 +42,9 @@ fn purchase(user_id: i64, amount: &str, id: &str) -> Purchase {
     }
 }
 
-async fn setup() -> (TestDb, Ledger, i64) {
+async fn setup() -> (TestDb, Ledger, UserId) {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1000).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1000)).await;
     (test, Ledger::new(pricing()), user)
 }
 
@@ -260,7 +261,7 @@ async fn free_images_are_used_first_then_priced() {
 #[tokio::test]
 async fn free_minutes_renew_at_midnight_in_the_billing_time_zone() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let now = Arc::new(std::sync::Mutex::new(Utc.with_ymd_and_hms(2026, 3, 1, 20, 30, 0).unwrap()));
     let clock = now.clone();
     let ledger = Ledger::new(pricing()).with_clock(Arc::new(move || *clock.lock().unwrap()));
@@ -298,11 +299,18 @@ async fn refund_gives_the_charge_back_once() {
 #[tokio::test]
 async fn admin_adjustments_are_recorded_and_cannot_overdraw() {
     let (test, ledger, user) = setup().await;
-    ledger.adjust(&test.db, user, d("12.5"), "compensation", 7, "a1").await.unwrap();
-    let err = ledger.adjust(&test.db, user, d("-20"), "correction", 7, "a2").await.unwrap_err();
+    ledger.adjust(&test.db, user, d("12.5"), "compensation", TelegramUserId(7), "a1").await.unwrap();
+    let err =
+        ledger.adjust(&test.db, user, d("-20"), "correction", TelegramUserId(7), "a2").await.unwrap_err();
     assert!(matches!(err, LedgerError::InsufficientFunds { .. }), "{err:?}");
-    ledger.adjust(&test.db, user, d("-2.5"), "correction", 7, "a3").await.unwrap();
-    assert!(ledger.adjust(&test.db, user, d("-2.5"), "correction", 7, "a3").await.unwrap().replayed);
+    ledger.adjust(&test.db, user, d("-2.5"), "correction", TelegramUserId(7), "a3").await.unwrap();
+    assert!(
+        ledger
+            .adjust(&test.db, user, d("-2.5"), "correction", TelegramUserId(7), "a3")
+            .await
+            .unwrap()
+            .replayed
+    );
     assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, c("10"));
     let history = ledger.history(&test.db, user, None, 10).await.unwrap();
     assert_eq!(history.len(), 2);
@@ -341,7 +349,7 @@ async fn history_is_newest_first_paginated_with_balance_after() {
 #[tokio::test]
 async fn admin_figures_add_up() {
     let (test, ledger, user) = setup().await;
-    let other = fixtures::user(&test.db, 2000).await;
+    let other = fixtures::user(&test.db, TelegramUserId(2000)).await;
     ledger.credit_purchase(&test.db, &purchase(user, "100", "p1")).await.unwrap();
     ledger.credit_purchase(&test.db, &purchase(other, "50", "p2")).await.unwrap();
     let charged = fixtures::job(&test.db, user).await;
@@ -359,7 +367,7 @@ async fn admin_figures_add_up() {
 #[tokio::test]
 async fn stale_holds_of_finished_jobs_are_released_and_running_ones_kept() {
     let test = TestDb::migrated().await;
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let now = Arc::new(std::sync::Mutex::new(Utc::now()));
     let clock = now.clone();
     let ledger = Ledger::new(pricing()).with_clock(Arc::new(move || *clock.lock().unwrap()));

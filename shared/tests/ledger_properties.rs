@@ -6,6 +6,7 @@
 use proptest::{collection::vec, prelude::*};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use shared::ids::{JobId, TelegramUserId};
 use shared::{
     billing::ledger::{BonusReason, Hold, Ledger, LedgerError, Posting, Purchase},
     billing::money::Credits,
@@ -14,7 +15,6 @@ use shared::{
     entities::payments::PaymentProvider,
 };
 use testkit::{TestDb, fixtures};
-use uuid::Uuid;
 
 const USERS: usize = 4;
 const JOBS: usize = 80;
@@ -108,9 +108,9 @@ async fn run(ops: Vec<Op>) {
     let ledger = Ledger::new(pricing());
     let mut users = Vec::new();
     for i in 0..USERS {
-        users.push(fixtures::user(db, 10 + i as i64).await);
+        users.push(fixtures::user(db, TelegramUserId(10 + i as i64)).await);
     }
-    let mut jobs: Vec<Uuid> = Vec::new();
+    let mut jobs: Vec<JobId> = Vec::new();
     for i in 0..JOBS {
         jobs.push(fixtures::job(db, users[i % USERS]).await);
     }
@@ -139,7 +139,7 @@ async fn run(ops: Vec<Op>) {
                         users[user],
                         Credits::new(cents(amount.into())).unwrap(),
                         &BonusReason::Admin {
-                            admin_telegram_id: 1,
+                            admin_telegram_id: TelegramUserId(1),
                             action_id: format!("b{action}"),
                             note: "gift".into(),
                         },
@@ -163,7 +163,16 @@ async fn run(ops: Vec<Op>) {
             Op::Release { job } => hold_result(ledger.release(db, jobs[job]).await),
             Op::Refund { job } => posting(ledger.refund(db, jobs[job], "admin:1", "refund").await),
             Op::Adjust { user, cents: amount, action } => posting(
-                ledger.adjust(db, users[user], cents(amount.into()), "fix", 1, &format!("adj{action}")).await,
+                ledger
+                    .adjust(
+                        db,
+                        users[user],
+                        cents(amount.into()),
+                        "fix",
+                        TelegramUserId(1),
+                        &format!("adj{action}"),
+                    )
+                    .await,
             ),
         };
         if let Outcome::Unchanged = outcome {
@@ -184,7 +193,7 @@ async fn run(ops: Vec<Op>) {
     }
 }
 
-async fn ledger_hold_amount<C: ConnectionTrait>(db: &C, job: Uuid) -> Decimal {
+async fn ledger_hold_amount<C: ConnectionTrait>(db: &C, job: JobId) -> Decimal {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

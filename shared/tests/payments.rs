@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
+use shared::ids::{PaymentId, TelegramUserId};
 use shared::{
     billing::ledger::Ledger,
     billing::money::Credits,
@@ -41,7 +42,7 @@ fn packages_parse_with_their_bonus() {
 async fn twenty_concurrent_notifications_credit_once() {
     let test = TestDb::migrated().await;
     let ledger = ledger();
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let package = packages().find("p300").unwrap().clone();
     let payment =
         payments::create_pending(&test.db, user, &package, PaymentProvider::YooKassa).await.unwrap();
@@ -79,7 +80,7 @@ async fn twenty_concurrent_notifications_credit_once() {
 async fn a_wrong_amount_or_unknown_payment_credits_nothing() {
     let test = TestDb::migrated().await;
     let ledger = ledger();
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     let package = packages().find("p100").unwrap().clone();
     let payment = payments::create_pending(&test.db, user, &package, PaymentProvider::Stars).await.unwrap();
     assert_eq!((payment.currency.as_str(), payment.amount), ("XTR", Decimal::from(100)));
@@ -98,7 +99,7 @@ async fn a_wrong_amount_or_unknown_payment_credits_nothing() {
     let err = payments::settle_succeeded(
         &test.db,
         &ledger,
-        uuid::Uuid::now_v7(),
+        PaymentId::new(),
         "x",
         Decimal::ONE,
         serde_json::json!({}),
@@ -123,7 +124,7 @@ async fn the_referrer_earns_once_on_the_first_purchase_only() {
     let referrer = users::upsert_from_telegram(
         &test.db,
         &users::TelegramProfile {
-            telegram_id: 1,
+            telegram_id: TelegramUserId(1),
             username: None,
             first_name: "A".into(),
             language_code: None,
@@ -131,7 +132,7 @@ async fn the_referrer_earns_once_on_the_first_purchase_only() {
     )
     .await
     .unwrap();
-    let referee = fixtures::user(&test.db, 2).await;
+    let referee = fixtures::user(&test.db, TelegramUserId(2)).await;
     assert!(users::set_referrer(&test.db, referee, &referrer.referral_code).await.unwrap());
     // Once set, the referrer cannot be changed, and the referrer cannot be referred back.
     assert!(!users::set_referrer(&test.db, referee, &referrer.referral_code).await.unwrap());

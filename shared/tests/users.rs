@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::EntityTrait;
+use shared::ids::{TelegramUserId, UserId};
 use shared::{
     entities::users,
     people::users::{TelegramProfile, upsert_from_telegram},
@@ -13,7 +14,7 @@ use testkit::TestDb;
 
 fn profile(telegram_id: i64, language: Option<&str>) -> TelegramProfile {
     TelegramProfile {
-        telegram_id,
+        telegram_id: TelegramUserId(telegram_id),
         username: Some("anna".into()),
         first_name: "Анна".into(),
         language_code: language.map(str::to_owned),
@@ -24,7 +25,7 @@ fn profile(telegram_id: i64, language: Option<&str>) -> TelegramProfile {
 async fn first_contact_creates_and_later_contact_refreshes() {
     let test = TestDb::migrated().await;
     let created = upsert_from_telegram(&test.db, &profile(777, Some("en"))).await.unwrap();
-    assert_eq!(created.telegram_id, 777);
+    assert_eq!(created.telegram_id, TelegramUserId(777));
     assert_eq!(created.language, Lang::En);
     assert_eq!(created.referral_code.len(), 8);
 
@@ -66,7 +67,7 @@ async fn referrals_are_recorded_once_and_never_to_oneself_or_in_a_cycle() {
     let boris = upsert_from_telegram(&test.db, &profile(2, Some("ru"))).await.unwrap();
     let vera = upsert_from_telegram(&test.db, &profile(3, Some("ru"))).await.unwrap();
     let referrer =
-        async |id: i64| users::Entity::find_by_id(id).one(&test.db).await.unwrap().unwrap().referred_by;
+        async |id: UserId| users::Entity::find_by_id(id).one(&test.db).await.unwrap().unwrap().referred_by;
 
     // Her own code, and a code nobody has: nothing.
     assert!(!shared::people::users::set_referrer(&test.db, anna.id, &anna.referral_code).await.unwrap());

@@ -1,10 +1,10 @@
 //! Rows most tests need, made in a line.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use uuid::Uuid;
+use shared::ids::{ChatId, JobId, TelegramUserId, UserId};
 
 /// Inserts a user with Telegram id `telegram_id` and returns its id.
-pub async fn user<C: ConnectionTrait>(db: &C, telegram_id: i64) -> i64 {
+pub async fn user<C: ConnectionTrait>(db: &C, telegram_id: TelegramUserId) -> UserId {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -18,17 +18,19 @@ pub async fn user<C: ConnectionTrait>(db: &C, telegram_id: i64) -> i64 {
 }
 
 /// Inserts a running transcription job of `user_id` and returns its id.
-pub async fn job<C: ConnectionTrait>(db: &C, user_id: i64) -> Uuid {
+pub async fn job<C: ConnectionTrait>(db: &C, user_id: UserId) -> JobId {
     job_with_status(db, user_id, "running").await
 }
 
 /// Inserts a transcription job of `user_id` in `status` and returns its id.
-pub async fn job_with_status<C: ConnectionTrait>(db: &C, user_id: i64, status: &str) -> Uuid {
-    let id = Uuid::now_v7();
+pub async fn job_with_status<C: ConnectionTrait>(db: &C, user_id: UserId, status: &str) -> JobId {
+    let id = JobId::new();
+    // Its chat carries the same number as the user id: any number will do, tests only read it back.
+    let chat = ChatId(user_id.0);
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO jobs (id, user_id, kind, status, chat_id) VALUES ($1, $2, 'transcribe', $3, $4)",
-        [id.into(), user_id.into(), status.into(), user_id.into()],
+        [id.into(), user_id.into(), status.into(), chat.into()],
     ))
     .await
     .expect("insert job");

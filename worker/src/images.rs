@@ -31,6 +31,7 @@ use async_openai::{
 use base64::Engine as _;
 use bytes::Bytes;
 use sea_orm::DatabaseConnection;
+use shared::ids::JobId;
 use shared::telegram::buttons::Callback;
 use shared::{
     billing::money::Credits,
@@ -48,9 +49,8 @@ use shared::{
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{
     prelude::Requester,
-    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId},
+    types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId},
 };
-use uuid::Uuid;
 
 pub use crate::runner::Outcome;
 use crate::runner::{self, Common, Failure, Runnable, transient};
@@ -136,20 +136,20 @@ pub async fn handle(task: ImageTask, ctx: Data<Arc<ImageContext>>) -> Result<(),
 ///
 /// # Errors
 /// Only when the job's row cannot be read or written.
-pub async fn run_once(ctx: &ImageContext, job_id: Uuid) -> anyhow::Result<Outcome> {
+pub async fn run_once(ctx: &ImageContext, job_id: JobId) -> anyhow::Result<Outcome> {
     runner::run_once(ctx, job_id).await
 }
 
 async fn delete_status(ctx: &ImageContext, job: &Job) {
     if let Some(message_id) = job.status_message_id {
         // Cosmetic: the status may already be gone.
-        let _ = ctx.common.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
+        let _ = ctx.common.bot.delete_message(job.chat_id, MessageId(message_id)).await;
     }
 }
 
 fn key(job: &Job, name: &str) -> Result<ObjectKey, Failure> {
     let name = ObjectName::parse(name).map_err(|e| transient(anyhow::anyhow!(e)))?;
-    Ok(ObjectKey::new(job.user_id, job.id, &name))
+    Ok(ObjectKey::new(job.user_id.0, job.id.0, &name))
 }
 
 async fn run(ctx: &ImageContext, job: &Job) -> Result<(), Failure> {
@@ -216,7 +216,7 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
         caption: Text::ImageReady { charged: charged.amount() }.render(lang),
         buttons,
     };
-    let sent = telegram::send(&ctx.common.bot, ChatId(job.chat_id), &photo)
+    let sent = telegram::send(&ctx.common.bot, job.chat_id.into(), &photo)
         .await
         .map_err(|e| runner::delivery_failure(e, "sending the picture"))?;
     jobs::mark_succeeded(
@@ -414,7 +414,7 @@ async fn ideas(
         [InlineKeyboardButton::callback(button_label(usize::from(index), idea), pick)]
     }));
     let text = Text::IdeaList { ideas: ideas.clone(), charged: charged.amount() }.render(lang);
-    let sent = telegram::send(&ctx.common.bot, ChatId(job.chat_id), &Outgoing::WithButtons { text, buttons })
+    let sent = telegram::send(&ctx.common.bot, job.chat_id.into(), &Outgoing::WithButtons { text, buttons })
         .await
         .map_err(|e| runner::delivery_failure(e, "sending the ideas"))?;
     jobs::mark_succeeded(

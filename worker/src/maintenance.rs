@@ -239,12 +239,13 @@ async fn settle_charge(m: &Maintenance, charge: &payments::TelegramCharge) -> an
 }
 
 /// Tells the payer what became of their payment; a failed message is only logged.
-async fn tell_payer(m: &Maintenance, outcome: &PaymentOutcome, payment_id: uuid::Uuid) -> anyhow::Result<()> {
+async fn tell_payer(
+    m: &Maintenance,
+    outcome: &PaymentOutcome,
+    payment_id: shared::ids::PaymentId,
+) -> anyhow::Result<()> {
     let Some((chat, text)) = payments::notice_for(&m.db, &m.ledger, outcome).await? else { return Ok(()) };
-    let sent = tokio::time::timeout(
-        CALL_TIMEOUT,
-        m.bot.send_message(teloxide::types::ChatId(chat), text).into_future(),
-    );
+    let sent = tokio::time::timeout(CALL_TIMEOUT, m.bot.send_message(chat, text).into_future());
     match sent.await {
         Ok(Ok(_)) => {}
         Ok(Err(err)) => tracing::warn!(%payment_id, error = %err, "could not tell the payer"),

@@ -18,6 +18,7 @@ use std::{future::Future, time::Duration};
 
 use apalis::prelude::BoxDynError;
 use sea_orm::{DatabaseConnection, EntityTrait};
+use shared::ids::JobId;
 use shared::{
     billing::ledger::Ledger,
     entities::{jobs::Model as Job, users},
@@ -26,7 +27,6 @@ use shared::{
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
-use uuid::Uuid;
 
 /// How attempts are made and spaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +171,10 @@ pub enum Outcome {
 /// The attempt runs as a task of its own, tracked for shutdown: a queue
 /// worker that fails mid-way (Redis lost) drops only this handler, and the
 /// attempt still finishes and ends its lease.
-pub async fn handle<K: Runnable + 'static>(kind: std::sync::Arc<K>, job_id: Uuid) -> Result<(), BoxDynError> {
+pub async fn handle<K: Runnable + 'static>(
+    kind: std::sync::Arc<K>,
+    job_id: JobId,
+) -> Result<(), BoxDynError> {
     let attempts = kind.common().attempts.clone();
     if attempts.is_closed() {
         // Shutting down: leave the job to the next worker.
@@ -186,7 +189,7 @@ pub async fn handle<K: Runnable + 'static>(kind: std::sync::Arc<K>, job_id: Uuid
 ///
 /// # Errors
 /// Only when the job's own row cannot be read or written.
-pub async fn run_once<K: Runnable>(kind: &K, job_id: Uuid) -> anyhow::Result<Outcome> {
+pub async fn run_once<K: Runnable>(kind: &K, job_id: JobId) -> anyhow::Result<Outcome> {
     let common = kind.common();
     let policy = common.policy;
     let (job, attempt) = match jobs::claim(&common.db, job_id, policy.max_attempts, policy.lease).await? {
@@ -241,7 +244,7 @@ pub async fn run_once<K: Runnable>(kind: &K, job_id: Uuid) -> anyhow::Result<Out
 /// renewals stop with the work, whether it finishes or is dropped.
 async fn leased<T>(
     db: &DatabaseConnection,
-    job_id: Uuid,
+    job_id: JobId,
     lease: Duration,
     work: impl Future<Output = T>,
 ) -> T {
@@ -279,7 +282,7 @@ async fn end<K: Runnable>(
     };
     if let Some(notice) = notice {
         let lang = user_lang(&common.db, job).await;
-        let chat = teloxide::types::ChatId(job.chat_id);
+        let chat = teloxide::types::ChatId::from(job.chat_id);
         if let Err(err) =
             shared::telegram::send(&common.bot, chat, &shared::telegram::Outgoing::Text(notice.render(lang)))
                 .await

@@ -16,6 +16,7 @@ use async_openai::{
 };
 use bytes::Bytes;
 use futures::{StreamExt, stream};
+use shared::ids::JobId;
 use shared::{
     billing::money::Credits,
     billing::pricing::Work,
@@ -27,13 +28,8 @@ use shared::{
     texts::i18n::{FailureReason, Lang, Text, minutes_seconds},
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
-use teloxide::{
-    net::Download,
-    prelude::Requester,
-    types::{ChatId, MessageId},
-};
+use teloxide::{net::Download, prelude::Requester, types::MessageId};
 use tokio::sync::Semaphore;
-use uuid::Uuid;
 
 pub use crate::runner::Outcome;
 use crate::runner::{self, Common, Failure, Runnable, transient};
@@ -118,13 +114,13 @@ pub async fn handle(task: TranscribeTask, ctx: Data<Arc<TranscribeContext>>) -> 
 ///
 /// # Errors
 /// Only when the job's row cannot be read or written.
-pub async fn run_once(ctx: &TranscribeContext, job_id: Uuid) -> anyhow::Result<Outcome> {
+pub async fn run_once(ctx: &TranscribeContext, job_id: JobId) -> anyhow::Result<Outcome> {
     runner::run_once(ctx, job_id).await
 }
 
 fn key(job: &Job, name: &str) -> Result<ObjectKey, Failure> {
     let name = ObjectName::parse(name).map_err(|e| transient(anyhow::anyhow!(e)))?;
-    Ok(ObjectKey::new(job.user_id, job.id, &name))
+    Ok(ObjectKey::new(job.user_id.0, job.id.0, &name))
 }
 
 /// Edits the status message, at most once per [`STATUS_EVERY`].
@@ -147,7 +143,7 @@ impl Status<'_> {
             .ctx
             .common
             .bot
-            .edit_message_text(ChatId(self.job.chat_id), MessageId(message_id), text.render(self.lang))
+            .edit_message_text(self.job.chat_id, MessageId(message_id), text.render(self.lang))
             .await;
     }
 }
@@ -308,7 +304,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     .await
     .map_err(transient)?;
     if let Some(message_id) = job.status_message_id {
-        let _ = ctx.common.bot.delete_message(ChatId(job.chat_id), MessageId(message_id)).await;
+        let _ = ctx.common.bot.delete_message(job.chat_id, MessageId(message_id)).await;
     }
     tracing::info!(job_id = %job.id, chunks = total, duration_ms, charged = %charged, "transcript delivered");
     Ok(())
@@ -355,7 +351,7 @@ async fn within_budget<T>(
 
 /// Logs a claimed length that disagrees with the measured one by more than
 /// a second or 1 %: the measured one is billed either way.
-fn report_disagreement(job_id: Uuid, source: &str, claimed: Option<Duration>, measured: Duration) {
+fn report_disagreement(job_id: JobId, source: &str, claimed: Option<Duration>, measured: Duration) {
     let Some(claimed) = claimed else { return };
     let gap = claimed.abs_diff(measured);
     if gap > Duration::from_secs(1).max(measured / 100) {
@@ -384,7 +380,7 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
                 let text =
                     Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.amount() };
                 // Telling is courtesy; the footer states the charge anyway.
-                let _ = ctx.common.bot.send_message(ChatId(job.chat_id), text.render(lang)).await;
+                let _ = ctx.common.bot.send_message(job.chat_id, text.render(lang)).await;
             }
             Ok(())
         }
@@ -410,7 +406,7 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
 }
 
 /// Credits currently held for `job_id`.
-async fn hold_amount(ctx: &TranscribeContext, job_id: Uuid) -> Result<Credits, Failure> {
+async fn hold_amount(ctx: &TranscribeContext, job_id: JobId) -> Result<Credits, Failure> {
     ctx.common.ledger.hold_of(&ctx.common.db, job_id).await.map(|hold| hold.amount).map_err(transient)
 }
 
@@ -525,7 +521,7 @@ async fn deliver(
     duration: &str,
     charged: Credits,
 ) -> Result<Vec<i32>, Failure> {
-    let chat = ChatId(job.chat_id);
+    let chat = job.chat_id.into();
     let delivery = TranscriptDelivery {
         job: job.id,
         txt,

@@ -11,6 +11,7 @@ use std::{
 };
 
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+use shared::ids::{ChatId, JobId, TelegramUserId, UserId};
 use shared::{
     billing::ledger::{BonusReason, Ledger},
     billing::money::Credits,
@@ -69,7 +70,7 @@ async fn wait_for(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> 
 }
 
 /// The services, and a 20 s recording queued by a user with 10 credits.
-async fn one_queued_job() -> (Services, Ledger, i64, uuid::Uuid) {
+async fn one_queued_job() -> (Services, Ledger, UserId, JobId) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let s = Services {
         db: TestDb::migrated().await,
@@ -81,7 +82,7 @@ async fn one_queued_job() -> (Services, Ledger, i64, uuid::Uuid) {
     // Slow enough that the first worker is still waiting on the provider when it stops.
     s.openai.set_latency(Endpoint::Transcriptions, Duration::from_secs(4));
     let ledger = Ledger::new(PricingSettings { free_minutes_per_day: 0, ..PricingSettings::default() });
-    let user = fixtures::user(&s.db.db, CHAT).await;
+    let user = fixtures::user(&s.db.db, TelegramUserId(CHAT)).await;
     ledger.grant_bonus(&s.db.db, user, Credits::whole(10), &BonusReason::Welcome).await.unwrap();
     s.telegram.user(CHAT, "Test", Some("en"));
     let file = s.telegram.register_file(testkit::audio::tone_wav(20, 220.0), "audio/wav", Some(20));
@@ -94,7 +95,7 @@ async fn one_queued_job() -> (Services, Ledger, i64, uuid::Uuid) {
         duration_hint_s: 20,
         source: MediaSource::Document,
     };
-    let job = jobs::create_transcription(&s.db.db, &ledger, user, CHAT, &input).await.unwrap().job_id;
+    let job = jobs::create_transcription(&s.db.db, &ledger, user, ChatId(CHAT), &input).await.unwrap().job_id;
     let conn = apalis_redis::connect(s.redis.url.as_str()).await.unwrap();
     JobQueue::new(conn, &s.redis.namespace).push_transcribe(job).await.unwrap();
 

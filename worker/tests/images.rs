@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{ConnectionTrait, EntityTrait};
+use shared::ids::{ChatId, JobId, TelegramUserId, UserId};
 use shared::telegram::buttons::Callback;
 use shared::{
     billing::ledger::{BonusReason, Ledger},
@@ -34,7 +35,7 @@ struct Rig {
     telegram: FakeTelegram,
     openai: FakeOpenAi,
     ctx: ImageContext,
-    user: i64,
+    user: UserId,
 }
 
 fn client(openai: &FakeOpenAi) -> async_openai::Client<async_openai::config::OpenAIConfig> {
@@ -74,7 +75,7 @@ async fn rig() -> Rig {
         image_free_per_month: 1,
         timezone: chrono_tz::Europe::Moscow,
     });
-    let user = fixtures::user(&test.db, CHAT).await;
+    let user = fixtures::user(&test.db, TelegramUserId(CHAT)).await;
     ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
     telegram.user(CHAT, "Test", Some("ru"));
     let ctx = ImageContext {
@@ -101,8 +102,11 @@ async fn rig() -> Rig {
     Rig { test, telegram, openai, ctx, user }
 }
 
-async fn queue(rig: &Rig, request: ImageRequest) -> uuid::Uuid {
-    images::create(&rig.test.db, &rig.ctx.common.ledger, rig.user, CHAT, &request).await.unwrap().job_id
+async fn queue(rig: &Rig, request: ImageRequest) -> JobId {
+    images::create(&rig.test.db, &rig.ctx.common.ledger, rig.user, ChatId(CHAT), &request)
+        .await
+        .unwrap()
+        .job_id
 }
 
 fn generate(prompt: &str) -> ImageRequest {
@@ -114,11 +118,11 @@ async fn balance(rig: &Rig) -> (Credits, Credits, u32) {
     (b.available, b.held, b.free_images_left_this_month)
 }
 
-async fn job(rig: &Rig, id: uuid::Uuid) -> job_rows::Model {
+async fn job(rig: &Rig, id: JobId) -> job_rows::Model {
     job_rows::Entity::find_by_id(id).one(&rig.test.db).await.unwrap().unwrap()
 }
 
-async fn media_kinds(rig: &Rig, job: uuid::Uuid) -> Vec<(MediaKind, String)> {
+async fn media_kinds(rig: &Rig, job: JobId) -> Vec<(MediaKind, String)> {
     use sea_orm::{ColumnTrait, QueryFilter};
     shared::entities::media_objects::Entity::find()
         .filter(shared::entities::media_objects::Column::JobId.eq(job))
@@ -324,7 +328,7 @@ async fn an_idea_offers_three_prompts_as_buttons_charged_once() {
         Some("A paper fox, origami")
     );
     // Another user cannot use the buttons.
-    assert_eq!(images::idea_option(&rig.test.db, rig.user + 1, job_id, 0).await.unwrap(), None);
+    assert_eq!(images::idea_option(&rig.test.db, UserId(rig.user.0 + 1), job_id, 0).await.unwrap(), None);
 
     // Redelivered: no second chat call, no second message.
     assert_eq!(run_once(&rig.ctx, job_id).await.unwrap(), Outcome::AlreadyFinished);
@@ -354,7 +358,7 @@ async fn the_idea_conversation_keeps_only_the_last_ten_messages() {
             .await
             .unwrap();
     }
-    let history = images::idea_history(&rig.test.db, rig.user, uuid::Uuid::nil()).await.unwrap();
+    let history = images::idea_history(&rig.test.db, rig.user, JobId(uuid::Uuid::nil())).await.unwrap();
     let contents: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(contents.len(), 10);
     assert_eq!(contents[0], "idea 2");
@@ -379,7 +383,7 @@ async fn retention_deletes_old_pictures_from_storage_and_keeps_new_ones() {
         ("image.png", MediaKind::ImageOutput, 29 * 24),
     ] {
         let job_id = fixtures::job(&rig.test.db, rig.user).await;
-        let key = ObjectKey::new(rig.user, job_id, &ObjectName::parse(name).unwrap());
+        let key = ObjectKey::new(rig.user.0, job_id.0, &ObjectName::parse(name).unwrap());
         rig.ctx.store.put(&key, png.clone(), "image/png").await.unwrap();
         record_media(&rig.test.db, rig.user, job_id, key.as_str(), kind, "image/png", png.len())
             .await

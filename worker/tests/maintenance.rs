@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{ConnectionTrait, EntityTrait};
+use shared::ids::{ChatId, PaymentId, TelegramUserId, UserId};
 use shared::{
     billing::ledger::{BonusReason, Ledger},
     billing::money::Credits,
@@ -59,13 +60,13 @@ async fn lost_messages_are_pushed_again_and_stuck_holds_released() {
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
     let queue = JobQueue::new(conn, &redis.namespace);
     let ledger = ledger();
-    let user = fixtures::user(&test.db, 1).await;
+    let user = fixtures::user(&test.db, TelegramUserId(1)).await;
     ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
 
     // A job whose push never happened (the bot crashed right after the commit).
-    let lost = jobs::create_transcription(&test.db, &ledger, user, 1, &voice()).await.unwrap();
+    let lost = jobs::create_transcription(&test.db, &ledger, user, ChatId(1), &voice()).await.unwrap();
     // A job that failed without releasing its hold, long ago.
-    let stuck = jobs::create_transcription(&test.db, &ledger, user, 1, &voice()).await.unwrap();
+    let stuck = jobs::create_transcription(&test.db, &ledger, user, ChatId(1), &voice()).await.unwrap();
     test.db
         .execute_unprepared(&format!(
             "UPDATE jobs SET status = 'failed', updated_at = now() - interval '2 hours' WHERE id = '{}'; \
@@ -139,7 +140,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
     })
     .unwrap();
     let ledger = ledger();
-    let user = fixtures::user(&test.db, 77).await;
+    let user = fixtures::user(&test.db, TelegramUserId(77)).await;
     let package = PackageList::from_str("100:0:149:100").unwrap().0.remove(0);
     let payment =
         payments::create_pending(&test.db, user, &package, PaymentProvider::YooKassa).await.unwrap();
@@ -186,7 +187,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
 
 /// Maintenance over a fake Telegram, with a pending Stars payment of 100 credits
 /// for 100 stars by user 78.
-async fn stars_setup() -> (TestDb, testkit::fake_telegram::FakeTelegram, Maintenance, i64, uuid::Uuid) {
+async fn stars_setup() -> (TestDb, testkit::fake_telegram::FakeTelegram, Maintenance, UserId, PaymentId) {
     use shared::{
         entities::payments::PaymentProvider,
         payments::{self, packages::PackageList},
@@ -197,7 +198,7 @@ async fn stars_setup() -> (TestDb, testkit::fake_telegram::FakeTelegram, Mainten
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
     let telegram = testkit::fake_telegram::FakeTelegram::start().await;
     telegram.user(78, "Stella", Some("en"));
-    let user = fixtures::user(&test.db, 78).await;
+    let user = fixtures::user(&test.db, TelegramUserId(78)).await;
     let package = PackageList::from_str("100:0:149:100").unwrap().0.remove(0);
     let payment = payments::create_pending(&test.db, user, &package, PaymentProvider::Stars).await.unwrap();
     let m = Maintenance {
@@ -207,7 +208,7 @@ async fn stars_setup() -> (TestDb, testkit::fake_telegram::FakeTelegram, Mainten
     (test, telegram, m, user, payment.id)
 }
 
-fn stars_payment(payment_id: uuid::Uuid, charge: &str) -> testkit::fake_telegram::Payment {
+fn stars_payment(payment_id: PaymentId, charge: &str) -> testkit::fake_telegram::Payment {
     testkit::fake_telegram::Payment {
         currency: "XTR".into(),
         total_amount: 100,
@@ -249,7 +250,7 @@ async fn a_stars_payment_whose_update_was_lost_is_credited_from_the_stars_histor
     let (test, telegram, m, user, payment_id) = stars_setup().await;
     // Someone else's and a foreign payment in the history are left alone.
     let stranger = telegram.user(79, "Other", None);
-    stranger.pay_unseen(&stars_payment(uuid::Uuid::new_v4(), "stxForeign"));
+    stranger.pay_unseen(&stars_payment(PaymentId(uuid::Uuid::new_v4()), "stxForeign"));
     // Stars taken, but the successful_payment update never reached the bot.
     telegram.user(78, "Stella", Some("en")).pay_unseen(&stars_payment(payment_id, "stxLost"));
     assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 1);

@@ -7,6 +7,7 @@
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sea_orm::EntityTrait;
+use shared::ids::{ChatId, JobId, TelegramUserId, UserId};
 use shared::{
     billing::ledger::{BonusReason, Ledger},
     billing::money::Credits,
@@ -53,7 +54,7 @@ struct Rig {
     telegram: FakeTelegram,
     openai: FakeOpenAi,
     ctx: TranscribeContext,
-    user: i64,
+    user: UserId,
 }
 
 async fn rig() -> Rig {
@@ -76,7 +77,7 @@ async fn rig() -> Rig {
         image_free_per_month: 0,
         ..PricingSettings::default()
     });
-    let user = fixtures::user(&test.db, CHAT).await;
+    let user = fixtures::user(&test.db, TelegramUserId(CHAT)).await;
     ledger.grant_bonus(&test.db, user, Credits::whole(10), &BonusReason::Welcome).await.unwrap();
     telegram.user(CHAT, "Test", Some("ru"));
     let ctx = TranscribeContext {
@@ -108,7 +109,7 @@ async fn rig() -> Rig {
     Rig { test, telegram, openai, ctx, user }
 }
 
-async fn queue(rig: &Rig, bytes: Vec<u8>, seconds: u32) -> uuid::Uuid {
+async fn queue(rig: &Rig, bytes: Vec<u8>, seconds: u32) -> JobId {
     let file = rig.telegram.register_file(bytes, "audio/wav", Some(seconds));
     let input = TranscriptionInput {
         file_id: file.file_id,
@@ -119,7 +120,7 @@ async fn queue(rig: &Rig, bytes: Vec<u8>, seconds: u32) -> uuid::Uuid {
         duration_hint_s: seconds,
         source: MediaSource::Document,
     };
-    jobs::create_transcription(&rig.test.db, &rig.ctx.common.ledger, rig.user, CHAT, &input)
+    jobs::create_transcription(&rig.test.db, &rig.ctx.common.ledger, rig.user, ChatId(CHAT), &input)
         .await
         .unwrap()
         .job_id

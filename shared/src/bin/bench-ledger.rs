@@ -16,6 +16,7 @@ use shared::{
     billing::money::Credits,
     billing::pricing::PricingSettings,
     entities::payments::PaymentProvider,
+    ids::{JobId, UserId},
 };
 use uuid::Uuid;
 
@@ -28,7 +29,7 @@ async fn connect(url: &str, max: u32) -> anyhow::Result<DatabaseConnection> {
     Database::connect(options).await.with_context(|| format!("cannot connect to {url}"))
 }
 
-async fn setup_users(db: &DatabaseConnection, ledger: &Ledger, users: usize) -> anyhow::Result<Vec<i64>> {
+async fn setup_users(db: &DatabaseConnection, ledger: &Ledger, users: usize) -> anyhow::Result<Vec<UserId>> {
     let mut ids = Vec::new();
     for i in 0..users {
         let row = db
@@ -39,7 +40,7 @@ async fn setup_users(db: &DatabaseConnection, ledger: &Ledger, users: usize) -> 
             ))
             .await?
             .context("no user id")?;
-        let id: i64 = row.try_get("", "id")?;
+        let id: UserId = row.try_get("", "id")?;
         let purchase = Purchase {
             user_id: id,
             credits: Credits::whole(1_000_000),
@@ -53,8 +54,8 @@ async fn setup_users(db: &DatabaseConnection, ledger: &Ledger, users: usize) -> 
     Ok(ids)
 }
 
-async fn jobs_for(db: &DatabaseConnection, user: i64, count: usize) -> anyhow::Result<Vec<Uuid>> {
-    let ids: Vec<Uuid> = (0..count).map(|_| Uuid::now_v7()).collect();
+async fn jobs_for(db: &DatabaseConnection, user: UserId, count: usize) -> anyhow::Result<Vec<JobId>> {
+    let ids: Vec<JobId> = (0..count).map(|_| JobId::new()).collect();
     for chunk in ids.chunks(500) {
         let list = chunk
             .iter()
@@ -70,7 +71,7 @@ async fn jobs_for(db: &DatabaseConnection, user: i64, count: usize) -> anyhow::R
 }
 
 /// Runs `CYCLES` hold+capture cycles spread over `TASKS` tasks; task `i` uses `users[i % users.len()]`.
-async fn measure(db: &DatabaseConnection, ledger: &Ledger, users: &[i64]) -> anyhow::Result<f64> {
+async fn measure(db: &DatabaseConnection, ledger: &Ledger, users: &[UserId]) -> anyhow::Result<f64> {
     let per_task = CYCLES / TASKS;
     let mut work = Vec::new();
     for task in 0..TASKS {

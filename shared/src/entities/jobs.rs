@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{ChatId, JobId, UserId};
+
 /// What a job does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
@@ -48,9 +50,9 @@ pub enum JobStatus {
 pub struct Model {
     /// Job id; also the idempotency key of every effect of the job.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: JobId,
     /// Owner.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Transcription or image.
     pub kind: JobKind,
     /// Current state.
@@ -62,7 +64,7 @@ pub struct Model {
     /// Machine-readable reason of the last failure.
     pub error_code: Option<String>,
     /// Chat to report to.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// The status message the worker edits.
     pub status_message_id: Option<i32>,
     /// Input references (Telegram file ids, prompt, stored keys).

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::UserId;
+
 /// The role of an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
@@ -36,7 +38,7 @@ pub struct Model {
     /// Role.
     pub kind: AccountKind,
     /// Owner of a user account.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// Provider of a clearing account.
     pub provider: Option<String>,
     /// Cached sum of entries; never negative for user accounts.

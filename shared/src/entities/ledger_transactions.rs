@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{JobId, PaymentId};
+
 /// Why money moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
@@ -45,9 +47,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub idempotency_key: String,
     /// The job it pays for.
-    pub job_id: Option<Uuid>,
+    pub job_id: Option<JobId>,
     /// The payment it credits.
-    pub payment_id: Option<Uuid>,
+    pub payment_id: Option<PaymentId>,
     /// `system` or `admin:<telegram id>`.
     pub actor: String,
     /// Human-readable note shown in history.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{JobId, UserId};
+
 /// What a stored object is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
@@ -34,9 +36,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     /// Owner.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The job that stored it.
-    pub job_id: Option<Uuid>,
+    pub job_id: Option<JobId>,
     /// Key in the bucket.
     #[sea_orm(unique)]
     pub object_key: String,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{PaymentId, UserId};
+
 /// Who takes the money.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
@@ -41,9 +43,9 @@ pub enum PaymentStatus {
 pub struct Model {
     /// Our payment id (sent to providers as the idempotence key and payload).
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: PaymentId,
     /// Payer.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Provider.
     pub provider: PaymentProvider,
     /// Provider's id, unique per provider; the key of exactly-once crediting.

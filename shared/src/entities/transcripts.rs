@@ -2,15 +2,17 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{JobId, UserId};
+
 /// One row of `transcripts`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "transcripts")]
 pub struct Model {
     /// The job that produced it.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// Owner.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Telegram's stable id of the source file.
     pub file_unique_id: Option<String>,
     /// Exact duration of the recording.

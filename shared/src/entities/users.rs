@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{TelegramUserId, UserId};
+
 use crate::texts::i18n::Lang;
 
 /// One row of `users`.
@@ -10,10 +12,10 @@ use crate::texts::i18n::Lang;
 pub struct Model {
     /// Internal id; used in object keys and ledger accounts.
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: UserId,
     /// Telegram's user id.
     #[sea_orm(unique)]
-    pub telegram_id: i64,
+    pub telegram_id: TelegramUserId,
     /// `@username`, when the user has one.
     pub username: Option<String>,
     /// First name as Telegram shows it.
@@ -24,7 +26,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub referral_code: String,
     /// The user whose link brought this one.
-    pub referred_by: Option<i64>,
+    pub referred_by: Option<UserId>,
     /// Set when the user blocked the bot; we stop sending to them.
     pub is_blocked: bool,
     /// First contact.

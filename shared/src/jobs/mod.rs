@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 pub mod queue;
 
+use crate::ids::{ChatId, JobId, UserId};
 use crate::{
     billing::ledger::{Hold, HoldStatus, Ledger, LedgerError},
     billing::pricing::Work,
@@ -70,12 +71,12 @@ pub enum JobError {
     Ledger(#[from] LedgerError),
     /// The job does not exist.
     #[error("job {0} does not exist")]
-    NotFound(Uuid),
+    NotFound(JobId),
     /// The stored input could not be read back.
     #[error("job {job_id} has unreadable input: {reason}")]
     BadInput {
         /// The job.
-        job_id: Uuid,
+        job_id: JobId,
         /// What is wrong.
         reason: String,
     },
@@ -88,7 +89,7 @@ pub enum JobError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueuedJob {
     /// The new job.
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// The reservation.
     pub hold: Hold,
 }
@@ -98,8 +99,8 @@ pub struct QueuedJob {
 pub async fn create_transcription<C>(
     db: &C,
     ledger: &Ledger,
-    user_id: i64,
-    chat_id: i64,
+    user_id: UserId,
+    chat_id: ChatId,
     input: &TranscriptionInput,
 ) -> Result<QueuedJob, JobError>
 where
@@ -120,9 +121,9 @@ where
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewJob {
     /// Owner.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Chat to report to.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// What it does.
     pub kind: JobKind,
     /// Its input, as stored in `jobs.input`.
@@ -136,7 +137,7 @@ pub struct NewJob {
 /// Serialises a job input for [`NewJob::input`].
 pub fn input_json<T: Serialize>(input: &T) -> Result<serde_json::Value, JobError> {
     serde_json::to_value(input)
-        .map_err(|err| JobError::BadInput { job_id: Uuid::nil(), reason: err.to_string() })
+        .map_err(|err| JobError::BadInput { job_id: JobId(Uuid::nil()), reason: err.to_string() })
 }
 
 /// Creates a job of any kind and reserves its price in one transaction:
@@ -145,7 +146,7 @@ pub async fn create<C>(db: &C, ledger: &Ledger, new: NewJob) -> Result<QueuedJob
 where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
-    let job_id = Uuid::now_v7();
+    let job_id = JobId::new();
     let txn = db.begin().await?;
     jobs::ActiveModel {
         id: Set(job_id),
@@ -197,7 +198,7 @@ pub fn transcription_input(job: &jobs::Model) -> Result<TranscriptionInput, JobE
 /// Remembers the status message the worker will edit.
 pub async fn set_status_message<C: ConnectionTrait>(
     db: &C,
-    job_id: Uuid,
+    job_id: JobId,
     message_id: i32,
 ) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
@@ -210,7 +211,7 @@ pub async fn set_status_message<C: ConnectionTrait>(
 }
 
 /// How many unfinished jobs were queued before this one (0 = next).
-pub async fn queue_position<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<u64, DbErr> {
+pub async fn queue_position<C: ConnectionTrait>(db: &C, job_id: JobId) -> Result<u64, DbErr> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -223,7 +224,7 @@ pub async fn queue_position<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<
 }
 
 /// Jobs of a user that are not finished yet (for per-user limits).
-pub async fn unfinished_count<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
+pub async fn unfinished_count<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<u64, DbErr> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -237,7 +238,7 @@ pub async fn unfinished_count<C: ConnectionTrait>(db: &C, user_id: i64) -> Resul
 /// The earlier transcript of the same file for the same user, if any.
 pub async fn previous_transcript<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     file_unique_id: &str,
 ) -> Result<Option<transcripts::Model>, DbErr> {
     transcripts::Entity::find()
@@ -278,7 +279,7 @@ fn lease_seconds(lease: std::time::Duration) -> i64 {
 /// `max_attempts`. Safe to call for a redelivered job.
 pub async fn claim<C: ConnectionTrait>(
     db: &C,
-    job_id: Uuid,
+    job_id: JobId,
     max_attempts: u32,
     lease: std::time::Duration,
 ) -> Result<Claim, JobError> {
@@ -313,7 +314,7 @@ pub async fn claim<C: ConnectionTrait>(
 /// Ends the lease of an attempt handed back unfinished (the worker is
 /// shutting down), so the sweeper pushes the job again and any worker can
 /// claim it at once.
-pub async fn release_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(), DbErr> {
+pub async fn release_lease<C: ConnectionTrait>(db: &C, job_id: JobId) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET lease_until = now() WHERE id = $1 AND status = 'running'",
@@ -327,7 +328,7 @@ pub async fn release_lease<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(
 /// then, and the sweeper queues it again once the delay is over.
 pub async fn defer<C: ConnectionTrait>(
     db: &C,
-    job_id: Uuid,
+    job_id: JobId,
     delay: std::time::Duration,
 ) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
@@ -343,11 +344,11 @@ pub async fn defer<C: ConnectionTrait>(
 /// How long to wait before attempt `attempt + 1` of `job_id`: `base` doubled
 /// per attempt, at most 10 minutes, spread by up to a quarter either way so
 /// jobs that failed together do not come back together.
-pub fn retry_delay(base: std::time::Duration, attempt: u32, job_id: Uuid) -> std::time::Duration {
+pub fn retry_delay(base: std::time::Duration, attempt: u32, job_id: JobId) -> std::time::Duration {
     const CAP: std::time::Duration = std::time::Duration::from_secs(600);
     let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(CAP);
     // A spread that differs per job and attempt, without a random source to seed.
-    let spread = (job_id.as_u128() ^ u128::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1001;
+    let spread = (job_id.0.as_u128() ^ u128::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1001;
     let factor = 0.75 + 0.5 * (spread as f64 / 1000.0);
     doubled.mul_f64(factor)
 }
@@ -356,7 +357,7 @@ pub fn retry_delay(base: std::time::Duration, attempt: u32, job_id: Uuid) -> std
 /// while it works.
 pub async fn renew_lease<C: ConnectionTrait>(
     db: &C,
-    job_id: Uuid,
+    job_id: JobId,
     lease: std::time::Duration,
 ) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
@@ -369,7 +370,7 @@ pub async fn renew_lease<C: ConnectionTrait>(
 }
 
 /// Records progress (0-100) for the status message.
-pub async fn set_progress<C: ConnectionTrait>(db: &C, job_id: Uuid, progress: u8) -> Result<(), DbErr> {
+pub async fn set_progress<C: ConnectionTrait>(db: &C, job_id: JobId, progress: u8) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET progress = $2, updated_at = now() WHERE id = $1 AND status = 'running'",
@@ -383,7 +384,7 @@ pub async fn set_progress<C: ConnectionTrait>(db: &C, job_id: Uuid, progress: u8
 /// true for the one call that changed it, so the user is told once.
 pub async fn raise_quote<C: ConnectionTrait>(
     db: &C,
-    job_id: Uuid,
+    job_id: JobId,
     from: rust_decimal::Decimal,
     to: rust_decimal::Decimal,
 ) -> Result<bool, DbErr> {
@@ -412,7 +413,7 @@ pub fn delivered_so_far(job: &jobs::Model) -> Vec<i32> {
 /// after a crash resumes the delivery after it instead of repeating it.
 pub async fn record_delivered<C: ConnectionTrait>(
     db: &C,
-    job_id: Uuid,
+    job_id: JobId,
     message_id: i32,
 ) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
@@ -430,7 +431,7 @@ pub async fn record_delivered<C: ConnectionTrait>(
 /// Marks the job succeeded with its result; repeated calls keep the first result.
 pub async fn mark_succeeded<C: ConnectionTrait>(
     db: &C,
-    job_id: Uuid,
+    job_id: JobId,
     result: &serde_json::Value,
     charged: rust_decimal::Decimal,
 ) -> Result<(), DbErr> {
@@ -467,7 +468,7 @@ impl Ending {
 /// Ends a job that cannot finish, once: before its charge it fails and its
 /// hold goes back; after its charge it ends undeliverable with the charge
 /// kept. Every running job can reach a final state through here.
-pub async fn fail<C>(db: &C, ledger: &Ledger, job_id: Uuid, error_code: &str) -> Result<Ending, JobError>
+pub async fn fail<C>(db: &C, ledger: &Ledger, job_id: JobId, error_code: &str) -> Result<Ending, JobError>
 where
     C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
@@ -490,7 +491,7 @@ where
 
 /// Cancels a job that no worker has started, giving its hold back. Returns
 /// false when it was already running or finished.
-pub async fn cancel_queued<C>(db: &C, ledger: &Ledger, job_id: Uuid) -> Result<bool, JobError>
+pub async fn cancel_queued<C>(db: &C, ledger: &Ledger, job_id: JobId) -> Result<bool, JobError>
 where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
@@ -500,7 +501,7 @@ where
 async fn finish_unpaid<C>(
     db: &C,
     ledger: &Ledger,
-    job_id: Uuid,
+    job_id: JobId,
     status: JobStatus,
     error_code: &str,
     from: &[&str],
@@ -546,7 +547,7 @@ pub async fn stale_queued<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     repush_after: std::time::Duration,
-) -> Result<Vec<Uuid>, DbErr> {
+) -> Result<Vec<JobId>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -562,7 +563,7 @@ pub async fn stale_queued<C: ConnectionTrait>(
 }
 
 /// Counts one call to a provider for the job (made whatever its answer).
-pub async fn count_provider_call<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<(), DbErr> {
+pub async fn count_provider_call<C: ConnectionTrait>(db: &C, job_id: JobId) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET provider_calls = provider_calls + 1 WHERE id = $1",
@@ -573,7 +574,7 @@ pub async fn count_provider_call<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Re
 }
 
 /// Records that the jobs were just put on the queue.
-pub async fn mark_pushed<C: ConnectionTrait>(db: &C, job_ids: &[Uuid]) -> Result<(), DbErr> {
+pub async fn mark_pushed<C: ConnectionTrait>(db: &C, job_ids: &[JobId]) -> Result<(), DbErr> {
     if job_ids.is_empty() {
         return Ok(());
     }
@@ -592,12 +593,12 @@ pub async fn stale_jobs<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     repush_after: std::time::Duration,
-) -> Result<Vec<(Uuid, JobKind)>, DbErr> {
+) -> Result<Vec<(JobId, JobKind)>, DbErr> {
     let ids = stale_queued(db, now, repush_after).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let kinds: std::collections::HashMap<Uuid, JobKind> = jobs::Entity::find()
+    let kinds: std::collections::HashMap<JobId, JobKind> = jobs::Entity::find()
         .filter(jobs::Column::Id.is_in(ids.clone()))
         .all(db)
         .await?
@@ -615,7 +616,7 @@ mod tests {
 
     #[test]
     fn retry_delays_double_with_a_spread_and_a_cap() {
-        let job = Uuid::from_u128(0x1234_5678);
+        let job = JobId(Uuid::from_u128(0x1234_5678));
         let base = Duration::from_secs(5);
         for attempt in 1..=20 {
             let nominal = base.saturating_mul(1 << (attempt - 1).min(16)).min(Duration::from_secs(600));
@@ -626,7 +627,7 @@ mod tests {
         assert!(retry_delay(base, 30, job) <= Duration::from_secs(750));
         // Jobs that failed together come back at different times.
         let spread: std::collections::BTreeSet<Duration> =
-            (0..20u128).map(|n| retry_delay(base, 2, Uuid::from_u128(n * 7919))).collect();
+            (0..20u128).map(|n| retry_delay(base, 2, JobId(Uuid::from_u128(n * 7919)))).collect();
         assert!(spread.len() > 10, "{spread:?}");
         assert_eq!(retry_delay(Duration::ZERO, 4, job), Duration::ZERO);
     }

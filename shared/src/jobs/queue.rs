@@ -1,10 +1,10 @@
 //! The Redis job queues (apalis). They carry only job ids: the job row in
 //! Postgres holds everything else, so a lost or repeated message is harmless.
 
+use crate::ids::JobId;
 use apalis::prelude::TaskSink;
 use apalis_redis::{Config, ConnectionManager, RedisStorage};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// Name of the transcription queue, under the configured namespace.
 pub const TRANSCRIBE_QUEUE: &str = "transcribe";
@@ -13,7 +13,7 @@ pub const TRANSCRIBE_QUEUE: &str = "transcribe";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscribeTask {
     /// The job to run.
-    pub job_id: Uuid,
+    pub job_id: JobId,
 }
 
 /// Name of the image queue (generations, edits and `/idea` answers).
@@ -23,7 +23,7 @@ pub const IMAGE_QUEUE: &str = "image";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageTask {
     /// The job to run.
-    pub job_id: Uuid,
+    pub job_id: JobId,
 }
 
 /// The queue could not take the message; the job stays `queued` and the
@@ -69,7 +69,7 @@ impl JobQueue {
     }
 
     /// Pushes a transcription job.
-    pub async fn push_transcribe(&self, job_id: Uuid) -> Result<(), QueueError> {
+    pub async fn push_transcribe(&self, job_id: JobId) -> Result<(), QueueError> {
         let mut storage = self.transcribe.clone();
         within_push_timeout(TRANSCRIBE_QUEUE, storage.push(TranscribeTask { job_id })).await
     }
@@ -80,7 +80,7 @@ impl JobQueue {
     }
 
     /// Pushes an image job (generation, edit or `/idea`).
-    pub async fn push_image(&self, job_id: Uuid) -> Result<(), QueueError> {
+    pub async fn push_image(&self, job_id: JobId) -> Result<(), QueueError> {
         let mut storage = self.image.clone();
         within_push_timeout(IMAGE_QUEUE, storage.push(ImageTask { job_id })).await
     }
@@ -129,7 +129,7 @@ impl JobQueue {
     pub async fn push_job(
         &self,
         kind: crate::entities::jobs::JobKind,
-        job_id: Uuid,
+        job_id: JobId,
     ) -> Result<(), QueueError> {
         use crate::entities::jobs::JobKind;
         match kind {

@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
+use crate::ids::{ChatId, JobId, UserId};
 use crate::{
     billing::ledger::Ledger,
     billing::money::Credits,
@@ -156,8 +156,8 @@ impl ImageRequest {
 pub async fn create<C>(
     db: &C,
     ledger: &Ledger,
-    user_id: i64,
-    chat_id: i64,
+    user_id: UserId,
+    chat_id: ChatId,
     request: &ImageRequest,
 ) -> Result<QueuedJob, JobError>
 where
@@ -226,8 +226,8 @@ pub struct IdeaMessage {
 /// oldest first, not counting job `except`.
 pub async fn idea_history<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
-    except: Uuid,
+    user_id: UserId,
+    except: JobId,
 ) -> Result<Vec<IdeaMessage>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
@@ -253,7 +253,7 @@ pub async fn idea_history<C: ConnectionTrait>(
 }
 
 /// The model's answer recorded for job `job_id`, if an attempt got that far.
-pub async fn idea_answer<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<Option<String>, DbErr> {
+pub async fn idea_answer<C: ConnectionTrait>(db: &C, job_id: JobId) -> Result<Option<String>, DbErr> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -268,8 +268,8 @@ pub async fn idea_answer<C: ConnectionTrait>(db: &C, job_id: Uuid) -> Result<Opt
 /// the user's messages beyond the last [`IDEA_HISTORY_MESSAGES`].
 pub async fn remember_idea<C>(
     db: &C,
-    user_id: i64,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
     description: &str,
     answer: &str,
 ) -> Result<(), DbErr>
@@ -329,8 +329,8 @@ pub fn parse_ideas(answer: &str) -> Vec<String> {
 /// Prompt number `index` of the `/idea` job `job_id`, if that job belongs to `user_id`.
 pub async fn idea_option<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
     index: usize,
 ) -> Result<Option<String>, DbErr> {
     let row = db
@@ -393,8 +393,8 @@ pub async fn mark_media_deleted<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Resu
 /// `Ok(None)` when there is none or retention removed it.
 pub async fn stored_output<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
 ) -> Result<Option<String>, DbErr> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(

@@ -4,17 +4,17 @@
 use std::str::FromStr;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
-use uuid::Uuid;
 
 use crate::entities::media_objects::MediaKind;
+use crate::ids::{JobId, UserId};
 
 /// The stored files of one transcript.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredTranscript {
     /// The job.
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// Owner.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Telegram's stable id of the source.
     pub file_unique_id: Option<String>,
     /// Exact duration.
@@ -72,8 +72,8 @@ pub async fn record<C: ConnectionTrait>(db: &C, t: &StoredTranscript) -> Result<
 /// Records a stored object once per key.
 pub async fn record_media<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
     key: &str,
     kind: MediaKind,
     content_type: &str,

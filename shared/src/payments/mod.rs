@@ -11,11 +11,11 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, QueryFilter, Statement, TransactionTrait,
 };
-use uuid::Uuid;
 
 pub mod packages;
 pub mod yookassa;
 
+use crate::ids::{ChatId, PaymentId, TelegramUserId, UserId};
 use crate::{
     billing::ledger::{BonusReason, Ledger, LedgerError, Purchase},
     billing::money::Credits,
@@ -31,12 +31,12 @@ use crate::{
 pub enum PaymentError {
     /// No such payment.
     #[error("payment {0} does not exist")]
-    NotFound(Uuid),
+    NotFound(PaymentId),
     /// The provider reported an amount other than the one we asked for.
     #[error("payment {payment_id} was for {expected} but the provider reports {reported}")]
     AmountMismatch {
         /// Our payment.
-        payment_id: Uuid,
+        payment_id: PaymentId,
         /// What we asked for.
         expected: Decimal,
         /// What the provider says.
@@ -56,11 +56,11 @@ pub enum Settlement {
     /// Credited now.
     Credited {
         /// The payer.
-        user_id: i64,
+        user_id: UserId,
         /// Credits added.
         credits: Credits,
         /// Credits given to the referrer for this first purchase, if any.
-        referral_bonus: Option<(i64, Credits)>,
+        referral_bonus: Option<(UserId, Credits)>,
     },
     /// It had been credited before: nothing changed.
     AlreadyCredited,
@@ -70,11 +70,11 @@ pub enum Settlement {
 /// idempotency key we give the provider.
 pub async fn create_pending<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     package: &CreditPackage,
     provider: PaymentProvider,
 ) -> Result<payments::Model, DbErr> {
-    let id = Uuid::now_v7();
+    let id = PaymentId::new();
     let (amount, currency) = match provider {
         PaymentProvider::Stars => (Decimal::from(package.price_stars), "XTR"),
         PaymentProvider::YooKassa | PaymentProvider::Telegram => (package.price_rub, "RUB"),
@@ -101,7 +101,7 @@ pub async fn create_pending<C: ConnectionTrait>(
 /// Records the provider's id of a pending payment (YooKassa assigns it on creation).
 pub async fn attach_provider_id<C: ConnectionTrait>(
     db: &C,
-    payment_id: Uuid,
+    payment_id: PaymentId,
     provider_payment_id: &str,
 ) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
@@ -119,7 +119,7 @@ pub async fn attach_provider_id<C: ConnectionTrait>(
 pub async fn settle_succeeded<C>(
     db: &C,
     ledger: &Ledger,
-    payment_id: Uuid,
+    payment_id: PaymentId,
     provider_payment_id: &str,
     reported_amount: Decimal,
     raw: serde_json::Value,
@@ -184,7 +184,7 @@ async fn referral_bonus(
     payment: &payments::Model,
     credits: Credits,
     referral_percent: u32,
-) -> Result<Option<(i64, Credits)>, PaymentError> {
+) -> Result<Option<(UserId, Credits)>, PaymentError> {
     let Some(payer) = users::Entity::find_by_id(payment.user_id).one(txn).await? else { return Ok(None) };
     let Some(referrer) = payer.referred_by else { return Ok(None) };
     let earlier = txn
@@ -210,7 +210,7 @@ async fn referral_bonus(
 /// Marks a pending payment canceled; returns false when it was not pending.
 pub async fn mark_canceled<C: ConnectionTrait>(
     db: &C,
-    payment_id: Uuid,
+    payment_id: PaymentId,
     raw: serde_json::Value,
 ) -> Result<bool, DbErr> {
     let result = db
@@ -234,7 +234,7 @@ pub enum StarsRefund {
         /// The payment, as it was before the refund.
         payment: Box<payments::Model>,
         /// Whom to give the Stars back to.
-        payer_telegram_id: i64,
+        payer_telegram_id: TelegramUserId,
     },
     /// No Stars payment has this charge id.
     NotFound,
@@ -260,7 +260,7 @@ pub async fn prepare_stars_refund(
         ))
         .await?;
     let Some(row) = row else { return Ok(StarsRefund::NotFound) };
-    let payment_id: Uuid = row.try_get("", "id")?;
+    let payment_id: PaymentId = row.try_get("", "id")?;
     let payment =
         payments::Entity::find_by_id(payment_id).one(txn).await?.ok_or(PaymentError::NotFound(payment_id))?;
     if payment.status != PaymentStatus::Succeeded {
@@ -315,18 +315,18 @@ pub enum PaymentOutcome {
     /// Credited now.
     Credited {
         /// Our payment.
-        payment_id: Uuid,
+        payment_id: PaymentId,
         /// The payer.
-        user_id: i64,
+        user_id: UserId,
         /// Credits added.
         credits: Credits,
     },
     /// Marked canceled now.
     Canceled {
         /// Our payment.
-        payment_id: Uuid,
+        payment_id: PaymentId,
         /// The payer.
-        user_id: i64,
+        user_id: UserId,
     },
     /// Nothing to do: still pending, already settled, or not ours.
     Nothing,
@@ -384,13 +384,13 @@ where
     }
 }
 
-/// The message to send the payer about `outcome`: their chat id and the text,
+/// The message to send the payer about `outcome`: their private chat and the text,
 /// in their language.
 pub async fn notice_for<C: ConnectionTrait>(
     db: &C,
     ledger: &Ledger,
     outcome: &PaymentOutcome,
-) -> Result<Option<(i64, String)>, PaymentError> {
+) -> Result<Option<(ChatId, String)>, PaymentError> {
     let user_id = match outcome {
         PaymentOutcome::Credited { user_id, .. } | PaymentOutcome::Canceled { user_id, .. } => *user_id,
         PaymentOutcome::Nothing => return Ok(None),
@@ -406,7 +406,7 @@ pub async fn notice_for<C: ConnectionTrait>(
         }
         _ => crate::texts::i18n::Text::PaymentCanceled,
     };
-    Ok(Some((user.telegram_id, text.render(user.language))))
+    Ok(Some((user.telegram_id.private_chat(), text.render(user.language))))
 }
 
 /// Telegram invoices count money in the currency's smallest unit (kopecks),
@@ -423,7 +423,7 @@ pub fn minor_units(currency: &str) -> Decimal {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TelegramCharge {
     /// Our payment (the invoice payload).
-    pub payment_id: Uuid,
+    pub payment_id: PaymentId,
     /// `telegram_payment_charge_id`, unique per charge.
     pub charge_id: String,
     /// `XTR` for Stars, else an ISO 4217 code.

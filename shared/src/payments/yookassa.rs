@@ -8,8 +8,8 @@ use std::{net::IpAddr, str::FromStr, time::Duration};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use url::Url;
-use uuid::Uuid;
 
+use crate::ids::{PaymentId, UserId};
 use crate::platform::secret::Secret;
 
 /// An amount as YooKassa writes it: a decimal string with two places.
@@ -70,7 +70,7 @@ pub struct Payment {
 
 impl Payment {
     /// Our payment id, from the metadata we set at creation.
-    pub fn our_payment_id(&self) -> Option<Uuid> {
+    pub fn our_payment_id(&self) -> Option<PaymentId> {
         self.metadata.get("payment_id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
     }
 }
@@ -117,9 +117,9 @@ pub struct NotificationObject {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewPayment {
     /// Our payment id: sent as the `Idempotence-Key` and in the metadata.
-    pub payment_id: Uuid,
+    pub payment_id: PaymentId,
     /// Our user id, in the metadata.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Price in roubles.
     pub amount_rub: Decimal,
     /// Shown to the payer and on the receipt (at most 128 characters).

@@ -1,5 +1,6 @@
 //! Per-user rate limits kept in Redis, so every bot replica sees the same counts.
 
+use crate::ids::TelegramUserId;
 use redis::aio::ConnectionLike;
 
 /// Counts one message of `telegram_id` in the current minute and says whether
@@ -8,7 +9,7 @@ use redis::aio::ConnectionLike;
 pub async fn allow_message<C: ConnectionLike + Send>(
     redis: &mut C,
     namespace: &str,
-    telegram_id: i64,
+    telegram_id: TelegramUserId,
     per_minute: u32,
     now_unix_s: i64,
 ) -> Result<bool, redis::RedisError> {
@@ -30,7 +31,7 @@ pub struct MessageLimiter {
     namespace: String,
     per_minute: u32,
     /// Counts per (user, minute) while Redis is away; only the current and last minute are kept.
-    local: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(i64, i64), u32>>>,
+    local: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(TelegramUserId, i64), u32>>>,
 }
 
 impl MessageLimiter {
@@ -40,7 +41,7 @@ impl MessageLimiter {
     }
 
     /// Counts one message of `telegram_id` and says whether it is within the limit.
-    pub async fn allow(&self, telegram_id: i64, now_unix_s: i64) -> bool {
+    pub async fn allow(&self, telegram_id: TelegramUserId, now_unix_s: i64) -> bool {
         let mut redis = self.redis.clone();
         let counted = tokio::time::timeout(
             REDIS_WAIT,
@@ -60,7 +61,7 @@ impl MessageLimiter {
         }
     }
 
-    fn allow_locally(&self, telegram_id: i64, now_unix_s: i64) -> bool {
+    fn allow_locally(&self, telegram_id: TelegramUserId, now_unix_s: i64) -> bool {
         let minute = now_unix_s.div_euclid(60);
         let mut counts = self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         counts.retain(|&(_, m), _| m >= minute - 1);

@@ -7,6 +7,7 @@ use sea_orm::{
     sea_query::OnConflict,
 };
 
+use crate::ids::{TelegramUserId, UserId};
 use crate::{entities::users, texts::i18n::Lang};
 
 /// Length of generated referral codes: 62^8 codes make collisions rare.
@@ -16,7 +17,7 @@ const REFERRAL_CODE_LEN: usize = 8;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TelegramProfile {
     /// Telegram user id.
-    pub telegram_id: i64,
+    pub telegram_id: TelegramUserId,
     /// `@username` without the `@`.
     pub username: Option<String>,
     /// First name.
@@ -79,7 +80,7 @@ fn is_referral_code_collision(err: &DbErr) -> bool {
 /// Finds a user by Telegram id.
 pub async fn find_by_telegram_id<C: ConnectionTrait>(
     db: &C,
-    telegram_id: i64,
+    telegram_id: TelegramUserId,
 ) -> Result<Option<users::Model>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
     users::Entity::find().filter(users::Column::TelegramId.eq(telegram_id)).one(db).await
@@ -88,7 +89,7 @@ pub async fn find_by_telegram_id<C: ConnectionTrait>(
 /// Records who invited `user_id`, once, when `code` is another user's
 /// referral code and that user was not invited by `user_id` (no cycles of two;
 /// longer cycles cannot form because only new users are referred).
-pub async fn set_referrer<C: ConnectionTrait>(db: &C, user_id: i64, code: &str) -> Result<bool, DbErr> {
+pub async fn set_referrer<C: ConnectionTrait>(db: &C, user_id: UserId, code: &str) -> Result<bool, DbErr> {
     let result = db
         .execute_raw(sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
@@ -102,7 +103,7 @@ pub async fn set_referrer<C: ConnectionTrait>(db: &C, user_id: i64, code: &str) 
 }
 
 /// Changes the language the bot speaks to a user.
-pub async fn set_language<C: ConnectionTrait>(db: &C, user_id: i64, language: Lang) -> Result<(), DbErr> {
+pub async fn set_language<C: ConnectionTrait>(db: &C, user_id: UserId, language: Lang) -> Result<(), DbErr> {
     db.execute_raw(sea_orm::Statement::from_sql_and_values(
         sea_orm::DbBackend::Postgres,
         "UPDATE users SET language = $2, updated_at = now() WHERE id = $1",
@@ -124,7 +125,7 @@ pub struct ReferralStats {
 }
 
 /// Counts a user's referrals and what they earned.
-pub async fn referral_stats<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<ReferralStats, DbErr> {
+pub async fn referral_stats<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<ReferralStats, DbErr> {
     let row = db
         .query_one_raw(sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
@@ -150,7 +151,7 @@ pub async fn referral_stats<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<
 
 /// Records that Telegram refused a message to the user (they blocked the bot
 /// or deleted their account); their next message to the bot clears it.
-pub async fn mark_unreachable<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<(), DbErr> {
+pub async fn mark_unreachable<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<(), DbErr> {
     db.execute_raw(sea_orm::Statement::from_sql_and_values(
         sea_orm::DbBackend::Postgres,
         "UPDATE users SET is_blocked = TRUE, updated_at = now() WHERE id = $1",

@@ -3,9 +3,7 @@
 //! strings elsewhere. A payload is at most 64 bytes, as Telegram requires;
 //! anything else that comes back (an old or forged button) parses to `None`.
 
-use uuid::Uuid;
-
-use crate::texts::i18n::Lang;
+use crate::{ids::JobId, texts::i18n::Lang};
 
 /// What an inline button asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,19 +20,19 @@ pub enum Callback {
     /// Send a file of the transcript of `job`.
     Transcript {
         /// The job.
-        job: Uuid,
+        job: JobId,
         /// Which file.
         file: TranscriptFile,
     },
     /// Send the picture of `job` as a file, in full quality.
     FullQuality {
         /// The image job.
-        job: Uuid,
+        job: JobId,
     },
     /// Draw prompt `index` of the `/idea` job `job`.
     IdeaPick {
         /// The idea job.
-        job: Uuid,
+        job: JobId,
         /// Which prompt (0-based).
         index: u8,
     },
@@ -74,10 +72,10 @@ impl Callback {
             Self::History { before } => format!("h:{before}"),
             Self::Lang(lang) => format!("lang:{}", lang.code()),
             Self::Buy => "buy".to_owned(),
-            Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.simple()),
-            Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.simple()),
-            Self::FullQuality { job } => format!("img:{}", job.simple()),
-            Self::IdeaPick { job, index } => format!("idea:{}:{index}", job.simple()),
+            Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.0.simple()),
+            Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.0.simple()),
+            Self::FullQuality { job } => format!("img:{}", job.0.simple()),
+            Self::IdeaPick { job, index } => format!("idea:{}:{index}", job.0.simple()),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
             Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),
@@ -129,13 +127,13 @@ mod tests {
     #[test]
     fn payloads_keep_their_published_shape() {
         // Buttons already in users' chats were made with these: they must keep parsing.
-        let job = Uuid::from_u128(0xabc);
+        let job = JobId(uuid::Uuid::from_u128(0xabc));
         assert_eq!(
             Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
-            format!("tf:{}:srt", job.simple())
+            format!("tf:{}:srt", job.0.simple())
         );
-        assert_eq!(Callback::FullQuality { job }.encode(), format!("img:{}", job.simple()));
-        assert_eq!(Callback::IdeaPick { job, index: 1 }.encode(), format!("idea:{}:1", job.simple()));
+        assert_eq!(Callback::FullQuality { job }.encode(), format!("img:{}", job.0.simple()));
+        assert_eq!(Callback::IdeaPick { job, index: 1 }.encode(), format!("idea:{}:1", job.0.simple()));
         assert_eq!(Callback::Pay { credits: 300, method: PayMethod::Stars }.encode(), "pay:300:xtr");
     }
 
@@ -148,9 +146,9 @@ mod tests {
             Callback::Pay { credits: 300, method: PayMethod::Stars },
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
             Callback::Pay { credits: 100, method: PayMethod::Card },
-            Callback::Transcript { job: Uuid::from_u128(7), file: TranscriptFile::Srt },
-            Callback::FullQuality { job: Uuid::from_u128(u128::MAX) },
-            Callback::IdeaPick { job: Uuid::from_u128(u128::MAX), index: 2 },
+            Callback::Transcript { job: JobId(uuid::Uuid::from_u128(7)), file: TranscriptFile::Srt },
+            Callback::FullQuality { job: JobId(uuid::Uuid::from_u128(u128::MAX)) },
+            Callback::IdeaPick { job: JobId(uuid::Uuid::from_u128(u128::MAX)), index: 2 },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);

@@ -27,9 +27,9 @@ use teloxide::{
     prelude::{Bot, Requester},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
 };
-use uuid::Uuid;
 
 use self::buttons::{Callback, TranscriptFile};
+use crate::ids::JobId;
 use crate::{
     billing::money::Credits,
     texts::i18n::{Lang, Text},
@@ -72,7 +72,7 @@ pub enum Outgoing {
 #[derive(Clone, Copy, Debug)]
 pub struct TranscriptDelivery<'a> {
     /// The job that made it (its buttons fetch its files).
-    pub job: Uuid,
+    pub job: JobId,
     /// Plain text.
     pub txt: &'a str,
     /// Subtitles.
@@ -169,11 +169,13 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     fn delivery(txt: &str) -> TranscriptDelivery<'_> {
         TranscriptDelivery {
-            job: Uuid::from_u128(7),
+            job: JobId(Uuid::from_u128(7)),
             txt,
             srt: "1\n00:00:00,000 --> 00:00:01,000\nhi\n",
             file_after_chars: 100,

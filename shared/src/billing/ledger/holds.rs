@@ -29,7 +29,7 @@ pub(super) fn hold_row(row: &QueryResult) -> Result<HoldRow, DbErr> {
     })
 }
 
-pub(super) async fn lock_hold(txn: &DatabaseTransaction, job_id: Uuid) -> Result<HoldRow, LedgerError> {
+pub(super) async fn lock_hold(txn: &DatabaseTransaction, job_id: JobId) -> Result<HoldRow, LedgerError> {
     let row = txn
         .query_one_raw(stmt(
             &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1 FOR UPDATE"),
@@ -43,7 +43,7 @@ pub(super) async fn lock_hold(txn: &DatabaseTransaction, job_id: Uuid) -> Result
 /// Counts `units` of the allowance as used (the row is locked by `lock_free_left`).
 pub(super) async fn use_free_units(
     txn: &DatabaseTransaction,
-    user_id: i64,
+    user_id: UserId,
     allowance: Allowance,
     period: NaiveDate,
     units: u32,
@@ -54,7 +54,7 @@ pub(super) async fn use_free_units(
 pub(super) async fn give_back_free_units(
     txn: &DatabaseTransaction,
     row: &HoldRow,
-    user_id: i64,
+    user_id: UserId,
     units: u32,
 ) -> Result<(), DbErr> {
     if let (Some(allowance), Some(period), true) = (row.allowance, row.free_period, units > 0) {
@@ -66,7 +66,7 @@ pub(super) async fn give_back_free_units(
 /// Adds `delta` (negative: gives back) to the units of the allowance used in `period`.
 pub(super) async fn change_free_usage(
     txn: &DatabaseTransaction,
-    user_id: i64,
+    user_id: UserId,
     allowance: Allowance,
     period: NaiveDate,
     delta: i64,
@@ -98,8 +98,8 @@ impl Ledger {
     pub async fn hold<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        user_id: i64,
-        job_id: Uuid,
+        user_id: UserId,
+        job_id: JobId,
         amount: Credits,
     ) -> Result<Hold, LedgerError> {
         self.reserve(db, user_id, job_id, Work::Fixed(amount)).await
@@ -111,8 +111,8 @@ impl Ledger {
     pub async fn hold_for_work<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        user_id: i64,
-        job_id: Uuid,
+        user_id: UserId,
+        job_id: JobId,
         work: Work,
     ) -> Result<Hold, LedgerError> {
         self.reserve(db, user_id, job_id, work).await
@@ -121,8 +121,8 @@ impl Ledger {
     pub(super) async fn reserve<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        user_id: i64,
-        job_id: Uuid,
+        user_id: UserId,
+        job_id: JobId,
         work: Work,
     ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
@@ -210,7 +210,7 @@ impl Ledger {
         Ok(hold)
     }
 
-    pub(super) fn replayed_hold(&self, hold: Hold, user_id: i64, work: Work) -> Result<Hold, LedgerError> {
+    pub(super) fn replayed_hold(&self, hold: Hold, user_id: UserId, work: Work) -> Result<Hold, LedgerError> {
         let same_amount = match work {
             Work::Fixed(amount) => hold.amount == amount,
             // Re-quoting now could differ (allowance used since): the first hold stands.
@@ -237,7 +237,7 @@ impl Ledger {
     pub async fn raise_hold<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        job_id: Uuid,
+        job_id: JobId,
         work: Work,
     ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
@@ -310,7 +310,7 @@ impl Ledger {
     pub async fn transcription_budget<C: ConnectionTrait>(
         &self,
         db: &C,
-        job_id: Uuid,
+        job_id: JobId,
     ) -> Result<u32, LedgerError> {
         let hold = self.hold_of(db, job_id).await?;
         let balance = self.balance(db, hold.user_id).await?;
@@ -323,7 +323,7 @@ impl Ledger {
     }
 
     /// The hold of job `job_id` as it stands.
-    pub async fn hold_of<C: ConnectionTrait>(&self, db: &C, job_id: Uuid) -> Result<Hold, LedgerError> {
+    pub async fn hold_of<C: ConnectionTrait>(&self, db: &C, job_id: JobId) -> Result<Hold, LedgerError> {
         let row = db
             .query_one_raw(stmt(
                 &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
@@ -339,7 +339,7 @@ impl Ledger {
     pub(super) async fn lock_free_left(
         &self,
         txn: &DatabaseTransaction,
-        user_id: i64,
+        user_id: UserId,
         allowance: Allowance,
         period: NaiveDate,
     ) -> Result<u32, DbErr> {
@@ -366,7 +366,7 @@ impl Ledger {
     pub async fn capture<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        job_id: Uuid,
+        job_id: JobId,
         actual: Credits,
     ) -> Result<Hold, LedgerError> {
         self.settle_capture(db, job_id, Charge::Amount(actual)).await
@@ -378,7 +378,7 @@ impl Ledger {
     pub async fn capture_work<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        job_id: Uuid,
+        job_id: JobId,
         actual: Work,
     ) -> Result<Hold, LedgerError> {
         self.settle_capture(db, job_id, Charge::Work(actual)).await
@@ -387,7 +387,7 @@ impl Ledger {
     pub(super) async fn settle_capture<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        job_id: Uuid,
+        job_id: JobId,
         charge: Charge,
     ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
@@ -454,7 +454,7 @@ impl Ledger {
     pub async fn release<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        job_id: Uuid,
+        job_id: JobId,
     ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
         let row = lock_hold(&txn, job_id).await?;
@@ -497,7 +497,7 @@ impl Ledger {
     pub async fn refund<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        job_id: Uuid,
+        job_id: JobId,
         actor: &str,
         reason: &str,
     ) -> Result<Posting, LedgerError> {
@@ -558,7 +558,7 @@ impl Ledger {
         &self,
         db: &C,
         older_than: chrono::Duration,
-    ) -> Result<Vec<Uuid>, LedgerError> {
+    ) -> Result<Vec<JobId>, LedgerError> {
         let cutoff = (self.clock)() - older_than;
         let rows = db
             .query_all_raw(stmt(
@@ -570,7 +570,7 @@ impl Ledger {
             .await?;
         let mut released = Vec::new();
         for row in rows {
-            let job_id: Uuid = row.try_get("", "job_id")?;
+            let job_id: JobId = row.try_get("", "job_id")?;
             match self.release(db, job_id).await {
                 Ok(_) => released.push(job_id),
                 // Settled by its job between our scan and now: nothing to do.

@@ -23,8 +23,8 @@ use rust_decimal::Decimal;
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, Statement, TransactionTrait, Value,
 };
-use uuid::Uuid;
 
+use crate::ids::{JobId, PaymentId, TelegramUserId, UserId};
 use crate::{
     billing::money::Credits,
     billing::pricing::PricingSettings,
@@ -57,12 +57,12 @@ pub enum LedgerError {
     },
     /// No hold exists for this job.
     #[error("no hold for job {0}")]
-    HoldNotFound(Uuid),
+    HoldNotFound(JobId),
     /// The hold was already settled in another way (e.g. capture after release).
     #[error("the hold of job {job_id} is already {status}")]
     HoldAlreadySettled {
         /// The job.
-        job_id: Uuid,
+        job_id: JobId,
         /// What happened to it.
         status: HoldStatus,
     },
@@ -76,7 +76,7 @@ pub enum LedgerError {
     },
     /// Only captured jobs can be refunded.
     #[error("job {0} was not charged, so it cannot be refunded")]
-    NotCaptured(Uuid),
+    NotCaptured(JobId),
     /// An amount that makes no sense here (zero purchase, zero adjustment).
     #[error("invalid amount: {0}")]
     InvalidAmount(String),
@@ -125,9 +125,9 @@ impl std::fmt::Display for HoldStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hold {
     /// The job.
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// Who pays.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Paid credits reserved.
     pub amount: Credits,
     /// Credits charged, once captured.
@@ -177,9 +177,9 @@ pub struct HistoryEntry {
     /// Human-readable note.
     pub memo: String,
     /// The job it concerns.
-    pub job_id: Option<Uuid>,
+    pub job_id: Option<JobId>,
     /// The payment it concerns (purchases and their reversals).
-    pub payment_id: Option<Uuid>,
+    pub payment_id: Option<PaymentId>,
     /// When.
     pub created_at: DateTime<Utc>,
 }
@@ -207,12 +207,12 @@ pub enum BonusReason {
     /// Reward for bringing `referee` (a user id), once per referee.
     Referral {
         /// The invited user.
-        referee: i64,
+        referee: UserId,
     },
     /// A gift by an admin; `action_id` makes it idempotent.
     Admin {
         /// Telegram id of the admin.
-        admin_telegram_id: i64,
+        admin_telegram_id: TelegramUserId,
         /// Unique id of the admin's action.
         action_id: String,
         /// Why.
@@ -224,7 +224,7 @@ pub enum BonusReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Purchase {
     /// Who paid.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Credits bought (package plus its bonus).
     pub credits: Credits,
     /// Who took the money.
@@ -232,7 +232,7 @@ pub struct Purchase {
     /// The provider's payment id: the key of exactly-once crediting.
     pub provider_payment_id: String,
     /// Our payment row, when there is one.
-    pub payment_id: Option<Uuid>,
+    pub payment_id: Option<PaymentId>,
 }
 
 /// Source of the current time; tests move it.

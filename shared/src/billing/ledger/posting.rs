@@ -77,8 +77,8 @@ pub(super) struct Leg {
 pub(super) struct NewTransaction<'a> {
     pub(super) kind: TransactionKind,
     pub(super) key: String,
-    pub(super) job_id: Option<Uuid>,
-    pub(super) payment_id: Option<Uuid>,
+    pub(super) job_id: Option<JobId>,
+    pub(super) payment_id: Option<PaymentId>,
     pub(super) actor: &'a str,
     pub(super) memo: &'a str,
     pub(super) legs: Vec<Leg>,
@@ -86,7 +86,7 @@ pub(super) struct NewTransaction<'a> {
 
 /// A posting between a user's available credits and a system account.
 pub(super) struct Transfer<'a> {
-    pub(super) user_id: i64,
+    pub(super) user_id: UserId,
     pub(super) system: AccountKind,
     pub(super) provider: Option<PaymentProvider>,
     /// Positive: credits to the user; negative: from the user (refused when
@@ -94,7 +94,7 @@ pub(super) struct Transfer<'a> {
     pub(super) to_user: Decimal,
     pub(super) kind: TransactionKind,
     pub(super) key: String,
-    pub(super) payment_id: Option<Uuid>,
+    pub(super) payment_id: Option<PaymentId>,
     pub(super) actor: &'a str,
     pub(super) memo: &'a str,
 }
@@ -126,7 +126,7 @@ pub(super) async fn transfer<C: TransactionTrait<Transaction = DatabaseTransacti
     Ok(posting)
 }
 
-pub(super) async fn user_accounts(txn: &DatabaseTransaction, user_id: i64) -> Result<UserAccounts, DbErr> {
+pub(super) async fn user_accounts(txn: &DatabaseTransaction, user_id: UserId) -> Result<UserAccounts, DbErr> {
     txn.execute_raw(stmt(
         "INSERT INTO ledger_accounts (kind, user_id) VALUES ('user_available', $1), ('user_held', $1) \
          ON CONFLICT DO NOTHING",
@@ -342,7 +342,7 @@ impl Ledger {
     pub async fn grant_bonus<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        user_id: i64,
+        user_id: UserId,
         amount: Credits,
         reason: &BonusReason,
     ) -> Result<Posting, LedgerError> {
@@ -382,10 +382,10 @@ impl Ledger {
     pub async fn adjust<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
-        user_id: i64,
+        user_id: UserId,
         amount: Decimal,
         reason: &str,
-        admin_telegram_id: i64,
+        admin_telegram_id: TelegramUserId,
         action_id: &str,
     ) -> Result<Posting, LedgerError> {
         if amount.is_zero() {

@@ -4,7 +4,7 @@ use super::{posting::*, *};
 
 impl Ledger {
     /// The user's balance and what is left of their free allowances.
-    pub async fn balance<C: ConnectionTrait>(&self, db: &C, user_id: i64) -> Result<Balance, LedgerError> {
+    pub async fn balance<C: ConnectionTrait>(&self, db: &C, user_id: UserId) -> Result<Balance, LedgerError> {
         let rows = db
             .query_all_raw(stmt(
                 "SELECT kind, balance FROM ledger_accounts WHERE user_id = $1",
@@ -36,7 +36,7 @@ impl Ledger {
     pub(super) async fn free_left<C: ConnectionTrait>(
         &self,
         db: &C,
-        user_id: i64,
+        user_id: UserId,
         allowance: Allowance,
         now: DateTime<Utc>,
     ) -> Result<u32, DbErr> {
@@ -58,7 +58,7 @@ impl Ledger {
     pub async fn history<C: ConnectionTrait>(
         &self,
         db: &C,
-        user_id: i64,
+        user_id: UserId,
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<HistoryEntry>, LedgerError> {
