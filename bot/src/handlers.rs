@@ -1,17 +1,11 @@
 //! The dispatcher tree: Telegram updates in, calls into `shared` out.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use shared::telegram::Telegram;
 use shared::{
     billing::ledger::BonusReason,
     billing::money::Credits,
-    entities::{
-        jobs::{self as job_rows, JobStatus},
-        ledger_transactions::TransactionKind,
-        payments as payment_rows,
-        users::Model as User,
-    },
+    entities::{ledger_transactions::TransactionKind, users::Model as User},
     ids::{JobId, PaymentId},
     jobs,
     people::users::{self, TelegramProfile},
@@ -198,19 +192,9 @@ async fn on_command(
             }
         }
         Command::Cancel => {
-            let queued = job_rows::Entity::find()
-                .filter(job_rows::Column::UserId.eq(user.id))
-                .filter(job_rows::Column::Status.eq(JobStatus::Queued))
-                .order_by_desc(job_rows::Column::CreatedAt)
-                .one(&state.db)
-                .await?;
-            let cancelled = match &queued {
-                Some(job) => jobs::cancel_queued(&state.db, &state.ledger, job.id).await?,
-                None => false,
-            };
-            let text = match (cancelled, queued) {
-                (true, Some(job)) => Text::Cancelled { returned: Credits::new(job.price_quoted)?.amount() },
-                _ => Text::NothingToCancel,
+            let text = match jobs::cancel_latest_queued(&state.db, &state.ledger, user.id).await? {
+                Some(returned) => Text::Cancelled { returned: returned.amount() },
+                None => Text::NothingToCancel,
             };
             bot.send_message(msg.chat.id, text.render(lang)).await?;
         }
@@ -251,13 +235,7 @@ async fn send_history(
     }
     let tz = state.ledger.pricing().timezone;
     let payment_ids: Vec<PaymentId> = entries.iter().filter_map(|e| e.payment_id).collect();
-    let paid: std::collections::HashMap<PaymentId, payment_rows::Model> = payment_rows::Entity::find()
-        .filter(payment_rows::Column::Id.is_in(payment_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let paid = shared::payments::by_ids(&state.db, payment_ids).await?;
     let mut lines = vec![Text::HistoryHeading.render(lang)];
     for entry in &entries {
         // What users care about: the net change, or the reservation itself for holds.
@@ -335,14 +313,10 @@ async fn send_transcript_file(
     job: JobId,
     file: TranscriptFile,
 ) -> anyhow::Result<()> {
-    let Some(transcript) = shared::entities::transcripts::Entity::find_by_id(job).one(&state.db).await?
-    else {
+    let Some(transcript) = shared::media::transcripts::owned_by(&state.db, job, user.id).await? else {
+        tracing::warn!(%job, user_id = user.id.0, "a transcript button of a transcript this user does not have");
         return Ok(());
     };
-    if transcript.user_id != user.id {
-        tracing::warn!(%job, user_id = user.id.0, "a transcript button of another user");
-        return Ok(());
-    }
     let (key, name) = match file {
         TranscriptFile::Txt => (transcript.txt_key, "transcript.txt"),
         TranscriptFile::Srt => (transcript.srt_key, "transcript.srt"),

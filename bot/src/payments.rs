@@ -8,12 +8,12 @@ use axum::{
     extract::{ConnectInfo, State},
     http::{HeaderMap, StatusCode},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::TransactionTrait;
 use shared::{
     billing::ledger::LedgerError,
     entities::{
-        payments::{self as payment_rows, PaymentProvider, PaymentStatus},
-        users::{self as user_rows, Model as User},
+        payments::{PaymentProvider, PaymentStatus},
+        users::Model as User,
     },
     ids::{PaymentId, TelegramUserId},
     payments::yookassa::{self, IpNets, NewPayment, Notification},
@@ -182,30 +182,23 @@ async fn send_invoice(
 /// Answers Telegram's last check before charging: only our own, unpaid,
 /// unchanged invoice of this user is accepted.
 pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppState) -> anyhow::Result<()> {
-    let payment = match query.invoice_payload.parse::<PaymentId>() {
-        Ok(id) => payment_rows::Entity::find_by_id(id).one(&state.db).await?,
-        Err(_) => None,
-    };
-    let user = user_rows::Entity::find()
-        .filter(user_rows::Column::TelegramId.eq(TelegramUserId::from(query.from.id)))
-        .one(&state.db)
-        .await?;
-    let valid = match (&payment, &user) {
-        (Some(payment), Some(user)) => {
-            payment.user_id == user.id
-                && payment.status == PaymentStatus::Pending
-                && payment.currency == query.currency
-                && payment.amount * payments::minor_units(&payment.currency)
-                    == rust_decimal::Decimal::from(query.total_amount)
-                && payment.package_id.as_deref().is_some_and(|id| state.settings.packages.find(id).is_some())
-        }
-        _ => false,
-    };
+    let valid = payments::accept_pre_checkout(
+        &state.db,
+        &state.settings.packages,
+        &query.invoice_payload,
+        TelegramUserId::from(query.from.id),
+        &query.currency,
+        query.total_amount,
+    )
+    .await?;
     let request = bot.answer_pre_checkout_query(query.id.clone(), valid);
     if valid {
         request.await?;
     } else {
-        let lang = user.map(|u| u.language).unwrap_or_default();
+        let payer =
+            shared::people::users::find_by_telegram_id(&state.db, TelegramUserId::from(query.from.id))
+                .await?;
+        let lang = payer.map(|u| u.language).unwrap_or_default();
         tracing::warn!(payload = %query.invoice_payload, "pre-checkout refused");
         request.error_message(Text::PaymentRefused.render(lang)).await?;
     }
@@ -304,8 +297,7 @@ pub async fn refund_stars(
                     }
                     tracing::info!(payment_id = %payment.id, "Stars refunded");
                     let (stars, credits) = (payment.amount, payment.credits);
-                    if let Some(payer) = user_rows::Entity::find_by_id(payment.user_id).one(&state.db).await?
-                    {
+                    if let Some(payer) = shared::people::users::find(&state.db, payment.user_id).await? {
                         let notice = Text::RefundedToYou { stars, credits };
                         bot.send_message(payer_telegram_id.private_chat(), notice.render(payer.language))
                             .await?;

@@ -21,6 +21,7 @@ pub mod queue;
 use crate::ids::{ChatId, JobId, UserId};
 use crate::{
     billing::ledger::{Hold, HoldStatus, Ledger, LedgerError},
+    billing::money::Credits,
     billing::pricing::Work,
     entities::{
         jobs::{self, JobKind, JobStatus},
@@ -487,6 +488,36 @@ where
         }
         Err(err) => Err(err),
     }
+}
+
+/// Cancels `user`'s newest job that no worker has started, giving its hold
+/// back; returns the credits it had been quoted, or `None` when there was
+/// nothing to cancel.
+///
+/// # Errors
+/// When the database or the ledger fails.
+pub async fn cancel_latest_queued<C>(
+    db: &C,
+    ledger: &Ledger,
+    user: UserId,
+) -> Result<Option<Credits>, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
+{
+    let queued = jobs::Entity::find()
+        .filter(jobs::Column::UserId.eq(user))
+        .filter(jobs::Column::Status.eq(JobStatus::Queued))
+        .order_by_desc(jobs::Column::CreatedAt)
+        .one(db)
+        .await?;
+    let Some(job) = queued else { return Ok(None) };
+    if !cancel_queued(db, ledger, job.id).await? {
+        return Ok(None);
+    }
+    Ok(Some(
+        Credits::new(job.price_quoted)
+            .map_err(|err| JobError::BadInput { job_id: job.id, reason: err.to_string() })?,
+    ))
 }
 
 /// Cancels a job that no worker has started, giving its hold back. Returns

@@ -8,6 +8,21 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use crate::entities::media_objects::MediaKind;
 use crate::ids::{JobId, UserId};
 
+/// The transcript of `job` when it belongs to `user` (a button of another
+/// user's transcript finds nothing).
+///
+/// # Errors
+/// When the database fails.
+pub async fn owned_by<C: ConnectionTrait>(
+    db: &C,
+    job: JobId,
+    user: UserId,
+) -> Result<Option<crate::entities::transcripts::Model>, DbErr> {
+    use sea_orm::EntityTrait;
+    let transcript = crate::entities::transcripts::Entity::find_by_id(job).one(db).await?;
+    Ok(transcript.filter(|t| t.user_id == user))
+}
+
 /// The stored files of one transcript.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredTranscript {

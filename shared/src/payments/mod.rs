@@ -26,6 +26,44 @@ use crate::{
     payments::packages::CreditPackage,
 };
 
+/// The payments with these ids, by id (for history lines).
+///
+/// # Errors
+/// When the database fails.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<PaymentId>,
+) -> Result<std::collections::HashMap<PaymentId, payments::Model>, DbErr> {
+    let rows = payments::Entity::find().filter(payments::Column::Id.is_in(ids)).all(db).await?;
+    Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+}
+
+/// Telegram's last check before it charges (`pre_checkout_query`): only an
+/// invoice of ours for a package still on sale, unpaid, of this payer, for
+/// exactly the amount and currency we asked, is accepted.
+///
+/// # Errors
+/// When the database fails.
+pub async fn accept_pre_checkout<C: ConnectionTrait>(
+    db: &C,
+    on_sale: &packages::PackageList,
+    invoice_payload: &str,
+    payer: TelegramUserId,
+    currency: &str,
+    total_minor_units: u32,
+) -> Result<bool, DbErr> {
+    let Ok(payment_id) = invoice_payload.parse::<PaymentId>() else { return Ok(false) };
+    let Some(payment) = payments::Entity::find_by_id(payment_id).one(db).await? else { return Ok(false) };
+    let Some(user) = users::Entity::find().filter(users::Column::TelegramId.eq(payer)).one(db).await? else {
+        return Ok(false);
+    };
+    Ok(payment.user_id == user.id
+        && payment.status == PaymentStatus::Pending
+        && payment.currency == currency
+        && payment.amount * minor_units(&payment.currency) == Decimal::from(total_minor_units)
+        && payment.package_id.as_deref().is_some_and(|id| on_sale.find(id).is_some()))
+}
+
 /// Why a payment operation did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {

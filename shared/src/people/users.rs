@@ -77,7 +77,18 @@ fn is_referral_code_collision(err: &DbErr) -> bool {
         || matches!(err, DbErr::Query(RuntimeErr::SqlxError(e)) if e.to_string().contains("users_referral_code_key"))
 }
 
-/// Finds a user by Telegram id.
+/// The user with this internal id.
+///
+/// # Errors
+/// When the database fails.
+pub async fn find<C: ConnectionTrait>(db: &C, id: UserId) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find_by_id(id).one(db).await
+}
+
+/// The user with this Telegram id, if they ever wrote to the bot.
+///
+/// # Errors
+/// When the database fails.
 pub async fn find_by_telegram_id<C: ConnectionTrait>(
     db: &C,
     telegram_id: TelegramUserId,
