@@ -214,6 +214,9 @@ pub struct InitDataVerifier {
     bot_id: i64,
     max_age: Duration,
     signature_key: Option<SignatureKey>,
+    /// With both proofs configured: `true` accepts either (a valid signature
+    /// stands in for a hash that does not check out), `false` requires both.
+    either_proof: bool,
 }
 
 impl InitDataVerifier {
@@ -228,6 +231,7 @@ impl InitDataVerifier {
             bot_id,
             max_age,
             signature_key: None,
+            either_proof: false,
         })
     }
 
@@ -235,18 +239,28 @@ impl InitDataVerifier {
     /// checks only Telegram's Ed25519 `signature`, made for bot `bot_id`, with
     /// `key`, and ignores the `hash`.
     pub fn third_party(bot_id: i64, key: SignatureKey, max_age: Duration) -> Self {
-        Self { secret_key: None, bot_id, max_age, signature_key: Some(key) }
+        Self { secret_key: None, bot_id, max_age, signature_key: Some(key), either_proof: false }
     }
 
-    /// The verifier the settings describe: their `max_age`, and Telegram's
-    /// production signature required too when `accept_signature` is on.
+    /// The verifier the settings describe: their `max_age`, and, when
+    /// `accept_signature` is on, Telegram's production Ed25519 signature
+    /// accepted as a proof of its own (init data whose hash does not check out
+    /// still passes when Telegram signed it for this bot).
     pub fn from_settings(bot_token: &str, settings: &MiniAppAuthSettings) -> Result<Self, InvalidBotToken> {
         let verifier = Self::new(bot_token, settings.max_age())?;
         Ok(if settings.accept_signature() {
-            verifier.with_signature_check(SignatureKey::telegram(TelegramEnvironment::Production))
+            verifier.or_signature(SignatureKey::telegram(TelegramEnvironment::Production))
         } else {
             verifier
         })
+    }
+
+    /// Also accepts Telegram's Ed25519 `signature`, checked with `key`, as
+    /// proof when the `hash` does not check out.
+    pub fn or_signature(mut self, key: SignatureKey) -> Self {
+        self.signature_key = Some(key);
+        self.either_proof = true;
+        self
     }
 
     /// Also requires the Ed25519 `signature` Telegram adds for third parties,
@@ -254,6 +268,7 @@ impl InitDataVerifier {
     /// the token can forge a `hash`, but not Telegram's signature.
     pub fn with_signature_check(mut self, key: SignatureKey) -> Self {
         self.signature_key = Some(key);
+        self.either_proof = false;
         self
     }
 
@@ -272,25 +287,28 @@ impl InitDataVerifier {
         let fields = parse_fields(raw)?;
 
         // Authenticity first: nothing in the fields is looked at before the
-        // hash says they are Telegram's.
-        if let Some(secret_key) = &self.secret_key {
-            let hash =
-                field(&fields, "hash").filter(|hash| !hash.is_empty()).ok_or(InitDataError::MissingHash)?;
-            let hash = decode_hash(hash)?;
-            let mut mac = hmac_sha256(secret_key);
-            mac.update(data_check_string(&fields, &["hash"]).as_bytes());
-            // Constant-time comparison, so response timing says nothing about
-            // how much of a guessed hash was right.
-            mac.verify_slice(&hash).map_err(|_| InitDataError::BadHash)?;
-        }
-
-        if let Some(key) = &self.signature_key {
+        // hash (or the signature) says they are Telegram's.
+        let hash = self.secret_key.as_ref().map(|secret_key| check_hash(secret_key, &fields));
+        let signature = |key: &SignatureKey| -> Result<(), InitDataError> {
             let signature = field(&fields, "signature").ok_or(InitDataError::MissingSignature)?;
             let message = signed_message(self.bot_id, &fields);
             key.verify(message.as_bytes(), signature).map_err(|problem| match problem {
                 SignatureProblem::Malformed => InitDataError::MalformedSignature,
                 SignatureProblem::Bad => InitDataError::BadSignature,
-            })?;
+            })
+        };
+        match (hash, &self.signature_key) {
+            // Either proof will do: a hash that fails is answered by the signature, or reported.
+            (Some(Err(hash_problem)), Some(key)) if self.either_proof => {
+                signature(key).map_err(|_| hash_problem)?;
+            }
+            (Some(Ok(())), Some(_)) if self.either_proof => {}
+            (hash, key) => {
+                hash.transpose()?;
+                if let Some(key) = key {
+                    signature(key)?;
+                }
+            }
         }
 
         let auth_date = field(&fields, "auth_date").ok_or(InitDataError::MissingAuthDate)?;
@@ -322,6 +340,18 @@ impl fmt::Debug for InitDataVerifier {
             .field("signature_key", &self.signature_key)
             .finish()
     }
+}
+
+/// Checks the `hash` field: HMAC-SHA256 of the data-check-string (every field
+/// but `hash`, `signature` included) with the key derived from the token.
+fn check_hash(secret_key: &[u8; 32], fields: &Fields) -> Result<(), InitDataError> {
+    let hash = field(fields, "hash").filter(|hash| !hash.is_empty()).ok_or(InitDataError::MissingHash)?;
+    let hash = decode_hash(hash)?;
+    let mut mac = hmac_sha256(secret_key);
+    mac.update(data_check_string(fields, &["hash"]).as_bytes());
+    // Constant-time comparison, so response timing says nothing about how
+    // much of a guessed hash was right.
+    mac.verify_slice(&hash).map_err(|_| InitDataError::BadHash)
 }
 
 /// Builds init data as Telegram would for `fields` (in the given order, a
@@ -824,6 +854,25 @@ mod tests {
     }
 
     #[test]
+    fn with_either_proof_a_telegram_signature_stands_in_for_a_failed_hash() {
+        let (signing, public) = keypair(1);
+        let (other_signing, _) = keypair(2);
+        let either = verifier().or_signature(public);
+        // Hashed with another token but signed by Telegram for this bot: accepted.
+        let raw = signed_with_signature(&signing, BOT_ID, OTHER_TOKEN);
+        assert!(either.verify_at(&raw, at(AUTH_DATE)).is_ok());
+        // Neither proof holds: the hash's problem is reported.
+        let raw = signed_with_signature(&other_signing, BOT_ID, OTHER_TOKEN);
+        assert_eq!(either.verify_at(&raw, at(AUTH_DATE)), Err(InitDataError::BadHash));
+        // A good hash needs no signature at all.
+        assert!(either.verify_at(&signed(TOKEN), at(AUTH_DATE)).is_ok());
+        // Freshness still applies to data proven by the signature.
+        let stale = at(AUTH_DATE + 2 * DAY.as_secs());
+        let raw = signed_with_signature(&signing, BOT_ID, OTHER_TOKEN);
+        assert!(matches!(either.verify_at(&raw, stale), Err(InitDataError::Expired { .. })));
+    }
+
+    #[test]
     fn the_hash_is_checked_before_the_signature() {
         let (signing, public) = keypair(1);
         let raw = signed_with_signature(&signing, BOT_ID, OTHER_TOKEN);
@@ -848,13 +897,19 @@ mod tests {
     }
 
     #[test]
-    fn settings_decide_whether_the_production_signature_is_required() {
+    fn settings_decide_whether_a_telegram_signature_is_accepted_as_proof() {
         let settings =
             |accept_signature| MiniAppAuthSettings::new(DAY, accept_signature, [0u8; 32], DAY).unwrap();
+        // A hash made with the token passes either way; the signature is not required.
         let raw = signed(TOKEN);
-        let plain = InitDataVerifier::from_settings(TOKEN, &settings(false)).unwrap();
-        assert!(plain.verify_at(&raw, at(AUTH_DATE)).is_ok());
-        let strict = InitDataVerifier::from_settings(TOKEN, &settings(true)).unwrap();
-        assert_eq!(strict.verify_at(&raw, at(AUTH_DATE)), Err(InitDataError::MissingSignature));
+        for accept in [false, true] {
+            let check = InitDataVerifier::from_settings(TOKEN, &settings(accept)).unwrap();
+            assert!(check.verify_at(&raw, at(AUTH_DATE)).is_ok());
+        }
+        // A failed hash is not rescued by a signature Telegram's key did not make.
+        let (signing, _) = keypair(1);
+        let raw = signed_with_signature(&signing, BOT_ID, OTHER_TOKEN);
+        let check = InitDataVerifier::from_settings(TOKEN, &settings(true)).unwrap();
+        assert_eq!(check.verify_at(&raw, at(AUTH_DATE)), Err(InitDataError::BadHash));
     }
 }

@@ -62,7 +62,7 @@ pub struct MiniAppAuthSettings {
 impl MiniAppAuthSettings {
     /// Checks and bundles the settings: init data older than `max_age` is
     /// refused; with `accept_signature`, Telegram's Ed25519 signature is
-    /// required on top of the hash; sessions are signed with `jwt_secret` (at
+    /// accepted as proof where the hash does not check out; sessions are signed with `jwt_secret` (at
     /// least 32 bytes) and last `session_ttl`.
     pub fn new(
         max_age: Duration,
@@ -84,7 +84,7 @@ impl MiniAppAuthSettings {
         self.max_age
     }
 
-    /// Whether Telegram's Ed25519 `signature` is checked (and required) too.
+    /// Whether Telegram's Ed25519 `signature` is accepted as a proof of its own.
     pub fn accept_signature(&self) -> bool {
         self.accept_signature
     }
