@@ -169,7 +169,7 @@ async fn on_command(
         Command::Referral => {
             let stats = users::referral_stats(&state.db, user.id).await?;
             let text = Text::Referral {
-                link: format!("https://t.me/{}?start=ref_{}", me.username(), user.referral_code),
+                link: users::referral_link(me.username(), &user.referral_code),
                 invited: stats.invited,
                 paid: stats.paid,
                 earned: stats.earned,

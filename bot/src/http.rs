@@ -18,7 +18,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/webhooks/yookassa", post(crate::payments::yookassa_webhook))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::miniapp::router(state))
 }
 
 /// Prometheus figures, for the holder of `METRICS_TOKEN` only.

@@ -9,6 +9,7 @@ mod handlers;
 mod http;
 mod images;
 mod intake;
+mod miniapp;
 mod payments;
 pub mod startup;
 mod webhook;

@@ -42,6 +42,10 @@ pub struct AppState {
     pub bot: Telegram,
     /// Per-user message limit (Redis, or local while Redis is away).
     pub limiter: shared::people::limits::MessageLimiter,
+    /// The Mini App's sign-in and sessions, when configured.
+    pub miniapp: Option<Arc<crate::miniapp::MiniApp>>,
+    /// The bot's @username, known once Telegram answered `getMe`.
+    pub bot_username: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
@@ -65,8 +69,16 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         &settings.queue_namespace,
         settings.max_messages_per_minute,
     );
+    let miniapp = settings
+        .miniapp
+        .as_ref()
+        .map(|app| crate::miniapp::MiniApp::new(app, settings.telegram.bot_token.expose()).map(Arc::new))
+        .transpose()
+        .context("cannot set up the Mini App (MINIAPP_*)")?;
     let state = AppState {
         settings: Arc::new(settings),
+        miniapp,
+        bot_username: Arc::default(),
         db,
         limiter,
         redis,
@@ -109,6 +121,7 @@ pub async fn serve(
         .await
         .context("the Telegram Bot API did not accept TELEGRAM_BOT_TOKEN (check it and TELEGRAM_API_URL)")?;
     tracing::info!(username = %me.username(), "authorised with Telegram");
+    let _ = state.bot_username.set(me.username().to_owned());
     publish_command_menu(&bot).await;
 
     let router = http::router(state.clone());

@@ -22,5 +22,5 @@ pub use init_data::{
     ChatType, InitData, InitDataError, InitDataVerifier, InvalidBotToken, WebAppUser, sign_init_data,
 };
 pub use session::{Claims, SessionError, Sessions};
-pub use settings::{JwtSecret, MiniAppAuthSettings, SettingsError};
+pub use settings::{JwtSecret, MiniAppAuthSettings, MiniAppSettings, SettingsError};
 pub use signature::{SignatureKey, TelegramEnvironment};

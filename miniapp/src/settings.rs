@@ -138,3 +138,13 @@ mod tests {
         assert!(!printed.contains("horse"), "{printed}");
     }
 }
+
+/// The Mini App as configured: where it is served (for the bot's menu
+/// button) and how its users sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MiniAppSettings {
+    /// The page's public HTTPS address; `None` serves the API without a menu button.
+    pub url: Option<url::Url>,
+    /// Init data checks and session tokens.
+    pub auth: MiniAppAuthSettings,
+}

@@ -79,6 +79,8 @@ pub struct Settings {
     pub trusted_proxies: IpNets,
     /// Telegram user ids allowed to run admin commands.
     pub admin_telegram_ids: Vec<TelegramUserId>,
+    /// The Mini App and its API; `None` when `MINIAPP_JWT_SECRET` is not set.
+    pub miniapp: Option<miniapp::MiniAppSettings>,
     /// Bearer token Prometheus must present at `/metrics`; `None` turns the
     /// endpoint off (the bot's HTTP server faces the internet for webhooks).
     pub metrics_token: Option<crate::platform::secret::Secret>,
@@ -108,6 +110,36 @@ pub struct Settings {
     /// On SIGTERM, how long jobs in flight may take to finish before they
     /// are handed back to the queue.
     pub shutdown_grace: std::time::Duration,
+}
+
+/// The Mini App's settings: on when `MINIAPP_JWT_SECRET` is set, which
+/// `MINIAPP_URL` needs. `None` when something is wrong (recorded in `r`).
+fn miniapp_settings(r: &mut Reader<'_>) -> Option<Option<miniapp::MiniAppSettings>> {
+    let url: Option<Url> = r.optional("MINIAPP_URL");
+    let secret = r.optional_secret("MINIAPP_JWT_SECRET");
+    let max_age: Option<std::num::NonZeroU64> = r.or("MINIAPP_INIT_DATA_MAX_AGE_SECONDS", "86400");
+    let accept_signature: Option<Flag> = r.or("MINIAPP_ACCEPT_SIGNATURE", "false");
+    let session: Option<std::num::NonZeroU64> = r.or("MINIAPP_SESSION_MINUTES", "60");
+    let Some(secret) = secret else {
+        if url.is_some() {
+            r.problems.push(ConfigProblem::Missing("MINIAPP_JWT_SECRET"));
+            return None;
+        }
+        return Some(None);
+    };
+    let auth = miniapp::MiniAppAuthSettings::new(
+        std::time::Duration::from_secs(max_age?.get()),
+        accept_signature?.0,
+        secret.expose().as_bytes().to_vec(),
+        std::time::Duration::from_secs(session?.get().saturating_mul(60)),
+    );
+    match auth {
+        Ok(auth) => Some(Some(miniapp::MiniAppSettings { url, auth })),
+        Err(err) => {
+            r.invalid("MINIAPP_JWT_SECRET", err.to_string());
+            None
+        }
+    }
 }
 
 /// One thing wrong with the environment.
@@ -476,6 +508,7 @@ impl Settings {
         let trusted_proxies: Option<IpNets> = r.or("TRUSTED_PROXIES", "");
         let admins: Option<IdList> = r.or("ADMIN_TELEGRAM_IDS", "");
         let metrics_token = r.optional_secret("METRICS_TOKEN");
+        let miniapp = miniapp_settings(&mut r);
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
         let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
         let worker_concurrency: Option<NonZeroUsize> = r.or("WORKER_CONCURRENCY", "4");
@@ -567,6 +600,7 @@ impl Settings {
                 yookassa_notify_ips: notify_ips?,
                 trusted_proxies: trusted_proxies?,
                 admin_telegram_ids: admins?.0,
+                miniapp: miniapp?,
                 metrics_token,
                 http_addr: http_addr?,
                 log_format: log_format?,

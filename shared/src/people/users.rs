@@ -135,6 +135,11 @@ pub struct ReferralStats {
     pub earned: rust_decimal::Decimal,
 }
 
+/// The link that starts the bot `bot_username` with referral code `code`.
+pub fn referral_link(bot_username: &str, code: &str) -> String {
+    format!("https://t.me/{bot_username}?start=ref_{code}")
+}
+
 /// Counts a user's referrals and what they earned.
 pub async fn referral_stats<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<ReferralStats, DbErr> {
     let row = db
