@@ -70,3 +70,46 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::V
     }
     (status, Json(json!({ "database": show(&database), "redis": show(&redis), "storage": show(&storage) })))
 }
+
+/// The address a request really came from: the peer, or, behind a trusted
+/// proxy, the nearest untrusted address in `X-Forwarded-For`.
+pub(crate) fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted_proxies: &shared::payments::yookassa::IpNets,
+) -> std::net::IpAddr {
+    if !trusted_proxies.contains(peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted_proxies.contains(*ip)).unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use shared::payments::yookassa::IpNets;
+
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxies: IpNets = "10.0.0.0/8".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 185.71.76.1, 10.0.0.7".parse().unwrap());
+        let direct: IpAddr = "203.0.113.9".parse().unwrap();
+        // Not from a proxy: the header is ignored (anyone can write it).
+        assert_eq!(client_ip(direct, &headers, &proxies), direct);
+        // From a proxy: the nearest address the proxies did not add.
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(client_ip(proxy, &headers, &proxies), "185.71.76.1".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &proxies), proxy);
+    }
+}

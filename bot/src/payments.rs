@@ -1,7 +1,7 @@
 //! Payments in the bot: `/buy`, YooKassa links and notifications, Stars invoices.
 
 use shared::telegram::Telegram;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::{
     body::Bytes,
@@ -16,7 +16,7 @@ use shared::{
         users::Model as User,
     },
     ids::{PaymentId, TelegramUserId},
-    payments::yookassa::{self, IpNets, NewPayment, Notification},
+    payments::yookassa::{self, NewPayment, Notification},
     payments::{self, PaymentError, StarsRefund, packages::CreditPackage},
     texts::i18n::{PaymentState, PaymentVia, Text},
 };
@@ -311,22 +311,6 @@ pub async fn refund_stars(
     Ok(())
 }
 
-/// The address a request really came from: the peer, or, behind a trusted
-/// proxy, the nearest untrusted address in `X-Forwarded-For`.
-fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &IpNets) -> IpAddr {
-    if !trusted_proxies.contains(peer) {
-        return peer;
-    }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|part| part.trim().parse().ok())
-        .collect();
-    forwarded.into_iter().rev().find(|ip| !trusted_proxies.contains(*ip)).unwrap_or(peer)
-}
-
 /// `POST /webhooks/yookassa`: checks the source, re-fetches the payment and
 /// settles it. 200 once handled (so YooKassa stops retrying), 400 for
 /// malformed input, 403 for foreign sources, 500 when we could not check it.
@@ -336,7 +320,7 @@ pub async fn yookassa_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let source = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
+    let source = crate::http::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
     if !state.settings.yookassa_notify_ips.contains(source) {
         tracing::warn!(%source, "YooKassa notification from a foreign address refused");
         return StatusCode::FORBIDDEN;
@@ -385,23 +369,4 @@ async fn settle_fetched(state: &AppState, fetched: &yookassa::Payment) -> anyhow
         state.bot.send_message(chat, text).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_addresses_count_only_behind_trusted_proxies() {
-        let proxies: IpNets = "10.0.0.0/8".parse().unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "1.2.3.4, 185.71.76.1, 10.0.0.7".parse().unwrap());
-        let direct: IpAddr = "203.0.113.9".parse().unwrap();
-        // Not from a proxy: the header is ignored (anyone can write it).
-        assert_eq!(client_ip(direct, &headers, &proxies), direct);
-        // From a proxy: the nearest address the proxies did not add.
-        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
-        assert_eq!(client_ip(proxy, &headers, &proxies), "185.71.76.1".parse::<IpAddr>().unwrap());
-        assert_eq!(client_ip(proxy, &HeaderMap::new(), &proxies), proxy);
-    }
 }

@@ -41,7 +41,7 @@ pub struct AppState {
     /// The Telegram client, for messages that do not answer an update.
     pub bot: Telegram,
     /// Per-user message limit (Redis, or local while Redis is away).
-    pub limiter: shared::people::limits::MessageLimiter,
+    pub limiter: shared::people::limits::RateLimiter,
     /// The Mini App's sign-in and sessions, when configured.
     pub miniapp: Option<Arc<crate::miniapp::MiniApp>>,
     /// The bot's @username, known once Telegram answered `getMe`.
@@ -64,15 +64,24 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         .map(YooKassa::new)
         .transpose()
         .context("cannot build the YooKassa client")?;
-    let limiter = shared::people::limits::MessageLimiter::new(
+    let limiter = shared::people::limits::RateLimiter::new(
         redis.clone(),
         &settings.queue_namespace,
+        "rate",
         settings.max_messages_per_minute,
     );
     let miniapp = settings
         .miniapp
         .as_ref()
-        .map(|app| crate::miniapp::MiniApp::new(app, settings.telegram.bot_token.expose()).map(Arc::new))
+        .map(|app| {
+            let sign_ins = shared::people::limits::RateLimiter::new(
+                redis.clone(),
+                &settings.queue_namespace,
+                "miniapp-sign-in",
+                crate::miniapp::SIGN_INS_PER_MINUTE,
+            );
+            crate::miniapp::MiniApp::new(app, settings.telegram.bot_token.expose(), sign_ins).map(Arc::new)
+        })
         .transpose()
         .context("cannot set up the Mini App (MINIAPP_*)")?;
     let state = AppState {

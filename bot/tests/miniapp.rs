@@ -60,8 +60,18 @@ async fn init_data_signed_for_this_bot_signs_in_and_opens_me() {
     assert_eq!(again["user"]["id"], body["user"]["id"]);
 
     let client = reqwest::Client::new();
-    let me = client.get(format!("http://{}/api/me", bot.http)).bearer_auth(&token).send().await.unwrap();
+    let me = client
+        .get(format!("http://{}/api/me", bot.http))
+        .bearer_auth(&token)
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
+    // No CORS for other origins; nothing cached; a strict policy.
+    assert!(me.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    assert!(me.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["id"], body["user"]["id"]);
     assert_eq!(me["balance"]["available"], "0");
@@ -123,5 +133,20 @@ async fn without_a_secret_the_api_is_off() {
     let bot = spawn_bot(&[]).await;
     let (status, body) = sign_in(&bot, &init_data(bot.telegram.token(), now())).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn sign_ins_from_one_address_are_limited() {
+    let bot = bot().await;
+    let forged = init_data("123456:another-bots-token", now());
+    let mut statuses = Vec::new();
+    for _ in 0..35 {
+        statuses.push(sign_in(&bot, &forged).await.0);
+    }
+    assert!(statuses[..30].iter().all(|&s| s == 401), "{statuses:?}");
+    assert_eq!(statuses[34], 429);
+    // The limit applies to good init data too until the minute is over.
+    assert_eq!(sign_in(&bot, &init_data(bot.telegram.token(), now())).await.0, 429);
     bot.stop().await.unwrap();
 }

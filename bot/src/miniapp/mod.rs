@@ -4,12 +4,12 @@
 //! Answers are JSON; a refusal names its reason (`{"error": "bad_hash"}`).
 //! Neither the init data nor a token is ever logged.
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Json, Router,
-    extract::{FromRequestParts, State, rejection::JsonRejection},
-    http::{StatusCode, header, request::Parts},
+    extract::{ConnectInfo, FromRequestParts, State, rejection::JsonRejection},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -18,15 +18,23 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::{
     ids::{TelegramUserId, UserId},
-    people::users::{self, TelegramProfile},
+    people::{
+        limits::RateLimiter,
+        users::{self, TelegramProfile},
+    },
 };
 
 use crate::startup::AppState;
+
+/// Sign-ins one address may try per minute: enough for a household behind
+/// one NAT, too few to grind through init data guesses.
+pub const SIGN_INS_PER_MINUTE: u32 = 30;
 
 /// What the API checks sign-ins and sessions with.
 pub struct MiniApp {
     verifier: InitDataVerifier,
     sessions: Sessions,
+    sign_ins: RateLimiter,
 }
 
 impl MiniApp {
@@ -34,17 +42,38 @@ impl MiniApp {
     ///
     /// # Errors
     /// When the bot token has no numeric bot id.
-    pub fn new(settings: &MiniAppSettings, bot_token: &str) -> anyhow::Result<Self> {
+    pub fn new(settings: &MiniAppSettings, bot_token: &str, sign_ins: RateLimiter) -> anyhow::Result<Self> {
         Ok(Self {
             verifier: InitDataVerifier::from_settings(bot_token, &settings.auth)?,
             sessions: Sessions::new(settings.auth.jwt_secret(), settings.auth.session_ttl()),
+            sign_ins,
         })
     }
 }
 
 /// The `/api` routes; they answer 404 when the Mini App is not configured.
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/api/auth/telegram", post(sign_in)).route("/api/me", get(me)).with_state(state)
+    Router::new()
+        .route("/api/auth/telegram", post(sign_in))
+        .route("/api/me", get(me))
+        .layer(axum::middleware::map_response(api_headers))
+        .with_state(state)
+}
+
+/// Headers on every API answer: nothing is cached or sniffed, nothing may
+/// frame or load from it, and no CORS header is ever sent, so pages of
+/// other origins cannot read it.
+async fn api_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// A JSON refusal: `{"error": code, "message": words}`.
@@ -82,11 +111,25 @@ struct SignIn {
 /// Telegram documents, upserts the user as `/start` does, and answers
 /// `{"token", "expires_in", "user"}`.
 #[tracing::instrument(skip_all)]
-async fn sign_in(State(state): State<AppState>, body: Result<Json<SignIn>, JsonRejection>) -> Response {
+async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<SignIn>, JsonRejection>,
+) -> Response {
     let app = match app(&state) {
         Ok(app) => app,
         Err(refused) => return refused.into_response(),
     };
+    let address = crate::http::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
+    if !app.sign_ins.allow(address, chrono::Utc::now().timestamp()).await {
+        return refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "too many sign-ins; wait a minute",
+        )
+        .into_response();
+    }
     let Ok(Json(body)) = body else {
         return refusal(StatusCode::BAD_REQUEST, "bad_request", "send {\"init_data\": \"...\"} as JSON")
             .into_response();
