@@ -55,6 +55,8 @@ pub enum Command {
     Edit(String),
     /// `/idea <description>`: three prompts to choose from.
     Idea(String),
+    /// `/app`: opens the Mini App (when it is configured).
+    App,
 }
 
 /// Builds the update handler tree.
@@ -197,6 +199,21 @@ async fn on_command(
                 None => Text::NothingToCancel,
             };
             bot.send_message(msg.chat.id, text.render(lang)).await?;
+        }
+        Command::App => {
+            let url = state.settings.miniapp.as_ref().and_then(|app| app.url.clone());
+            match url {
+                Some(url) => {
+                    let open = InlineKeyboardMarkup::new([[InlineKeyboardButton::web_app(
+                        Text::AppButton.render(lang),
+                        teloxide::types::WebAppInfo { url },
+                    )]]);
+                    bot.send_message(msg.chat.id, Text::AppIntro.render(lang)).reply_markup(open).await?;
+                }
+                None => {
+                    bot.send_message(msg.chat.id, Text::Unknown.render(lang)).await?;
+                }
+            }
         }
         Command::Image(prompt) => images::on_image_command(&bot, &msg, &state, &user, &prompt).await?,
         Command::Edit(prompt) => images::on_edit_command(&bot, &msg, &state, &user, &prompt).await?,

@@ -11,7 +11,7 @@ use shared::{
     jobs::queue::JobQueue,
     payments::yookassa::YooKassa,
     platform::services::Services,
-    texts::i18n::{Lang, command_menu},
+    texts::i18n::{Lang, Text, command_menu},
 };
 use teloxide::{
     dispatching::Dispatcher, error_handlers::LoggingErrorHandler, prelude::Requester, types::BotCommand,
@@ -132,6 +132,9 @@ pub async fn serve(
     tracing::info!(username = %me.username(), "authorised with Telegram");
     let _ = state.bot_username.set(me.username().to_owned());
     publish_command_menu(&bot).await;
+    if let Some(url) = state.settings.miniapp.as_ref().and_then(|app| app.url.clone()) {
+        publish_menu_button(&bot, url).await;
+    }
 
     let router = http::router(state.clone());
     tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
@@ -196,6 +199,19 @@ async fn serve_http(
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .context("HTTP server failed")
+}
+
+/// Makes the button beside the message field open the Mini App.
+async fn publish_menu_button(bot: &Telegram, url: url::Url) {
+    use teloxide::payloads::SetChatMenuButtonSetters;
+    let button = teloxide::types::MenuButton::WebApp {
+        text: Text::AppButton.render(Lang::Ru),
+        web_app: teloxide::types::WebAppInfo { url },
+    };
+    // A convenience, like the command menu: a failure must not keep the bot down.
+    if let Err(err) = bot.set_chat_menu_button().menu_button(button).await {
+        tracing::warn!(error = %err, "cannot set the Mini App menu button");
+    }
 }
 
 /// Shows the command menu in Russian by default and in English to English users.

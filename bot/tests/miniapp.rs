@@ -150,3 +150,40 @@ async fn sign_ins_from_one_address_are_limited() {
     assert_eq!(sign_in(&bot, &init_data(bot.telegram.token(), now())).await.0, 429);
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn with_a_url_the_menu_button_and_app_open_the_mini_app() {
+    let url = "https://app.example.org/app/";
+    let bot = spawn_bot(&[("MINIAPP_JWT_SECRET", SECRET), ("MINIAPP_URL", url)]).await;
+    // Set right after the command menu, which is what spawn_bot waits for.
+    let call = bot
+        .telegram
+        .wait_until("the menu button", std::time::Duration::from_secs(5), |t| {
+            t.calls("setChatMenuButton").into_iter().next()
+        })
+        .await
+        .unwrap();
+    let button = call.params.get("menu_button").cloned().unwrap();
+    let button: Value = match button {
+        Value::String(text) => serde_json::from_str(&text).unwrap(),
+        other => other,
+    };
+    assert_eq!((button["type"].as_str(), button["web_app"]["url"].as_str()), (Some("web_app"), Some(url)));
+
+    let user = bot.telegram.user(5006, "Ира", Some("ru"));
+    user.send_command("/app").unwrap();
+    let replies = user.wait_for_messages(1, std::time::Duration::from_secs(10)).await.unwrap();
+    let markup = replies[0].reply_markup.clone().unwrap();
+    assert_eq!(markup["inline_keyboard"][0][0]["web_app"]["url"], url);
+    assert_eq!(markup["inline_keyboard"][0][0]["text"], "Открыть приложение");
+    bot.stop().await.unwrap();
+
+    // Without a URL there is no menu button, and /app is an unknown command.
+    let plain = spawn_bot(&[]).await;
+    assert!(plain.telegram.calls("setChatMenuButton").is_empty());
+    let user = plain.telegram.user(5007, "Ira", Some("en"));
+    user.send_command("/app").unwrap();
+    let replies = user.wait_for_messages(1, std::time::Duration::from_secs(10)).await.unwrap();
+    assert!(replies[0].reply_markup.is_none());
+    plain.stop().await.unwrap();
+}

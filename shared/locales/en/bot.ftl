@@ -110,6 +110,8 @@ queued = Got it. Price: { $price } { $price ->
        *[other] { $position } files ahead of you
     }. Transcribing…
 insufficient-funds = Not enough credits: { $price } needed, { $available } available. Top up and I will transcribe it.
+app-button = Open the app
+app-intro = Your balance, history, transcripts and pictures are in the app; recordings too big for a chat can be uploaded there.
 buy-button = Buy credits
 file-too-big = The file is too big: Telegram lets bots download files up to { $limit_mb } MB. Compress it or send it in parts.
 too-long = The recording is too long: I accept up to { $max_minutes } { $max_minutes ->

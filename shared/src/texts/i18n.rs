@@ -150,6 +150,10 @@ pub enum Text {
     },
     /// The "buy credits" button.
     BuyButton,
+    /// The button (and menu button) that opens the Mini App.
+    AppButton,
+    /// What the Mini App offers, above its button (`/app`).
+    AppIntro,
     /// The file is larger than the bot may download.
     FileTooBig {
         /// The limit in MB.
@@ -667,6 +671,8 @@ impl Text {
             Self::Queued { .. } => "queued",
             Self::InsufficientFunds { .. } => "insufficient-funds",
             Self::BuyButton => "buy-button",
+            Self::AppButton => "app-button",
+            Self::AppIntro => "app-intro",
             Self::FileTooBig { .. } => "file-too-big",
             Self::TooLong { .. } => "too-long",
             Self::NotAudio => "not-audio",
@@ -736,6 +742,8 @@ impl Text {
             | Self::ChooseLanguage
             | Self::LanguageSet
             | Self::BuyButton
+            | Self::AppButton
+            | Self::AppIntro
             | Self::NotAudio
             | Self::AlreadyTranscribed
             | Self::SlowDown
@@ -965,6 +973,8 @@ mod tests {
             Text::ChooseLanguage,
             Text::LanguageSet,
             Text::BuyButton,
+            Text::AppButton,
+            Text::AppIntro,
             Text::NotAudio,
             Text::AlreadyTranscribed,
             Text::SlowDown,
