@@ -187,3 +187,39 @@ async fn with_a_url_the_menu_button_and_app_open_the_mini_app() {
     assert!(replies[0].reply_markup.is_none());
     plain.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_nothing_else() {
+    let bot = bot().await;
+    let client = reqwest::Client::new();
+    let doc: Value = client
+        .get(format!("http://{}/api/openapi.json", bot.http))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for expected in ["/api/auth/telegram", "/api/me"] {
+        assert!(paths.contains_key(expected), "{expected} is not documented: {:?}", paths.keys());
+    }
+    // Each documented operation is served (a refusal, but not "no such route").
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            let url = format!(
+                "http://{}{}",
+                bot.http,
+                path.replace("{id}", "00000000-0000-0000-0000-000000000000")
+            );
+            let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let status = client.request(method.clone(), &url).send().await.unwrap().status().as_u16();
+            assert!(![404, 405].contains(&status), "{method} {path} answered {status}");
+        }
+    }
+    // And a route that is not documented does not exist.
+    let status = client.get(format!("http://{}/api/nothing-here", bot.http)).send().await.unwrap().status();
+    assert_eq!(status, 404);
+    bot.stop().await.unwrap();
+}

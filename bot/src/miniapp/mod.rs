@@ -11,7 +11,7 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, State, rejection::JsonRejection},
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::get,
 };
 use miniapp::{Claims, InitDataVerifier, MiniAppSettings, Sessions};
 use serde::Deserialize;
@@ -23,6 +23,8 @@ use shared::{
         users::{self, TelegramProfile},
     },
 };
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::startup::AppState;
 
@@ -53,9 +55,19 @@ impl MiniApp {
 
 /// The `/api` routes; they answer 404 when the Mini App is not configured.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/auth/telegram", post(sign_in))
-        .route("/api/me", get(me))
+    let (router, mut api) =
+        OpenApiRouter::new().routes(routes!(sign_in)).routes(routes!(me)).split_for_parts();
+    api.info.title = "Mini App API".to_owned();
+    api.info.description = Some("The caller's account, signed in with Telegram init data.".to_owned());
+    api.components.get_or_insert_with(Default::default).add_security_scheme(
+        "session",
+        utoipa::openapi::security::SecurityScheme::Http(utoipa::openapi::security::Http::new(
+            utoipa::openapi::security::HttpAuthScheme::Bearer,
+        )),
+    );
+    let api = Arc::new(api);
+    router
+        .route("/api/openapi.json", get(move || async move { Json(api.as_ref().clone()) }))
         .layer(axum::middleware::map_response(api_headers))
         .with_state(state)
 }
@@ -102,14 +114,27 @@ fn app(state: &AppState) -> Result<&Arc<MiniApp>, Refusal> {
     state.miniapp.as_ref().ok_or_else(|| refusal(StatusCode::NOT_FOUND, "not_found", "the Mini App is off"))
 }
 
-#[derive(Deserialize)]
+/// The sign-in request.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SignIn {
+    /// `Telegram.WebApp.initData`, as the page received it.
     init_data: String,
 }
 
 /// `POST /api/auth/telegram {"init_data": "..."}`: checks the init data as
 /// Telegram documents, upserts the user as `/start` does, and answers
 /// `{"token", "expires_in", "user"}`.
+#[utoipa::path(
+    post,
+    path = "/api/auth/telegram",
+    request_body = SignIn,
+    responses(
+        (status = 200, description = "`{token, expires_in, user}`: a session token for `Authorization: Bearer`"),
+        (status = 400, description = "not `{\"init_data\": ...}`"),
+        (status = 401, description = "`{error}`: bad_hash, expired, malformed, missing_hash, ..."),
+        (status = 429, description = "too many sign-ins from this address this minute"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn sign_in(
     State(state): State<AppState>,
@@ -196,6 +221,15 @@ impl FromRequestParts<AppState> for Session {
 
 /// `GET /api/me`: balance, reservations, free allowances, language and the
 /// referral link with what it brought.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "`{id, telegram_id, first_name, language, balance: {available, held}, free_seconds_today, free_images_this_month, referral: {link, invited, paid, earned}}`"),
+        (status = 401, description = "no, expired or bad session token"),
+    )
+)]
 async fn me(State(state): State<AppState>, Session(claims): Session) -> Response {
     let answer = async {
         let Some(user) = users::find(&state.db, UserId(claims.user_id)).await? else { return Ok(None) };
