@@ -23,6 +23,8 @@ use shared::{
 
 use crate::startup::AppState;
 
+mod transcripts;
+
 /// What the API checks sign-ins and sessions with.
 pub struct MiniApp {
     verifier: InitDataVerifier,
@@ -44,7 +46,11 @@ impl MiniApp {
 
 /// The `/api` routes; they answer 404 when the Mini App is not configured.
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/api/auth/telegram", post(sign_in)).route("/api/me", get(me)).with_state(state)
+    Router::new()
+        .route("/api/auth/telegram", post(sign_in))
+        .route("/api/me", get(me))
+        .merge(transcripts::routes())
+        .with_state(state)
 }
 
 /// A JSON refusal: `{"error": code, "message": words}`.

@@ -1,0 +1,135 @@
+//! The caller's transcripts: a keyset-paged list with full-text search, and
+//! one transcript with its timed segments and short-lived download links.
+//! Another user's transcript is answered exactly as one that does not exist (404).
+
+use std::time::Duration;
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    ids::{JobId, UserId},
+    media::transcripts::{self, TranscriptCursor, TranscriptQuery, TranscriptSummary},
+};
+use uuid::Uuid;
+
+use super::{Session, internal, refusal};
+use crate::startup::AppState;
+
+/// How long a download link works: long enough to start a download, short
+/// enough that a link copied out of the app soon stops working.
+const LINK_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// A page when the client does not ask for a size.
+const DEFAULT_LIMIT: u32 = 20;
+
+/// `/api/transcripts` and `/api/transcripts/{job_id}`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/transcripts", get(list)).route("/api/transcripts/{job_id}", get(one))
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    q: Option<String>,
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/transcripts?q=&before=&limit=`: `{"items": [...], "next": cursor | null}`,
+/// newest first; `q` keeps only the transcripts matching the words.
+async fn list(
+    State(state): State<AppState>,
+    Session(claims): Session,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "q, before and limit (a number) are accepted",
+        )
+        .into_response();
+    };
+    let before = match params.before.as_deref().filter(|cursor| !cursor.is_empty()) {
+        None => None,
+        Some(cursor) => match TranscriptCursor::parse(cursor) {
+            Some(cursor) => Some(cursor),
+            None => {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    "bad_cursor",
+                    "pass back the `next` of a previous page",
+                )
+                .into_response();
+            }
+        },
+    };
+    let query = TranscriptQuery { words: params.q, before, limit: params.limit.unwrap_or(DEFAULT_LIMIT) };
+    match transcripts::page(&state.db, UserId(claims.user_id), &query).await {
+        Ok(page) => Json(json!({
+            "items": page.items.iter().map(summary).collect::<Vec<_>>(),
+            "next": page.next.map(|cursor| cursor.to_string()),
+        }))
+        .into_response(),
+        Err(err) => internal(&anyhow::Error::new(err).context("listing transcripts")),
+    }
+}
+
+/// `GET /api/transcripts/{job_id}`: the summary fields, `segments` and `downloads`.
+async fn one(
+    State(state): State<AppState>,
+    Session(claims): Session,
+    Path(job_id): Path<String>,
+) -> Response {
+    let not_found = || refusal(StatusCode::NOT_FOUND, "not_found", "no such transcript").into_response();
+    // An id that is not a job id is no transcript of the caller's either.
+    let Ok(job_id) = Uuid::parse_str(&job_id) else { return not_found() };
+    let found =
+        transcripts::detail(&state.db, &state.store, UserId(claims.user_id), JobId(job_id), LINK_TTL).await;
+    match found {
+        Ok(Some(detail)) => {
+            let mut body = summary(&detail.summary);
+            body["segments"] = detail
+                .segments
+                .iter()
+                .map(|segment| {
+                    json!({
+                        "start_seconds": seconds(segment.start_ms),
+                        "end_seconds": seconds(segment.end_ms),
+                        "text": segment.text,
+                    })
+                })
+                .collect();
+            body["downloads"] = detail
+                .downloads
+                .iter()
+                .map(|(kind, url)| (kind.code().to_owned(), json!(url.as_str())))
+                .collect();
+            body["downloads_expire_in"] = json!(LINK_TTL.as_secs());
+            Json(body).into_response()
+        }
+        Ok(None) => not_found(),
+        Err(err) => internal(&err.context("reading a transcript")),
+    }
+}
+
+fn summary(t: &TranscriptSummary) -> Value {
+    json!({
+        "job_id": t.job_id,
+        "created_at": t.created_at,
+        "duration_seconds": seconds(u64::try_from(t.duration_ms).unwrap_or(0)),
+        "language": t.language,
+        "preview": t.preview,
+    })
+}
+
+#[allow(clippy::cast_precision_loss)] // Milliseconds of a recording are far below 2^52.
+fn seconds(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
