@@ -238,7 +238,7 @@ pub async fn page<C: ConnectionTrait>(
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT job_id, created_at, duration_ms, language, \
-                    regexp_replace(left(coalesce(text, ''), $5), '\\s+', ' ', 'g') AS preview \
+                    regexp_replace(left(coalesce(text, ''), $5::INT), '\\s+', ' ', 'g') AS preview \
              FROM transcripts \
              WHERE user_id = $1 \
                AND ($2::TIMESTAMPTZ IS NULL OR (created_at, job_id) < ($2, $3::UUID)) \
@@ -368,7 +368,7 @@ pub async fn detail<C: ConnectionTrait>(
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT job_id, created_at, duration_ms, language, txt_key, srt_key, vtt_key, \
-                    regexp_replace(left(coalesce(text, ''), $3), '\\s+', ' ', 'g') AS preview, \
+                    regexp_replace(left(coalesce(text, ''), $3::INT), '\\s+', ' ', 'g') AS preview, \
                     CASE WHEN NOT EXISTS (SELECT 1 FROM media_objects m \
                                           WHERE m.object_key = t.audio_key AND m.deleted_at IS NOT NULL) \
                          THEN audio_key END AS audio_key \
