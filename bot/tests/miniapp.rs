@@ -212,6 +212,7 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
                 "http://{}{}",
                 bot.http,
                 path.replace("{id}", "00000000-0000-0000-0000-000000000000")
+                    .replace("{job_id}", "00000000-0000-0000-0000-000000000000")
             );
             let method: reqwest::Method = method.to_uppercase().parse().unwrap();
             let status = client.request(method.clone(), &url).send().await.unwrap().status().as_u16();

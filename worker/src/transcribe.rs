@@ -273,6 +273,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
                 "cuts_s": prepared.summary.cuts,
                 "format": prepared.summary.format.name(),
             }),
+            text: txt.clone(),
         },
     )
     .await

@@ -162,6 +162,8 @@ async fn a_recording_comes_back_as_text_charged_once_even_when_delivered_twice()
     assert_eq!(job_row.price_charged, Some(Credits::whole(5).amount()));
     let txt = rig.ctx.store.get(&storage::ObjectKey::parse(&stored.txt_key).unwrap()).await.unwrap();
     assert!(!txt.is_empty());
+    // The text is in the database too, for the Mini App's search.
+    assert_eq!(stored.text.as_deref(), Some(&*String::from_utf8_lossy(&txt)));
 
     // The queue delivers the same job again: nothing happens.
     let sent_before = rig.telegram.messages(CHAT).len();

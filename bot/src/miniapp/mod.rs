@@ -32,6 +32,8 @@ use crate::startup::AppState;
 /// one NAT, too few to grind through init data guesses.
 pub const SIGN_INS_PER_MINUTE: u32 = 30;
 
+mod transcripts;
+
 /// What the API checks sign-ins and sessions with.
 pub struct MiniApp {
     verifier: InitDataVerifier,
@@ -55,8 +57,12 @@ impl MiniApp {
 
 /// The `/api` routes; they answer 404 when the Mini App is not configured.
 pub fn router(state: AppState) -> Router {
-    let (router, mut api) =
-        OpenApiRouter::new().routes(routes!(sign_in)).routes(routes!(me)).split_for_parts();
+    let (router, mut api) = OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(me))
+        .routes(routes!(transcripts::list))
+        .routes(routes!(transcripts::one))
+        .split_for_parts();
     api.info.title = "Mini App API".to_owned();
     api.info.description = Some("The caller's account, signed in with Telegram init data.".to_owned());
     api.components.get_or_insert_with(Default::default).add_security_scheme(

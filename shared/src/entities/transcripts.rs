@@ -31,6 +31,8 @@ pub struct Model {
     pub metadata: Json,
     /// Stored.
     pub created_at: DateTimeUtc,
+    /// The plain text, for full-text search (none for rows older than the search).
+    pub text: Option<String>,
 }
 
 /// Links from a transcript.

@@ -1,0 +1,3 @@
+DROP INDEX transcripts_search_idx;
+ALTER TABLE transcripts DROP COLUMN search;
+ALTER TABLE transcripts DROP COLUMN text;
