@@ -67,6 +67,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261202_000008_job_endings", "0008_job_endings"),
             sql_migration!("m20261202_000009_reconciliation", "0009_reconciliation"),
             sql_migration!("m20261202_000010_telegram_updates", "0010_telegram_updates"),
+            sql_migration!("m20261202_000012_user_settings", "0012_user_settings"),
         ]
     }
 }

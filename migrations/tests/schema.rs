@@ -35,6 +35,7 @@ const APP_TABLES: [&str; 13] = [
     "reconciliation_cursors",
     "telegram_updates",
     "transcripts",
+    "user_settings",
     "users",
 ];
 
