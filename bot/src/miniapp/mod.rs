@@ -23,6 +23,11 @@ use shared::{
 
 use crate::startup::AppState;
 
+mod history;
+mod jobs;
+mod purchase;
+mod settings;
+
 /// What the API checks sign-ins and sessions with.
 pub struct MiniApp {
     verifier: InitDataVerifier,
@@ -44,7 +49,15 @@ impl MiniApp {
 
 /// The `/api` routes; they answer 404 when the Mini App is not configured.
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/api/auth/telegram", post(sign_in)).route("/api/me", get(me)).with_state(state)
+    Router::new()
+        .route("/api/auth/telegram", post(sign_in))
+        .route("/api/me", get(me))
+        .route("/api/history", get(history::history))
+        .route("/api/packages", get(purchase::packages))
+        .route("/api/purchase", post(purchase::purchase))
+        .route("/api/settings", get(settings::show).put(settings::change))
+        .route("/api/jobs/{id}", get(jobs::job))
+        .with_state(state)
 }
 
 /// A JSON refusal: `{"error": code, "message": words}`.
