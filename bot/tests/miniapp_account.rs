@@ -328,3 +328,45 @@ async fn settings_round_trip_and_every_route_wants_a_session() {
     }
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_job_reads_as_held_while_queued_and_as_zero_once_cancelled() {
+    let bot = spawn_bot(&[
+        ("MINIAPP_JWT_SECRET", SECRET),
+        ("WELCOME_BONUS_CREDITS", "100"),
+        ("FREE_MINUTES_PER_DAY", "0"),
+    ])
+    .await;
+    let user = bot.telegram.user(91, "Max", Some("en"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, WAIT).await.unwrap();
+    let voice = bot.telegram.register_file(vec![1u8; 3000], "audio/ogg", Some(120));
+    user.send_voice(&voice).unwrap();
+    user.wait_for_messages(2, WAIT).await.unwrap();
+    let token = sign_in(&bot, 91, "en").await;
+
+    // Queued: one line, nothing charged yet, 30 credits reserved for it.
+    let (_, history) = get(&bot, &token, "/api/history").await;
+    let job = &history["lines"][0];
+    assert_eq!(
+        (job["kind"].as_str(), job["status"].as_str(), job["credits"].as_str(), job["held"].as_str()),
+        (Some("transcription"), Some("queued"), Some("0"), Some("30")),
+        "{history}"
+    );
+    let (_, status) = get(&bot, &token, &format!("/api/jobs/{}", job["job_id"].as_str().unwrap())).await;
+    assert_eq!((status["status"].as_str(), status["price_quoted"].as_str()), (Some("queued"), Some("30")));
+    assert!(status["price_charged"].is_null() && status["finished_at"].is_null(), "{status}");
+
+    // Cancelled: the same single line, its reservation given back.
+    user.send_command("/cancel").unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+    let (_, history) = get(&bot, &token, "/api/history").await;
+    let lines = history["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "the job and the welcome bonus: {history}");
+    assert_eq!(
+        (lines[0]["status"].as_str(), lines[0]["credits"].as_str(), lines[0]["held"].as_str()),
+        (Some("cancelled"), Some("0"), Some("0"))
+    );
+    assert_eq!((lines[1]["kind"].as_str(), lines[1]["credits"].as_str()), (Some("bonus"), Some("+100")));
+    bot.stop().await.unwrap();
+}
