@@ -188,7 +188,7 @@ async fn history_shows_a_transcription_and_a_purchase_as_the_user_reads_them() {
     assert_eq!(status, 200, "{job}");
     assert_eq!(
         (job["kind"].as_str(), job["status"].as_str(), job["price_charged"].as_str()),
-        (Some("transcribe"), Some("succeeded"), Some("7.5"))
+        (Some("transcription"), Some("succeeded"), Some("7.5"))
     );
     assert!(job["finished_at"].is_string() && job["error_code"].is_null(), "{job}");
     let stranger = sign_in(&bot, 62, "ru").await;

@@ -54,6 +54,15 @@ pub(super) async fn history(
     Ok(Json(json!({ "lines": lines.iter().map(line_json).collect::<Vec<_>>(), "next": next })))
 }
 
+/// A job's kind as the app names it (the same in `/api/jobs/{id}`).
+pub(super) fn job_kind(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Transcribe => "transcription",
+        JobKind::Image => "image",
+        JobKind::Idea => "idea",
+    }
+}
+
 /// Credits as users read them: `+100`, `-85`, `0`.
 fn signed(amount: Decimal) -> String {
     if amount > Decimal::ZERO { format!("+{amount}") } else { amount.to_string() }
@@ -62,11 +71,7 @@ fn signed(amount: Decimal) -> String {
 fn line_json(line: &StatementLine) -> Value {
     let mut body = match &line.item {
         StatementItem::Job { job_id, kind, status, duration_seconds } => json!({
-            "kind": match kind {
-                JobKind::Transcribe => "transcription",
-                JobKind::Image => "image",
-                JobKind::Idea => "idea",
-            },
+            "kind": job_kind(*kind),
             "job_id": job_id,
             "status": status.to_value(),
             "duration_seconds": duration_seconds,

@@ -31,7 +31,7 @@ pub(super) async fn job(
         .ok_or_else(not_found)?;
     Ok(Json(json!({
         "id": job.id,
-        "kind": job.kind.to_value(),
+        "kind": super::history::job_kind(job.kind),
         "status": job.status.to_value(),
         "progress": job.progress,
         "created_at": job.created_at,

@@ -320,3 +320,19 @@ fn statement_line(row: &QueryResult) -> Result<StatementLine, DbErr> {
         cursor: StatementCursor { at, key },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StatementCursor;
+
+    #[test]
+    fn a_cursor_reads_back_as_written_and_nothing_else_parses() {
+        let cursor: StatementCursor =
+            "1764648000123456.j0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap();
+        assert_eq!(cursor.at.timestamp_micros(), 1_764_648_000_123_456);
+        assert_eq!(cursor.to_string().parse::<StatementCursor>(), Ok(cursor));
+        for bad in ["", "nonsense", "12.", "12.x1", "abc.j1", "12.j1'--", "12.t../"] {
+            assert!(bad.parse::<StatementCursor>().is_err(), "{bad}");
+        }
+    }
+}
