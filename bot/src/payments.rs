@@ -16,8 +16,10 @@ use shared::{
         users::Model as User,
     },
     ids::{PaymentId, TelegramUserId},
-    payments::yookassa::{self, NewPayment, Notification},
-    payments::{self, PaymentError, StarsRefund, packages::CreditPackage},
+    payments::yookassa::{self, Notification},
+    payments::{
+        self, CheckoutError as PaymentCheckoutError, PaymentError, StarsRefund, packages::CreditPackage,
+    },
     texts::i18n::{PaymentState, PaymentVia, Text},
 };
 use teloxide::{
@@ -87,29 +89,18 @@ pub async fn start_payment(
                 bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
                 return Ok(());
             };
-            let payment =
-                payments::create_pending(&state.db, user.id, &package, PaymentProvider::YooKassa).await?;
-            let created = client
-                .create_payment(&NewPayment {
-                    payment_id: payment.id,
-                    user_id: user.id,
-                    amount_rub: package.price_rub,
-                    description: Text::InvoiceTitle { credits: package.total_credits().amount() }
-                        .render(lang),
-                })
-                .await;
-            let created = match created {
-                Ok(created) => created,
-                Err(err) => {
-                    tracing::error!(payment_id = %payment.id, error = %err, "YooKassa refused to create a payment");
-                    bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
-                    return Ok(());
-                }
-            };
-            payments::attach_provider_id(&state.db, payment.id, &created.id).await?;
-            let Some(url) =
-                created.confirmation.and_then(|c| c.confirmation_url).and_then(|u| u.parse().ok())
-            else {
+            let description = Text::InvoiceTitle { credits: package.total_credits().amount() }.render(lang);
+            let url =
+                match payments::checkout_yookassa(&state.db, client, user.id, &package, description).await {
+                    Ok(url) => url,
+                    Err(PaymentCheckoutError::Db(err)) => return Err(err.into()),
+                    Err(err) => {
+                        tracing::error!(error = %err, "YooKassa checkout failed");
+                        bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                        return Ok(());
+                    }
+                };
+            let Ok(url) = url.parse() else {
                 bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
                 return Ok(());
             };

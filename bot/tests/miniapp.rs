@@ -202,7 +202,17 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for expected in ["/api/auth/telegram", "/api/me"] {
+    for expected in [
+        "/api/auth/telegram",
+        "/api/me",
+        "/api/transcripts",
+        "/api/transcripts/{job_id}",
+        "/api/history",
+        "/api/packages",
+        "/api/purchase",
+        "/api/settings",
+        "/api/jobs/{id}",
+    ] {
         assert!(paths.contains_key(expected), "{expected} is not documented: {:?}", paths.keys());
     }
     // Each documented operation is served (a refusal, but not "no such route").

@@ -211,17 +211,23 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     // 3. Chunks to the provider, bounded per job and per process, results in order.
     let timings: Vec<audio::ChunkTiming> = prepared.chunks.iter().map(|c| c.timing.clone()).collect();
     let mut results: Vec<(audio::ChunkTranscript, Option<String>)> = Vec::with_capacity(total);
+    // The language the user chose in the Mini App, or the provider's detection.
+    let spoken = shared::people::settings::transcription_language(&ctx.common.db, job.user_id)
+        .await
+        .map_err(transient)?;
+    let spoken = spoken.code();
     if ctx.sequential {
         for chunk in prepared.chunks {
             let prompt =
                 results.last().map(|(previous, _)| audio::prompt_tail(&previous.text, 200).to_owned());
-            results.push(transcribe_chunk(ctx, job, chunk, prompt).await?);
+            results.push(transcribe_chunk(ctx, job, chunk, spoken, prompt).await?);
             status.show(Text::Transcribing { done: results.len(), total }, false).await;
         }
     } else {
-        let mut pending =
-            stream::iter(prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job, chunk, None)))
-                .buffered(ctx.per_job_concurrency.max(1));
+        let mut pending = stream::iter(
+            prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job, chunk, spoken, None)),
+        )
+        .buffered(ctx.per_job_concurrency.max(1));
         while let Some(result) = pending.next().await {
             results.push(result?);
             status.show(Text::Transcribing { done: results.len(), total }, false).await;
@@ -445,6 +451,7 @@ async fn transcribe_chunk(
     ctx: &TranscribeContext,
     job: &Job,
     chunk: audio::Chunk,
+    spoken: Option<&str>,
     prompt: Option<String>,
 ) -> Result<(audio::ChunkTranscript, Option<String>), Failure> {
     use sha2::Digest;
@@ -468,6 +475,9 @@ async fn transcribe_chunk(
         .response_format(AudioResponseFormat::VerboseJson);
     if let Some(prompt) = prompt.filter(|p| !p.is_empty()) {
         request.prompt(prompt);
+    }
+    if let Some(spoken) = spoken {
+        request.language(spoken);
     }
     let request = request.build().map_err(transient)?;
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;

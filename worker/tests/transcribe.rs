@@ -567,3 +567,28 @@ async fn a_retry_never_pays_the_provider_again_for_a_chunk_already_answered() {
     let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(5), Credits::ZERO));
 }
+
+#[tokio::test]
+async fn the_transcription_language_the_user_chose_goes_to_the_provider_and_auto_sends_none() {
+    use shared::people::settings::{self, TranscriptionLanguage};
+
+    let rig = rig().await;
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    assert!(rig.openai.transcription_requests().iter().all(|r| r.language.is_none()), "auto: detection");
+
+    settings::set_transcription_language(&rig.test.db, rig.user, &TranscriptionLanguage::Chosen("de".into()))
+        .await
+        .unwrap();
+    let before = rig.openai.transcription_requests().len();
+    // Another recording (a different file), so nothing is reused from the first job.
+    let job = queue(&rig, testkit::audio::tone_wav(12, 220.0), 12).await;
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let requests = rig.openai.transcription_requests();
+    assert!(requests.len() > before);
+    assert!(
+        requests[before..].iter().all(|r| r.language.as_deref() == Some("de")),
+        "{:?}",
+        &requests[before..]
+    );
+}

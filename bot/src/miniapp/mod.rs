@@ -32,6 +32,10 @@ use crate::startup::AppState;
 /// one NAT, too few to grind through init data guesses.
 pub const SIGN_INS_PER_MINUTE: u32 = 30;
 
+mod history;
+mod jobs;
+mod purchase;
+mod settings;
 mod transcripts;
 
 /// What the API checks sign-ins and sessions with.
@@ -62,6 +66,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(me))
         .routes(routes!(transcripts::list))
         .routes(routes!(transcripts::one))
+        .routes(routes!(history::history))
+        .routes(routes!(purchase::packages))
+        .routes(routes!(purchase::purchase))
+        .routes(routes!(settings::show, settings::change))
+        .routes(routes!(jobs::job))
         .split_for_parts();
     api.info.title = "Mini App API".to_owned();
     api.info.description = Some("The caller's account, signed in with Telegram init data.".to_owned());

@@ -211,6 +211,18 @@ pub async fn set_status_message<C: ConnectionTrait>(
     .map(drop)
 }
 
+/// The job, if it is this user's: another user's id reads as no job at all.
+///
+/// # Errors
+/// When the database fails.
+pub async fn owned_by<C: ConnectionTrait>(
+    db: &C,
+    user_id: UserId,
+    job_id: JobId,
+) -> Result<Option<jobs::Model>, DbErr> {
+    jobs::Entity::find_by_id(job_id).filter(jobs::Column::UserId.eq(user_id)).one(db).await
+}
+
 /// How many unfinished jobs were queued before this one (0 = next).
 pub async fn queue_position<C: ConnectionTrait>(db: &C, job_id: JobId) -> Result<u64, DbErr> {
     let row = db

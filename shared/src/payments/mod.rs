@@ -136,6 +136,49 @@ pub async fn create_pending<C: ConnectionTrait>(
     .await
 }
 
+/// Why a YooKassa checkout could not start; the pending payment stays unpaid.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    /// YooKassa refused or did not answer.
+    #[error(transparent)]
+    Provider(#[from] yookassa::YooKassaError),
+    /// YooKassa created the payment without a page to pay on.
+    #[error("YooKassa gave payment {0} no confirmation URL")]
+    NoConfirmationUrl(PaymentId),
+    /// The database failed.
+    #[error("checkout database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Starts paying for `package` through YooKassa: a pending payment of ours,
+/// the same payment at YooKassa (keyed by our id), and the URL of the page
+/// where the user pays. `description` is shown to the payer.
+///
+/// # Errors
+/// When YooKassa refuses or gives no confirmation URL, or the database fails.
+pub async fn checkout_yookassa<C: ConnectionTrait>(
+    db: &C,
+    client: &yookassa::YooKassa,
+    user_id: UserId,
+    package: &CreditPackage,
+    description: String,
+) -> Result<String, CheckoutError> {
+    let payment = create_pending(db, user_id, package, PaymentProvider::YooKassa).await?;
+    let created = client
+        .create_payment(&yookassa::NewPayment {
+            payment_id: payment.id,
+            user_id,
+            amount_rub: package.price_rub,
+            description,
+        })
+        .await?;
+    attach_provider_id(db, payment.id, &created.id).await?;
+    created
+        .confirmation
+        .and_then(|confirmation| confirmation.confirmation_url)
+        .ok_or(CheckoutError::NoConfirmationUrl(payment.id))
+}
+
 /// Records the provider's id of a pending payment (YooKassa assigns it on creation).
 pub async fn attach_provider_id<C: ConnectionTrait>(
     db: &C,

@@ -1,5 +1,7 @@
 //! The people who use the bot: users created or refreshed from Telegram, their language and
-//! referral codes (`users`), and per-user rate limits kept in Redis (`limits`).
+//! referral codes (`users`), what they chose in the Mini App's settings (`settings`), and
+//! per-user rate limits kept in Redis (`limits`).
 
 pub mod limits;
+pub mod settings;
 pub mod users;

@@ -38,6 +38,8 @@ mod holds;
 mod posting;
 mod reports;
 
+pub use reports::{StatementCursor, StatementItem, StatementLine};
+
 /// Why a ledger operation did not happen. Nothing was changed in every case.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

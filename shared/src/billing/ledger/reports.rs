@@ -1,6 +1,12 @@
 //! Reports: what a user has (balance, free allowance left, history) and the operator's figures.
 
+use sea_orm::ActiveEnum;
+
 use super::{posting::*, *};
+use crate::entities::{
+    jobs::{JobKind, JobStatus},
+    payments::PaymentStatus,
+};
 
 impl Ledger {
     /// The user's balance and what is left of their free allowances.
@@ -135,5 +141,198 @@ impl Ledger {
             open_holds: row.try_get("", "open_holds")?,
             open_holds_amount: row.try_get::<Decimal>("", "open_amount")?.normalize(),
         })
+    }
+}
+
+/// Where a page of [`Ledger::statement`] ends: the next page starts after it.
+/// Written as `<microseconds since epoch>.<line key>`, opaque to users.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementCursor {
+    at: DateTime<Utc>,
+    key: String,
+}
+
+impl std::fmt::Display for StatementCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.at.timestamp_micros(), self.key)
+    }
+}
+
+impl std::str::FromStr for StatementCursor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not a history cursor");
+        let (micros, key) = s.split_once('.').ok_or_else(bad)?;
+        let at = micros.parse::<i64>().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(bad)?;
+        let well_formed = matches!(key.as_bytes().first(), Some(b'j' | b'p' | b't'))
+            && key.len() <= 40
+            && key[1..].bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if !well_formed {
+            return Err(bad());
+        }
+        Ok(Self { at, key: key.to_owned() })
+    }
+}
+
+/// What one line of a user's statement is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatementItem {
+    /// A job, from its reservation to its charge (or release) in one line.
+    Job {
+        /// The job.
+        job_id: JobId,
+        /// What kind of work.
+        kind: JobKind,
+        /// Where it stands.
+        status: JobStatus,
+        /// The recording's length, once transcribed.
+        duration_seconds: Option<i64>,
+    },
+    /// A payment, whatever became of it.
+    Payment {
+        /// The payment.
+        payment_id: PaymentId,
+        /// How it was paid.
+        provider: PaymentProvider,
+        /// Money asked for, in `currency`.
+        amount: Decimal,
+        /// ISO 4217 code (`XTR` for Stars).
+        currency: String,
+        /// Where it stands.
+        status: PaymentStatus,
+    },
+    /// Credit given or taken outside jobs and own payments: bonuses, corrections.
+    Credit {
+        /// Which kind of posting.
+        kind: TransactionKind,
+        /// Its note (`welcome bonus`).
+        memo: String,
+    },
+}
+
+/// One line of a user's statement, as the user reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementLine {
+    /// When it began (the job queued, the payment started, the bonus given).
+    pub at: DateTime<Utc>,
+    /// Net change of the user's credits: minus the charge of a job (0 while
+    /// it is held, or once released), plus a purchase, minus its reversal.
+    pub credits: Decimal,
+    /// Credits still reserved for it (an unfinished job).
+    pub held: Decimal,
+    /// What it is about.
+    pub item: StatementItem,
+    /// Pass as `before` to get the lines older than this one.
+    pub cursor: StatementCursor,
+}
+
+impl Ledger {
+    /// The user's statement, newest first: one line per job, per payment and
+    /// per bonus or correction, not the ledger's internal hold, capture and
+    /// release postings. `limit` lines (1 to 100) older than `before`.
+    pub async fn statement<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        user_id: UserId,
+        before: Option<&StatementCursor>,
+        limit: u32,
+    ) -> Result<Vec<StatementLine>, LedgerError> {
+        let rows = db
+            .query_all_raw(stmt(
+                "WITH mine AS (SELECT id, kind FROM ledger_accounts WHERE user_id = $1), \
+                 moves AS ( \
+                     SELECT t.id, t.job_id, t.payment_id, t.created_at, SUM(e.amount) AS amount, \
+                            COALESCE(SUM(e.amount) FILTER (WHERE mine.kind = 'user_held'), 0) AS held \
+                     FROM ledger_transactions t \
+                     JOIN ledger_entries e ON e.transaction_id = t.id \
+                     JOIN mine ON mine.id = e.account_id \
+                     GROUP BY t.id), \
+                 lines AS ( \
+                     SELECT j.created_at AS at, 'j' || j.id::TEXT AS key, j.id AS job_id, \
+                            NULL::UUID AS payment_id, NULL::BIGINT AS transaction_id, \
+                            COALESCE((SELECT SUM(m.amount) FROM moves m WHERE m.job_id = j.id), 0) AS credits, \
+                            COALESCE((SELECT SUM(m.held) FROM moves m WHERE m.job_id = j.id), 0) AS held \
+                     FROM jobs j WHERE j.user_id = $1 \
+                     UNION ALL \
+                     SELECT p.created_at, 'p' || p.id::TEXT, NULL, p.id, NULL, \
+                            COALESCE((SELECT SUM(m.amount) FROM moves m \
+                                      WHERE m.payment_id = p.id AND m.job_id IS NULL), 0), 0 \
+                     FROM payments p WHERE p.user_id = $1 \
+                     UNION ALL \
+                     SELECT m.created_at, 't' || LPAD(m.id::TEXT, 20, '0'), NULL, NULL, m.id, m.amount, m.held \
+                     FROM moves m WHERE m.job_id IS NULL AND NOT EXISTS \
+                         (SELECT 1 FROM payments p WHERE p.id = m.payment_id AND p.user_id = $1)) \
+                 SELECT lines.*, j.kind AS job_kind, j.status AS job_status, tr.duration_ms, \
+                        p.provider, p.amount AS paid, p.currency, p.status AS payment_status, \
+                        t.kind AS transaction_kind, t.memo \
+                 FROM lines \
+                 LEFT JOIN jobs j ON j.id = lines.job_id \
+                 LEFT JOIN transcripts tr ON tr.job_id = lines.job_id \
+                 LEFT JOIN payments p ON p.id = lines.payment_id \
+                 LEFT JOIN ledger_transactions t ON t.id = lines.transaction_id \
+                 WHERE $2::TIMESTAMPTZ IS NULL OR (lines.at, lines.key) < ($2::TIMESTAMPTZ, $3::TEXT) \
+                 ORDER BY lines.at DESC, lines.key DESC LIMIT $4",
+                [
+                    user_id.into(),
+                    before.map(|cursor| cursor.at).into(),
+                    before.map(|cursor| cursor.key.clone()).into(),
+                    i64::from(limit.clamp(1, 100)).into(),
+                ],
+            ))
+            .await?;
+        rows.iter().map(statement_line).collect::<Result<_, DbErr>>().map_err(LedgerError::from)
+    }
+}
+
+fn statement_line(row: &QueryResult) -> Result<StatementLine, DbErr> {
+    fn enum_of<E: ActiveEnum<Value = String>>(row: &QueryResult, column: &str) -> Result<E, DbErr> {
+        E::try_from_value(&row.try_get::<String>("", column)?).map_err(|err| DbErr::Type(err.to_string()))
+    }
+    let at: DateTime<Utc> = row.try_get("", "at")?;
+    let key: String = row.try_get("", "key")?;
+    let item = if let Some(job_id) = row.try_get::<Option<uuid::Uuid>>("", "job_id")? {
+        StatementItem::Job {
+            job_id: JobId(job_id),
+            kind: enum_of(row, "job_kind")?,
+            status: enum_of(row, "job_status")?,
+            duration_seconds: row.try_get::<Option<i64>>("", "duration_ms")?.map(|ms| (ms + 500) / 1000),
+        }
+    } else if let Some(payment_id) = row.try_get::<Option<uuid::Uuid>>("", "payment_id")? {
+        StatementItem::Payment {
+            payment_id: PaymentId(payment_id),
+            provider: enum_of(row, "provider")?,
+            amount: row.try_get::<Decimal>("", "paid")?.normalize(),
+            currency: row.try_get("", "currency")?,
+            status: enum_of(row, "payment_status")?,
+        }
+    } else {
+        StatementItem::Credit {
+            kind: kind_from_code(&row.try_get::<String>("", "transaction_kind")?)?,
+            memo: row.try_get("", "memo")?,
+        }
+    };
+    Ok(StatementLine {
+        at,
+        credits: row.try_get::<Decimal>("", "credits")?.normalize(),
+        held: row.try_get::<Decimal>("", "held")?.normalize(),
+        item,
+        cursor: StatementCursor { at, key },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatementCursor;
+
+    #[test]
+    fn a_cursor_reads_back_as_written_and_nothing_else_parses() {
+        let cursor: StatementCursor =
+            "1764648000123456.j0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap();
+        assert_eq!(cursor.at.timestamp_micros(), 1_764_648_000_123_456);
+        assert_eq!(cursor.to_string().parse::<StatementCursor>(), Ok(cursor));
+        for bad in ["", "nonsense", "12.", "12.x1", "abc.j1", "12.j1'--", "12.t../"] {
+            assert!(bad.parse::<StatementCursor>().is_err(), "{bad}");
+        }
     }
 }
