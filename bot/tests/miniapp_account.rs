@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -41,20 +41,8 @@ async fn kassa_for(bot: &TestBot, kassa: &FakeYooKassa) {
 
 /// Signs in as Telegram user `telegram_id` and answers the session token.
 async fn sign_in(bot: &TestBot, telegram_id: i64, language: &str) -> String {
-    let auth_date = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
-    let user = json!({ "id": telegram_id, "first_name": "Test", "language_code": language }).to_string();
-    let init_data =
-        miniapp::sign_init_data(&[("user", &user), ("auth_date", &auth_date)], bot.telegram.token());
-    let answer: Value = Client::new()
-        .post(format!("http://{}/api/auth/telegram", bot.http))
-        .json(&json!({ "init_data": init_data }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["token"].as_str().unwrap_or_else(|| panic!("no token: {answer}")).to_owned()
+    let answer = support::miniapp_sign_in(bot, telegram_id, language).await;
+    answer["token"].as_str().unwrap_or_default().to_owned()
 }
 
 /// `method path` with the token and an optional JSON body: status and JSON answer.

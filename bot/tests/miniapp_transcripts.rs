@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use shared::{
@@ -33,22 +31,10 @@ struct Caller {
 }
 
 async fn sign_in(bot: &TestBot, telegram_id: i64) -> Caller {
-    let auth_date = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
-    let user = json!({ "id": telegram_id, "first_name": "Test", "language_code": "ru" }).to_string();
-    let init_data =
-        miniapp::sign_init_data(&[("user", &user), ("auth_date", &auth_date)], bot.telegram.token());
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{}/api/auth/telegram", bot.http))
-        .json(&json!({ "init_data": init_data }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = support::miniapp_sign_in(bot, telegram_id, "ru").await;
     Caller {
-        token: body["token"].as_str().unwrap().to_owned(),
-        id: UserId(body["user"]["id"].as_i64().unwrap()),
+        token: body["token"].as_str().unwrap_or_default().to_owned(),
+        id: UserId(body["user"]["id"].as_i64().unwrap_or_default()),
     }
 }
 

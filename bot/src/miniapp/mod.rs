@@ -33,6 +33,7 @@ use crate::startup::AppState;
 pub const SIGN_INS_PER_MINUTE: u32 = 30;
 
 mod history;
+mod images;
 mod jobs;
 mod purchase;
 mod settings;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(purchase::purchase))
         .routes(routes!(settings::show, settings::change))
         .routes(routes!(jobs::job))
+        .routes(routes!(images::gallery))
         .split_for_parts();
     api.info.title = "Mini App API".to_owned();
     api.info.description = Some("The caller's account, signed in with Telegram init data.".to_owned());

@@ -92,3 +92,26 @@ pub fn maintenance(bot: &TestBot) -> impl std::future::Future<Output = ()> + use
         .expect("maintenance context");
     worker::maintenance::run_forever(context, Duration::from_millis(250))
 }
+
+/// Signs in to the Mini App as Telegram user `telegram_id`, with init data
+/// signed for this bot's token, and answers the sign-in's JSON
+/// (`{token, expires_in, user}`).
+pub async fn miniapp_sign_in(bot: &TestBot, telegram_id: i64, language: &str) -> serde_json::Value {
+    let auth_date = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let user = serde_json::json!({ "id": telegram_id, "first_name": "Test", "language_code": language });
+    let init_data = miniapp::sign_init_data(
+        &[("user", &user.to_string()), ("auth_date", &auth_date.to_string())],
+        bot.telegram.token(),
+    );
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/api/auth/telegram", bot.http))
+        .json(&serde_json::json!({ "init_data": init_data }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer["token"].is_string(), "no token: {answer}");
+    answer
+}

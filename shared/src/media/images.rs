@@ -346,6 +346,66 @@ pub async fn idea_option<C: ConnectionTrait>(
     Ok(parse_ideas(&answer).into_iter().nth(index))
 }
 
+/// One picture of a user's gallery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GalleryPicture {
+    /// Row id in `media_objects`: the cursor of the next page.
+    pub id: i64,
+    /// The job that drew it.
+    pub job_id: JobId,
+    /// Where the full-quality file is.
+    pub object_key: String,
+    /// When it was made.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// What it was asked to show (`None` for a request that cannot be read).
+    pub prompt: Option<String>,
+    /// Whether it changed a photo rather than drew anew.
+    pub edited: bool,
+}
+
+/// A user's pictures still kept, newest first, `limit` of them older than
+/// the picture `before` (a [`GalleryPicture::id`]).
+///
+/// # Errors
+/// When the database fails.
+pub async fn gallery<C: ConnectionTrait>(
+    db: &C,
+    user_id: UserId,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<GalleryPicture>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT m.id, m.job_id, m.object_key, m.created_at, j.input FROM media_objects m \
+             JOIN jobs j ON j.id = m.job_id \
+             WHERE m.user_id = $1 AND m.kind = 'image_output' AND m.deleted_at IS NULL \
+               AND ($2::BIGINT IS NULL OR m.id < $2) \
+             ORDER BY m.id DESC LIMIT $3",
+            [user_id.into(), before.into(), i64::from(limit).into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let input: serde_json::Value = row.try_get("", "input")?;
+            let request = serde_json::from_value::<ImageRequest>(input).ok();
+            let (prompt, edited) = match request {
+                Some(ImageRequest::Generate { prompt }) => (Some(prompt), false),
+                Some(ImageRequest::Edit { prompt, .. }) => (Some(prompt), true),
+                Some(ImageRequest::Idea { .. }) | None => (None, false),
+            };
+            Ok(GalleryPicture {
+                id: row.try_get("", "id")?,
+                job_id: row.try_get("", "job_id")?,
+                object_key: row.try_get("", "object_key")?,
+                created_at: row.try_get("", "created_at")?,
+                prompt,
+                edited,
+            })
+        })
+        .collect()
+}
+
 /// A stored picture past its retention.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpiredObject {
