@@ -214,6 +214,7 @@ pub fn maintenance_context(
         yookassa,
         bot,
         referral_percent: settings.referral_percent,
+        store: Some(services.store.clone()),
         retention: Some(images::Retention {
             store: services.store.clone(),
             input_max_age: settings.images.input_retention,

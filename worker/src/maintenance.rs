@@ -11,6 +11,7 @@ use shared::{
     entities::payments::PaymentProvider,
     jobs,
     jobs::queue::JobQueue,
+    media::transcripts,
     payments::yookassa::YooKassa,
     payments::{self, PaymentOutcome},
 };
@@ -47,6 +48,8 @@ pub struct Maintenance {
     pub referral_percent: u32,
     /// Picture retention; `None` keeps everything.
     pub retention: Option<crate::images::Retention>,
+    /// Object storage, to give older transcripts their searchable text; `None` skips that.
+    pub store: Option<storage::ObjectStore>,
     /// How long a queued job may wait unclaimed after a push before it is pushed again.
     pub repush_after: Duration,
 }
@@ -68,6 +71,8 @@ pub struct TickReport {
     pub queue_messages_forgotten: usize,
     /// Webhook updates handled long ago, forgotten.
     pub updates_forgotten: u64,
+    /// Transcripts from before search whose text was copied into PostgreSQL.
+    pub texts_backfilled: usize,
 }
 
 /// Runs one maintenance pass if no other process is running one.
@@ -114,6 +119,9 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
         }
     }
     report.updates_forgotten = shared::telegram::updates::forget_handled(db).await?;
+    if let Some(store) = &m.store {
+        report.texts_backfilled = backfill_transcript_texts(db, store).await?;
+    }
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
     }
@@ -124,6 +132,28 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     }
     lock.commit().await?;
     Ok(report)
+}
+
+/// Transcripts a tick gives their searchable text, at most.
+const TEXT_BACKFILL_BATCH: u32 = 20;
+
+/// Copies the stored `.txt` of transcripts made before their text was kept in
+/// PostgreSQL, a batch per tick, so search finds them too. A file retention
+/// already removed leaves an empty text (nothing to find, nothing to retry).
+async fn backfill_transcript_texts(
+    db: &DatabaseConnection,
+    store: &storage::ObjectStore,
+) -> anyhow::Result<usize> {
+    let missing = transcripts::without_text(db, TEXT_BACKFILL_BATCH).await?;
+    for (job_id, key) in &missing {
+        let text = match store.get(&storage::ObjectKey::parse(key)?).await {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(storage::StorageError::NotFound(_)) => String::new(),
+            Err(err) => return Err(err.into()),
+        };
+        transcripts::set_text(db, *job_id, &text).await?;
+    }
+    Ok(missing.len())
 }
 
 /// Asks YooKassa about payments pending for long, so a lost notification

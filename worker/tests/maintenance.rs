@@ -29,6 +29,7 @@ fn plain(db: &TestDb, ledger: Ledger, queue: JobQueue) -> Maintenance {
         ),
         referral_percent: 10,
         retention: None,
+        store: None,
         repush_after: std::time::Duration::from_secs(60),
     }
 }
@@ -165,6 +166,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
         bot: shared::telegram::connect(telegram.token(), telegram.api_url(), 30.try_into().unwrap()),
         referral_percent: 10,
         retention: None,
+        store: None,
         repush_after: std::time::Duration::from_secs(60),
     };
     // Too young to reconcile yet.
@@ -264,4 +266,65 @@ async fn a_stars_payment_whose_update_was_lost_is_credited_from_the_stars_histor
     assert_eq!(maintenance::tick(&m).await.unwrap().payments_settled, 0);
     assert_eq!(m.ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(100));
     assert!(fixtures::ledger_violation(&test.db).await.is_none());
+}
+
+#[tokio::test]
+async fn transcripts_from_before_search_get_their_text_from_storage() {
+    use shared::media::transcripts::{self, StoredTranscript};
+    let test = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let s3 = testkit::TestS3::new();
+    let store = storage::ObjectStore::connect(&storage::StorageConfig {
+        endpoint: Some(s3.endpoint),
+        bucket: s3.bucket,
+        access_key_id: s3.access_key_id,
+        secret_access_key: s3.secret_access_key,
+        ..storage::StorageConfig::default()
+    })
+    .await
+    .unwrap();
+    let ledger = ledger();
+    let user = fixtures::user(&test.db, TelegramUserId(91)).await;
+    ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
+    // Two transcripts recorded as before migration 0011 (no text): one file kept, one gone.
+    let mut jobs_made = Vec::new();
+    for (name, body) in [("kept.txt", Some("встреча по бюджету")), ("gone.txt", None)] {
+        let queued = jobs::create_transcription(&test.db, &ledger, user, ChatId(91), &voice()).await.unwrap();
+        let key =
+            storage::ObjectKey::new(user.0, queued.job_id.0, &storage::ObjectName::parse(name).unwrap());
+        if let Some(body) = body {
+            store.put(&key, bytes::Bytes::from_static(body.as_bytes()), "text/plain").await.unwrap();
+        }
+        transcripts::record(
+            &test.db,
+            &StoredTranscript {
+                job_id: queued.job_id,
+                user_id: user,
+                file_unique_id: None,
+                duration_ms: 1000,
+                language: None,
+                audio_key: None,
+                txt_key: key.as_str().to_owned(),
+                srt_key: key.as_str().to_owned(),
+                vtt_key: None,
+                metadata: serde_json::json!({}),
+                text: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        jobs_made.push(queued.job_id);
+    }
+    test.db.execute_unprepared("UPDATE transcripts SET text = NULL").await.unwrap();
+    let m = Maintenance { store: Some(store), ..plain(&test, ledger, JobQueue::new(conn, &redis.namespace)) };
+    assert_eq!(maintenance::tick(&m).await.unwrap().texts_backfilled, 2);
+    let text_of = |job: shared::ids::JobId| {
+        let db = test.db.clone();
+        async move { shared::entities::transcripts::Entity::find_by_id(job).one(&db).await.unwrap().unwrap().text }
+    };
+    assert_eq!(text_of(jobs_made[0]).await.as_deref(), Some("встреча по бюджету"));
+    assert_eq!(text_of(jobs_made[1]).await.as_deref(), Some(""));
+    // Done once: the next tick has nothing to copy.
+    assert_eq!(maintenance::tick(&m).await.unwrap().texts_backfilled, 0);
 }

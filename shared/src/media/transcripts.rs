@@ -91,6 +91,36 @@ pub async fn record<C: ConnectionTrait>(db: &C, t: &StoredTranscript) -> Result<
     .map(drop)
 }
 
+/// Transcripts recorded before their text was kept in PostgreSQL (so search
+/// cannot find them): at most `limit`, as (job, key of the stored `.txt`).
+///
+/// # Errors
+/// When the database fails.
+pub async fn without_text<C: ConnectionTrait>(db: &C, limit: u32) -> Result<Vec<(JobId, String)>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT job_id, txt_key FROM transcripts WHERE text IS NULL ORDER BY created_at LIMIT $1",
+            [i64::from(limit).into()],
+        ))
+        .await?;
+    rows.into_iter().map(|row| Ok((row.try_get("", "job_id")?, row.try_get("", "txt_key")?))).collect()
+}
+
+/// Keeps the text of transcript `job_id` (for search), once.
+///
+/// # Errors
+/// When the database fails.
+pub async fn set_text<C: ConnectionTrait>(db: &C, job_id: JobId, text: &str) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE transcripts SET text = $2 WHERE job_id = $1 AND text IS NULL",
+        [job_id.into(), text.into()],
+    ))
+    .await
+    .map(drop)
+}
+
 /// Records a stored object once per key.
 pub async fn record_media<C: ConnectionTrait>(
     db: &C,
