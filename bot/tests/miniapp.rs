@@ -212,6 +212,7 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         "/api/purchase",
         "/api/settings",
         "/api/jobs/{id}",
+        "/api/jobs/{id}/events",
         "/api/images",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented: {:?}", paths.keys());

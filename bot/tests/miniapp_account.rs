@@ -10,6 +10,7 @@ mod support;
 
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use shared::{billing::money::Credits, ids::TelegramUserId, jobs::queue::JobQueue, people::users};
@@ -345,9 +346,35 @@ async fn a_job_reads_as_held_while_queued_and_as_zero_once_cancelled() {
     assert_eq!((status["status"].as_str(), status["price_quoted"].as_str()), (Some("queued"), Some("30")));
     assert!(status["price_charged"].is_null() && status["finished_at"].is_null(), "{status}");
 
+    // A live view of the job: its state now, then each change until it ends.
+    let events = Client::new()
+        .get(format!("http://{}/api/jobs/{}/events", bot.http, job["job_id"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let mut stream = events.bytes_stream();
+    let mut first = String::new();
+    while !first.contains("\n\n") {
+        let chunk = stream.next().await.unwrap().unwrap();
+        first.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    assert!(first.contains("event: status") && first.contains("\"status\":\"queued\""), "{first}");
+
     // Cancelled: the same single line, its reservation given back.
     user.send_command("/cancel").unwrap();
     user.wait_for_messages(3, WAIT).await.unwrap();
+    let rest = tokio::time::timeout(WAIT, async {
+        let mut rest = String::new();
+        while let Some(chunk) = stream.next().await {
+            rest.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        }
+        rest
+    })
+    .await
+    .expect("the stream ends once the job has ended");
+    assert!(rest.contains("\"status\":\"cancelled\""), "{rest}");
     let (_, history) = get(&bot, &token, "/api/history").await;
     let lines = history["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 2, "the job and the welcome bonus: {history}");

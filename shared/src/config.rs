@@ -516,7 +516,7 @@ impl Settings {
         let stt_timeout: Option<std::num::NonZeroU32> = r.or("STT_TIMEOUT_SECONDS", "300");
         let retry_backoff: Option<u32> = r.or("RETRY_BACKOFF_SECONDS", "5");
         let stt_sequential: Option<Flag> = r.or("STT_SEQUENTIAL", "false");
-        let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "5");
+        let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "2");
         let job_repush: Option<std::num::NonZeroU32> = r.or("JOB_REPUSH_SECONDS", "60");
         let shutdown_grace: Option<u32> = r.or("SHUTDOWN_GRACE_SECONDS", "45");
 

@@ -75,8 +75,19 @@ pub struct TickReport {
     pub texts_backfilled: usize,
 }
 
-/// Runs one maintenance pass if no other process is running one.
+/// Runs one whole maintenance pass (the sweep and the slower upkeep) if no
+/// other process is running one.
 pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
+    pass(m, true).await
+}
+
+/// How often the slower upkeep (reconciling payments with YooKassa and
+/// Telegram, retention, clearing old queue data) runs; the sweep of jobs and
+/// holds runs every tick, so a dead worker's job is taken over quickly.
+const UPKEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// One pass: always the sweep; the upkeep too when `upkeep`.
+async fn pass(m: &Maintenance, upkeep: bool) -> anyhow::Result<TickReport> {
     let (db, ledger, queue) = (&m.db, &m.ledger, &m.queue);
     let lock = db.begin().await?;
     let row = lock
@@ -112,6 +123,10 @@ pub async fn tick(m: &Maintenance) -> anyhow::Result<TickReport> {
     }
 
     report.holds_released = ledger.release_stale_holds(db, STALE_HOLD_AGE).await?.len();
+    if !upkeep {
+        lock.commit().await?;
+        return Ok(report);
+    }
     match queue.forget_finished(FINISHED_MESSAGE_AGE).await {
         Ok(forgotten) => report.queue_messages_forgotten = forgotten,
         Err(err) => {
@@ -286,14 +301,19 @@ async fn tell_payer(
 
 /// Ticks every `every` until the process stops; errors are logged and retried next tick.
 pub async fn run_forever(maintenance: Maintenance, every: Duration) {
+    use tracing::Instrument as _;
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_upkeep: Option<tokio::time::Instant> = None;
     loop {
         interval.tick().await;
-        let span = tracing::info_span!("maintenance");
-        let _guard = span.enter();
-        if let Err(err) = tick(&maintenance).await {
-            tracing::error!(error = format!("{err:#}"), "maintenance tick failed");
+        let upkeep = last_upkeep.is_none_or(|at| at.elapsed() >= UPKEEP_EVERY);
+        let result = pass(&maintenance, upkeep).instrument(tracing::info_span!("maintenance", upkeep)).await;
+        match result {
+            // A pass another process ran does not count: upkeep is tried again next tick.
+            Ok(report) if upkeep && report.ran => last_upkeep = Some(tokio::time::Instant::now()),
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = format!("{err:#}"), "maintenance tick failed"),
         }
     }
 }

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(purchase::purchase))
         .routes(routes!(settings::show, settings::change))
         .routes(routes!(jobs::job))
+        .routes(routes!(jobs::events))
         .routes(routes!(images::gallery))
         .split_for_parts();
     api.info.title = "Mini App API".to_owned();
