@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
-use shared::{billing::money::Credits, ids::TelegramUserId, jobs::queue::JobQueue, people::users};
+use shared::{billing::money::Credits, ids::TelegramUserId, people::users};
 use support::{TestBot, spawn_bot, spawn_bot_with};
 use testkit::{fake_openai::FakeOpenAi, fake_yookassa::FakeYooKassa};
 
@@ -72,18 +72,7 @@ async fn get(bot: &TestBot, token: &str, path: &str) -> (u16, Value) {
 
 /// A worker consuming the bot's transcription queue in this process.
 fn start_worker(bot: &TestBot) -> tokio::task::JoinHandle<()> {
-    let state = &bot.state;
-    let transcribing = worker::supervise_transcribe(
-        JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
-        worker::transcribe_context(
-            &state.settings,
-            worker::common(&state.settings, state.db.clone(), state.bot.clone()),
-            state.store.clone(),
-        )
-        .unwrap(),
-        1,
-    );
-    tokio::spawn(transcribing)
+    tokio::spawn(support::transcription_worker(bot, 1))
 }
 
 #[tokio::test]

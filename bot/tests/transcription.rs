@@ -9,23 +9,13 @@ mod support;
 use std::time::Duration;
 
 use shared::ids::TelegramUserId;
-use shared::{billing::money::Credits, jobs::queue::JobQueue, people::users};
+use shared::{billing::money::Credits, people::users};
 use support::{TestBot, spawn_bot_with};
 use testkit::fake_openai::{Endpoint, FakeOpenAi};
 
 /// A worker consuming the bot's queue in this process, with its maintenance.
 fn start_worker(bot: &TestBot, concurrency: usize) -> tokio::task::JoinHandle<()> {
-    let state = &bot.state;
-    let transcribing = worker::supervise_transcribe(
-        JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
-        worker::transcribe_context(
-            &state.settings,
-            worker::common(&state.settings, state.db.clone(), state.bot.clone()),
-            state.store.clone(),
-        )
-        .unwrap(),
-        concurrency,
-    );
+    let transcribing = support::transcription_worker(bot, concurrency);
     let sweeping = support::maintenance(bot);
     tokio::spawn(async move {
         tokio::join!(transcribing, sweeping);

@@ -115,3 +115,23 @@ pub async fn miniapp_sign_in(bot: &TestBot, telegram_id: i64, language: &str) ->
     assert!(answer["token"].is_string(), "no token: {answer}");
     answer
 }
+
+/// The worker's transcription consumer over this bot's services, in this
+/// process, taking `concurrency` jobs at once.
+#[allow(dead_code)] // Each test binary compiles this module; not all start a worker.
+pub fn transcription_worker(
+    bot: &TestBot,
+    concurrency: usize,
+) -> impl std::future::Future<Output = ()> + use<> {
+    let state = &bot.state;
+    worker::supervise_transcribe(
+        shared::jobs::queue::JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
+        worker::transcribe_context(
+            &state.settings,
+            worker::common(&state.settings, state.db.clone(), state.bot.clone()),
+            state.store.clone(),
+        )
+        .expect("transcribe context"),
+        concurrency,
+    )
+}
