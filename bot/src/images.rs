@@ -291,7 +291,9 @@ async fn start(
         ImageRequest::Generate { .. } => {
             Text::ImageQueued { price, free: queued.hold.free_units > 0, edit: false }
         }
-        ImageRequest::Edit { .. } => Text::ImageQueued { price, free: false, edit: true },
+        ImageRequest::Edit { .. } | ImageRequest::EditPicture { .. } => {
+            Text::ImageQueued { price, free: false, edit: true }
+        }
     };
     let status = bot.send_message(chat, status.render(lang)).await?;
     jobs::set_status_message(&state.db, queued.job_id, status.id.0).await?;

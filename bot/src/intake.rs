@@ -26,10 +26,6 @@ struct Incoming {
     is_media: bool,
 }
 
-/// Assumed bitrate for files whose duration Telegram does not report
-/// (documents): speech is usually compressed to about this.
-const ASSUMED_BITS_PER_SECOND: u64 = 64_000;
-
 fn incoming(msg: &Message) -> Option<Incoming> {
     let (file, duration, mime, name, source) = if let Some(v) = msg.voice() {
         (
@@ -76,10 +72,7 @@ fn incoming(msg: &Message) -> Option<Incoming> {
         }
         _ => true,
     };
-    let duration = duration.unwrap_or_else(|| {
-        let estimate = size.unwrap_or(0) * 8 / ASSUMED_BITS_PER_SECOND;
-        u32::try_from(estimate).unwrap_or(u32::MAX)
-    });
+    let duration = duration.unwrap_or_else(|| jobs::estimated_seconds(size.unwrap_or(0)));
     Some(Incoming {
         input: TranscriptionInput {
             file_id: file.id.0.clone(),

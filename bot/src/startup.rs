@@ -80,7 +80,14 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
                 "miniapp-sign-in",
                 crate::miniapp::SIGN_INS_PER_MINUTE,
             );
-            crate::miniapp::MiniApp::new(app, settings.telegram.bot_token.expose(), sign_ins).map(Arc::new)
+            let uploads = shared::people::limits::RateLimiter::new(
+                redis.clone(),
+                &settings.queue_namespace,
+                "miniapp-uploads",
+                crate::miniapp::UPLOADS_PER_MINUTE,
+            );
+            crate::miniapp::MiniApp::new(app, settings.telegram.bot_token.expose(), sign_ins, uploads)
+                .map(Arc::new)
         })
         .transpose()
         .context("cannot set up the Mini App (MINIAPP_*)")?;

@@ -147,4 +147,6 @@ pub struct MiniAppSettings {
     pub url: Option<url::Url>,
     /// Init data checks and session tokens.
     pub auth: MiniAppAuthSettings,
+    /// The largest recording the page may upload (`MINIAPP_MAX_UPLOAD_MB`).
+    pub max_upload_bytes: u64,
 }

@@ -120,6 +120,7 @@ fn miniapp_settings(r: &mut Reader<'_>) -> Option<Option<miniapp::MiniAppSetting
     let max_age: Option<std::num::NonZeroU64> = r.or("MINIAPP_INIT_DATA_MAX_AGE_SECONDS", "86400");
     let accept_signature: Option<Flag> = r.or("MINIAPP_ACCEPT_SIGNATURE", "false");
     let session: Option<std::num::NonZeroU64> = r.or("MINIAPP_SESSION_MINUTES", "60");
+    let max_upload_mb: Option<std::num::NonZeroU64> = r.or("MINIAPP_MAX_UPLOAD_MB", "2000");
     let Some(secret) = secret else {
         if url.is_some() {
             r.problems.push(ConfigProblem::Missing("MINIAPP_JWT_SECRET"));
@@ -134,7 +135,11 @@ fn miniapp_settings(r: &mut Reader<'_>) -> Option<Option<miniapp::MiniAppSetting
         std::time::Duration::from_secs(session?.get().saturating_mul(60)),
     );
     match auth {
-        Ok(auth) => Some(Some(miniapp::MiniAppSettings { url, auth })),
+        Ok(auth) => Some(Some(miniapp::MiniAppSettings {
+            url,
+            auth,
+            max_upload_bytes: max_upload_mb?.get().saturating_mul(1_000_000),
+        })),
         Err(err) => {
             r.invalid("MINIAPP_JWT_SECRET", err.to_string());
             None
@@ -406,6 +411,7 @@ impl Settings {
         let queue_namespace: Option<String> = r.or("QUEUE_NAMESPACE", "tgbot");
 
         let s3_endpoint: Option<Url> = r.optional("S3_ENDPOINT");
+        let s3_public_endpoint: Option<Url> = r.optional("S3_PUBLIC_ENDPOINT");
         let s3_region: Option<String> = r.or("S3_REGION", "us-east-1");
         let s3_timeout: Option<std::num::NonZeroU32> = r.or("S3_TIMEOUT_SECONDS", "120");
         let s3_bucket: Option<String> = r.required("S3_BUCKET");
@@ -537,6 +543,7 @@ impl Settings {
                 queue_namespace: queue_namespace?,
                 s3: S3Settings {
                     endpoint: s3_endpoint,
+                    public_endpoint: s3_public_endpoint,
                     region: s3_region?,
                     bucket: s3_bucket?,
                     access_key_id: s3_access?,

@@ -30,6 +30,10 @@ const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
 pub struct StorageConfig {
     /// Endpoint of an S3-compatible server; `None` for AWS.
     pub endpoint: Option<Url>,
+    /// The same server as browsers and phones reach it, when that differs
+    /// from `endpoint` (a compose-internal `http://minio:9000` behind a public
+    /// proxy): presigned URLs are signed for this host.
+    pub public_endpoint: Option<Url>,
     /// Region name.
     pub region: String,
     /// The bucket; created by [`ObjectStore::connect`] when missing.
@@ -56,6 +60,7 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             endpoint: None,
+            public_endpoint: None,
             region: "us-east-1".to_owned(),
             bucket: String::new(),
             access_key_id: String::new(),
@@ -73,6 +78,7 @@ impl fmt::Debug for StorageConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StorageConfig")
             .field("endpoint", &self.endpoint)
+            .field("public_endpoint", &self.public_endpoint)
             .field("region", &self.region)
             .field("bucket", &self.bucket)
             .field("access_key_id", &"[redacted]")
@@ -103,6 +109,12 @@ pub enum StorageError {
         /// The SDK's error with its whole chain of causes.
         message: String,
     },
+    /// The multipart upload is unknown to the server and left no object.
+    #[error("no such upload")]
+    NoSuchUpload,
+    /// A multipart upload was completed before any part arrived.
+    #[error("the upload has no parts")]
+    EmptyUpload,
     /// Reading the data to upload, or the downloaded body, failed.
     #[error("I/O error while transferring an object: {0}")]
     Io(#[from] std::io::Error),
@@ -118,6 +130,8 @@ impl StorageError {
 #[derive(Clone, Debug)]
 pub struct ObjectStore {
     client: Client,
+    /// Signs the URLs handed to browsers, for the public endpoint.
+    presigner: Client,
     bucket: String,
     multipart_threshold: usize,
     part_size: usize,
@@ -146,11 +160,16 @@ impl ObjectStore {
                     .operation_timeout(config.request_timeout)
                     .build(),
             );
+        let mut public = builder.clone();
         if let Some(endpoint) = &config.endpoint {
             builder = builder.endpoint_url(endpoint.as_str().trim_end_matches('/'));
         }
+        if let Some(endpoint) = config.public_endpoint.as_ref().or(config.endpoint.as_ref()) {
+            public = public.endpoint_url(endpoint.as_str().trim_end_matches('/'));
+        }
         let store = Self {
             client: Client::from_conf(builder.build()),
+            presigner: Client::from_conf(public.build()),
             bucket: config.bucket.clone(),
             multipart_threshold: config.multipart_threshold.max(config.part_size),
             part_size: config.part_size,
@@ -378,18 +397,175 @@ impl ObjectStore {
         let presigning =
             PresigningConfig::expires_in(ttl).map_err(|err| StorageError::Config(err.to_string()))?;
         let request = self
-            .client
+            .presigner
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_str())
             .presigned(presigning)
             .await
             .map_err(|err| StorageError::request("GetObject (presign)", err))?;
-        Url::parse(request.uri()).map_err(|err| StorageError::Request {
-            operation: "GetObject (presign)",
-            message: format!("the SDK produced an invalid URL: {err}"),
+        presigned_url("GetObject (presign)", request.uri())
+    }
+
+    /// Opens a multipart upload that a browser will fill through presigned
+    /// part URLs ([`ObjectStore::presigned_part_url`]).
+    pub async fn start_upload(&self, key: &ObjectKey, content_type: &str) -> Result<UploadId, StorageError> {
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|err| StorageError::request("CreateMultipartUpload", err))?;
+        upload.upload_id().map(|id| UploadId(id.to_owned())).ok_or_else(|| StorageError::Request {
+            operation: "CreateMultipartUpload",
+            message: "the server returned no upload id".to_owned(),
         })
     }
+
+    /// A URL anyone can `PUT` part `number` (from 1) of `upload` to until `ttl` has passed.
+    pub async fn presigned_part_url(
+        &self,
+        key: &ObjectKey,
+        upload: &UploadId,
+        number: i32,
+        ttl: Duration,
+    ) -> Result<Url, StorageError> {
+        let presigning =
+            PresigningConfig::expires_in(ttl).map_err(|err| StorageError::Config(err.to_string()))?;
+        let request = self
+            .presigner
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .upload_id(&upload.0)
+            .part_number(number)
+            .presigned(presigning)
+            .await
+            .map_err(|err| StorageError::request("UploadPart (presign)", err))?;
+        presigned_url("UploadPart (presign)", request.uri())
+    }
+
+    /// Completes `upload` with every part the server received, in order, and
+    /// answers the object's size. The parts' list comes from the server, not
+    /// from the uploader. Completing an upload that was completed before
+    /// answers the object's size again, so a retried request is harmless.
+    pub async fn finish_upload(&self, key: &ObjectKey, upload: &UploadId) -> Result<u64, StorageError> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let listed = match self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key.as_str())
+                .upload_id(&upload.0)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+            {
+                Ok(listed) => listed,
+                Err(err)
+                    if err.as_service_error().is_some_and(|e| e.meta().code() == Some("NoSuchUpload")) =>
+                {
+                    return self.size(key).await?.ok_or(StorageError::NoSuchUpload);
+                }
+                Err(err) => return Err(StorageError::request("ListParts", err)),
+            };
+            for part in listed.parts() {
+                parts.push(
+                    CompletedPart::builder()
+                        .set_part_number(part.part_number())
+                        .set_e_tag(part.e_tag().map(ToOwned::to_owned))
+                        .build(),
+                );
+            }
+            match listed.next_part_number_marker() {
+                Some(next) if listed.is_truncated() == Some(true) => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        if parts.is_empty() {
+            // Some servers list a completed upload as one without parts.
+            return self.size(key).await?.ok_or(StorageError::EmptyUpload);
+        }
+        // Not every server lists them in order; S3 wants them ascending.
+        parts.sort_by_key(CompletedPart::part_number);
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .upload_id(&upload.0)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map_err(|err| StorageError::request("CompleteMultipartUpload", err))?;
+        self.size(key).await?.ok_or_else(|| StorageError::NotFound(key.clone()))
+    }
+
+    /// Drops an unfinished upload and the parts it holds (they are billed until then).
+    pub async fn abort_upload(&self, key: &ObjectKey, upload: &UploadId) -> Result<(), StorageError> {
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .upload_id(&upload.0)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.meta().code() == Some("NoSuchUpload")) => {
+                Ok(())
+            }
+            Err(err) => Err(StorageError::request("AbortMultipartUpload", err)),
+        }
+    }
+
+    /// The object's size in bytes, or `None` when there is none under `key`.
+    pub async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, StorageError> {
+        match self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
+            Ok(head) => Ok(Some(head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0))),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(err) => Err(StorageError::request("HeadObject", err)),
+        }
+    }
+
+    /// The first `len` bytes of the object (fewer when it is shorter).
+    pub async fn get_head(&self, key: &ObjectKey, len: u64) -> Result<Bytes, StorageError> {
+        let object = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .range(format!("bytes=0-{}", len.saturating_sub(1)))
+            .send()
+            .await
+        {
+            Ok(object) => object,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Err(StorageError::NotFound(key.clone()));
+            }
+            Err(err) => return Err(StorageError::request("GetObject (range)", err)),
+        };
+        let mut buffer = Vec::new();
+        // A server that ignores the range sends everything: read no more than asked.
+        object.body.into_async_read().take(len).read_to_end(&mut buffer).await?;
+        Ok(buffer.into())
+    }
+}
+
+/// S3's id of a multipart upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadId(pub String);
+
+fn presigned_url(operation: &'static str, uri: &str) -> Result<Url, StorageError> {
+    Url::parse(uri).map_err(|err| StorageError::Request {
+        operation,
+        message: format!("the SDK produced an invalid URL: {err}"),
+    })
 }
 
 /// Reads until `limit` bytes or the end of input, whichever comes first.

@@ -157,7 +157,9 @@ async fn run(ctx: &ImageContext, job: &Job) -> Result<(), Failure> {
     let lang = runner::user_lang(&ctx.common.db, job).await;
     match &request {
         ImageRequest::Idea { description, .. } => ideas(ctx, job, lang, description, &request).await,
-        ImageRequest::Generate { .. } | ImageRequest::Edit { .. } => picture(ctx, job, lang, &request).await,
+        ImageRequest::Generate { .. } | ImageRequest::Edit { .. } | ImageRequest::EditPicture { .. } => {
+            picture(ctx, job, lang, &request).await
+        }
     }
 }
 
@@ -172,6 +174,10 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
             ImageRequest::Generate { prompt } => generate(ctx, job, prompt).await?,
             ImageRequest::Edit { prompt, photo } => {
                 let input = edit_input(ctx, job, photo).await?;
+                edit(ctx, job, prompt, input).await?
+            }
+            ImageRequest::EditPicture { prompt, source } => {
+                let input = picture_input(ctx, job, *source).await?;
                 edit(ctx, job, prompt, input).await?
             }
             ImageRequest::Idea { .. } => return Err(transient(anyhow::anyhow!("an idea is not a picture"))),
@@ -337,7 +343,17 @@ async fn edit_input(ctx: &ImageContext, job: &Job, photo: &TelegramPhoto) -> Res
             ));
         }
     };
-    ctx.store.put(&input_key, png.clone(), "image/png").await.map_err(transient)?;
+    keep_input(ctx, job, &input_key, png).await
+}
+
+/// Stores the picture to edit under the job, recorded for retention.
+async fn keep_input(
+    ctx: &ImageContext,
+    job: &Job,
+    input_key: &ObjectKey,
+    png: Bytes,
+) -> Result<Bytes, Failure> {
+    ctx.store.put(input_key, png.clone(), "image/png").await.map_err(transient)?;
     record_media(
         &ctx.common.db,
         job.user_id,
@@ -350,6 +366,30 @@ async fn edit_input(ctx: &ImageContext, job: &Job, photo: &TelegramPhoto) -> Res
     .await
     .map_err(transient)?;
     Ok(png)
+}
+
+/// The picture job `source` made, copied as this job's input so a retry
+/// still has it after retention removed the original.
+async fn picture_input(ctx: &ImageContext, job: &Job, source: JobId) -> Result<Bytes, Failure> {
+    let input_key = key(job, INPUT_NAME)?;
+    if ctx.store.exists(&input_key).await.map_err(transient)? {
+        return ctx.store.get(&input_key).await.map_err(transient);
+    }
+    // The owner's own folder: another user's job id finds nothing here.
+    let name = ObjectName::parse(OUTPUT_NAME).map_err(|e| transient(anyhow::anyhow!(e)))?;
+    let source_key = ObjectKey::new(job.user_id.0, source.0, &name);
+    let png = match ctx.store.get(&source_key).await {
+        Ok(png) => png,
+        Err(storage::StorageError::NotFound(_)) => {
+            return Err(permanent(
+                job,
+                ImageFailureReason::NotAnImage,
+                "the picture to edit is no longer kept",
+            ));
+        }
+        Err(err) => return Err(transient(err)),
+    };
+    keep_input(ctx, job, &input_key, png).await
 }
 
 /// Re-encodes a JPEG or WebP picture as PNG, off the async runtime.

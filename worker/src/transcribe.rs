@@ -157,6 +157,8 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let original_key = key(job, "original")?;
     let original = if ctx.store.exists(&original_key).await.map_err(transient)? {
         ctx.store.get(&original_key).await.map_err(transient)?
+    } else if input.source == shared::jobs::MediaSource::Upload {
+        return Err(permanent(FailureReason::Internal, "the uploaded original is gone from storage"));
     } else {
         status.show(Text::Downloading, true).await;
         let bytes = download(ctx, &input.file_id).await?;
@@ -192,7 +194,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     };
     let probed = within_budget(ctx, job, lang, ctx.audio.probe(original.clone(), &chunking).await).await?;
     report_disagreement(job.id, "the file's headers", probed.declared, probed.duration);
-    if input.source != shared::jobs::MediaSource::Document {
+    if input.source.has_telegram_duration() {
         let telegram = Duration::from_secs(u64::from(input.duration_hint_s));
         report_disagreement(job.id, "Telegram's duration", Some(telegram), probed.duration);
     }

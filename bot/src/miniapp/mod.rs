@@ -17,6 +17,7 @@ use miniapp::{Claims, InitDataVerifier, MiniAppSettings, Sessions};
 use serde::Deserialize;
 use serde_json::json;
 use shared::{
+    billing::ledger::BonusReason,
     ids::{TelegramUserId, UserId},
     people::{
         limits::RateLimiter,
@@ -35,15 +36,20 @@ pub const SIGN_INS_PER_MINUTE: u32 = 30;
 mod history;
 mod images;
 mod jobs;
+mod page;
 mod purchase;
 mod settings;
 mod transcripts;
+mod uploads;
+
+pub use uploads::UPLOADS_PER_MINUTE;
 
 /// What the API checks sign-ins and sessions with.
 pub struct MiniApp {
     verifier: InitDataVerifier,
     sessions: Sessions,
     sign_ins: RateLimiter,
+    uploads: RateLimiter,
 }
 
 impl MiniApp {
@@ -51,11 +57,17 @@ impl MiniApp {
     ///
     /// # Errors
     /// When the bot token has no numeric bot id.
-    pub fn new(settings: &MiniAppSettings, bot_token: &str, sign_ins: RateLimiter) -> anyhow::Result<Self> {
+    pub fn new(
+        settings: &MiniAppSettings,
+        bot_token: &str,
+        sign_ins: RateLimiter,
+        uploads: RateLimiter,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             verifier: InitDataVerifier::from_settings(bot_token, &settings.auth)?,
             sessions: Sessions::new(settings.auth.jwt_secret(), settings.auth.session_ttl()),
             sign_ins,
+            uploads,
         })
     }
 }
@@ -74,6 +86,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(jobs::job))
         .routes(routes!(jobs::events))
         .routes(routes!(images::gallery))
+        .routes(routes!(images::edit))
+        .routes(routes!(uploads::start))
+        .routes(routes!(uploads::complete))
         .split_for_parts();
     api.info.title = "Mini App API".to_owned();
     api.info.description = Some("The caller's account, signed in with Telegram init data.".to_owned());
@@ -84,10 +99,16 @@ pub fn router(state: AppState) -> Router {
         )),
     );
     let api = Arc::new(api);
-    router
+    let page =
+        state.settings.miniapp.is_some().then(|| page::router(&page::storage_origin(&state.settings.s3)));
+    let router = router
         .route("/api/openapi.json", get(move || async move { Json(api.as_ref().clone()) }))
         .layer(axum::middleware::map_response(api_headers))
-        .with_state(state)
+        .with_state(state);
+    match page {
+        Some(page) => router.merge(page),
+        None => router,
+    }
 }
 
 /// Headers on every API answer: nothing is cached or sniffed, nothing may
@@ -126,6 +147,28 @@ fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -
 fn internal(err: &anyhow::Error) -> Response {
     tracing::error!(error = format!("{err:#}"), "Mini App request failed");
     refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side").into_response()
+}
+
+/// Tells the chat a job from the app was queued, in the message the worker
+/// then edits with progress. A user who blocked the bot still gets the
+/// result in the app.
+async fn announce(
+    state: &AppState,
+    chat: shared::ids::ChatId,
+    job: shared::ids::JobId,
+    text: &shared::texts::i18n::Text,
+    lang: shared::texts::i18n::Lang,
+) -> Result<(), Response> {
+    use teloxide::prelude::Requester;
+    match state.bot.send_message(chat, text.render(lang)).await {
+        Ok(message) => shared::jobs::set_status_message(&state.db, job, message.id.0)
+            .await
+            .map_err(|err| internal(&err.into())),
+        Err(err) => {
+            tracing::info!(job_id = %job, error = %err, "could not announce a job from the app in chat");
+            Ok(())
+        }
+    }
 }
 
 fn app(state: &AppState) -> Result<&Arc<MiniApp>, Refusal> {
@@ -192,7 +235,16 @@ async fn sign_in(
         language_code: person.language_code.clone(),
     };
     let signed_in = async {
+        let is_new = users::find_by_telegram_id(&state.db, profile.telegram_id).await?.is_none();
         let user = users::upsert_from_telegram(&state.db, &profile).await?;
+        // Someone who opens the app before ever writing to the bot gets the
+        // welcome gift `/start` would have given (once per user, whichever comes first).
+        if is_new && state.settings.welcome_bonus > shared::billing::money::Credits::ZERO {
+            state
+                .ledger
+                .grant_bonus(&state.db, user.id, state.settings.welcome_bonus, &BonusReason::Welcome)
+                .await?;
+        }
         let (token, expires_in) = app.sessions.issue(user.id.0, user.telegram_id.0)?;
         anyhow::Ok((user, token, expires_in))
     };
@@ -265,6 +317,7 @@ async fn me(State(state): State<AppState>, Session(claims): Session) -> Response
             },
             "free_seconds_today": balance.free_seconds_left_today,
             "free_images_this_month": balance.free_images_left_this_month,
+            "max_upload_bytes": state.settings.miniapp.as_ref().map(|app| app.max_upload_bytes),
             "referral": {
                 "link": link,
                 "invited": referrals.invited,

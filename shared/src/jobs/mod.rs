@@ -43,6 +43,16 @@ pub enum MediaSource {
     Video,
     /// A file sent as a document with an audio or video MIME type.
     Document,
+    /// A file uploaded through the Mini App straight to object storage: it is
+    /// already the job's original, there is nothing to fetch from Telegram.
+    Upload,
+}
+
+impl MediaSource {
+    /// Whether Telegram measured the duration (documents and uploads carry an estimate).
+    pub fn has_telegram_duration(self) -> bool {
+        !matches!(self, Self::Document | Self::Upload)
+    }
 }
 
 /// What a transcription job works on: Telegram's file references and hints.
@@ -107,15 +117,33 @@ pub async fn create_transcription<C>(
 where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
-    let new = NewJob {
+    create(db, ledger, transcription_job(user_id, chat_id, input)?).await
+}
+
+/// Assumed bitrate of a recording whose duration nobody measured yet (documents,
+/// uploads): speech is usually compressed to about this. Only the first hold
+/// rests on it; the worker measures the file and covers the difference.
+const ASSUMED_BITS_PER_SECOND: u64 = 64_000;
+
+/// The duration assumed for a recording of `bytes` until the worker measures it.
+pub fn estimated_seconds(bytes: u64) -> u32 {
+    u32::try_from(bytes.saturating_mul(8) / ASSUMED_BITS_PER_SECOND).unwrap_or(u32::MAX).max(1)
+}
+
+/// The job that transcribes `input` for `user_id`, reporting to `chat_id`.
+pub fn transcription_job(
+    user_id: UserId,
+    chat_id: ChatId,
+    input: &TranscriptionInput,
+) -> Result<NewJob, JobError> {
+    Ok(NewJob {
         user_id,
         chat_id,
         kind: JobKind::Transcribe,
         input: input_json(input)?,
         file_unique_id: Some(input.file_unique_id.clone()),
         work: Work::Transcription { seconds: input.duration_hint_s.max(1) },
-    };
-    create(db, ledger, new).await
+    })
 }
 
 /// A job about to be created: who, what, and how it is priced.
@@ -147,7 +175,15 @@ pub async fn create<C>(db: &C, ledger: &Ledger, new: NewJob) -> Result<QueuedJob
 where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
-    let job_id = JobId::new();
+    create_as(db, ledger, JobId::new(), new).await
+}
+
+/// [`create`] with the job id chosen by the caller: a job whose files are
+/// already in storage under that id (a Mini App upload).
+pub async fn create_as<C>(db: &C, ledger: &Ledger, job_id: JobId, new: NewJob) -> Result<QueuedJob, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
     let txn = db.begin().await?;
     jobs::ActiveModel {
         id: Set(job_id),

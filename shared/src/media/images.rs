@@ -123,6 +123,13 @@ pub enum ImageRequest {
         /// The photo.
         photo: TelegramPhoto,
     },
+    /// Change a picture we made earlier, chosen in the Mini App's gallery.
+    EditPicture {
+        /// What to change.
+        prompt: String,
+        /// The job that made the picture (the caller's own).
+        source: JobId,
+    },
     /// Suggest three better prompts for a description.
     Idea {
         /// What the user wants.
@@ -136,7 +143,7 @@ impl ImageRequest {
     /// The job kind that runs it.
     pub fn kind(&self) -> JobKind {
         match self {
-            Self::Generate { .. } | Self::Edit { .. } => JobKind::Image,
+            Self::Generate { .. } | Self::Edit { .. } | Self::EditPicture { .. } => JobKind::Image,
             Self::Idea { .. } => JobKind::Idea,
         }
     }
@@ -145,7 +152,7 @@ impl ImageRequest {
     pub fn work(&self) -> Work {
         match self {
             Self::Generate { .. } => Work::ImageGeneration,
-            Self::Edit { .. } => Work::ImageEdit,
+            Self::Edit { .. } | Self::EditPicture { .. } => Work::ImageEdit,
             Self::Idea { price, .. } => Work::Fixed(*price),
         }
     }
@@ -176,6 +183,23 @@ where
         work: request.work(),
     };
     jobs::create(db, ledger, new).await
+}
+
+/// Whether `user_id` has the picture job `job_id` made, still kept (the
+/// source of an edit from the gallery).
+///
+/// # Errors
+/// When the database fails.
+pub async fn kept_picture<C: ConnectionTrait>(db: &C, user_id: UserId, job_id: JobId) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 AS kept FROM media_objects WHERE job_id = $1 AND user_id = $2 \
+               AND kind = 'image_output' AND deleted_at IS NULL LIMIT 1",
+            [job_id.into(), user_id.into()],
+        ))
+        .await?;
+    Ok(row.is_some())
 }
 
 /// Reads an image or idea job's request back.
@@ -391,7 +415,9 @@ pub async fn gallery<C: ConnectionTrait>(
             let request = serde_json::from_value::<ImageRequest>(input).ok();
             let (prompt, edited) = match request {
                 Some(ImageRequest::Generate { prompt }) => (Some(prompt), false),
-                Some(ImageRequest::Edit { prompt, .. }) => (Some(prompt), true),
+                Some(ImageRequest::Edit { prompt, .. } | ImageRequest::EditPicture { prompt, .. }) => {
+                    (Some(prompt), true)
+                }
                 Some(ImageRequest::Idea { .. }) | None => (None, false),
             };
             Ok(GalleryPicture {

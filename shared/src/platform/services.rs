@@ -49,6 +49,9 @@ impl Services {
 pub struct S3Settings {
     /// Endpoint of an S3-compatible server; `None` means AWS itself.
     pub endpoint: Option<Url>,
+    /// The server as browsers reach it, when not at `endpoint`
+    /// (`S3_PUBLIC_ENDPOINT`): presigned links are signed for it.
+    pub public_endpoint: Option<Url>,
     /// Region name (any value for MinIO).
     pub region: String,
     /// Bucket holding all objects; created at startup when missing.
@@ -68,6 +71,7 @@ impl S3Settings {
     pub fn storage_config(&self) -> storage::StorageConfig {
         storage::StorageConfig {
             endpoint: self.endpoint.clone(),
+            public_endpoint: self.public_endpoint.clone(),
             region: self.region.clone(),
             bucket: self.bucket.clone(),
             access_key_id: self.access_key_id.expose().to_owned(),

@@ -1,6 +1,7 @@
 //! Words users read: the typed `Text` front door over the Fluent catalogues in `shared/locales/`
-//! with CLDR plurals (`i18n`), and cutting long texts into Telegram-sized messages (`split`).
+//! with CLDR plurals (`i18n`), the Mini App page's words from the same folder (`page`), and cutting long texts into Telegram-sized messages (`split`).
 //! Depends on no other owner.
 
 pub mod i18n;
+pub mod page;
 pub mod split;
