@@ -1,5 +1,5 @@
 //! The bot process: receives Telegram updates (long polling or webhook) and
-//! serves HTTP (health, readiness, and later payment webhooks and the Mini App).
+//! serves HTTP (health, readiness, payment webhooks, the Mini App and its API).
 //!
 //! Error policy: handlers return `anyhow::Result` with context; the
 //! dispatcher logs each error chain once, with the update id. Users only ever
@@ -14,4 +14,5 @@ mod payments;
 pub mod startup;
 mod webhook;
 
+pub use miniapp::UPLOADS_PER_MINUTE;
 pub use startup::run;

@@ -239,3 +239,20 @@ async fn an_upload_the_user_cannot_pay_for_waits_for_credits_and_is_nobody_elses
         post(&bot, token, &format!("/api/uploads/{}/complete", uuid::Uuid::new_v4()), None).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn uploads_are_limited_per_user_and_minute() {
+    let bot = spawn_bot(&[("MINIAPP_JWT_SECRET", SECRET)]).await;
+    let anna = miniapp_sign_in(&bot, 9401, "en").await;
+    let boris = miniapp_sign_in(&bot, 9402, "en").await;
+    let start = |token: String| {
+        let bot = &bot;
+        async move { post(bot, &token, "/api/uploads", Some(json!({"file_name": "a.wav", "size": 1000}))).await.0 }
+    };
+    let anna_token = anna["token"].as_str().unwrap().to_owned();
+    for _ in 0..bot::UPLOADS_PER_MINUTE {
+        assert_eq!(start(anna_token.clone()).await, 200);
+    }
+    assert_eq!(start(anna_token).await, 429, "one more this minute");
+    assert_eq!(start(boris["token"].as_str().unwrap().to_owned()).await, 200, "others are not held back");
+}
