@@ -73,6 +73,8 @@ pub struct TickReport {
     pub updates_forgotten: u64,
     /// Transcripts from before search whose text was copied into PostgreSQL.
     pub texts_backfilled: usize,
+    /// Mini App uploads never completed, aborted and removed from storage.
+    pub uploads_aborted: u64,
 }
 
 /// Runs one whole maintenance pass (the sweep and the slower upkeep) if no
@@ -136,6 +138,8 @@ async fn pass(m: &Maintenance, upkeep: bool) -> anyhow::Result<TickReport> {
     report.updates_forgotten = shared::telegram::updates::forget_handled(db).await?;
     if let Some(store) = &m.store {
         report.texts_backfilled = backfill_transcript_texts(db, store).await?;
+        report.uploads_aborted =
+            shared::media::uploads::abort_abandoned(db, store, ABANDONED_UPLOAD_AGE).await?;
     }
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
@@ -148,6 +152,10 @@ async fn pass(m: &Maintenance, upkeep: bool) -> anyhow::Result<TickReport> {
     lock.commit().await?;
     Ok(report)
 }
+
+/// An upload not completed after this long is abandoned: a phone line moves
+/// the largest one in well under that, and its parts cost storage until aborted.
+const ABANDONED_UPLOAD_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// Transcripts a tick gives their searchable text, at most.
 const TEXT_BACKFILL_BATCH: u32 = 20;

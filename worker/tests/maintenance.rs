@@ -328,3 +328,72 @@ async fn transcripts_from_before_search_get_their_text_from_storage() {
     // Done once: the next tick has nothing to copy.
     assert_eq!(maintenance::tick(&m).await.unwrap().texts_backfilled, 0);
 }
+
+#[tokio::test]
+async fn uploads_left_unfinished_for_a_day_are_aborted_and_their_parts_removed() {
+    use shared::media::uploads::{self, UploadRules};
+    let test = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let s3 = testkit::TestS3::new();
+    let store = storage::ObjectStore::connect(&storage::StorageConfig {
+        endpoint: Some(s3.endpoint),
+        bucket: s3.bucket,
+        access_key_id: s3.access_key_id,
+        secret_access_key: s3.secret_access_key,
+        ..storage::StorageConfig::default()
+    })
+    .await
+    .unwrap();
+    let user = fixtures::user(&test.db, TelegramUserId(92)).await;
+    let rules = UploadRules { max_bytes: 1_000_000, url_ttl: std::time::Duration::from_secs(600) };
+    let mut started = Vec::new();
+    for _ in 0..2 {
+        let upload =
+            uploads::start(&test.db, &store, rules, user, Some("a.wav"), "audio/wav", 10).await.unwrap();
+        let sent =
+            reqwest::Client::new().put(upload.parts[0].1.clone()).body("0123456789").send().await.unwrap();
+        assert!(sent.status().is_success());
+        started.push(upload.id);
+    }
+    // The first was started yesterday and never completed; the second is in progress.
+    test.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE uploads SET created_at = now() - interval '25 hours' WHERE id = $1",
+            [started[0].into()],
+        ))
+        .await
+        .unwrap();
+    let m = Maintenance {
+        store: Some(store.clone()),
+        ..plain(&test, ledger(), JobQueue::new(conn, &redis.namespace))
+    };
+    assert_eq!(maintenance::tick(&m).await.unwrap().uploads_aborted, 1);
+    let ended = |id: uuid::Uuid| {
+        let db = test.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT aborted_at IS NOT NULL AS aborted FROM uploads WHERE id = $1",
+                    [id.into()],
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<bool>("", "aborted").unwrap()
+        }
+    };
+    assert!(ended(started[0]).await, "yesterday's upload is aborted");
+    assert!(!ended(started[1]).await, "the one in progress is left alone");
+    // The aborted one cannot be completed any more; the other still can.
+    let ledger = ledger();
+    let complete = |id| uploads::complete(&test.db, &store, &ledger, rules, user, ChatId(92), id);
+    assert!(matches!(complete(started[0]).await, Err(uploads::UploadError::NotFound)));
+    assert!(
+        matches!(complete(started[1]).await, Err(uploads::UploadError::NotAudio)),
+        "ten digits are no recording"
+    );
+    assert_eq!(maintenance::tick(&m).await.unwrap().uploads_aborted, 0, "done once");
+}
