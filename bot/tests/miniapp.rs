@@ -239,3 +239,42 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
     assert_eq!(status, 404);
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_page_is_served_with_a_strict_policy_and_its_words_in_both_languages() {
+    let bot = bot().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let base = format!("http://{}", bot.http);
+    let moved = client.get(format!("{base}/app")).send().await.unwrap();
+    assert_eq!(moved.status(), 308);
+    assert_eq!(moved.headers()["location"], "/app/");
+    let page = client.get(format!("{base}/app/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let storage = bot.state.settings.s3.endpoint.as_ref().unwrap().origin().ascii_serialization();
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains(&format!("connect-src 'self' {storage}")),
+        "{policy}"
+    );
+    assert!(!policy.contains("unsafe"), "{policy}");
+    assert!(page.headers().get("access-control-allow-origin").is_none());
+    assert!(page.text().await.unwrap().contains("app.js"));
+    for asset in ["app.js", "app.css"] {
+        let answer = client.get(format!("{base}/app/{asset}")).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{asset}");
+        assert!(answer.headers()["x-content-type-options"] == "nosniff");
+    }
+    let texts: Value =
+        client.get(format!("{base}/app/texts.json")).send().await.unwrap().json().await.unwrap();
+    let (ru, en) = (texts["ru"].as_object().unwrap(), texts["en"].as_object().unwrap());
+    assert!(ru.len() > 50 && ru.len() == en.len(), "{} and {} texts", ru.len(), en.len());
+    assert_ne!(ru.get("page-nav-upload"), en.get("page-nav-upload"));
+    bot.stop().await.unwrap();
+
+    // Without the Mini App configured there is no page either.
+    let plain = spawn_bot(&[]).await;
+    let status = reqwest::get(format!("http://{}/app/", plain.http)).await.unwrap().status();
+    assert_eq!(status, 404);
+    plain.stop().await.unwrap();
+}

@@ -490,6 +490,20 @@ async fn a_phone_user_signs_in_buys_uploads_reads_and_finds_a_transcript() {
     .await;
     assert_eq!(digits(&balance), "1100");
 
+    // Stars: the page opens Telegram's invoice for a link the bot made;
+    // a payer who closes it is told nothing was charged.
+    click(page, ".package .pay-stars").await;
+    let invoice = until(page, "the invoice", WAIT, "return window.__tg.calls.invoices[0]").await;
+    assert!(invoice.as_str().unwrap().starts_with("https://t.me/"), "{invoice}");
+    js(page, "window.__tg.invoiceDone('cancelled')").await;
+    until(
+        page,
+        "the cancelled note",
+        WAIT,
+        "const b = document.getElementById('payment-status'); return b && b.dataset.state === 'cancelled'",
+    )
+    .await;
+
     // A 30 MB recording, past Telegram's 20 MB: parts go straight to storage,
     // the job is followed to its end.
     let recording = testkit::audio::tone_wav(960, 180.0);
