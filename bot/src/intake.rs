@@ -130,7 +130,7 @@ pub async fn on_recording(
             async move { anyhow::Ok(String::from_utf8_lossy(&store.get(&key?).await?).into_owned()) }
         };
         let (txt, srt) = (read(&earlier.txt_key).await?, read(&earlier.srt_key).await?);
-        let seconds = u32::try_from((earlier.duration_ms + 500).div_euclid(1000)).unwrap_or(u32::MAX);
+        let seconds = pricing::billable_seconds(u64::try_from(earlier.duration_ms).unwrap_or(0));
         let delivery = TranscriptDelivery {
             job: earlier.job_id,
             txt: &txt,

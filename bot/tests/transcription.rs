@@ -326,8 +326,9 @@ async fn a_voice_note_longer_than_telegrams_whole_seconds_is_free_inside_the_fre
     let openai = FakeOpenAi::start().await.unwrap();
     let (bot, worker, user) =
         one_worker_and_a_user(&openai, &[("FREE_MINUTES_PER_DAY", "3")], 54, "ru").await;
-    // 61.4 s of audio; Telegram reports whole seconds: 61. The balance is zero.
-    let note = testkit::audio::voice_note_lasting(Duration::from_millis(61_400));
+    // 61.6 s of audio (62 s by the pricing rule); Telegram reports whole seconds: 61.
+    // The balance is zero.
+    let note = testkit::audio::voice_note_lasting(Duration::from_millis(61_600));
     let file = bot.telegram.register_file(note, "audio/ogg", Some(61));
     user.send_voice(&file).unwrap();
     let footer = message_starting(&bot, 54, "Длительность").await;
@@ -336,6 +337,62 @@ async fn a_voice_note_longer_than_telegrams_whole_seconds_is_free_inside_the_fre
     let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(54)).await.unwrap().unwrap();
     // 62 billed seconds of the 180 free ones.
     assert_eq!(bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().free_seconds_left_today, 118);
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    worker.abort();
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn boundary_durations_are_priced_by_one_rule_from_quote_to_footer() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let vars = [("FREE_MINUTES_PER_DAY", "3"), ("WELCOME_BONUS_CREDITS", "100")];
+    let (bot, worker, first) = one_worker_and_a_user(&openai, &vars, 57, "en").await;
+    let price_raised = |id: i64| {
+        bot.telegram
+            .messages(id)
+            .into_iter()
+            .filter_map(|m| m.body().map(str::to_owned))
+            .find(|b| b.contains("The recording lasts"))
+    };
+
+    // 519.14 s that Telegram calls 519: 519 s everywhere, the quote stands, no notice.
+    // 519 s less 180 free at 15 a minute: 84.75 credits.
+    let note = testkit::audio::voice_note_lasting(Duration::from_millis(519_140));
+    first.send_voice(&bot.telegram.register_file(note, "audio/ogg", Some(519))).unwrap();
+    let queued = message_starting(&bot, 57, "Got it.").await;
+    assert!(queued.contains("84.75 credits"), "{queued}");
+    assert_eq!(message_starting(&bot, 57, "Duration").await, "Duration 8:39, 84.75 credits charged.");
+    assert_eq!(price_raised(57), None);
+    assert_eq!(money_of(&bot, 57).await, (Credits::new("15.25".parse().unwrap()).unwrap(), Credits::ZERO));
+
+    // 3:00 with 3 free minutes: free. Then 59.5 s that Telegram calls 59: a minute,
+    // 15 credits, a quarter more than the quote, which is rounding, not news.
+    let second = bot.telegram.user(58, "Tester", Some("en"));
+    second.send_command("/start").unwrap();
+    second.wait_for_messages(1, Duration::from_secs(10)).await.unwrap();
+    let note = testkit::audio::voice_note_lasting(Duration::from_secs(180));
+    second.send_voice(&bot.telegram.register_file(note, "audio/ogg", Some(180))).unwrap();
+    assert_eq!(message_starting(&bot, 58, "Duration").await, "Duration 3:00, 0 credits charged.");
+    assert_eq!(money_of(&bot, 58).await, (Credits::whole(100), Credits::ZERO));
+    let note = testkit::audio::voice_note_lasting(Duration::from_millis(59_500));
+    second.send_voice(&bot.telegram.register_file(note, "audio/ogg", Some(59))).unwrap();
+    bot.telegram
+        .wait_until("the second footer", Duration::from_secs(60), |t| {
+            t.messages(58)
+                .into_iter()
+                .find_map(|m| m.body().filter(|b| b.starts_with("Duration 1:00")).map(str::to_owned))
+        })
+        .await
+        .unwrap();
+    let footers: Vec<String> = bot
+        .telegram
+        .messages(58)
+        .into_iter()
+        .filter_map(|m| m.body().filter(|b| b.starts_with("Duration")).map(str::to_owned))
+        .collect();
+    assert_eq!(footers, ["Duration 3:00, 0 credits charged.", "Duration 1:00, 15 credits charged."]);
+    assert_eq!(price_raised(58), None);
+    assert_eq!(money_of(&bot, 58).await, (Credits::whole(85), Credits::ZERO));
     assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
     worker.abort();
     bot.stop().await.unwrap();

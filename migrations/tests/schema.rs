@@ -22,7 +22,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 14] = [
+const APP_TABLES: [&str; 15] = [
     "free_allowance_usage",
     "idea_messages",
     "jobs",
@@ -35,6 +35,7 @@ const APP_TABLES: [&str; 14] = [
     "reconciliation_cursors",
     "telegram_updates",
     "transcripts",
+    "uploads",
     "user_settings",
     "users",
 ];

@@ -392,19 +392,19 @@ async fn stale_holds_of_finished_jobs_are_released_and_running_ones_kept() {
 
 #[tokio::test]
 async fn a_hold_raised_past_telegrams_rounding_uses_free_seconds_left_before_credits() {
-    // Telegram says 61 s; the recording holds 61.4 s, billed as 62 s. A new user with a zero
+    // Telegram says 61 s; the recording holds 61.6 s, billed as 62 s. A new user with a zero
     // balance and 180 free seconds must not be asked for a quarter credit.
     let (test, ledger, user) = setup().await;
     let job = fixtures::job(&test.db, user).await;
     let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 61 }).await.unwrap();
     assert_eq!((hold.amount, hold.free_units), (Credits::ZERO, 61));
-    let raised = ledger.raise_hold(&test.db, job, Work::transcription_of_millis(61_400)).await.unwrap();
+    let raised = ledger.raise_hold(&test.db, job, Work::transcription_of_millis(61_600)).await.unwrap();
     assert_eq!((raised.amount, raised.free_units), (Credits::ZERO, 62));
     // Repeating the raise (a retried job) takes nothing more.
-    let again = ledger.raise_hold(&test.db, job, Work::transcription_of_millis(61_400)).await.unwrap();
+    let again = ledger.raise_hold(&test.db, job, Work::transcription_of_millis(61_600)).await.unwrap();
     assert_eq!((again.amount, again.free_units), (Credits::ZERO, 62));
     assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 118);
-    let captured = ledger.capture_work(&test.db, job, Work::transcription_of_millis(61_400)).await.unwrap();
+    let captured = ledger.capture_work(&test.db, job, Work::transcription_of_millis(61_600)).await.unwrap();
     assert_eq!(captured.captured, Some(Credits::ZERO));
     assert_eq!(ledger.balance(&test.db, user).await.unwrap().free_seconds_left_today, 118);
     assert_consistent(&test).await;

@@ -301,8 +301,8 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let charged = hold.captured.unwrap_or(shared::billing::money::Credits::ZERO);
 
     // 6. Deliver once, then mark the job done with the message ids.
-    // Shown rounded: a container's 1799.9999 s reads 30:00.
-    let seconds = u32::try_from((duration_ms + 500).div_euclid(1000)).unwrap_or(u32::MAX);
+    // The seconds it was charged for: a container's 1799.9999 s reads 30:00.
+    let seconds = shared::billing::pricing::billable_seconds(u64::try_from(duration_ms).unwrap_or(0));
     let delivered = deliver(ctx, job, lang, &txt, &srt, &minutes_seconds(seconds), charged).await?;
     jobs::mark_succeeded(
         &ctx.common.db,
@@ -385,7 +385,8 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
             let quoted = jobs::raise_quote(&ctx.common.db, job.id, job.price_quoted, hold.amount.amount())
                 .await
                 .map_err(transient)?;
-            if quoted {
+            // A rise within a credit is rounding, not news: the footer states the charge.
+            if quoted && hold.amount.amount() - job.price_quoted >= Credits::whole(1).amount() {
                 let text =
                     Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.amount() };
                 // Telling is courtesy; the footer states the charge anyway.

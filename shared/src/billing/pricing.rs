@@ -1,7 +1,11 @@
 //! Prices of work, as pure functions of the configuration.
 //!
-//! Transcription is charged per second of audio (rounded up to whole
-//! seconds) at a price per minute, the price rounded half-up to 2 decimals.
+//! Transcription is charged per second of audio at a price per minute, the
+//! price rounded half-up to 2 decimals. The seconds are the measured length
+//! rounded half-up to whole seconds ([`billable_seconds`]): the one rule the
+//! quote, the hold, the charge, the notice, the footer and the history all
+//! use, so a voice note Telegram calls 519 s and the worker measures at
+//! 519.14 s is 519 s everywhere (8:39), and its quote stands.
 //! Free allowances are applied before anything is priced: a quote says how
 //! many units are free and what the rest costs.
 
@@ -62,7 +66,7 @@ impl Allowance {
 pub enum Work {
     /// Transcribing a recording of this many whole seconds.
     Transcription {
-        /// Length, already rounded up to whole seconds.
+        /// Length in whole seconds ([`billable_seconds`]).
         seconds: u32,
     },
     /// Generating one image.
@@ -74,9 +78,9 @@ pub enum Work {
 }
 
 impl Work {
-    /// Transcription of a recording of `millis` milliseconds: seconds are rounded up.
+    /// Transcription of a recording of `millis` milliseconds ([`billable_seconds`]).
     pub fn transcription_of_millis(millis: u64) -> Self {
-        Self::Transcription { seconds: u32::try_from(millis.div_ceil(1000)).unwrap_or(u32::MAX) }
+        Self::Transcription { seconds: billable_seconds(millis) }
     }
 
     /// The allowance this work draws on first, and how many units it needs.
@@ -87,6 +91,14 @@ impl Work {
             Self::ImageEdit | Self::Fixed(_) => None,
         }
     }
+}
+
+/// The whole seconds a recording of `millis` milliseconds is priced, shown
+/// and charged as: rounded half-up (59.5 s is 60 s, 519.14 s is 519 s), and at
+/// least one second for anything that has a sound at all.
+pub fn billable_seconds(millis: u64) -> u32 {
+    let seconds = millis.saturating_add(500) / 1000;
+    u32::try_from(seconds).unwrap_or(u32::MAX).max(u32::from(millis > 0))
 }
 
 /// The price of `paid_units` of `work` (the units left after the free allowance).
@@ -215,10 +227,17 @@ mod tests {
     }
 
     #[test]
-    fn milliseconds_round_up_to_whole_seconds() {
+    fn milliseconds_round_half_up_to_whole_seconds() {
         assert_eq!(Work::transcription_of_millis(1), Work::Transcription { seconds: 1 });
         assert_eq!(Work::transcription_of_millis(1000), Work::Transcription { seconds: 1 });
-        assert_eq!(Work::transcription_of_millis(1001), Work::Transcription { seconds: 2 });
+        assert_eq!(Work::transcription_of_millis(1001), Work::Transcription { seconds: 1 });
+        assert_eq!(billable_seconds(0), 0);
+        assert_eq!(billable_seconds(1499), 1);
+        assert_eq!(billable_seconds(1500), 2);
+        assert_eq!(billable_seconds(59_499), 59);
+        assert_eq!(billable_seconds(59_500), 60, "59.5 s is a minute");
+        assert_eq!(billable_seconds(519_140), 519, "what Telegram says of a 519.14 s voice note");
+        assert_eq!(billable_seconds(u64::MAX), u32::MAX);
     }
 
     #[test]

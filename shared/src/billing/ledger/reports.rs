@@ -296,7 +296,9 @@ fn statement_line(row: &QueryResult) -> Result<StatementLine, DbErr> {
             job_id: JobId(job_id),
             kind: enum_of(row, "job_kind")?,
             status: enum_of(row, "job_status")?,
-            duration_seconds: row.try_get::<Option<i64>>("", "duration_ms")?.map(|ms| (ms + 500) / 1000),
+            duration_seconds: row.try_get::<Option<i64>>("", "duration_ms")?.map(|ms| {
+                i64::from(crate::billing::pricing::billable_seconds(u64::try_from(ms).unwrap_or(0)))
+            }),
         }
     } else if let Some(payment_id) = row.try_get::<Option<uuid::Uuid>>("", "payment_id")? {
         StatementItem::Payment {
