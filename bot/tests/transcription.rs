@@ -364,6 +364,16 @@ async fn boundary_durations_are_priced_by_one_rule_from_quote_to_footer() {
     assert_eq!(message_starting(&bot, 57, "Duration").await, "Duration 8:39, 84.75 credits charged.");
     assert_eq!(price_raised(57), None);
     assert_eq!(money_of(&bot, 57).await, (Credits::new("15.25".parse().unwrap()).unwrap(), Credits::ZERO));
+    // The price stays in sight under every status until the result arrives.
+    let statuses: Vec<String> = bot
+        .telegram
+        .calls("editMessageText")
+        .into_iter()
+        .filter(|call| call.params["chat_id"].as_i64() == Some(57))
+        .filter_map(|call| call.params["text"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!statuses.is_empty());
+    assert!(statuses.iter().all(|text| text.ends_with("Price: 84.75 credits.")), "{statuses:#?}");
 
     // 3:00 with 3 free minutes: free. Then 59.5 s that Telegram calls 59: a minute,
     // 15 credits, a quarter more than the quote, which is rounding, not news.

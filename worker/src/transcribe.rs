@@ -129,6 +129,8 @@ struct Status<'a> {
     job: &'a Job,
     lang: Lang,
     last: Option<tokio::time::Instant>,
+    /// Credits held for the job, shown under every status.
+    price: Credits,
 }
 
 impl Status<'_> {
@@ -138,20 +140,21 @@ impl Status<'_> {
             return;
         }
         self.last = Some(tokio::time::Instant::now());
+        let shown = format!(
+            "{}\n{}",
+            text.render(self.lang),
+            Text::HeldPrice { price: self.price.amount() }.render(self.lang)
+        );
         // A failed edit (message deleted, not modified) is cosmetic.
-        let _ = self
-            .ctx
-            .common
-            .bot
-            .edit_message_text(self.job.chat_id, MessageId(message_id), text.render(self.lang))
-            .await;
+        let _ = self.ctx.common.bot.edit_message_text(self.job.chat_id, MessageId(message_id), shown).await;
     }
 }
 
 async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let input = jobs::transcription_input(job).map_err(transient)?;
     let lang = runner::user_lang(&ctx.common.db, job).await;
-    let mut status = Status { ctx, job, lang, last: None };
+    let price = Credits::new(job.price_quoted).unwrap_or(Credits::ZERO);
+    let mut status = Status { ctx, job, lang, last: None, price };
 
     // 1. The original, kept in storage so a retry does not download again.
     let original_key = key(job, "original")?;
@@ -199,6 +202,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         report_disagreement(job.id, "Telegram's duration", Some(telegram), probed.duration);
     }
     cover(ctx, job, lang, probed.duration).await?;
+    status.price = hold_amount(ctx, job.id).await?;
 
     // 3. Decode and cut. Decoding can find more than the packets claimed (MP4 and Matroska
     //    tables can lie): that is covered too, before the provider hears a second of it.
@@ -206,6 +210,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     if prepared.summary.duration > probed.duration {
         report_disagreement(job.id, "the packet walk", Some(probed.duration), prepared.summary.duration);
         cover(ctx, job, lang, prepared.summary.duration).await?;
+        status.price = hold_amount(ctx, job.id).await?;
     }
     let total = prepared.chunks.len();
     status.show(Text::Transcribing { done: 0, total }, true).await;

@@ -135,6 +135,13 @@ price-raised = The recording lasts { $duration }, longer than its file size sugg
        *[other] credits
     }.
 transcribing = Transcribing: { $done } of { $total }…
+held-price = { $price ->
+        [0] Free: today's free minutes pay for it.
+       *[other] Price: { $price } { $price ->
+            [one] credit
+           *[other] credits
+        }.
+    }
 transcript-footer = Duration { $duration }, { $charged } { $charged ->
         [one] credit
        *[other] credits

@@ -154,6 +154,15 @@ price-raised = Запись длится { $duration } — дольше, чем 
        *[other] кредита
     }.
 transcribing = Расшифровываю: { $done } из { $total }…
+held-price = { $price ->
+        [0] Бесплатно: хватает сегодняшних бесплатных минут.
+       *[other] Стоимость: { $price } { $price ->
+            [one] кредит
+            [few] кредита
+            [many] кредитов
+           *[other] кредита
+        }.
+    }
 transcript-footer = Длительность { $duration }, { $charged ->
         [one] списан { $charged } кредит
         [few] списано { $charged } кредита

@@ -293,6 +293,12 @@ pub enum Text {
         /// Credits now reserved.
         price: Decimal,
     },
+    /// The price held for a job, under its status while it runs, so the
+    /// quote stays in sight until the result arrives.
+    HeldPrice {
+        /// Credits reserved (0: free minutes pay for it).
+        price: Decimal,
+    },
     /// Status while chunks are transcribed.
     Transcribing {
         /// Chunks done.
@@ -705,6 +711,7 @@ impl Text {
             Self::Downloading => "downloading",
             Self::PriceRaised { .. } => "price-raised",
             Self::Transcribing { .. } => "transcribing",
+            Self::HeldPrice { .. } => "held-price",
             Self::TranscriptFooter { .. } => "transcript-footer",
             Self::TxtButton => "txt-button",
             Self::SrtButton => "srt-button",
@@ -847,6 +854,7 @@ impl Text {
                 args.set("duration", duration.as_str());
                 args.set("price", amount(*price));
             }
+            Self::HeldPrice { price } => args.set("price", amount(*price)),
             Self::Transcribing { done, total } => {
                 args.set("done", *done);
                 args.set("total", *total);
@@ -1048,6 +1056,7 @@ mod tests {
                     free_images_left: count,
                 },
                 Text::Queued { price: amount, free_seconds: 0, position: 0 },
+                Text::HeldPrice { price: amount },
                 Text::Cancelled { returned: amount },
                 Text::PackageRub { credits: amount, price: dec("149") },
                 Text::PackageCard { credits: amount, price: dec("149") },
