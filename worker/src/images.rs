@@ -22,10 +22,7 @@ use async_openai::{
             ChatCompletionRequestSystemMessageContent, ChatCompletionRequestUserMessage,
             ChatCompletionRequestUserMessageContent, CreateChatCompletionRequestArgs,
         },
-        images::{
-            CreateImageEditRequestArgs, CreateImageRequestArgs, Image, ImageEditInput, ImageInput,
-            ImageModel, ImageSize, ImagesResponse,
-        },
+        images::{CreateImageRequestArgs, ImageModel, ImageSize},
     },
 };
 use base64::Engine as _;
@@ -248,29 +245,80 @@ async fn generate(ctx: &ImageContext, job: &Job, prompt: &str) -> Result<Bytes, 
         .build()
         .map_err(transient)?;
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
-    let response =
-        runner::bounded(ctx.provider_timeout, "the image provider", ctx.images.images().generate(request))
-            .await?
-            .map_err(|e| provider_failure(job, e))?;
+    let response = runner::bounded(
+        ctx.provider_timeout,
+        "the image provider",
+        ctx.images.images().generate_byot::<_, Pictures>(request),
+    )
+    .await?
+    .map_err(|e| provider_failure(job, e))?;
     picture_bytes(ctx, response).await
 }
 
 async fn edit(ctx: &ImageContext, job: &Job, prompt: &str, input: Bytes) -> Result<Bytes, Failure> {
-    let request = CreateImageEditRequestArgs::default()
-        .image(ImageEditInput::Image(ImageInput::from_bytes(INPUT_NAME.to_owned(), input)))
-        .prompt(prompt)
-        .model(ImageModel::Other(ctx.image_model.clone()))
-        .size(ImageSize::Other(ctx.image_size.clone()))
-        .n(1u8)
-        .safety_identifier(safety_id(job))
-        .build()
-        .map_err(transient)?;
+    let request = PictureEdit {
+        png: input,
+        prompt: prompt.to_owned(),
+        model: ctx.image_model.clone(),
+        size: ctx.image_size.clone(),
+        safety_identifier: safety_id(job),
+    };
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
-    let response =
-        runner::bounded(ctx.provider_timeout, "the image provider", ctx.images.images().edit(request))
-            .await?
-            .map_err(|e| provider_failure(job, e))?;
+    let response = runner::bounded(
+        ctx.provider_timeout,
+        "the image provider",
+        ctx.images.images().edit_byot::<_, Pictures>(request),
+    )
+    .await?
+    .map_err(|e| provider_failure(job, e))?;
     picture_bytes(ctx, response).await
+}
+
+/// An edit request as OpenAI documents `POST /images/edits`: the picture is a
+/// file part with its filename and `Content-Type: image/png` (the client
+/// library sends none, which OpenAI refuses as `application/octet-stream`).
+#[derive(Clone)]
+struct PictureEdit {
+    png: Bytes,
+    prompt: String,
+    model: String,
+    size: String,
+    safety_identifier: String,
+}
+
+impl async_openai::traits::AsyncTryFrom<PictureEdit> for reqwest_openai::multipart::Form {
+    type Error = OpenAIError;
+
+    async fn try_from(edit: PictureEdit) -> Result<Self, Self::Error> {
+        let image = reqwest_openai::multipart::Part::stream(reqwest_openai::Body::from(edit.png))
+            .file_name(INPUT_NAME)
+            .mime_str("image/png")
+            .map_err(|err| OpenAIError::InvalidArgument(err.to_string()))?;
+        Ok(Self::new()
+            .part("image", image)
+            .text("prompt", edit.prompt)
+            .text("model", edit.model)
+            .text("size", edit.size)
+            .text("n", "1")
+            .text("safety_identifier", edit.safety_identifier))
+    }
+}
+
+/// What an images endpoint answers. Only `data` matters: several
+/// OpenAI-compatible servers leave out `usage` or parts of it.
+#[derive(serde::Deserialize)]
+struct Pictures {
+    #[serde(default)]
+    data: Vec<Picture>,
+}
+
+/// One picture, inline (base64) or as a link.
+#[derive(serde::Deserialize)]
+struct Picture {
+    #[serde(default)]
+    b64_json: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
 }
 
 /// Providers ask for a stable, non-identifying user id for abuse reports.
@@ -279,18 +327,19 @@ fn safety_id(job: &Job) -> String {
 }
 
 /// The first picture of a response, whether it came inline (base64) or as a URL.
-async fn picture_bytes(ctx: &ImageContext, response: ImagesResponse) -> Result<Bytes, Failure> {
+async fn picture_bytes(ctx: &ImageContext, response: Pictures) -> Result<Bytes, Failure> {
     let first = response
         .data
-        .first()
-        .cloned()
+        .into_iter()
+        .next()
         .ok_or_else(|| transient(anyhow::anyhow!("the provider returned no picture")))?;
-    match first.as_ref() {
-        Image::B64Json { b64_json, .. } => base64::engine::general_purpose::STANDARD
+    match (first.b64_json, first.url) {
+        (Some(b64_json), _) => base64::engine::general_purpose::STANDARD
             .decode(b64_json.as_bytes())
             .map(Bytes::from)
             .map_err(|e| transient(anyhow::anyhow!(e).context("decoding the picture"))),
-        Image::Url { url, .. } => {
+        (None, None) => Err(transient(anyhow::anyhow!("the provider's picture has neither data nor a link"))),
+        (None, Some(url)) => {
             let response = ctx
                 .http
                 .get(url)

@@ -494,7 +494,7 @@ async fn transcribe_chunk(
     let response = runner::bounded(
         ctx.stt_timeout,
         "the STT provider",
-        ctx.stt.audio().transcription().create_verbose_json(request),
+        ctx.stt.audio().transcription().create_verbose_json_byot::<_, SttAnswer>(request),
     )
     .await?
     .map_err(stt_failure)?;
@@ -502,14 +502,34 @@ async fn transcribe_chunk(
         .segments
         .unwrap_or_default()
         .into_iter()
-        .map(|s| audio::Segment { start: f64::from(s.start), end: f64::from(s.end), text: s.text })
+        .map(|s| audio::Segment { start: s.start, end: s.end, text: s.text })
         .collect();
-    let language = Some(response.language).filter(|l| !l.is_empty());
+    let language = response.language.filter(|l| !l.is_empty());
     let transcript = audio::ChunkTranscript { text: response.text, segments };
     let stored = StoredChunk { sha256, transcript, language };
     let body = serde_json::to_vec(&stored).map_err(transient)?;
     ctx.store.put(&stored_key, Bytes::from(body), "application/json").await.map_err(transient)?;
     Ok((stored.transcript, stored.language))
+}
+
+/// What an OpenAI-compatible server answers in `verbose_json`. Only `text`
+/// is required: several compatible servers leave out `usage`, `duration` or
+/// `language`, and an answer we paid for is not thrown away over them.
+#[derive(serde::Deserialize)]
+struct SttAnswer {
+    text: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    segments: Option<Vec<SttSegment>>,
+}
+
+/// One timed stretch of an answer.
+#[derive(serde::Deserialize)]
+struct SttSegment {
+    start: f64,
+    end: f64,
+    text: String,
 }
 
 fn stt_failure(err: OpenAIError) -> Failure {

@@ -487,3 +487,20 @@ async fn a_hung_image_provider_fails_the_attempt_at_its_timeout_and_the_retry_su
     let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
     assert_eq!(balance.held, Credits::ZERO);
 }
+
+#[tokio::test]
+async fn a_provider_that_leaves_out_usage_still_draws_and_edits_with_one_call_each() {
+    let rig = rig().await;
+    rig.openai.answer_minimally(true);
+    let drawn = queue(&rig, generate("a heron in the fog")).await;
+    assert_eq!(run_once(&rig.ctx, drawn).await.unwrap(), Outcome::Done);
+    // The edit's picture goes as an image/png file part, which the real API requires
+    // (the fake refuses anything else, as OpenAI does).
+    let edited = queue(&rig, edit_of(&rig, jpeg(16), "image/jpeg")).await;
+    assert_eq!(run_once(&rig.ctx, edited).await.unwrap(), Outcome::Done);
+    let requests = rig.openai.requests();
+    assert_eq!(requests.iter().map(|r| r.status).collect::<Vec<_>>(), [200, 200], "one paid call each");
+    assert_eq!(job(&rig, drawn).await.status, JobStatus::Succeeded);
+    assert_eq!(job(&rig, edited).await.status, JobStatus::Succeeded);
+    assert!(fixtures::ledger_violation(&rig.test.db).await.is_none());
+}

@@ -592,3 +592,19 @@ async fn the_transcription_language_the_user_chose_goes_to_the_provider_and_auto
         &requests[before..]
     );
 }
+
+#[tokio::test]
+async fn a_provider_that_leaves_out_usage_duration_and_language_is_answered_once_per_chunk() {
+    let rig = rig().await;
+    rig.openai.answer_minimally(true);
+    let job = queue(&rig, speech_like_wav(), 20).await;
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let sent = rig.openai.transcription_requests();
+    assert!(!sent.is_empty() && sent.iter().all(|r| r.status == 200), "{sent:?}");
+    let job_row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(job_row.status, shared::entities::jobs::JobStatus::Succeeded);
+    assert_eq!(i64::from(job_row.provider_calls), i64::try_from(sent.len()).unwrap(), "no call paid twice");
+    let stored = transcripts::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    assert_eq!(stored.language, None, "no language given, none invented");
+    assert!(!stored.text.unwrap_or_default().is_empty());
+}

@@ -110,6 +110,8 @@ struct Inner {
     chat_replies: VecDeque<String>,
     /// Images handed out as URLs, by file name.
     files: HashMap<String, Vec<u8>>,
+    /// Answer as the leaner OpenAI-compatible servers do (no `usage`, ...).
+    minimal: bool,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -208,6 +210,13 @@ impl FakeOpenAi {
                 inner.fault_rate.remove(&endpoint);
             }
         }
+    }
+
+    /// Answers as several OpenAI-compatible servers do: transcriptions with
+    /// only `text` and `segments` (no `usage`, `duration` or `language`),
+    /// pictures with only `data` (no `usage`).
+    pub fn answer_minimally(&self, minimal: bool) {
+        lock(&self.shared).minimal = minimal;
     }
 
     /// The content of the next chat completion.
@@ -328,6 +337,8 @@ struct Form {
     fields: HashMap<String, String>,
     files: Vec<(String, Vec<u8>)>,
     file_names: HashMap<String, String>,
+    /// Each file part's `Content-Type`, by field name (absent when the part had none).
+    content_types: HashMap<String, String>,
 }
 
 async fn read_form(mut multipart: Multipart) -> Result<Form, String> {
@@ -336,6 +347,9 @@ async fn read_form(mut multipart: Multipart) -> Result<Form, String> {
         let name = field.name().unwrap_or_default().to_owned();
         if let Some(file_name) = field.file_name() {
             form.file_names.insert(name.clone(), file_name.to_owned());
+            if let Some(kind) = field.content_type() {
+                form.content_types.insert(name.clone(), kind.to_owned());
+            }
             form.files.push((name, field.bytes().await.map_err(|e| e.to_string())?.to_vec()));
         } else {
             form.fields.insert(name, field.text().await.map_err(|e| e.to_string())?);
@@ -433,6 +447,9 @@ async fn transcribe(
                            "temperature": 0.0, "avg_logprob": -0.2, "compression_ratio": 1.2, "no_speech_prob": 0.01})
                 })
                 .collect();
+            if lock(shared).minimal {
+                return Json(json!({"text": transcript.text, "segments": segments})).into_response();
+            }
             Json(json!({"task": "transcribe", "language": language, "duration": transcript.duration_s,
                         "text": transcript.text, "segments": segments, "usage": usage}))
             .into_response()
@@ -492,6 +509,9 @@ fn images_response(
         .collect();
     let created =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if lock(shared).minimal {
+        return Json(json!({"created": created, "data": data})).into_response();
+    }
     Json(json!({"created": created, "data": data,
                 "usage": {"total_tokens": 100, "input_tokens": 50, "output_tokens": 50,
                           "input_tokens_details": {"text_tokens": 50, "image_tokens": 0}}}))
@@ -575,6 +595,20 @@ async fn edits(State(shared): State<Shared>, headers: HeaderMap, multipart: Mult
             Some("image"),
             "Missing required parameter: 'image'.",
         ),
+        // OpenAI reads the part's declared type, not its bytes.
+        None if !image_types_supported(&form) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("unsupported_file_mimetype"),
+            Some("image"),
+            &format!(
+                "Invalid file 'image': unsupported mimetype ('{}'). Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
+                form.content_types
+                    .get("image")
+                    .or_else(|| form.content_types.get("image[]"))
+                    .map_or("application/octet-stream", String::as_str)
+            ),
+        ),
         None if !images.iter().all(|i| is_image(i)) => error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
@@ -586,6 +620,15 @@ async fn edits(State(shared): State<Shared>, headers: HeaderMap, multipart: Mult
     };
     record(&shared, recorded, response.status());
     response
+}
+
+/// Whether every image part declares one of the types OpenAI accepts.
+fn image_types_supported(form: &Form) -> bool {
+    form.files.iter().filter(|(name, _)| name == "image" || name == "image[]").all(|(name, _)| {
+        form.content_types
+            .get(name)
+            .is_some_and(|kind| matches!(kind.as_str(), "image/png" | "image/jpeg" | "image/webp"))
+    })
 }
 
 async fn chat(State(shared): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {

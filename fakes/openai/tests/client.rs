@@ -232,6 +232,22 @@ async fn images_are_real_pngs_and_refusals_have_their_code() {
         .await
         .unwrap();
     assert_eq!(edit.status(), 400);
+
+    // As OpenAI, the part's declared type counts: a PNG sent without one is refused,
+    // the same PNG declared as image/png is edited.
+    let edit_with = |part: reqwest::multipart::Part| {
+        reqwest::Client::new()
+            .post(format!("{}/images/edits", fake.base_url()))
+            .multipart(reqwest::multipart::Form::new().part("image", part).text("prompt", "make it blue"))
+            .send()
+    };
+    let untyped = edit_with(reqwest::multipart::Part::bytes(png.to_vec()).file_name("x.png")).await.unwrap();
+    assert_eq!(untyped.status(), 400);
+    let refusal: serde_json::Value = untyped.json().await.unwrap();
+    assert!(refusal["error"]["message"].as_str().unwrap().contains("unsupported mimetype"), "{refusal}");
+    let typed =
+        reqwest::multipart::Part::bytes(png.to_vec()).file_name("x.png").mime_str("image/png").unwrap();
+    assert_eq!(edit_with(typed).await.unwrap().status(), 200);
 }
 
 #[tokio::test]
