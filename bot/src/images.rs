@@ -121,7 +121,9 @@ async fn refuse_prompt(
     Ok(())
 }
 
-/// `/edit <what to change>` in reply to a photo.
+/// `/edit <what to change>` in reply to a photo, or as the caption of the
+/// photo itself (Telegram clients send captions that start with a command as
+/// that command).
 pub async fn on_edit_command(
     bot: &Telegram,
     msg: &Message,
@@ -129,7 +131,9 @@ pub async fn on_edit_command(
     user: &User,
     text: &str,
 ) -> anyhow::Result<()> {
-    let Some(photo_message) = msg.reply_to_message().filter(|m| picture_file(m).is_some()) else {
+    let captioned = Some(msg).filter(|m| picture_file(m).is_some());
+    let replied = || msg.reply_to_message().filter(|m| picture_file(m).is_some());
+    let Some(photo_message) = captioned.or_else(replied) else {
         bot.send_message(msg.chat.id, Text::EditHowTo.render(user.language)).await?;
         return Ok(());
     };

@@ -223,6 +223,23 @@ async fn an_uploaded_photo_is_edited_and_a_file_that_is_not_a_picture_is_refused
     bot.stop().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_photo_captioned_with_the_edit_command_is_edited() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let (bot, worker) = spawn(&openai).await;
+    let user = started(&bot, 64).await;
+    let photo = bot.telegram.register_file(jpeg(64), "image/jpeg", None);
+    user.send_photo(&photo, Some("/edit add a hat")).unwrap();
+    let edited = wait_for_photos(&bot, 64, 1).await;
+    assert_eq!(edited[0].caption.as_deref(), Some("Done. 25 credits charged."));
+    let request = &openai.requests()[0];
+    assert_eq!((request.endpoint, request.prompt.as_deref()), (Endpoint::ImageEdits, Some("add a hat")));
+    let how_to = shared::texts::i18n::Text::EditHowTo.render(shared::texts::i18n::Lang::En);
+    assert!(bot.telegram.messages(64).iter().all(|m| m.body() != Some(how_to.as_str())), "no how-to");
+    worker.abort();
+    bot.stop().await.unwrap();
+}
+
 fn refusal() -> String {
     shared::texts::i18n::Text::NotAnImage.render(shared::texts::i18n::Lang::En)
 }
