@@ -103,7 +103,7 @@ pub async fn draw(
         Ok(prompt) => prompt,
         Err(err) => return refuse_prompt(bot, chat, user.language, err, Text::AskImagePrompt).await,
     };
-    start(bot, chat, state, user, ImageRequest::Generate { prompt: prompt.as_str().to_owned() }).await
+    start(bot, chat, state, user, ImageRequest::Generate { prompt: prompt.as_str().to_owned() }, None).await
 }
 
 async fn refuse_prompt(
@@ -186,7 +186,8 @@ async fn edit(
         file_unique_id: file.unique_id.0.clone(),
         file_size: size,
     };
-    start(bot, chat, state, user, ImageRequest::Edit { prompt: prompt.as_str().to_owned(), photo }).await
+    start(bot, chat, state, user, ImageRequest::Edit { prompt: prompt.as_str().to_owned(), photo }, None)
+        .await
 }
 
 enum Check {
@@ -223,7 +224,7 @@ pub async fn on_idea_command(
     };
     let request =
         ImageRequest::Idea { description: description.as_str().to_owned(), price: state.settings.idea.cost };
-    start(bot, msg.chat.id, state, user, request).await
+    start(bot, msg.chat.id, state, user, request, None).await
 }
 
 /// A tap on one of the prompts `/idea` suggested: draws it.
@@ -235,13 +236,33 @@ pub async fn on_idea_pick(
     job: JobId,
     index: u8,
 ) -> anyhow::Result<()> {
+    // Each button draws once, however often it is tapped.
+    let pick = images::picked_idea_job(job, index);
+    if jobs::owned_by(&state.db, user.id, pick).await?.is_some() {
+        bot.send_message(chat, Text::IdeaAlreadyPicked.render(user.language)).await?;
+        return Ok(());
+    }
     match images::idea_option(&state.db, user.id, job, usize::from(index)).await? {
-        Some(prompt) => draw(bot, chat, state, user, &prompt).await,
+        Some(prompt) => {
+            let prompt = match Prompt::parse(&prompt, state.settings.images.max_prompt_chars) {
+                Ok(prompt) => prompt,
+                Err(err) => return refuse_prompt(bot, chat, user.language, err, Text::AskImagePrompt).await,
+            };
+            let request = ImageRequest::Generate { prompt: prompt.as_str().to_owned() };
+            start(bot, chat, state, user, request, Some(pick)).await
+        }
         None => {
             tracing::warn!(%job, index, user_id = user.id.0, "an idea button without its idea");
             Ok(())
         }
     }
+}
+
+async fn jobs_exists(state: &AppState, user: &User, job: Option<JobId>) -> anyhow::Result<bool> {
+    Ok(match job {
+        Some(job) => jobs::owned_by(&state.db, user.id, job).await?.is_some(),
+        None => false,
+    })
 }
 
 /// The "full quality" button: the stored picture as a file, only to its owner.
@@ -261,13 +282,14 @@ pub async fn send_original(
     Ok(())
 }
 
-/// Prices, holds and queues `request`, then shows the price.
+/// Prices, holds and queues `request` (as job `pick` when given), then shows the price.
 async fn start(
     bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     user: &User,
     request: ImageRequest,
+    pick: Option<JobId>,
 ) -> anyhow::Result<()> {
     let lang = user.language;
     let settings = &state.settings;
@@ -276,8 +298,14 @@ async fn start(
             .await?;
         return Ok(());
     }
-    let queued = match images::create(&state.db, &state.ledger, user.id, chat.into(), &request).await {
+    let created = images::create_picked(&state.db, &state.ledger, user.id, chat.into(), &request, pick).await;
+    let queued = match created {
         Ok(queued) => queued,
+        // Two taps at once: the other one created it.
+        Err(JobError::Db(_)) if pick.is_some() && jobs_exists(state, user, pick).await? => {
+            bot.send_message(chat, Text::IdeaAlreadyPicked.render(lang)).await?;
+            return Ok(());
+        }
         Err(JobError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
             let buy = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
                 Text::BuyButton.render(lang),

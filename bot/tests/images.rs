@@ -272,6 +272,20 @@ async fn idea_offers_three_prompts_and_a_tap_draws_one() {
     // The free picture of the month paid for it; the idea was charged once.
     assert_eq!(balance(&bot, 64).await, (Credits::whole(49), Credits::ZERO));
 
+    // The same button again, twice at once: nothing is drawn or charged again.
+    user.press_button(ideas.message_id, second.callback_data().unwrap()).unwrap();
+    user.press_button(ideas.message_id, second.callback_data().unwrap()).unwrap();
+    let already = shared::texts::i18n::Text::IdeaAlreadyPicked.render(shared::texts::i18n::Lang::En);
+    bot.telegram
+        .wait_until("two answers to the repeated taps", WAIT, |t| {
+            (t.messages(64).iter().filter(|m| m.body() == Some(already.as_str())).count() == 2).then_some(())
+        })
+        .await
+        .unwrap_or_else(|err| panic!("{err}: {:#?}", texts(&bot, 64)));
+    let drawings = openai.requests().into_iter().filter(|r| r.endpoint == Endpoint::ImageGenerations).count();
+    assert_eq!(drawings, 1);
+    assert_eq!(balance(&bot, 64).await, (Credits::whole(49), Credits::ZERO));
+
     // The picture the bot drew can be edited in turn.
     let drawn_message = wait_for_photos(&bot, 64, 1).await.remove(0);
     user.reply_to(drawn_message.message_id, "/edit add a helmet").unwrap();

@@ -242,6 +242,7 @@ image-ready = Done. { $charged } { $charged ->
     } charged.
 full-quality-button = Full quality
 image-expired = This picture has already been deleted from storage.
+idea-already-picked = That one is already being drawn, or was: it is in this chat. To draw it again, send it with /image.
 edit-how-to = To edit a photo, send it with a caption saying what to change, or reply to the photo with /edit <what to change>.
 not-an-image = This is not a picture. To edit, send a JPEG, PNG or WebP photo.
 image-too-big = The photo is too big: up to { $limit_mb } MB can be edited.

@@ -170,6 +170,22 @@ pub async fn create<C>(
 where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
+    create_picked(db, ledger, user_id, chat_id, request, None).await
+}
+
+/// [`create`], as the job `pick` when it is given ([`picked_idea_job`]): a
+/// second job under that id is refused by the database.
+pub async fn create_picked<C>(
+    db: &C,
+    ledger: &Ledger,
+    user_id: UserId,
+    chat_id: ChatId,
+    request: &ImageRequest,
+    pick: Option<JobId>,
+) -> Result<QueuedJob, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
     let file_unique_id = match request {
         ImageRequest::Edit { photo, .. } => Some(photo.file_unique_id.clone()),
         _ => None,
@@ -182,7 +198,17 @@ where
         file_unique_id,
         work: request.work(),
     };
-    jobs::create(db, ledger, new).await
+    match pick {
+        Some(job_id) => jobs::create_as(db, ledger, job_id, new).await,
+        None => jobs::create(db, ledger, new).await,
+    }
+}
+
+/// The id of the picture drawn from prompt `index` of the `/idea` job `idea`:
+/// the same for every tap of that button, so a second tap finds the first
+/// picture instead of drawing (and charging) it again.
+pub fn picked_idea_job(idea: JobId, index: u8) -> JobId {
+    JobId(uuid::Uuid::new_v5(&idea.0, &[index]))
 }
 
 /// Whether `user_id` has the picture job `job_id` made, still kept (the

@@ -367,6 +367,8 @@ pub enum Text {
     ImageExpired,
     /// How to ask for an edit.
     EditHowTo,
+    /// An `/idea` button tapped again: its picture is already being drawn (or was).
+    IdeaAlreadyPicked,
     /// A file sent for editing that is not a JPEG, PNG or WebP picture.
     NotAnImage,
     /// A photo for editing over the size limit.
@@ -726,6 +728,7 @@ impl Text {
             Self::FullQualityButton => "full-quality-button",
             Self::ImageExpired => "image-expired",
             Self::EditHowTo => "edit-how-to",
+            Self::IdeaAlreadyPicked => "idea-already-picked",
             Self::NotAnImage => "not-an-image",
             Self::ImageTooBig { .. } => "image-too-big",
             Self::ImageFailed { .. } => "image-failed",
@@ -772,6 +775,7 @@ impl Text {
             | Self::FullQualityButton
             | Self::ImageExpired
             | Self::EditHowTo
+            | Self::IdeaAlreadyPicked
             | Self::NotAnImage
             | Self::IdeaHowTo => {}
             Self::Welcome { first_name, free_minutes } => {
@@ -1004,6 +1008,7 @@ mod tests {
             Text::FullQualityButton,
             Text::ImageExpired,
             Text::EditHowTo,
+            Text::IdeaAlreadyPicked,
             Text::NotAnImage,
             Text::IdeaHowTo,
             Text::FileTooBig { limit_mb: 20 },
