@@ -1,15 +1,21 @@
 //! The dispatcher tree: Telegram updates in, calls into `shared` out.
 
 use chrono::Utc;
+use rust_decimal::Decimal;
 use shared::telegram::Telegram;
 use shared::{
-    billing::ledger::BonusReason,
+    billing::ledger::{BonusReason, StatementCursor, StatementItem, StatementLine},
     billing::money::Credits,
-    entities::{ledger_transactions::TransactionKind, users::Model as User},
-    ids::{JobId, PaymentId},
+    entities::{
+        jobs::{JobKind, JobStatus},
+        ledger_transactions::TransactionKind,
+        payments::PaymentStatus,
+        users::Model as User,
+    },
+    ids::JobId,
     jobs,
     people::users::{self, TelegramProfile},
-    texts::i18n::{HistoryKind, Lang, Text},
+    texts::i18n::{HistoryKind, HistoryOutcome, HistoryWhat, Lang, Text, minutes_seconds},
 };
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
@@ -237,58 +243,97 @@ fn history_kind(kind: TransactionKind) -> HistoryKind {
     }
 }
 
+/// Payments started and never paid stop being worth a line after this long
+/// (every tap on a package starts one).
+const UNPAID_SHOWN_FOR: chrono::Duration = chrono::Duration::hours(1);
+
+/// `/history`: the same statement the Mini App shows, a page at a time.
 async fn send_history(
     bot: &Telegram,
     chat: teloxide::types::ChatId,
     state: &AppState,
     user: &User,
-    before: Option<i64>,
+    before: Option<StatementCursor>,
 ) -> anyhow::Result<()> {
     let lang = user.language;
-    let entries = state.ledger.history(&state.db, user.id, before, HISTORY_PAGE).await?;
-    if entries.is_empty() {
+    let lines = state.ledger.statement(&state.db, user.id, before.as_ref(), HISTORY_PAGE).await?;
+    let tz = state.ledger.pricing().timezone;
+    let mut shown = vec![Text::HistoryHeading.render(lang)];
+    for line in &lines {
+        if let StatementItem::Payment { status: PaymentStatus::Pending, .. } = line.item
+            && Utc::now() - line.at > UNPAID_SHOWN_FOR
+        {
+            continue;
+        }
+        let when = line.at.with_timezone(&tz).format("%d.%m %H:%M").to_string();
+        shown.push(history_entry(line, when).render(lang));
+        if let StatementItem::Payment { provider, amount, currency, status, .. } = &line.item {
+            let payment = Text::HistoryPayment {
+                provider: payments::payment_via(*provider),
+                amount: *amount,
+                currency: currency.clone(),
+                status: payments::payment_state(*status),
+            };
+            shown.push(payment.render(lang));
+        }
+    }
+    if shown.len() == 1 && before.is_none() {
         bot.send_message(chat, Text::HistoryEmpty.render(lang)).await?;
         return Ok(());
     }
-    let tz = state.ledger.pricing().timezone;
-    let payment_ids: Vec<PaymentId> = entries.iter().filter_map(|e| e.payment_id).collect();
-    let paid = shared::payments::by_ids(&state.db, payment_ids).await?;
-    let mut lines = vec![Text::HistoryHeading.render(lang)];
-    for entry in &entries {
-        // What users care about: the net change, or the reservation itself for holds.
-        let shown = if entry.amount.is_zero() { entry.available_change } else { entry.amount };
-        lines.push(
-            Text::HistoryLine {
-                when: entry.created_at.with_timezone(&tz).format("%d.%m %H:%M").to_string(),
-                kind: history_kind(entry.kind),
-                amount: shown,
-                balance_after: entry.available_after,
-            }
-            .render(lang),
-        );
-        if let Some(payment) = entry.payment_id.and_then(|id| paid.get(&id)) {
-            lines.push(
-                Text::HistoryPayment {
-                    provider: payments::payment_via(payment.provider),
-                    amount: payment.amount,
-                    currency: payment.currency.clone(),
-                    status: payments::payment_state(payment.status),
-                }
-                .render(lang),
-            );
-        }
-    }
-    let mut request = bot.send_message(chat, lines.join("\n"));
-    if entries.len() == HISTORY_PAGE as usize
-        && let Some(last) = entries.last()
+    let mut request = bot.send_message(chat, shown.join("\n"));
+    if lines.len() == HISTORY_PAGE as usize
+        && let Some(last) = lines.last()
     {
         request = request.reply_markup(InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
             Text::OlderButton.render(lang),
-            Callback::History { before: last.transaction_id }.encode(),
+            Callback::History { before: Some(last.cursor) }.encode(),
         )]]));
     }
     request.await?;
     Ok(())
+}
+
+/// A statement line in words: what it was and what it did to the balance.
+fn history_entry(line: &StatementLine, when: String) -> Text {
+    let (what, duration, outcome, credits) = match &line.item {
+        StatementItem::Job { kind, status, duration_seconds, .. } => {
+            let what = match kind {
+                JobKind::Transcribe => HistoryWhat::Transcription,
+                JobKind::Image => HistoryWhat::Picture,
+                JobKind::Idea => HistoryWhat::Idea,
+            };
+            let duration =
+                duration_seconds.map(|seconds| minutes_seconds(u32::try_from(seconds).unwrap_or(u32::MAX)));
+            let (outcome, credits) = if line.held > Decimal::ZERO {
+                (HistoryOutcome::Reserved, line.held)
+            } else if line.credits < Decimal::ZERO {
+                (HistoryOutcome::Charged, -line.credits)
+            } else if *status == JobStatus::Succeeded {
+                (HistoryOutcome::Free, Decimal::ZERO)
+            } else {
+                (HistoryOutcome::NothingCharged, Decimal::ZERO)
+            };
+            (what, duration, outcome, credits)
+        }
+        StatementItem::Payment { status, .. } => {
+            let outcome = match status {
+                PaymentStatus::Pending => HistoryOutcome::Waiting,
+                PaymentStatus::Canceled => HistoryOutcome::NotPaid,
+                PaymentStatus::Succeeded | PaymentStatus::Refunded if line.credits < Decimal::ZERO => {
+                    HistoryOutcome::Debited
+                }
+                PaymentStatus::Succeeded | PaymentStatus::Refunded => HistoryOutcome::Credited,
+            };
+            (HistoryWhat::Credit(HistoryKind::Purchase), None, outcome, line.credits.abs())
+        }
+        StatementItem::Credit { kind, .. } => {
+            let outcome =
+                if line.credits < Decimal::ZERO { HistoryOutcome::Debited } else { HistoryOutcome::Credited };
+            (HistoryWhat::Credit(history_kind(*kind)), None, outcome, line.credits.abs())
+        }
+    };
+    Text::HistoryEntry { when, what, duration, outcome, credits }
 }
 
 #[tracing::instrument(skip_all, fields(data = ?query.data))]
@@ -301,7 +346,7 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
     };
     let user = users::upsert_from_telegram(&state.db, &profile(&query.from)).await?;
     match callback {
-        Callback::History { before } => send_history(&bot, chat, &state, &user, Some(before)).await?,
+        Callback::History { before } => send_history(&bot, chat, &state, &user, before).await?,
         Callback::Lang(lang) => {
             users::set_language(&state.db, user.id, lang).await?;
             bot.send_message(chat, Text::LanguageSet.render(lang)).await?;

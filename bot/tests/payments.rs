@@ -264,7 +264,7 @@ async fn yookassa_payments_carry_a_54_fz_receipt_and_show_in_history() {
     user.send_command("/history").unwrap();
     let history = user.wait_for_messages(4, WAIT).await.unwrap();
     let history = history[3].body().unwrap();
-    assert!(history.contains("Пополнение: +100"), "{history}");
+    assert!(history.contains("Пополнение — +100 кредитов"), "{history}");
     assert!(history.contains("YooKassa · 149 ₽ · оплачен"), "{history}");
     bot.stop().await.unwrap();
 }

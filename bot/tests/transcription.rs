@@ -374,6 +374,13 @@ async fn boundary_durations_are_priced_by_one_rule_from_quote_to_footer() {
         .collect();
     assert!(!statuses.is_empty());
     assert!(statuses.iter().all(|text| text.ends_with("Price: 84.75 credits.")), "{statuses:#?}");
+    // /history tells the same story in one line: no reservation lines, no double charge.
+    first.send_command("/history").unwrap();
+    let history = message_starting(&bot, 57, "Your history:").await;
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 3, "{history}");
+    assert!(lines[1].ends_with("Transcription 8:39 — 84.75 credits"), "{history}");
+    assert!(lines[2].ends_with("Bonus — +100 credits"), "{history}");
 
     // 3:00 with 3 free minutes: free. Then 59.5 s that Telegram calls 59: a minute,
     // 15 credits, a quarter more than the quote, which is rounding, not news.

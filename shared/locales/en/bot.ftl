@@ -48,11 +48,34 @@ balance =
 
 history-heading = Your history:
 history-empty = No operations yet.
-# $sign is "plus" for money that came in; a negative $amount carries its own minus.
-history-line = { $when } { $kind }: { $sign ->
-        [plus] +{ $amount }
-       *[none] { $amount }
-    } (balance { $balance_after })
+history-entry = { $when } { $what }{ $duration ->
+        [none] {""}
+       *[other] {" "}{ $duration }
+    } — { $outcome ->
+        [charged] { $credits } { $credits ->
+            [one] credit
+           *[other] credits
+        }
+        [free] free
+        [reserved] { $credits } { $credits ->
+            [one] credit
+           *[other] credits
+        } reserved for the job in progress
+        [nothing] nothing charged
+        [credited] +{ $credits } { $credits ->
+            [one] credit
+           *[other] credits
+        }
+        [debited] -{ $credits } { $credits ->
+            [one] credit
+           *[other] credits
+        }
+        [waiting] waiting for payment
+       *[unpaid] not paid
+    }
+history-what-transcription = Transcription
+history-what-picture = Picture
+history-what-idea = Prompt ideas
 # Indented under the purchase it paid for.
 history-payment = {"    "}{ $provider } · { $currency ->
         [XTR] { $amount } ⭐

@@ -53,11 +53,42 @@ balance =
 
 history-heading = История операций:
 history-empty = Операций пока нет.
-# $sign is "plus" for money that came in; a negative $amount carries its own minus.
-history-line = { $when } { $kind }: { $sign ->
-        [plus] +{ $amount }
-       *[none] { $amount }
-    } (баланс { $balance_after })
+history-entry = { $when } { $what }{ $duration ->
+        [none] {""}
+       *[other] {" "}{ $duration }
+    } — { $outcome ->
+        [charged] { $credits } { $credits ->
+            [one] кредит
+            [few] кредита
+            [many] кредитов
+           *[other] кредита
+        }
+        [free] бесплатно
+        [reserved] { $credits } { $credits ->
+            [one] кредит
+            [few] кредита
+            [many] кредитов
+           *[other] кредита
+        } в резерве, пока идёт работа
+        [nothing] ничего не списано
+        [credited] +{ $credits } { $credits ->
+            [one] кредит
+            [few] кредита
+            [many] кредитов
+           *[other] кредита
+        }
+        [debited] -{ $credits } { $credits ->
+            [one] кредит
+            [few] кредита
+            [many] кредитов
+           *[other] кредита
+        }
+        [waiting] ждёт оплаты
+       *[unpaid] не оплачено
+    }
+history-what-transcription = Расшифровка
+history-what-picture = Картинка
+history-what-idea = Идеи для картинки
 # Indented under the purchase it paid for.
 history-payment = {"    "}{ $provider } · { $currency ->
         [XTR] { $amount } ⭐

@@ -3,15 +3,16 @@
 //! strings elsewhere. A payload is at most 64 bytes, as Telegram requires;
 //! anything else that comes back (an old or forged button) parses to `None`.
 
-use crate::{ids::JobId, texts::i18n::Lang};
+use crate::{billing::ledger::StatementCursor, ids::JobId, texts::i18n::Lang};
 
 /// What an inline button asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Callback {
-    /// The next page of `/history`: transactions older than `before`.
+    /// The next page of `/history`: lines older than `before`.
     History {
-        /// Transaction id cursor.
-        before: i64,
+        /// Where the shown page ended (`None`: the newest page; buttons from
+        /// before the statement view open that).
+        before: Option<StatementCursor>,
     },
     /// Switch the bot's language.
     Lang(Lang),
@@ -69,7 +70,8 @@ impl Callback {
     /// The `callback_data` (at most 64 bytes, as Telegram requires).
     pub fn encode(self) -> String {
         match self {
-            Self::History { before } => format!("h:{before}"),
+            Self::History { before: Some(before) } => format!("hs:{before}"),
+            Self::History { before: None } => "hs".to_owned(),
             Self::Lang(lang) => format!("lang:{}", lang.code()),
             Self::Buy => "buy".to_owned(),
             Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.0.simple()),
@@ -113,8 +115,15 @@ impl Callback {
             let (job, index) = rest.split_once(':')?;
             return Some(Self::IdeaPick { job: job.parse().ok()?, index: index.parse().ok()? });
         }
-        if let Some(before) = data.strip_prefix("h:") {
-            return before.parse().ok().map(|before| Self::History { before });
+        if data == "hs" {
+            return Some(Self::History { before: None });
+        }
+        if let Some(before) = data.strip_prefix("hs:") {
+            return before.parse().ok().map(|before| Self::History { before: Some(before) });
+        }
+        // Pages of the ledger view that came before: the newest page now.
+        if data.strip_prefix("h:").is_some_and(|id| id.parse::<i64>().is_ok()) {
+            return Some(Self::History { before: None });
         }
         data.strip_prefix("lang:").and_then(|code| code.parse().ok()).map(Self::Lang)
     }
@@ -140,7 +149,11 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_garbage() {
         for callback in [
-            Callback::History { before: 42 },
+            Callback::History {
+                before: Some("1764648000123456.j0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap()),
+            },
+            Callback::History { before: Some("1764648000123456.t09223372036854775807".parse().unwrap()) },
+            Callback::History { before: None },
             Callback::Lang(Lang::En),
             Callback::Buy,
             Callback::Pay { credits: 300, method: PayMethod::Stars },
@@ -154,6 +167,8 @@ mod tests {
             assert!(callback.encode().len() <= 64);
         }
         assert_eq!(Callback::parse("h:abc"), None);
+        assert_eq!(Callback::parse("h:42"), Some(Callback::History { before: None }), "an old page button");
+        assert_eq!(Callback::parse("hs:12.x"), None);
         assert_eq!(Callback::parse("lang:de"), None);
         assert_eq!(Callback::parse(""), None);
         assert_eq!(Callback::parse("pay:100:btc"), None);

@@ -104,16 +104,20 @@ pub enum Text {
     HistoryHeading,
     /// `/history` with nothing to show.
     HistoryEmpty,
-    /// One line of `/history`.
-    HistoryLine {
+    /// One line of `/history` as a person reads it: a job from its
+    /// reservation to its charge, a payment, a bonus (the Mini App's history
+    /// shows the same lines).
+    HistoryEntry {
         /// `dd.mm HH:MM` in the billing time zone.
         when: String,
-        /// What happened.
-        kind: HistoryKind,
-        /// Signed net change, e.g. `100` (shown as `+100`) or `-12.5`.
-        amount: Decimal,
-        /// Available credits after it.
-        balance_after: Decimal,
+        /// What it was.
+        what: HistoryWhat,
+        /// A transcription's length, `m:ss`, once measured.
+        duration: Option<String>,
+        /// What it did to the balance.
+        outcome: HistoryOutcome,
+        /// Credits of that outcome (unsigned).
+        credits: Decimal,
     },
     /// Under a purchase line of `/history`: the payment behind it.
     HistoryPayment {
@@ -507,6 +511,66 @@ impl PaymentState {
     }
 }
 
+/// What a `/history` line is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryWhat {
+    /// A transcription.
+    Transcription,
+    /// A picture, drawn or edited.
+    Picture,
+    /// Prompt ideas.
+    Idea,
+    /// A purchase, bonus or correction.
+    Credit(HistoryKind),
+}
+
+impl HistoryWhat {
+    fn message_id(self) -> &'static str {
+        match self {
+            Self::Transcription => "history-what-transcription",
+            Self::Picture => "history-what-picture",
+            Self::Idea => "history-what-idea",
+            Self::Credit(kind) => kind.message_id(),
+        }
+    }
+}
+
+/// What a `/history` line did to the balance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
+pub enum HistoryOutcome {
+    /// A job charged this much.
+    Charged,
+    /// A job the free allowance paid for.
+    Free,
+    /// Credits reserved for a job still running.
+    Reserved,
+    /// A job that ended without a charge (failed, cancelled).
+    NothingCharged,
+    /// Credits that came in.
+    Credited,
+    /// Credits taken (a correction, a reversed purchase).
+    Debited,
+    /// A payment not made yet.
+    Waiting,
+    /// A payment that was not made.
+    NotPaid,
+}
+
+impl HistoryOutcome {
+    fn selector(self) -> &'static str {
+        match self {
+            Self::Charged => "charged",
+            Self::Free => "free",
+            Self::Reserved => "reserved",
+            Self::NothingCharged => "nothing",
+            Self::Credited => "credited",
+            Self::Debited => "debited",
+            Self::Waiting => "waiting",
+            Self::NotPaid => "unpaid",
+        }
+    }
+}
+
 /// Kinds of history lines, as users see them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
 pub enum HistoryKind {
@@ -671,7 +735,7 @@ impl Text {
             Self::Balance { .. } => "balance",
             Self::HistoryHeading => "history-heading",
             Self::HistoryEmpty => "history-empty",
-            Self::HistoryLine { .. } => "history-line",
+            Self::HistoryEntry { .. } => "history-entry",
             Self::HistoryPayment { .. } => "history-payment",
             Self::OlderButton => "older-button",
             Self::ChooseLanguage => "choose-language",
@@ -792,13 +856,12 @@ impl Text {
                 args.set("free_time", minutes_seconds(*free_seconds_left));
                 args.set("free_images_left", *free_images_left);
             }
-            Self::HistoryLine { when, kind, amount: change, balance_after } => {
+            Self::HistoryEntry { when, what, duration, outcome, credits } => {
                 args.set("when", when.as_str());
-                args.set("kind", label(kind.message_id()));
-                let plus = change.is_sign_positive() && !change.is_zero();
-                args.set("sign", if plus { "plus" } else { "none" });
-                args.set("amount", amount(*change));
-                args.set("balance_after", amount(*balance_after));
+                args.set("what", label(what.message_id()));
+                args.set("duration", duration.clone().unwrap_or_else(|| "none".to_owned()));
+                args.set("outcome", outcome.selector());
+                args.set("credits", amount(*credits));
             }
             Self::HistoryPayment { provider, amount: paid, currency, status } => {
                 args.set("provider", label(provider.message_id()));
@@ -1099,24 +1162,29 @@ mod tests {
                 },
             ]);
         }
-        for (kind, (change, after)) in HistoryKind::iter().zip(
-            [("100", "105"), ("5", "5"), ("-30", "75"), ("-7.5", "97.5"), ("22.5", "120"), ("1.5", "1.5")]
-                .into_iter()
-                .cycle(),
-        ) {
-            all.push(Text::HistoryLine {
+        let whats = [HistoryWhat::Transcription, HistoryWhat::Picture, HistoryWhat::Idea]
+            .into_iter()
+            .chain(HistoryKind::iter().map(HistoryWhat::Credit));
+        for (what, outcome) in whats.zip(HistoryOutcome::iter().cycle()) {
+            all.push(Text::HistoryEntry {
                 when: "01.02 10:00".into(),
-                kind,
-                amount: dec(change),
-                balance_after: dec(after),
+                what,
+                duration: None,
+                outcome,
+                credits: dec("30"),
             });
         }
-        all.push(Text::HistoryLine {
-            when: "31.12 23:59".into(),
-            kind: HistoryKind::Hold,
-            amount: dec("0"),
-            balance_after: dec("0"),
-        });
+        for outcome in HistoryOutcome::iter() {
+            for credits in ["1", "2", "5", "84.75"] {
+                all.push(Text::HistoryEntry {
+                    when: "31.12 23:59".into(),
+                    what: HistoryWhat::Transcription,
+                    duration: Some("8:39".into()),
+                    outcome,
+                    credits: dec(credits),
+                });
+            }
+        }
         let payments =
             [("YooKassa", "149", "RUB"), ("TelegramCard", "149.5", "RUB"), ("Stars", "270", "XTR")];
         for (provider, (_, paid, currency)) in PaymentVia::iter().zip(payments) {
@@ -1171,6 +1239,10 @@ mod tests {
         ids.extend(PaymentVia::iter().map(|via| via.message_id().to_owned()));
         ids.extend(PaymentState::iter().map(|state| state.message_id().to_owned()));
         ids.extend(HistoryKind::iter().map(|kind| kind.message_id().to_owned()));
+        ids.extend(
+            [HistoryWhat::Transcription, HistoryWhat::Picture, HistoryWhat::Idea]
+                .map(|what| what.message_id().to_owned()),
+        );
         ids
     }
 
@@ -1252,14 +1324,15 @@ mod tests {
             "Запись слишком длинная: я принимаю до 21 минуты."
         );
         assert_eq!(
-            Text::HistoryLine {
+            Text::HistoryEntry {
                 when: "01.02 10:00".into(),
-                kind: HistoryKind::Charge,
-                amount: dec("-7.5"),
-                balance_after: dec("92.5"),
+                what: HistoryWhat::Transcription,
+                duration: Some("8:39".into()),
+                outcome: HistoryOutcome::Charged,
+                credits: dec("84.75"),
             }
             .render(Lang::Ru),
-            "01.02 10:00 Списание: -7,5 (баланс 92,5)"
+            "01.02 10:00 Расшифровка 8:39 — 84,75 кредита"
         );
     }
 
@@ -1312,11 +1385,12 @@ mod tests {
             },
             Text::HistoryHeading,
             Text::HistoryEmpty,
-            Text::HistoryLine {
+            Text::HistoryEntry {
                 when: "01.02 10:00".into(),
-                kind: HistoryKind::Charge,
-                amount: dec("-15"),
-                balance_after: dec("85"),
+                what: HistoryWhat::Picture,
+                duration: None,
+                outcome: HistoryOutcome::Free,
+                credits: dec("0"),
             },
             Text::OlderButton,
             Text::LanguageSet,

@@ -145,11 +145,54 @@ impl Ledger {
 }
 
 /// Where a page of [`Ledger::statement`] ends: the next page starts after it.
-/// Written as `<microseconds since epoch>.<line key>`, opaque to users.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Written as `<microseconds since epoch>.<line key>`, opaque to users; small
+/// and `Copy`, so it fits in a Telegram button.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StatementCursor {
     at: DateTime<Utc>,
-    key: String,
+    key: LineKey,
+}
+
+/// What a statement line is keyed by, in the order lines sort: `j<job id>`,
+/// `p<payment id>`, `t<transaction id, 20 digits>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineKey {
+    Job(uuid::Uuid),
+    Payment(uuid::Uuid),
+    Transaction(i64),
+}
+
+impl std::fmt::Display for LineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Job(id) => write!(f, "j{id}"),
+            Self::Payment(id) => write!(f, "p{id}"),
+            // Zero-padded as the query writes it, so keys sort as text.
+            Self::Transaction(id) => write!(f, "t{id:020}"),
+        }
+    }
+}
+
+impl std::str::FromStr for LineKey {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, rest) = (s.get(..1).ok_or(())?, s.get(1..).ok_or(())?);
+        // Only the spellings the query writes: a hyphenated UUID, a plain number.
+        let uuid =
+            || rest.parse::<uuid::Uuid>().ok().filter(|id| id.hyphenated().to_string() == rest).ok_or(());
+        match kind {
+            "j" => uuid().map(Self::Job),
+            "p" => uuid().map(Self::Payment),
+            "t" => rest
+                .parse::<i64>()
+                .ok()
+                .filter(|id| format!("{id:020}") == rest)
+                .map(Self::Transaction)
+                .ok_or(()),
+            _ => Err(()),
+        }
+    }
 }
 
 impl std::fmt::Display for StatementCursor {
@@ -165,13 +208,7 @@ impl std::str::FromStr for StatementCursor {
         let bad = || format!("`{s}` is not a history cursor");
         let (micros, key) = s.split_once('.').ok_or_else(bad)?;
         let at = micros.parse::<i64>().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(bad)?;
-        let well_formed = matches!(key.as_bytes().first(), Some(b'j' | b'p' | b't'))
-            && key.len() <= 40
-            && key[1..].bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-        if !well_formed {
-            return Err(bad());
-        }
-        Ok(Self { at, key: key.to_owned() })
+        Ok(Self { at, key: key.parse().map_err(|()| bad())? })
     }
 }
 
@@ -276,7 +313,7 @@ impl Ledger {
                 [
                     user_id.into(),
                     before.map(|cursor| cursor.at).into(),
-                    before.map(|cursor| cursor.key.clone()).into(),
+                    before.map(|cursor| cursor.key.to_string()).into(),
                     i64::from(limit.clamp(1, 100)).into(),
                 ],
             ))
@@ -290,7 +327,10 @@ fn statement_line(row: &QueryResult) -> Result<StatementLine, DbErr> {
         E::try_from_value(&row.try_get::<String>("", column)?).map_err(|err| DbErr::Type(err.to_string()))
     }
     let at: DateTime<Utc> = row.try_get("", "at")?;
-    let key: String = row.try_get("", "key")?;
+    let key: LineKey = row
+        .try_get::<String>("", "key")?
+        .parse()
+        .map_err(|()| DbErr::Type("a statement line key the query did not write".to_owned()))?;
     let item = if let Some(job_id) = row.try_get::<Option<uuid::Uuid>>("", "job_id")? {
         StatementItem::Job {
             job_id: JobId(job_id),
@@ -333,7 +373,9 @@ mod tests {
             "1764648000123456.j0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap();
         assert_eq!(cursor.at.timestamp_micros(), 1_764_648_000_123_456);
         assert_eq!(cursor.to_string().parse::<StatementCursor>(), Ok(cursor));
-        for bad in ["", "nonsense", "12.", "12.x1", "abc.j1", "12.j1'--", "12.t../"] {
+        let credit: StatementCursor = "1764648000123456.t00000000000000000042".parse().unwrap();
+        assert_eq!(credit.to_string(), "1764648000123456.t00000000000000000042");
+        for bad in ["", "nonsense", "12.", "12.x1", "abc.j1", "12.j1'--", "12.t../", "12.t42"] {
             assert!(bad.parse::<StatementCursor>().is_err(), "{bad}");
         }
     }
