@@ -275,22 +275,8 @@ impl ObjectStore {
     where
         R: AsyncRead + Unpin + Send,
     {
-        let upload = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .content_type(content_type)
-            .send()
-            .await
-            .map_err(|err| StorageError::request("CreateMultipartUpload", err))?;
-        let upload_id = upload
-            .upload_id()
-            .ok_or_else(|| StorageError::Request {
-                operation: "CreateMultipartUpload",
-                message: "the server returned no upload id".to_owned(),
-            })?
-            .to_owned();
+        let upload = self.start_upload(key, content_type).await?;
+        let upload_id = &upload.0;
 
         let result = async {
             let mut parts = Vec::new();
@@ -310,7 +296,7 @@ impl ObjectStore {
                     .upload_part()
                     .bucket(&self.bucket)
                     .key(key.as_str())
-                    .upload_id(&upload_id)
+                    .upload_id(upload_id)
                     .part_number(part_number)
                     .body(ByteStream::from(body))
                     .send()
@@ -323,7 +309,7 @@ impl ObjectStore {
                 .complete_multipart_upload()
                 .bucket(&self.bucket)
                 .key(key.as_str())
-                .upload_id(&upload_id)
+                .upload_id(upload_id)
                 .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
                 .send()
                 .await
@@ -334,16 +320,8 @@ impl ObjectStore {
 
         if result.is_err() {
             // Parts of an abandoned upload are billed until aborted.
-            if let Err(err) = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key.as_str())
-                .upload_id(&upload_id)
-                .send()
-                .await
-            {
-                tracing::warn!(key = %key, error = %DisplayErrorContext(err), "could not abort a failed multipart upload");
+            if let Err(err) = self.abort_upload(key, &upload).await {
+                tracing::warn!(key = %key, error = %err, "could not abort a failed multipart upload");
             }
         }
         result

@@ -274,16 +274,7 @@ async fn transcripts_from_before_search_get_their_text_from_storage() {
     let test = TestDb::migrated().await;
     let redis = TestRedis::new();
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
-    let s3 = testkit::TestS3::new();
-    let store = storage::ObjectStore::connect(&storage::StorageConfig {
-        endpoint: Some(s3.endpoint),
-        bucket: s3.bucket,
-        access_key_id: s3.access_key_id,
-        secret_access_key: s3.secret_access_key,
-        ..storage::StorageConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = test_store().await;
     let ledger = ledger();
     let user = fixtures::user(&test.db, TelegramUserId(91)).await;
     ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
@@ -335,16 +326,7 @@ async fn uploads_left_unfinished_for_a_day_are_aborted_and_their_parts_removed()
     let test = TestDb::migrated().await;
     let redis = TestRedis::new();
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
-    let s3 = testkit::TestS3::new();
-    let store = storage::ObjectStore::connect(&storage::StorageConfig {
-        endpoint: Some(s3.endpoint),
-        bucket: s3.bucket,
-        access_key_id: s3.access_key_id,
-        secret_access_key: s3.secret_access_key,
-        ..storage::StorageConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = test_store().await;
     let user = fixtures::user(&test.db, TelegramUserId(92)).await;
     let rules = UploadRules { max_bytes: 1_000_000, url_ttl: std::time::Duration::from_secs(600) };
     let mut started = Vec::new();
@@ -396,4 +378,18 @@ async fn uploads_left_unfinished_for_a_day_are_aborted_and_their_parts_removed()
         "ten digits are no recording"
     );
     assert_eq!(maintenance::tick(&m).await.unwrap().uploads_aborted, 0, "done once");
+}
+
+/// A bucket of its own on the test S3 server.
+async fn test_store() -> storage::ObjectStore {
+    let s3 = testkit::TestS3::new();
+    storage::ObjectStore::connect(&storage::StorageConfig {
+        endpoint: Some(s3.endpoint),
+        bucket: s3.bucket,
+        access_key_id: s3.access_key_id,
+        secret_access_key: s3.secret_access_key,
+        ..storage::StorageConfig::default()
+    })
+    .await
+    .unwrap()
 }
