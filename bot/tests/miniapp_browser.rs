@@ -34,15 +34,7 @@ use axum::{
 };
 use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
 use serde_json::{Value, json};
-use shared::{
-    entities::media_objects::MediaKind,
-    ids::{ChatId, TelegramUserId, UserId},
-    media::{
-        images::{self, ImageRequest},
-        transcripts::record_media,
-    },
-};
-use storage::{ObjectKey, ObjectName};
+use shared::ids::{TelegramUserId, UserId};
 use support::{TestBot, spawn_bot_with};
 use testkit::{fake_openai::FakeOpenAi, fake_yookassa::FakeYooKassa};
 
@@ -357,11 +349,6 @@ async fn photograph(client: &Client, name: &str, theme: Theme) {
 
 /// A picture the user drew earlier, kept in storage.
 async fn picture(bot: &TestBot, user: UserId) -> String {
-    let request = ImageRequest::Generate {
-        prompt: "рыжая лиса в осеннем лесу, акварель".to_owned()
-    };
-    let job =
-        images::create(&bot.state.db, &bot.state.ledger, user, ChatId(TELEGRAM_ID), &request).await.unwrap();
     let mut png = Vec::new();
     let gradient = image::RgbImage::from_fn(256, 256, |x, y| {
         image::Rgb([200u8.saturating_add((x / 8) as u8), (90 + y / 4) as u8, (40 + x / 6) as u8])
@@ -369,20 +356,7 @@ async fn picture(bot: &TestBot, user: UserId) -> String {
     image::DynamicImage::ImageRgb8(gradient)
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
-    let key = ObjectKey::new(user.0, job.job_id.0, &ObjectName::parse("image.png").unwrap());
-    bot.state.store.put(&key, png.clone().into(), "image/png").await.unwrap();
-    record_media(
-        &bot.state.db,
-        user,
-        job.job_id,
-        key.as_str(),
-        MediaKind::ImageOutput,
-        "image/png",
-        png.len(),
-    )
-    .await
-    .unwrap();
-    job.job_id.to_string()
+    support::stored_picture(bot, user, "рыжая лиса в осеннем лесу, акварель", png).await
 }
 
 fn digits(value: &Value) -> String {

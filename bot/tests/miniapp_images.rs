@@ -6,37 +6,13 @@
 
 mod support;
 
-use axum::body::Bytes;
 use serde_json::Value;
-use shared::{
-    entities::media_objects::MediaKind,
-    ids::{ChatId, UserId},
-    media::{
-        images::{self, ImageRequest},
-        transcripts::record_media,
-    },
-};
-use storage::{ObjectKey, ObjectName};
+use shared::ids::UserId;
 use support::{TestBot, miniapp_sign_in, spawn_bot};
 
 /// A finished picture of `user`, drawn for `prompt`, stored with `bytes`.
 async fn picture(bot: &TestBot, user: UserId, prompt: &str, bytes: &'static [u8]) -> String {
-    let request = ImageRequest::Generate { prompt: prompt.to_owned() };
-    let job = images::create(&bot.state.db, &bot.state.ledger, user, ChatId(user.0), &request).await.unwrap();
-    let key = ObjectKey::new(user.0, job.job_id.0, &ObjectName::parse("image.png").unwrap());
-    bot.state.store.put(&key, Bytes::from_static(bytes), "image/png").await.unwrap();
-    record_media(
-        &bot.state.db,
-        user,
-        job.job_id,
-        key.as_str(),
-        MediaKind::ImageOutput,
-        "image/png",
-        bytes.len(),
-    )
-    .await
-    .unwrap();
-    job.job_id.to_string()
+    support::stored_picture(bot, user, prompt, bytes.to_vec()).await
 }
 
 async fn page(bot: &TestBot, token: &str, query: &str) -> Value {

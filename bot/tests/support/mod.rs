@@ -135,3 +135,21 @@ pub fn transcription_worker(
         concurrency,
     )
 }
+
+/// A finished picture of `user`, drawn for `prompt` and kept in storage as
+/// `png`, as the worker leaves it; answers the job's id.
+#[allow(dead_code)] // Each test binary compiles this module; not all draw.
+pub async fn stored_picture(bot: &TestBot, user: shared::ids::UserId, prompt: &str, png: Vec<u8>) -> String {
+    use shared::media::images::{self, ImageRequest};
+    let request = ImageRequest::Generate { prompt: prompt.to_owned() };
+    let chat = shared::ids::ChatId(user.0);
+    let job = images::create(&bot.state.db, &bot.state.ledger, user, chat, &request).await.unwrap().job_id;
+    let key = storage::ObjectKey::new(user.0, job.0, &storage::ObjectName::parse("image.png").unwrap());
+    let size = png.len();
+    bot.state.store.put(&key, png.into(), "image/png").await.unwrap();
+    let kind = shared::entities::media_objects::MediaKind::ImageOutput;
+    shared::media::transcripts::record_media(&bot.state.db, user, job, key.as_str(), kind, "image/png", size)
+        .await
+        .unwrap();
+    job.to_string()
+}
