@@ -51,6 +51,8 @@ pub enum Command {
     Referral,
     /// `/lang`.
     Lang,
+    /// `/language`: the language recordings are transcribed in.
+    Language,
     /// `/cancel`.
     Cancel,
     /// `/refund <telegram_payment_charge_id>`: admins give Stars back.
@@ -192,6 +194,30 @@ async fn on_command(
             ]]);
             bot.send_message(msg.chat.id, Text::ChooseLanguage.render(lang)).reply_markup(buttons).await?;
         }
+        Command::Language => {
+            let current = shared::people::settings::transcription_language(&state.db, user.id).await?;
+            let current = spoken_name(current.code(), lang);
+            let mut rows = vec![vec![InlineKeyboardButton::callback(
+                Text::SpokenAuto.render(lang),
+                Callback::Spoken { code: None }.encode(),
+            )]];
+            for pair in SPOKEN_LANGUAGES.chunks(2) {
+                rows.push(
+                    pair.iter()
+                        .map(|(code, name)| {
+                            let code = code.as_bytes();
+                            InlineKeyboardButton::callback(
+                                *name,
+                                Callback::Spoken { code: Some([code[0], code[1]]) }.encode(),
+                            )
+                        })
+                        .collect(),
+                );
+            }
+            bot.send_message(msg.chat.id, Text::ChooseSpokenLanguage { current }.render(lang))
+                .reply_markup(InlineKeyboardMarkup::new(rows))
+                .await?;
+        }
         Command::Refund(charge_id) => {
             if state.settings.admin_telegram_ids.contains(&user.telegram_id) {
                 payments::refund_stars(&bot, msg.chat.id, &state, &user, &charge_id).await?;
@@ -240,6 +266,32 @@ fn history_kind(kind: TransactionKind) -> HistoryKind {
         TransactionKind::Refund => HistoryKind::Refund,
         TransactionKind::Adjustment => HistoryKind::Adjustment,
         TransactionKind::Reversal => HistoryKind::Reversal,
+    }
+}
+
+/// Languages `/language` offers, by their own names; the Mini App's
+/// settings take any other ISO 639-1 code too.
+const SPOKEN_LANGUAGES: [(&str, &str); 10] = [
+    ("ru", "Русский"),
+    ("en", "English"),
+    ("uk", "Українська"),
+    ("kk", "Қазақша"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("tr", "Türkçe"),
+    ("pl", "Polski"),
+];
+
+/// A transcription language as `/language` names it.
+fn spoken_name(code: Option<&str>, lang: Lang) -> String {
+    match code {
+        None => Text::SpokenAuto.render(lang),
+        Some(code) => SPOKEN_LANGUAGES
+            .iter()
+            .find(|(known, _)| *known == code)
+            .map_or_else(|| code.to_owned(), |(_, name)| (*name).to_owned()),
     }
 }
 
@@ -350,6 +402,16 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         Callback::Lang(lang) => {
             users::set_language(&state.db, user.id, lang).await?;
             bot.send_message(chat, Text::LanguageSet.render(lang)).await?;
+        }
+        Callback::Spoken { code } => {
+            let code = code.map(|[a, b]| format!("{}{}", char::from(a), char::from(b)));
+            let chosen = match &code {
+                Some(code) => shared::people::settings::TranscriptionLanguage::Chosen(code.clone()),
+                None => shared::people::settings::TranscriptionLanguage::Auto,
+            };
+            shared::people::settings::set_transcription_language(&state.db, user.id, &chosen).await?;
+            let language = spoken_name(code.as_deref(), user.language);
+            bot.send_message(chat, Text::SpokenLanguageSet { language }.render(user.language)).await?;
         }
         Callback::Buy => payments::show_packages(&bot, chat, &state, &user).await?,
         Callback::Transcript { job, file } => {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
 use shared::entities::jobs;
+use shared::{ids::TelegramUserId, people::users};
 use support::spawn_bot;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -184,5 +185,38 @@ async fn cancel_returns_the_hold_and_history_shows_it() {
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[1].ends_with("Transcription — nothing charged"), "{lines:?}");
     assert!(lines[2].ends_with("Bonus — +100 credits"), "{lines:?}");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn language_sets_the_transcription_language_the_worker_sends() {
+    let bot = spawn_bot(&[]).await;
+    let user = bot.telegram.user(13, "Ира", Some("ru"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, WAIT).await.unwrap();
+    user.send_command("/language").unwrap();
+    let choose = user.wait_for_messages(2, WAIT).await.unwrap().remove(1);
+    assert!(
+        choose.body().unwrap().contains("Определять автоматически"),
+        "auto is the default: {:?}",
+        choose.body()
+    );
+    let german = choose.callback_data_of("Deutsch").expect("a Deutsch button");
+    user.press_button(choose.message_id, &german).unwrap();
+    let set = user.wait_for_messages(3, WAIT).await.unwrap().remove(2);
+    assert!(set.body().unwrap().contains("Deutsch"), "{:?}", set.body());
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(13)).await.unwrap().unwrap();
+    let chosen = shared::people::settings::transcription_language(&bot.db.db, stored.id).await.unwrap();
+    assert_eq!(chosen.code(), Some("de"), "what the worker passes to the provider");
+
+    // Back to automatic detection.
+    user.send_command("/language").unwrap();
+    let choose = user.wait_for_messages(4, WAIT).await.unwrap().remove(3);
+    assert!(choose.body().unwrap().contains("Deutsch"), "the current choice is shown: {:?}", choose.body());
+    let auto = choose.callback_data_of("Определять автоматически").unwrap();
+    user.press_button(choose.message_id, &auto).unwrap();
+    user.wait_for_messages(5, WAIT).await.unwrap();
+    let chosen = shared::people::settings::transcription_language(&bot.db.db, stored.id).await.unwrap();
+    assert_eq!(chosen.code(), None);
     bot.stop().await.unwrap();
 }

@@ -37,6 +37,12 @@ pub enum Callback {
         /// Which prompt (0-based).
         index: u8,
     },
+    /// Transcribe this user's recordings in `code` (ISO 639-1), or, with
+    /// `None`, in the language the provider detects.
+    Spoken {
+        /// Two lowercase ASCII letters.
+        code: Option<[u8; 2]>,
+    },
     /// Pay for the package of `credits` credits.
     Pay {
         /// The package's base credits (its id is `p{credits}`).
@@ -73,6 +79,8 @@ impl Callback {
             Self::History { before: Some(before) } => format!("hs:{before}"),
             Self::History { before: None } => "hs".to_owned(),
             Self::Lang(lang) => format!("lang:{}", lang.code()),
+            Self::Spoken { code: None } => "sl:auto".to_owned(),
+            Self::Spoken { code: Some([a, b]) } => format!("sl:{}{}", char::from(a), char::from(b)),
             Self::Buy => "buy".to_owned(),
             Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.0.simple()),
             Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.0.simple()),
@@ -88,6 +96,15 @@ impl Callback {
     pub fn parse(data: &str) -> Option<Self> {
         if data == "buy" {
             return Some(Self::Buy);
+        }
+        if let Some(code) = data.strip_prefix("sl:") {
+            return match code.as_bytes() {
+                b"auto" => Some(Self::Spoken { code: None }),
+                &[a, b] if a.is_ascii_lowercase() && b.is_ascii_lowercase() => {
+                    Some(Self::Spoken { code: Some([a, b]) })
+                }
+                _ => None,
+            };
         }
         if let Some(rest) = data.strip_prefix("pay:") {
             let (credits, method) = rest.split_once(':')?;
@@ -155,6 +172,8 @@ mod tests {
             Callback::History { before: Some("1764648000123456.t09223372036854775807".parse().unwrap()) },
             Callback::History { before: None },
             Callback::Lang(Lang::En),
+            Callback::Spoken { code: None },
+            Callback::Spoken { code: Some(*b"de") },
             Callback::Buy,
             Callback::Pay { credits: 300, method: PayMethod::Stars },
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
@@ -170,6 +189,8 @@ mod tests {
         assert_eq!(Callback::parse("h:42"), Some(Callback::History { before: None }), "an old page button");
         assert_eq!(Callback::parse("hs:12.x"), None);
         assert_eq!(Callback::parse("lang:de"), None);
+        assert_eq!(Callback::parse("sl:DE"), None);
+        assert_eq!(Callback::parse("sl:deu"), None);
         assert_eq!(Callback::parse(""), None);
         assert_eq!(Callback::parse("pay:100:btc"), None);
         assert_eq!(Callback::parse("idea:nope:1"), None);

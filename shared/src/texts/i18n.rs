@@ -371,6 +371,18 @@ pub enum Text {
     ImageExpired,
     /// How to ask for an edit.
     EditHowTo,
+    /// `/language`: what recordings are transcribed in now, and the choices.
+    ChooseSpokenLanguage {
+        /// The language now (its own name), or the automatic choice's label.
+        current: String,
+    },
+    /// The `/language` button that lets the provider detect the language.
+    SpokenAuto,
+    /// A transcription language was chosen.
+    SpokenLanguageSet {
+        /// Its own name, or the automatic choice's label.
+        language: String,
+    },
     /// An `/idea` button tapped again: its picture is already being drawn (or was).
     IdeaAlreadyPicked,
     /// A file sent for editing that is not a JPEG, PNG or WebP picture.
@@ -792,6 +804,9 @@ impl Text {
             Self::FullQualityButton => "full-quality-button",
             Self::ImageExpired => "image-expired",
             Self::EditHowTo => "edit-how-to",
+            Self::ChooseSpokenLanguage { .. } => "spoken-choose",
+            Self::SpokenAuto => "spoken-auto",
+            Self::SpokenLanguageSet { .. } => "spoken-set",
             Self::IdeaAlreadyPicked => "idea-already-picked",
             Self::NotAnImage => "not-an-image",
             Self::ImageTooBig { .. } => "image-too-big",
@@ -839,6 +854,7 @@ impl Text {
             | Self::FullQualityButton
             | Self::ImageExpired
             | Self::EditHowTo
+            | Self::SpokenAuto
             | Self::IdeaAlreadyPicked
             | Self::NotAnImage
             | Self::IdeaHowTo => {}
@@ -922,6 +938,8 @@ impl Text {
                 args.set("price", amount(*price));
             }
             Self::HeldPrice { price } => args.set("price", amount(*price)),
+            Self::ChooseSpokenLanguage { current } => args.set("current", current.as_str()),
+            Self::SpokenLanguageSet { language } => args.set("language", language.as_str()),
             Self::Transcribing { done, total } => {
                 args.set("done", *done);
                 args.set("total", *total);
@@ -984,8 +1002,8 @@ impl Text {
 }
 
 /// The bot's commands, in menu order; each has a `command-<name>` message.
-const COMMANDS: [&str; 10] =
-    ["start", "help", "balance", "history", "buy", "image", "idea", "referral", "lang", "cancel"];
+const COMMANDS: [&str; 11] =
+    ["start", "help", "balance", "history", "buy", "image", "idea", "referral", "lang", "language", "cancel"];
 
 /// The rendered menus, so that [`command_menu`] can hand out `'static` words.
 static COMMAND_MENUS: LazyLock<[Vec<(&'static str, String)>; 2]> =
@@ -1071,6 +1089,9 @@ mod tests {
             Text::FullQualityButton,
             Text::ImageExpired,
             Text::EditHowTo,
+            Text::SpokenAuto,
+            Text::ChooseSpokenLanguage { current: "Deutsch".into() },
+            Text::SpokenLanguageSet { language: "Deutsch".into() },
             Text::IdeaAlreadyPicked,
             Text::NotAnImage,
             Text::IdeaHowTo,
