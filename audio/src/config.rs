@@ -9,6 +9,13 @@ pub struct ChunkingConfig {
     pub target_chunk: Duration,
     /// No chunk is longer than this; a chunk is cut inside speech only when no pause allows it.
     pub max_chunk: Duration,
+    /// Requests the provider takes at once for one recording: a recording long enough is cut
+    /// into (a multiple of) this many chunks of even length, so they all come back together.
+    #[serde(default = "one_lane")]
+    pub lanes: usize,
+    /// Chunks are not made shorter than this to fill the lanes: a recogniser needs context.
+    #[serde(default = "sixty_seconds")]
+    pub min_chunk: Duration,
     /// Hard cap on one chunk's upload size in bytes (the provider rejects larger requests).
     pub max_upload_bytes: u64,
     /// Pauses longer than this are shortened...
@@ -31,6 +38,8 @@ impl Default for ChunkingConfig {
             target_chunk: Duration::from_secs(600),
             // 16 kHz 16-bit FLAC never exceeds 32 kB/s, so 12 minutes stay under 25 MB even uncompressed.
             max_chunk: Duration::from_secs(720),
+            lanes: 1,
+            min_chunk: sixty_seconds(),
             max_upload_bytes: 25 * 1024 * 1024,
             long_silence: Duration::from_secs(2),
             shortened_silence: Duration::from_millis(500),
@@ -39,4 +48,12 @@ impl Default for ChunkingConfig {
             budget: None,
         }
     }
+}
+
+fn one_lane() -> usize {
+    1
+}
+
+fn sixty_seconds() -> Duration {
+    Duration::from_secs(60)
 }

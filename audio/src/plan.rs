@@ -109,8 +109,9 @@ fn retreat(frames: &[Frame], a: usize, b: usize, t: u64) -> usize {
     k
 }
 
-/// Plans the chunks: drops the middle of long pauses, then walks the kept frames closing each
-/// chunk in the longest pause near the target length, within the length and byte limits.
+/// Plans the chunks: drops the middle of long pauses, then cuts the kept frames into chunks of
+/// even length (see [`chunk_count`]), each cut in a good pause near its even share, within the
+/// length and byte limits.
 pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
     let pauses = find_pauses(frames, cfg);
     let mut removed = vec![false; frames.len()];
@@ -150,16 +151,24 @@ pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
         .collect();
     candidates.sort_by_key(|c| c.0);
 
-    let target = ticks(cfg.target_chunk).max(1);
-    let max_len = ticks(cfg.max_chunk).max(target);
+    let max_len = ticks(cfg.max_chunk).max(ticks(cfg.target_chunk)).max(1);
     // Ogg pages and FLAC headers add a little to the frame bytes; keep a margin for them.
-    let budget = cfg.max_upload_bytes.saturating_mul(97) / 100;
+    let budget = (cfg.max_upload_bytes.saturating_mul(97) / 100).max(1);
     let n = kept.len();
+    let count = chunk_count(kpos[n], cfg);
     let mut bounds = vec![0usize];
     let mut cut_pauses = Vec::new();
     let mut s = 0usize;
     while s < n {
-        if kpos[n] - kpos[s] <= max_len && kbytes[n] - kbytes[s] <= budget {
+        // What is left is shared evenly by the chunks still to make, as many as the limits need.
+        let (left_len, left_bytes) = (kpos[n] - kpos[s], kbytes[n] - kbytes[s]);
+        let made = bounds.len() as u64 - 1;
+        let parts = count
+            .saturating_sub(made)
+            .max(left_len.div_ceil(max_len))
+            .max(left_bytes.div_ceil(budget))
+            .max(1);
+        if parts == 1 {
             break;
         }
         // The furthest boundary allowed by both limits (always at least one frame).
@@ -175,23 +184,28 @@ pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
             }
         }
         let reach = kpos[h] - kpos[s];
-        let aim = kpos[s] + target.min(reach);
-        let near_lo = kpos[s] + target.min(reach) * 3 / 4;
-        let wide_lo = kpos[s] + target.min(reach) / 4;
+        let share = (left_len / parts).clamp(1, reach.max(1));
+        let aim = kpos[s] + share;
         let (kp, cands) = (&kpos, &candidates);
-        let best = |lo: u64| {
-            cands
-                .iter()
-                .filter(|c| c.0 > s && c.0 <= h && kp[c.0] >= lo)
-                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| kp[b.0].abs_diff(aim).cmp(&kp[a.0].abs_diff(aim))))
+        // The best pause between `lo` and `hi`: any pause of GOOD_PAUSE or more is as safe a
+        // cut as a longer one, so among those the one nearest the even share wins.
+        let best = |lo: u64, hi: u64| {
+            cands.iter().filter(|c| c.0 > s && c.0 <= h && (lo..=hi).contains(&kp[c.0])).max_by(|a, b| {
+                a.1.min(GOOD_PAUSE)
+                    .cmp(&b.1.min(GOOD_PAUSE))
+                    .then_with(|| kp[b.0].abs_diff(aim).cmp(&kp[a.0].abs_diff(aim)))
+            })
         };
-        let (cut, pause) = match best(near_lo).or_else(|| best(wide_lo)) {
+        let window = |tol: u64| (aim.saturating_sub(tol), aim + tol);
+        let (lo1, hi1) = window(share / 8);
+        let (lo2, hi2) = window(share / 4);
+        let found = best(lo1, hi1).or_else(|| best(lo2, hi2)).or_else(|| best(kpos[s] + share / 4, kpos[h]));
+        let (cut, pause) = match found {
             Some(&(boundary, _, pi)) => (boundary, Some(pi)),
             None => {
-                // Speech runs past the maximum: cut before the quietest frame late in the window.
-                let from = (s + 1..=h).find(|&b| kpos[b] >= near_lo).unwrap_or(h);
-                let quietest = (from..=h)
-                    .filter(|&b| b < n)
+                // Speech runs on: cut before the quietest frame near the even share.
+                let quietest = (s + 1..=h)
+                    .filter(|&b| b < n && (lo2..=hi2).contains(&kpos[b]))
                     .min_by(|&a, &b| {
                         frames[kept[a]]
                             .level
@@ -209,6 +223,20 @@ pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
     bounds.push(n);
     let chunks = bounds.windows(2).filter(|w| w[0] < w[1]).map(|w| runs(&kept[w[0]..w[1]])).collect();
     Plan { chunks, pauses, cut_pauses }
+}
+
+/// A pause this long is as safe a place to cut as any longer one.
+const GOOD_PAUSE: u64 = TICKS_PER_SEC * 600 / 1000;
+
+/// How many chunks `total` ticks of kept audio become: at least enough to keep them near
+/// `target_chunk`, rounded up to a multiple of the lanes so every wave of requests is full;
+/// a shorter recording is spread over as many lanes as `min_chunk` allows.
+fn chunk_count(total: u64, cfg: &ChunkingConfig) -> u64 {
+    let target = ticks(cfg.target_chunk).max(1);
+    let min = ticks(cfg.min_chunk).clamp(1, target);
+    let lanes = cfg.lanes.max(1) as u64;
+    let needed = total.div_ceil(target).max(1);
+    if needed >= lanes { needed.div_ceil(lanes) * lanes } else { lanes.min(total / min).max(needed) }
 }
 
 /// Groups sorted frame indices into runs of consecutive indices.
@@ -293,10 +321,61 @@ mod tests {
     #[test]
     fn unbroken_speech_is_cut_at_the_quietest_frame_within_the_max() {
         let mut frames = profile(&[(200.0, true)]);
-        frames[3500].level = 0.01; // 70 s
+        // Four chunks of 50 s: the quiet frame at 56 s is near the first even share, the one at
+        // 80 s is not.
+        frames[2800].level = 0.01;
+        frames[4000].level = 0.001;
         let plan = plan(&frames, &cfg(60, 90));
-        assert_eq!(frames[plan.chunks[1][0].start].start, 3500 * u64::from(FRAME));
+        assert_eq!(plan.chunks.len(), 4);
+        assert_eq!(frames[plan.chunks[1][0].start].start, 2800 * u64::from(FRAME));
         assert_eq!(plan.cut_pauses[0], None);
+    }
+
+    #[test]
+    fn chunk_count_fills_the_lanes_without_going_under_the_shortest_chunk() {
+        let lanes = |lanes, secs: u64| {
+            let cfg = ChunkingConfig { lanes, ..ChunkingConfig::default() };
+            chunk_count(secs * TICKS_PER_SEC, &cfg)
+        };
+        assert_eq!(lanes(16, 3600), 16);
+        assert_eq!(lanes(16, 300), 5);
+        assert_eq!(lanes(16, 45), 1);
+        assert_eq!(lanes(16, 6 * 3600), 48);
+        assert_eq!(lanes(1, 3600), 6);
+        assert_eq!(lanes(4, 23 * 60), 4);
+    }
+
+    /// Sentences of 3 to 5 s between pauses of 0.3 to 1.6 s, like a voice note.
+    fn speech_with_pauses(seconds: f64) -> Vec<Frame> {
+        let mut stretches = Vec::new();
+        let (mut t, mut k) = (0.0, 0usize);
+        while t < seconds {
+            let talk = 3.0 + (k * 7 % 5) as f64 * 0.5;
+            let pause = 0.3 + (k * 3 % 7) as f64 * 0.2;
+            stretches.push((talk, true));
+            stretches.push((pause, false));
+            t += talk + pause;
+            k += 1;
+        }
+        profile(&stretches)
+    }
+
+    #[test]
+    fn a_long_recording_is_cut_evenly_in_pauses() {
+        let frames = speech_with_pauses(23.0 * 60.0);
+        let cfg = ChunkingConfig { lanes: 16, ..ChunkingConfig::default() };
+        let plan = plan(&frames, &cfg);
+        let lengths: Vec<f64> = plan
+            .chunks
+            .iter()
+            .map(|c| c.iter().map(|r| r.len()).sum::<usize>() as f64 * f64::from(FRAME) / 48_000.0)
+            .collect();
+        assert_eq!(lengths.len(), 16, "{lengths:?}");
+        let mean = lengths.iter().sum::<f64>() / lengths.len() as f64;
+        for len in &lengths {
+            assert!((len - mean).abs() <= mean * 0.15, "{len} s against a mean of {mean} s: {lengths:?}");
+        }
+        assert!(plan.cut_pauses.iter().all(Option::is_some));
     }
 
     #[test]

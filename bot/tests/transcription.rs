@@ -264,7 +264,12 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
         .filter_map(|c| c.param_str("text"))
         .filter(|t| t.starts_with("Transcribing"))
         .collect();
-    assert!(progress.iter().any(|t| t.contains(&format!("of {}", requests.len()))), "{progress:?}");
+    assert!(progress.iter().all(|t| t.contains(" of 30 min…")), "{progress:?}");
+    // Cut for the provider's eight lanes (STT_CONCURRENCY's default): eight chunks at once.
+    assert_eq!(requests.len(), 8);
+    // Its last word: how long the recording was and how long it took.
+    let last = bot.telegram.calls("editMessageText").last().and_then(|c| c.param_str("text")).unwrap();
+    assert!(last.starts_with("Done: 30:00 transcribed in "), "{last}");
 
     // The same lecture again: free and at once, and as files again, not pages of text.
     let before = bot.telegram.messages(53).len();
@@ -372,8 +377,11 @@ async fn boundary_durations_are_priced_by_one_rule_from_quote_to_footer() {
         .filter(|call| call.params["chat_id"].as_i64() == Some(57))
         .filter_map(|call| call.params["text"].as_str().map(str::to_owned))
         .collect();
-    assert!(!statuses.is_empty());
-    assert!(statuses.iter().all(|text| text.ends_with("Price: 84.75 credits.")), "{statuses:#?}");
+    let (last, working) = statuses.split_last().unwrap();
+    assert!(!working.is_empty());
+    assert!(working.iter().all(|text| text.ends_with("Price: 84.75 credits.")), "{statuses:#?}");
+    assert!(working.iter().any(|text| text.starts_with("Transcribing: 0 of 9 min…\n")), "{statuses:#?}");
+    assert!(last.starts_with("Done: 8:39 transcribed in "), "{last}");
     // /history tells the same story in one line: no reservation lines, no double charge.
     first.send_command("/history").unwrap();
     let history = message_starting(&bot, 57, "Your history:").await;

@@ -98,6 +98,11 @@ pub struct Settings {
     /// Transcribe a recording's chunks one after another, each prompted with
     /// the end of the previous one, instead of in parallel.
     pub stt_sequential: bool,
+    /// Requests to the speech provider at once, per worker process; a long
+    /// recording is cut into (a multiple of) this many chunks of even length.
+    pub stt_concurrency: NonZeroUsize,
+    /// Chunks are not made shorter than this to fill the provider's lanes.
+    pub stt_min_chunk: std::time::Duration,
     /// First pause before a failed job is tried again; it doubles with each
     /// attempt (up to 10 minutes), with jitter so failed jobs do not return at once.
     pub retry_backoff: std::time::Duration,
@@ -522,6 +527,8 @@ impl Settings {
         let stt_timeout: Option<std::num::NonZeroU32> = r.or("STT_TIMEOUT_SECONDS", "300");
         let retry_backoff: Option<u32> = r.or("RETRY_BACKOFF_SECONDS", "5");
         let stt_sequential: Option<Flag> = r.or("STT_SEQUENTIAL", "false");
+        let stt_concurrency: Option<NonZeroUsize> = r.or("STT_CONCURRENCY", "8");
+        let stt_min_chunk: Option<std::num::NonZeroU32> = r.or("STT_MIN_CHUNK_SECONDS", "60");
         let maintenance_interval: Option<std::num::NonZeroU32> = r.or("MAINTENANCE_INTERVAL_SECONDS", "2");
         let job_repush: Option<std::num::NonZeroU32> = r.or("JOB_REPUSH_SECONDS", "60");
         let shutdown_grace: Option<u32> = r.or("SHUTDOWN_GRACE_SECONDS", "45");
@@ -616,6 +623,8 @@ impl Settings {
                 stt_timeout: std::time::Duration::from_secs(stt_timeout?.get().into()),
                 retry_backoff: std::time::Duration::from_secs(retry_backoff?.into()),
                 stt_sequential: stt_sequential?.0,
+                stt_concurrency: stt_concurrency?,
+                stt_min_chunk: std::time::Duration::from_secs(stt_min_chunk?.get().into()),
                 maintenance_interval: std::time::Duration::from_secs(maintenance_interval?.get().into()),
                 job_repush: std::time::Duration::from_secs(job_repush?.get().into()),
                 shutdown_grace: std::time::Duration::from_secs(shutdown_grace?.into()),

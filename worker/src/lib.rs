@@ -76,12 +76,15 @@ pub fn transcribe_context(
         file_after_chars: settings.transcript_file_after_chars,
         chunking: audio::ChunkingConfig {
             max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
+            lanes: settings.stt_concurrency.get(),
+            min_chunk: settings.stt_min_chunk,
             ..audio::ChunkingConfig::default()
         },
         audio: sandbox::AudioSandbox::new(&settings.audio_sandbox)?,
-        per_job_concurrency: 4,
+        per_job_concurrency: settings.stt_concurrency.get(),
         sequential: settings.stt_sequential,
-        process_permits: Arc::new(tokio::sync::Semaphore::new(settings.worker_concurrency.get() * 2)),
+        process_permits: Arc::new(tokio::sync::Semaphore::new(settings.stt_concurrency.get())),
+        pace: transcribe::Pace::default(),
     }))
 }
 

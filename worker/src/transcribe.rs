@@ -31,6 +31,10 @@ use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{net::Download, prelude::Requester, types::MessageId};
 use tokio::sync::Semaphore;
 
+mod progress;
+
+pub use progress::Pace;
+
 pub use crate::runner::Outcome;
 use crate::runner::{self, Common, Failure, Runnable, transient};
 
@@ -57,13 +61,16 @@ pub struct TranscribeContext {
     pub chunking: audio::ChunkingConfig,
     /// Where recordings are measured and cut.
     pub audio: crate::sandbox::AudioSandbox,
-    /// Chunks in flight per job.
+    /// Chunks in flight per job: a long recording is cut into (a multiple of) this many
+    /// chunks of even length.
     pub per_job_concurrency: usize,
     /// One chunk at a time, each with the end of the previous chunk's text as
     /// its `prompt`: slower, but names and sentences carry across the cuts.
     pub sequential: bool,
     /// Chunks in flight in this process, all jobs together.
     pub process_permits: Arc<Semaphore>,
+    /// How fast the provider has been answering, for the time-left estimate.
+    pub pace: Pace,
 }
 
 fn failure_code(reason: FailureReason) -> &'static str {
@@ -134,17 +141,40 @@ struct Status<'a> {
 }
 
 impl Status<'_> {
+    /// Shows `text` with the price held under it.
     async fn show(&mut self, text: Text, force: bool) {
-        let Some(message_id) = self.job.status_message_id else { return };
-        if !force && self.last.is_some_and(|last| last.elapsed() < STATUS_EVERY) {
+        self.show_lines(&[text], force).await;
+    }
+
+    /// Shows the minutes done and the time left.
+    async fn progress(&mut self, board: &progress::Board<'_>, force: bool) {
+        let now = board.snapshot();
+        let mut lines = vec![Text::Transcribing { done: now.done_minutes, total: now.total_minutes }];
+        lines.extend(now.seconds_left.map(|seconds| Text::TimeLeft { seconds }));
+        self.show_lines(&lines, force).await;
+    }
+
+    async fn show_lines(&mut self, lines: &[Text], force: bool) {
+        if self.job.status_message_id.is_none()
+            || !force && self.last.is_some_and(|last| last.elapsed() < STATUS_EVERY)
+        {
             return;
         }
         self.last = Some(tokio::time::Instant::now());
-        let shown = format!(
-            "{}\n{}",
-            text.render(self.lang),
-            Text::HeldPrice { price: self.price.amount() }.render(self.lang)
-        );
+        let held = Text::HeldPrice { price: self.price.amount() };
+        let shown: Vec<String> = lines.iter().chain([&held]).map(|line| line.render(self.lang)).collect();
+        self.edit(shown.join("\n")).await;
+    }
+
+    /// The last word of the status message: how long the recording was and how long it took.
+    async fn finish(&mut self, duration: String) {
+        let took = chrono::Utc::now().signed_duration_since(self.job.created_at).num_seconds();
+        let took = u32::try_from(took.max(0)).unwrap_or(u32::MAX);
+        self.edit(Text::TranscribedIn { duration, took }.render(self.lang)).await;
+    }
+
+    async fn edit(&self, shown: String) {
+        let Some(message_id) = self.job.status_message_id else { return };
         // A failed edit (message deleted, not modified) is cosmetic.
         let _ = self.ctx.common.bot.edit_message_text(self.job.chat_id, MessageId(message_id), shown).await;
     }
@@ -193,6 +223,8 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let budget = ctx.common.ledger.transcription_budget(&ctx.common.db, job.id).await.map_err(transient)?;
     let chunking = audio::ChunkingConfig {
         budget: Some(Duration::from_secs(u64::from(budget))),
+        // Prompted one after another, chunks gain nothing from being many.
+        lanes: if ctx.sequential { 1 } else { ctx.per_job_concurrency.max(1) },
         ..ctx.chunking.clone()
     };
     let probed = within_budget(ctx, job, lang, ctx.audio.probe(original.clone(), &chunking).await).await?;
@@ -213,31 +245,54 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         status.price = hold_amount(ctx, job.id).await?;
     }
     let total = prepared.chunks.len();
-    status.show(Text::Transcribing { done: 0, total }, true).await;
+    let lanes = if ctx.sequential { 1 } else { ctx.per_job_concurrency.max(1) };
+    let board = progress::Board::new(
+        &ctx.pace,
+        lanes,
+        prepared.summary.duration.as_secs_f64(),
+        prepared.chunks.iter().map(|c| c.timing.end - c.timing.start),
+    );
+    status.progress(&board, true).await;
 
-    // 3. Chunks to the provider, bounded per job and per process, results in order.
+    // 3. Chunks to the provider, bounded per job and per process, results in order; the
+    //    status shows the minutes done and the time left every few seconds.
     let timings: Vec<audio::ChunkTiming> = prepared.chunks.iter().map(|c| c.timing.clone()).collect();
     let mut results: Vec<(audio::ChunkTranscript, Option<String>)> = Vec::with_capacity(total);
-    // The language the user chose in the Mini App, or the provider's detection.
+    // The language the user chose, or the provider's detection.
     let spoken = shared::people::settings::transcription_language(&ctx.common.db, job.user_id)
         .await
         .map_err(transient)?;
     let spoken = spoken.code();
+    let mut ticker = tokio::time::interval(STATUS_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.reset();
     if ctx.sequential {
         for chunk in prepared.chunks {
             let prompt =
                 results.last().map(|(previous, _)| audio::prompt_tail(&previous.text, 200).to_owned());
-            results.push(transcribe_chunk(ctx, job, chunk, spoken, prompt).await?);
-            status.show(Text::Transcribing { done: results.len(), total }, false).await;
+            let answer = transcribe_chunk(ctx, job, &board, chunk, spoken, prompt);
+            tokio::pin!(answer);
+            let answer = loop {
+                tokio::select! {
+                    answer = &mut answer => break answer?,
+                    _ = ticker.tick() => status.progress(&board, false).await,
+                }
+            };
+            results.push(answer);
         }
     } else {
         let mut pending = stream::iter(
-            prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job, chunk, spoken, None)),
+            prepared.chunks.into_iter().map(|chunk| transcribe_chunk(ctx, job, &board, chunk, spoken, None)),
         )
-        .buffered(ctx.per_job_concurrency.max(1));
-        while let Some(result) = pending.next().await {
-            results.push(result?);
-            status.show(Text::Transcribing { done: results.len(), total }, false).await;
+        .buffered(lanes);
+        loop {
+            tokio::select! {
+                next = pending.next() => match next {
+                    Some(result) => results.push(result?),
+                    None => break,
+                },
+                _ = ticker.tick() => status.progress(&board, false).await,
+            }
         }
     }
     let language = results.iter().find_map(|(_, language)| language.clone());
@@ -317,9 +372,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     )
     .await
     .map_err(transient)?;
-    if let Some(message_id) = job.status_message_id {
-        let _ = ctx.common.bot.delete_message(job.chat_id, MessageId(message_id)).await;
-    }
+    status.finish(minutes_seconds(seconds)).await;
     tracing::info!(job_id = %job.id, chunks = total, duration_ms, charged = %charged, "transcript delivered");
     Ok(())
 }
@@ -458,6 +511,7 @@ struct StoredChunk {
 async fn transcribe_chunk(
     ctx: &TranscribeContext,
     job: &Job,
+    board: &progress::Board<'_>,
     chunk: audio::Chunk,
     spoken: Option<&str>,
     prompt: Option<String>,
@@ -468,13 +522,17 @@ async fn transcribe_chunk(
     if ctx.store.exists(&stored_key).await.map_err(transient)? {
         let bytes = ctx.store.get(&stored_key).await.map_err(transient)?;
         match serde_json::from_slice::<StoredChunk>(&bytes) {
-            Ok(stored) if stored.sha256 == sha256 => return Ok((stored.transcript, stored.language)),
+            Ok(stored) if stored.sha256 == sha256 => {
+                board.done(chunk.index);
+                return Ok((stored.transcript, stored.language));
+            }
             _ => {
                 tracing::warn!(job_id = %job.id, chunk = chunk.index, "a stored chunk answer for other audio; asking again")
             }
         }
     }
     let _permit = ctx.process_permits.acquire().await.map_err(transient)?;
+    board.sent(chunk.index);
     let name = format!("{}-{}.{}", job.id, chunk.index, chunk.encoding.extension());
     let mut request = CreateTranscriptionRequestArgs::default();
     request
@@ -509,6 +567,7 @@ async fn transcribe_chunk(
     let stored = StoredChunk { sha256, transcript, language };
     let body = serde_json::to_vec(&stored).map_err(transient)?;
     ctx.store.put(&stored_key, Bytes::from(body), "application/json").await.map_err(transient)?;
+    board.done(chunk.index);
     Ok((stored.transcript, stored.language))
 }
 

@@ -105,6 +105,7 @@ async fn rig() -> Rig {
         per_job_concurrency: 4,
         sequential: false,
         process_permits: Arc::new(tokio::sync::Semaphore::new(8)),
+        pace: Default::default(),
     };
     Rig { test, telegram, openai, ctx, user }
 }

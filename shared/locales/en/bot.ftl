@@ -157,7 +157,15 @@ price-raised = The recording lasts { $duration }, longer than its file size sugg
         [one] credit
        *[other] credits
     }.
-transcribing = Transcribing: { $done } of { $total }…
+transcribing = Transcribing: { $done } of { $total } min…
+time-left = { $minutes ->
+        [0] About { $seconds } s left.
+       *[other] About { $minutes } min left.
+    }
+transcribed-in = Done: { $duration } transcribed in { $minutes ->
+        [0] { $seconds } s.
+       *[other] { $minutes } min { $seconds } s.
+    }
 held-price = { $price ->
         [0] Free: today's free minutes pay for it.
        *[other] Price: { $price } { $price ->

@@ -184,7 +184,15 @@ price-raised = Запись длится { $duration } — дольше, чем 
         [many] кредитов
        *[other] кредита
     }.
-transcribing = Расшифровываю: { $done } из { $total }…
+transcribing = Расшифровываю: { $done } из { $total } мин…
+time-left = { $minutes ->
+        [0] Осталось около { $seconds } с.
+       *[other] Осталось около { $minutes } мин.
+    }
+transcribed-in = Готово: запись { $duration } расшифрована за { $minutes ->
+        [0] { $seconds } с.
+       *[other] { $minutes } мин { $seconds } с.
+    }
 held-price = { $price ->
         [0] Бесплатно: хватает сегодняшних бесплатных минут.
        *[other] Стоимость: { $price } { $price ->

@@ -303,12 +303,24 @@ pub enum Text {
         /// Credits reserved (0: free minutes pay for it).
         price: Decimal,
     },
-    /// Status while chunks are transcribed.
+    /// Status while chunks are transcribed: minutes of the recording done.
     Transcribing {
-        /// Chunks done.
-        done: usize,
-        /// Chunks in all.
-        total: usize,
+        /// Whole minutes transcribed so far.
+        done: u32,
+        /// Minutes of the recording, rounded up.
+        total: u32,
+    },
+    /// Under the progress: the time the rest should take.
+    TimeLeft {
+        /// Seconds left (shown in minutes from 90 s).
+        seconds: u32,
+    },
+    /// What the status message says once the transcript is out.
+    TranscribedIn {
+        /// `m:ss` of audio.
+        duration: String,
+        /// Seconds from the request to the transcript.
+        took: u32,
     },
     /// The line under a delivered transcript.
     TranscriptFooter {
@@ -789,6 +801,8 @@ impl Text {
             Self::Downloading => "downloading",
             Self::PriceRaised { .. } => "price-raised",
             Self::Transcribing { .. } => "transcribing",
+            Self::TimeLeft { .. } => "time-left",
+            Self::TranscribedIn { .. } => "transcribed-in",
             Self::HeldPrice { .. } => "held-price",
             Self::TranscriptFooter { .. } => "transcript-footer",
             Self::TxtButton => "txt-button",
@@ -943,6 +957,17 @@ impl Text {
             Self::Transcribing { done, total } => {
                 args.set("done", *done);
                 args.set("total", *total);
+            }
+            Self::TimeLeft { seconds } => {
+                // From a minute and a half on, whole minutes rounded up; below, seconds.
+                let minutes = if *seconds >= 90 { seconds.div_ceil(60) } else { 0 };
+                args.set("minutes", minutes);
+                args.set("seconds", *seconds);
+            }
+            Self::TranscribedIn { duration, took } => {
+                args.set("duration", duration.as_str());
+                args.set("minutes", *took / 60);
+                args.set("seconds", *took % 60);
             }
             Self::TranscriptFooter { duration, charged } => {
                 args.set("duration", duration.as_str());
@@ -1105,6 +1130,11 @@ mod tests {
             Text::Transcribing { done: 0, total: 3 },
             Text::Transcribing { done: 1, total: 3 },
             Text::Transcribing { done: 21, total: 21 },
+            Text::TimeLeft { seconds: 8 },
+            Text::TimeLeft { seconds: 89 },
+            Text::TimeLeft { seconds: 200 },
+            Text::TranscribedIn { duration: "60:00".into(), took: 11 },
+            Text::TranscribedIn { duration: "180:00".into(), took: 125 },
             Text::ImageQueued { price: dec("0"), free: true, edit: false },
             Text::ImageQueued { price: dec("25"), free: false, edit: true },
             Text::PackageRub { credits: dec("330"), price: dec("399") },
