@@ -37,17 +37,15 @@ pub async fn on_summary_button(
         Some(job) => summaries::reply_target(&job, tapped.map(|id| id.0)),
         None => tapped.map(|id| id.0),
     };
-    let requested = summaries::request(
-        &state.db,
-        &state.ledger,
-        user.id,
-        chat.into(),
+    let ask = summaries::Ask {
+        user_id: user.id,
+        chat_id: chat.into(),
         transcript,
-        settings.summary.price,
+        price: settings.summary.price,
         reply_to,
-        settings.max_queued_jobs_per_user,
-    )
-    .await;
+        max_unfinished: settings.max_queued_jobs_per_user,
+    };
+    let requested = summaries::request(&state.db, &state.ledger, &ask).await;
     let say = |text: Text| async move { bot.send_message(chat, text.render(lang)).await.map(drop) };
     match requested {
         Ok(Requested::Queued(queued)) => {

@@ -46,6 +46,7 @@ async fn spawn(openai: &FakeOpenAi, credits: &str) -> (TestBot, tokio::task::Joi
             ("WELCOME_BONUS_CREDITS".into(), credits),
             // Failed attempts come back at once, so the outage test runs through all of them quickly.
             ("RETRY_BACKOFF_SECONDS".into(), "0".into()),
+            ("MINIAPP_JWT_SECRET".into(), "a-mini-app-session-secret-of-32-bytes-or-more".into()),
         ]
     })
     .await;
@@ -131,6 +132,19 @@ fn chat_requests(openai: &FakeOpenAi) -> Vec<testkit::fake_openai::RecordedReque
     openai.requests().into_iter().filter(|r| r.endpoint == Endpoint::ChatCompletions).collect()
 }
 
+/// The Mini App's view of transcript `job`, as Telegram user `telegram_id` sees it.
+async fn app_transcript(bot: &TestBot, telegram_id: i64, job: JobId) -> serde_json::Value {
+    let token = support::miniapp_sign_in(bot, telegram_id, "en").await["token"].as_str().unwrap().to_owned();
+    let response = reqwest::Client::new()
+        .get(format!("http://{}/api/transcripts/{}", bot.http, job.0))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
 fn credits(amount: &str) -> Credits {
     Credits::new(amount.parse().unwrap()).unwrap()
 }
@@ -143,6 +157,8 @@ async fn a_summary_comes_as_a_reply_to_the_transcript_charged_once_and_stored() 
     let (bot, worker) = spawn(&openai, "10").await;
     let (user, first, footer) = transcribed(&bot, 71).await;
     assert_eq!(balance(&bot, 71).await, (credits("10"), Credits::ZERO), "the voice note was free");
+    let transcript = transcript_job(&bot).await;
+    assert_eq!(app_transcript(&bot, 71, transcript).await["summary"], serde_json::Value::Null);
 
     openai.queue_chat_reply(ANSWER);
     user.press_button(footer.message_id, &summary_button(&footer)).unwrap();
@@ -160,7 +176,6 @@ async fn a_summary_comes_as_a_reply_to_the_transcript_charged_once_and_stored() 
     let roles: Vec<&str> = requests[0].messages.iter().map(|(role, _)| role.as_str()).collect();
     assert_eq!(roles, ["system", "user"]);
     assert!(requests[0].messages[0].1.contains("action items"), "{:?}", requests[0].messages[0]);
-    let transcript = transcript_job(&bot).await;
     let stored_row =
         shared::entities::transcripts::Entity::find_by_id(transcript).one(&bot.db.db).await.unwrap().unwrap();
     assert_eq!(requests[0].messages[1].1, stored_row.text.unwrap().trim());
@@ -172,6 +187,11 @@ async fn a_summary_comes_as_a_reply_to_the_transcript_charged_once_and_stored() 
     assert_eq!(jobs.len(), 1);
     assert_eq!((jobs[0].status, jobs[0].price_charged), (JobStatus::Succeeded, Some("3".parse().unwrap())));
     assert_eq!(jobs[0].id, stored.job_id);
+    let shown = app_transcript(&bot, 71, transcript).await;
+    assert_eq!(
+        (shown["summary"]["text"].as_str(), shown["summary"]["partial"].as_bool()),
+        (Some(ANSWER), Some(false))
+    );
     bot.telegram
         .wait_until("the status message deleted", WAIT, |t| {
             t.messages(71).into_iter().find(|m| m.message_id == queued.message_id && m.deleted).map(drop)
@@ -198,18 +218,15 @@ async fn a_summary_comes_as_a_reply_to_the_transcript_charged_once_and_stored() 
     stranger.send_command("/start").unwrap();
     stranger.wait_for_messages(1, WAIT).await.unwrap();
     let eve = users::find_by_telegram_id(&bot.db.db, TelegramUserId(72)).await.unwrap().unwrap();
-    let asked = summaries::request(
-        &bot.db.db,
-        &bot.state.ledger,
-        eve.id,
-        shared::ids::ChatId(72),
+    let ask = summaries::Ask {
+        user_id: eve.id,
+        chat_id: shared::ids::ChatId(72),
         transcript,
-        Credits::whole(3),
-        None,
-        3,
-    )
-    .await
-    .unwrap();
+        price: Credits::whole(3),
+        reply_to: None,
+        max_unfinished: 3,
+    };
+    let asked = summaries::request(&bot.db.db, &bot.state.ledger, &ask).await.unwrap();
     assert_eq!(asked, summaries::Requested::NoTranscript);
     assert_eq!(summary_jobs(&bot).await.len(), 1);
     assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());

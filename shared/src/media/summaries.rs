@@ -203,27 +203,36 @@ pub enum Requested {
     },
 }
 
-/// Asks for the summary of `transcript` for `user_id`: shows a stored one,
-/// finds a job already on it, or creates the next one and holds `price`
-/// (unless the user has `max_unfinished` jobs unfinished). Two taps at once
-/// create one job: the second insert of the same id fails and finds the first.
+/// A tap of the "Summary" button, as the bot received it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ask {
+    /// Who tapped.
+    pub user_id: UserId,
+    /// Where the summary goes.
+    pub chat_id: ChatId,
+    /// The transcription job whose transcript is to be summarised.
+    pub transcript: JobId,
+    /// The price of a summary now.
+    pub price: Credits,
+    /// The message the summary replies to ([`reply_target`]).
+    pub reply_to: Option<i32>,
+    /// Most unfinished jobs the user may have.
+    pub max_unfinished: u32,
+}
+
+/// Asks for the summary of `ask.transcript`: shows a stored one, finds a job
+/// already on it, or creates the next one and holds its price (unless the
+/// user has too many jobs unfinished). Two taps at once create one job: the
+/// second insert of the same id fails and finds the first.
 ///
 /// # Errors
 /// [`JobError::Ledger`] with `InsufficientFunds` when the price cannot be
 /// held (nothing is created); the database's errors.
-pub async fn request<C>(
-    db: &C,
-    ledger: &Ledger,
-    user_id: UserId,
-    chat_id: ChatId,
-    transcript: JobId,
-    price: Credits,
-    reply_to: Option<i32>,
-    max_unfinished: u32,
-) -> Result<Requested, JobError>
+pub async fn request<C>(db: &C, ledger: &Ledger, ask: &Ask) -> Result<Requested, JobError>
 where
     C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
+    let Ask { user_id, chat_id, transcript, price, reply_to, max_unfinished } = *ask;
     let Some(row) = crate::media::transcripts::owned_by(db, transcript, user_id).await? else {
         return Ok(Requested::NoTranscript);
     };
