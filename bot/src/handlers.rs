@@ -28,7 +28,7 @@ use teloxide::{
 
 use shared::telegram::buttons::{Callback, TranscriptFile};
 
-use crate::{images, intake, payments, startup::AppState};
+use crate::{images, intake, payments, startup::AppState, summary};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -354,6 +354,7 @@ fn history_entry(line: &StatementLine, when: String) -> Text {
                 JobKind::Transcribe => HistoryWhat::Transcription,
                 JobKind::Image => HistoryWhat::Picture,
                 JobKind::Idea => HistoryWhat::Idea,
+                JobKind::Summary => HistoryWhat::Summary,
             };
             let duration =
                 duration_seconds.map(|seconds| minutes_seconds(u32::try_from(seconds).unwrap_or(u32::MAX)));
@@ -420,6 +421,10 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         Callback::FullQuality { job } => images::send_original(&bot, chat, &state, &user, job).await?,
         Callback::IdeaPick { job, index } => {
             images::on_idea_pick(&bot, chat, &state, &user, job, index).await?
+        }
+        Callback::Summary { job } => {
+            let tapped = query.message.as_ref().map(MaybeInaccessibleMessage::id);
+            summary::on_summary_button(&bot, chat, &state, &user, job, tapped).await?
         }
         Callback::Pay { credits, method } => {
             payments::start_payment(&bot, chat, &state, &user, credits, method).await?;

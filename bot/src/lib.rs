@@ -12,6 +12,7 @@ mod intake;
 mod miniapp;
 mod payments;
 pub mod startup;
+mod summary;
 mod webhook;
 
 pub use miniapp::UPLOADS_PER_MINUTE;

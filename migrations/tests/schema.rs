@@ -22,7 +22,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 15] = [
+const APP_TABLES: [&str; 16] = [
     "free_allowance_usage",
     "idea_messages",
     "jobs",
@@ -34,6 +34,7 @@ const APP_TABLES: [&str; 15] = [
     "payments",
     "reconciliation_cursors",
     "telegram_updates",
+    "transcript_summaries",
     "transcripts",
     "uploads",
     "user_settings",

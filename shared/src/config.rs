@@ -15,6 +15,7 @@ use crate::{
     media::{
         images::{IdeaSettings, ImageProviderSettings, ImageSettings},
         provider::ProviderSettings,
+        summaries::SummarySettings,
         transcripts::{AudioIsolation, AudioSandboxSettings},
     },
     payments::{
@@ -52,6 +53,8 @@ pub struct Settings {
     pub images: ImageSettings,
     /// The prompt helper behind `/idea` (OpenAI-compatible chat completions).
     pub idea: IdeaSettings,
+    /// The chat model behind the "Summary" button under transcripts, and its price.
+    pub summary: SummarySettings,
     /// Prices and free allowances.
     pub pricing: PricingSettings,
     /// Longest recording accepted for transcription, in minutes.
@@ -445,6 +448,16 @@ impl Settings {
         let idea_key = r.optional_secret("IDEA_API_KEY");
         let idea_model: Option<String> = r.or("IDEA_MODEL", "gpt-4o-mini");
         let idea_cost: Option<Credits> = r.or("IDEA_COST", "1");
+        // A summary is a chat completion like /idea: without a provider of its own it uses that
+        // one, key included. The key never follows to a provider named separately.
+        let (summary_base, summary_key) = if r.raw("SUMMARY_BASE_URL").is_some() {
+            (http_url(&mut r, "SUMMARY_BASE_URL", ""), r.optional_secret("SUMMARY_API_KEY"))
+        } else {
+            (idea_base.clone(), r.optional_secret("SUMMARY_API_KEY").or_else(|| idea_key.clone()))
+        };
+        let summary_model: Option<String> = r.or("SUMMARY_MODEL", "gpt-4o-mini");
+        let summary_timeout: Option<std::num::NonZeroU32> = r.or("SUMMARY_TIMEOUT_SECONDS", "120");
+        let summary_price: Option<Credits> = r.or("SUMMARY_PRICE", "3");
 
         let per_minute: Option<Credits> = r.or("TRANSCRIPTION_COST_PER_MINUTE", "15");
         let free_minutes: Option<u32> = r.or("FREE_MINUTES_PER_DAY", "3");
@@ -589,6 +602,16 @@ impl Settings {
                     },
                     cost: idea_cost?,
                 },
+                summary: SummarySettings {
+                    provider: ProviderSettings {
+                        base_url: summary_base?,
+                        api_key: summary_key,
+                        model: summary_model?,
+                        connect_timeout,
+                    },
+                    timeout: std::time::Duration::from_secs(summary_timeout?.get().into()),
+                    price: summary_price?,
+                },
                 pricing: PricingSettings {
                     transcription_cost_per_minute: per_minute?,
                     free_minutes_per_day: free_minutes?,
@@ -686,6 +709,43 @@ mod tests {
         assert_eq!(settings.images.input_retention, chrono::Duration::hours(24));
         assert_eq!(settings.images.output_retention, chrono::Duration::days(30));
         assert_eq!(settings.idea.cost, Credits::whole(1));
+        assert_eq!(settings.summary.price, Credits::whole(3));
+        assert_eq!(settings.summary.provider.model, "gpt-4o-mini");
+        assert_eq!(settings.summary.timeout, std::time::Duration::from_secs(120));
+        assert_eq!(settings.summary.provider.base_url.as_str(), "https://api.openai.com/v1");
+    }
+
+    #[test]
+    fn summaries_use_the_idea_provider_unless_given_their_own() {
+        let mut vars = minimal();
+        vars.insert("IDEA_BASE_URL".into(), "https://openrouter.ai/api/v1".into());
+        vars.insert("IDEA_API_KEY".into(), "idea-key".into());
+        vars.insert("SUMMARY_PRICE".into(), "2.5".into());
+        let settings = Settings::from_map(&vars).expect("valid");
+        assert_eq!(settings.summary.provider.base_url.as_str(), "https://openrouter.ai/api/v1");
+        assert_eq!(settings.summary.provider.api_key.as_ref().map(Secret::expose), Some("idea-key"));
+        assert_eq!(settings.summary.price, Credits::new("2.5".parse().unwrap()).unwrap());
+
+        // A provider of its own never gets the /idea key.
+        vars.insert("SUMMARY_BASE_URL".into(), "https://llm.example.com/v1".into());
+        let settings = Settings::from_map(&vars).expect("valid");
+        assert_eq!(settings.summary.provider.base_url.as_str(), "https://llm.example.com/v1");
+        assert!(settings.summary.provider.api_key.is_none());
+        vars.insert("SUMMARY_API_KEY".into(), "summary-key".into());
+        let settings = Settings::from_map(&vars).expect("valid");
+        assert_eq!(settings.summary.provider.api_key.as_ref().map(Secret::expose), Some("summary-key"));
+
+        vars.insert("SUMMARY_PRICE".into(), "-1".into());
+        vars.insert("SUMMARY_BASE_URL".into(), "ftp://llm.example.com".into());
+        let err = Settings::from_map(&vars).expect_err("must fail");
+        let named: Vec<&str> = err
+            .problems
+            .iter()
+            .map(|p| match p {
+                ConfigProblem::Invalid { var, .. } | ConfigProblem::Missing(var) => *var,
+            })
+            .collect();
+        assert_eq!(named, ["SUMMARY_BASE_URL", "SUMMARY_PRICE"]);
     }
 
     #[test]

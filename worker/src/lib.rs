@@ -7,6 +7,7 @@ pub mod images;
 pub mod maintenance;
 pub mod runner;
 pub mod sandbox;
+pub mod summary;
 pub mod transcribe;
 
 use std::{sync::Arc, time::Duration};
@@ -195,6 +196,42 @@ pub async fn supervise_image(queue: JobQueue, context: Arc<images::ImageContext>
     }
 }
 
+/// The summary job's context from the settings.
+///
+/// # Errors
+/// When the HTTP client cannot be built (no TLS roots).
+pub fn summary_context(
+    settings: &Settings,
+    common: runner::Common,
+    store: storage::ObjectStore,
+) -> anyhow::Result<Arc<summary::SummaryContext>> {
+    Ok(Arc::new(summary::SummaryContext {
+        common,
+        store,
+        chat: provider_client(&settings.summary.provider, settings.summary.timeout)?,
+        model: settings.summary.provider.model.clone(),
+        timeout: settings.summary.timeout,
+    }))
+}
+
+/// Runs the summary worker, restarting it when it stops; see [`supervise_transcribe`].
+pub async fn supervise_summary(queue: JobQueue, context: Arc<summary::SummaryContext>, concurrency: usize) {
+    use apalis::prelude::{WorkerBuilder, WorkerBuilderExt};
+    loop {
+        let name = format!("summary-{}", uuid::Uuid::new_v4().simple());
+        let worker = WorkerBuilder::new(name.clone())
+            .backend(queue.summary_storage())
+            .data(context.clone())
+            .concurrency(concurrency)
+            .build(summary::handle);
+        match worker.run().await {
+            Ok(()) => tracing::warn!(worker = %name, "summary worker stopped; restarting"),
+            Err(err) => tracing::error!(worker = %name, error = %err, "summary worker failed; restarting"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// The maintenance pass's context from the settings.
 ///
 /// # Errors
@@ -246,11 +283,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         image_context(&settings, common.clone(), services.store.clone())?,
         settings.worker_concurrency.get(),
     ));
+    let summarising = tokio::spawn(supervise_summary(
+        JobQueue::new(services.redis.clone(), &settings.queue_namespace),
+        summary_context(&settings, common.clone(), services.store.clone())?,
+        settings.worker_concurrency.get(),
+    ));
     tracing::info!(concurrency = settings.worker_concurrency, "worker connected and waiting for jobs");
     shutdown.wait().await;
     // Stop taking jobs, let those in flight finish, hand back the rest.
     transcribing.abort();
     drawing.abort();
+    summarising.abort();
     tracing::info!(in_flight = common.attempts.len(), "stopping: finishing the jobs in flight");
     common.wind_down(settings.shutdown_grace).await;
     maintenance.abort();

@@ -74,6 +74,7 @@ pub(super) fn job_kind(kind: JobKind) -> &'static str {
         JobKind::Transcribe => "transcription",
         JobKind::Image => "image",
         JobKind::Idea => "idea",
+        JobKind::Summary => "summary",
     }
 }
 

@@ -14,7 +14,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ids::{JobId, UserId},
-    media::transcripts::{self, TranscriptCursor, TranscriptQuery, TranscriptSummary},
+    media::{
+        summaries,
+        transcripts::{self, TranscriptCursor, TranscriptQuery, TranscriptSummary},
+    },
 };
 use uuid::Uuid;
 
@@ -90,14 +93,15 @@ pub(super) async fn list(
     }
 }
 
-/// `GET /api/transcripts/{job_id}`: the summary fields, `segments` and `downloads`.
+/// `GET /api/transcripts/{job_id}`: the list's fields, `segments`, `downloads`, and the
+/// `summary` made with the "Summary" button in chat (`null` until one is made).
 #[utoipa::path(
     get,
     path = "/api/transcripts/{job_id}",
     params(("job_id" = String, Path, description = "the transcription job's id")),
     security(("session" = [])),
     responses(
-        (status = 200, description = "summary, `segments: [{start_seconds, end_seconds, text}]`, `downloads: {txt, srt, vtt?, audio?}` (presigned, 10 minutes)"),
+        (status = 200, description = "the list's fields, `segments: [{start_seconds, end_seconds, text}]`, `downloads: {txt, srt, vtt?, audio?}` (presigned, 10 minutes), `summary: {text, partial, created_at} | null` (the summary and action items asked for in chat; `partial`: of the transcript's beginning only)"),
         (status = 401, description = "no, expired or bad session token"),
         (status = 404, description = "no transcript of the caller's with this id"),
     )
@@ -110,10 +114,16 @@ pub(super) async fn one(
     let not_found = || refusal(StatusCode::NOT_FOUND, "not_found", "no such transcript").into_response();
     // An id that is not a job id is no transcript of the caller's either.
     let Ok(job_id) = Uuid::parse_str(&job_id) else { return not_found() };
-    let found =
-        transcripts::detail(&state.db, &state.store, UserId(claims.user_id), JobId(job_id), LINK_TTL).await;
+    let user = UserId(claims.user_id);
+    let found = transcripts::detail(&state.db, &state.store, user, JobId(job_id), LINK_TTL).await;
     match found {
         Ok(Some(detail)) => {
+            let stored = match summaries::stored(&state.db, user, JobId(job_id)).await {
+                Ok(stored) => stored,
+                Err(err) => {
+                    return internal(&anyhow::Error::new(err).context("reading a transcript's summary"));
+                }
+            };
             let mut body = summary(&detail.summary);
             body["segments"] = detail
                 .segments
@@ -132,6 +142,9 @@ pub(super) async fn one(
                 .map(|(kind, url)| (kind.code().to_owned(), json!(url.as_str())))
                 .collect();
             body["downloads_expire_in"] = json!(LINK_TTL.as_secs());
+            body["summary"] = stored.map_or(Value::Null, |stored| {
+                json!({ "text": stored.content, "partial": stored.partial, "created_at": stored.created_at })
+            });
             Json(body).into_response()
         }
         Ok(None) => not_found(),

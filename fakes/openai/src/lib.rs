@@ -214,7 +214,8 @@ impl FakeOpenAi {
 
     /// Answers as several OpenAI-compatible servers do: transcriptions with
     /// only `text` and `segments` (no `usage`, `duration` or `language`),
-    /// pictures with only `data` (no `usage`).
+    /// pictures with only `data` (no `usage`), chat completions with only
+    /// `id`, `model` and `choices` (no `usage`, `object` or `created`).
     pub fn answer_minimally(&self, minimal: bool) {
         lock(&self.shared).minimal = minimal;
     }
@@ -673,15 +674,27 @@ async fn chat(State(shared): State<Shared>, headers: HeaderMap, Json(body): Json
     let response = match preamble(&shared, Endpoint::ChatCompletions, &headers).await {
         Some(answer) => answer,
         None => {
-            let content =
-                lock(&shared).chat_replies.pop_front().unwrap_or_else(|| format!("echo: {last_user}"));
+            let (content, minimal) = {
+                let mut inner = lock(&shared);
+                let content = inner.chat_replies.pop_front().unwrap_or_else(|| format!("echo: {last_user}"));
+                (content, inner.minimal)
+            };
             let created =
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            Json(json!({"id": format!("chatcmpl-{created}"), "object": "chat.completion", "created": created,
-                        "model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": content,
-                        "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}))
-            .into_response()
+            if minimal {
+                // As leaner OpenAI-compatible servers answer: no `usage`, `object`, `created`,
+                // `refusal` or `logprobs`.
+                Json(json!({"id": format!("chatcmpl-{created}"), "model": model,
+                            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                         "finish_reason": "stop"}]}))
+                .into_response()
+            } else {
+                Json(json!({"id": format!("chatcmpl-{created}"), "object": "chat.completion", "created": created,
+                            "model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": content,
+                            "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
+                            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}))
+                .into_response()
+            }
         }
     };
     record(&shared, recorded, response.status());

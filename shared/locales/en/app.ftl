@@ -109,6 +109,7 @@ page-history-empty = No operations yet.
 page-history-transcription = Transcription
 page-history-image = Picture
 page-history-idea = Picture ideas
+page-history-summary = Summary
 page-history-purchase = Top-up
 page-history-bonus = Bonus
 page-history-hold = Reserve

@@ -76,6 +76,7 @@ history-entry = { $when } { $what }{ $duration ->
 history-what-transcription = Transcription
 history-what-picture = Picture
 history-what-idea = Prompt ideas
+history-what-summary = Summary
 # Indented under the purchase it paid for.
 history-payment = {"    "}{ $provider } · { $currency ->
         [XTR] { $amount } ⭐
@@ -300,6 +301,42 @@ image-failure-refused = the service refused the request under its safety rules; 
 image-failure-not-an-image = this is not a JPEG, PNG or WebP picture
 image-failure-too-big = the photo is too big
 image-failure-unavailable = the picture service is unavailable
+
+## Summaries of transcripts
+
+summary-button = Summary
+summary-queued = Summarising and listing the action items… Price: { $price } { $price ->
+        [one] credit
+       *[other] credits
+    }.
+# $summary is the model's answer, several lines; $partial is "yes" when only the beginning of a long transcript was summarised.
+summary-ready =
+    Summary
+
+    { $summary }
+
+    { $partial ->
+        [yes] The transcript is long: this summarises its beginning.{" "}
+       *[no] {""}
+    }{ $charged } { $charged ->
+        [one] credit
+       *[other] credits
+    } charged.
+summary-stored =
+    Summary (made before, free)
+
+    { $summary }{ $partial ->
+        [yes] {"\u000A\u000A"}The transcript is long: this summarises its beginning.
+       *[no] {""}
+    }
+summary-in-progress = I am already summarising this transcript; the summary will come as a reply to it.
+not-enough-for-summary = Not enough credits for a summary: { $price } needed, { $available } available. Top up and tap the button again.
+summary-failed = I could not summarise the transcript: { $reason }. You were not charged.
+
+summary-failure-unavailable = the service is unavailable, please try later
+summary-failure-refused = the service refused to process this transcript
+summary-failure-no-transcript = this transcript no longer exists
+summary-failure-empty = the transcript has no words
 
 ## The command menu
 

@@ -109,6 +109,7 @@ page-history-empty = Операций пока нет.
 page-history-transcription = Расшифровка
 page-history-image = Картинка
 page-history-idea = Идеи для картинки
+page-history-summary = Краткое содержание
 page-history-purchase = Пополнение
 page-history-bonus = Бонус
 page-history-hold = Резерв

@@ -89,6 +89,7 @@ history-entry = { $when } { $what }{ $duration ->
 history-what-transcription = Расшифровка
 history-what-picture = Картинка
 history-what-idea = Идеи для картинки
+history-what-summary = Краткое содержание
 # Indented under the purchase it paid for.
 history-payment = {"    "}{ $provider } · { $currency ->
         [XTR] { $amount } ⭐
@@ -358,6 +359,46 @@ image-failure-refused = сервис отклонил запрос по свои
 image-failure-not-an-image = это не картинка в JPEG, PNG или WebP
 image-failure-too-big = фото слишком большое
 image-failure-unavailable = сервис картинок сейчас недоступен
+
+## Summaries of transcripts
+
+summary-button = Краткое содержание
+summary-queued = Готовлю краткое содержание и список задач… Стоимость: { $price } { $price ->
+        [one] кредит
+        [few] кредита
+        [many] кредитов
+       *[other] кредита
+    }.
+# $summary is the model's answer, several lines; $partial is "yes" when only the beginning of a long transcript was summarised.
+summary-ready =
+    Краткое содержание
+
+    { $summary }
+
+    { $partial ->
+        [yes] Расшифровка длинная, это содержание её начала.{" "}
+       *[no] {""}
+    }{ $charged ->
+        [one] Списан { $charged } кредит
+        [few] Списано { $charged } кредита
+        [many] Списано { $charged } кредитов
+       *[other] Списано { $charged } кредита
+    }.
+summary-stored =
+    Краткое содержание (уже было готово, бесплатно)
+
+    { $summary }{ $partial ->
+        [yes] {"\u000A\u000A"}Расшифровка длинная, это содержание её начала.
+       *[no] {""}
+    }
+summary-in-progress = Краткое содержание этой расшифровки уже готовится — пришлю его ответом на неё.
+not-enough-for-summary = Не хватает кредитов на краткое содержание: нужно { $price }, на балансе { $available }. Пополните баланс и нажмите кнопку ещё раз.
+summary-failed = Не получилось сделать краткое содержание: { $reason }. Деньги не списаны.
+
+summary-failure-unavailable = сервис сейчас недоступен, попробуйте позже
+summary-failure-refused = сервис отказался обрабатывать эту расшифровку
+summary-failure-no-transcript = этой расшифровки больше нет
+summary-failure-empty = в расшифровке нет слов
 
 ## The command menu
 

@@ -17,6 +17,9 @@ pub enum JobKind {
     /// Prompt ideas from a chat model (`/idea`).
     #[sea_orm(string_value = "idea")]
     Idea,
+    /// A transcript's summary and action items from a chat model.
+    #[sea_orm(string_value = "summary")]
+    Summary,
 }
 
 /// Where a job is in its life.

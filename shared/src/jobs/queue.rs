@@ -26,6 +26,16 @@ pub struct ImageTask {
     pub job_id: JobId,
 }
 
+/// Name of the summary queue (summaries of transcripts on request).
+pub const SUMMARY_QUEUE: &str = "summary";
+
+/// The message of the summary queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryTask {
+    /// The job to run.
+    pub job_id: JobId,
+}
+
 /// The queue could not take the message; the job stays `queued` and the
 /// sweeper pushes it again.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +63,7 @@ pub fn config(namespace: &str, queue: &str) -> Config {
 pub struct JobQueue {
     transcribe: RedisStorage<TranscribeTask>,
     image: RedisStorage<ImageTask>,
+    summary: RedisStorage<SummaryTask>,
     conn: ConnectionManager,
     namespace: String,
 }
@@ -63,6 +74,7 @@ impl JobQueue {
         Self {
             transcribe: RedisStorage::new(conn.clone()).with_config(config(namespace, TRANSCRIBE_QUEUE)),
             image: RedisStorage::new(conn.clone()).with_config(config(namespace, IMAGE_QUEUE)),
+            summary: RedisStorage::new(conn.clone()).with_config(config(namespace, SUMMARY_QUEUE)),
             conn,
             namespace: namespace.to_owned(),
         }
@@ -90,6 +102,17 @@ impl JobQueue {
         self.image.clone()
     }
 
+    /// Pushes a summary job.
+    pub async fn push_summary(&self, job_id: JobId) -> Result<(), QueueError> {
+        let mut storage = self.summary.clone();
+        within_push_timeout(SUMMARY_QUEUE, storage.push(SummaryTask { job_id })).await
+    }
+
+    /// The summary storage workers consume from.
+    pub fn summary_storage(&self) -> RedisStorage<SummaryTask> {
+        self.summary.clone()
+    }
+
     /// Deletes what the queue keeps of messages finished more than `age` ago
     /// (apalis keeps every message's data and a record of it forever; the
     /// jobs table has everything that matters). Returns how many went.
@@ -103,6 +126,8 @@ impl JobQueue {
         forgotten += within_push_timeout_value(TRANSCRIBE_QUEUE, transcribe.vacuum_before(age)).await?;
         let mut image = self.image.clone();
         forgotten += within_push_timeout_value(IMAGE_QUEUE, image.vacuum_before(age)).await?;
+        let mut summary = self.summary.clone();
+        forgotten += within_push_timeout_value(SUMMARY_QUEUE, summary.vacuum_before(age)).await?;
         // The finished-id sets keep ids whose data is gone: drop those, a batch a call.
         let prune = redis::Script::new(
             "local n = 0 \
@@ -112,7 +137,7 @@ impl JobQueue {
              end \
              return n",
         );
-        for queue in [TRANSCRIBE_QUEUE, IMAGE_QUEUE] {
+        for queue in [TRANSCRIBE_QUEUE, IMAGE_QUEUE, SUMMARY_QUEUE] {
             for set in ["done", "dead"] {
                 let prefix = format!("{}:{queue}", self.namespace);
                 let mut conn = self.conn.clone();
@@ -135,6 +160,7 @@ impl JobQueue {
         match kind {
             JobKind::Transcribe => self.push_transcribe(job_id).await,
             JobKind::Image | JobKind::Idea => self.push_image(job_id).await,
+            JobKind::Summary => self.push_summary(job_id).await,
         }
     }
 }

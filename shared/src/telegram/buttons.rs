@@ -37,6 +37,11 @@ pub enum Callback {
         /// Which prompt (0-based).
         index: u8,
     },
+    /// Summarise the transcript of the transcription job `job`.
+    Summary {
+        /// The transcription job.
+        job: JobId,
+    },
     /// Transcribe this user's recordings in `code` (ISO 639-1), or, with
     /// `None`, in the language the provider detects.
     Spoken {
@@ -86,6 +91,7 @@ impl Callback {
             Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.0.simple()),
             Self::FullQuality { job } => format!("img:{}", job.0.simple()),
             Self::IdeaPick { job, index } => format!("idea:{}:{index}", job.0.simple()),
+            Self::Summary { job } => format!("sum:{}", job.0.simple()),
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
             Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),
@@ -128,6 +134,9 @@ impl Callback {
         if let Some(job) = data.strip_prefix("img:") {
             return job.parse().ok().map(|job| Self::FullQuality { job });
         }
+        if let Some(job) = data.strip_prefix("sum:") {
+            return job.parse().ok().map(|job| Self::Summary { job });
+        }
         if let Some(rest) = data.strip_prefix("idea:") {
             let (job, index) = rest.split_once(':')?;
             return Some(Self::IdeaPick { job: job.parse().ok()?, index: index.parse().ok()? });
@@ -161,6 +170,7 @@ mod tests {
         assert_eq!(Callback::FullQuality { job }.encode(), format!("img:{}", job.0.simple()));
         assert_eq!(Callback::IdeaPick { job, index: 1 }.encode(), format!("idea:{}:1", job.0.simple()));
         assert_eq!(Callback::Pay { credits: 300, method: PayMethod::Stars }.encode(), "pay:300:xtr");
+        assert_eq!(Callback::Summary { job }.encode(), format!("sum:{}", job.0.simple()));
     }
 
     #[test]
@@ -181,6 +191,8 @@ mod tests {
             Callback::Transcript { job: JobId(uuid::Uuid::from_u128(7)), file: TranscriptFile::Srt },
             Callback::FullQuality { job: JobId(uuid::Uuid::from_u128(u128::MAX)) },
             Callback::IdeaPick { job: JobId(uuid::Uuid::from_u128(u128::MAX)), index: 2 },
+            Callback::Summary { job: JobId(uuid::Uuid::from_u128(u128::MAX)) },
+            Callback::Summary { job: JobId(uuid::Uuid::from_u128(1)) },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);
@@ -195,6 +207,8 @@ mod tests {
         assert_eq!(Callback::parse("pay:100:btc"), None);
         assert_eq!(Callback::parse("idea:nope:1"), None);
         assert_eq!(Callback::parse("img:"), None);
+        assert_eq!(Callback::parse("sum:"), None);
+        assert_eq!(Callback::parse("sum:not-a-job"), None);
         assert_eq!(Callback::parse("idea:00000000000000000000000000000007:256"), None);
         assert_eq!(Callback::parse("tf:00000000000000000000000000000007:pdf"), None);
     }

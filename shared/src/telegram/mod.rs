@@ -25,7 +25,7 @@ use teloxide::{
     adaptors::{Throttle, throttle::Limits},
     payloads::{SendMessageSetters, SendPhotoSetters},
     prelude::{Bot, Requester},
-    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ReplyParameters},
 };
 
 use self::buttons::{Callback, TranscriptFile};
@@ -54,6 +54,13 @@ pub enum Outgoing {
         text: String,
         /// The buttons.
         buttons: InlineKeyboardMarkup,
+    },
+    /// Text in reply to an earlier message (sent anyway if that message is gone).
+    Reply {
+        /// The text.
+        text: String,
+        /// The message it answers.
+        to: MessageId,
     },
     /// A picture with a caption and inline buttons.
     Photo {
@@ -99,16 +106,22 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
     outgoing.push(Outgoing::WithButtons {
         text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.amount() }
             .render(lang),
-        buttons: InlineKeyboardMarkup::new([[
-            InlineKeyboardButton::callback(
-                Text::TxtButton.render(lang),
-                Callback::Transcript { job, file: TranscriptFile::Txt }.encode(),
-            ),
-            InlineKeyboardButton::callback(
-                Text::SrtButton.render(lang),
-                Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
-            ),
-        ]]),
+        buttons: InlineKeyboardMarkup::new([
+            vec![
+                InlineKeyboardButton::callback(
+                    Text::TxtButton.render(lang),
+                    Callback::Transcript { job, file: TranscriptFile::Txt }.encode(),
+                ),
+                InlineKeyboardButton::callback(
+                    Text::SrtButton.render(lang),
+                    Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
+                ),
+            ],
+            vec![InlineKeyboardButton::callback(
+                Text::SummaryButton.render(lang),
+                Callback::Summary { job }.encode(),
+            )],
+        ]),
     });
     outgoing
 }
@@ -149,6 +162,11 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
             }
             Outgoing::WithButtons { text, buttons } => {
                 bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await
+            }
+            Outgoing::Reply { text, to } => {
+                bot.send_message(chat, text.clone())
+                    .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
+                    .await
             }
             Outgoing::Photo { name, body, caption, buttons } => {
                 bot.send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
@@ -197,6 +215,12 @@ mod tests {
             let Some(Outgoing::WithButtons { text, buttons }) = messages.last() else { panic!("no footer") };
             assert_eq!(text, "Duration 0:05, 1.25 credits charged.");
             assert_eq!(buttons.inline_keyboard[0].len(), 2);
+            let summary = &buttons.inline_keyboard[1][0];
+            assert_eq!(summary.text, "Summary");
+            let teloxide::types::InlineKeyboardButtonKind::CallbackData(data) = &summary.kind else {
+                panic!("not a callback button")
+            };
+            assert_eq!(Callback::parse(data), Some(Callback::Summary { job: JobId(Uuid::from_u128(7)) }));
         }
     }
 }

@@ -428,6 +428,67 @@ pub enum Text {
         /// Why, in the user's terms.
         reason: ImageFailureReason,
     },
+    /// The button under a transcript that asks for its summary.
+    SummaryButton,
+    /// A summary was accepted and queued.
+    SummaryQueued {
+        /// Price held, in credits.
+        price: Decimal,
+    },
+    /// A summary and its action items, as the model wrote them, just made.
+    SummaryReady {
+        /// The model's answer.
+        summary: String,
+        /// Whether only the transcript's beginning was summarised (it is too long).
+        partial: bool,
+        /// Credits charged.
+        charged: Decimal,
+    },
+    /// A summary made before, shown again for free.
+    SummaryStored {
+        /// The model's answer.
+        summary: String,
+        /// Whether only the transcript's beginning was summarised.
+        partial: bool,
+    },
+    /// The button tapped again while its summary is being made.
+    SummaryInProgress,
+    /// Not enough credit for a summary; nothing was queued.
+    NotEnoughForSummary {
+        /// Price of the summary.
+        price: Decimal,
+        /// Credits available.
+        available: Decimal,
+    },
+    /// No summary could be made; nothing was charged.
+    SummaryFailed {
+        /// Why, in the user's terms.
+        reason: SummaryFailureReason,
+    },
+}
+
+/// Why a summary could not be made, as users are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
+pub enum SummaryFailureReason {
+    /// The chat model kept failing.
+    Unavailable,
+    /// The chat model refused.
+    Refused,
+    /// The transcript is gone, or is not the user's.
+    NoTranscript,
+    /// The transcript has no words.
+    NothingToSummarise,
+}
+
+impl SummaryFailureReason {
+    fn message_id(self) -> &'static str {
+        match self {
+            Self::Unavailable => "summary-failure-unavailable",
+            Self::Refused => "summary-failure-refused",
+            Self::NoTranscript => "summary-failure-no-transcript",
+            Self::NothingToSummarise => "summary-failure-empty",
+        }
+    }
 }
 
 /// Why a picture (or an idea) could not be made, as users are told.
@@ -544,6 +605,8 @@ pub enum HistoryWhat {
     Picture,
     /// Prompt ideas.
     Idea,
+    /// A transcript's summary.
+    Summary,
     /// A purchase, bonus or correction.
     Credit(HistoryKind),
 }
@@ -554,6 +617,7 @@ impl HistoryWhat {
             Self::Transcription => "history-what-transcription",
             Self::Picture => "history-what-picture",
             Self::Idea => "history-what-idea",
+            Self::Summary => "history-what-summary",
             Self::Credit(kind) => kind.message_id(),
         }
     }
@@ -829,6 +893,13 @@ impl Text {
             Self::IdeaQueued { .. } => "idea-queued",
             Self::IdeaList { .. } => "idea-list",
             Self::IdeaFailed { .. } => "idea-failed",
+            Self::SummaryButton => "summary-button",
+            Self::SummaryQueued { .. } => "summary-queued",
+            Self::SummaryReady { .. } => "summary-ready",
+            Self::SummaryStored { .. } => "summary-stored",
+            Self::SummaryInProgress => "summary-in-progress",
+            Self::NotEnoughForSummary { .. } => "not-enough-for-summary",
+            Self::SummaryFailed { .. } => "summary-failed",
         }
     }
 
@@ -871,7 +942,9 @@ impl Text {
             | Self::SpokenAuto
             | Self::IdeaAlreadyPicked
             | Self::NotAnImage
-            | Self::IdeaHowTo => {}
+            | Self::IdeaHowTo
+            | Self::SummaryButton
+            | Self::SummaryInProgress => {}
             Self::Welcome { first_name, free_minutes } => {
                 args.set("first_name", first_name.as_str());
                 args.set("free_minutes", *free_minutes);
@@ -905,7 +978,9 @@ impl Text {
                 args.set("free_time", minutes_seconds(*free_seconds));
                 args.set("position", *position);
             }
-            Self::InsufficientFunds { price, available } | Self::NotEnoughForImage { price, available } => {
+            Self::InsufficientFunds { price, available }
+            | Self::NotEnoughForImage { price, available }
+            | Self::NotEnoughForSummary { price, available } => {
                 args.set("price", amount(*price));
                 args.set("available", amount(*available));
             }
@@ -989,11 +1064,21 @@ impl Text {
             Self::ImageFailed { reason } | Self::IdeaFailed { reason } => {
                 args.set("reason", label(reason.message_id()));
             }
-            Self::IdeaQueued { price } => args.set("price", amount(*price)),
+            Self::IdeaQueued { price } | Self::SummaryQueued { price } => args.set("price", amount(*price)),
             Self::IdeaList { ideas, charged } => {
                 args.set("ideas", numbered(ideas));
                 args.set("charged", amount(*charged));
             }
+            Self::SummaryReady { summary, partial, charged } => {
+                args.set("summary", summary.as_str());
+                args.set("partial", yes_no(*partial));
+                args.set("charged", amount(*charged));
+            }
+            Self::SummaryStored { summary, partial } => {
+                args.set("summary", summary.as_str());
+                args.set("partial", yes_no(*partial));
+            }
+            Self::SummaryFailed { reason } => args.set("reason", label(reason.message_id())),
         }
         args
     }
@@ -1075,6 +1160,8 @@ mod tests {
     const COUNTS: [u32; 6] = [0, 1, 2, 5, 11, 21];
     /// Durations, in seconds: 0:59, 1:00, 59:59.
     const DURATIONS: [u32; 3] = [59, 60, 3599];
+    /// A summary as a chat model writes one.
+    const SUMMARY: &str = "Анна и Олег договорились перенести релиз на пятницу.\n\nЗадачи:\n- Олег: обновить план до среды\n- Анна: предупредить клиента";
 
     fn credits() -> impl Iterator<Item = Decimal> {
         CREDITS.into_iter().map(dec)
@@ -1141,6 +1228,11 @@ mod tests {
             Text::PackageCard { credits: dec("110"), price: dec("149.5") },
             Text::TooLong { max_minutes: 180 },
             Text::PromptTooLong { max: 1000 },
+            Text::SummaryButton,
+            Text::SummaryInProgress,
+            Text::NotEnoughForSummary { price: dec("3"), available: dec("1.5") },
+            Text::SummaryStored { summary: SUMMARY.into(), partial: false },
+            Text::SummaryStored { summary: SUMMARY.into(), partial: true },
         ];
         for free_minutes in COUNTS {
             all.push(Text::Welcome { first_name: "Анна".into(), free_minutes });
@@ -1203,6 +1295,8 @@ mod tests {
                 Text::ImageQueued { price: amount, free: false, edit: false },
                 Text::ImageReady { charged: amount },
                 Text::IdeaQueued { price: amount },
+                Text::SummaryQueued { price: amount },
+                Text::SummaryReady { summary: SUMMARY.into(), partial: false, charged: amount },
                 Text::IdeaList {
                     ideas: vec![
                         "кот-космонавт в скафандре, акварель".into(),
@@ -1215,7 +1309,8 @@ mod tests {
         }
         let whats = [HistoryWhat::Transcription, HistoryWhat::Picture, HistoryWhat::Idea]
             .into_iter()
-            .chain(HistoryKind::iter().map(HistoryWhat::Credit));
+            .chain(HistoryKind::iter().map(HistoryWhat::Credit))
+            .chain([HistoryWhat::Summary]);
         for (what, outcome) in whats.zip(HistoryOutcome::iter().cycle()) {
             all.push(Text::HistoryEntry {
                 when: "01.02 10:00".into(),
@@ -1264,6 +1359,10 @@ mod tests {
             all.push(Text::ImageFailed { reason });
             all.push(Text::IdeaFailed { reason });
         }
+        for reason in SummaryFailureReason::iter() {
+            all.push(Text::SummaryFailed { reason });
+        }
+        all.push(Text::SummaryReady { summary: SUMMARY.into(), partial: true, charged: dec("3") });
         all
     }
 
@@ -1287,11 +1386,12 @@ mod tests {
         let mut ids: BTreeSet<String> = COMMANDS.iter().map(|command| format!("command-{command}")).collect();
         ids.extend(FailureReason::iter().map(|reason| reason.message_id().to_owned()));
         ids.extend(ImageFailureReason::iter().map(|reason| reason.message_id().to_owned()));
+        ids.extend(SummaryFailureReason::iter().map(|reason| reason.message_id().to_owned()));
         ids.extend(PaymentVia::iter().map(|via| via.message_id().to_owned()));
         ids.extend(PaymentState::iter().map(|state| state.message_id().to_owned()));
         ids.extend(HistoryKind::iter().map(|kind| kind.message_id().to_owned()));
         ids.extend(
-            [HistoryWhat::Transcription, HistoryWhat::Picture, HistoryWhat::Idea]
+            [HistoryWhat::Transcription, HistoryWhat::Picture, HistoryWhat::Idea, HistoryWhat::Summary]
                 .map(|what| what.message_id().to_owned()),
         );
         ids
@@ -1521,6 +1621,13 @@ mod tests {
             Text::IdeaQueued { price: dec("1") },
             Text::IdeaList { ideas: vec!["a".into(), "b".into(), "c".into()], charged: dec("1") },
             Text::IdeaFailed { reason: ImageFailureReason::Unavailable },
+            Text::SummaryButton,
+            Text::SummaryQueued { price: dec("3") },
+            Text::SummaryReady { summary: "-".into(), partial: true, charged: dec("3") },
+            Text::SummaryStored { summary: "-".into(), partial: false },
+            Text::SummaryInProgress,
+            Text::NotEnoughForSummary { price: dec("3"), available: dec("1") },
+            Text::SummaryFailed { reason: SummaryFailureReason::NoTranscript },
         ];
         for text in texts {
             let (ru, en) = (text.render(Lang::Ru), text.render(Lang::En));
