@@ -106,6 +106,10 @@ struct Inner {
     /// Every n-th request of an endpoint gets the fault, until cleared.
     fault_rate: HashMap<Endpoint, (usize, Fault, usize)>,
     latency: HashMap<Endpoint, Duration>,
+    /// Transcriptions take this long plus this much per minute of audio heard.
+    audio_pace: Option<(Duration, Duration)>,
+    /// More requests of an endpoint in flight than this get 429.
+    max_in_flight: HashMap<Endpoint, usize>,
     in_flight: HashMap<Endpoint, (usize, usize)>,
     chat_replies: VecDeque<String>,
     /// Images handed out as URLs, by file name.
@@ -193,6 +197,18 @@ impl FakeOpenAi {
         lock(&self.shared).latency.insert(endpoint, latency);
     }
 
+    /// Makes each transcription take `base` plus `per_minute` for every minute of
+    /// the audio uploaded, as a recogniser's time grows with the audio it hears.
+    pub fn set_audio_pace(&self, base: Duration, per_minute: Duration) {
+        lock(&self.shared).audio_pace = Some((base, per_minute));
+    }
+
+    /// Answers requests of `endpoint` beyond `limit` in flight at once with a
+    /// 429, as a provider's concurrency limit does.
+    pub fn limit_concurrency(&self, endpoint: Endpoint, limit: usize) {
+        lock(&self.shared).max_in_flight.insert(endpoint, limit);
+    }
+
     /// Answers the next `n` requests of `endpoint` with `fault`.
     pub fn fail_next(&self, endpoint: Endpoint, n: usize, fault: Fault) {
         lock(&self.shared).faults.entry(endpoint).or_default().extend(std::iter::repeat_n(fault, n));
@@ -244,6 +260,13 @@ impl InFlight {
         entry.0 += 1;
         entry.1 = entry.1.max(entry.0);
         Self { shared: shared.clone(), endpoint }
+    }
+
+    /// Whether this request is over the endpoint's concurrency limit.
+    fn over_limit(&self) -> bool {
+        let inner = lock(&self.shared);
+        let now = inner.in_flight.get(&self.endpoint).map_or(0, |(now, _)| *now);
+        inner.max_in_flight.get(&self.endpoint).is_some_and(|limit| now > *limit)
     }
 }
 
@@ -360,7 +383,16 @@ async fn read_form(mut multipart: Multipart) -> Result<Form, String> {
 }
 
 async fn transcriptions(State(shared): State<Shared>, headers: HeaderMap, multipart: Multipart) -> Response {
-    let _flight = InFlight::enter(&shared, Endpoint::Transcriptions);
+    let flight = InFlight::enter(&shared, Endpoint::Transcriptions);
+    if flight.over_limit() {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "requests",
+            Some("rate_limit_exceeded"),
+            None,
+            "Too many concurrent requests. Please try again later.",
+        );
+    }
     let arrived = Instant::now();
     let form = match read_form(multipart).await {
         Ok(form) => form,
@@ -395,6 +427,10 @@ async fn transcribe(
 ) -> Response {
     if let Some(answer) = preamble(shared, Endpoint::Transcriptions, headers).await {
         return answer;
+    }
+    let pace = lock(shared).audio_pace;
+    if let (Some((base, per_minute)), Some(audio)) = (pace, &recorded.audio) {
+        tokio::time::sleep(base + per_minute.mul_f64(audio.duration_s / 60.0)).await;
     }
     let Some(file) = file else {
         return error(
