@@ -197,9 +197,15 @@ pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
             })
         };
         let window = |tol: u64| (aim.saturating_sub(tol), aim + tol);
-        let (lo1, hi1) = window(share / 8);
+        // The nearest good pause wins: every chunk comes back about when the others do.
+        let found = [32, 16, 8, 4]
+            .into_iter()
+            .find_map(|part| {
+                let (lo, hi) = window(share / part);
+                best(lo, hi)
+            })
+            .or_else(|| best(kpos[s] + share / 4, kpos[h]));
         let (lo2, hi2) = window(share / 4);
-        let found = best(lo1, hi1).or_else(|| best(lo2, hi2)).or_else(|| best(kpos[s] + share / 4, kpos[h]));
         let (cut, pause) = match found {
             Some(&(boundary, _, pi)) => (boundary, Some(pi)),
             None => {
@@ -373,7 +379,7 @@ mod tests {
         assert_eq!(lengths.len(), 16, "{lengths:?}");
         let mean = lengths.iter().sum::<f64>() / lengths.len() as f64;
         for len in &lengths {
-            assert!((len - mean).abs() <= mean * 0.15, "{len} s against a mean of {mean} s: {lengths:?}");
+            assert!((len - mean).abs() <= mean * 0.08, "{len} s against a mean of {mean} s: {lengths:?}");
         }
         assert!(plan.cut_pauses.iter().all(Option::is_some));
     }

@@ -420,7 +420,9 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         }
         Callback::FullQuality { job } => images::send_original(&bot, chat, &state, &user, job).await?,
         Callback::IdeaPick { job, index } => {
-            images::on_idea_pick(&bot, chat, &state, &user, job, index).await?
+            // The picture replies to the list of ideas it was picked from.
+            let message = query.message.as_ref().map(MaybeInaccessibleMessage::id);
+            images::on_idea_pick(&bot, images::Origin { chat, message }, &state, &user, job, index).await?
         }
         Callback::Summary { job } => {
             let tapped = query.message.as_ref().map(MaybeInaccessibleMessage::id);

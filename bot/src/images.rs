@@ -16,13 +16,30 @@ use teloxide::{
     payloads::SendMessageSetters,
     prelude::{Message, Requester},
     types::{
-        ChatId, FileMeta, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyMarkup,
+        ChatId, FileMeta, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId,
+        ReplyMarkup,
     },
 };
 
 use shared::telegram::buttons::Callback;
 
 use crate::startup::AppState;
+
+/// Where a request was made: the chat, and the user's message the result
+/// replies to (so two pictures that arrive together can be told apart).
+#[derive(Clone, Copy, Debug)]
+pub struct Origin {
+    /// The chat.
+    pub chat: ChatId,
+    /// The message that asked, when there is one.
+    pub message: Option<MessageId>,
+}
+
+impl From<&Message> for Origin {
+    fn from(msg: &Message) -> Self {
+        Self { chat: msg.chat.id, message: Some(msg.id) }
+    }
+}
 
 /// The picture a message carries: the largest size of a photo, or a
 /// document. `None` for anything else.
@@ -78,7 +95,7 @@ pub async fn on_image_command(
         bot.send_message(msg.chat.id, Text::AskImagePrompt.render(user.language)).reply_markup(ask).await?;
         return Ok(());
     }
-    draw(bot, msg.chat.id, state, user, text).await
+    draw(bot, msg.into(), state, user, text).await
 }
 
 /// The answer to "what should I draw?".
@@ -88,22 +105,22 @@ pub async fn on_prompt_reply(
     state: &AppState,
     user: &User,
 ) -> anyhow::Result<()> {
-    draw(bot, msg.chat.id, state, user, msg.text().unwrap_or_default()).await
+    draw(bot, msg.into(), state, user, msg.text().unwrap_or_default()).await
 }
 
 /// Starts a generation of `text` after checking it.
 pub async fn draw(
     bot: &Telegram,
-    chat: ChatId,
+    origin: Origin,
     state: &AppState,
     user: &User,
     text: &str,
 ) -> anyhow::Result<()> {
     let prompt = match Prompt::parse(text, state.settings.images.max_prompt_chars) {
         Ok(prompt) => prompt,
-        Err(err) => return refuse_prompt(bot, chat, user.language, err, Text::AskImagePrompt).await,
+        Err(err) => return refuse_prompt(bot, origin.chat, user.language, err, Text::AskImagePrompt).await,
     };
-    start(bot, chat, state, user, ImageRequest::Generate { prompt: prompt.as_str().to_owned() }, None).await
+    start(bot, origin, state, user, ImageRequest::Generate { prompt: prompt.as_str().to_owned() }, None).await
 }
 
 async fn refuse_prompt(
@@ -137,7 +154,7 @@ pub async fn on_edit_command(
         bot.send_message(msg.chat.id, Text::EditHowTo.render(user.language)).await?;
         return Ok(());
     };
-    edit(bot, msg.chat.id, state, user, photo_message, text).await
+    edit(bot, msg.into(), state, user, photo_message, text).await
 }
 
 /// A photo or a file: edited when its caption says what to change.
@@ -145,19 +162,19 @@ pub async fn on_picture(bot: &Telegram, msg: &Message, state: &AppState, user: &
     let caption = msg.caption().unwrap_or_default().trim();
     // A caption may spell the command out: "/edit make it blue".
     let caption = caption.strip_prefix("/edit").map_or(caption, str::trim);
-    edit(bot, msg.chat.id, state, user, msg, caption).await
+    edit(bot, msg.into(), state, user, msg, caption).await
 }
 
 /// Checks the prompt and the picture (by its bytes), then queues the edit.
 async fn edit(
     bot: &Telegram,
-    chat: ChatId,
+    origin: Origin,
     state: &AppState,
     user: &User,
     picture: &Message,
     text: &str,
 ) -> anyhow::Result<()> {
-    let lang = user.language;
+    let (chat, lang) = (origin.chat, user.language);
     let Some(file) = picture_file(picture) else { return Ok(()) };
     let prompt = match Prompt::parse(text, state.settings.images.max_prompt_chars) {
         Ok(prompt) => prompt,
@@ -186,7 +203,7 @@ async fn edit(
         file_unique_id: file.unique_id.0.clone(),
         file_size: size,
     };
-    start(bot, chat, state, user, ImageRequest::Edit { prompt: prompt.as_str().to_owned(), photo }, None)
+    start(bot, origin, state, user, ImageRequest::Edit { prompt: prompt.as_str().to_owned(), photo }, None)
         .await
 }
 
@@ -224,18 +241,19 @@ pub async fn on_idea_command(
     };
     let request =
         ImageRequest::Idea { description: description.as_str().to_owned(), price: state.settings.idea.cost };
-    start(bot, msg.chat.id, state, user, request, None).await
+    start(bot, msg.into(), state, user, request, None).await
 }
 
 /// A tap on one of the prompts `/idea` suggested: draws it.
 pub async fn on_idea_pick(
     bot: &Telegram,
-    chat: ChatId,
+    origin: Origin,
     state: &AppState,
     user: &User,
     job: JobId,
     index: u8,
 ) -> anyhow::Result<()> {
+    let chat = origin.chat;
     // Each button draws once, however often it is tapped.
     let pick = images::picked_idea_job(job, index);
     if jobs::owned_by(&state.db, user.id, pick).await?.is_some() {
@@ -249,7 +267,7 @@ pub async fn on_idea_pick(
                 Err(err) => return refuse_prompt(bot, chat, user.language, err, Text::AskImagePrompt).await,
             };
             let request = ImageRequest::Generate { prompt: prompt.as_str().to_owned() };
-            start(bot, chat, state, user, request, Some(pick)).await
+            start(bot, origin, state, user, request, Some(pick)).await
         }
         None => {
             tracing::warn!(%job, index, user_id = user.id.0, "an idea button without its idea");
@@ -285,13 +303,13 @@ pub async fn send_original(
 /// Prices, holds and queues `request` (as job `pick` when given), then shows the price.
 async fn start(
     bot: &Telegram,
-    chat: ChatId,
+    origin: Origin,
     state: &AppState,
     user: &User,
     request: ImageRequest,
     pick: Option<JobId>,
 ) -> anyhow::Result<()> {
-    let lang = user.language;
+    let (chat, lang) = (origin.chat, user.language);
     let settings = &state.settings;
     if jobs::unfinished_count(&state.db, user.id).await? >= u64::from(settings.max_queued_jobs_per_user) {
         bot.send_message(chat, Text::TooManyJobs { limit: settings.max_queued_jobs_per_user }.render(lang))
@@ -328,7 +346,7 @@ async fn start(
         }
     };
     let status = bot.send_message(chat, status.render(lang)).await?;
-    jobs::set_status_message(&state.db, queued.job_id, status.id.0).await?;
+    jobs::set_messages(&state.db, queued.job_id, status.id.0, origin.message.map(|m| m.0)).await?;
     // A failed push is not lost: the job row stays queued and the sweeper pushes it again.
     if let Err(err) = state.queue.push_image(queued.job_id).await {
         tracing::warn!(job_id = %queued.job_id, error = %err, "queue push failed; the sweeper will retry");

@@ -100,16 +100,18 @@ async fn image_draws_the_free_picture_first_then_charges_and_sends_the_original_
     let (bot, worker) = spawn(&openai).await;
     let user = started(&bot, 61).await;
 
-    user.send_command("/image a red fox in the snow").unwrap();
+    let asked = user.send_command("/image a red fox in the snow").unwrap();
     let queued = wait_for_text(&bot, 61, "Got it.").await;
     assert_eq!(queued.body(), Some("Got it. Price: 0 credits (a free picture of this month). Drawing…"));
     let first = wait_for_photos(&bot, 61, 1).await;
-    assert_eq!(first[0].caption.as_deref(), Some("Done. 0 credits charged."));
+    // The picture answers its request and quotes it: two that arrive together can be told apart.
+    assert_eq!(first[0].caption.as_deref(), Some("“a red fox in the snow”\nDone. 0 credits charged."));
+    assert_eq!(first[0].reply_to_message_id, Some(asked));
     assert_eq!(balance(&bot, 61).await, (Credits::whole(50), Credits::ZERO));
 
     user.send_command("/image a lighthouse at dusk").unwrap();
     let second = wait_for_photos(&bot, 61, 2).await;
-    assert_eq!(second[1].caption.as_deref(), Some("Done. 20 credits charged."));
+    assert_eq!(second[1].caption.as_deref(), Some("“a lighthouse at dusk”\nDone. 20 credits charged."));
     assert_eq!(balance(&bot, 61).await, (Credits::whole(30), Credits::ZERO));
     let requests = openai.requests();
     assert_eq!(requests.len(), 2);
@@ -188,7 +190,8 @@ async fn an_uploaded_photo_is_edited_and_a_file_that_is_not_a_picture_is_refused
     let photo = bot.telegram.register_file(jpeg(64), "image/jpeg", None);
     let photo_message = user.send_photo(&photo, Some("make the sky purple")).unwrap();
     let edited = wait_for_photos(&bot, 63, 1).await;
-    assert_eq!(edited[0].caption.as_deref(), Some("Done. 25 credits charged."));
+    assert_eq!(edited[0].caption.as_deref(), Some("“make the sky purple”\nDone. 25 credits charged."));
+    assert_eq!(edited[0].reply_to_message_id, Some(photo_message));
     assert_eq!(balance(&bot, 63).await, (Credits::whole(25), Credits::ZERO));
     let request = &openai.requests()[0];
     assert_eq!(
@@ -216,7 +219,7 @@ async fn an_uploaded_photo_is_edited_and_a_file_that_is_not_a_picture_is_refused
     // /edit in reply to the photo: the second edit takes the rest of the balance.
     user.reply_to(photo_message, "/edit add a moon").unwrap();
     let edited = wait_for_photos(&bot, 63, 2).await;
-    assert_eq!(edited[1].caption.as_deref(), Some("Done. 25 credits charged."));
+    assert_eq!(edited[1].caption.as_deref(), Some("“add a moon”\nDone. 25 credits charged."));
     assert_eq!(balance(&bot, 63).await, (Credits::ZERO, Credits::ZERO));
     assert_eq!(openai.requests().len(), 2);
     worker.abort();
@@ -231,7 +234,7 @@ async fn a_photo_captioned_with_the_edit_command_is_edited() {
     let photo = bot.telegram.register_file(jpeg(64), "image/jpeg", None);
     user.send_photo(&photo, Some("/edit add a hat")).unwrap();
     let edited = wait_for_photos(&bot, 64, 1).await;
-    assert_eq!(edited[0].caption.as_deref(), Some("Done. 25 credits charged."));
+    assert_eq!(edited[0].caption.as_deref(), Some("“add a hat”\nDone. 25 credits charged."));
     let request = &openai.requests()[0];
     assert_eq!((request.endpoint, request.prompt.as_deref()), (Endpoint::ImageEdits, Some("add a hat")));
     let how_to = shared::texts::i18n::Text::EditHowTo.render(shared::texts::i18n::Lang::En);
@@ -290,7 +293,7 @@ async fn idea_offers_three_prompts_and_a_tap_draws_one() {
     let drawn_message = wait_for_photos(&bot, 64, 1).await.remove(0);
     user.reply_to(drawn_message.message_id, "/edit add a helmet").unwrap();
     let photos = wait_for_photos(&bot, 64, 2).await;
-    assert_eq!(photos[1].caption.as_deref(), Some("Done. 25 credits charged."));
+    assert_eq!(photos[1].caption.as_deref(), Some("“add a helmet”\nDone. 25 credits charged."));
     let edit = openai.requests().into_iter().find(|r| r.endpoint == Endpoint::ImageEdits).unwrap();
     assert_eq!(edit.prompt.as_deref(), Some("add a helmet"));
     assert_eq!(balance(&bot, 64).await, (Credits::whole(24), Credits::ZERO));

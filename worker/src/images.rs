@@ -216,8 +216,10 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
     let photo = Outgoing::Photo {
         name: OUTPUT_NAME,
         body: png.clone(),
-        caption: Text::ImageReady { charged: charged.amount() }.render(lang),
+        caption: Text::ImageReady { prompt: caption_prompt(&request), charged: charged.amount() }
+            .render(lang),
         buttons,
+        reply_to: job.request_message_id.map(MessageId),
     };
     let sent = telegram::send(&ctx.common.bot, job.chat_id.into(), &photo)
         .await
@@ -233,6 +235,23 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
     delete_status(ctx, job).await;
     tracing::info!(job_id = %job.id, charged = %charged, bytes = png.len(), "picture delivered");
     Ok(())
+}
+
+/// Longest prompt quoted in a caption (Telegram allows 1,024 characters).
+const CAPTION_PROMPT_CHARS: usize = 200;
+
+/// The prompt as the caption quotes it: whole, or its beginning and "…".
+fn caption_prompt(request: &ImageRequest) -> String {
+    let prompt = match request {
+        ImageRequest::Generate { prompt }
+        | ImageRequest::Edit { prompt, .. }
+        | ImageRequest::EditPicture { prompt, .. } => prompt.as_str(),
+        ImageRequest::Idea { description, .. } => description.as_str(),
+    };
+    match prompt.char_indices().nth(CAPTION_PROMPT_CHARS) {
+        Some((cut, _)) => format!("{}…", prompt[..cut].trim_end()),
+        None => prompt.to_owned(),
+    }
 }
 
 async fn generate(ctx: &ImageContext, job: &Job, prompt: &str) -> Result<Bytes, Failure> {
@@ -644,4 +663,19 @@ pub async fn apply_retention(
         );
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captions_quote_a_long_prompt_by_its_beginning() {
+        let short = ImageRequest::Generate { prompt: "кот в шляпе".into() };
+        assert_eq!(caption_prompt(&short), "кот в шляпе");
+        let long = ImageRequest::Generate { prompt: "ы ".repeat(150) };
+        let quoted = caption_prompt(&long);
+        assert_eq!(quoted.chars().count(), CAPTION_PROMPT_CHARS);
+        assert!(quoted.ends_with("ы…"), "{quoted}");
+    }
 }

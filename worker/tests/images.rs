@@ -149,8 +149,8 @@ async fn pictures_use_the_free_allowance_first_then_are_charged_once() {
     // Both came as photos with the charge in the caption and a full-quality button.
     let photos: Vec<_> = rig.telegram.messages(CHAT).into_iter().filter(|m| m.photo.is_some()).collect();
     assert_eq!(photos.len(), 2);
-    assert_eq!(photos[0].caption.as_deref(), Some("Готово. Списано 0 кредитов."));
-    assert_eq!(photos[1].caption.as_deref(), Some("Готово. Списано 20 кредитов."));
+    assert_eq!(photos[0].caption.as_deref(), Some("«a red fox in the snow»\nГотово. Списано 0 кредитов."));
+    assert_eq!(photos[1].caption.as_deref(), Some("«a lighthouse at dusk»\nГотово. Списано 20 кредитов."));
     assert_eq!(
         photos[1].callback_data_of("Оригинал без сжатия"),
         Some(Callback::FullQuality { job: second }.encode())
@@ -242,7 +242,7 @@ async fn an_uploaded_jpeg_is_kept_as_png_edited_and_charged_the_edit_price() {
     assert_eq!((decoded.width(), decoded.height()), (32, 32));
     assert_eq!(requests[0].bytes, input.len(), "the provider got the converted PNG");
     let caption = rig.telegram.messages(CHAT).into_iter().find_map(|m| m.photo.and(m.caption)).unwrap();
-    assert_eq!(caption, "Готово. Списано 25 кредитов.");
+    assert_eq!(caption, "«make it blue»\nГотово. Списано 25 кредитов.");
 }
 
 #[tokio::test]

@@ -268,7 +268,8 @@ image-queued = Got it. Price: { $price } { $price ->
         [yes] Editing the photo…
        *[no] Drawing…
     }
-image-ready = Done. { $charged } { $charged ->
+image-ready = “{ $prompt }”
+    Done. { $charged } { $charged ->
         [one] credit
        *[other] credits
     } charged.

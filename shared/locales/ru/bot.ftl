@@ -320,7 +320,8 @@ image-queued = Принято. Стоимость: { $price } { $price ->
         [yes] Редактирую фото…
        *[no] Рисую…
     }
-image-ready = Готово. { $charged ->
+image-ready = «{ $prompt }»
+    Готово. { $charged ->
         [one] Списан { $charged } кредит
         [few] Списано { $charged } кредита
         [many] Списано { $charged } кредитов

@@ -70,6 +70,8 @@ pub struct Model {
     pub chat_id: ChatId,
     /// The status message the worker edits.
     pub status_message_id: Option<i32>,
+    /// The user's message that asked for the job: the result replies to it.
+    pub request_message_id: Option<i32>,
     /// Input references (Telegram file ids, prompt, stored keys).
     pub input: Json,
     /// Telegram's stable file id, for reusing an earlier transcript.

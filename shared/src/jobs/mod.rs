@@ -195,6 +195,7 @@ where
         error_code: Set(None),
         chat_id: Set(new.chat_id),
         status_message_id: Set(None),
+        request_message_id: Set(None),
         input: Set(new.input),
         file_unique_id: Set(new.file_unique_id),
         result: Set(None),
@@ -242,6 +243,23 @@ pub async fn set_status_message<C: ConnectionTrait>(
         DbBackend::Postgres,
         "UPDATE jobs SET status_message_id = $2, updated_at = now() WHERE id = $1",
         [job_id.into(), message_id.into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// Remembers the status message the worker will edit and the user's message
+/// that asked for the job, which the result replies to.
+pub async fn set_messages<C: ConnectionTrait>(
+    db: &C,
+    job_id: JobId,
+    status: i32,
+    request: Option<i32>,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET status_message_id = $2, request_message_id = $3, updated_at = now() WHERE id = $1",
+        [job_id.into(), status.into(), request.into()],
     ))
     .await
     .map(drop)

@@ -342,6 +342,7 @@ mod tests {
             error_code: None,
             chat_id: ChatId(5),
             status_message_id: None,
+            request_message_id: None,
             input: serde_json::json!({}),
             file_unique_id: None,
             result: Some(serde_json::json!({ "delivered_message_ids": [10, 11, 12] })),

@@ -72,6 +72,8 @@ pub enum Outgoing {
         caption: String,
         /// The buttons.
         buttons: InlineKeyboardMarkup,
+        /// The message it answers (sent anyway if that message is gone).
+        reply_to: Option<MessageId>,
     },
 }
 
@@ -168,11 +170,17 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
                     .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
                     .await
             }
-            Outgoing::Photo { name, body, caption, buttons } => {
-                bot.send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
+            Outgoing::Photo { name, body, caption, buttons, reply_to } => {
+                let photo = bot
+                    .send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
                     .caption(caption.clone())
-                    .reply_markup(buttons.clone())
-                    .await
+                    .reply_markup(buttons.clone());
+                match reply_to {
+                    Some(to) => {
+                        photo.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply()).await
+                    }
+                    None => photo.await,
+                }
             }
         }
     };

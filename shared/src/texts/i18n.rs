@@ -372,8 +372,10 @@ pub enum Text {
         /// An edit rather than a new picture.
         edit: bool,
     },
-    /// The caption of a delivered picture.
+    /// The caption of a delivered picture: what was asked, and the charge.
     ImageReady {
+        /// The prompt, shortened to fit a caption.
+        prompt: String,
         /// Credits charged.
         charged: Decimal,
     },
@@ -1060,7 +1062,10 @@ impl Text {
                 args.set("free", yes_no(*free));
                 args.set("edit", yes_no(*edit));
             }
-            Self::ImageReady { charged } => args.set("charged", amount(*charged)),
+            Self::ImageReady { prompt, charged } => {
+                args.set("prompt", prompt.as_str());
+                args.set("charged", amount(*charged));
+            }
             Self::ImageFailed { reason } | Self::IdeaFailed { reason } => {
                 args.set("reason", label(reason.message_id()));
             }
@@ -1293,7 +1298,7 @@ mod tests {
                     available: dec("0.5"),
                 },
                 Text::ImageQueued { price: amount, free: false, edit: false },
-                Text::ImageReady { charged: amount },
+                Text::ImageReady { prompt: "a cat".into(), charged: amount },
                 Text::IdeaQueued { price: amount },
                 Text::SummaryQueued { price: amount },
                 Text::SummaryReady { summary: SUMMARY.into(), partial: false, charged: amount },
@@ -1609,7 +1614,9 @@ mod tests {
             Text::NotEnoughForImage { price: dec("20"), available: dec("5") },
             Text::ImageQueued { price: dec("0"), free: true, edit: false },
             Text::ImageQueued { price: dec("25"), free: false, edit: true },
-            Text::ImageReady { charged: dec("20") },
+            Text::ImageReady {
+                prompt: "кот в шляпе на крыше, акварель".into(), charged: dec("20")
+            },
             Text::FullQualityButton,
             Text::ImageExpired,
             Text::EditHowTo,
