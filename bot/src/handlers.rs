@@ -28,7 +28,7 @@ use teloxide::{
 
 use shared::telegram::buttons::{Callback, TranscriptFile};
 
-use crate::{images, intake, payments, startup::AppState, summary};
+use crate::{groups, images, intake, payments, startup::AppState, summary};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -70,6 +70,12 @@ pub enum Command {
 /// Builds the update handler tree.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
+        .branch(Update::filter_my_chat_member().endpoint(groups::on_my_chat_member))
+        .branch(
+            Update::filter_message()
+                .filter(|msg: Message| groups::is_group(&msg))
+                .endpoint(groups::on_group_message),
+        )
         .branch(
             Update::filter_message()
                 .filter(|msg: Message| msg.chat.is_private())
@@ -89,13 +95,26 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(Update::filter_pre_checkout_query().endpoint(payments::on_pre_checkout))
 }
 
-fn profile(user: &TgUser) -> TelegramProfile {
+/// What Telegram tells about a person, as `users` stores it.
+pub(crate) fn profile(user: &TgUser) -> TelegramProfile {
     TelegramProfile {
         telegram_id: user.id.into(),
         username: user.username.clone(),
         first_name: user.first_name.clone(),
         language_code: user.language_code.clone(),
     }
+}
+
+/// Grants a user created just now the welcome credit (when there is one),
+/// wherever they first met the bot: `/start`, or a request in a group.
+pub(crate) async fn welcome_bonus(state: &AppState, user: &User) -> anyhow::Result<()> {
+    if state.settings.welcome_bonus > Credits::ZERO {
+        state
+            .ledger
+            .grant_bonus(&state.db, user.id, state.settings.welcome_bonus, &BonusReason::Welcome)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Upserts the sender and applies the per-minute limit. `None`: stop here
@@ -122,7 +141,7 @@ async fn on_prompt_reply(bot: Telegram, msg: Message, state: AppState) -> anyhow
 
 async fn on_recording(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
-    intake::on_recording(bot, msg, state, user).await
+    intake::on_recording(&bot, &msg, &state, &user, intake::Audience::Private).await.map(drop)
 }
 
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, command = ?command))]
@@ -144,12 +163,7 @@ async fn on_command(
                 if let Some(code) = payload.trim().strip_prefix("ref_") {
                     users::set_referrer(&state.db, user.id, code).await?;
                 }
-                if state.settings.welcome_bonus > Credits::ZERO {
-                    state
-                        .ledger
-                        .grant_bonus(&state.db, user.id, state.settings.welcome_bonus, &BonusReason::Welcome)
-                        .await?;
-                }
+                welcome_bonus(&state, &user).await?;
             }
             let text = Text::Welcome {
                 first_name: user.first_name.clone(),

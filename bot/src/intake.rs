@@ -12,7 +12,7 @@ use shared::{
 use teloxide::{
     payloads::SendMessageSetters,
     prelude::{Message, Requester},
-    types::{InlineKeyboardButton, InlineKeyboardMarkup},
+    types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters},
 };
 
 use shared::telegram::buttons::Callback;
@@ -82,6 +82,7 @@ fn incoming(msg: &Message) -> Option<Incoming> {
             file_name: name,
             duration_hint_s: duration.max(1),
             source,
+            reply_to: None,
         },
         is_media,
     })
@@ -92,34 +93,82 @@ pub fn is_recording(msg: &Message) -> bool {
     incoming(msg).is_some()
 }
 
-/// Handles a voice note, audio, video note, video or document.
+/// Where a recording came from, which changes who is told what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The payer's private chat with the bot: everything is said there.
+    Private,
+    /// A group: answers reply to `reply_to`, the transcript replies to the
+    /// recording, and nothing of the payer's account is shown.
+    Group {
+        /// The message answers reply to (the request, or the recording itself).
+        reply_to: MessageId,
+        /// Automatic transcription (`/auto on`): the per-chat daily cap bounds
+        /// it, not the payer's limit of unfinished jobs.
+        automatic: bool,
+    },
+}
+
+/// What became of a recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intake {
+    /// Queued with its price held.
+    Queued,
+    /// Transcribed before: the stored transcript was sent again, free.
+    Repeated,
+    /// Refused (too big, too long, not audio, too many jobs); the chat was told why.
+    Refused,
+    /// The payer cannot pay for it; in a group the caller tells the chat (in
+    /// private the payer was shown the price, their balance and top-ups).
+    Unaffordable,
+}
+
+/// The Telegram duration of a recording (an estimate for documents), if the
+/// message carries one.
+pub fn duration_hint(msg: &Message) -> Option<u32> {
+    incoming(msg).map(|incoming| incoming.input.duration_hint_s)
+}
+
+/// Handles a voice note, audio, video note, video or document paid by `user`.
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, user_id))]
 pub async fn on_recording(
-    bot: Telegram,
-    msg: Message,
-    state: AppState,
-    user: shared::entities::users::Model,
-) -> anyhow::Result<()> {
+    bot: &Telegram,
+    msg: &Message,
+    state: &AppState,
+    user: &shared::entities::users::Model,
+    audience: Audience,
+) -> anyhow::Result<Intake> {
     tracing::Span::current().record("user_id", user.id.0);
     let lang = user.language;
-    let Some(Incoming { input, is_media }) = incoming(&msg) else { return Ok(()) };
+    let Some(Incoming { mut input, is_media }) = incoming(msg) else { return Ok(Intake::Refused) };
     let settings = &state.settings;
-    let say = |text: Text| bot.send_message(msg.chat.id, text.render(lang));
+    let (reply_to, automatic) = match audience {
+        Audience::Private => (None, false),
+        Audience::Group { reply_to, automatic } => (Some(reply_to), automatic),
+    };
+    input.reply_to = reply_to.map(|_| msg.id.0);
+    let say = |text: Text| {
+        let request = bot.send_message(msg.chat.id, text.render(lang));
+        match reply_to {
+            Some(to) => request.reply_parameters(ReplyParameters::new(to).allow_sending_without_reply()),
+            None => request,
+        }
+    };
 
     if !is_media {
         say(Text::NotAudio).await?;
-        return Ok(());
+        return Ok(Intake::Refused);
     }
     let limit = settings.telegram.max_download_bytes;
     if input.file_size.is_some_and(|size| size > limit) {
         say(Text::FileTooBig { limit_mb: limit / 1_000_000 }).await?;
-        return Ok(());
+        return Ok(Intake::Refused);
     }
     if input.source != MediaSource::Document
         && input.duration_hint_s > settings.max_audio_minutes.saturating_mul(60)
     {
         say(Text::TooLong { max_minutes: settings.max_audio_minutes }).await?;
-        return Ok(());
+        return Ok(Intake::Refused);
     }
     if let Some(earlier) = jobs::previous_transcript(&state.db, user.id, &input.file_unique_id).await? {
         // The same content again: the stored transcript, free and at once, delivered as the
@@ -138,22 +187,30 @@ pub async fn on_recording(
             file_after_chars: settings.transcript_file_after_chars,
             duration: &minutes_seconds(seconds),
             charged: Credits::ZERO,
+            reply_to: reply_to.map(|_| msg.id),
         };
-        say(Text::AlreadyTranscribed).await?;
-        for message in telegram::transcript_messages(&delivery, lang) {
-            telegram::send(&bot, msg.chat.id, &message).await?;
+        if reply_to.is_none() {
+            say(Text::AlreadyTranscribed).await?;
         }
-        return Ok(());
+        for message in telegram::transcript_messages(&delivery, lang) {
+            telegram::send(bot, msg.chat.id, &message).await?;
+        }
+        return Ok(Intake::Repeated);
     }
-    if jobs::unfinished_count(&state.db, user.id).await? >= u64::from(settings.max_queued_jobs_per_user) {
+    if !automatic
+        && jobs::unfinished_count(&state.db, user.id).await? >= u64::from(settings.max_queued_jobs_per_user)
+    {
         say(Text::TooManyJobs { limit: settings.max_queued_jobs_per_user }).await?;
-        return Ok(());
+        return Ok(Intake::Refused);
     }
 
     let queued =
         match jobs::create_transcription(&state.db, &state.ledger, user.id, msg.chat.id.into(), &input).await
         {
             Ok(queued) => queued,
+            Err(JobError::Ledger(LedgerError::InsufficientFunds { .. })) if reply_to.is_some() => {
+                return Ok(Intake::Unaffordable);
+            }
             Err(JobError::Ledger(LedgerError::InsufficientFunds { available, .. })) => {
                 let quote = pricing::quote(
                     state.ledger.pricing(),
@@ -171,27 +228,22 @@ pub async fn on_recording(
                 )
                 .reply_markup(buy)
                 .await?;
-                return Ok(());
+                return Ok(Intake::Unaffordable);
             }
             Err(err) => return Err(err.into()),
         };
     let position = jobs::queue_position(&state.db, queued.job_id).await?;
-    let status = bot
-        .send_message(
-            msg.chat.id,
-            Text::Queued {
-                price: queued.hold.amount.amount(),
-                free_seconds: queued.hold.free_units,
-                position,
-            }
-            .render(lang),
-        )
-        .await?;
+    let status = say(Text::Queued {
+        price: queued.hold.amount.amount(),
+        free_seconds: queued.hold.free_units,
+        position,
+    })
+    .await?;
     jobs::set_status_message(&state.db, queued.job_id, status.id.0).await?;
     // A failed push is not lost: the job row stays queued and the sweeper pushes it again.
     if let Err(err) = state.queue.push_transcribe(queued.job_id).await {
         tracing::warn!(job_id = %queued.job_id, error = %err, "queue push failed; the sweeper will retry");
     }
     tracing::info!(job_id = %queued.job_id, price = %queued.hold.amount, "transcription queued");
-    Ok(())
+    Ok(Intake::Queued)
 }

@@ -5,6 +5,7 @@
 //! dispatcher logs each error chain once, with the update id. Users only ever
 //! see texts from `shared::texts::i18n`.
 
+mod groups;
 mod handlers;
 mod http;
 mod images;

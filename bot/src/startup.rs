@@ -11,10 +11,13 @@ use shared::{
     jobs::queue::JobQueue,
     payments::yookassa::YooKassa,
     platform::services::Services,
-    texts::i18n::{Lang, Text, command_menu},
+    texts::i18n::{Lang, Text, command_menu, group_command_menu},
 };
 use teloxide::{
-    dispatching::Dispatcher, error_handlers::LoggingErrorHandler, prelude::Requester, types::BotCommand,
+    dispatching::Dispatcher,
+    error_handlers::LoggingErrorHandler,
+    prelude::Requester,
+    types::{AllowedUpdate, BotCommand, BotCommandScope},
     update_listeners,
 };
 use tokio_util::sync::CancellationToken;
@@ -42,6 +45,10 @@ pub struct AppState {
     pub bot: Telegram,
     /// Per-user message limit (Redis, or local while Redis is away).
     pub limiter: shared::people::limits::RateLimiter,
+    /// Per-chat limit of requests in groups (`GROUP_REQUESTS_PER_MINUTE`).
+    pub group_limiter: shared::people::limits::RateLimiter,
+    /// One "slow down" notice per group a minute, however many requests pass the limit.
+    pub group_notice_limiter: shared::people::limits::RateLimiter,
     /// The Mini App's sign-in and sessions, when configured.
     pub miniapp: Option<Arc<crate::miniapp::MiniApp>>,
     /// The bot's @username, known once Telegram answered `getMe`.
@@ -70,6 +77,18 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         "rate",
         settings.max_messages_per_minute,
     );
+    let group_limiter = shared::people::limits::RateLimiter::new(
+        redis.clone(),
+        &settings.queue_namespace,
+        "group-rate",
+        settings.groups.requests_per_minute,
+    );
+    let group_notice_limiter = shared::people::limits::RateLimiter::new(
+        redis.clone(),
+        &settings.queue_namespace,
+        "group-rate-notice",
+        1,
+    );
     let miniapp = settings
         .miniapp
         .as_ref()
@@ -97,6 +116,8 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         bot_username: Arc::default(),
         db,
         limiter,
+        group_limiter,
+        group_notice_limiter,
         redis,
         store,
         ledger,
@@ -167,7 +188,12 @@ pub async fn serve(
             });
             let http = serve_http(listener, router, shutdown.clone());
             tracing::info!("receiving updates by long polling");
-            let updates = update_listeners::polling_default(bot.clone()).await;
+            let updates = update_listeners::Polling::builder(bot.clone())
+                .timeout(std::time::Duration::from_secs(10))
+                .allowed_updates(allowed_updates())
+                .delete_webhook()
+                .await
+                .build();
             let dispatch = dispatcher.try_dispatch_with_listener(
                 updates,
                 LoggingErrorHandler::with_custom_text("long polling failed"),
@@ -221,17 +247,34 @@ async fn publish_menu_button(bot: &Telegram, url: url::Url) {
     }
 }
 
-/// Shows the command menu in Russian by default and in English to English users.
+/// The updates the handlers use, asked for by name: Telegram keeps a bot's
+/// last list, so relying on its default could keep out `my_chat_member`
+/// (the bot added to a group) after an older deployment narrowed it.
+pub(crate) fn allowed_updates() -> Vec<AllowedUpdate> {
+    vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::CallbackQuery,
+        AllowedUpdate::PreCheckoutQuery,
+        AllowedUpdate::MyChatMember,
+    ]
+}
+
+/// Shows the command menu in Russian by default and in English to English
+/// users; groups get their own menu (`/transcribe`, `/auto`, `/help`).
 async fn publish_command_menu(bot: &Telegram) {
     for (lang, code) in [(Lang::Ru, None), (Lang::En, Some("en"))] {
-        let commands = command_menu(lang)
-            .into_iter()
-            .map(|(command, description)| BotCommand::new(command, description));
-        let mut request = bot.set_my_commands(commands);
-        request.language_code = code.map(str::to_owned);
-        // The menu is a convenience: a failure must not keep the bot down.
-        if let Err(err) = request.await {
-            tracing::warn!(error = %err, lang = %lang, "cannot set the command menu");
+        for (menu, scope) in
+            [(command_menu(lang), None), (group_command_menu(lang), Some(BotCommandScope::AllGroupChats))]
+        {
+            let commands =
+                menu.into_iter().map(|(command, description)| BotCommand::new(command, description));
+            let mut request = bot.set_my_commands(commands);
+            request.language_code = code.map(str::to_owned);
+            request.scope = scope;
+            // The menu is a convenience: a failure must not keep the bot down.
+            if let Err(err) = request.await {
+                tracing::warn!(error = %err, lang = %lang, "cannot set the command menu");
+            }
         }
     }
 }

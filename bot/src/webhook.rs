@@ -62,7 +62,10 @@ pub async fn register(
     secret: &Secret,
     handler: UpdateHandler<anyhow::Error>,
 ) -> anyhow::Result<Router> {
-    bot.set_webhook(url.clone()).secret_token(secret.expose().to_owned()).await?;
+    bot.set_webhook(url.clone())
+        .secret_token(secret.expose().to_owned())
+        .allowed_updates(crate::startup::allowed_updates())
+        .await?;
     let hook = Hook { state, bot, me, secret: secret.clone(), handler: Arc::new(handler) };
     Ok(Router::new().route(url.path(), post(receive)).with_state(hook))
 }

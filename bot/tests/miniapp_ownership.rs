@@ -39,6 +39,7 @@ async fn transcription(bot: &TestBot, user: UserId) -> JobId {
         file_name: None,
         duration_hint_s: 2,
         source: MediaSource::Voice,
+        reply_to: None,
     };
     let job = jobs::create_transcription(&bot.state.db, &bot.state.ledger, user, ChatId(user.0), &input)
         .await

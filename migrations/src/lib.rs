@@ -71,7 +71,8 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261202_000012_user_settings", "0012_user_settings"),
             sql_migration!("m20261202_000013_uploads", "0013_uploads"),
             sql_migration!("m20261203_000014_transcript_summaries", "0014_transcript_summaries"),
-            sql_migration!("m20261203_000016_job_request_message", "0016_job_request_message"),
+            sql_migration!("m20261204_000015_group_chats", "0015_group_chats"),
+            sql_migration!("m20261204_000016_job_request_message", "0016_job_request_message"),
         ]
     }
 }

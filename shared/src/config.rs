@@ -70,6 +70,8 @@ pub struct Settings {
     pub max_queued_jobs_per_user: u32,
     /// Most messages one user may send in a minute.
     pub max_messages_per_minute: u32,
+    /// The bot in groups: automatic transcription's daily cap, requests per chat.
+    pub groups: crate::people::groups::GroupSettings,
     /// Credit packages on sale.
     pub packages: PackageList,
     /// Share of a referee's first purchase granted to the referrer, in percent.
@@ -474,6 +476,8 @@ impl Settings {
         let welcome_bonus: Option<Credits> = r.or("WELCOME_BONUS_CREDITS", "0");
         let max_queued_jobs: Option<u32> = r.or("MAX_QUEUED_JOBS_PER_USER", "3");
         let max_messages: Option<u32> = r.or("MAX_MESSAGES_PER_MINUTE", "20");
+        let group_auto_minutes: Option<u32> = r.or("GROUP_AUTO_DAILY_MINUTES", "60");
+        let group_requests: Option<std::num::NonZeroU32> = r.or("GROUP_REQUESTS_PER_MINUTE", "20");
 
         let packages: Option<PackageList> =
             r.or("CREDIT_PACKAGES", "100:0:149:100,300:10:399:270,1000:20:1190:800");
@@ -631,6 +635,10 @@ impl Settings {
                 welcome_bonus: welcome_bonus?,
                 max_queued_jobs_per_user: max_queued_jobs?,
                 max_messages_per_minute: max_messages?,
+                groups: crate::people::groups::GroupSettings {
+                    auto_daily_minutes: group_auto_minutes?,
+                    requests_per_minute: group_requests?.get(),
+                },
                 packages: packages?,
                 referral_percent: referral_percent?,
                 yookassa,

@@ -29,6 +29,7 @@ fn voice(seconds: u32) -> TranscriptionInput {
         file_name: None,
         duration_hint_s: seconds,
         source: MediaSource::Voice,
+        reply_to: None,
     }
 }
 

@@ -283,6 +283,8 @@ async fn end<K: Runnable>(
     if let Some(notice) = notice {
         let lang = user_lang(&common.db, job).await;
         let chat = teloxide::types::ChatId::from(job.chat_id);
+        // A group sees the job's outcome, not the owner's balance.
+        let notice = if chat.is_user() { notice } else { notice.for_group() };
         if let Err(err) =
             shared::telegram::send(&common.bot, chat, &shared::telegram::Outgoing::Text(notice.render(lang)))
                 .await

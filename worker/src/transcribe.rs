@@ -627,6 +627,7 @@ async fn deliver(
         file_after_chars: ctx.file_after_chars,
         duration,
         charged,
+        reply_to: jobs::transcript_reply_target(job).map(MessageId),
     };
     let outgoing = telegram::transcript_messages(&delivery, lang);
     let send_err = |e: teloxide::RequestError| runner::delivery_failure(e, "sending the transcript");

@@ -94,6 +94,7 @@ async fn one_queued_job() -> (Services, Ledger, UserId, JobId) {
         file_name: Some("memo.wav".into()),
         duration_hint_s: 20,
         source: MediaSource::Document,
+        reply_to: None,
     };
     let job = jobs::create_transcription(&s.db.db, &ledger, user, ChatId(CHAT), &input).await.unwrap().job_id;
     let conn = apalis_redis::connect(s.redis.url.as_str()).await.unwrap();

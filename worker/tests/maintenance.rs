@@ -51,6 +51,7 @@ fn voice() -> TranscriptionInput {
         file_name: None,
         duration_hint_s: 60,
         source: MediaSource::Voice,
+        reply_to: None,
     }
 }
 

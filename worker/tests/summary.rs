@@ -100,6 +100,7 @@ async fn transcript(rig: &Rig, text: &str) -> JobId {
         file_name: None,
         duration_hint_s: 4,
         source: jobs::MediaSource::Voice,
+        reply_to: None,
     };
     let queued =
         jobs::create_transcription(&rig.test.db, &rig.ctx.common.ledger, rig.user, ChatId(CHAT), &input)

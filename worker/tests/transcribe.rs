@@ -120,6 +120,7 @@ async fn queue(rig: &Rig, bytes: Vec<u8>, seconds: u32) -> JobId {
         file_name: Some("memo.wav".into()),
         duration_hint_s: seconds,
         source: MediaSource::Document,
+        reply_to: None,
     };
     jobs::create_transcription(&rig.test.db, &rig.ctx.common.ledger, rig.user, ChatId(CHAT), &input)
         .await

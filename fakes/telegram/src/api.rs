@@ -16,7 +16,7 @@ use crate::model::{
     ApiCall, CallbackAnswer, ChatAction, Fault, PreCheckoutAnswer, SentFile, SentInvoice, StarRefund,
 };
 use crate::params::{Params, Upload};
-use crate::state::{BotMeta, Shared, StarLine, State, StoredMessage, UserRecord, Webhook, put_opt, unix_now};
+use crate::state::{BotMeta, Shared, StarLine, State, StoredMessage, Webhook, put_opt, unix_now};
 
 const MAX_TEXT: usize = 4096;
 const MAX_CAPTION: usize = 1024;
@@ -170,7 +170,7 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
     let mut st = shared.lock();
     let st = &mut *st;
     let result = match method.as_str() {
-        "getme" => Ok(get_me(shared)),
+        "getme" => Ok(get_me(shared, st)),
         "logout" | "close" => Ok(json!(true)),
         "setwebhook" => set_webhook(st, p),
         "deletewebhook" => {
@@ -190,6 +190,7 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
         "senddocument" => send_document(shared, st, p),
         "sendphoto" => send_photo(shared, st, p),
         "getfile" => get_file(st, p),
+        "getchatmember" => get_chat_member(shared, st, p),
         "answercallbackquery" => answer_callback_query(st, p),
         "setmycommands" => set_my_commands(st, p),
         "getmycommands" => {
@@ -220,10 +221,10 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
     result
 }
 
-fn get_me(shared: &Shared) -> Value {
+fn get_me(shared: &Shared, st: &State) -> Value {
     let mut me = shared.bot_user_json();
     me["can_join_groups"] = json!(true);
-    me["can_read_all_group_messages"] = json!(false);
+    me["can_read_all_group_messages"] = json!(!st.privacy_mode);
     me["supports_inline_queries"] = json!(false);
     me["can_connect_to_business"] = json!(false);
     me["has_main_web_app"] = json!(false);
@@ -349,20 +350,80 @@ fn webhook_info(st: &State) -> Value {
     info
 }
 
-/// The private chat a send method targets; unknown chats and blocking users fail like on Telegram.
-fn target_user(st: &State, p: &Params, sending: bool) -> Result<UserRecord, ApiError> {
+/// The chat a method targets, as its `Chat` object.
+struct ChatTarget {
+    id: i64,
+    json: Value,
+}
+
+/// The chat a send method targets: a user's private chat or a group the fake knows.
+/// Unknown chats, users who blocked the bot and groups without the bot fail like on Telegram.
+fn target_user(st: &State, p: &Params, sending: bool) -> Result<ChatTarget, ApiError> {
     let raw = p.str("chat_id").filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("chat_id is empty"))?;
     let user = if let Some(username) = raw.strip_prefix('@') {
         st.users.values().find(|u| u.username.as_deref() == Some(username))
     } else {
         let id: i64 = raw.trim().parse().map_err(|_| ApiError::chat_not_found())?;
+        if let Some(group) = st.groups.get(&id) {
+            if !group.bot_is_in() {
+                return Err(ApiError::new(
+                    403,
+                    format!("Forbidden: bot is not a member of the {} chat", group.kind()),
+                ));
+            }
+            return Ok(ChatTarget { id, json: group.chat_json() });
+        }
         st.users.get(&id)
     };
     let user = user.ok_or_else(ApiError::chat_not_found)?;
     if sending && user.blocked_bot {
         return Err(ApiError::new(403, "Forbidden: bot was blocked by the user"));
     }
-    Ok(user.clone())
+    Ok(ChatTarget { id: user.id, json: user.chat_json() })
+}
+
+/// `getChatMember`: the status of a user (or the bot) in a group, or in the user's own private chat.
+fn get_chat_member(shared: &Shared, st: &State, p: &Params) -> Result<Value, ApiError> {
+    let chat = target_user(st, p, false)?;
+    let user_id = p.i64("user_id")?.ok_or_else(|| ApiError::bad("invalid user_id specified"))?;
+    if user_id == shared.bot.id {
+        let status = st.groups.get(&chat.id).map_or("member", |g| g.bot_status.as_str());
+        return Ok(chat_member_json(status, shared.bot_user_json()));
+    }
+    let user = st.users.get(&user_id).ok_or_else(|| ApiError::bad("user not found"))?;
+    let status = match st.groups.get(&chat.id) {
+        Some(group) => group.status_of(user_id),
+        None if chat.id == user_id => "member",
+        None => return Err(ApiError::bad("user not found")),
+    };
+    Ok(chat_member_json(status, user.user_json()))
+}
+
+/// A `ChatMember` object of the kind its status names, with the fields Telegram always sends.
+pub(crate) fn chat_member_json(status: &str, user: Value) -> Value {
+    match status {
+        "creator" => json!({ "status": "creator", "user": user, "is_anonymous": false }),
+        "administrator" => json!({
+            "status": "administrator",
+            "user": user,
+            "can_be_edited": false,
+            "is_anonymous": false,
+            "can_manage_chat": true,
+            "can_delete_messages": true,
+            "can_manage_video_chats": true,
+            "can_restrict_members": true,
+            "can_promote_members": false,
+            "can_change_info": true,
+            "can_invite_users": true,
+            "can_post_stories": false,
+            "can_edit_stories": false,
+            "can_delete_stories": false,
+            "can_pin_messages": true,
+        }),
+        "member" => json!({ "status": "member", "user": user }),
+        "kicked" => json!({ "status": "kicked", "user": user, "until_date": 0 }),
+        _ => json!({ "status": "left", "user": user }),
+    }
 }
 
 fn message_id_param(p: &Params) -> Result<i32, ApiError> {
@@ -483,12 +544,12 @@ fn parse_text(
 }
 
 /// The fields every message the bot sends has.
-fn new_bot_message(shared: &Shared, st: &mut State, user: &UserRecord) -> (i32, Map<String, Value>) {
+fn new_bot_message(shared: &Shared, st: &mut State, user: &ChatTarget) -> (i32, Map<String, Value>) {
     let id = st.next_message_id(user.id);
     let mut m = Map::new();
     m.insert("message_id".into(), json!(id));
     m.insert("from".into(), shared.bot_user_json());
-    m.insert("chat".into(), user.chat_json());
+    m.insert("chat".into(), user.json.clone());
     m.insert("date".into(), json!(unix_now()));
     (id, m)
 }
@@ -742,7 +803,7 @@ struct MediaCommon {
     reply: Option<(i32, Value)>,
 }
 
-fn media_common(st: &State, user: &UserRecord, p: &Params) -> Result<MediaCommon, ApiError> {
+fn media_common(st: &State, user: &ChatTarget, p: &Params) -> Result<MediaCommon, ApiError> {
     let raw_caption = p.str("caption").filter(|c| !c.is_empty());
     let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
     let entities = p.json("caption_entities", "caption entities")?;
@@ -765,7 +826,7 @@ fn media_common(st: &State, user: &UserRecord, p: &Params) -> Result<MediaCommon
 
 fn finish_media(
     st: &mut State,
-    user: &UserRecord,
+    user: &ChatTarget,
     id: i32,
     mut m: Map<String, Value>,
     common: MediaCommon,

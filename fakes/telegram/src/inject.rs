@@ -7,7 +7,11 @@ use crate::FakeError;
 use crate::api::{document_json, photo_sizes};
 use crate::ids;
 use crate::model::{AudioMeta, FileRef, Payment};
-use crate::state::{Charge, Shared, StarLine, StoredFile, StoredMessage, UserRecord, put_opt, unix_now};
+use std::collections::HashMap;
+
+use crate::state::{
+    Charge, GroupRecord, Shared, StarLine, StoredFile, StoredMessage, UserRecord, put_opt, unix_now,
+};
 
 impl Shared {
     /// Registers a user, or updates the name and language of a known one.
@@ -46,7 +50,7 @@ impl Shared {
         self.lock().files.get(file_id).cloned().ok_or_else(|| FakeError::UnknownFile(file_id.to_owned()))
     }
 
-    fn user_record(&self, user_id: i64) -> Result<UserRecord, FakeError> {
+    pub(crate) fn user_record(&self, user_id: i64) -> Result<UserRecord, FakeError> {
         self.lock().users.get(&user_id).cloned().ok_or(FakeError::UnknownUser(user_id))
     }
 
@@ -81,12 +85,23 @@ impl Shared {
         to_message_id: i32,
         text: &str,
     ) -> Result<i32, FakeError> {
+        let content = self.reply_content(user_id, to_message_id, text)?;
+        self.user_message(user_id, content)
+    }
+
+    /// A text replying to message `to_message_id` of chat `chat_id` (quoted one level deep).
+    pub(crate) fn reply_content(
+        &self,
+        chat_id: i64,
+        to_message_id: i32,
+        text: &str,
+    ) -> Result<Map<String, Value>, FakeError> {
         let replied = {
             let st = self.lock();
             let m = st
-                .message(user_id, to_message_id)
+                .message(chat_id, to_message_id)
                 .filter(|m| !m.deleted)
-                .ok_or(FakeError::NoSuchMessage { chat_id: user_id, message_id: to_message_id })?;
+                .ok_or(FakeError::NoSuchMessage { chat_id, message_id: to_message_id })?;
             let mut json = m.json.clone();
             if let Some(obj) = json.as_object_mut() {
                 obj.remove("reply_to_message");
@@ -95,7 +110,7 @@ impl Shared {
         };
         let mut content = text_content(text, &self.bot.username);
         content.insert("reply_to_message".into(), replied);
-        self.user_message(user_id, content)
+        Ok(content)
     }
 
     pub(crate) fn voice_message(
@@ -104,11 +119,132 @@ impl Shared {
         file_id: &str,
         duration: Option<u32>,
     ) -> Result<i32, FakeError> {
+        let content = self.voice_content(file_id, duration)?;
+        self.user_message(user_id, content)
+    }
+
+    pub(crate) fn voice_content(
+        &self,
+        file_id: &str,
+        duration: Option<u32>,
+    ) -> Result<Map<String, Value>, FakeError> {
         let file = self.file(file_id)?;
         let mut voice = media_json(&file);
         voice["duration"] = json!(duration.or(file.duration).unwrap_or(1));
         voice["mime_type"] = json!(file.mime_type.as_deref().unwrap_or("audio/ogg"));
-        self.user_message(user_id, one("voice", voice))
+        Ok(one("voice", voice))
+    }
+
+    pub(crate) fn text_content(&self, text: &str) -> Map<String, Value> {
+        text_content(text, &self.bot.username)
+    }
+
+    /// Creates a group (or supergroup) the bot is not in yet.
+    pub(crate) fn add_group(&self, id: i64, title: &str, supergroup: bool) {
+        self.lock().groups.entry(id).or_insert_with(|| GroupRecord {
+            id,
+            title: title.to_owned(),
+            supergroup,
+            members: HashMap::new(),
+            bot_status: "left".to_owned(),
+        });
+    }
+
+    /// Sets a user's status in a group (`creator`, `administrator`, `member`, `left`, `kicked`).
+    pub(crate) fn set_member(&self, group_id: i64, user_id: i64, status: &str) -> Result<(), FakeError> {
+        self.user_record(user_id)?;
+        let mut st = self.lock();
+        let group = st.groups.get_mut(&group_id).ok_or(FakeError::UnknownChat(group_id))?;
+        group.members.insert(user_id, status.to_owned());
+        Ok(())
+    }
+
+    /// `by` changes the bot's status in a group: a `my_chat_member` update, and, when the
+    /// bot joins or leaves, the service message everyone in the group sees.
+    pub(crate) fn set_bot_status(&self, group_id: i64, by: i64, status: &str) -> Result<(), FakeError> {
+        let adder = self.user_record(by)?;
+        {
+            let mut st = self.lock();
+            let group = st.groups.get_mut(&group_id).ok_or(FakeError::UnknownChat(group_id))?;
+            let old = std::mem::replace(&mut group.bot_status, status.to_owned());
+            let was_in = matches!(old.as_str(), "member" | "administrator" | "creator");
+            let chat = group.chat_json();
+            let bot = self.bot_user_json();
+            let change = json!({
+                "chat": chat,
+                "from": adder.user_json(),
+                "date": unix_now(),
+                "old_chat_member": crate::api::chat_member_json(&old, bot.clone()),
+                "new_chat_member": crate::api::chat_member_json(status, bot.clone()),
+            });
+            st.push_update("my_chat_member", change);
+            let is_in = st.groups.get(&group_id).is_some_and(GroupRecord::bot_is_in);
+            if was_in != is_in {
+                let mut content = Map::new();
+                if is_in {
+                    content.insert("new_chat_members".into(), json!([bot]));
+                } else {
+                    content.insert("left_chat_member".into(), bot);
+                }
+                drop(st);
+                self.group_message(group_id, by, content)?;
+            }
+        }
+        self.notify_all();
+        Ok(())
+    }
+
+    /// A message from a member in a group, stored there and delivered to the bot when it
+    /// is in the group and its privacy mode lets it see the message.
+    pub(crate) fn group_message(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        content: Map<String, Value>,
+    ) -> Result<i32, FakeError> {
+        let user = self.user_record(user_id)?;
+        let id = {
+            let mut st = self.lock();
+            let group = st.groups.get(&group_id).cloned().ok_or(FakeError::UnknownChat(group_id))?;
+            let id = st.next_message_id(group_id);
+            let mut m = Map::new();
+            m.insert("message_id".into(), json!(id));
+            m.insert("from".into(), user.user_json());
+            m.insert("chat".into(), group.chat_json());
+            m.insert("date".into(), json!(unix_now()));
+            m.extend(content);
+            let json = Value::Object(m);
+            st.store_message(group_id, StoredMessage { id, json: json.clone(), deleted: false, bot: None });
+            let sees = group.bot_is_in()
+                && (!st.privacy_mode || group.bot_status != "member" || self.meant_for_bot(&json));
+            if sees {
+                st.push_update("message", json);
+            }
+            id
+        };
+        self.notify_all();
+        Ok(id)
+    }
+
+    /// What a bot in privacy mode receives from a group: commands (without a bot's name or
+    /// with its own), replies to its messages, messages that mention it, and service messages.
+    fn meant_for_bot(&self, message: &Value) -> bool {
+        const SERVICE: [&str; 4] =
+            ["new_chat_members", "left_chat_member", "group_chat_created", "migrate_to_chat_id"];
+        if SERVICE.iter().any(|key| message.get(key).is_some()) {
+            return true;
+        }
+        if message.pointer("/reply_to_message/from/id").and_then(Value::as_i64) == Some(self.bot.id) {
+            return true;
+        }
+        let text =
+            message.get("text").or_else(|| message.get("caption")).and_then(Value::as_str).unwrap_or("");
+        let mention = format!("@{}", self.bot.username.to_ascii_lowercase());
+        if text.to_ascii_lowercase().contains(&mention) {
+            return true;
+        }
+        let first = text.split_whitespace().next().unwrap_or("");
+        first.starts_with('/') && !first.contains('@')
     }
 
     pub(crate) fn audio_message(
@@ -128,11 +264,16 @@ impl Shared {
     }
 
     pub(crate) fn video_note_message(&self, user_id: i64, file_id: &str) -> Result<i32, FakeError> {
+        let content = self.video_note_content(file_id)?;
+        self.user_message(user_id, content)
+    }
+
+    pub(crate) fn video_note_content(&self, file_id: &str) -> Result<Map<String, Value>, FakeError> {
         let file = self.file(file_id)?;
         let mut note = media_json(&file);
         note["duration"] = json!(file.duration.unwrap_or(1));
         note["length"] = json!(384);
-        self.user_message(user_id, one("video_note", note))
+        Ok(one("video_note", note))
     }
 
     pub(crate) fn video_message(

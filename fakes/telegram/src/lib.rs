@@ -19,9 +19,14 @@
 //! ```
 //!
 //! Behaviour worth knowing:
-//! - Private chats only: a user's chat id is their user id; sending to a chat the fake
-//!   never saw a user in fails with `Bad Request: chat not found`, and to a user who
-//!   blocked the bot ([`TestUser::block_bot`]) with `403 Forbidden: bot was blocked by the user`.
+//! - A user's private chat id is their user id; sending to a chat the fake never saw fails
+//!   with `Bad Request: chat not found`, and to a user who blocked the bot
+//!   ([`TestUser::block_bot`]) with `403 Forbidden: bot was blocked by the user`.
+//! - Groups ([`FakeTelegram::group`]) have members with statuses (`getChatMember`); adding
+//!   the bot sends `my_chat_member` and the `new_chat_members` service message; sending to
+//!   a group without the bot fails with `403 Forbidden: bot is not a member of the group
+//!   chat`. Privacy mode is on ([`FakeTelegram::set_privacy_mode`]): a bot that is a plain
+//!   member sees only commands, replies to its messages, mentions and service messages.
 //! - Text limits count UTF-16 code units after `parse_mode` markup is removed; malformed
 //!   HTML / MarkdownV2 fails with `Bad Request: can't parse entities: ...`.
 //! - `getUpdates` drops updates below `offset` forever and long-polls up to `timeout`;
@@ -99,6 +104,9 @@ pub enum FakeError {
     /// The user was never created with [`FakeTelegram::user`].
     #[error("unknown user {0}")]
     UnknownUser(i64),
+    /// The group was never created with [`FakeTelegram::group`].
+    #[error("unknown chat {0}")]
+    UnknownChat(i64),
     /// No file with that id was registered or sent.
     #[error("unknown file_id {0}")]
     UnknownFile(String),
@@ -266,6 +274,20 @@ impl FakeTelegram {
     pub fn user(&self, id: i64, first_name: &str, language_code: Option<&str>) -> TestUser {
         self.shared().upsert_user(id, first_name, language_code);
         TestUser { tg: self.clone(), id }
+    }
+
+    /// A group (`supergroup: false`) or supergroup with this (negative) id, the bot not in
+    /// it yet: [`TestGroup::add_bot`] adds it. Calling it again returns the same group.
+    pub fn group(&self, id: i64, title: &str, supergroup: bool) -> TestGroup {
+        self.shared().add_group(id, title, supergroup);
+        TestGroup { tg: self.clone(), id }
+    }
+
+    /// The bot's privacy mode (@BotFather `/setprivacy`), on by default as on Telegram: a
+    /// bot that is a plain member of a group then receives only commands, replies to its
+    /// messages, messages that mention it and service messages; admins receive everything.
+    pub fn set_privacy_mode(&self, on: bool) {
+        self.shared().lock().privacy_mode = on;
     }
 
     /// Makes content known to Telegram, as if someone had uploaded it.
@@ -444,6 +466,75 @@ impl FakeTelegram {
     /// Drops every fault still queued.
     pub fn clear_faults(&self) {
         self.shared().lock().faults.clear();
+    }
+}
+
+/// A group or supergroup with the bot's users in it.
+#[derive(Clone, Debug)]
+pub struct TestGroup {
+    tg: FakeTelegram,
+    id: i64,
+}
+
+impl TestGroup {
+    /// The group's chat id (negative).
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Makes `user` a member with this status: `creator`, `administrator`, `member`,
+    /// `left` or `kicked` (as `getChatMember` reports it).
+    pub fn set_member(&self, user: &TestUser, status: &str) -> Result<(), FakeError> {
+        self.tg.shared().set_member(self.id, user.id, status)
+    }
+
+    /// `by` adds the bot to the group (as an administrator when `admin`): a
+    /// `my_chat_member` update and the `new_chat_members` service message.
+    pub fn add_bot(&self, by: &TestUser, admin: bool) -> Result<(), FakeError> {
+        self.tg.shared().set_bot_status(self.id, by.id, if admin { "administrator" } else { "member" })
+    }
+
+    /// `by` removes the bot from the group.
+    pub fn remove_bot(&self, by: &TestUser) -> Result<(), FakeError> {
+        self.tg.shared().set_bot_status(self.id, by.id, "left")
+    }
+
+    /// A text from `from` in the group (commands get `bot_command` entities).
+    pub fn send_text(&self, from: &TestUser, text: &str) -> Result<i32, FakeError> {
+        let content = self.tg.shared().text_content(text);
+        self.tg.shared().group_message(self.id, from.id, content)
+    }
+
+    /// A voice note from `from` in the group.
+    pub fn send_voice(&self, from: &TestUser, file: &FileRef) -> Result<i32, FakeError> {
+        let content = self.tg.shared().voice_content(&file.file_id, None)?;
+        self.tg.shared().group_message(self.id, from.id, content)
+    }
+
+    /// A round video note from `from` in the group.
+    pub fn send_video_note(&self, from: &TestUser, file: &FileRef) -> Result<i32, FakeError> {
+        let content = self.tg.shared().video_note_content(&file.file_id)?;
+        self.tg.shared().group_message(self.id, from.id, content)
+    }
+
+    /// A text from `from` replying to message `message_id` of the group.
+    pub fn reply_to(&self, from: &TestUser, message_id: i32, text: &str) -> Result<i32, FakeError> {
+        let content = self.tg.shared().reply_content(self.id, message_id, text)?;
+        self.tg.shared().group_message(self.id, from.id, content)
+    }
+
+    /// Messages the bot sent to the group.
+    pub fn messages(&self) -> Vec<SentMessage> {
+        self.tg.messages(self.id)
+    }
+
+    /// Waits until the bot has sent the group at least `n` messages.
+    pub async fn wait_for_messages(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<SentMessage>, FakeError> {
+        self.tg.wait_for_messages(self.id, n, timeout).await
     }
 }
 

@@ -104,6 +104,37 @@ impl UserRecord {
     }
 }
 
+/// A group or supergroup, with the status of each member and of the bot.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupRecord {
+    pub id: i64,
+    pub title: String,
+    pub supergroup: bool,
+    /// `creator`, `administrator`, `member`, `left` or `kicked`, by user id.
+    pub members: HashMap<i64, String>,
+    /// The bot's own status; `left` until someone adds it.
+    pub bot_status: String,
+}
+
+impl GroupRecord {
+    pub(crate) fn chat_json(&self) -> Value {
+        json!({ "id": self.id, "title": self.title, "type": self.kind() })
+    }
+
+    /// `group` or `supergroup`, as `Chat.type` says.
+    pub(crate) fn kind(&self) -> &'static str {
+        if self.supergroup { "supergroup" } else { "group" }
+    }
+
+    pub(crate) fn bot_is_in(&self) -> bool {
+        matches!(self.bot_status.as_str(), "member" | "administrator" | "creator")
+    }
+
+    pub(crate) fn status_of(&self, user_id: i64) -> &str {
+        self.members.get(&user_id).map_or("left", String::as_str)
+    }
+}
+
 pub(crate) fn put_opt(v: &mut Value, key: &str, value: Option<&str>) {
     if let Some(value) = value {
         v[key] = json!(value);
@@ -187,6 +218,9 @@ pub(crate) struct StarLine {
 
 pub(crate) struct State {
     pub users: HashMap<i64, UserRecord>,
+    pub groups: HashMap<i64, GroupRecord>,
+    /// Privacy mode (@BotFather `/setprivacy`): on, as for every new bot, until turned off.
+    pub privacy_mode: bool,
     pub chats: HashMap<i64, ChatRecord>,
     pub files: HashMap<String, StoredFile>,
     pub file_paths: HashMap<String, String>,
@@ -218,6 +252,8 @@ impl Default for State {
     fn default() -> Self {
         Self {
             users: HashMap::new(),
+            groups: HashMap::new(),
+            privacy_mode: true,
             chats: HashMap::new(),
             files: HashMap::new(),
             file_paths: HashMap::new(),

@@ -352,3 +352,41 @@ command-referral = Invite friends
 command-lang = Language
 command-language = Transcription language
 command-cancel = Cancel a queued file
+
+## Groups
+
+command-transcribe = Transcribe the recording you reply to
+command-auto = on|off: transcribe every voice note (admins)
+
+group-intro =
+    Hello! I turn voice notes, audio, video and video notes into text.
+
+    • Reply to a recording with /transcribe (or mention @{ $bot } in the reply): I post its transcript as a reply. The person who asks pays from their own balance with me: { $free_minutes ->
+        [0] {""}
+       *[other] { $free_minutes } free min. a day first, then{" "}
+    }{ $price_per_minute } { $price_per_minute ->
+        [one] credit
+       *[other] credits
+    } a minute.
+    • Admins: /auto on transcribes every new voice note and video note here, paid by the admin who turns it on, up to { $auto_minutes } min. a day; /auto off stops it.
+
+    What I see: with Telegram's privacy mode on (the default) only commands, replies to my messages and messages that mention me, not your conversation. For /auto I need to see voice notes: make me an admin of this group.
+    Balance and top-ups: in a private chat with @{ $bot }.
+transcribe-how-to = Reply to a voice note, audio, video or video note with /transcribe@{ $bot } and I will transcribe it.
+group-not-enough-credit = { $first_name }, you do not have enough credits for this recording. Top up in a private chat with me.
+group-transcription-unaffordable = The recording lasts { $duration } and costs { $price } { $price ->
+        [one] credit
+       *[other] credits
+    }: not enough credits. Nothing was charged. Top up in a private chat with me.
+private-only = I show accounts only in a private chat. Open one with me:
+open-private-button = Open a private chat
+group-slow-down = Too many requests in this chat. Please wait a minute.
+auto-usage = /auto on — transcribe every new voice note here (paid by you, an admin); /auto off — stop.
+auto-admins-only = Only the group's admins can turn automatic transcription on or off.
+auto-on = Automatic transcription is on: every new voice note and video note here is transcribed, paid by { $payer }, up to { $minutes } min. a day.{ $sees_all ->
+        [yes] {""}
+       *[no] {" "}But I cannot see ordinary voice notes yet: make me an admin of this group (or turn privacy mode off in @BotFather).
+    }
+auto-off = Automatic transcription is off.
+auto-cap-reached = This chat reached today's { $minutes } min. of automatic transcription. It resumes tomorrow; /transcribe in reply still works.
+auto-payer-out-of-credit = Automatic transcription is paused until tomorrow: the credits of the admin who turned it on ran out. /transcribe in reply still works.

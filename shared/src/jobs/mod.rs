@@ -72,6 +72,16 @@ pub struct TranscriptionInput {
     pub duration_hint_s: u32,
     /// How it was sent.
     pub source: MediaSource,
+    /// The message the transcript replies to: the recording's own message in a
+    /// group, where several people's recordings mix; `None` in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i32>,
+}
+
+/// The message a transcription job's transcript replies to, if any
+/// ([`TranscriptionInput::reply_to`]); unreadable input replies to nothing.
+pub fn transcript_reply_target(job: &jobs::Model) -> Option<i32> {
+    transcription_input(job).ok().and_then(|input| input.reply_to)
 }
 
 /// Why a job operation did not happen.

@@ -247,6 +247,7 @@ where
         file_name: upload.file_name.clone(),
         duration_hint_s: jobs::estimated_seconds(bytes),
         source: MediaSource::Upload,
+        reply_to: None,
     };
     let queued =
         match jobs::create_as(db, ledger, job_id, jobs::transcription_job(user_id, chat_id, &input)?).await {

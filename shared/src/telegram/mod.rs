@@ -92,11 +92,13 @@ pub struct TranscriptDelivery<'a> {
     pub duration: &'a str,
     /// Credits charged for it now.
     pub charged: Credits,
+    /// The message its first part replies to (the recording, in a group).
+    pub reply_to: Option<MessageId>,
 }
 
 /// The messages that deliver a transcript, in order.
 pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec<Outgoing> {
-    let TranscriptDelivery { job, txt, srt, file_after_chars, duration, charged } = *delivery;
+    let TranscriptDelivery { job, txt, srt, file_after_chars, duration, charged, reply_to } = *delivery;
     let mut outgoing = Vec::new();
     if txt.chars().count() <= file_after_chars && !txt.trim().is_empty() {
         outgoing.extend(split_message(txt, TELEGRAM_MESSAGE_LIMIT).into_iter().map(Outgoing::Text));
@@ -104,6 +106,10 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
         outgoing.push(Outgoing::Text(Text::TranscriptAsFiles.render(lang)));
         outgoing.push(Outgoing::Document { name: "transcript.txt", body: txt.as_bytes().to_vec() });
         outgoing.push(Outgoing::Document { name: "transcript.srt", body: srt.as_bytes().to_vec() });
+    }
+    if let (Some(to), Some(Outgoing::Text(first))) = (reply_to, outgoing.first_mut()) {
+        let text = std::mem::take(first);
+        outgoing[0] = Outgoing::Reply { text, to };
     }
     outgoing.push(Outgoing::WithButtons {
         text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.amount() }
@@ -207,6 +213,7 @@ mod tests {
             file_after_chars: 100,
             duration: "0:05",
             charged: "1.25".parse().unwrap(),
+            reply_to: None,
         }
     }
 
@@ -230,5 +237,19 @@ mod tests {
             };
             assert_eq!(Callback::parse(data), Some(Callback::Summary { job: JobId(Uuid::from_u128(7)) }));
         }
+    }
+
+    #[test]
+    fn in_a_group_the_first_part_replies_to_the_recording() {
+        let to = MessageId(41);
+        let short =
+            transcript_messages(&TranscriptDelivery { reply_to: Some(to), ..delivery("Hi.") }, Lang::En);
+        assert_eq!(short[0], Outgoing::Reply { text: "Hi.".into(), to });
+        assert!(matches!(short[1], Outgoing::WithButtons { .. }));
+        let long_text = "word ".repeat(100);
+        let long =
+            transcript_messages(&TranscriptDelivery { reply_to: Some(to), ..delivery(&long_text) }, Lang::En);
+        assert!(matches!(&long[0], Outgoing::Reply { to: first, .. } if *first == to));
+        assert!(matches!(long[1], Outgoing::Document { name: "transcript.txt", .. }));
     }
 }

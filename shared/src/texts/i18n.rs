@@ -467,6 +467,65 @@ pub enum Text {
         /// Why, in the user's terms.
         reason: SummaryFailureReason,
     },
+    /// Said once when the bot is added to a group: what it does there, who
+    /// pays, and what it can see.
+    GroupIntro {
+        /// The bot's @username, without `@`.
+        bot_username: String,
+        /// Price of a minute of transcription.
+        price_per_minute: Decimal,
+        /// Free minutes of transcription per person per day.
+        free_minutes: u32,
+        /// Daily cap of automatic transcription per chat, in minutes.
+        auto_daily_minutes: u32,
+    },
+    /// `/transcribe` in a group that does not reply to a recording.
+    TranscribeHowTo {
+        /// The bot's @username, without `@`.
+        bot_username: String,
+    },
+    /// In a group: the person who asked cannot pay (their balance is not shown there).
+    GroupNotEnoughCredit {
+        /// Their first name.
+        first_name: String,
+    },
+    /// A recording in a group measured longer than its price held; the
+    /// balance is not shown there.
+    GroupTranscriptionUnaffordable {
+        /// Measured length, `m:ss`.
+        duration: String,
+        /// Price of that length.
+        price: Decimal,
+    },
+    /// An account command sent in a group.
+    PrivateOnly,
+    /// Button opening a private chat with the bot.
+    OpenPrivateButton,
+    /// Too many requests in a group within a minute.
+    GroupSlowDown,
+    /// `/auto` without `on` or `off`.
+    AutoUsage,
+    /// `/auto on|off` by someone who is not an admin of the group.
+    AutoAdminsOnly,
+    /// Automatic transcription was turned on.
+    AutoOn {
+        /// Who pays for it.
+        payer: String,
+        /// Daily cap per chat, in minutes.
+        daily_minutes: u32,
+        /// Whether the bot receives every message of the group (an admin,
+        /// or privacy mode off); otherwise it cannot hear voice notes.
+        sees_all: bool,
+    },
+    /// Automatic transcription was turned off.
+    AutoOff,
+    /// The chat reached its daily cap; automatic transcription resumes tomorrow.
+    AutoCapReached {
+        /// The cap, in minutes.
+        daily_minutes: u32,
+    },
+    /// The payer of automatic transcription ran out of credit; it resumes tomorrow.
+    AutoPayerOutOfCredit,
 }
 
 /// Why a summary could not be made, as users are told.
@@ -902,6 +961,19 @@ impl Text {
             Self::SummaryInProgress => "summary-in-progress",
             Self::NotEnoughForSummary { .. } => "not-enough-for-summary",
             Self::SummaryFailed { .. } => "summary-failed",
+            Self::GroupIntro { .. } => "group-intro",
+            Self::TranscribeHowTo { .. } => "transcribe-how-to",
+            Self::GroupNotEnoughCredit { .. } => "group-not-enough-credit",
+            Self::GroupTranscriptionUnaffordable { .. } => "group-transcription-unaffordable",
+            Self::PrivateOnly => "private-only",
+            Self::OpenPrivateButton => "open-private-button",
+            Self::GroupSlowDown => "group-slow-down",
+            Self::AutoUsage => "auto-usage",
+            Self::AutoAdminsOnly => "auto-admins-only",
+            Self::AutoOn { .. } => "auto-on",
+            Self::AutoOff => "auto-off",
+            Self::AutoCapReached { .. } => "auto-cap-reached",
+            Self::AutoPayerOutOfCredit => "auto-payer-out-of-credit",
         }
     }
 
@@ -946,7 +1018,14 @@ impl Text {
             | Self::NotAnImage
             | Self::IdeaHowTo
             | Self::SummaryButton
-            | Self::SummaryInProgress => {}
+            | Self::SummaryInProgress
+            | Self::PrivateOnly
+            | Self::OpenPrivateButton
+            | Self::GroupSlowDown
+            | Self::AutoUsage
+            | Self::AutoAdminsOnly
+            | Self::AutoOff
+            | Self::AutoPayerOutOfCredit => {}
             Self::Welcome { first_name, free_minutes } => {
                 args.set("first_name", first_name.as_str());
                 args.set("free_minutes", *free_minutes);
@@ -1084,8 +1163,37 @@ impl Text {
                 args.set("partial", yes_no(*partial));
             }
             Self::SummaryFailed { reason } => args.set("reason", label(reason.message_id())),
+            Self::GroupIntro { bot_username, price_per_minute, free_minutes, auto_daily_minutes } => {
+                args.set("bot", bot_username.as_str());
+                args.set("price_per_minute", amount(*price_per_minute));
+                args.set("free_minutes", *free_minutes);
+                args.set("auto_minutes", *auto_daily_minutes);
+            }
+            Self::TranscribeHowTo { bot_username } => args.set("bot", bot_username.as_str()),
+            Self::GroupNotEnoughCredit { first_name } => args.set("first_name", first_name.as_str()),
+            Self::GroupTranscriptionUnaffordable { duration, price } => {
+                args.set("duration", duration.as_str());
+                args.set("price", amount(*price));
+            }
+            Self::AutoOn { payer, daily_minutes, sees_all } => {
+                args.set("payer", payer.as_str());
+                args.set("minutes", *daily_minutes);
+                args.set("sees_all", yes_no(*sees_all));
+            }
+            Self::AutoCapReached { daily_minutes } => args.set("minutes", *daily_minutes),
         }
         args
+    }
+
+    /// This text as a group may read it: nothing of a person's account (a
+    /// balance) is shown to the other members.
+    pub fn for_group(self) -> Self {
+        match self {
+            Self::TranscriptionUnaffordable { duration, price, .. } => {
+                Self::GroupTranscriptionUnaffordable { duration, price }
+            }
+            other => other,
+        }
     }
 
     /// The text in `lang`, as Telegram plain text.
@@ -1120,12 +1228,23 @@ impl Text {
 const COMMANDS: [&str; 11] =
     ["start", "help", "balance", "history", "buy", "image", "idea", "referral", "lang", "language", "cancel"];
 
-/// The rendered menus, so that [`command_menu`] can hand out `'static` words.
-static COMMAND_MENUS: LazyLock<[Vec<(&'static str, String)>; 2]> =
-    LazyLock::new(|| [menu_in(Lang::Ru), menu_in(Lang::En)]);
+/// The bot's commands in groups and supergroups, in menu order; each has a
+/// `command-<name>` message.
+const GROUP_COMMANDS: [&str; 3] = ["transcribe", "auto", "help"];
 
-fn menu_in(lang: Lang) -> Vec<(&'static str, String)> {
-    COMMANDS
+/// The rendered menus, so that [`command_menu`] and [`group_command_menu`]
+/// can hand out `'static` words: private ru, private en, group ru, group en.
+static COMMAND_MENUS: LazyLock<[Vec<(&'static str, String)>; 4]> = LazyLock::new(|| {
+    [
+        menu_in(&COMMANDS, Lang::Ru),
+        menu_in(&COMMANDS, Lang::En),
+        menu_in(&GROUP_COMMANDS, Lang::Ru),
+        menu_in(&GROUP_COMMANDS, Lang::En),
+    ]
+});
+
+fn menu_in(commands: &[&'static str], lang: Lang) -> Vec<(&'static str, String)> {
+    commands
         .iter()
         .map(|&command| {
             let mut problems = Vec::new();
@@ -1138,14 +1257,25 @@ fn menu_in(lang: Lang) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// The bot's command menu in `lang`, as (command, description) pairs.
+fn menu(index: usize) -> Vec<(&'static str, &'static str)> {
+    let menus: &'static [Vec<(&'static str, String)>; 4] = &COMMAND_MENUS;
+    menus[index].iter().map(|(command, description)| (*command, description.as_str())).collect()
+}
+
+/// The bot's command menu of private chats in `lang`, as (command, description) pairs.
 pub fn command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
-    let menus: &'static [Vec<(&'static str, String)>; 2] = &COMMAND_MENUS;
-    let menu = match lang {
-        Lang::Ru => &menus[0],
-        Lang::En => &menus[1],
-    };
-    menu.iter().map(|(command, description)| (*command, description.as_str())).collect()
+    menu(match lang {
+        Lang::Ru => 0,
+        Lang::En => 1,
+    })
+}
+
+/// The bot's command menu of groups and supergroups in `lang`.
+pub fn group_command_menu(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    menu(match lang {
+        Lang::Ru => 2,
+        Lang::En => 3,
+    })
 }
 
 #[cfg(test)]
@@ -1238,6 +1368,18 @@ mod tests {
             Text::NotEnoughForSummary { price: dec("3"), available: dec("1.5") },
             Text::SummaryStored { summary: SUMMARY.into(), partial: false },
             Text::SummaryStored { summary: SUMMARY.into(), partial: true },
+            Text::TranscribeHowTo { bot_username: "tgbot".into() },
+            Text::GroupNotEnoughCredit { first_name: "Анна".into() },
+            Text::GroupTranscriptionUnaffordable { duration: "8:40".into(), price: dec("85") },
+            Text::PrivateOnly,
+            Text::OpenPrivateButton,
+            Text::GroupSlowDown,
+            Text::AutoUsage,
+            Text::AutoAdminsOnly,
+            Text::AutoOn { payer: "Анна".into(), daily_minutes: 60, sees_all: true },
+            Text::AutoOn { payer: "Анна".into(), daily_minutes: 1, sees_all: false },
+            Text::AutoOff,
+            Text::AutoPayerOutOfCredit,
         ];
         for free_minutes in COUNTS {
             all.push(Text::Welcome { first_name: "Анна".into(), free_minutes });
@@ -1247,6 +1389,13 @@ mod tests {
             all.push(Text::PromptTooLong { max: usize::try_from(free_minutes).unwrap() });
             all.push(Text::Queued { price: dec("30"), free_seconds: 0, position: u64::from(free_minutes) });
             all.push(Text::PackageStars { credits: dec("100"), stars: free_minutes });
+            all.push(Text::GroupIntro {
+                bot_username: "tgbot".into(),
+                price_per_minute: dec("15"),
+                free_minutes,
+                auto_daily_minutes: 60,
+            });
+            all.push(Text::AutoCapReached { daily_minutes: free_minutes });
         }
         for seconds in DURATIONS {
             let duration = minutes_seconds(seconds);
@@ -1388,7 +1537,8 @@ mod tests {
 
     /// The ids of the messages the helper enums and the command menu use.
     fn helper_ids() -> BTreeSet<String> {
-        let mut ids: BTreeSet<String> = COMMANDS.iter().map(|command| format!("command-{command}")).collect();
+        let mut ids: BTreeSet<String> =
+            COMMANDS.iter().chain(&GROUP_COMMANDS).map(|command| format!("command-{command}")).collect();
         ids.extend(FailureReason::iter().map(|reason| reason.message_id().to_owned()));
         ids.extend(ImageFailureReason::iter().map(|reason| reason.message_id().to_owned()));
         ids.extend(SummaryFailureReason::iter().map(|reason| reason.message_id().to_owned()));
@@ -1517,6 +1667,13 @@ mod tests {
             }
         }
         insta::assert_snapshot!("command-menu", menu);
+        let mut group_menu = String::new();
+        for lang in Lang::iter() {
+            for (command, description) in group_command_menu(lang) {
+                group_menu.push_str(&format!("{lang}: /{command} — {description}\n"));
+            }
+        }
+        insta::assert_snapshot!("group-command-menu", group_menu);
     }
 
     #[test]
@@ -1635,6 +1792,24 @@ mod tests {
             Text::SummaryInProgress,
             Text::NotEnoughForSummary { price: dec("3"), available: dec("1") },
             Text::SummaryFailed { reason: SummaryFailureReason::NoTranscript },
+            Text::GroupIntro {
+                bot_username: "tgbot".into(),
+                price_per_minute: dec("15"),
+                free_minutes: 3,
+                auto_daily_minutes: 60,
+            },
+            Text::TranscribeHowTo { bot_username: "tgbot".into() },
+            Text::GroupNotEnoughCredit { first_name: "Anna".into() },
+            Text::GroupTranscriptionUnaffordable { duration: "8:40".into(), price: dec("85") },
+            Text::PrivateOnly,
+            Text::OpenPrivateButton,
+            Text::GroupSlowDown,
+            Text::AutoUsage,
+            Text::AutoAdminsOnly,
+            Text::AutoOn { payer: "Anna".into(), daily_minutes: 60, sees_all: false },
+            Text::AutoOff,
+            Text::AutoCapReached { daily_minutes: 60 },
+            Text::AutoPayerOutOfCredit,
         ];
         for text in texts {
             let (ru, en) = (text.render(Lang::Ru), text.render(Lang::En));
