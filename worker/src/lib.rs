@@ -74,6 +74,7 @@ pub fn transcribe_context(
         stt_model: settings.stt.model.clone(),
         stt_timeout: settings.stt_timeout,
         max_download_bytes: settings.telegram.max_download_bytes,
+        local_files: settings.telegram.local_files.clone(),
         file_after_chars: settings.transcript_file_after_chars,
         chunking: audio::ChunkingConfig {
             max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
