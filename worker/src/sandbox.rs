@@ -223,13 +223,47 @@ async fn read_replies(
         match serde_json::from_str::<Reply>(&line).context("a garbled reply")? {
             Reply::Chunk { index, encoding, timing, len } => {
                 anyhow::ensure!(len <= max_chunk, "a chunk of {len} bytes");
-                let mut bytes = vec![0u8; usize::try_from(len)?];
-                reader.read_exact(&mut bytes).await?;
-                chunks.push(Chunk { index, bytes: Bytes::from(bytes), encoding, timing });
+                let bytes = spool_chunk(&mut reader, len).await?;
+                chunks.push(Chunk { index, bytes, encoding, timing });
             }
             last => return Ok((last, chunks)),
         }
     }
+}
+
+/// A chunk on disk, mapped; the file goes when the last `Bytes` of it is dropped.
+struct SpooledChunk {
+    map: memmap2::Mmap,
+    _file: tempfile::TempPath,
+}
+
+impl AsRef<[u8]> for SpooledChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// Copies the `len` bytes of a chunk to a temporary file and maps it: the chunks of a six-hour
+/// recording (hundreds of MB) wait for the provider on disk, not in the worker's memory.
+async fn spool_chunk(reader: &mut (impl tokio::io::AsyncRead + Unpin), len: u64) -> anyhow::Result<Bytes> {
+    let file = tempfile::Builder::new()
+        .prefix(&format!("tgbot-chunk-{}-", std::process::id()))
+        .tempfile()
+        .context("creating a temporary file for a chunk")?;
+    let (file, path) = file.into_parts();
+    let mut out = tokio::fs::File::from_std(file);
+    let copied = tokio::io::copy(&mut (&mut *reader).take(len), &mut out).await?;
+    anyhow::ensure!(copied == len, "the child stopped in the middle of a chunk");
+    out.flush().await?;
+    let file = out.into_std().await;
+    if len == 0 {
+        return Ok(Bytes::new());
+    }
+    // SAFETY: as in `map_recording`: the file is this process's own temporary file, written in
+    // full above and never written again; it is removed only when the map is dropped.
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }.context("mapping a chunk")?;
+    Ok(Bytes::from_owner(SpooledChunk { map, _file: path }))
 }
 
 fn unexpected(reply: &Reply) -> SandboxError {

@@ -808,14 +808,16 @@ async fn a_recording_of_hundreds_of_megabytes_is_transcribed_within_a_fixed_memo
     drop(shared_dir);
 }
 
-/// Every attempt's temporary copy of the recording is gone once the attempt ended. (Tests of
+/// Every attempt's temporary copy of the recording, and every chunk, is gone once the attempt
+/// ended. (Tests of
 /// this binary run in processes of their own, but may run at once: only this job's are counted.)
 fn no_temporary_recording_left() {
-    let mine = format!("tgbot-original-{}-", std::process::id());
+    let mine =
+        [format!("tgbot-original-{}-", std::process::id()), format!("tgbot-chunk-{}-", std::process::id())];
     let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&mine))
+        .filter(|entry| mine.iter().any(|prefix| entry.file_name().to_string_lossy().starts_with(prefix)))
         .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
