@@ -277,6 +277,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     ));
     let common = common(&settings, services.db.clone(), bot);
     let context = transcribe_context(&settings, common.clone(), services.store.clone())?;
+    transcribe::remove_leftovers(&std::env::temp_dir());
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
     let drawing = tokio::spawn(supervise_image(

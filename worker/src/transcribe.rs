@@ -508,6 +508,30 @@ fn scratch_file() -> Result<(tokio::fs::File, tempfile::TempPath), Failure> {
     Ok((tokio::fs::File::from_std(file), path))
 }
 
+/// Removes the temporary recordings and chunks of worker processes that are gone (killed
+/// mid-attempt: their files outlived them). A file's name carries its process's id.
+pub fn remove_leftovers(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("tgbot-original-").or_else(|| name.strip_prefix("tgbot-chunk-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|pid| pid.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %entry.path().display(), "removed a dead worker's temporary file")
+                }
+                Err(err) => {
+                    tracing::warn!(file = %entry.path().display(), error = %err, "could not remove a dead worker's temporary file")
+                }
+            }
+        }
+    }
+}
+
 /// The original kept in storage by an earlier attempt (or the Mini App's upload), streamed to a
 /// temporary file.
 async fn fetch_stored(ctx: &TranscribeContext, original_key: &ObjectKey) -> Result<Original, Failure> {

@@ -821,3 +821,19 @@ fn no_temporary_recording_left() {
         .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
+
+#[test]
+fn temporary_files_of_dead_workers_are_removed_and_live_ones_kept() {
+    let dir = Scratch::new("leftovers");
+    // No process has the largest pid there is; this one is alive.
+    let dead = dir.0.join(format!("tgbot-original-{}-abc", u32::MAX));
+    let dead_chunk = dir.0.join(format!("tgbot-chunk-{}-abc", u32::MAX));
+    let alive = dir.0.join(format!("tgbot-original-{}-abc", std::process::id()));
+    let other = dir.0.join("unrelated-file");
+    for file in [&dead, &dead_chunk, &alive, &other] {
+        std::fs::write(file, b"x").unwrap();
+    }
+    worker::transcribe::remove_leftovers(&dir.0);
+    assert!(!dead.exists() && !dead_chunk.exists());
+    assert!(alive.exists() && other.exists());
+}
