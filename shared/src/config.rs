@@ -411,7 +411,12 @@ impl Settings {
             None => None,
         };
         let api_url = http_url(&mut r, "TELEGRAM_API_URL", "https://api.telegram.org");
-        let max_download_mb: Option<u64> = r.or("TELEGRAM_MAX_DOWNLOAD_MB", "20");
+        let api_local: Option<Flag> = r.or("TELEGRAM_API_LOCAL", "false");
+        let local_files_dir: Option<std::path::PathBuf> =
+            r.or("TELEGRAM_LOCAL_FILES_DIR", "/var/lib/telegram-bot-api");
+        // A local Bot API server hands out files up to 2000 MB; the public one 20 MB.
+        let download_default = if api_local.as_ref().is_some_and(|local| local.0) { "2000" } else { "20" };
+        let max_download_mb: Option<u64> = r.or("TELEGRAM_MAX_DOWNLOAD_MB", download_default);
         let messages_per_second: Option<std::num::NonZeroU32> = r.or("TELEGRAM_MESSAGES_PER_SECOND", "30");
         let provider_token = r.optional_secret("TELEGRAM_PAYMENT_PROVIDER_TOKEN");
 
@@ -558,6 +563,11 @@ impl Settings {
                     mode: mode?,
                     api_url: api_url?,
                     max_download_bytes: max_download_mb? * 1_000_000,
+                    local_files: if api_local?.0 {
+                        Some(crate::telegram::LocalFiles::new(local_files_dir?))
+                    } else {
+                        None
+                    },
                     payment_provider_token: provider_token,
                     messages_per_second: messages_per_second?,
                 },
@@ -699,6 +709,28 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+    }
+
+    #[test]
+    fn a_local_bot_api_server_reads_files_from_the_shared_directory_up_to_2000_mb() {
+        let settings = Settings::from_map(&minimal()).expect("valid");
+        assert_eq!(settings.telegram.local_files, None);
+
+        let mut env = minimal();
+        env.insert("TELEGRAM_API_LOCAL".into(), "true".into());
+        let settings = Settings::from_map(&env).expect("valid");
+        assert_eq!(settings.telegram.max_download_bytes, 2_000_000_000);
+        let local = settings.telegram.local_files.expect("local mode");
+        assert_eq!(local.dir(), std::path::Path::new("/var/lib/telegram-bot-api"));
+
+        env.insert("TELEGRAM_LOCAL_FILES_DIR".into(), "/srv/bot-api".into());
+        env.insert("TELEGRAM_MAX_DOWNLOAD_MB".into(), "500".into());
+        let settings = Settings::from_map(&env).expect("valid");
+        assert_eq!(settings.telegram.max_download_bytes, 500_000_000);
+        assert_eq!(settings.telegram.local_files.unwrap().dir(), std::path::Path::new("/srv/bot-api"));
+
+        env.insert("TELEGRAM_API_LOCAL".into(), "maybe".into());
+        assert!(Settings::from_map(&env).is_err());
     }
 
     #[test]

@@ -66,3 +66,49 @@ pub fn voice_note_lasting(length: std::time::Duration) -> Vec<u8> {
     let _ = std::fs::remove_file(&out);
     bytes
 }
+
+/// Writes a WAV of `seconds` at `rate` Hz and `channels` channels (16-bit) to `path` as it is
+/// generated, never holding more than a second of it: a tone for 4 s, silence for 1 s, over and
+/// over, like [`tone_wav`]. For recordings too big to hold in memory (1.5 GB is 2 h 10 min at
+/// 48 kHz stereo). Returns the file's size.
+///
+/// # Errors
+/// When the file cannot be written, or would pass the 4 GiB a WAV header can state.
+pub fn write_long_wav(
+    path: &std::path::Path,
+    seconds: u32,
+    rate: u32,
+    channels: u16,
+) -> std::io::Result<u64> {
+    use std::io::Write;
+    let frame = u32::from(channels) * 2;
+    let data_len = u64::from(seconds) * u64::from(rate) * u64::from(frame);
+    let data_len32 = u32::try_from(data_len + 36).map_err(|_| std::io::Error::other("a WAV over 4 GiB"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    out.write_all(b"RIFF")?;
+    out.write_all(&data_len32.to_le_bytes())?;
+    out.write_all(b"WAVEfmt ")?;
+    out.write_all(&16u32.to_le_bytes())?;
+    out.write_all(&1u16.to_le_bytes())?;
+    out.write_all(&channels.to_le_bytes())?;
+    out.write_all(&rate.to_le_bytes())?;
+    out.write_all(&(rate * frame).to_le_bytes())?;
+    out.write_all(&(frame as u16).to_le_bytes())?;
+    out.write_all(&16u16.to_le_bytes())?;
+    out.write_all(b"data")?;
+    out.write_all(&((data_len32 - 36).to_le_bytes()))?;
+    let mut tone = Vec::with_capacity((rate * frame) as usize);
+    for i in 0..rate {
+        let t = f64::from(i) / f64::from(rate);
+        let value = ((t * 220.0 * std::f64::consts::TAU).sin() * 9000.0) as i16;
+        for _ in 0..channels {
+            tone.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    let silence = vec![0u8; tone.len()];
+    for second in 0..seconds {
+        out.write_all(if second % 5 == 4 { &silence } else { &tone })?;
+    }
+    out.flush()?;
+    Ok(data_len + 44)
+}

@@ -216,8 +216,7 @@ async fn picture(ctx: &ImageContext, job: &Job, lang: Lang, request: &ImageReque
     let photo = Outgoing::Photo {
         name: OUTPUT_NAME,
         body: png.clone(),
-        caption: Text::ImageReady { prompt: caption_prompt(&request), charged: charged.amount() }
-            .render(lang),
+        caption: Text::ImageReady { prompt: caption_prompt(request), charged: charged.amount() }.render(lang),
         buttons,
         reply_to: job.request_message_id.map(MessageId),
     };

@@ -74,6 +74,7 @@ pub fn transcribe_context(
         stt_model: settings.stt.model.clone(),
         stt_timeout: settings.stt_timeout,
         max_download_bytes: settings.telegram.max_download_bytes,
+        local_files: settings.telegram.local_files.clone(),
         file_after_chars: settings.transcript_file_after_chars,
         chunking: audio::ChunkingConfig {
             max_duration: Duration::from_secs(u64::from(settings.max_audio_minutes) * 60),
@@ -276,6 +277,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     ));
     let common = common(&settings, services.db.clone(), bot);
     let context = transcribe_context(&settings, common.clone(), services.store.clone())?;
+    transcribe::remove_leftovers(&std::env::temp_dir());
     let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
     let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
     let drawing = tokio::spawn(supervise_image(

@@ -2,21 +2,23 @@
 //!
 //! In the default `process` isolation every probe and every cut runs in a child process: the
 //! worker starts its own executable as `worker audio-sandbox`, which limits its own memory
-//! (`RLIMIT_DATA`: the input plus `AUDIO_MEMORY_LIMIT_MB`) and CPU time before it reads a byte of
-//! the file. A file that makes a decoder panic, abort on an allocation, crash in C code or run
+//! (`RLIMIT_DATA`: `AUDIO_MEMORY_LIMIT_MB`) and CPU time before it reads a byte of the file.
+//! The recording is never on a heap: it is a file on disk (the attempt's temporary copy) that
+//! the child maps read-only, so its pages are the page cache's, shared and reclaimable, and a
+//! 1.5 GB recording needs no more of the child's memory limit than a 1 MB one. A file that makes a decoder panic, abort on an allocation, crash in C code or run
 //! forever kills only that child; its job fails with "the file is damaged" and the other jobs on
 //! the worker go on. `thread` isolation runs the same code on a blocking thread and catches
 //! panics only.
 //!
-//! The child speaks over its standard streams. Parent to child: one JSON line ([`Request`]), then
-//! the input's bytes. Child to parent: JSON lines ([`Reply`]); a chunk's line is followed by the
+//! The child speaks over its standard streams. Parent to child: one JSON line ([`Request`]) naming
+//! the input file. Child to parent: JSON lines ([`Reply`]); a chunk's line is followed by the
 //! chunk's bytes. The last line is always `Probed`, `Prepared` or `Failed`; a child that exits
 //! without one was killed by the file.
 
 use std::{
     io::{BufRead, Read, Write},
     panic::AssertUnwindSafe,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{ExitCode, Stdio},
     time::Duration,
 };
@@ -47,9 +49,11 @@ enum Op {
 struct Request {
     op: Op,
     config: ChunkingConfig,
-    /// Bytes of input following the line.
+    /// The recording, a file the child maps (it is not copied onto any heap).
+    input: PathBuf,
+    /// The file's length when the parent handed it over: a file that changed since is refused.
     input_len: u64,
-    /// Memory the child may use besides its input.
+    /// Memory the child may use (the mapped input is not counted: it is not private memory).
     memory_limit_bytes: u64,
     /// CPU seconds the child may use.
     cpu_limit_s: u64,
@@ -116,11 +120,11 @@ impl AudioSandbox {
     ///
     /// # Errors
     /// See [`SandboxError`].
-    pub async fn probe(&self, input: Bytes, config: &ChunkingConfig) -> Result<ProbeInfo, SandboxError> {
+    pub async fn probe(&self, input: &Path, config: &ChunkingConfig) -> Result<ProbeInfo, SandboxError> {
         match self.isolation {
             AudioIsolation::Thread => {
-                let config = config.clone();
-                on_thread(move || audio::probe(&input, &config)).await
+                let (input, config) = (input.to_owned(), config.clone());
+                on_thread(move || audio::probe(&map_recording(&input, None)?, &config)).await
             }
             AudioIsolation::Process => match self.in_child(Op::Probe, input, config).await? {
                 (Reply::Probed(info), _) => Ok(info),
@@ -133,11 +137,11 @@ impl AudioSandbox {
     ///
     /// # Errors
     /// See [`SandboxError`].
-    pub async fn prepare(&self, input: Bytes, config: &ChunkingConfig) -> Result<Prepared, SandboxError> {
+    pub async fn prepare(&self, input: &Path, config: &ChunkingConfig) -> Result<Prepared, SandboxError> {
         match self.isolation {
             AudioIsolation::Thread => {
-                let config = config.clone();
-                on_thread(move || audio::prepare(&input, &config)).await
+                let (input, config) = (input.to_owned(), config.clone());
+                on_thread(move || audio::prepare(&map_recording(&input, None)?, &config)).await
             }
             AudioIsolation::Process => match self.in_child(Op::Prepare, input, config).await? {
                 (Reply::Prepared(summary), chunks) => Ok(Prepared { summary, chunks }),
@@ -149,13 +153,19 @@ impl AudioSandbox {
     async fn in_child(
         &self,
         op: Op,
-        input: Bytes,
+        input: &Path,
         config: &ChunkingConfig,
     ) -> Result<(Reply, Vec<Chunk>), SandboxError> {
+        let input_len = tokio::fs::metadata(input)
+            .await
+            .with_context(|| format!("reading the length of {}", input.display()))
+            .map_err(SandboxError::Unavailable)?
+            .len();
         let request = Request {
             op,
             config: config.clone(),
-            input_len: input.len() as u64,
+            input: input.to_owned(),
+            input_len,
             memory_limit_bytes: self.memory_limit_bytes,
             cpu_limit_s: self.cpu_limit.as_secs().max(1),
         };
@@ -173,11 +183,10 @@ impl AudioSandbox {
         let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(SandboxError::Unavailable(anyhow::anyhow!("the child has no pipes")));
         };
-        // The child reads everything before it answers; a child that dies early closes the
-        // pipe, which the reply side reports.
+        // A child that dies before reading its request closes the pipe, which the reply side
+        // reports.
         let feeding = tokio::spawn(async move {
             let _ = stdin.write_all(&header).await;
-            let _ = stdin.write_all(&input).await;
         });
         let max_chunk = config.max_upload_bytes.saturating_mul(2);
         let wall = self.cpu_limit.saturating_mul(2);
@@ -214,13 +223,47 @@ async fn read_replies(
         match serde_json::from_str::<Reply>(&line).context("a garbled reply")? {
             Reply::Chunk { index, encoding, timing, len } => {
                 anyhow::ensure!(len <= max_chunk, "a chunk of {len} bytes");
-                let mut bytes = vec![0u8; usize::try_from(len)?];
-                reader.read_exact(&mut bytes).await?;
-                chunks.push(Chunk { index, bytes: Bytes::from(bytes), encoding, timing });
+                let bytes = spool_chunk(&mut reader, len).await?;
+                chunks.push(Chunk { index, bytes, encoding, timing });
             }
             last => return Ok((last, chunks)),
         }
     }
+}
+
+/// A chunk on disk, mapped; the file goes when the last `Bytes` of it is dropped.
+struct SpooledChunk {
+    map: memmap2::Mmap,
+    _file: tempfile::TempPath,
+}
+
+impl AsRef<[u8]> for SpooledChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// Copies the `len` bytes of a chunk to a temporary file and maps it: the chunks of a six-hour
+/// recording (hundreds of MB) wait for the provider on disk, not in the worker's memory.
+async fn spool_chunk(reader: &mut (impl tokio::io::AsyncRead + Unpin), len: u64) -> anyhow::Result<Bytes> {
+    let file = tempfile::Builder::new()
+        .prefix(&format!("tgbot-chunk-{}-", std::process::id()))
+        .tempfile()
+        .context("creating a temporary file for a chunk")?;
+    let (file, path) = file.into_parts();
+    let mut out = tokio::fs::File::from_std(file);
+    let copied = tokio::io::copy(&mut (&mut *reader).take(len), &mut out).await?;
+    anyhow::ensure!(copied == len, "the child stopped in the middle of a chunk");
+    out.flush().await?;
+    let file = out.into_std().await;
+    if len == 0 {
+        return Ok(Bytes::new());
+    }
+    // SAFETY: as in `map_recording`: the file is this process's own temporary file, written in
+    // full above and never written again; it is removed only when the map is dropped.
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }.context("mapping a chunk")?;
+    Ok(Bytes::from_owner(SpooledChunk { map, _file: path }))
 }
 
 fn unexpected(reply: &Reply) -> SandboxError {
@@ -264,10 +307,16 @@ fn serve_inner() -> anyhow::Result<()> {
     (&mut stdin).take(MAX_REPLY_LINE).read_line(&mut line)?;
     let request: Request = serde_json::from_str(&line).context("reading the request")?;
     limit_self(&request)?;
-    let mut input = vec![0u8; usize::try_from(request.input_len)?];
-    stdin.read_exact(&mut input).context("reading the input")?;
-    let input = Bytes::from(input);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A recording that cannot be mapped is our side's trouble (`Encode`: the job is retried).
+    let input = match map_recording(&request.input, Some(request.input_len)) {
+        Ok(input) => input,
+        Err(err) => {
+            write_line(&mut out, &Reply::Failed(err))?;
+            out.flush()?;
+            return Ok(());
+        }
+    };
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| match request.op {
         Op::Probe => audio::probe(&input, &request.config).map(Reply::Probed),
         Op::Prepare => audio::prepare_with(&input, &request.config, |chunk| {
@@ -291,12 +340,40 @@ fn serve_inner() -> anyhow::Result<()> {
 /// Caps this process's memory and CPU time; nothing of the file has been read yet.
 fn limit_self(request: &Request) -> anyhow::Result<()> {
     use rlimit::Resource;
-    let memory = request.input_len.saturating_add(request.memory_limit_bytes);
+    // The mapped input is a shared, read-only mapping: RLIMIT_DATA does not count it.
+    let memory = request.memory_limit_bytes;
     Resource::DATA.set(memory, memory).context("limiting memory")?;
     // SIGXCPU at the soft limit, SIGKILL a second later.
     Resource::CPU.set(request.cpu_limit_s, request.cpu_limit_s + 1).context("limiting CPU time")?;
     Resource::CORE.set(0, 0).context("turning core dumps off")?;
     Ok(())
+}
+
+/// A recording on disk as the audio pipeline's `Bytes`, without reading it onto the heap: the
+/// pages come from the page cache as the decoder touches them. `expected_len`, when given, is
+/// the length the parent saw; a file of another length is refused.
+fn map_recording(path: &Path, expected_len: Option<u64>) -> Result<Bytes, AudioError> {
+    let file =
+        std::fs::File::open(path).map_err(|e| AudioError::Encode(format!("opening the recording: {e}")))?;
+    let len = file.metadata().map_err(|e| AudioError::Encode(format!("reading the recording: {e}")))?.len();
+    if expected_len.is_some_and(|expected| expected != len) {
+        return Err(AudioError::Encode(format!("the recording changed length ({len} bytes)")));
+    }
+    if len == 0 {
+        // Nothing to map (a zero-length map is an error); the pipeline calls it empty.
+        return Ok(Bytes::new());
+    }
+    // SAFETY: a map is unsound if the file is truncated or rewritten while mapped. The file is
+    // the attempt's own temporary copy of the recording (`transcribe::Original`), written in
+    // full before the sandbox runs, not written again, and removed only after the sandbox
+    // answered; nothing else writes it. Were it truncated anyway, the reader would get SIGBUS:
+    // in `process` isolation that kills the sandbox child only, failing the one file.
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| AudioError::Encode(format!("mapping the recording: {e}")))?;
+    // Decoders read forward: tell the kernel to read ahead and drop pages behind.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(Bytes::from_owner(map))
 }
 
 fn write_chunk(out: &mut impl Write, chunk: Chunk) -> std::io::Result<()> {

@@ -7,6 +7,7 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use anyhow::Context;
 use apalis::prelude::{BoxDynError, Data};
 use async_openai::{
     Client,
@@ -29,7 +30,7 @@ use shared::{
 };
 use storage::{ObjectKey, ObjectName, ObjectStore};
 use teloxide::{net::Download, prelude::Requester, types::MessageId};
-use tokio::sync::Semaphore;
+use tokio::{io::AsyncWriteExt, sync::Semaphore};
 
 mod progress;
 
@@ -40,6 +41,10 @@ use crate::runner::{self, Common, Failure, Runnable, transient};
 
 /// Status edits are throttled to one per this interval.
 const STATUS_EVERY: Duration = Duration::from_secs(3);
+
+/// Longest a copy of the original may take (download, storage, read back): 2000 MB at
+/// 10 Mbit/s takes about 27 minutes.
+const TRANSFER_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 /// What the transcribe job needs.
 pub struct TranscribeContext {
@@ -55,6 +60,8 @@ pub struct TranscribeContext {
     pub stt_timeout: Duration,
     /// Largest file the Bot API lets us download.
     pub max_download_bytes: u64,
+    /// `Some` when the Bot API server is a local one (`--local`) sharing its files with us.
+    pub local_files: Option<shared::telegram::LocalFiles>,
     /// Transcripts longer than this many characters come as files rather than messages.
     pub file_after_chars: usize,
     /// Chunking of the audio pipeline (`budget` is set per job).
@@ -186,35 +193,37 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let price = Credits::new(job.price_quoted).unwrap_or(Credits::ZERO);
     let mut status = Status { ctx, job, lang, last: None, price };
 
-    // 1. The original, kept in storage so a retry does not download again.
+    // 1. The original, kept in storage so a retry does not download again. On this machine it
+    //    is the attempt's temporary file, never held in memory whatever its size.
     let original_key = key(job, "original")?;
+    let mime = input.mime_type.as_deref().unwrap_or("application/octet-stream");
     let original = if ctx.store.exists(&original_key).await.map_err(transient)? {
-        ctx.store.get(&original_key).await.map_err(transient)?
+        fetch_stored(ctx, &original_key).await?
     } else if input.source == shared::jobs::MediaSource::Upload {
         return Err(permanent(FailureReason::Internal, "the uploaded original is gone from storage"));
     } else {
         status.show(Text::Downloading, true).await;
-        let bytes = download(ctx, &input.file_id).await?;
-        ctx.store
-            .put(
-                &original_key,
-                bytes.clone(),
-                input.mime_type.as_deref().unwrap_or("application/octet-stream"),
-            )
-            .await
-            .map_err(transient)?;
+        let original = download(ctx, &input.file_id).await?;
+        let mut reader = tokio::fs::File::open(&original.path).await.map_err(transient)?;
+        runner::bounded(
+            TRANSFER_LIMIT,
+            "object storage",
+            ctx.store.put_reader(&original_key, &mut reader, mime),
+        )
+        .await?
+        .map_err(transient)?;
         transcripts::record_media(
             &ctx.common.db,
             job.user_id,
             job.id,
             original_key.as_str(),
             MediaKind::AudioOriginal,
-            input.mime_type.as_deref().unwrap_or("application/octet-stream"),
-            bytes.len(),
+            mime,
+            usize::try_from(original.len).unwrap_or(usize::MAX),
         )
         .await
         .map_err(transient)?;
-        bytes
+        original
     };
 
     // 2. Measure without decoding, and make the hold cover what is really there before any
@@ -227,7 +236,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         lanes: if ctx.sequential { 1 } else { ctx.per_job_concurrency.max(1) },
         ..ctx.chunking.clone()
     };
-    let probed = within_budget(ctx, job, lang, ctx.audio.probe(original.clone(), &chunking).await).await?;
+    let probed = within_budget(ctx, job, lang, ctx.audio.probe(&original.path, &chunking).await).await?;
     report_disagreement(job.id, "the file's headers", probed.declared, probed.duration);
     if input.source.has_telegram_duration() {
         let telegram = Duration::from_secs(u64::from(input.duration_hint_s));
@@ -238,7 +247,9 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
 
     // 3. Decode and cut. Decoding can find more than the packets claimed (MP4 and Matroska
     //    tables can lie): that is covered too, before the provider hears a second of it.
-    let prepared = within_budget(ctx, job, lang, ctx.audio.prepare(original, &chunking).await).await?;
+    let prepared = within_budget(ctx, job, lang, ctx.audio.prepare(&original.path, &chunking).await).await?;
+    // The chunks are all that is needed from here on: the disk space goes back at once.
+    drop(original);
     if prepared.summary.duration > probed.duration {
         report_disagreement(job.id, "the packet walk", Some(probed.duration), prepared.summary.duration);
         cover(ctx, job, lang, prepared.summary.duration).await?;
@@ -478,7 +489,69 @@ async fn hold_amount(ctx: &TranscribeContext, job_id: JobId) -> Result<Credits, 
     ctx.common.ledger.hold_of(&ctx.common.db, job_id).await.map(|hold| hold.amount).map_err(transient)
 }
 
-async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Bytes, Failure> {
+/// The recording on this machine during one attempt: a temporary file, removed when this is
+/// dropped (at the latest when the attempt ends, however it ends).
+struct Original {
+    path: tempfile::TempPath,
+    len: u64,
+}
+
+/// A new, empty temporary file for the original.
+fn scratch_file() -> Result<(tokio::fs::File, tempfile::TempPath), Failure> {
+    // The process id in the name tells whose leftovers a crashed worker's are.
+    let file = tempfile::Builder::new()
+        .prefix(&format!("tgbot-original-{}-", std::process::id()))
+        .tempfile()
+        .context("creating a temporary file for the recording")
+        .map_err(transient)?;
+    let (file, path) = file.into_parts();
+    Ok((tokio::fs::File::from_std(file), path))
+}
+
+/// Removes the temporary recordings and chunks of worker processes that are gone (killed
+/// mid-attempt: their files outlived them). A file's name carries its process's id.
+pub fn remove_leftovers(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("tgbot-original-").or_else(|| name.strip_prefix("tgbot-chunk-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|pid| pid.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %entry.path().display(), "removed a dead worker's temporary file")
+                }
+                Err(err) => {
+                    tracing::warn!(file = %entry.path().display(), error = %err, "could not remove a dead worker's temporary file")
+                }
+            }
+        }
+    }
+}
+
+/// The original kept in storage by an earlier attempt (or the Mini App's upload), streamed to a
+/// temporary file.
+async fn fetch_stored(ctx: &TranscribeContext, original_key: &ObjectKey) -> Result<Original, Failure> {
+    let (mut file, path) = scratch_file()?;
+    let copy = async {
+        let mut body = ctx.store.get_stream(original_key).await?;
+        let len = tokio::io::copy_buf(&mut body, &mut file).await?;
+        file.flush().await?;
+        anyhow::Ok(len)
+    };
+    let len = runner::bounded(TRANSFER_LIMIT, "object storage", copy)
+        .await?
+        .context("reading the stored original")
+        .map_err(transient)?;
+    Ok(Original { path, len })
+}
+
+/// The user's file from the Bot API, streamed to a temporary file: over HTTP from a Bot API
+/// server, or, from a local one (`--local`), copied from the directory it shares with us.
+async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Original, Failure> {
     let file = ctx.common.bot.get_file(teloxide::types::FileId(file_id.to_owned())).await.map_err(|err| {
         if err.to_string().contains("file is too big") {
             permanent(FailureReason::TooBig, err.to_string())
@@ -489,13 +562,66 @@ async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Bytes, Failu
     if u64::from(file.size) > ctx.max_download_bytes {
         return Err(permanent(FailureReason::TooBig, format!("{} bytes", file.size)));
     }
-    let mut buffer = Vec::with_capacity(file.size as usize);
-    ctx.common
-        .bot
-        .download_file(&file.path, &mut buffer)
-        .await
-        .map_err(|e| Failure::Transient(anyhow::anyhow!(e).context("download failed")))?;
-    Ok(buffer.into())
+    let too_big = |len: u64| permanent(FailureReason::TooBig, format!("{len} bytes, more than getFile said"));
+    let (mut out, path) = scratch_file()?;
+    let len = if std::path::Path::new(&file.path).is_absolute() {
+        let source = local_file(ctx, &file.path).await?;
+        let len = tokio::fs::metadata(&source).await.map_err(transient)?.len();
+        if len > ctx.max_download_bytes {
+            return Err(too_big(len));
+        }
+        drop(out);
+        // A kernel-side copy: the bytes never pass through this process's memory.
+        runner::bounded(TRANSFER_LIMIT, "the local Bot API server's volume", tokio::fs::copy(&source, &path))
+            .await?
+            .with_context(|| format!("copying {}", source.display()))
+            .map_err(transient)?
+    } else {
+        let copy = async {
+            let mut body = ctx.common.bot.download_file_stream(&file.path);
+            let mut written = 0u64;
+            while let Some(piece) = body.next().await {
+                let piece = piece.context("download failed").map_err(transient)?;
+                written += piece.len() as u64;
+                if written > ctx.max_download_bytes {
+                    return Err(too_big(written));
+                }
+                out.write_all(&piece).await.context("writing the download").map_err(transient)?;
+            }
+            out.flush().await.context("writing the download").map_err(transient)?;
+            Ok(written)
+        };
+        runner::bounded(TRANSFER_LIMIT, "the Bot API file download", copy).await??
+    };
+    Ok(Original { path, len })
+}
+
+/// Where a local Bot API server's absolute `file_path` really is, refusing anything outside
+/// the shared directory (a forged or misrouted path must not read the worker's own files).
+async fn local_file(ctx: &TranscribeContext, file_path: &str) -> Result<std::path::PathBuf, Failure> {
+    use shared::telegram::LocalFileError;
+    let Some(local) = &ctx.local_files else {
+        return Err(permanent(
+            FailureReason::Internal,
+            format!(
+                "the Bot API server answered the absolute path {file_path:?}: it runs with --local, \
+                 so set TELEGRAM_API_LOCAL=true and share its directory with the workers"
+            ),
+        ));
+    };
+    match local.resolve(file_path).await {
+        Ok(path) => Ok(path),
+        Err(err @ (LocalFileError::Outside { .. } | LocalFileError::NotAbsolute(_))) => {
+            tracing::error!(error = %err, dir = %local.dir().display(), "refused a file path from the Bot API server");
+            Err(Failure::Permanent {
+                code: "refused_file_path",
+                notice: Text::TranscriptionFailed { reason: FailureReason::Internal },
+                detail: err.to_string(),
+            })
+        }
+        // Missing or not readable yet: a volume being mounted, or permissions to fix.
+        Err(err) => Err(Failure::Transient(anyhow::anyhow!(err))),
+    }
 }
 
 /// A chunk's transcript as stored the moment it arrives, so a later attempt

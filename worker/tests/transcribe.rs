@@ -99,6 +99,7 @@ async fn rig() -> Rig {
         stt_model: "whisper-1".into(),
         stt_timeout: Duration::from_secs(30),
         max_download_bytes: 20_000_000,
+        local_files: None,
         file_after_chars: 12_288,
         chunking: audio::ChunkingConfig::default(),
         audio: sandbox(),
@@ -609,4 +610,232 @@ async fn a_provider_that_leaves_out_usage_duration_and_language_is_answered_once
     let stored = transcripts::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
     assert_eq!(stored.language, None, "no language given, none invented");
     assert!(!stored.text.unwrap_or_default().is_empty());
+}
+
+/// A directory of the test's own under the system's temporary one, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("tgbot-{name}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A job for a file the fake Telegram already knows.
+async fn queue_file(rig: &Rig, file: testkit::fake_telegram::FileRef, seconds: u32) -> JobId {
+    let input = TranscriptionInput {
+        file_id: file.file_id,
+        file_unique_id: file.file_unique_id,
+        file_size: Some(file.size),
+        mime_type: Some("audio/wav".into()),
+        file_name: Some("memo.wav".into()),
+        duration_hint_s: seconds,
+        source: MediaSource::Document,
+        reply_to: None,
+    };
+    jobs::create_transcription(&rig.test.db, &rig.ctx.common.ledger, rig.user, ChatId(CHAT), &input)
+        .await
+        .unwrap()
+        .job_id
+}
+
+/// Worker and fake Telegram as with a `telegram-bot-api --local` server sharing `dir`.
+fn serve_locally(rig: &mut Rig, dir: &std::path::Path) {
+    rig.telegram.serve_locally(dir);
+    rig.ctx.local_files = Some(shared::telegram::LocalFiles::new(dir));
+    rig.ctx.max_download_bytes = 2_000_000_000;
+}
+
+/// Kernel's high-water mark of this process's resident memory, in bytes.
+fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[tokio::test]
+async fn a_local_bot_api_servers_absolute_path_inside_the_shared_directory_is_read_from_disk() {
+    let mut rig = rig().await;
+    let shared_dir = Scratch::new("bot-api");
+    serve_locally(&mut rig, &shared_dir.0);
+    let wav = speech_like_wav();
+    let job = queue(&rig, wav.clone(), 20).await;
+
+    // The first attempt stores the original and fails at the provider.
+    rig.openai.fail_next(Endpoint::Transcriptions, 1, Fault::Timeout(Duration::from_millis(10)));
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Deferred);
+    // The server answered a path in the shared directory, where it had put the file (an HTTP
+    // download of that path would fail: the worker read it from disk).
+    let on_disk = files_under(&shared_dir.0);
+    assert_eq!(on_disk.len(), 1, "{on_disk:?}");
+    assert_eq!(std::fs::read(&on_disk[0]).unwrap(), wav);
+    // The server may clean its directory: the retry streams the original back from storage.
+    std::fs::remove_file(&on_disk[0]).unwrap();
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let messages = rig.telegram.wait_for_messages(CHAT, 2, Duration::from_secs(10)).await.unwrap();
+    let delivered: String = messages.iter().filter_map(|m| m.body()).collect::<Vec<_>>().join("\n");
+    assert!(delivered.contains("списано 5 кредитов"), "{delivered}");
+    assert_eq!(rig.telegram.calls("getFile").len(), 1);
+    // The original kept for retries is the file, byte for byte.
+    let stored = transcripts::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    let original = storage::ObjectKey::parse(stored.audio_key.as_deref().unwrap()).unwrap();
+    assert_eq!(rig.ctx.store.get(&original).await.unwrap(), bytes::Bytes::from(wav));
+    no_temporary_recording_left();
+}
+
+/// Every regular file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_file_path_outside_the_shared_directory_is_refused_and_the_hold_released() {
+    let mut rig = rig().await;
+    let root = Scratch::new("bot-api-root");
+    let shared_dir = root.0.join("shared");
+    std::fs::create_dir_all(&shared_dir).unwrap();
+    serve_locally(&mut rig, &shared_dir);
+    // A recording beside the shared directory, reached through `..`, and a system file.
+    std::fs::write(root.0.join("elsewhere.wav"), speech_like_wav()).unwrap();
+    let escaping = shared_dir.join("..").join("elsewhere.wav");
+    for (n, forged) in [escaping.as_path(), std::path::Path::new("/etc/passwd")].into_iter().enumerate() {
+        let file = rig.telegram.register_file_on_disk(forged, "audio/wav", Some(20)).unwrap();
+        let job = queue_file(&rig, file, 20).await;
+        assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::GaveUp, "{}", forged.display());
+        let row = job_rows::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+        assert_eq!(row.error_code.as_deref(), Some("refused_file_path"));
+        let messages = rig.telegram.wait_for_messages(CHAT, n + 1, Duration::from_secs(10)).await.unwrap();
+        let last = messages.last().unwrap().body().unwrap();
+        assert_eq!(last, "Не получилось расшифровать: у нас что-то сломалось. Деньги не списаны.");
+        let balance = rig.ctx.common.ledger.balance(&rig.test.db, rig.user).await.unwrap();
+        assert_eq!((balance.available, balance.held), (Credits::whole(10), Credits::ZERO));
+    }
+    // Nothing of either file was read, let alone kept or sent anywhere.
+    assert!(rig.openai.transcription_requests().is_empty());
+}
+
+/// The size of the recording in [`a_recording_of_hundreds_of_megabytes_is_transcribed_within_a_fixed_memory_budget`]:
+/// 300 MB by default; `BIG_RECORDING_MB=1500` for the figure in BENCHMARKS.md.
+fn big_recording_mb() -> u64 {
+    std::env::var("BIG_RECORDING_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+}
+
+/// What the worker may hold while it transcribes a recording of any size (README, "Local Bot
+/// API server"): this whole test process (fakes, pools, runtime) stays under it.
+const WORKER_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
+/// The sandbox's own memory limit here: smaller than the recording, which it maps, not reads.
+const SANDBOX_MEMORY: u64 = 256 * 1024 * 1024;
+
+#[tokio::test]
+async fn a_recording_of_hundreds_of_megabytes_is_transcribed_within_a_fixed_memory_budget() {
+    let mut rig = rig().await;
+    let shared_dir = Scratch::new("bot-api-big");
+    serve_locally(&mut rig, &shared_dir.0);
+    rig.ctx.audio = worker::sandbox::AudioSandbox::new(&shared::media::transcripts::AudioSandboxSettings {
+        isolation: shared::media::transcripts::AudioIsolation::Process,
+        executable: Some(env!("CARGO_BIN_EXE_worker").into()),
+        memory_limit_bytes: SANDBOX_MEMORY,
+        cpu_limit: Duration::from_secs(600),
+    })
+    .unwrap();
+    // 48 kHz stereo 16-bit: 192 kB a second.
+    let seconds = u32::try_from(big_recording_mb() * 1_000_000 / 192_000).unwrap();
+    let path = shared_dir.0.join("recording.wav");
+    let started = std::time::Instant::now();
+    let size = testkit::audio::write_long_wav(&path, seconds, 48_000, 2).unwrap();
+    let written = started.elapsed();
+    assert!(SANDBOX_MEMORY < size, "the recording must not fit the sandbox's memory limit");
+    rig.ctx
+        .common
+        .ledger
+        .grant_bonus(
+            &rig.test.db,
+            rig.user,
+            Credits::whole(100_000),
+            &BonusReason::Admin {
+                admin_telegram_id: TelegramUserId(1),
+                action_id: "big-recording".into(),
+                note: "a long recording".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let file = rig.telegram.register_file_on_disk(&path, "audio/wav", Some(seconds)).unwrap();
+    let job = queue_file(&rig, file, seconds).await;
+
+    let before = peak_rss_bytes();
+    let started = std::time::Instant::now();
+    assert_eq!(run_once(&rig.ctx, job).await.unwrap(), Outcome::Done);
+    let took = started.elapsed();
+    let peak = peak_rss_bytes();
+    let stored = transcripts::Entity::find_by_id(job).one(&rig.test.db).await.unwrap().unwrap();
+    let measured = u64::try_from(stored.duration_ms).unwrap();
+    assert!(measured.abs_diff(u64::from(seconds) * 1000) < 1000, "{measured} ms of {seconds} s");
+    let original = storage::ObjectKey::parse(stored.audio_key.as_deref().unwrap()).unwrap();
+    assert_eq!(rig.ctx.store.size(&original).await.unwrap(), Some(size));
+    eprintln!(
+        "{{\"recording_bytes\":{size},\"audio_s\":{seconds},\"write_s\":{:.1},\"job_s\":{:.1},\
+         \"peak_rss_before_mb\":{},\"peak_rss_mb\":{},\"sandbox_limit_mb\":{}}}",
+        written.as_secs_f64(),
+        took.as_secs_f64(),
+        before / 1_000_000,
+        peak / 1_000_000,
+        SANDBOX_MEMORY / 1_000_000
+    );
+    assert!(
+        peak < WORKER_MEMORY_BUDGET,
+        "peak {} MB for a {} MB recording",
+        peak / 1_000_000,
+        size / 1_000_000
+    );
+
+    no_temporary_recording_left();
+    drop(shared_dir);
+}
+
+/// Every attempt's temporary copy of the recording, and every chunk, is gone once the attempt
+/// ended. (Tests of
+/// this binary run in processes of their own, but may run at once: only this job's are counted.)
+fn no_temporary_recording_left() {
+    let mine =
+        [format!("tgbot-original-{}-", std::process::id()), format!("tgbot-chunk-{}-", std::process::id())];
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| mine.iter().any(|prefix| entry.file_name().to_string_lossy().starts_with(prefix)))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
+
+#[test]
+fn temporary_files_of_dead_workers_are_removed_and_live_ones_kept() {
+    let dir = Scratch::new("leftovers");
+    // No process has the largest pid there is; this one is alive.
+    let dead = dir.0.join(format!("tgbot-original-{}-abc", u32::MAX));
+    let dead_chunk = dir.0.join(format!("tgbot-chunk-{}-abc", u32::MAX));
+    let alive = dir.0.join(format!("tgbot-original-{}-abc", std::process::id()));
+    let other = dir.0.join("unrelated-file");
+    for file in [&dead, &dead_chunk, &alive, &other] {
+        std::fs::write(file, b"x").unwrap();
+    }
+    worker::transcribe::remove_leftovers(&dir.0);
+    assert!(!dead.exists() && !dead_chunk.exists());
+    assert!(alive.exists() && other.exists());
 }

@@ -189,7 +189,7 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
         "sendchataction" => send_chat_action(st, p),
         "senddocument" => send_document(shared, st, p),
         "sendphoto" => send_photo(shared, st, p),
-        "getfile" => get_file(st, p),
+        "getfile" => get_file(st, p, &shared.token),
         "getchatmember" => get_chat_member(shared, st, p),
         "answercallbackquery" => answer_callback_query(st, p),
         "setmycommands" => set_my_commands(st, p),
@@ -874,7 +874,7 @@ pub(crate) fn document_json(file: &crate::state::StoredFile) -> Value {
     let mut doc = json!({
         "file_id": file.file_id,
         "file_unique_id": file.file_unique_id,
-        "file_size": file.bytes.len(),
+        "file_size": file.size(),
     });
     put_opt(&mut doc, "file_name", file.file_name.as_deref());
     put_opt(&mut doc, "mime_type", file.mime_type.as_deref());
@@ -987,17 +987,17 @@ fn send_photo(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, ApiE
     Ok(finish_media(st, &user, id, m, common, None, Some(sent)))
 }
 
-fn get_file(st: &mut State, p: &Params) -> Result<Value, ApiError> {
+fn get_file(st: &mut State, p: &Params, token: &str) -> Result<Value, ApiError> {
     let file_id = p.str("file_id").unwrap_or_default();
     let file = st.files.get(&file_id).cloned().ok_or_else(|| ApiError::bad("invalid file_id"))?;
-    if file.bytes.len() as u64 > st.download_limit {
+    if file.size() > st.download_limit {
         return Err(ApiError::bad("file is too big"));
     }
-    let path = st.file_path(&file_id).ok_or_else(|| ApiError::bad("invalid file_id"))?;
+    let path = st.file_path(&file_id, token).ok_or_else(|| ApiError::bad("invalid file_id"))?;
     Ok(json!({
         "file_id": file.file_id,
         "file_unique_id": file.file_unique_id,
-        "file_size": file.bytes.len(),
+        "file_size": file.size(),
         "file_path": path,
     }))
 }

@@ -428,7 +428,7 @@ pub(crate) fn file_ref(file: &StoredFile) -> FileRef {
     FileRef {
         file_id: file.file_id.clone(),
         file_unique_id: file.file_unique_id.clone(),
-        size: file.bytes.len() as u64,
+        size: file.size(),
         mime_type: file.mime_type.clone().unwrap_or_default(),
         duration_secs: file.duration,
     }
@@ -444,7 +444,7 @@ fn media_json(file: &StoredFile) -> Value {
     json!({
         "file_id": file.file_id,
         "file_unique_id": file.file_unique_id,
-        "file_size": file.bytes.len(),
+        "file_size": file.size(),
     })
 }
 

@@ -295,6 +295,40 @@ impl FakeTelegram {
         self.shared().register_file(bytes.into(), mime, duration_secs)
     }
 
+    /// Answers `getFile` as `telegram-bot-api --local` with working directory `dir` does: the
+    /// file is put on its disk under `dir/<token>/<folder>/`, `file_path` is that absolute path
+    /// (the bot reads it from a shared directory instead of downloading it), and files up to
+    /// 2000 MB are served.
+    pub fn serve_locally(&self, dir: impl Into<std::path::PathBuf>) {
+        let mut st = self.shared().lock();
+        st.local_dir = Some(dir.into());
+        st.download_limit = 2_000 * 1_000 * 1_000;
+    }
+
+    /// Makes a file already on the local server's disk known, as if someone had uploaded it
+    /// and the server had downloaded it to `path` (a recording too big to hold in memory,
+    /// written by a test): `getFile` answers `path` exactly as given. For [`Self::serve_locally`].
+    ///
+    /// # Errors
+    /// When the file's size cannot be read.
+    pub fn register_file_on_disk(
+        &self,
+        path: impl Into<std::path::PathBuf>,
+        mime: &str,
+        duration_secs: Option<u32>,
+    ) -> std::io::Result<FileRef> {
+        let path = path.into();
+        let size = std::fs::metadata(&path)?.len();
+        let mut st = self.shared().lock();
+        // The content is not read: its unique id comes from its place and size.
+        let marker = Bytes::from(format!("{}:{size}", path.display()));
+        let mut file = st.add_file(marker, Some(mime.to_owned()), None, duration_secs, 7);
+        file.bytes = Bytes::new();
+        file.on_disk = Some((path, size));
+        st.files.insert(file.file_id.clone(), file.clone());
+        Ok(inject::file_ref(&file))
+    }
+
     /// The bytes of any file the fake knows (registered or sent by the bot).
     pub fn file_bytes(&self, file_id: &str) -> Option<Bytes> {
         self.shared().lock().files.get(file_id).map(|f| f.bytes.clone())

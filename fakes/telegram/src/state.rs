@@ -182,6 +182,15 @@ pub(crate) struct StoredFile {
     pub file_name: Option<String>,
     pub duration: Option<u32>,
     pub path: Option<String>,
+    /// A file already on the local server's disk (path and size), its bytes not in memory.
+    pub on_disk: Option<(std::path::PathBuf, u64)>,
+}
+
+impl StoredFile {
+    /// Size in bytes, as `file_size` reports it.
+    pub(crate) fn size(&self) -> u64 {
+        self.on_disk.as_ref().map_or(self.bytes.len() as u64, |(_, size)| *size)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -246,6 +255,8 @@ pub(crate) struct State {
     pub calls: Vec<ApiCall>,
     pub faults: HashMap<String, VecDeque<Fault>>,
     pub download_limit: u64,
+    /// `Some(dir)` when answering as `telegram-bot-api --local` with working directory `dir`.
+    pub local_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for State {
@@ -279,6 +290,7 @@ impl Default for State {
             calls: Vec::new(),
             faults: HashMap::new(),
             download_limit: DEFAULT_DOWNLOAD_LIMIT,
+            local_dir: None,
         }
     }
 }
@@ -332,21 +344,40 @@ impl State {
             file_name,
             duration,
             path: None,
+            on_disk: None,
         };
         self.files.insert(file.file_id.clone(), file.clone());
         file
     }
 
-    /// Gives a file its download path on first `getFile`, as Telegram does.
-    pub(crate) fn file_path(&mut self, file_id: &str) -> Option<String> {
+    /// Gives a file its download path on first `getFile`, as Telegram does. A `--local` server
+    /// downloads the file into its working directory (`<dir>/<token>/<folder>/file_N.ext`) and
+    /// answers that absolute path; a file already on its disk keeps the path it has.
+    pub(crate) fn file_path(&mut self, file_id: &str, token: &str) -> Option<String> {
         self.next_file_seq += 1;
         let seq = self.next_file_seq;
+        let local_dir = self.local_dir.clone();
         let file = self.files.get_mut(file_id)?;
         if let Some(path) = &file.path {
             return Some(path.clone());
         }
+        if let Some((path, _)) = &file.on_disk {
+            let path = path.to_string_lossy().into_owned();
+            file.path = Some(path.clone());
+            return Some(path);
+        }
         let (folder, ext) = ids::path_parts(file.mime_type.as_deref(), file.file_name.as_deref());
         let path = format!("{folder}/file_{seq}.{ext}");
+        let path = match local_dir {
+            Some(dir) => {
+                let folder = dir.join(token).join(folder);
+                let local = folder.join(format!("file_{seq}.{ext}"));
+                std::fs::create_dir_all(&folder).ok()?;
+                std::fs::write(&local, &file.bytes).ok()?;
+                local.to_string_lossy().into_owned()
+            }
+            None => path,
+        };
         file.path = Some(path.clone());
         self.file_paths.insert(path.clone(), file_id.to_owned());
         Some(path)

@@ -16,7 +16,7 @@ pub mod buttons;
 mod settings;
 pub mod updates;
 
-pub use settings::{TelegramSettings, UpdateMode};
+pub use settings::{LocalFileError, LocalFiles, TelegramSettings, UpdateMode};
 
 use std::time::Duration;
 
