@@ -22,8 +22,9 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 16] = [
+const APP_TABLES: [&str; 17] = [
     "free_allowance_usage",
+    "group_chats",
     "idea_messages",
     "jobs",
     "ledger_accounts",
