@@ -106,6 +106,11 @@ async fn bench(note: Vec<u8>, runs: usize) {
         let longest = minutes.iter().copied().fold(0.0, f64::max);
         let shortest = minutes.iter().copied().fold(f64::INFINITY, f64::min);
         let refused = requests.iter().filter(|r| r.status == 429).count();
+        // Where the time went: before the provider heard the first chunk, and after the last answer.
+        let after =
+            |at: Instant| (at.saturating_duration_since(sent).as_secs_f64() * 1000.0).round() / 1000.0;
+        let first_request = requests.iter().map(|r| r.arrived).min().map(after);
+        let last_answer = requests.iter().map(|r| r.answered).max().map(after);
         println!(
             "{}",
             serde_json::json!({
@@ -115,6 +120,8 @@ async fn bench(note: Vec<u8>, runs: usize) {
                 "requests": requests.len(),
                 "refused_429": refused,
                 "peak_in_flight": openai.peak_concurrency(Endpoint::Transcriptions),
+                "first_request_after_s": first_request,
+                "last_answer_after_s": last_answer,
                 "chunk_minutes_longest": (longest * 100.0).round() / 100.0,
                 "chunk_minutes_shortest": (shortest * 100.0).round() / 100.0,
                 "footer": footer,
