@@ -113,20 +113,7 @@ async fn rig() -> Rig {
 
 async fn queue(rig: &Rig, bytes: Vec<u8>, seconds: u32) -> JobId {
     let file = rig.telegram.register_file(bytes, "audio/wav", Some(seconds));
-    let input = TranscriptionInput {
-        file_id: file.file_id,
-        file_unique_id: file.file_unique_id,
-        file_size: Some(file.size),
-        mime_type: Some("audio/wav".into()),
-        file_name: Some("memo.wav".into()),
-        duration_hint_s: seconds,
-        source: MediaSource::Document,
-        reply_to: None,
-    };
-    jobs::create_transcription(&rig.test.db, &rig.ctx.common.ledger, rig.user, ChatId(CHAT), &input)
-        .await
-        .unwrap()
-        .job_id
+    queue_file(rig, file, seconds).await
 }
 
 #[tokio::test]
