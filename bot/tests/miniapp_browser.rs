@@ -368,6 +368,9 @@ fn digits(value: &Value) -> String {
         .collect()
 }
 
+/// What the fake chat model answers when Anna asks for a summary.
+const SUMMARY: &str = "Анна и Олег перенесли релиз на пятницу.\n\nЗадачи:\n- Олег: обновить план до среды";
+
 #[tokio::test]
 async fn a_phone_user_signs_in_buys_uploads_reads_and_finds_a_transcript() {
     let openai = FakeOpenAi::start().await.unwrap();
@@ -380,7 +383,8 @@ async fn a_phone_user_signs_in_buys_uploads_reads_and_finds_a_transcript() {
         [
             ("MINIAPP_JWT_SECRET", SECRET.to_owned()),
             ("S3_PUBLIC_ENDPOINT", format!("http://{proxy}")),
-            ("STT_BASE_URL", stt),
+            ("STT_BASE_URL", stt.clone()),
+            ("SUMMARY_BASE_URL", stt),
             ("WELCOME_BONUS_CREDITS", "1000".to_owned()),
             ("FREE_MINUTES_PER_DAY", "3".to_owned()),
             ("YOOKASSA_SHOP_ID", "123456".to_owned()),
@@ -398,9 +402,10 @@ async fn a_phone_user_signs_in_buys_uploads_reads_and_finds_a_transcript() {
     kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
     let worker = {
         let transcribing = support::transcription_worker(&bot, 1);
+        let summarising = support::summary_worker(&bot, 1);
         let sweeping = support::maintenance(&bot);
         tokio::spawn(async move {
-            tokio::join!(transcribing, sweeping);
+            tokio::join!(transcribing, summarising, sweeping);
         })
     };
     // Anna has the bot's chat open (the app is opened from it).
@@ -501,9 +506,22 @@ async fn a_phone_user_signs_in_buys_uploads_reads_and_finds_a_transcript() {
     // 16:00 less 3 free minutes at 15 credits a minute: 195 credits.
     let charged = bot.state.ledger.balance(&bot.state.db, user_id).await.unwrap();
     assert_eq!(charged.available.amount().normalize().to_string(), "905");
-    bot.telegram
+    let footer = bot
+        .telegram
         .wait_until("the transcript in chat", WAIT, |t| {
-            t.messages(TELEGRAM_ID).into_iter().find(|m| m.body().is_some_and(|b| b.contains("16:00")))
+            t.messages(TELEGRAM_ID).into_iter().find(|m| {
+                m.body().is_some_and(|b| b.contains("16:00"))
+                    && m.callback_data_of("Краткое содержание").is_some()
+            })
+        })
+        .await
+        .unwrap();
+    // In chat she asks for a summary; the app shows it with the transcript.
+    openai.queue_chat_reply(SUMMARY);
+    person.press_button(footer.message_id, &footer.callback_data_of("Краткое содержание").unwrap()).unwrap();
+    bot.telegram
+        .wait_until("the summary in chat", WAIT, |t| {
+            t.messages(TELEGRAM_ID).into_iter().find(|m| m.body().is_some_and(|b| b.contains("пятницу")))
         })
         .await
         .unwrap();
@@ -527,6 +545,14 @@ async fn a_phone_user_signs_in_buys_uploads_reads_and_finds_a_transcript() {
     .await;
     let srt = reqwest::get(srt_link.as_str().unwrap()).await.unwrap().text().await.unwrap();
     assert!(srt.contains(" --> ") && srt.contains(&word), "{srt}");
+    let summary = until(
+        page,
+        "the summary",
+        WAIT,
+        "const s = document.querySelector('#summary .summary-text'); return s && s.innerText",
+    )
+    .await;
+    assert_eq!(summary.as_str().unwrap().trim(), SUMMARY);
     photograph(page, "transcript", theme).await;
 
     // Full-text search finds it by a word of it, and nothing for another word.

@@ -14,7 +14,6 @@ use shared::{
     billing::money::Credits,
     entities::jobs::{self, JobKind, JobStatus},
     ids::{JobId, TelegramUserId},
-    jobs::queue::JobQueue,
     media::summaries,
     people::users,
     texts::i18n::{Lang, SummaryFailureReason, Text},
@@ -50,17 +49,7 @@ async fn spawn(openai: &FakeOpenAi, credits: &str) -> (TestBot, tokio::task::Joi
         ]
     })
     .await;
-    let state = &bot.state;
-    let summarising = worker::supervise_summary(
-        JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
-        worker::summary_context(
-            &state.settings,
-            worker::common(&state.settings, state.db.clone(), state.bot.clone()),
-            state.store.clone(),
-        )
-        .unwrap(),
-        2,
-    );
+    let summarising = support::summary_worker(&bot, 2);
     let transcribing = support::transcription_worker(&bot, 2);
     let sweeping = support::maintenance(&bot);
     let worker = tokio::spawn(async move {

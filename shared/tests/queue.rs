@@ -43,3 +43,34 @@ async fn finished_messages_are_forgotten_once_old_and_recent_ones_kept() {
     let old_meta: bool = conn.exists(format!("{queue}:meta:old")).await.unwrap();
     assert!(!old_meta);
 }
+
+#[tokio::test]
+async fn a_listening_consumer_hears_every_push_of_its_queue_and_namespace() {
+    use futures::StreamExt;
+    use shared::jobs::{queue::TRANSCRIBE_QUEUE, wakeups};
+    let redis = TestRedis::new();
+    let client = redis::Client::open(redis.url.as_str()).unwrap();
+    let mut arrivals = wakeups::listen(&client, &redis.namespace, TRANSCRIBE_QUEUE).await;
+    let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
+    let jobs = JobQueue::new(manager, &redis.namespace);
+    for _ in 0..2 {
+        jobs.push_transcribe(shared::ids::JobId(uuid::Uuid::new_v4())).await.unwrap();
+        let heard = tokio::time::timeout(std::time::Duration::from_secs(10), arrivals.next()).await;
+        assert_eq!(
+            heard,
+            Ok(Some(())),
+            "no notice of the push on {}",
+            wakeups::channel(&redis.namespace, "transcribe")
+        );
+    }
+    // Another namespace's pushes are not ours.
+    let other = JobQueue::new(
+        redis::aio::ConnectionManager::new(redis::Client::open(redis.url.as_str()).unwrap()).await.unwrap(),
+        &format!("{}-other", redis.namespace),
+    );
+    other.push_transcribe(shared::ids::JobId(uuid::Uuid::new_v4())).await.unwrap();
+    // Nor another queue's.
+    jobs.push_image(shared::ids::JobId(uuid::Uuid::new_v4())).await.unwrap();
+    let heard = tokio::time::timeout(std::time::Duration::from_millis(500), arrivals.next()).await;
+    assert!(heard.is_err(), "woken by another namespace's or queue's push");
+}

@@ -102,7 +102,7 @@ pub async fn supervise_transcribe(
     loop {
         let name = format!("transcribe-{}", uuid::Uuid::new_v4().simple());
         let worker = WorkerBuilder::new(name.clone())
-            .backend(queue.transcribe_storage())
+            .backend(queue.transcribe_consumer().await)
             .data(context.clone())
             .concurrency(concurrency)
             .build(transcribe::handle);
@@ -185,7 +185,7 @@ pub async fn supervise_image(queue: JobQueue, context: Arc<images::ImageContext>
     loop {
         let name = format!("image-{}", uuid::Uuid::new_v4().simple());
         let worker = WorkerBuilder::new(name.clone())
-            .backend(queue.image_storage())
+            .backend(queue.image_consumer().await)
             .data(context.clone())
             .concurrency(concurrency)
             .build(images::handle);
@@ -221,7 +221,7 @@ pub async fn supervise_summary(queue: JobQueue, context: Arc<summary::SummaryCon
     loop {
         let name = format!("summary-{}", uuid::Uuid::new_v4().simple());
         let worker = WorkerBuilder::new(name.clone())
-            .backend(queue.summary_storage())
+            .backend(queue.summary_consumer().await)
             .data(context.clone())
             .concurrency(concurrency)
             .build(summary::handle);
@@ -278,15 +278,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let common = common(&settings, services.db.clone(), bot);
     let context = transcribe_context(&settings, common.clone(), services.store.clone())?;
     transcribe::remove_leftovers(&std::env::temp_dir());
-    let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace);
-    let transcribing = tokio::spawn(supervise_transcribe(queue, context, settings.worker_concurrency.get()));
+    // Idle consumers wake on every push instead of waiting for their next heartbeat.
+    let queue = JobQueue::new(services.redis.clone(), &settings.queue_namespace)
+        .listening(&settings.redis_url)
+        .context("REDIS_URL is not a valid Redis URL")?;
+    let transcribing =
+        tokio::spawn(supervise_transcribe(queue.clone(), context, settings.worker_concurrency.get()));
     let drawing = tokio::spawn(supervise_image(
-        JobQueue::new(services.redis.clone(), &settings.queue_namespace),
+        queue.clone(),
         image_context(&settings, common.clone(), services.store.clone())?,
         settings.worker_concurrency.get(),
     ));
     let summarising = tokio::spawn(supervise_summary(
-        JobQueue::new(services.redis.clone(), &settings.queue_namespace),
+        queue,
         summary_context(&settings, common.clone(), services.store.clone())?,
         settings.worker_concurrency.get(),
     ));

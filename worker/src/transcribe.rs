@@ -197,13 +197,19 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     //    is the attempt's temporary file, never held in memory whatever its size.
     let original_key = key(job, "original")?;
     let mime = input.mime_type.as_deref().unwrap_or("application/octet-stream");
-    let original = if ctx.store.exists(&original_key).await.map_err(transient)? {
-        fetch_stored(ctx, &original_key).await?
+    let (original, downloaded) = if ctx.store.exists(&original_key).await.map_err(transient)? {
+        (fetch_stored(ctx, &original_key).await?, false)
     } else if input.source == shared::jobs::MediaSource::Upload {
         return Err(permanent(FailureReason::Internal, "the uploaded original is gone from storage"));
     } else {
         status.show(Text::Downloading, true).await;
-        let original = download(ctx, &input.file_id).await?;
+        (download(ctx, &input.file_id).await?, true)
+    };
+    // Stored while it is measured: the upload no longer delays the first chunk.
+    let keep_original = async {
+        if !downloaded {
+            return Ok(());
+        }
         let mut reader = tokio::fs::File::open(&original.path).await.map_err(transient)?;
         runner::bounded(
             TRANSFER_LIMIT,
@@ -222,8 +228,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
             usize::try_from(original.len).unwrap_or(usize::MAX),
         )
         .await
-        .map_err(transient)?;
-        original
+        .map_err(transient)
     };
 
     // 2. Measure without decoding, and make the hold cover what is really there before any
@@ -236,7 +241,9 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         lanes: if ctx.sequential { 1 } else { ctx.per_job_concurrency.max(1) },
         ..ctx.chunking.clone()
     };
-    let probed = within_budget(ctx, job, lang, ctx.audio.probe(&original.path, &chunking).await).await?;
+    let (kept, probed) = tokio::join!(keep_original, ctx.audio.probe(&original.path, &chunking));
+    kept?;
+    let probed = within_budget(ctx, job, lang, probed).await?;
     report_disagreement(job.id, "the file's headers", probed.declared, probed.duration);
     if input.source.has_telegram_duration() {
         let telegram = Duration::from_secs(u64::from(input.duration_hint_s));
@@ -688,7 +695,7 @@ async fn transcribe_chunk(
         .into_iter()
         .map(|s| audio::Segment { start: s.start, end: s.end, text: s.text })
         .collect();
-    let language = response.language.filter(|l| !l.is_empty());
+    let language = response.language.as_deref().and_then(shared::media::languages::code_of);
     let transcript = audio::ChunkTranscript { text: response.text, segments };
     let stored = StoredChunk { sha256, transcript, language };
     let body = serde_json::to_vec(&stored).map_err(transient)?;

@@ -573,6 +573,10 @@ function transcriptContent(transcript, fetchIt, scope) {
     h('p', { class: 'hint', text: meta }),
     h('section', { class: 'card downloads' }, links,
       h('p', { class: 'hint', text: t('page-downloads-hint', { minutes: Math.round((transcript.downloads_expire_in || 600) / 60) }) })),
+    transcript.summary && h('section', { id: 'summary', class: 'card' },
+      h('h2', { class: 'section-title', text: t('page-summary-title') }),
+      h('p', { class: 'summary-text', text: transcript.summary.text }),
+      transcript.summary.partial && h('p', { class: 'hint', text: t('page-summary-partial') })),
     segments.length
       ? h('section', { class: 'card' }, copyButton, h('ol', { class: 'segments' }, segments))
       : h('p', { class: 'empty', text: t('page-transcript-empty') }),

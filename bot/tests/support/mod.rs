@@ -125,13 +125,33 @@ pub fn transcription_worker(
 ) -> impl std::future::Future<Output = ()> + use<> {
     let state = &bot.state;
     worker::supervise_transcribe(
-        shared::jobs::queue::JobQueue::new(state.redis.clone(), &state.settings.queue_namespace),
+        shared::jobs::queue::JobQueue::new(state.redis.clone(), &state.settings.queue_namespace)
+            .listening(&state.settings.redis_url)
+            .expect("a Redis URL"),
         worker::transcribe_context(
             &state.settings,
             worker::common(&state.settings, state.db.clone(), state.bot.clone()),
             state.store.clone(),
         )
         .expect("transcribe context"),
+        concurrency,
+    )
+}
+
+/// The worker's summary consumer over this bot's services, in this process.
+#[allow(dead_code)] // Each test binary compiles this module; not all start a worker.
+pub fn summary_worker(bot: &TestBot, concurrency: usize) -> impl std::future::Future<Output = ()> + use<> {
+    let state = &bot.state;
+    worker::supervise_summary(
+        shared::jobs::queue::JobQueue::new(state.redis.clone(), &state.settings.queue_namespace)
+            .listening(&state.settings.redis_url)
+            .expect("a Redis URL"),
+        worker::summary_context(
+            &state.settings,
+            worker::common(&state.settings, state.db.clone(), state.bot.clone()),
+            state.store.clone(),
+        )
+        .expect("summary context"),
         concurrency,
     )
 }

@@ -116,6 +116,9 @@ struct Inner {
     files: HashMap<String, Vec<u8>>,
     /// Answer as the leaner OpenAI-compatible servers do (no `usage`, ...).
     minimal: bool,
+    /// Clips shorter than this many seconds, sent without a `language`, are
+    /// heard as this language (Whisper's names).
+    mishears: Option<(String, f64)>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -234,6 +237,14 @@ impl FakeOpenAi {
     /// `id`, `model` and `choices` (no `usage`, `object` or `created`).
     pub fn answer_minimally(&self, minimal: bool) {
         lock(&self.shared).minimal = minimal;
+    }
+
+    /// Hears clips shorter than `shorter_than` that come without a `language`
+    /// as `language` (a Whisper name such as `"english"`), as Whisper's
+    /// detection does on a few seconds of speech; a named language is always
+    /// taken as given.
+    pub fn mishear_short_clips(&self, language: &str, shorter_than: Duration) {
+        lock(&self.shared).mishears = Some((language.to_owned(), shorter_than.as_secs_f64()));
     }
 
     /// The content of the next chat completion.
@@ -468,7 +479,12 @@ async fn transcribe(
             "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']",
         );
     };
-    let language = form.fields.get("language").cloned().unwrap_or_else(|| "russian".to_owned());
+    // Whisper names the language in English words, whether it was given or detected.
+    let language = match (form.fields.get("language"), lock(shared).mishears.clone()) {
+        (Some(code), _) => whisper_name(code),
+        (None, Some((heard, shorter_than))) if transcript.duration_s < shorter_than => heard,
+        (None, _) => "russian".to_owned(),
+    };
     let usage = json!({"type": "duration", "seconds": transcript.duration_s.ceil()});
     match form.fields.get("response_format").map_or("json", String::as_str) {
         "text" => transcript.text.into_response(),
@@ -493,6 +509,21 @@ async fn transcribe(
         }
         _ => Json(json!({"text": transcript.text, "usage": usage})).into_response(),
     }
+}
+
+/// Whisper's name for a language code (a few; others answer as the code).
+fn whisper_name(code: &str) -> String {
+    let name = match code {
+        "ru" => "russian",
+        "en" => "english",
+        "de" => "german",
+        "uk" => "ukrainian",
+        "kk" => "kazakh",
+        "fr" => "french",
+        "es" => "spanish",
+        other => other,
+    };
+    name.to_owned()
 }
 
 fn subtitles(transcript: &FakeTranscript, separator: char, vtt: bool) -> String {

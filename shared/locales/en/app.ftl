@@ -59,6 +59,8 @@ page-download-srt = Subtitles .srt
 page-download-vtt = Subtitles .vtt
 page-download-audio = Audio
 page-downloads-hint = Download links work for { $minutes } min.
+page-summary-title = Summary
+page-summary-partial = The transcript is long: this summarises its beginning.
 page-copy-text = Copy the text
 
 ## Pictures

@@ -59,6 +59,8 @@ page-download-srt = Субтитры .srt
 page-download-vtt = Субтитры .vtt
 page-download-audio = Аудиозапись
 page-downloads-hint = Ссылки для скачивания действуют { $minutes } мин.
+page-summary-title = Краткое содержание
+page-summary-partial = Расшифровка длинная, это содержание её начала.
 page-copy-text = Скопировать текст
 
 ## Pictures

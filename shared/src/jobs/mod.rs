@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod queue;
+pub mod wakeups;
 
 use crate::ids::{ChatId, JobId, UserId};
 use crate::{

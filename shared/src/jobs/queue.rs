@@ -4,6 +4,8 @@
 use crate::ids::JobId;
 use apalis::prelude::TaskSink;
 use apalis_redis::{Config, ConnectionManager, RedisStorage};
+
+use super::wakeups::{self, Woken};
 use serde::{Deserialize, Serialize};
 
 /// Name of the transcription queue, under the configured namespace.
@@ -66,6 +68,9 @@ pub struct JobQueue {
     summary: RedisStorage<SummaryTask>,
     conn: ConnectionManager,
     namespace: String,
+    /// Where consumers subscribe to pushes (see [`super::wakeups`]); without
+    /// it they find new jobs by their heartbeat only.
+    listener: Option<redis::Client>,
 }
 
 impl JobQueue {
@@ -77,40 +82,72 @@ impl JobQueue {
             summary: RedisStorage::new(conn.clone()).with_config(config(namespace, SUMMARY_QUEUE)),
             conn,
             namespace: namespace.to_owned(),
+            listener: None,
         }
+    }
+
+    /// Consumers built from this queue ([`Self::transcribe_consumer`] and the
+    /// others) also wake the moment a job is pushed, subscribing at `redis_url`.
+    ///
+    /// # Errors
+    /// When `redis_url` is not a Redis URL.
+    pub fn listening(
+        mut self,
+        redis_url: &crate::platform::secret::Secret,
+    ) -> Result<Self, redis::RedisError> {
+        self.listener = Some(redis::Client::open(redis_url.expose())?);
+        Ok(self)
+    }
+
+    async fn announce(&self, queue: &str) {
+        wakeups::announce(&mut self.conn.clone(), &self.namespace, queue).await;
+    }
+
+    async fn woken<T>(&self, storage: RedisStorage<T>, queue: &str) -> Woken<RedisStorage<T>> {
+        let arrivals = match &self.listener {
+            Some(client) => wakeups::listen(client, &self.namespace, queue).await,
+            None => futures::channel::mpsc::unbounded().1,
+        };
+        wakeups::woken(storage, arrivals)
+    }
+
+    /// The transcription queue as a worker consumes it.
+    pub async fn transcribe_consumer(&self) -> Woken<RedisStorage<TranscribeTask>> {
+        self.woken(self.transcribe.clone(), TRANSCRIBE_QUEUE).await
+    }
+
+    /// The image queue as a worker consumes it.
+    pub async fn image_consumer(&self) -> Woken<RedisStorage<ImageTask>> {
+        self.woken(self.image.clone(), IMAGE_QUEUE).await
+    }
+
+    /// The summary queue as a worker consumes it.
+    pub async fn summary_consumer(&self) -> Woken<RedisStorage<SummaryTask>> {
+        self.woken(self.summary.clone(), SUMMARY_QUEUE).await
     }
 
     /// Pushes a transcription job.
     pub async fn push_transcribe(&self, job_id: JobId) -> Result<(), QueueError> {
         let mut storage = self.transcribe.clone();
-        within_push_timeout(TRANSCRIBE_QUEUE, storage.push(TranscribeTask { job_id })).await
-    }
-
-    /// The storage workers consume from.
-    pub fn transcribe_storage(&self) -> RedisStorage<TranscribeTask> {
-        self.transcribe.clone()
+        within_push_timeout(TRANSCRIBE_QUEUE, storage.push(TranscribeTask { job_id })).await?;
+        self.announce(TRANSCRIBE_QUEUE).await;
+        Ok(())
     }
 
     /// Pushes an image job (generation, edit or `/idea`).
     pub async fn push_image(&self, job_id: JobId) -> Result<(), QueueError> {
         let mut storage = self.image.clone();
-        within_push_timeout(IMAGE_QUEUE, storage.push(ImageTask { job_id })).await
-    }
-
-    /// The image storage workers consume from.
-    pub fn image_storage(&self) -> RedisStorage<ImageTask> {
-        self.image.clone()
+        within_push_timeout(IMAGE_QUEUE, storage.push(ImageTask { job_id })).await?;
+        self.announce(IMAGE_QUEUE).await;
+        Ok(())
     }
 
     /// Pushes a summary job.
     pub async fn push_summary(&self, job_id: JobId) -> Result<(), QueueError> {
         let mut storage = self.summary.clone();
-        within_push_timeout(SUMMARY_QUEUE, storage.push(SummaryTask { job_id })).await
-    }
-
-    /// The summary storage workers consume from.
-    pub fn summary_storage(&self) -> RedisStorage<SummaryTask> {
-        self.summary.clone()
+        within_push_timeout(SUMMARY_QUEUE, storage.push(SummaryTask { job_id })).await?;
+        self.announce(SUMMARY_QUEUE).await;
+        Ok(())
     }
 
     /// Deletes what the queue keeps of messages finished more than `age` ago

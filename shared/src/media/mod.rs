@@ -6,6 +6,7 @@
 //! `platform` and `entities`.
 
 pub mod images;
+pub mod languages;
 pub mod provider;
 pub mod summaries;
 pub mod transcripts;

@@ -23,7 +23,7 @@ use std::time::Duration;
 use teloxide::{
     RequestError,
     adaptors::{Throttle, throttle::Limits},
-    payloads::{SendMessageSetters, SendPhotoSetters},
+    payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters},
     prelude::{Bot, Requester},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ReplyParameters},
 };
@@ -41,12 +41,18 @@ use crate::{
 pub enum Outgoing {
     /// Plain text.
     Text(String),
-    /// A file.
+    /// A file, with an optional caption and buttons.
     Document {
         /// The file name the user sees.
         name: &'static str,
         /// Its bytes.
         body: Vec<u8>,
+        /// The text under it.
+        caption: Option<String>,
+        /// Buttons under it.
+        buttons: Option<InlineKeyboardMarkup>,
+        /// The message it answers (sent anyway if that message is gone).
+        reply_to: Option<MessageId>,
     },
     /// Text with inline buttons.
     WithButtons {
@@ -97,40 +103,55 @@ pub struct TranscriptDelivery<'a> {
 }
 
 /// The messages that deliver a transcript, in order.
+///
+/// A long one is two files, the footer and its buttons being the second's
+/// caption: Telegram paces a chat to a message a second, so every message
+/// more is a second more before the user has the whole of it.
 pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec<Outgoing> {
     let TranscriptDelivery { job, txt, srt, file_after_chars, duration, charged, reply_to } = *delivery;
-    let mut outgoing = Vec::new();
-    if txt.chars().count() <= file_after_chars && !txt.trim().is_empty() {
-        outgoing.extend(split_message(txt, TELEGRAM_MESSAGE_LIMIT).into_iter().map(Outgoing::Text));
-    } else {
-        outgoing.push(Outgoing::Text(Text::TranscriptAsFiles.render(lang)));
-        outgoing.push(Outgoing::Document { name: "transcript.txt", body: txt.as_bytes().to_vec() });
-        outgoing.push(Outgoing::Document { name: "transcript.srt", body: srt.as_bytes().to_vec() });
+    let footer =
+        Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.amount() }.render(lang);
+    let buttons = InlineKeyboardMarkup::new([
+        vec![
+            InlineKeyboardButton::callback(
+                Text::TxtButton.render(lang),
+                Callback::Transcript { job, file: TranscriptFile::Txt }.encode(),
+            ),
+            InlineKeyboardButton::callback(
+                Text::SrtButton.render(lang),
+                Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
+            ),
+        ],
+        vec![InlineKeyboardButton::callback(
+            Text::SummaryButton.render(lang),
+            Callback::Summary { job }.encode(),
+        )],
+    ]);
+    if txt.chars().count() > file_after_chars || txt.trim().is_empty() {
+        return vec![
+            Outgoing::Document {
+                name: "transcript.txt",
+                body: txt.as_bytes().to_vec(),
+                caption: Some(Text::TranscriptAsFiles.render(lang)),
+                buttons: None,
+                reply_to,
+            },
+            Outgoing::Document {
+                name: "transcript.srt",
+                body: srt.as_bytes().to_vec(),
+                caption: Some(footer),
+                buttons: Some(buttons),
+                reply_to: None,
+            },
+        ];
     }
+    let mut outgoing: Vec<Outgoing> =
+        split_message(txt, TELEGRAM_MESSAGE_LIMIT).into_iter().map(Outgoing::Text).collect();
     if let (Some(to), Some(Outgoing::Text(first))) = (reply_to, outgoing.first_mut()) {
         let text = std::mem::take(first);
         outgoing[0] = Outgoing::Reply { text, to };
     }
-    outgoing.push(Outgoing::WithButtons {
-        text: Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.amount() }
-            .render(lang),
-        buttons: InlineKeyboardMarkup::new([
-            vec![
-                InlineKeyboardButton::callback(
-                    Text::TxtButton.render(lang),
-                    Callback::Transcript { job, file: TranscriptFile::Txt }.encode(),
-                ),
-                InlineKeyboardButton::callback(
-                    Text::SrtButton.render(lang),
-                    Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
-                ),
-            ],
-            vec![InlineKeyboardButton::callback(
-                Text::SummaryButton.render(lang),
-                Callback::Summary { job }.encode(),
-            )],
-        ]),
-    });
+    outgoing.push(Outgoing::WithButtons { text: footer, buttons });
     outgoing
 }
 
@@ -165,8 +186,19 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
     let attempt = async {
         match message {
             Outgoing::Text(text) => bot.send_message(chat, text.clone()).await,
-            Outgoing::Document { name, body } => {
-                bot.send_document(chat, InputFile::memory(body.clone()).file_name(*name)).await
+            Outgoing::Document { name, body, caption, buttons, reply_to } => {
+                let mut request = bot.send_document(chat, InputFile::memory(body.clone()).file_name(*name));
+                if let Some(caption) = caption {
+                    request = request.caption(caption.clone());
+                }
+                if let Some(buttons) = buttons {
+                    request = request.reply_markup(buttons.clone());
+                }
+                if let Some(to) = reply_to {
+                    request =
+                        request.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply());
+                }
+                request.await
             }
             Outgoing::WithButtons { text, buttons } => {
                 bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await
@@ -218,16 +250,27 @@ mod tests {
     }
 
     #[test]
-    fn short_transcripts_come_as_messages_long_ones_as_files_both_with_the_footer() {
+    fn short_transcripts_come_as_messages_long_ones_as_two_files_both_with_the_footer() {
         let short = transcript_messages(&delivery("Hello there."), Lang::En);
         assert_eq!(short.len(), 2);
         assert_eq!(short[0], Outgoing::Text("Hello there.".into()));
+        let Some(Outgoing::WithButtons { text, buttons }) = short.last() else { panic!("no footer") };
+        let short_footer = (text.clone(), buttons.clone());
         let long_text = "word ".repeat(100);
         let long = transcript_messages(&delivery(&long_text), Lang::En);
-        assert!(matches!(long[1], Outgoing::Document { name: "transcript.txt", .. }));
-        assert!(matches!(long[2], Outgoing::Document { name: "transcript.srt", .. }));
-        for messages in [short, long] {
-            let Some(Outgoing::WithButtons { text, buttons }) = messages.last() else { panic!("no footer") };
+        assert_eq!(long.len(), 2, "two messages: Telegram paces a chat to one a second");
+        let Outgoing::Document { name: "transcript.txt", caption: Some(intro), buttons: None, .. } = &long[0]
+        else {
+            panic!("{:?}", long[0])
+        };
+        assert!(intro.contains("files"), "{intro}");
+        let Outgoing::Document {
+            name: "transcript.srt", caption: Some(text), buttons: Some(buttons), ..
+        } = &long[1]
+        else {
+            panic!("{:?}", long[1])
+        };
+        for (text, buttons) in [short_footer, (text.clone(), buttons.clone())] {
             assert_eq!(text, "Duration 0:05, 1.25 credits charged.");
             assert_eq!(buttons.inline_keyboard[0].len(), 2);
             let summary = &buttons.inline_keyboard[1][0];
@@ -249,7 +292,9 @@ mod tests {
         let long_text = "word ".repeat(100);
         let long =
             transcript_messages(&TranscriptDelivery { reply_to: Some(to), ..delivery(&long_text) }, Lang::En);
-        assert!(matches!(&long[0], Outgoing::Reply { to: first, .. } if *first == to));
-        assert!(matches!(long[1], Outgoing::Document { name: "transcript.txt", .. }));
+        assert!(
+            matches!(&long[0], Outgoing::Document { name: "transcript.txt", reply_to: Some(first), .. } if *first == to)
+        );
+        assert!(matches!(long[1], Outgoing::Document { name: "transcript.srt", reply_to: None, .. }));
     }
 }
