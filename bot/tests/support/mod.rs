@@ -116,6 +116,15 @@ pub async fn miniapp_sign_in(bot: &TestBot, telegram_id: i64, language: &str) ->
     answer
 }
 
+/// This bot's queues as a worker consumes them: woken by every push.
+#[allow(dead_code)] // Used only by the worker helpers below.
+fn consumed_queue(bot: &TestBot) -> shared::jobs::queue::JobQueue {
+    let state = &bot.state;
+    shared::jobs::queue::JobQueue::new(state.redis.clone(), &state.settings.queue_namespace)
+        .listening(&state.settings.redis_url)
+        .expect("a Redis URL")
+}
+
 /// The worker's transcription consumer over this bot's services, in this
 /// process, taking `concurrency` jobs at once.
 #[allow(dead_code)] // Each test binary compiles this module; not all start a worker.
@@ -125,9 +134,7 @@ pub fn transcription_worker(
 ) -> impl std::future::Future<Output = ()> + use<> {
     let state = &bot.state;
     worker::supervise_transcribe(
-        shared::jobs::queue::JobQueue::new(state.redis.clone(), &state.settings.queue_namespace)
-            .listening(&state.settings.redis_url)
-            .expect("a Redis URL"),
+        consumed_queue(bot),
         worker::transcribe_context(
             &state.settings,
             worker::common(&state.settings, state.db.clone(), state.bot.clone()),
@@ -143,9 +150,7 @@ pub fn transcription_worker(
 pub fn summary_worker(bot: &TestBot, concurrency: usize) -> impl std::future::Future<Output = ()> + use<> {
     let state = &bot.state;
     worker::supervise_summary(
-        shared::jobs::queue::JobQueue::new(state.redis.clone(), &state.settings.queue_namespace)
-            .listening(&state.settings.redis_url)
-            .expect("a Redis URL"),
+        consumed_queue(bot),
         worker::summary_context(
             &state.settings,
             worker::common(&state.settings, state.db.clone(), state.bot.clone()),
