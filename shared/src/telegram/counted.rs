@@ -63,6 +63,21 @@ impl<R: HasPayload> HasPayload for CountedRequest<R> {
     }
 }
 
+// Like teloxide's own requests, the payload's fields can be set through the request.
+impl<R: HasPayload> std::ops::Deref for CountedRequest<R> {
+    type Target = R::Payload;
+
+    fn deref(&self) -> &Self::Target {
+        self.inner.payload_ref()
+    }
+}
+
+impl<R: HasPayload> std::ops::DerefMut for CountedRequest<R> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.inner.payload_mut()
+    }
+}
+
 impl<R> Request for CountedRequest<R>
 where
     R: Request<Err = RequestError>,
