@@ -579,10 +579,14 @@ async fn ask_for_ideas(ctx: &ImageContext, job: &Job, description: &str) -> Resu
         .build()
         .map_err(transient)?;
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
-    let response =
-        runner::provider_request(Provider::Ideas, ctx.provider_timeout, "the chat provider", ctx.chat.chat().create(request))
-            .await?
-            .map_err(|e| provider_failure(job, e))?;
+    let response = runner::provider_request(
+        Provider::Ideas,
+        ctx.provider_timeout,
+        "the chat provider",
+        ctx.chat.chat().create(request),
+    )
+    .await?
+    .map_err(|e| provider_failure(job, e))?;
     let message = response
         .choices
         .into_iter()

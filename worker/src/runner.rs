@@ -145,7 +145,9 @@ fn provider_status(err: &OpenAIError) -> ProviderStatus {
     match err {
         OpenAIError::ApiError(api) => status_class(api.status_code.as_u16()),
         OpenAIError::Reqwest(err) => http(err),
-        OpenAIError::Boxed(err) => err.downcast_ref::<reqwest_openai::Error>().map_or(ProviderStatus::Network, http),
+        OpenAIError::Boxed(err) => {
+            err.downcast_ref::<reqwest_openai::Error>().map_or(ProviderStatus::Network, http)
+        }
         // An answer we could not read: the provider's fault as far as we can tell.
         _ => ProviderStatus::ServerError,
     }

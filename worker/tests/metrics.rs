@@ -145,7 +145,13 @@ async fn a_workers_metrics_show_the_job_it_ran_and_the_providers_latency() {
     let buckets = buckets(&body, "tgbot_provider_request_duration_seconds", "provider=\"stt\"");
     assert!(buckets.len() > 10, "{body}");
     for (le, count) in &buckets {
-        let expected = if *le < 0.15 { 0.0 } else if le.is_infinite() { calls } else { *count };
+        let expected = if *le < 0.15 {
+            0.0
+        } else if le.is_infinite() {
+            calls
+        } else {
+            *count
+        };
         assert_eq!(*count, expected, "bucket le={le}: {buckets:?}");
     }
     let sum = sample(&body, "tgbot_provider_request_duration_seconds_sum{provider=\"stt\"}").unwrap();

@@ -146,7 +146,10 @@ async fn three_workers_share_one_queue_and_each_job_runs_once() {
     // Once each: one provider call, one attempt, one charge, one transcript per job.
     assert_eq!(openai.transcription_requests().len(), JOBS, "provider calls");
     let db = &db.db;
-    assert_eq!(count(db, "SELECT COUNT(*) AS n FROM jobs WHERE provider_calls <> 1 OR attempts <> 1").await, 0);
+    assert_eq!(
+        count(db, "SELECT COUNT(*) AS n FROM jobs WHERE provider_calls <> 1 OR attempts <> 1").await,
+        0
+    );
     assert_eq!(count(db, "SELECT COUNT(*) AS n FROM transcripts").await, JOBS as i64);
     let charges = "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'capture'";
     assert_eq!(count(db, charges).await, JOBS as i64);

@@ -1,8 +1,8 @@
 //! Posting: balanced transactions with idempotency keys, and the postings that are not holds
 //! (purchases, their reversal, bonuses, admin corrections).
 
-use crate::platform::metrics::PostingResult;
 use super::*;
+use crate::platform::metrics::PostingResult;
 
 pub(super) fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
