@@ -32,7 +32,7 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 pub const PREFIX: &str = "tgbot";
 
 /// Which kind of Telegram update a handler took.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UpdateKind {
     /// A message (text, command, recording, photo, payment).
     Message,
@@ -47,7 +47,7 @@ pub enum UpdateKind {
 }
 
 /// How handling an update ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UpdateOutcome {
     /// A handler took it and finished.
     Handled,
@@ -58,7 +58,7 @@ pub enum UpdateOutcome {
 }
 
 /// How a job ended for good.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum JobOutcome {
     /// Delivered and charged.
     Succeeded,
@@ -69,7 +69,7 @@ pub enum JobOutcome {
 }
 
 /// An upstream AI provider the worker calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Provider {
     /// Speech to text (a chunk of a recording).
     Stt,
@@ -82,7 +82,7 @@ pub enum Provider {
 }
 
 /// How a provider request ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProviderStatus {
     /// Answered with a usable result.
     Ok,
@@ -99,7 +99,7 @@ pub enum ProviderStatus {
 }
 
 /// A group of Telegram Bot API methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TelegramCall {
     /// `send*`, `copy*`, `forward*`: what Telegram's flood limits are about.
     Send,
@@ -140,7 +140,7 @@ impl TelegramCall {
 }
 
 /// How a Telegram call ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TelegramOutcome {
     /// Telegram answered `ok`.
     Ok,
@@ -153,7 +153,7 @@ pub enum TelegramOutcome {
 }
 
 /// What happened to a payment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PaymentOutcome {
     /// Created, waiting for the payer.
     Created,
@@ -168,7 +168,7 @@ pub enum PaymentOutcome {
 }
 
 /// Whether a ledger posting moved money now or replayed an earlier one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PostingResult {
     /// A new balanced transaction.
     Posted,
@@ -277,6 +277,65 @@ impl EncodeLabelValue for PaymentProvider {
         use sea_orm::ActiveEnum;
         EncodeLabelValue::encode(&self.to_value().as_str(), encoder)
     }
+}
+
+/// Writes each variant as its snake_case label value.
+macro_rules! label_values {
+    ($($ty:ty { $($variant:ident => $text:literal),+ $(,)? })+) => {$(
+        impl $ty {
+            /// The label value, as Prometheus shows it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl EncodeLabelValue for $ty {
+            fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+                EncodeLabelValue::encode(&self.as_str(), encoder)
+            }
+        }
+    )+};
+}
+
+label_values! {
+    UpdateKind {
+        Message => "message",
+        CallbackQuery => "callback_query",
+        PreCheckoutQuery => "pre_checkout_query",
+        MyChatMember => "my_chat_member",
+        Other => "other",
+    }
+    UpdateOutcome { Handled => "handled", Failed => "failed", Ignored => "ignored" }
+    JobOutcome { Succeeded => "succeeded", Failed => "failed", Undeliverable => "undeliverable" }
+    Provider { Stt => "stt", Images => "images", Ideas => "ideas", Summary => "summary" }
+    ProviderStatus {
+        Ok => "ok",
+        RateLimited => "rate_limited",
+        Rejected => "rejected",
+        ServerError => "server_error",
+        Timeout => "timeout",
+        Network => "network",
+    }
+    TelegramCall {
+        Send => "send",
+        Edit => "edit",
+        Delete => "delete",
+        Answer => "answer",
+        GetFile => "get_file",
+        GetUpdates => "get_updates",
+        Other => "other",
+    }
+    TelegramOutcome { Ok => "ok", RateLimited => "rate_limited", ApiError => "api_error", Network => "network" }
+    PaymentOutcome {
+        Created => "created",
+        Credited => "credited",
+        Duplicate => "duplicate",
+        Rejected => "rejected",
+        Canceled => "canceled",
+    }
+    PostingResult { Posted => "posted", Replayed => "replayed" }
 }
 
 /// A histogram family whose histograms all share one set of buckets.
@@ -515,6 +574,7 @@ mod tests {
         live.job_finished(JobKind::Transcribe, JobOutcome::Succeeded);
         live.provider_request(Provider::Stt, ProviderStatus::Ok, Duration::from_millis(20));
         live.ledger_posting(TransactionKind::Capture, PostingResult::Posted);
+        live.telegram_request(TelegramCall::GetFile, TelegramOutcome::RateLimited, Duration::from_millis(5));
         let mut registry = Registry::with_prefix(PREFIX);
         live.register(&mut registry);
         let mut text = String::new();
@@ -522,6 +582,7 @@ mod tests {
         for line in [
             "tgbot_jobs_started_total{kind=\"transcribe\"} 1",
             "tgbot_jobs_finished_total{kind=\"transcribe\",outcome=\"succeeded\"} 1",
+            "tgbot_telegram_requests_total{call=\"get_file\",outcome=\"rate_limited\"} 1",
             "tgbot_job_queue_wait_seconds_count{kind=\"transcribe\"} 1",
             "tgbot_provider_requests_total{provider=\"stt\",status=\"ok\"} 1",
             "tgbot_provider_request_duration_seconds_count{provider=\"stt\"} 1",
