@@ -1,7 +1,7 @@
 //! Live instruments: counters and histograms kept in memory by each process
 //! (the bot and every worker) as things happen, for Prometheus to scrape.
 //!
-//! They complement the business gauges that `crate::metrics` reads from
+//! They complement the business gauges that the top-level `metrics` module reads from
 //! PostgreSQL on each scrape: those say where the business stands and are the
 //! same from every replica; these say what this process did since it started
 //! (a restart starts them from zero, which Prometheus's `rate()` expects).
