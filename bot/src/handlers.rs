@@ -15,6 +15,7 @@ use shared::{
     ids::JobId,
     jobs,
     people::users::{self, TelegramProfile},
+    platform::metrics::{self, UpdateKind, UpdateOutcome},
     texts::i18n::{HistoryKind, HistoryOutcome, HistoryWhat, Lang, Text, minutes_seconds},
 };
 use teloxide::{
@@ -67,8 +68,52 @@ pub enum Command {
     App,
 }
 
-/// Builds the update handler tree.
+/// Builds the update handler tree, each update counted and timed in the live metrics.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
+    observed(tree())
+}
+
+/// Wraps `inner` so every update it is given is counted by kind and outcome,
+/// and timed, whether it arrives by long polling or by webhook.
+fn observed(inner: UpdateHandler<anyhow::Error>) -> UpdateHandler<anyhow::Error> {
+    use std::ops::ControlFlow;
+    let sig = inner.sig().clone();
+    let description = inner.description().clone();
+    dptree::from_fn_with_description(
+        description,
+        move |deps: dptree::di::DependencyMap, cont| {
+            let inner = inner.clone();
+            async move {
+                let kind = deps.try_get::<Update>().map_or(UpdateKind::Other, |update| update_kind(&update));
+                let started = std::time::Instant::now();
+                let result = inner.execute(deps, cont).await;
+                let outcome = match &result {
+                    ControlFlow::Break(Ok(())) => UpdateOutcome::Handled,
+                    ControlFlow::Break(Err(_)) => UpdateOutcome::Failed,
+                    ControlFlow::Continue(_) => UpdateOutcome::Ignored,
+                };
+                metrics::live().update_handled(kind, outcome, started.elapsed());
+                result
+            }
+        },
+        sig,
+    )
+}
+
+/// The metrics' name for an update's kind.
+fn update_kind(update: &Update) -> UpdateKind {
+    use teloxide::types::UpdateKind as Kind;
+    match &update.kind {
+        Kind::Message(_) => UpdateKind::Message,
+        Kind::CallbackQuery(_) => UpdateKind::CallbackQuery,
+        Kind::PreCheckoutQuery(_) => UpdateKind::PreCheckoutQuery,
+        Kind::MyChatMember(_) => UpdateKind::MyChatMember,
+        _ => UpdateKind::Other,
+    }
+}
+
+/// The handler tree itself.
+fn tree() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
         .branch(Update::filter_my_chat_member().endpoint(groups::on_my_chat_member))
         .branch(

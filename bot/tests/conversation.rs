@@ -162,6 +162,46 @@ async fn metrics_need_the_token_and_count_jobs_and_users() {
     plain.stop().await.unwrap();
 }
 
+/// The value of `series` (name and labels as written) in an OpenMetrics body; 0 when absent.
+fn sample(body: &str, series: &str) -> f64 {
+    body.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok()).unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn live_metrics_count_updates_as_they_are_handled() {
+    let bot = spawn_bot(&[("METRICS_TOKEN", "scrape-secret")]).await;
+    let scrape = async || {
+        let response = reqwest::Client::new()
+            .get(format!("http://{}/metrics", bot.http))
+            .bearer_auth("scrape-secret")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    };
+    let handled = "tgbot_updates_total{kind=\"message\",outcome=\"handled\"}";
+    let timed = "tgbot_update_duration_seconds_count{kind=\"message\"}";
+    let sent = "tgbot_telegram_requests_total{call=\"send\",outcome=\"ok\"}";
+    let before = scrape().await;
+
+    let user = bot.telegram.user(15, "Grace", Some("en"));
+    user.send_command("/start").unwrap();
+    user.wait_for_messages(1, WAIT).await.unwrap();
+    user.send_command("/balance").unwrap();
+    user.wait_for_messages(2, WAIT).await.unwrap();
+    let after = scrape().await;
+
+    // Other tests of this binary may run in the same process: at least ours moved them.
+    assert!(sample(&after, handled) >= sample(&before, handled) + 2.0, "{after}");
+    assert!(sample(&after, timed) >= sample(&before, timed) + 2.0, "{after}");
+    assert!(sample(&after, sent) >= sample(&before, sent) + 2.0, "{after}");
+    // The business gauges are still there beside them.
+    assert!(after.lines().any(|l| l == "tgbot_users 1"), "{after}");
+    assert!(after.contains("# TYPE tgbot_update_duration_seconds histogram"), "{after}");
+    bot.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn cancel_returns_the_hold_and_history_shows_it() {
     let bot = spawn_bot(&[("WELCOME_BONUS_CREDITS", "100"), ("FREE_MINUTES_PER_DAY", "0")]).await;

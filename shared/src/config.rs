@@ -91,6 +91,8 @@ pub struct Settings {
     pub metrics_token: Option<crate::platform::secret::Secret>,
     /// Address of the bot's HTTP server (webhooks, Mini App, health).
     pub http_addr: SocketAddr,
+    /// Address of a worker's own HTTP server (`/health`, `/metrics`); `None` runs none.
+    pub worker_http_addr: Option<SocketAddr>,
     /// Log line format.
     pub log_format: LogFormat,
     /// Jobs one worker process runs at once.
@@ -543,6 +545,7 @@ impl Settings {
         let metrics_token = r.optional_secret("METRICS_TOKEN");
         let miniapp = miniapp_settings(&mut r);
         let http_addr: Option<SocketAddr> = r.or("HTTP_ADDR", "0.0.0.0:8080");
+        let worker_http_addr: Option<SocketAddr> = r.optional("WORKER_HTTP_ADDR");
         let log_format: Option<LogFormat> = r.or("LOG_FORMAT", "json");
         let worker_concurrency: Option<NonZeroUsize> = r.or("WORKER_CONCURRENCY", "4");
         let job_lease: Option<std::num::NonZeroU32> = r.or("JOB_LEASE_SECONDS", "10");
@@ -658,6 +661,7 @@ impl Settings {
                 miniapp: miniapp?,
                 metrics_token,
                 http_addr: http_addr?,
+                worker_http_addr,
                 log_format: log_format?,
                 worker_concurrency: worker_concurrency?,
                 job_lease: std::time::Duration::from_secs(job_lease?.get().into()),

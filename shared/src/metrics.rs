@@ -1,6 +1,8 @@
-//! Figures for Prometheus, read from PostgreSQL: every bot replica reports the
-//! same truth, and nothing is lost when a process restarts. Each scrape fills
-//! a fresh `prometheus-client` registry and encodes it as OpenMetrics text.
+//! Figures for Prometheus. The business gauges are read from PostgreSQL: every
+//! bot replica reports the same truth, and nothing is lost when a process
+//! restarts. Each scrape fills a fresh `prometheus-client` registry with them,
+//! adds the process's live counters and histograms (`platform::metrics`), and
+//! encodes it all as OpenMetrics text.
 
 use prometheus_client::{
     encoding::text::encode,
@@ -13,7 +15,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use crate::billing::ledger::{Ledger, LedgerError};
 
 /// The `Content-Type` of [`render`]'s answer.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const CONTENT_TYPE: &str = crate::platform::metrics::CONTENT_TYPE;
 
 /// A gauge of whole numbers.
 type Count = Gauge<i64>;
@@ -36,12 +38,13 @@ pub enum MetricsError {
     Encode,
 }
 
-/// The figures in the OpenMetrics text format.
+/// The business gauges and the live instruments in the OpenMetrics text format.
 ///
 /// # Errors
 /// When the database or the ledger cannot be read.
 pub async fn render<C: ConnectionTrait>(db: &C, ledger: &Ledger) -> Result<String, MetricsError> {
-    let mut registry = Registry::with_prefix("tgbot");
+    let mut registry = Registry::with_prefix(crate::platform::metrics::PREFIX);
+    crate::platform::metrics::live().register(&mut registry);
 
     let jobs = Family::<Labels, Count>::default();
     for row in rows(db, "SELECT kind, status, COUNT(*) AS n FROM jobs GROUP BY kind, status").await? {

@@ -29,6 +29,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use sea_orm::DatabaseConnection;
 use shared::ids::JobId;
+use shared::platform::metrics::Provider;
 use shared::telegram::buttons::Callback;
 use shared::{
     billing::money::Credits,
@@ -263,7 +264,8 @@ async fn generate(ctx: &ImageContext, job: &Job, prompt: &str) -> Result<Bytes, 
         .build()
         .map_err(transient)?;
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
-    let response = runner::bounded(
+    let response = runner::provider_request(
+        Provider::Images,
         ctx.provider_timeout,
         "the image provider",
         ctx.images.images().generate_byot::<_, Pictures>(request),
@@ -282,7 +284,8 @@ async fn edit(ctx: &ImageContext, job: &Job, prompt: &str, input: Bytes) -> Resu
         safety_identifier: safety_id(job),
     };
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
-    let response = runner::bounded(
+    let response = runner::provider_request(
+        Provider::Images,
         ctx.provider_timeout,
         "the image provider",
         ctx.images.images().edit_byot::<_, Pictures>(request),
@@ -576,10 +579,14 @@ async fn ask_for_ideas(ctx: &ImageContext, job: &Job, description: &str) -> Resu
         .build()
         .map_err(transient)?;
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
-    let response =
-        runner::bounded(ctx.provider_timeout, "the chat provider", ctx.chat.chat().create(request))
-            .await?
-            .map_err(|e| provider_failure(job, e))?;
+    let response = runner::provider_request(
+        Provider::Ideas,
+        ctx.provider_timeout,
+        "the chat provider",
+        ctx.chat.chat().create(request),
+    )
+    .await?
+    .map_err(|e| provider_failure(job, e))?;
     let message = response
         .choices
         .into_iter()

@@ -3,6 +3,7 @@
 //! Error policy: each job step returns a `Result`; failures are logged once,
 //! with the job id, by the code that decides whether to retry.
 
+pub mod http;
 pub mod images;
 pub mod maintenance;
 pub mod runner;
@@ -269,6 +270,17 @@ pub fn maintenance_context(
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let shutdown = shared::platform::shutdown::Shutdown::install();
     let services = Services::connect(&settings).await?;
+    let http_stop = tokio_util::sync::CancellationToken::new();
+    let http = match settings.worker_http_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on WORKER_HTTP_ADDR {addr}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "worker HTTP server listening (/health, /metrics)");
+            Some(tokio::spawn(http::serve(listener, http_stop.clone())))
+        }
+        None => None,
+    };
     // One client, so the whole process keeps to one pace.
     let bot = telegram(&settings);
     let maintenance = tokio::spawn(maintenance::run_forever(
@@ -303,6 +315,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(in_flight = common.attempts.len(), "stopping: finishing the jobs in flight");
     common.wind_down(settings.shutdown_grace).await;
     maintenance.abort();
+    http_stop.cancel();
+    if let Some(http) = http {
+        // Health and metrics answer until the jobs in flight are done.
+        let _ = http.await;
+    }
     services.db.close().await.context("closing the database pool")?;
     tracing::info!("worker stopped");
     Ok(())

@@ -17,12 +17,14 @@ use shared::telegram::Telegram;
 use std::{future::Future, time::Duration};
 
 use apalis::prelude::BoxDynError;
+use async_openai::error::OpenAIError;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use shared::ids::JobId;
 use shared::{
     billing::ledger::Ledger,
     entities::{jobs::Model as Job, users},
     jobs::{self, Claim, Ending},
+    platform::metrics::{self, JobOutcome, Provider, ProviderStatus},
     texts::i18n::{Lang, Text},
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -108,6 +110,56 @@ pub async fn bounded<T>(limit: Duration, service: &str, call: impl Future<Output
     tokio::time::timeout(limit, call)
         .await
         .map_err(|_| transient(anyhow::anyhow!("no answer from {service} in {limit:?}")))
+}
+
+/// One request to an AI provider: bounded like [`bounded`], and counted with
+/// its time and status in the live metrics whatever it ends with.
+pub async fn provider_request<T>(
+    provider: Provider,
+    limit: Duration,
+    service: &str,
+    call: impl Future<Output = Result<T, OpenAIError>>,
+) -> Result<Result<T, OpenAIError>, Failure> {
+    let started = std::time::Instant::now();
+    let result = bounded(limit, service, call).await;
+    let status = match &result {
+        Err(_) => ProviderStatus::Timeout,
+        Ok(Ok(_)) => ProviderStatus::Ok,
+        Ok(Err(err)) => provider_status(err),
+    };
+    metrics::live().provider_request(provider, status, started.elapsed());
+    result
+}
+
+/// How a provider's error is counted.
+fn provider_status(err: &OpenAIError) -> ProviderStatus {
+    let http = |err: &reqwest_openai::Error| {
+        if err.is_timeout() {
+            ProviderStatus::Timeout
+        } else if let Some(status) = err.status() {
+            status_class(status.as_u16())
+        } else {
+            ProviderStatus::Network
+        }
+    };
+    match err {
+        OpenAIError::ApiError(api) => status_class(api.status_code.as_u16()),
+        OpenAIError::Reqwest(err) => http(err),
+        OpenAIError::Boxed(err) => {
+            err.downcast_ref::<reqwest_openai::Error>().map_or(ProviderStatus::Network, http)
+        }
+        // An answer we could not read: the provider's fault as far as we can tell.
+        _ => ProviderStatus::ServerError,
+    }
+}
+
+fn status_class(status: u16) -> ProviderStatus {
+    match status {
+        429 => ProviderStatus::RateLimited,
+        400..=499 => ProviderStatus::Rejected,
+        200..=299 => ProviderStatus::Ok,
+        _ => ProviderStatus::ServerError,
+    }
 }
 
 /// Sorts a failed send: a user who cannot be reached ends the job, anything
@@ -201,19 +253,31 @@ pub async fn run_once<K: Runnable>(kind: &K, job_id: JobId) -> anyhow::Result<Ou
         }
         Claim::Run { job, attempt } => (job, attempt),
     };
+    let live = metrics::live();
+    // The wait in the queue ends at the first claim; later attempts waited out a backoff.
+    let waited = (attempt == 1)
+        .then(|| job.started_at.map(|started| (started - job.created_at).to_std().unwrap_or_default()))
+        .flatten();
+    live.job_started(job.kind, waited);
+    let started = std::time::Instant::now();
     let result = tokio::select! {
         result = leased(&common.db, job_id, policy.lease, kind.attempt(&job)) => Some(result),
         () = common.shutdown.cancelled() => None,
     };
+    live.job_attempted(job.kind, started.elapsed());
     match result {
         None => {
             // The attempt was dropped mid-way; every effect so far is keyed by the job id,
             // so whoever takes it next resumes where it stopped.
             jobs::release_lease(&common.db, job_id).await?;
             tracing::info!(%job_id, "handed back unfinished at shutdown");
+            live.job_handed_back(job.kind);
             Ok(Outcome::HandedBack)
         }
-        Some(Ok(())) => Ok(Outcome::Done),
+        Some(Ok(())) => {
+            live.job_finished(job.kind, JobOutcome::Succeeded);
+            Ok(Outcome::Done)
+        }
         Some(Err(Failure::Permanent { code, notice, detail })) => {
             tracing::warn!(%job_id, code, %detail, "job failed permanently");
             end(kind, &job, code, Some(notice)).await?;
@@ -235,6 +299,7 @@ pub async fn run_once<K: Runnable>(kind: &K, job_id: JobId) -> anyhow::Result<Ou
             let delay = jobs::retry_delay(policy.retry_backoff, attempt, job_id);
             tracing::warn!(%job_id, attempt, ?delay, error = format!("{err:#}"), "attempt failed; will retry");
             jobs::defer(&common.db, job_id, delay).await?;
+            live.job_retried(job.kind);
             Ok(Outcome::Deferred)
         }
     }
@@ -276,9 +341,13 @@ async fn end<K: Runnable>(
         Ending::AlreadyFinal => return Ok(()),
         Ending::Undeliverable => {
             tracing::warn!(job_id = %job.id, code, "charged but not delivered; the result stays stored");
+            metrics::live().job_finished(job.kind, JobOutcome::Undeliverable);
             None
         }
-        Ending::Failed => notice,
+        Ending::Failed => {
+            metrics::live().job_finished(job.kind, JobOutcome::Failed);
+            notice
+        }
     };
     if let Some(notice) = notice {
         let lang = user_lang(&common.db, job).await;

@@ -21,6 +21,7 @@ use async_openai::{
     },
 };
 use shared::ids::JobId;
+use shared::platform::metrics::Provider;
 use shared::{
     billing::money::Credits,
     entities::jobs::Model as Job,
@@ -249,7 +250,8 @@ async fn ask(
         .map_err(transient)?;
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
     let span = tracing::info_span!("summary_model", model = %ctx.model, chars = transcript.chars().count());
-    let answer: ChatAnswer = runner::bounded(
+    let answer: ChatAnswer = runner::provider_request(
+        Provider::Summary,
         ctx.timeout,
         "the summary model",
         ctx.chat.chat().create_byot(request).instrument(span),

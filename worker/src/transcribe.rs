@@ -18,6 +18,7 @@ use async_openai::{
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 use shared::ids::JobId;
+use shared::platform::metrics::Provider;
 use shared::{
     billing::money::Credits,
     billing::pricing::Work,
@@ -682,7 +683,8 @@ async fn transcribe_chunk(
     jobs::count_provider_call(&ctx.common.db, job.id).await.map_err(transient)?;
     // One request: the client does not retry; a failed call fails this attempt, and the
     // runner's backoff decides when the next one runs (chunks answered so far are kept).
-    let response = runner::bounded(
+    let response = runner::provider_request(
+        Provider::Stt,
         ctx.stt_timeout,
         "the STT provider",
         ctx.stt.audio().transcription().create_verbose_json_byot::<_, SttAnswer>(request),

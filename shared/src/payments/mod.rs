@@ -6,6 +6,7 @@
 //! the payment row, so one settlement wins and the others see it done; the
 //! ledger's key `purchase:{provider}:{provider_payment_id}` backs that up.
 
+use crate::platform::metrics::PaymentOutcome as LivePaymentOutcome;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
@@ -117,7 +118,7 @@ pub async fn create_pending<C: ConnectionTrait>(
         PaymentProvider::Stars => (Decimal::from(package.price_stars), "XTR"),
         PaymentProvider::YooKassa | PaymentProvider::Telegram => (package.price_rub, "RUB"),
     };
-    payments::ActiveModel {
+    let payment = payments::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),
         provider: Set(provider),
@@ -133,7 +134,9 @@ pub async fn create_pending<C: ConnectionTrait>(
         updated_at: Set(chrono::Utc::now()),
     }
     .insert(db)
-    .await
+    .await?;
+    crate::platform::metrics::live().payment(provider, LivePaymentOutcome::Created);
+    Ok(payment)
 }
 
 /// Why a YooKassa checkout could not start; the pending payment stays unpaid.
@@ -218,15 +221,18 @@ where
         ))
         .await?
         .ok_or(PaymentError::NotFound(payment_id))?;
-    // Refunded payments were credited once and taken back: never again.
-    if matches!(row.try_get::<String>("", "status")?.as_str(), "succeeded" | "refunded") {
-        return Ok(Settlement::AlreadyCredited);
-    }
     let payment = payments::Entity::find_by_id(payment_id)
         .one(&txn)
         .await?
         .ok_or(PaymentError::NotFound(payment_id))?;
+    let live = crate::platform::metrics::live();
+    // Refunded payments were credited once and taken back: never again.
+    if matches!(row.try_get::<String>("", "status")?.as_str(), "succeeded" | "refunded") {
+        live.payment(payment.provider, LivePaymentOutcome::Duplicate);
+        return Ok(Settlement::AlreadyCredited);
+    }
     if payment.amount.normalize() != reported_amount.normalize() {
+        live.payment(payment.provider, LivePaymentOutcome::Rejected);
         return Err(PaymentError::AmountMismatch {
             payment_id,
             expected: payment.amount,
@@ -256,6 +262,7 @@ where
 
     let referral_bonus = referral_bonus(&txn, ledger, &payment, credits, referral_percent).await?;
     txn.commit().await?;
+    live.payment(payment.provider, LivePaymentOutcome::Credited);
     Ok(Settlement::Credited { user_id: payment.user_id, credits, referral_bonus })
 }
 
@@ -295,14 +302,19 @@ pub async fn mark_canceled<C: ConnectionTrait>(
     raw: serde_json::Value,
 ) -> Result<bool, DbErr> {
     let result = db
-        .execute_raw(Statement::from_sql_and_values(
+        .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "UPDATE payments SET status = 'canceled', raw_payload = $2, updated_at = now() \
-             WHERE id = $1 AND status = 'pending'",
+             WHERE id = $1 AND status = 'pending' RETURNING provider",
             [payment_id.into(), raw.into()],
         ))
         .await?;
-    Ok(result.rows_affected() == 1)
+    let Some(row) = result else { return Ok(false) };
+    let provider: String = row.try_get("", "provider")?;
+    if let Ok(provider) = <PaymentProvider as sea_orm::ActiveEnum>::try_from_value(&provider) {
+        crate::platform::metrics::live().payment(provider, LivePaymentOutcome::Canceled);
+    }
+    Ok(true)
 }
 
 /// What preparing a Stars refund found.

@@ -13,6 +13,10 @@
 //! messages the worker delivers (transcripts, pictures, ideas, notices).
 
 pub mod buttons;
+// The macro `counted` uses; textually first.
+#[macro_use]
+mod forward;
+pub mod counted;
 mod settings;
 pub mod updates;
 
@@ -156,8 +160,9 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
 }
 
 /// The one Telegram client of a process: paced to Telegram's limits, and
-/// waiting out `429 retry_after` by itself.
-pub type Telegram = Throttle<Bot>;
+/// waiting out `429 retry_after` by itself; every request it makes is counted
+/// in the live metrics ([`counted::Counted`]).
+pub type Telegram = Throttle<counted::Counted<Bot>>;
 
 /// Builds the process's Telegram client. Needs a Tokio runtime (the pacing
 /// runs as a task of its own).
@@ -170,7 +175,7 @@ pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::No
         messages_per_min_chat: 60,
         ..Limits::default()
     };
-    Throttle::new_spawn(Bot::new(token).set_api_url(api_url), limits)
+    Throttle::new_spawn(counted::Counted::new(Bot::new(token).set_api_url(api_url)), limits)
 }
 
 /// Longest wait for one send, including its place in the pacing queue and

@@ -2,6 +2,7 @@
 //! (purchases, their reversal, bonuses, admin corrections).
 
 use super::*;
+use crate::platform::metrics::PostingResult;
 
 pub(super) fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
@@ -202,7 +203,9 @@ pub(super) async fn post(txn: &DatabaseTransaction, new: NewTransaction<'_>) -> 
         ))
         .await?;
     let Some(inserted) = inserted else {
-        return replay(txn, new.kind, &new.key, &legs).await;
+        let replayed = replay(txn, new.kind, &new.key, &legs).await?;
+        crate::platform::metrics::live().ledger_posting(new.kind, PostingResult::Replayed);
+        return Ok(replayed);
     };
     let transaction_id: i64 = inserted.try_get("", "id")?;
 
@@ -239,6 +242,9 @@ pub(super) async fn post(txn: &DatabaseTransaction, new: NewTransaction<'_>) -> 
         ))
         .await?;
     }
+    // Counted inside the caller's transaction: a posting rolled back later is still
+    // counted once, which is rare enough not to blur the rate it shows.
+    crate::platform::metrics::live().ledger_posting(new.kind, PostingResult::Posted);
     Ok(Posting { transaction_id, replayed: false })
 }
 
