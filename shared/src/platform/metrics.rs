@@ -377,8 +377,6 @@ pub struct Live {
     pub provider_duration: Histograms<ProviderLabels>,
     /// Telegram Bot API requests, by method group and outcome (`rate_limited` is a 429).
     pub telegram_requests: Family<TelegramOutcomeLabels, Counter>,
-    /// Telegram requests sent again after a 429, by method group.
-    pub telegram_retries: Family<TelegramLabels, Counter>,
     /// Time of a Telegram request, by method group.
     pub telegram_duration: Histograms<TelegramLabels>,
     /// Payment events, by provider and outcome.
@@ -401,7 +399,6 @@ impl Default for Live {
             provider_requests: Family::default(),
             provider_duration: Family::new_with_constructor(short_buckets),
             telegram_requests: Family::default(),
-            telegram_retries: Family::default(),
             telegram_duration: Family::new_with_constructor(short_buckets),
             payments: Family::default(),
             ledger_postings: Family::default(),
@@ -458,11 +455,6 @@ impl Live {
             "telegram_requests",
             "Telegram Bot API requests, by method group and outcome (rate_limited: a 429)",
             self.telegram_requests.clone(),
-        );
-        registry.register(
-            "telegram_retries",
-            "Telegram requests sent again after a 429, by method group",
-            self.telegram_retries.clone(),
         );
         registry.register(
             "telegram_request_duration_seconds",
@@ -525,11 +517,6 @@ impl Live {
     pub fn telegram_request(&self, call: TelegramCall, outcome: TelegramOutcome, took: Duration) {
         self.telegram_requests.get_or_create(&TelegramOutcomeLabels { call, outcome }).inc();
         self.telegram_duration.get_or_create(&TelegramLabels { call }).observe(took.as_secs_f64());
-    }
-
-    /// Counts a Telegram request that will be sent again after a 429.
-    pub fn telegram_retried(&self, call: TelegramCall) {
-        self.telegram_retries.get_or_create(&TelegramLabels { call }).inc();
     }
 
     /// Counts one payment event.

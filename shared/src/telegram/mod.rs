@@ -13,10 +13,6 @@
 //! messages the worker delivers (transcripts, pictures, ideas, notices).
 
 pub mod buttons;
-// The macro `counted` uses; textually first.
-#[macro_use]
-mod forward;
-pub mod counted;
 mod settings;
 pub mod updates;
 
@@ -34,6 +30,7 @@ use teloxide::{
 
 use self::buttons::{Callback, TranscriptFile};
 use crate::ids::JobId;
+use crate::platform::metrics::{TelegramCall, TelegramOutcome, live};
 use crate::{
     billing::money::Credits,
     texts::i18n::{Lang, Text},
@@ -160,9 +157,8 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
 }
 
 /// The one Telegram client of a process: paced to Telegram's limits, and
-/// waiting out `429 retry_after` by itself; every request it makes is counted
-/// in the live metrics ([`counted::Counted`]).
-pub type Telegram = Throttle<counted::Counted<Bot>>;
+/// waiting out `429 retry_after` by itself.
+pub type Telegram = Throttle<Bot>;
 
 /// Builds the process's Telegram client. Needs a Tokio runtime (the pacing
 /// runs as a task of its own).
@@ -175,7 +171,7 @@ pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::No
         messages_per_min_chat: 60,
         ..Limits::default()
     };
-    Throttle::new_spawn(counted::Counted::new(Bot::new(token).set_api_url(api_url)), limits)
+    Throttle::new_spawn(Bot::new(token).set_api_url(api_url), limits)
 }
 
 /// Longest wait for one send, including its place in the pacing queue and
@@ -227,13 +223,23 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
             }
         }
     };
-    match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
+    let started = std::time::Instant::now();
+    let result = match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
         Ok(result) => result.map(|sent| sent.id),
         Err(_) => Err(RequestError::Io(std::sync::Arc::new(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!("Telegram did not take the message in {SEND_TIMEOUT:?}"),
         )))),
-    }
+    };
+    let outcome = match &result {
+        Ok(_) => TelegramOutcome::Ok,
+        Err(RequestError::RetryAfter(_)) => TelegramOutcome::RateLimited,
+        Err(RequestError::Api(_) | RequestError::MigrateToChatId(_)) => TelegramOutcome::ApiError,
+        Err(_) => TelegramOutcome::Network,
+    };
+    // The wait includes the pacing queue: it is the time a delivery took, not one HTTP call.
+    live().telegram_request(TelegramCall::Send, outcome, started.elapsed());
+    result
 }
 
 #[cfg(test)]
