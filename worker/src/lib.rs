@@ -5,6 +5,7 @@
 
 pub mod images;
 pub mod maintenance;
+pub mod retention;
 pub mod runner;
 pub mod sandbox;
 pub mod summary;
@@ -260,6 +261,10 @@ pub fn maintenance_context(
             store: services.store.clone(),
             input_max_age: settings.images.input_retention,
             output_max_age: settings.images.output_retention,
+        }),
+        media_retention: Some(retention::MediaRetention {
+            store: services.store.clone(),
+            settings: settings.retention,
         }),
         repush_after: settings.job_repush,
     })

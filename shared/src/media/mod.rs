@@ -7,6 +7,7 @@
 
 pub mod images;
 pub mod provider;
+pub mod retention;
 pub mod summaries;
 pub mod transcripts;
 pub mod uploads;
