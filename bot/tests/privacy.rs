@@ -282,16 +282,16 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
 
     // Jobs cancelled, each hold released exactly once through the ledger.
     for job in [waiting.job_id, running.job_id] {
-        let status = count(
-            &bot,
-            &format!("SELECT count(*) FROM jobs WHERE id = '{job}' AND status = 'cancelled' AND error_code = 'erased'"),
+        let cancelled = format!(
+            "SELECT count(*) FROM jobs WHERE id = '{job}' AND status = 'cancelled' AND error_code = 'erased'"
         );
-        assert_eq!(status.await, 1, "{job} cancelled");
-        let released = count(&bot, &format!("SELECT count(*) FROM ledger_holds WHERE job_id = '{job}' AND status = 'released'"));
-        assert_eq!(released.await, 1, "{job}'s hold released");
+        assert_eq!(count(&bot, &cancelled).await, 1, "{job} cancelled");
+        let released =
+            format!("SELECT count(*) FROM ledger_holds WHERE job_id = '{job}' AND status = 'released'");
+        assert_eq!(count(&bot, &released).await, 1, "{job}'s hold released");
         let postings =
-            count(&bot, &format!("SELECT count(*) FROM ledger_transactions WHERE idempotency_key = 'release:{job}'"));
-        assert_eq!(postings.await, 1, "{job} released once");
+            format!("SELECT count(*) FROM ledger_transactions WHERE idempotency_key = 'release:{job}'");
+        assert_eq!(count(&bot, &postings).await, 1, "{job} released once");
     }
     // The books: every transaction balanced, no negative balance, held equals open holds.
     let unbalanced = "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries \
@@ -327,10 +327,13 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
     assert_eq!((tombstone.username, tombstone.first_name.as_str()), (None, ""));
     assert_eq!(count(&bot, &format!("SELECT count(*) FROM users WHERE id = {user_id} AND erased_at IS NOT NULL")).await, 1);
 
-    // An old confirmation pressed again changes nothing in the books.
+    // Asked and confirmed once more: nothing left to cancel, nothing moves in the books.
     let postings = count(&bot, "SELECT count(*) FROM ledger_transactions").await;
+    user.send_command("/deletemydata").unwrap();
+    let question = user.wait_for_messages(before + 5, WAIT).await.unwrap().remove(before + 4);
     user.press_button(question.message_id, &confirm).unwrap();
-    user.wait_for_messages(before + 5, WAIT).await.unwrap();
+    let done = user.wait_for_messages(before + 6, WAIT).await.unwrap().remove(before + 5);
+    assert!(done.body().unwrap().starts_with("Your data is deleted."), "{:?}", done.body());
     assert_eq!(count(&bot, "SELECT count(*) FROM ledger_transactions").await, postings);
 
     // Back again: a fresh start (no second welcome bonus), and the same file is
