@@ -51,7 +51,9 @@ async fn transcribe(bot: &TestBot, user: &TestUser, file: &testkit::fake_telegra
                 .find(|m| m.body().is_some_and(|b| b.starts_with("Duration 0:30")))
         })
         .await
-        .unwrap_or_else(|err| panic!("{err}: {:#?}", user.messages().iter().map(|m| m.body()).collect::<Vec<_>>()));
+        .unwrap_or_else(|err| {
+            panic!("{err}: {:#?}", user.messages().iter().map(|m| m.body()).collect::<Vec<_>>())
+        });
 }
 
 /// Buys the 300-credit package with 270 Stars, as in Telegram.
@@ -73,7 +75,9 @@ async fn buy_with_stars(bot: &TestBot, user: &TestUser) {
     .unwrap();
     bot.telegram
         .wait_until("the payment's confirmation", WAIT, |t| {
-            t.messages(user.id()).into_iter().find(|m| m.body().is_some_and(|b| b.contains("Payment received")))
+            t.messages(user.id())
+                .into_iter()
+                .find(|m| m.body().is_some_and(|b| b.contains("Payment received")))
         })
         .await
         .unwrap();
@@ -93,7 +97,11 @@ async fn transcript_of(bot: &TestBot, user: shared::ids::UserId) -> shared::enti
 /// A file of the ZIP, as text.
 fn read(archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> String {
     let mut text = String::new();
-    archive.by_name(name).unwrap_or_else(|_| panic!("{name} is in the ZIP")).read_to_string(&mut text).unwrap();
+    archive
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} is in the ZIP"))
+        .read_to_string(&mut text)
+        .unwrap();
     text
 }
 
@@ -114,15 +122,15 @@ async fn mydata_sends_a_zip_of_profile_history_payments_transcripts_and_picture_
 
     let before = user.messages().len();
     user.send_command("/mydata").unwrap();
-    let zip_message = bot
-        .telegram
-        .wait_until("the ZIP", WAIT, |t| {
-            t.messages(61).into_iter().skip(before).find(|m| {
-                m.document.as_ref().is_some_and(|d| d.file_name.as_deref() == Some("mydata.zip"))
+    let zip_message =
+        bot.telegram
+            .wait_until("the ZIP", WAIT, |t| {
+                t.messages(61).into_iter().skip(before).find(|m| {
+                    m.document.as_ref().is_some_and(|d| d.file_name.as_deref() == Some("mydata.zip"))
+                })
             })
-        })
-        .await
-        .unwrap();
+            .await
+            .unwrap();
     let caption = zip_message.body().unwrap();
     assert!(caption.starts_with("Your data: profile, credit history, payments, transcripts"), "{caption}");
     assert!(caption.contains("24 h"), "{caption}");
@@ -133,7 +141,8 @@ async fn mydata_sends_a_zip_of_profile_history_payments_transcripts_and_picture_
 
     // The transcript, as .txt and .srt, named by its date and job.
     let transcript = transcript_of(&bot, stored.id).await;
-    let stem = format!("transcripts/{}_{}", transcript.created_at.format("%Y-%m-%d"), transcript.job_id.0.simple());
+    let stem =
+        format!("transcripts/{}_{}", transcript.created_at.format("%Y-%m-%d"), transcript.job_id.0.simple());
     assert_eq!(
         names,
         [
@@ -169,7 +178,8 @@ async fn mydata_sends_a_zip_of_profile_history_payments_transcripts_and_picture_
     assert_eq!(payments[0]["amount"], "270");
 
     let txt = read(&mut archive, &format!("{stem}.txt"));
-    let stored_txt = bot.state.store.get(&storage::ObjectKey::parse(&transcript.txt_key).unwrap()).await.unwrap();
+    let stored_txt =
+        bot.state.store.get(&storage::ObjectKey::parse(&transcript.txt_key).unwrap()).await.unwrap();
     assert_eq!(txt.as_bytes(), &stored_txt[..]);
     assert!(!txt.trim().is_empty());
     let srt = read(&mut archive, &format!("{stem}.srt"));
@@ -191,7 +201,8 @@ async fn mydata_sends_a_zip_of_profile_history_payments_transcripts_and_picture_
 
 /// One number from a query.
 async fn count(bot: &TestBot, sql: &str) -> i64 {
-    let row = bot.db.db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
+    let row =
+        bot.db.db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
@@ -211,7 +222,9 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
     assert_eq!(stored.username.as_deref(), Some("oleg_k"));
     let picture = support::stored_picture(&bot, stored.id, "a red fox", b"\x89PNG fox".to_vec()).await;
     let picture = shared::ids::JobId(picture.parse().unwrap());
-    shared::media::images::remember_idea(&bot.db.db, stored.id, picture, "a fox", "1. A red fox").await.unwrap();
+    shared::media::images::remember_idea(&bot.db.db, stored.id, picture, "a fox", "1. A red fox")
+        .await
+        .unwrap();
     let german = shared::people::settings::TranscriptionLanguage::Chosen("de".into());
     shared::people::settings::set_transcription_language(&bot.db.db, stored.id, &german).await.unwrap();
     worker.abort();
@@ -228,10 +241,12 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
         reply_to: None,
     };
     let chat = shared::ids::ChatId(62);
-    let waiting =
-        shared::jobs::create_transcription(&bot.db.db, &state.ledger, stored.id, chat, &voice("w")).await.unwrap();
-    let running =
-        shared::jobs::create_transcription(&bot.db.db, &state.ledger, stored.id, chat, &voice("r")).await.unwrap();
+    let waiting = shared::jobs::create_transcription(&bot.db.db, &state.ledger, stored.id, chat, &voice("w"))
+        .await
+        .unwrap();
+    let running = shared::jobs::create_transcription(&bot.db.db, &state.ledger, stored.id, chat, &voice("r"))
+        .await
+        .unwrap();
     bot.db
         .db
         .execute_unprepared(&format!("UPDATE jobs SET status = 'running' WHERE id = '{}'", running.job_id))
@@ -239,7 +254,10 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
         .unwrap();
     let balance = state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     // 50 welcome credits, 7.5 charged, 2 × 5 held for 20 s each.
-    assert_eq!((balance.available, balance.held), (Credits::new("32.5".parse().unwrap()).unwrap(), Credits::whole(10)));
+    assert_eq!(
+        (balance.available, balance.held),
+        (Credits::new("32.5".parse().unwrap()).unwrap(), Credits::whole(10))
+    );
     let keys: Vec<String> = bot
         .db
         .db
@@ -299,11 +317,17 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
     assert_eq!(count(&bot, unbalanced).await, 0);
     assert_eq!(testkit::fixtures::ledger_violation(&bot.db.db).await, None);
     let balance = state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
-    assert_eq!((balance.available, balance.held), (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO));
+    assert_eq!(
+        (balance.available, balance.held),
+        (Credits::new("42.5".parse().unwrap()).unwrap(), Credits::ZERO)
+    );
 
     // Every object gone from storage, each removal recorded on its row.
     for key in &keys {
-        assert!(!state.store.exists(&storage::ObjectKey::parse(key).unwrap()).await.unwrap(), "{key} still stored");
+        assert!(
+            !state.store.exists(&storage::ObjectKey::parse(key).unwrap()).await.unwrap(),
+            "{key} still stored"
+        );
     }
     let user_id = stored.id.0;
     let recorded = format!(
@@ -318,14 +342,24 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
     );
     assert_eq!(count(&bot, &forgotten).await, 1);
     for table in ["idea_messages", "user_settings", "transcript_summaries"] {
-        assert_eq!(count(&bot, &format!("SELECT count(*) FROM {table} WHERE user_id = {user_id}")).await, 0, "{table}");
+        assert_eq!(
+            count(&bot, &format!("SELECT count(*) FROM {table} WHERE user_id = {user_id}")).await,
+            0,
+            "{table}"
+        );
     }
-    let prompts = format!("SELECT count(*) FROM jobs WHERE user_id = {user_id} AND (input <> '{{}}' OR file_unique_id IS NOT NULL)");
+    let prompts = format!(
+        "SELECT count(*) FROM jobs WHERE user_id = {user_id} AND (input <> '{{}}' OR file_unique_id IS NOT NULL)"
+    );
     assert_eq!(count(&bot, &prompts).await, 0, "no prompt or file name is left on the jobs");
     // The account stays as an anonymous tombstone that keeps the balance.
     let tombstone = users::find(&bot.db.db, stored.id).await.unwrap().unwrap();
     assert_eq!((tombstone.username, tombstone.first_name.as_str()), (None, ""));
-    assert_eq!(count(&bot, &format!("SELECT count(*) FROM users WHERE id = {user_id} AND erased_at IS NOT NULL")).await, 1);
+    assert_eq!(
+        count(&bot, &format!("SELECT count(*) FROM users WHERE id = {user_id} AND erased_at IS NOT NULL"))
+            .await,
+        1
+    );
 
     // Asked and confirmed once more: nothing left to cancel, nothing moves in the books.
     let postings = count(&bot, "SELECT count(*) FROM ledger_transactions").await;
@@ -346,7 +380,8 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
     let balance = state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     assert_eq!(balance.available, Credits::new("42.5".parse().unwrap()).unwrap());
     transcribe(&bot, &user, &file).await;
-    let after: Vec<_> = user.messages().into_iter().skip(before + 1).filter_map(|m| m.body().map(str::to_owned)).collect();
+    let after: Vec<_> =
+        user.messages().into_iter().skip(before + 1).filter_map(|m| m.body().map(str::to_owned)).collect();
     assert!(!after.iter().any(|b| b.contains("transcribed this file before")), "{after:#?}");
     assert!(after.iter().any(|b| b == "Duration 0:30, 7.5 credits charged."), "{after:#?}");
     assert_eq!(testkit::fixtures::ledger_violation(&bot.db.db).await, None);

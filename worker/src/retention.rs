@@ -38,7 +38,10 @@ pub struct MediaRetentionReport {
 ///
 /// # Errors
 /// When the database fails.
-pub async fn apply(db: &DatabaseConnection, retention: &MediaRetention) -> anyhow::Result<MediaRetentionReport> {
+pub async fn apply(
+    db: &DatabaseConnection,
+    retention: &MediaRetention,
+) -> anyhow::Result<MediaRetentionReport> {
     let now = chrono::Utc::now();
     let store = &retention.store;
     let mut report = MediaRetentionReport::default();

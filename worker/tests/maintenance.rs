@@ -519,7 +519,12 @@ async fn old_recordings_and_transcripts_are_deleted_and_recorded_and_new_ones_ke
     assert_eq!(deletions(&test, week).await, [retention("audio_original")]);
     assert_eq!(
         deletions(&test, year).await,
-        [retention("audio_original"), retention("transcript_srt"), retention("transcript_txt"), retention("transcript_vtt")]
+        [
+            retention("audio_original"),
+            retention("transcript_srt"),
+            retention("transcript_txt"),
+            retention("transcript_vtt")
+        ]
     );
     // The year-old transcript is recorded as deleted, its text gone; the others are kept whole.
     let row = |job| {

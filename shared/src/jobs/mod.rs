@@ -606,7 +606,12 @@ where
 ///
 /// # Errors
 /// When the database or the ledger fails.
-pub async fn cancel_unfinished<C>(db: &C, ledger: &Ledger, job_id: JobId, error_code: &str) -> Result<Ending, JobError>
+pub async fn cancel_unfinished<C>(
+    db: &C,
+    ledger: &Ledger,
+    job_id: JobId,
+    error_code: &str,
+) -> Result<Ending, JobError>
 where
     C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {

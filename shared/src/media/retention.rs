@@ -216,7 +216,11 @@ pub async fn delete_objects<C: ConnectionTrait>(
 ///
 /// # Errors
 /// When the database fails.
-pub async fn mark_deleted<C: ConnectionTrait>(db: &C, ids: &[i64], reason: DeletionReason) -> Result<(), DbErr> {
+pub async fn mark_deleted<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    reason: DeletionReason,
+) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }

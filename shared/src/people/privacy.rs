@@ -205,7 +205,10 @@ pub struct KeptTranscript {
 ///
 /// # Errors
 /// When the database fails.
-pub async fn kept_transcripts<C: ConnectionTrait>(db: &C, user: UserId) -> Result<Vec<KeptTranscript>, DbErr> {
+pub async fn kept_transcripts<C: ConnectionTrait>(
+    db: &C,
+    user: UserId,
+) -> Result<Vec<KeptTranscript>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -243,7 +246,8 @@ pub async fn pictures_json<C: ConnectionTrait>(
     loop {
         let page = crate::media::images::gallery(db, user, before, 100).await?;
         for picture in &page {
-            let url = store.presigned_get_url(&ObjectKey::parse(&picture.object_key)?, PICTURE_LINK_TTL).await?;
+            let url =
+                store.presigned_get_url(&ObjectKey::parse(&picture.object_key)?, PICTURE_LINK_TTL).await?;
             pictures.push(json!({
                 "job_id": picture.job_id,
                 "created_at": picture.created_at,
@@ -281,8 +285,11 @@ pub async fn export<C: ConnectionTrait>(
     zip.add("payments.json", &pretty(&payments_json(db, user.id).await?)?)?;
     zip.add("pictures.json", &pretty(&pictures_json(db, store, user.id).await?)?)?;
     for transcript in kept_transcripts(db, user.id).await? {
-        let stem =
-            format!("transcripts/{}_{}", transcript.created_at.format("%Y-%m-%d"), transcript.job_id.0.simple());
+        let stem = format!(
+            "transcripts/{}_{}",
+            transcript.created_at.format("%Y-%m-%d"),
+            transcript.job_id.0.simple()
+        );
         for (extension, key) in [("txt", &transcript.txt_key), ("srt", &transcript.srt_key)] {
             match store.get(&ObjectKey::parse(key)?).await {
                 Ok(bytes) => {
@@ -343,7 +350,8 @@ where
         }
     }
     let objects = retention::user_objects(db, user).await?;
-    erasure.objects_deleted = retention::delete_objects(db, store, &objects, DeletionReason::UserRequest).await?;
+    erasure.objects_deleted =
+        retention::delete_objects(db, store, &objects, DeletionReason::UserRequest).await?;
 
     let txn = db.begin().await?;
     let run = |sql: &'static str| {
@@ -353,13 +361,12 @@ where
         }
     };
     run("DELETE FROM transcript_summaries WHERE user_id = $1").await?;
-    erasure.transcripts_deleted = run(
-        "UPDATE transcripts SET deleted_at = now(), deletion_reason = 'user_request', text = NULL, \
+    erasure.transcripts_deleted =
+        run("UPDATE transcripts SET deleted_at = now(), deletion_reason = 'user_request', text = NULL, \
              language = NULL, metadata = '{}', file_unique_id = NULL \
-         WHERE user_id = $1 AND deleted_at IS NULL",
-    )
-    .await?
-    .rows_affected();
+         WHERE user_id = $1 AND deleted_at IS NULL")
+        .await?
+        .rows_affected();
     // Transcripts retention removed earlier keep nothing personal already; the file id too.
     run("UPDATE transcripts SET file_unique_id = NULL WHERE user_id = $1").await?;
     run("DELETE FROM idea_messages WHERE user_id = $1").await?;

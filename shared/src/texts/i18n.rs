@@ -1272,8 +1272,21 @@ impl Text {
 }
 
 /// The bot's commands, in menu order; each has a `command-<name>` message.
-const COMMANDS: [&str; 13] =
-    ["start", "help", "balance", "history", "buy", "image", "idea", "referral", "lang", "language", "cancel", "mydata", "deletemydata"];
+const COMMANDS: [&str; 13] = [
+    "start",
+    "help",
+    "balance",
+    "history",
+    "buy",
+    "image",
+    "idea",
+    "referral",
+    "lang",
+    "language",
+    "cancel",
+    "mydata",
+    "deletemydata",
+];
 
 /// The bot's commands in groups and supergroups, in menu order; each has a
 /// `command-<name>` message.
