@@ -29,7 +29,7 @@ use teloxide::{
 
 use shared::telegram::buttons::{Callback, TranscriptFile};
 
-use crate::{groups, images, intake, payments, startup::AppState, summary};
+use crate::{groups, images, intake, payments, privacy, startup::AppState, summary};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -66,6 +66,10 @@ pub enum Command {
     Idea(String),
     /// `/app`: opens the Mini App (when it is configured).
     App,
+    /// `/mydata`: a ZIP of everything kept about the user.
+    MyData,
+    /// `/deletemydata`: delete the user's data, after a confirmation.
+    DeleteMyData,
 }
 
 /// Builds the update handler tree, each update counted and timed in the live metrics.
@@ -306,6 +310,8 @@ async fn on_command(
                 }
             }
         }
+        Command::MyData => privacy::send_my_data(&bot, msg.chat.id, &state, &user).await?,
+        Command::DeleteMyData => privacy::ask_to_erase(&bot, msg.chat.id, &state, &user).await?,
         Command::Image(prompt) => images::on_image_command(&bot, &msg, &state, &user, &prompt).await?,
         Command::Edit(prompt) => images::on_edit_command(&bot, &msg, &state, &user, &prompt).await?,
         Command::Idea(description) => {
@@ -368,7 +374,7 @@ async fn send_history(
 ) -> anyhow::Result<()> {
     let lang = user.language;
     let lines = state.ledger.statement(&state.db, user.id, before.as_ref(), HISTORY_PAGE).await?;
-    let tz = state.ledger.pricing().timezone;
+    let pricing = state.ledger.pricing();
     let mut shown = vec![Text::HistoryHeading.render(lang)];
     for line in &lines {
         if let StatementItem::Payment { status: PaymentStatus::Pending, .. } = line.item
@@ -376,17 +382,7 @@ async fn send_history(
         {
             continue;
         }
-        let when = line.at.with_timezone(&tz).format("%d.%m %H:%M").to_string();
-        shown.push(history_entry(line, when).render(lang));
-        if let StatementItem::Payment { provider, amount, currency, status, .. } = &line.item {
-            let payment = Text::HistoryPayment {
-                provider: payments::payment_via(*provider),
-                amount: *amount,
-                currency: currency.clone(),
-                status: payments::payment_state(*status),
-            };
-            shown.push(payment.render(lang));
-        }
+        shown.extend(statement_text(line, "%d.%m %H:%M", pricing, lang));
     }
     if shown.len() == 1 && before.is_none() {
         bot.send_message(chat, Text::HistoryEmpty.render(lang)).await?;
@@ -403,6 +399,28 @@ async fn send_history(
     }
     request.await?;
     Ok(())
+}
+
+/// A statement line as `/history` words it (a payment takes a second line),
+/// its time written with `format` in the operator's time zone.
+pub(crate) fn statement_text(
+    line: &StatementLine,
+    format: &str,
+    pricing: &shared::billing::pricing::PricingSettings,
+    lang: Lang,
+) -> Vec<String> {
+    let when = line.at.with_timezone(&pricing.timezone).format(format).to_string();
+    let mut shown = vec![history_entry(line, when).render(lang)];
+    if let StatementItem::Payment { provider, amount, currency, status, .. } = &line.item {
+        let payment = Text::HistoryPayment {
+            provider: payments::payment_via(*provider),
+            amount: *amount,
+            currency: currency.clone(),
+            status: payments::payment_state(*status),
+        };
+        shown.push(payment.render(lang));
+    }
+    shown
 }
 
 /// A statement line in words: what it was and what it did to the balance.
@@ -486,6 +504,10 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         Callback::Summary { job } => {
             let tapped = query.message.as_ref().map(MaybeInaccessibleMessage::id);
             summary::on_summary_button(&bot, chat, &state, &user, job, tapped).await?
+        }
+        Callback::Erase { confirmed } => {
+            let question = query.message.as_ref().map(MaybeInaccessibleMessage::id);
+            privacy::on_erase_answer(&bot, chat, &state, &user, confirmed, question).await?
         }
         Callback::Pay { credits, method } => {
             payments::start_payment(&bot, chat, &state, &user, credits, method).await?;

@@ -12,6 +12,7 @@ mod images;
 mod intake;
 mod miniapp;
 mod payments;
+mod privacy;
 pub mod startup;
 mod summary;
 mod webhook;

@@ -73,6 +73,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261203_000014_transcript_summaries", "0014_transcript_summaries"),
             sql_migration!("m20261204_000015_group_chats", "0015_group_chats"),
             sql_migration!("m20261204_000016_job_request_message", "0016_job_request_message"),
+            sql_migration!("m20261206_000020_privacy_retention", "0020_privacy_retention"),
         ]
     }
 }

@@ -51,6 +51,8 @@ pub struct Settings {
     pub image: ImageProviderSettings,
     /// Limits and retention of image jobs.
     pub images: ImageSettings,
+    /// How long recordings and transcripts are kept (pictures: [`Settings::images`]).
+    pub retention: crate::media::retention::RetentionSettings,
     /// The prompt helper behind `/idea` (OpenAI-compatible chat completions).
     pub idea: IdeaSettings,
     /// The chat model behind the "Summary" button under transcripts, and its price.
@@ -451,6 +453,8 @@ impl Settings {
         let max_edit_mb: Option<u64> = r.or("IMAGE_MAX_EDIT_MB", "10");
         let input_hours: Option<u32> = r.or("IMAGE_INPUT_RETENTION_HOURS", "24");
         let output_days: Option<u32> = r.or("IMAGE_OUTPUT_RETENTION_DAYS", "30");
+        let audio_days: Option<u32> = r.or("AUDIO_RETENTION_DAYS", "7");
+        let transcript_days: Option<u32> = r.or("TRANSCRIPT_RETENTION_DAYS", "365");
         let image_timeout: Option<std::num::NonZeroU32> = r.or("IMAGE_TIMEOUT_SECONDS", "180");
         let connect_timeout: Option<std::num::NonZeroU32> = r.or("PROVIDER_CONNECT_TIMEOUT_SECONDS", "10");
         let idea_base = http_url(&mut r, "IDEA_BASE_URL", "https://api.openai.com/v1");
@@ -610,6 +614,10 @@ impl Settings {
                     output_retention: chrono::Duration::days(i64::from(output_days?)),
                     provider_timeout: std::time::Duration::from_secs(image_timeout?.get().into()),
                 },
+                retention: crate::media::retention::RetentionSettings::from_days(
+                    audio_days?,
+                    transcript_days?,
+                ),
                 idea: IdeaSettings {
                     provider: ProviderSettings {
                         base_url: idea_base?,
@@ -752,6 +760,8 @@ mod tests {
         assert_eq!(settings.images.max_edit_bytes, 10_000_000);
         assert_eq!(settings.images.input_retention, chrono::Duration::hours(24));
         assert_eq!(settings.images.output_retention, chrono::Duration::days(30));
+        assert_eq!(settings.retention.audio, Some(chrono::Duration::days(7)));
+        assert_eq!(settings.retention.transcripts, Some(chrono::Duration::days(365)));
         assert_eq!(settings.idea.cost, Credits::whole(1));
         assert_eq!(settings.summary.price, Credits::whole(3));
         assert_eq!(settings.summary.provider.model, "gpt-4o-mini");

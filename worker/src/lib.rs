@@ -6,6 +6,7 @@
 pub mod http;
 pub mod images;
 pub mod maintenance;
+pub mod retention;
 pub mod runner;
 pub mod sandbox;
 pub mod summary;
@@ -261,6 +262,10 @@ pub fn maintenance_context(
             store: services.store.clone(),
             input_max_age: settings.images.input_retention,
             output_max_age: settings.images.output_retention,
+        }),
+        media_retention: Some(retention::MediaRetention {
+            store: services.store.clone(),
+            settings: settings.retention,
         }),
         repush_after: settings.job_repush,
     })

@@ -1,6 +1,6 @@
 //! Periodic housekeeping, run by one worker process at a time: re-push jobs
 //! whose queue message was lost, release holds stuck on finished jobs, and
-//! delete pictures past their retention.
+//! delete pictures, recordings and transcripts past their retention.
 
 use shared::telegram::Telegram;
 use std::time::Duration;
@@ -48,6 +48,8 @@ pub struct Maintenance {
     pub referral_percent: u32,
     /// Picture retention; `None` keeps everything.
     pub retention: Option<crate::images::Retention>,
+    /// Retention of recordings and transcripts; `None` keeps everything.
+    pub media_retention: Option<crate::retention::MediaRetention>,
     /// Object storage, to give older transcripts their searchable text; `None` skips that.
     pub store: Option<storage::ObjectStore>,
     /// How long a queued job may wait unclaimed after a push before it is pushed again.
@@ -67,6 +69,8 @@ pub struct TickReport {
     pub payments_settled: usize,
     /// Pictures deleted by retention.
     pub images_deleted: crate::images::RetentionReport,
+    /// Recordings and transcripts deleted by retention.
+    pub media_deleted: crate::retention::MediaRetentionReport,
     /// Finished queue messages whose data Redis no longer keeps.
     pub queue_messages_forgotten: usize,
     /// Webhook updates handled long ago, forgotten.
@@ -148,6 +152,9 @@ async fn pass(m: &Maintenance, upkeep: bool) -> anyhow::Result<TickReport> {
     report.payments_settled += reconcile_stars(m).await?;
     if let Some(retention) = &m.retention {
         report.images_deleted = crate::images::apply_retention(db, retention).await?;
+    }
+    if let Some(retention) = &m.media_retention {
+        report.media_deleted = crate::retention::apply(db, retention).await?;
     }
     lock.commit().await?;
     Ok(report)

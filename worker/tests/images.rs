@@ -445,6 +445,7 @@ async fn a_lost_image_job_is_pushed_again_to_the_image_queue_and_delivered() {
         bot: rig.ctx.common.bot.clone(),
         referral_percent: 10,
         retention: None,
+        media_retention: None,
         store: None,
         repush_after: std::time::Duration::from_secs(60),
     };

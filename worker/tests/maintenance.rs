@@ -29,6 +29,7 @@ fn plain(db: &TestDb, ledger: Ledger, queue: JobQueue) -> Maintenance {
         ),
         referral_percent: 10,
         retention: None,
+        media_retention: None,
         store: None,
         repush_after: std::time::Duration::from_secs(60),
     }
@@ -167,6 +168,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
         bot: shared::telegram::connect(telegram.token(), telegram.api_url(), 30.try_into().unwrap()),
         referral_percent: 10,
         retention: None,
+        media_retention: None,
         store: None,
         repush_after: std::time::Duration::from_secs(60),
     };
@@ -393,4 +395,210 @@ async fn test_store() -> storage::ObjectStore {
     })
     .await
     .unwrap()
+}
+
+/// A finished transcription of `unique` by `user`, as the worker leaves it:
+/// the recording and its .txt, .srt and .vtt in storage, recorded in
+/// `media_objects`, and the transcript row; stored `days_ago` days ago.
+async fn stored_transcription(
+    test: &TestDb,
+    store: &storage::ObjectStore,
+    ledger: &Ledger,
+    user: UserId,
+    unique: &str,
+    days_ago: i64,
+) -> (shared::ids::JobId, Vec<storage::ObjectKey>) {
+    use shared::entities::media_objects::MediaKind;
+    use shared::media::transcripts::{self, StoredTranscript};
+    let input = TranscriptionInput { file_unique_id: unique.into(), ..voice() };
+    let queued = jobs::create_transcription(&test.db, ledger, user, ChatId(user.0), &input).await.unwrap();
+    let job = queued.job_id;
+    ledger.capture(&test.db, job, Credits::whole(15)).await.unwrap();
+    jobs::mark_succeeded(&test.db, job, &serde_json::json!({}), Credits::whole(15).amount()).await.unwrap();
+    let mut keys = Vec::new();
+    for (name, kind) in [
+        ("audio.ogg", MediaKind::AudioOriginal),
+        ("transcript.txt", MediaKind::TranscriptTxt),
+        ("transcript.srt", MediaKind::TranscriptSrt),
+        ("transcript.vtt", MediaKind::TranscriptVtt),
+    ] {
+        let key = storage::ObjectKey::new(user.0, job.0, &storage::ObjectName::parse(name).unwrap());
+        store.put(&key, bytes::Bytes::from_static(b"x"), "text/plain").await.unwrap();
+        transcripts::record_media(&test.db, user, job, key.as_str(), kind, "text/plain", 1).await.unwrap();
+        keys.push(key);
+    }
+    transcripts::record(
+        &test.db,
+        &StoredTranscript {
+            job_id: job,
+            user_id: user,
+            file_unique_id: Some(unique.into()),
+            duration_ms: 60_000,
+            language: Some("ru".into()),
+            audio_key: Some(keys[0].as_str().to_owned()),
+            txt_key: keys[1].as_str().to_owned(),
+            srt_key: keys[2].as_str().to_owned(),
+            vtt_key: Some(keys[3].as_str().to_owned()),
+            metadata: serde_json::json!({ "model": "whisper-1" }),
+            text: "совещание".into(),
+        },
+    )
+    .await
+    .unwrap();
+    test.db
+        .execute_unprepared(&format!(
+            "UPDATE media_objects SET created_at = now() - interval '{days_ago} days' WHERE job_id = '{job}'; \
+             UPDATE transcripts SET created_at = now() - interval '{days_ago} days' WHERE job_id = '{job}'"
+        ))
+        .await
+        .unwrap();
+    (job, keys)
+}
+
+/// Maintenance with the default retention of recordings (7 days) and transcripts (365 days).
+fn with_media_retention(test: &TestDb, store: &storage::ObjectStore, queue: JobQueue) -> Maintenance {
+    Maintenance {
+        store: Some(store.clone()),
+        media_retention: Some(worker::retention::MediaRetention {
+            store: store.clone(),
+            settings: shared::media::retention::RetentionSettings::from_days(7, 365),
+        }),
+        ..plain(test, ledger(), queue)
+    }
+}
+
+async fn present(store: &storage::ObjectStore, keys: &[storage::ObjectKey]) -> Vec<bool> {
+    let mut present = Vec::new();
+    for key in keys {
+        present.push(store.exists(key).await.unwrap());
+    }
+    present
+}
+
+/// `(deletion_reason, kind)` of a job's removed objects.
+async fn deletions(test: &TestDb, job: shared::ids::JobId) -> Vec<(String, String)> {
+    let rows = test
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT deletion_reason, kind FROM media_objects WHERE job_id = '{job}' AND deleted_at IS NOT NULL \
+                 ORDER BY kind"
+            ),
+        ))
+        .await
+        .unwrap();
+    rows.iter().map(|r| (r.try_get("", "deletion_reason").unwrap(), r.try_get("", "kind").unwrap())).collect()
+}
+
+#[tokio::test]
+async fn old_recordings_and_transcripts_are_deleted_and_recorded_and_new_ones_kept() {
+    let test = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let store = test_store().await;
+    let ledger = ledger();
+    let user = fixtures::user(&test.db, TelegramUserId(93)).await;
+    ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
+    let (fresh, fresh_keys) = stored_transcription(&test, &store, &ledger, user, "fresh", 1).await;
+    let (week, week_keys) = stored_transcription(&test, &store, &ledger, user, "week", 8).await;
+    let (year, year_keys) = stored_transcription(&test, &store, &ledger, user, "year", 400).await;
+
+    let m = with_media_retention(&test, &store, JobQueue::new(conn, &redis.namespace));
+    let report = maintenance::tick(&m).await.unwrap();
+    // The week-old and the year-old recordings; the year-old transcript with its files.
+    assert_eq!(
+        report.media_deleted,
+        worker::retention::MediaRetentionReport { recordings: 2, transcripts: 1, erased_leftovers: 0 }
+    );
+    assert_eq!(present(&store, &fresh_keys).await, [true, true, true, true]);
+    assert_eq!(present(&store, &week_keys).await, [false, true, true, true]);
+    assert_eq!(present(&store, &year_keys).await, [false, false, false, false]);
+    let retention = |kind: &str| ("retention".to_owned(), kind.to_owned());
+    assert_eq!(deletions(&test, fresh).await, []);
+    assert_eq!(deletions(&test, week).await, [retention("audio_original")]);
+    assert_eq!(
+        deletions(&test, year).await,
+        [
+            retention("audio_original"),
+            retention("transcript_srt"),
+            retention("transcript_txt"),
+            retention("transcript_vtt")
+        ]
+    );
+    // The year-old transcript is recorded as deleted, its text gone; the others are kept whole.
+    let row = |job| {
+        let db = test.db.clone();
+        async move { shared::entities::transcripts::Entity::find_by_id(job).one(&db).await.unwrap().unwrap() }
+    };
+    let gone = row(year).await;
+    assert!(gone.deleted_at.is_some());
+    assert_eq!(gone.deletion_reason.as_deref(), Some("retention"));
+    assert_eq!((gone.text, gone.language, gone.file_unique_id), (None, None, None));
+    let kept = row(week).await;
+    assert_eq!((kept.deleted_at, kept.text.as_deref()), (None, Some("совещание")));
+    // Out of the user's list and search.
+    let page = shared::media::transcripts::page(
+        &test.db,
+        user,
+        &shared::media::transcripts::TranscriptQuery { limit: 10, ..Default::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.items.iter().map(|t| t.job_id).collect::<Vec<_>>(), [fresh, week]);
+    assert!(shared::media::transcripts::owned_by(&test.db, year, user).await.unwrap().is_none());
+    // Done once: nothing more on the next tick.
+    assert_eq!(maintenance::tick(&m).await.unwrap().media_deleted, Default::default());
+}
+
+#[tokio::test]
+async fn zero_days_keep_transcripts_for_ever() {
+    let test = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let store = test_store().await;
+    let ledger = ledger();
+    let user = fixtures::user(&test.db, TelegramUserId(95)).await;
+    ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
+    let (_, keys) = stored_transcription(&test, &store, &ledger, user, "old", 4000).await;
+    let mut m = with_media_retention(&test, &store, JobQueue::new(conn, &redis.namespace));
+    m.media_retention = Some(worker::retention::MediaRetention {
+        store: store.clone(),
+        settings: shared::media::retention::RetentionSettings::from_days(0, 0),
+    });
+    assert_eq!(maintenance::tick(&m).await.unwrap().media_deleted, Default::default());
+    assert_eq!(present(&store, &keys).await, [true, true, true, true]);
+}
+
+#[tokio::test]
+async fn a_file_whose_transcript_was_deleted_is_transcribed_again_at_the_normal_price() {
+    let test = TestDb::migrated().await;
+    let redis = TestRedis::new();
+    let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
+    let store = test_store().await;
+    let ledger = ledger();
+    let user = fixtures::user(&test.db, TelegramUserId(94)).await;
+    ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();
+    let (earlier, _) = stored_transcription(&test, &store, &ledger, user, "meeting", 400).await;
+    // Before retention, the same file is the free repeat of the stored transcript.
+    let repeat = jobs::previous_transcript(&test.db, user, "meeting").await.unwrap();
+    assert_eq!(repeat.map(|t| t.job_id), Some(earlier));
+
+    let m = with_media_retention(&test, &store, JobQueue::new(conn, &redis.namespace));
+    assert_eq!(maintenance::tick(&m).await.unwrap().media_deleted.transcripts, 1);
+
+    // After it, nothing to repeat: the file is a new job, held and charged at the normal price.
+    assert!(jobs::previous_transcript(&test.db, user, "meeting").await.unwrap().is_none());
+    // 100 granted, 15 for the first time.
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(85));
+    let input = TranscriptionInput { file_unique_id: "meeting".into(), ..voice() };
+    let again = jobs::create_transcription(&test.db, &ledger, user, ChatId(94), &input).await.unwrap();
+    assert_eq!(again.hold.amount, Credits::whole(15), "60 s at 15 credits a minute");
+    let charged = ledger
+        .capture_work(&test.db, again.job_id, shared::billing::pricing::Work::Transcription { seconds: 60 })
+        .await
+        .unwrap();
+    assert_eq!(charged.captured, Some(Credits::whole(15)));
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, Credits::whole(70));
+    assert!(fixtures::ledger_violation(&test.db).await.is_none());
 }

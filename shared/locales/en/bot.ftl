@@ -153,6 +153,29 @@ cancelled = Cancelled. { $returned } { $returned ->
        *[other] credits are
     } back on your balance.
 nothing-to-cancel = Nothing to cancel: none of your files is waiting.
+export-preparing = Collecting your data…
+export-ready = Your data: profile, credit history, payments, transcripts (.txt and .srt) and links to your pictures (they work for { $link_hours } h).{ $omitted ->
+        [0] {""}
+        [one] {" "}{ $omitted } file did not fit into the archive; it is listed in omitted.txt.
+       *[other] {" "}{ $omitted } files did not fit into the archive; they are listed in omitted.txt.
+    }
+export-failed = I could not collect your data right now. Please try again in a few minutes.
+erase-confirm =
+    This deletes for good: your recordings, transcripts and summaries, your pictures, your /idea history, your settings and your name. Files in progress are cancelled and their reserved credits returned.
+
+    Kept, without your name: payments and the credit history, which accounting law requires us to keep. Your balance of { $available } { $available ->
+        [one] credit
+       *[other] credits
+    } stays on your account and is yours if you come back.
+
+    Delete your data?
+erase-button = Delete my data
+erase-keep-button = Cancel
+erased = Your data is deleted. Your balance of { $available } { $available ->
+        [one] credit
+       *[other] credits
+    } is kept. Send /start whenever you want to use the bot again.
+erase-called-off = Nothing was deleted.
 downloading = Downloading the file…
 price-raised = The recording lasts { $duration }, longer than its file size suggested. The price is { $price } { $price ->
         [one] credit
@@ -352,6 +375,8 @@ command-referral = Invite friends
 command-lang = Language
 command-language = Transcription language
 command-cancel = Cancel a queued file
+command-mydata = A copy of your data
+command-deletemydata = Delete your data
 
 ## Groups
 

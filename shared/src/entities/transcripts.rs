@@ -33,6 +33,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The plain text, for full-text search (none for rows older than the search).
     pub text: Option<String>,
+    /// When its files and text were removed (retention or the owner's request); `None` while kept.
+    pub deleted_at: Option<DateTimeUtc>,
+    /// Why: `retention` or `user_request`.
+    pub deletion_reason: Option<String>,
 }
 
 /// Links from a transcript.

@@ -322,6 +322,8 @@ pub async fn previous_transcript<C: ConnectionTrait>(
     transcripts::Entity::find()
         .filter(transcripts::Column::UserId.eq(user_id))
         .filter(transcripts::Column::FileUniqueId.eq(file_unique_id))
+        // A deleted transcript is no answer: the file is transcribed (and paid) again.
+        .filter(transcripts::Column::DeletedAt.is_null())
         .order_by_desc(transcripts::Column::CreatedAt)
         .one(db)
         .await
@@ -595,6 +597,43 @@ where
         Credits::new(job.price_quoted)
             .map_err(|err| JobError::BadInput { job_id: job.id, reason: err.to_string() })?,
     ))
+}
+
+/// Cancels a queued or running job of a user whose data is being deleted,
+/// recording `error_code`: its hold goes back through the ledger's release
+/// (once, however often this is called). A job already charged (its work is
+/// done, only the delivery is left) ends undeliverable with its charge kept.
+/// A worker still running it finds it final and stops at its next step.
+///
+/// # Errors
+/// When the database or the ledger fails.
+pub async fn cancel_unfinished<C>(
+    db: &C,
+    ledger: &Ledger,
+    job_id: JobId,
+    error_code: &str,
+) -> Result<Ending, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
+{
+    match finish_unpaid(db, ledger, job_id, JobStatus::Cancelled, error_code, &["queued", "running"]).await {
+        Ok(true) => Ok(Ending::Failed),
+        Ok(false) => Ok(Ending::AlreadyFinal),
+        Err(JobError::Ledger(LedgerError::HoldAlreadySettled { status: HoldStatus::Captured, .. })) => {
+            let ended = db
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "UPDATE jobs SET status = 'undeliverable', error_code = $2, lease_until = NULL, \
+                         price_charged = (SELECT captured FROM ledger_holds WHERE job_id = $1), \
+                         finished_at = now(), updated_at = now() \
+                     WHERE id = $1 AND status IN ('queued', 'running')",
+                    [job_id.into(), error_code.into()],
+                ))
+                .await?;
+            Ok(if ended.rows_affected() == 1 { Ending::Undeliverable } else { Ending::AlreadyFinal })
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Cancels a job that no worker has started, giving its hold back. Returns

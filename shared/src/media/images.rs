@@ -494,7 +494,8 @@ pub async fn mark_media_deleted<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Resu
     }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE media_objects SET deleted_at = now() WHERE id = ANY($1) AND deleted_at IS NULL",
+        "UPDATE media_objects SET deleted_at = now(), deletion_reason = 'retention' \
+         WHERE id = ANY($1) AND deleted_at IS NULL",
         [ids.to_vec().into()],
     ))
     .await

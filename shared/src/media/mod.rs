@@ -8,6 +8,7 @@
 pub mod images;
 pub mod languages;
 pub mod provider;
+pub mod retention;
 pub mod summaries;
 pub mod transcripts;
 pub mod uploads;

@@ -24,7 +24,7 @@ pub async fn owned_by<C: ConnectionTrait>(
 ) -> Result<Option<crate::entities::transcripts::Model>, DbErr> {
     use sea_orm::EntityTrait;
     let transcript = crate::entities::transcripts::Entity::find_by_id(job).one(db).await?;
-    Ok(transcript.filter(|t| t.user_id == user))
+    Ok(transcript.filter(|t| t.user_id == user && t.deleted_at.is_none()))
 }
 
 /// The stored files of one transcript.
@@ -100,7 +100,8 @@ pub async fn without_text<C: ConnectionTrait>(db: &C, limit: u32) -> Result<Vec<
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT job_id, txt_key FROM transcripts WHERE text IS NULL ORDER BY created_at LIMIT $1",
+            "SELECT job_id, txt_key FROM transcripts WHERE text IS NULL AND deleted_at IS NULL \
+             ORDER BY created_at LIMIT $1",
             [i64::from(limit).into()],
         ))
         .await?;
@@ -270,7 +271,7 @@ pub async fn page<C: ConnectionTrait>(
             "SELECT job_id, created_at, duration_ms, language, \
                     regexp_replace(left(coalesce(text, ''), $5::INT), '\\s+', ' ', 'g') AS preview \
              FROM transcripts \
-             WHERE user_id = $1 \
+             WHERE user_id = $1 AND deleted_at IS NULL \
                AND ($2::TIMESTAMPTZ IS NULL OR (created_at, job_id) < ($2, $3::UUID)) \
                AND ($4::TEXT IS NULL OR search @@ websearch_to_tsquery('russian', $4)) \
              ORDER BY created_at DESC, job_id DESC LIMIT $6",
@@ -402,7 +403,7 @@ pub async fn detail<C: ConnectionTrait>(
                     CASE WHEN NOT EXISTS (SELECT 1 FROM media_objects m \
                                           WHERE m.object_key = t.audio_key AND m.deleted_at IS NOT NULL) \
                          THEN audio_key END AS audio_key \
-             FROM transcripts t WHERE job_id = $1 AND user_id = $2",
+             FROM transcripts t WHERE job_id = $1 AND user_id = $2 AND deleted_at IS NULL",
             [job.into(), user.into(), PREVIEW_CHARS.into()],
         ))
         .await

@@ -4,5 +4,6 @@
 
 pub mod groups;
 pub mod limits;
+pub mod privacy;
 pub mod settings;
 pub mod users;

@@ -61,6 +61,15 @@ where
                         users::Column::IsBlocked,
                         users::Column::UpdatedAt,
                     ])
+                    // Someone whose data was deleted (`/deletemydata`) comes back as new: the
+                    // language follows their Telegram again, as at their first contact.
+                    .value(
+                        users::Column::Language,
+                        sea_orm::sea_query::Expr::cust(
+                            "CASE WHEN users.erased_at IS NOT NULL AND users.first_name = '' \
+                             THEN excluded.language ELSE users.language END",
+                        ),
+                    )
                     .to_owned(),
             )
             .exec_with_returning(db)

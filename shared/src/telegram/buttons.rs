@@ -48,6 +48,11 @@ pub enum Callback {
         /// Two lowercase ASCII letters.
         code: Option<[u8; 2]>,
     },
+    /// The answer to `/deletemydata`'s question.
+    Erase {
+        /// True: delete; false: keep everything.
+        confirmed: bool,
+    },
     /// Pay for the package of `credits` credits.
     Pay {
         /// The package's base credits (its id is `p{credits}`).
@@ -87,6 +92,8 @@ impl Callback {
             Self::Spoken { code: None } => "sl:auto".to_owned(),
             Self::Spoken { code: Some([a, b]) } => format!("sl:{}{}", char::from(a), char::from(b)),
             Self::Buy => "buy".to_owned(),
+            Self::Erase { confirmed: true } => "erase:yes".to_owned(),
+            Self::Erase { confirmed: false } => "erase:no".to_owned(),
             Self::Transcript { job, file: TranscriptFile::Txt } => format!("tf:{}:txt", job.0.simple()),
             Self::Transcript { job, file: TranscriptFile::Srt } => format!("tf:{}:srt", job.0.simple()),
             Self::FullQuality { job } => format!("img:{}", job.0.simple()),
@@ -100,8 +107,11 @@ impl Callback {
 
     /// Parses `callback_data`; anything else (old or forged buttons) is `None`.
     pub fn parse(data: &str) -> Option<Self> {
-        if data == "buy" {
-            return Some(Self::Buy);
+        match data {
+            "buy" => return Some(Self::Buy),
+            "erase:yes" => return Some(Self::Erase { confirmed: true }),
+            "erase:no" => return Some(Self::Erase { confirmed: false }),
+            _ => {}
         }
         if let Some(code) = data.strip_prefix("sl:") {
             return match code.as_bytes() {
@@ -185,6 +195,8 @@ mod tests {
             Callback::Spoken { code: None },
             Callback::Spoken { code: Some(*b"de") },
             Callback::Buy,
+            Callback::Erase { confirmed: true },
+            Callback::Erase { confirmed: false },
             Callback::Pay { credits: 300, method: PayMethod::Stars },
             Callback::Pay { credits: 1000, method: PayMethod::YooKassa },
             Callback::Pay { credits: 100, method: PayMethod::Card },
@@ -208,6 +220,7 @@ mod tests {
         assert_eq!(Callback::parse("idea:nope:1"), None);
         assert_eq!(Callback::parse("img:"), None);
         assert_eq!(Callback::parse("sum:"), None);
+        assert_eq!(Callback::parse("erase:maybe"), None);
         assert_eq!(Callback::parse("sum:not-a-job"), None);
         assert_eq!(Callback::parse("idea:00000000000000000000000000000007:256"), None);
         assert_eq!(Callback::parse("tf:00000000000000000000000000000007:pdf"), None);

@@ -186,6 +186,33 @@ pub enum Text {
     },
     /// `/cancel` found nothing to cancel.
     NothingToCancel,
+    /// `/mydata`: the export is being put together.
+    ExportPreparing,
+    /// Caption of the `/mydata` ZIP.
+    ExportReady {
+        /// Files left out to keep the ZIP within Telegram's limit.
+        omitted: u32,
+        /// Hours the picture links work.
+        link_hours: u32,
+    },
+    /// `/mydata` could not be put together now.
+    ExportFailed,
+    /// `/deletemydata`: what goes, what stays, and the question.
+    EraseConfirm {
+        /// The balance kept on the anonymised account.
+        available: Decimal,
+    },
+    /// The button that confirms the deletion.
+    EraseButton,
+    /// The button that keeps everything.
+    EraseKeepButton,
+    /// The deletion is done.
+    Erased {
+        /// The balance kept on the anonymised account.
+        available: Decimal,
+    },
+    /// The deletion was called off.
+    EraseCalledOff,
     /// Something broke on our side; nothing was charged.
     InternalError,
     /// Heading of `/buy`.
@@ -902,6 +929,14 @@ impl Text {
             Self::SlowDown => "slow-down",
             Self::Cancelled { .. } => "cancelled",
             Self::NothingToCancel => "nothing-to-cancel",
+            Self::ExportPreparing => "export-preparing",
+            Self::ExportReady { .. } => "export-ready",
+            Self::ExportFailed => "export-failed",
+            Self::EraseConfirm { .. } => "erase-confirm",
+            Self::EraseButton => "erase-button",
+            Self::EraseKeepButton => "erase-keep-button",
+            Self::Erased { .. } => "erased",
+            Self::EraseCalledOff => "erase-called-off",
             Self::InternalError => "internal-error",
             Self::ChoosePackage => "choose-package",
             Self::PackageRub { .. } => "package-rub",
@@ -996,6 +1031,11 @@ impl Text {
             | Self::AlreadyTranscribed
             | Self::SlowDown
             | Self::NothingToCancel
+            | Self::ExportPreparing
+            | Self::ExportFailed
+            | Self::EraseButton
+            | Self::EraseKeepButton
+            | Self::EraseCalledOff
             | Self::InternalError
             | Self::ChoosePackage
             | Self::PayButton
@@ -1071,6 +1111,13 @@ impl Text {
             Self::TooLong { max_minutes } => args.set("max_minutes", *max_minutes),
             Self::TooManyJobs { limit } => args.set("limit", *limit),
             Self::Cancelled { returned } => args.set("returned", amount(*returned)),
+            Self::ExportReady { omitted, link_hours } => {
+                args.set("omitted", *omitted);
+                args.set("link_hours", *link_hours);
+            }
+            Self::EraseConfirm { available } | Self::Erased { available } => {
+                args.set("available", amount(*available))
+            }
             Self::PackageRub { credits, price }
             | Self::PackageCard { credits, price }
             | Self::PayByLink { credits, price } => {
@@ -1225,8 +1272,21 @@ impl Text {
 }
 
 /// The bot's commands, in menu order; each has a `command-<name>` message.
-const COMMANDS: [&str; 11] =
-    ["start", "help", "balance", "history", "buy", "image", "idea", "referral", "lang", "language", "cancel"];
+const COMMANDS: [&str; 13] = [
+    "start",
+    "help",
+    "balance",
+    "history",
+    "buy",
+    "image",
+    "idea",
+    "referral",
+    "lang",
+    "language",
+    "cancel",
+    "mydata",
+    "deletemydata",
+];
 
 /// The bot's commands in groups and supergroups, in menu order; each has a
 /// `command-<name>` message.
@@ -1319,6 +1379,11 @@ mod tests {
             Text::AlreadyTranscribed,
             Text::SlowDown,
             Text::NothingToCancel,
+            Text::ExportPreparing,
+            Text::ExportFailed,
+            Text::EraseButton,
+            Text::EraseKeepButton,
+            Text::EraseCalledOff,
             Text::InternalError,
             Text::ChoosePackage,
             Text::PayButton,
@@ -1396,6 +1461,7 @@ mod tests {
                 auto_daily_minutes: 60,
             });
             all.push(Text::AutoCapReached { daily_minutes: free_minutes });
+            all.push(Text::ExportReady { omitted: free_minutes, link_hours: 24 });
         }
         for seconds in DURATIONS {
             let duration = minutes_seconds(seconds);
@@ -1423,6 +1489,8 @@ mod tests {
                 Text::Queued { price: amount, free_seconds: 0, position: 0 },
                 Text::HeldPrice { price: amount },
                 Text::Cancelled { returned: amount },
+                Text::EraseConfirm { available: amount },
+                Text::Erased { available: amount },
                 Text::PackageRub { credits: amount, price: dec("149") },
                 Text::PackageCard { credits: amount, price: dec("149") },
                 Text::PackageStars { credits: amount, stars: 50 },
