@@ -180,14 +180,14 @@ pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppS
         .is_some_and(|payer| payer.is_banned());
     let valid = !banned
         && payments::accept_pre_checkout(
-        &state.db,
-        &state.settings.packages,
-        &query.invoice_payload,
-        TelegramUserId::from(query.from.id),
-        &query.currency,
-        query.total_amount,
-    )
-    .await?;
+            &state.db,
+            &state.settings.packages,
+            &query.invoice_payload,
+            TelegramUserId::from(query.from.id),
+            &query.currency,
+            query.total_amount,
+        )
+        .await?;
     let request = bot.answer_pre_checkout_query(query.id.clone(), valid);
     if valid {
         request.await?;

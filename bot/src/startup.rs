@@ -285,7 +285,11 @@ async fn publish_command_menu(bot: &Telegram, admins: &[shared::ids::TelegramUse
             let menu = command_menu(lang)
                 .into_iter()
                 .map(|(command, description)| BotCommand::new(command, description))
-                .chain(admin_command_menu(lang).into_iter().map(|(command, description)| BotCommand::new(command, description)));
+                .chain(
+                    admin_command_menu(lang)
+                        .into_iter()
+                        .map(|(command, description)| BotCommand::new(command, description)),
+                );
             let mut request = bot.set_my_commands(menu);
             request.language_code = code.map(str::to_owned);
             request.scope = Some(BotCommandScope::Chat { chat_id: admin.private_chat().into() });

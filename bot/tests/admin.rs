@@ -37,7 +37,12 @@ async fn spawn() -> TestBot {
 /// The last of `n` messages in a user's chat, as text.
 async fn nth(user: &TestUser, n: usize) -> testkit::fake_telegram::SentMessage {
     let messages = user.wait_for_messages(n, WAIT).await.unwrap();
-    assert_eq!(messages.len(), n, "more messages than expected: {:#?}", messages.iter().map(|m| m.body()).collect::<Vec<_>>());
+    assert_eq!(
+        messages.len(),
+        n,
+        "more messages than expected: {:#?}",
+        messages.iter().map(|m| m.body()).collect::<Vec<_>>()
+    );
     messages[n - 1].clone()
 }
 
@@ -50,14 +55,18 @@ async fn available(bot: &TestBot, user: UserId) -> Credits {
 }
 
 async fn count(bot: &TestBot, sql: &str) -> i64 {
-    let row = bot.state.db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
+    let row =
+        bot.state.db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
     row.try_get("", "n").unwrap()
 }
 
 /// Waits until the bot took every update and had time to act on them: a banned
 /// user's messages produce no reply to wait for.
 async fn settle(bot: &TestBot) {
-    bot.telegram.wait_until("updates taken", WAIT, |t| (t.pending_updates() == 0).then_some(())).await.unwrap();
+    bot.telegram
+        .wait_until("updates taken", WAIT, |t| (t.pending_updates() == 0).then_some(()))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
@@ -75,7 +84,16 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_happens() {
     let user = started(&bot, 91, "Gleb").await;
     let victim = started(&bot, 92, "Vera").await;
     let unknown = Text::Unknown.render(Lang::En);
-    let attempts = ["/stats", "/user 92", "/grant 91 100 please", "/debit 92 5 oops", "/ban 92 spam", "/unban 92", "/jobs failed", "/audit"];
+    let attempts = [
+        "/stats",
+        "/user 92",
+        "/grant 91 100 please",
+        "/debit 92 5 oops",
+        "/ban 92 spam",
+        "/unban 92",
+        "/jobs failed",
+        "/audit",
+    ];
     for (n, attempt) in attempts.iter().enumerate() {
         user.send_command(attempt).unwrap();
         let reply = nth(&user, 2 + n).await;
@@ -91,14 +109,24 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_happens() {
     for lang in ["", "en"] {
         let menu = bot.telegram.commands(None, lang);
         assert!(!menu.is_empty());
-        assert!(menu.iter().all(|(command, _)| !["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"].contains(&command.as_str())), "{menu:?}");
+        assert!(
+            menu.iter()
+                .all(|(command, _)| !["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"]
+                    .contains(&command.as_str())),
+            "{menu:?}"
+        );
     }
     // Only the admin's own chat lists them, after the public ones.
     let admin_chat = serde_json::json!({ "type": "chat", "chat_id": ADMIN });
     let admin_menu: Vec<String> =
         bot.telegram.commands(Some(&admin_chat), "en").into_iter().map(|(command, _)| command).collect();
     assert_eq!(admin_menu.first().map(String::as_str), Some("start"), "{admin_menu:?}");
-    assert!(admin_menu.ends_with(&["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"].map(String::from)), "{admin_menu:?}");
+    assert!(
+        admin_menu.ends_with(
+            &["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"].map(String::from)
+        ),
+        "{admin_menu:?}"
+    );
     bot.stop().await.unwrap();
 }
 
@@ -163,7 +191,10 @@ async fn user_card_finds_a_user_three_ways_and_its_buttons_ban_and_unban() {
     let card = admin.messages()[shown - 2].clone();
     admin.press_button_labelled(card.message_id, "➕ Grant").unwrap();
     shown += 1;
-    assert_eq!(nth(&admin, shown).await.body().unwrap(), format!("To grant credits, send: /grant #{id} <credits> <reason>"));
+    assert_eq!(
+        nth(&admin, shown).await.body().unwrap(),
+        format!("To grant credits, send: /grant #{id} <credits> <reason>")
+    );
     admin.press_button_labelled(card.message_id, "🚫 Ban").unwrap();
     shown += 1;
     assert!(nth(&admin, shown).await.body().unwrap().contains("is banned"));
@@ -176,7 +207,8 @@ async fn user_card_finds_a_user_three_ways_and_its_buttons_ban_and_unban() {
     shown += 1;
     assert!(nth(&admin, shown).await.body().unwrap().ends_with("is unbanned."));
     assert!(!stored(&bot, 91).await.is_banned());
-    let actions: Vec<String> = audit::recent(&bot.state.db, Some(id), 10).await.unwrap().into_iter().map(|r| r.action).collect();
+    let actions: Vec<String> =
+        audit::recent(&bot.state.db, Some(id), 10).await.unwrap().into_iter().map(|r| r.action).collect();
     assert_eq!(actions, ["user.unban", "user.ban"]);
     bot.stop().await.unwrap();
 }
@@ -192,7 +224,9 @@ async fn grant_and_debit_wait_for_confirmation_post_once_and_are_audited() {
     let question = nth(&admin, 2).await;
     assert_eq!(
         question.body().unwrap(),
-        format!("Grant 50 cr. to Gleb · tg 91 · #{gleb}?\nAvailable now: 10 cr.\nReason: goodwill for the outage")
+        format!(
+            "Grant 50 cr. to Gleb · tg 91 · #{gleb}?\nAvailable now: 10 cr.\nReason: goodwill for the outage"
+        )
     );
     assert_eq!(available(&bot, gleb).await, Credits::whole(10), "nothing moves before Confirm");
     // Two taps at once: one posting.
@@ -215,7 +249,10 @@ async fn grant_and_debit_wait_for_confirmation_post_once_and_are_audited() {
     admin.send_command(&format!("/debit #{gleb} 80 abuse")).unwrap();
     let too_much = nth(&admin, 5).await;
     admin.press_button_labelled(too_much.message_id, "Confirm").unwrap();
-    assert_eq!(nth(&admin, 6).await.body(), Some("Cannot debit 80 cr.: the user has 60 cr. available. Nothing changed."));
+    assert_eq!(
+        nth(&admin, 6).await.body(),
+        Some("Cannot debit 80 cr.: the user has 60 cr. available. Nothing changed.")
+    );
     admin.press_button_labelled(too_much.message_id, "Confirm").unwrap();
     assert_eq!(nth(&admin, 7).await.body(), Some("Already refused."));
     admin.send_command("/debit 91 20.5 duplicate purchase").unwrap();
@@ -238,7 +275,11 @@ async fn grant_and_debit_wait_for_confirmation_post_once_and_are_audited() {
         admin.send_command(bad).unwrap();
     }
     let usage = admin.wait_for_messages(16, WAIT).await.unwrap();
-    assert!(usage[12..].iter().all(|m| m.body().unwrap().starts_with("Usage: /")), "{:?}", usage[12..].iter().map(|m| m.body()).collect::<Vec<_>>());
+    assert!(
+        usage[12..].iter().all(|m| m.body().unwrap().starts_with("Usage: /")),
+        "{:?}",
+        usage[12..].iter().map(|m| m.body()).collect::<Vec<_>>()
+    );
 
     // The trail: one grant and one debit, by the admin, with the balances around them.
     let records = audit::recent(&bot.state.db, Some(gleb), 10).await.unwrap();
@@ -256,7 +297,11 @@ async fn grant_and_debit_wait_for_confirmation_post_once_and_are_audited() {
     assert_eq!(records[0].after.as_ref().unwrap()["available"], "39.5");
     // The ledger has the adjustments, balanced, under the admin's name.
     assert_eq!(
-        count(&bot, "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'adjustment' AND actor = 'admin:90'").await,
+        count(
+            &bot,
+            "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'adjustment' AND actor = 'admin:90'"
+        )
+        .await,
         2
     );
     assert!(testkit::fixtures::ledger_violation(&bot.state.db).await.is_none());
@@ -314,7 +359,8 @@ async fn a_ban_survives_the_users_next_message_and_a_restart() {
     assert!(nth(&admin, 7).await.body().unwrap().ends_with("is not banned."));
     gleb.send_command("/balance").unwrap();
     assert!(nth(&gleb, 3).await.body().unwrap().contains("10"), "served again");
-    let actions: Vec<String> = audit::recent(&bot.state.db, Some(id), 10).await.unwrap().into_iter().map(|r| r.action).collect();
+    let actions: Vec<String> =
+        audit::recent(&bot.state.db, Some(id), 10).await.unwrap().into_iter().map(|r| r.action).collect();
     assert_eq!(actions, ["user.unban", "user.ban"], "a second unban writes nothing");
     bot.stop().await.unwrap();
 }
@@ -332,14 +378,23 @@ async fn failed_transcription(bot: &TestBot, user: UserId, chat: i64) -> shared:
         reply_to: None,
     };
     let queued =
-        shared::jobs::create_transcription(&bot.state.db, &bot.state.ledger, user, ChatId(chat), &input).await.unwrap();
-    shared::jobs::fail(&bot.state.db, &bot.state.ledger, queued.job_id, "provider_unavailable").await.unwrap();
+        shared::jobs::create_transcription(&bot.state.db, &bot.state.ledger, user, ChatId(chat), &input)
+            .await
+            .unwrap();
+    shared::jobs::fail(&bot.state.db, &bot.state.ledger, queued.job_id, "provider_unavailable")
+        .await
+        .unwrap();
     queued.job_id
 }
 
 #[tokio::test]
 async fn failed_jobs_are_listed_and_retried_once_with_a_fresh_hold() {
-    let bot = spawn_bot(&[("ADMIN_TELEGRAM_IDS", "90"), ("WELCOME_BONUS_CREDITS", "100"), ("FREE_MINUTES_PER_DAY", "0")]).await;
+    let bot = spawn_bot(&[
+        ("ADMIN_TELEGRAM_IDS", "90"),
+        ("WELCOME_BONUS_CREDITS", "100"),
+        ("FREE_MINUTES_PER_DAY", "0"),
+    ])
+    .await;
     let admin = started(&bot, ADMIN, "Admin").await;
     admin.send_command("/jobs failed").unwrap();
     assert_eq!(nth(&admin, 2).await.body(), Some("No failed jobs."));

@@ -128,4 +128,3 @@ fn register_amount(registry: &mut Registry, name: &str, help: &str, value: Decim
 async fn rows<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
     db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await
 }
-

@@ -15,7 +15,13 @@ use crate::startup::AppState;
 const SHOWN: u32 = 20;
 
 /// `/audit [user]`.
-pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &User, args: &str) -> anyhow::Result<()> {
+pub async fn show(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    admin_user: &User,
+    args: &str,
+) -> anyhow::Result<()> {
     let lang = admin_user.language;
     let user = if args.trim().is_empty() {
         None
@@ -28,7 +34,8 @@ pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &U
         bot.send_message(chat, AdminText::AuditEmpty.render(lang)).await?;
         return Ok(());
     }
-    let compact = |value: &Option<serde_json::Value>| value.as_ref().map(ToString::to_string).unwrap_or_default();
+    let compact =
+        |value: &Option<serde_json::Value>| value.as_ref().map(ToString::to_string).unwrap_or_default();
     let lines = records
         .iter()
         .map(|record| {

@@ -92,7 +92,8 @@ pub async fn confirm(
     admin_user: &User,
     action: uuid::Uuid,
 ) -> anyhow::Result<()> {
-    let confirmed = admin::confirm_adjustment(&state.db, &state.ledger, action, admin_user.telegram_id).await?;
+    let confirmed =
+        admin::confirm_adjustment(&state.db, &state.ledger, action, admin_user.telegram_id).await?;
     let text = match confirmed {
         Confirmed::Done { proposal, available_after } => {
             tracing::warn!(

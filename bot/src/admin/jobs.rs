@@ -88,7 +88,11 @@ pub async fn retry(
             if let Err(err) = state.queue.push_job(kind, queued.job_id).await {
                 tracing::warn!(job_id = %queued.job_id, error = %err, "the retried job waits for the sweeper");
             }
-            AdminText::Retried { job: short(job.0), new_job: short(queued.job_id.0), price: queued.hold.amount.amount() }
+            AdminText::Retried {
+                job: short(job.0),
+                new_job: short(queued.job_id.0),
+                price: queued.hold.amount.amount(),
+            }
         }
         Retried::AlreadyRetried(new) => AdminText::RetryAlready { new_job: short(new.0) },
         Retried::NotFailed => AdminText::RetryNotFailed,

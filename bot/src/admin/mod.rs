@@ -53,7 +53,12 @@ pub fn is_admin(state: &AppState, telegram_id: TelegramUserId) -> bool {
 /// An admin command from anyone: admins get it done, others the answer any
 /// unknown command gets.
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0, command = ?command))]
-pub async fn on_command(bot: Telegram, msg: Message, command: AdminCommand, state: AppState) -> anyhow::Result<()> {
+pub async fn on_command(
+    bot: Telegram,
+    msg: Message,
+    command: AdminCommand,
+    state: AppState,
+) -> anyhow::Result<()> {
     let Some(admin) = handlers::sender(&bot, &msg, &state).await? else { return Ok(()) };
     let chat = msg.chat.id;
     if !is_admin(&state, admin.telegram_id) {
@@ -65,8 +70,12 @@ pub async fn on_command(bot: Telegram, msg: Message, command: AdminCommand, stat
     match command {
         AdminCommand::Stats => stats::show(&bot, chat, &state, &admin).await,
         AdminCommand::User(query) => users::show_card(&bot, chat, &state, &admin, &query).await,
-        AdminCommand::Grant(args) => credits::propose(&bot, chat, &state, &admin, credits::Way::Grant, &args).await,
-        AdminCommand::Debit(args) => credits::propose(&bot, chat, &state, &admin, credits::Way::Debit, &args).await,
+        AdminCommand::Grant(args) => {
+            credits::propose(&bot, chat, &state, &admin, credits::Way::Grant, &args).await
+        }
+        AdminCommand::Debit(args) => {
+            credits::propose(&bot, chat, &state, &admin, credits::Way::Debit, &args).await
+        }
         AdminCommand::Ban(args) => users::ban(&bot, chat, &state, &admin, &args).await,
         AdminCommand::Unban(args) => users::unban(&bot, chat, &state, &admin, &args).await,
         AdminCommand::Jobs(args) => jobs::show_failed(&bot, chat, &state, &admin, &args).await,
@@ -87,7 +96,9 @@ pub async fn on_callback(
         return Ok(());
     }
     match callback {
-        Callback::AdminUser { action, user } => users::on_card_button(bot, chat, state, admin, action, user).await,
+        Callback::AdminUser { action, user } => {
+            users::on_card_button(bot, chat, state, admin, action, user).await
+        }
         Callback::AdminConfirm { action } => credits::confirm(bot, chat, state, admin, action).await,
         Callback::AdminCancel { action } => credits::cancel(bot, chat, state, admin, action).await,
         Callback::AdminRetry { job } => jobs::retry(bot, chat, state, admin, job).await,
@@ -108,8 +119,11 @@ async fn target(
         None => None,
     };
     if found.is_none() {
-        bot.send_message(chat, AdminText::UserNotFound { query: query.trim().to_owned() }.render(admin.language))
-            .await?;
+        bot.send_message(
+            chat,
+            AdminText::UserNotFound { query: query.trim().to_owned() }.render(admin.language),
+        )
+        .await?;
     }
     Ok(found)
 }

@@ -1,10 +1,7 @@
 //! `/stats`: the business at a glance, from `shared::operations::stats`.
 
 use shared::{
-    entities::users::Model as User,
-    operations::stats,
-    telegram::Telegram,
-    texts::admin::AdminText,
+    entities::users::Model as User, operations::stats, telegram::Telegram, texts::admin::AdminText,
 };
 use teloxide::{prelude::Requester, types::ChatId};
 
@@ -26,7 +23,11 @@ pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, admin: &User) 
         figures
             .jobs_today
             .iter()
-            .map(|job| AdminText::StatsJob { kind: job.kind.clone(), status: job.status.clone(), count: job.count })
+            .map(|job| AdminText::StatsJob {
+                kind: job.kind.clone(),
+                status: job.status.clone(),
+                count: job.count,
+            })
             .collect(),
     );
     let revenue = lines(

@@ -43,7 +43,13 @@ pub async fn show_card(
     send_card(bot, chat, state, admin_user, user).await
 }
 
-async fn send_card(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &User, user: User) -> anyhow::Result<()> {
+async fn send_card(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    admin_user: &User,
+    user: User,
+) -> anyhow::Result<()> {
     let lang = admin_user.language;
     let card = admin::user_card(&state.db, &state.ledger, user).await?;
     let list = |lines: Vec<AdminText>| {
@@ -116,7 +122,13 @@ async fn send_card(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &
 }
 
 /// `/ban <who> <reason>`.
-pub async fn ban(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &User, args: &str) -> anyhow::Result<()> {
+pub async fn ban(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    admin_user: &User,
+    args: &str,
+) -> anyhow::Result<()> {
     let (query, reason) = args.trim().split_once(char::is_whitespace).unwrap_or((args.trim(), ""));
     let reason = reason.trim();
     if query.is_empty() || reason.is_empty() {
@@ -143,7 +155,13 @@ async fn ban_user(
 }
 
 /// `/unban <who>`.
-pub async fn unban(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &User, args: &str) -> anyhow::Result<()> {
+pub async fn unban(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    admin_user: &User,
+    args: &str,
+) -> anyhow::Result<()> {
     if args.trim().is_empty() {
         bot.send_message(chat, AdminText::Usage(Usage::Unban).render(admin_user.language)).await?;
         return Ok(());
@@ -152,7 +170,13 @@ pub async fn unban(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &
     unban_user(bot, chat, state, admin_user, &user).await
 }
 
-async fn unban_user(bot: &Telegram, chat: ChatId, state: &AppState, admin_user: &User, user: &User) -> anyhow::Result<()> {
+async fn unban_user(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    admin_user: &User,
+    user: &User,
+) -> anyhow::Result<()> {
     let text = if admin::unban(&state.db, admin_user.telegram_id, user.id).await? {
         tracing::info!(admin = %admin_user.telegram_id, user_id = %user.id, "user unbanned");
         AdminText::Unbanned { user: who(user) }

@@ -90,7 +90,8 @@ impl TestBot {
         let menus_before = self.telegram.calls("setMyCommands").len();
         let (state, bot) = bot::startup::connect(settings).await.expect("bot connects again");
         self.shutdown = CancellationToken::new();
-        self.task = Some(tokio::spawn(bot::startup::serve(state.clone(), bot, listener, self.shutdown.clone())));
+        self.task =
+            Some(tokio::spawn(bot::startup::serve(state.clone(), bot, listener, self.shutdown.clone())));
         self.state = state;
         self.telegram
             .wait_until("the restarted bot's command menu", Duration::from_secs(10), |t| {

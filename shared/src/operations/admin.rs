@@ -19,8 +19,7 @@ use crate::{
     },
     entities::{
         jobs::{self, JobKind, JobStatus},
-        payments,
-        users,
+        payments, users,
     },
     ids::{JobId, TelegramUserId, UserId},
     jobs::{JobError, NewJob, QueuedJob},
@@ -73,7 +72,10 @@ impl UserRef {
 ///
 /// # Errors
 /// When the database fails.
-pub async fn find_user<C: ConnectionTrait>(db: &C, reference: &UserRef) -> Result<Option<users::Model>, DbErr> {
+pub async fn find_user<C: ConnectionTrait>(
+    db: &C,
+    reference: &UserRef,
+) -> Result<Option<users::Model>, DbErr> {
     match reference {
         // Telegram usernames are case-insensitive.
         UserRef::Username(name) => {

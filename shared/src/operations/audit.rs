@@ -119,7 +119,7 @@ pub async fn append(txn: &DatabaseTransaction, entry: &Entry) -> Result<i64, DbE
             ],
         ))
         .await?
-        .ok_or_else(|| DbErr::RecordNotInserted)?;
+        .ok_or(DbErr::RecordNotInserted)?;
     row.try_get("", "id")
 }
 

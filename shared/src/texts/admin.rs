@@ -331,7 +331,8 @@ pub fn admin_command_menu(lang: Lang) -> Vec<(&'static str, String)> {
         .iter()
         .map(|&command| {
             let mut problems = Vec::new();
-            let description = CATALOGUE.format(lang, &format!("admin-command-{command}"), None, &mut problems);
+            let description =
+                CATALOGUE.format(lang, &format!("admin-command-{command}"), None, &mut problems);
             if !problems.is_empty() {
                 tracing::error!(problems = ?problems, "an admin command description is missing");
             }
@@ -340,7 +341,12 @@ pub fn admin_command_menu(lang: Lang) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-fn window<T: Copy>(args: &mut FluentArgs<'_>, name: &str, values: Window<T>, f: impl Fn(T) -> fluent_bundle::FluentValue<'static>) {
+fn window<T: Copy>(
+    args: &mut FluentArgs<'_>,
+    name: &str,
+    values: Window<T>,
+    f: impl Fn(T) -> fluent_bundle::FluentValue<'static>,
+) {
     for (suffix, value) in ["today", "week", "month"].into_iter().zip(values) {
         args.set(format!("{name}_{suffix}"), f(value));
     }
@@ -742,7 +748,11 @@ mod tests {
             });
         }
         for again in [false, true] {
-            all.push(AdminText::Banned { user: "Анна @anna · tg 91 · #5".into(), reason: "spam".into(), again });
+            all.push(AdminText::Banned {
+                user: "Анна @anna · tg 91 · #5".into(),
+                reason: "spam".into(),
+                again,
+            });
         }
         for retried in [None, Some("0193a1c3".to_owned())] {
             all.push(AdminText::FailedJob {
@@ -815,7 +825,10 @@ mod tests {
         let mut menu = String::new();
         for lang in Lang::iter() {
             for (command, description) in admin_command_menu(lang) {
-                assert!(!description.starts_with("admin-command-"), "/{command} has no description in {lang}");
+                assert!(
+                    !description.starts_with("admin-command-"),
+                    "/{command} has no description in {lang}"
+                );
                 menu.push_str(&format!("{lang}: /{command} — {description}\n"));
             }
         }
