@@ -86,15 +86,15 @@ admin-retry-button = 🔁 Повторить { $job }
 
 admin-grant-how-to = Чтобы начислить, отправьте: /grant { $user } <кредиты> <причина>
 admin-confirm-adjustment = { $kind ->
-        [grant] Начислить
-       *[debit] Списать
-    } { $amount } кр. пользователю { $user }?
+        [grant] Начислить { $amount } кр. пользователю
+       *[debit] Списать { $amount } кр. у пользователя
+    } { $user }?
     Сейчас доступно: { $available } кр.
     Причина: { $reason }
 admin-adjusted = { $kind ->
-        [grant] Начислено
-       *[debit] Списано
-    } { $amount } кр. пользователю { $user }. Теперь доступно: { $available } кр.
+        [grant] Начислено { $amount } кр. пользователю
+       *[debit] Списано { $amount } кр. у пользователя
+    } { $user }. Теперь доступно: { $available } кр.
 admin-already-settled = { $status ->
         [done] Уже выполнено, повторно ничего не проведено.
         [cancelled] Уже отменено.
