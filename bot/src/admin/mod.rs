@@ -1,7 +1,8 @@
 //! Admin commands, only for `ADMIN_TELEGRAM_IDS`: anyone else gets the ordinary
 //! "unknown command" answer and the attempt is logged. Each command group has
 //! its file; the work itself (and its audit record) happens in
-//! `shared::operations`. The commands stay out of the public command menu.
+//! `shared::operations`. The commands stay out of the public command menu; each
+//! admin's own chat lists them (`startup::publish_command_menu`).
 
 mod audit;
 mod credits;
