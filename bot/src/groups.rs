@@ -188,6 +188,11 @@ async fn on_transcribe(
         return Ok(());
     };
     let user = member(state, from).await?;
+    if user.is_banned() {
+        // Nothing is queued for a banned user; the group is not told why.
+        tracing::info!(user_id = %user.id, "a banned user's group request ignored");
+        return Ok(());
+    }
     let audience = Audience::Group { reply_to: msg.id, automatic: false };
     if intake::on_recording(bot, recording, state, &user, audience).await? == Intake::Unaffordable {
         let text = Text::GroupNotEnoughCredit { first_name: from.first_name.clone() };
@@ -232,6 +237,9 @@ async fn on_auto(
         return Ok(());
     }
     let payer = member(state, from).await?;
+    if payer.is_banned() {
+        return Ok(());
+    }
     groups::set_auto(&state.db, chat, Some(payer.id)).await?;
     // Without privacy mode off or admin rights the bot never receives plain voice notes.
     let sees_all = me.can_read_all_group_messages
@@ -252,7 +260,9 @@ async fn on_auto(
 async fn on_automatic(bot: &Telegram, msg: &Message, state: &AppState) -> anyhow::Result<()> {
     let chat = ChatId(msg.chat.id.0);
     let Some(payer) = groups::auto_payer(&state.db, chat).await? else { return Ok(()) };
-    let Some(payer) = users::find(&state.db, payer).await? else { return Ok(()) };
+    let Some(payer) = users::find(&state.db, payer).await?.filter(|payer| !payer.is_banned()) else {
+        return Ok(());
+    };
     let Some(seconds) = intake::duration_hint(msg) else { return Ok(()) };
     if !within_rate(bot, msg, state, payer.language).await? {
         return Ok(());

@@ -16,7 +16,10 @@ use shared::{
     jobs,
     people::users::{self, TelegramProfile},
     platform::metrics::{self, UpdateKind, UpdateOutcome},
-    texts::i18n::{HistoryKind, HistoryOutcome, HistoryWhat, Lang, Text, minutes_seconds},
+    texts::{
+        admin::AdminText,
+        i18n::{HistoryKind, HistoryOutcome, HistoryWhat, Lang, Text, minutes_seconds},
+    },
 };
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
@@ -29,7 +32,7 @@ use teloxide::{
 
 use shared::telegram::buttons::{Callback, TranscriptFile};
 
-use crate::{groups, images, intake, payments, privacy, startup::AppState, summary};
+use crate::{admin, groups, images, intake, payments, privacy, startup::AppState, summary};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -132,6 +135,7 @@ fn tree() -> UpdateHandler<anyhow::Error> {
                     dptree::filter(|msg: Message| msg.successful_payment().is_some())
                         .endpoint(payments::on_successful_payment),
                 )
+                .branch(dptree::entry().filter_command::<admin::AdminCommand>().endpoint(admin::on_command))
                 .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
                 .branch(dptree::filter(|msg: Message| images::is_edit_request(&msg)).endpoint(on_picture))
                 .branch(
@@ -167,15 +171,36 @@ pub(crate) async fn welcome_bonus(state: &AppState, user: &User) -> anyhow::Resu
 }
 
 /// Upserts the sender and applies the per-minute limit. `None`: stop here
-/// (no sender, or told to slow down).
-async fn sender(bot: &Telegram, msg: &Message, state: &AppState) -> anyhow::Result<Option<User>> {
+/// (no sender, a banned one, or told to slow down).
+pub(crate) async fn sender(bot: &Telegram, msg: &Message, state: &AppState) -> anyhow::Result<Option<User>> {
     let Some(from) = msg.from.as_ref() else { return Ok(None) };
     let user = users::upsert_from_telegram(&state.db, &profile(from)).await?;
+    if turned_away(bot, msg.chat.id, state, &user).await? {
+        return Ok(None);
+    }
     if !state.limiter.allow(user.telegram_id, Utc::now().timestamp()).await {
         bot.send_message(msg.chat.id, Text::SlowDown.render(user.language)).await?;
         return Ok(None);
     }
     Ok(Some(user))
+}
+
+/// True when an admin banned `user`: nothing they send is acted on (no job, no
+/// hold), and they are told so once per ban.
+pub(crate) async fn turned_away(
+    bot: &Telegram,
+    chat: teloxide::types::ChatId,
+    state: &AppState,
+    user: &User,
+) -> anyhow::Result<bool> {
+    if !user.is_banned() {
+        return Ok(false);
+    }
+    tracing::info!(user_id = %user.id, "a banned user's update ignored");
+    if shared::people::bans::claim_notice(&state.db, user.id).await? {
+        bot.send_message(chat, AdminText::YouAreBanned.render(user.language)).await?;
+    }
+    Ok(true)
 }
 
 async fn on_picture(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
@@ -282,9 +307,10 @@ async fn on_command(
                 .await?;
         }
         Command::Refund(charge_id) => {
-            if state.settings.admin_telegram_ids.contains(&user.telegram_id) {
+            if admin::is_admin(&state, user.telegram_id) {
                 payments::refund_stars(&bot, msg.chat.id, &state, &user, &charge_id).await?;
             } else {
+                tracing::warn!(telegram_id = %user.telegram_id, "/refund from someone who is not an admin");
                 bot.send_message(msg.chat.id, Text::Unknown.render(lang)).await?;
             }
         }
@@ -475,6 +501,9 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         return Ok(());
     };
     let user = users::upsert_from_telegram(&state.db, &profile(&query.from)).await?;
+    if turned_away(&bot, chat, &state, &user).await? {
+        return Ok(());
+    }
     match callback {
         Callback::History { before } => send_history(&bot, chat, &state, &user, before).await?,
         Callback::Lang(lang) => {
@@ -512,6 +541,10 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         Callback::Pay { credits, method } => {
             payments::start_payment(&bot, chat, &state, &user, credits, method).await?;
         }
+        Callback::AdminUser { .. }
+        | Callback::AdminConfirm { .. }
+        | Callback::AdminCancel { .. }
+        | Callback::AdminRetry { .. } => admin::on_callback(&bot, chat, &state, &user, callback).await?,
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! dispatcher logs each error chain once, with the update id. Users only ever
 //! see texts from `shared::texts::i18n`.
 
+mod admin;
 mod groups;
 mod handlers;
 mod http;

@@ -16,6 +16,7 @@ use shared::{
         users::Model as User,
     },
     ids::{PaymentId, TelegramUserId},
+    operations::audit,
     payments::yookassa::{self, Notification},
     payments::{
         self, CheckoutError as PaymentCheckoutError, PaymentError, StarsRefund, packages::CreditPackage,
@@ -173,15 +174,20 @@ async fn send_invoice(
 /// Answers Telegram's last check before charging: only our own, unpaid,
 /// unchanged invoice of this user is accepted.
 pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppState) -> anyhow::Result<()> {
-    let valid = payments::accept_pre_checkout(
-        &state.db,
-        &state.settings.packages,
-        &query.invoice_payload,
-        TelegramUserId::from(query.from.id),
-        &query.currency,
-        query.total_amount,
-    )
-    .await?;
+    // A banned user pays for nothing: their credits could not be used.
+    let banned = shared::people::users::find_by_telegram_id(&state.db, TelegramUserId::from(query.from.id))
+        .await?
+        .is_some_and(|payer| payer.is_banned());
+    let valid = !banned
+        && payments::accept_pre_checkout(
+            &state.db,
+            &state.settings.packages,
+            &query.invoice_payload,
+            TelegramUserId::from(query.from.id),
+            &query.currency,
+            query.total_amount,
+        )
+        .await?;
     let request = bot.answer_pre_checkout_query(query.id.clone(), valid);
     if valid {
         request.await?;
@@ -268,6 +274,21 @@ pub async fn refund_stars(
         }
         Err(err) => return Err(err.into()),
         Ok(StarsRefund::Ready { payment, payer_telegram_id }) => {
+            // Recorded in the same transaction, so the trail has it exactly when the books do.
+            let entry = audit::Entry {
+                actor: audit::Actor::Admin(admin.telegram_id),
+                action: audit::Action::PaymentRefund,
+                target: Some(payment.user_id),
+                before: Some(serde_json::json!({ "payment": payment.id, "status": "succeeded" })),
+                after: Some(serde_json::json!({
+                    "payment": payment.id,
+                    "status": "refunded",
+                    "stars": payment.amount.normalize(),
+                    "credits_reversed": payment.credits.normalize(),
+                })),
+                reason: format!("Stars refund of {charge_id}"),
+            };
+            audit::append(&txn, &entry).await?;
             let refunded = bot
                 .refund_star_payment(
                     UserId::try_from(payer_telegram_id)?,

@@ -132,9 +132,34 @@ pub(crate) async fn on_erase_answer(
         return Ok(());
     }
     let erasure = privacy::erase(&state.db, &state.store, &state.ledger, user.id).await?;
-    // TODO(audit): record the deletion (user, `erasure` counts) in audit_log once it exists.
+    record_erasure(state, user, &erasure).await?;
     tracing::info!(user_id = user.id.0, ?erasure, "a user's data was deleted at their request");
     let balance = state.ledger.balance(&state.db, user.id).await?;
     bot.send_message(chat, Text::Erased { available: balance.available.amount() }.render(lang)).await?;
+    Ok(())
+}
+
+/// Records a deletion in the audit trail: who asked, and how much went (counts only).
+async fn record_erasure(state: &AppState, user: &User, erasure: &privacy::Erasure) -> anyhow::Result<()> {
+    use sea_orm::TransactionTrait;
+    use shared::operations::audit::{self, Action, Actor, Entry};
+    let txn = state.db.begin().await?;
+    audit::append(
+        &txn,
+        &Entry {
+            actor: Actor::User(user.telegram_id),
+            action: Action::UserErase,
+            target: Some(user.id),
+            before: None,
+            after: Some(serde_json::json!({
+                "jobs_cancelled": erasure.jobs_cancelled,
+                "objects_deleted": erasure.objects_deleted,
+                "transcripts_deleted": erasure.transcripts_deleted,
+            })),
+            reason: "the user's request (/deletemydata)".to_owned(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }

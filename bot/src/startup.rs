@@ -11,7 +11,10 @@ use shared::{
     jobs::queue::JobQueue,
     payments::yookassa::YooKassa,
     platform::services::Services,
-    texts::i18n::{Lang, Text, command_menu, group_command_menu},
+    texts::{
+        admin::admin_command_menu,
+        i18n::{Lang, Text, command_menu, group_command_menu},
+    },
 };
 use teloxide::{
     dispatching::Dispatcher,
@@ -159,7 +162,7 @@ pub async fn serve(
         .context("the Telegram Bot API did not accept TELEGRAM_BOT_TOKEN (check it and TELEGRAM_API_URL)")?;
     tracing::info!(username = %me.username(), "authorised with Telegram");
     let _ = state.bot_username.set(me.username().to_owned());
-    publish_command_menu(&bot).await;
+    publish_command_menu(&bot, &state.settings.admin_telegram_ids).await;
     if let Some(url) = state.settings.miniapp.as_ref().and_then(|app| app.url.clone()) {
         publish_menu_button(&bot, url).await;
     }
@@ -260,8 +263,9 @@ pub(crate) fn allowed_updates() -> Vec<AllowedUpdate> {
 }
 
 /// Shows the command menu in Russian by default and in English to English
-/// users; groups get their own menu (`/transcribe`, `/auto`, `/help`).
-async fn publish_command_menu(bot: &Telegram) {
+/// users; groups get their own menu (`/transcribe`, `/auto`, `/help`); each
+/// admin's own chat also lists the admin commands.
+async fn publish_command_menu(bot: &Telegram, admins: &[shared::ids::TelegramUserId]) {
     for (lang, code) in [(Lang::Ru, None), (Lang::En, Some("en"))] {
         for (menu, scope) in
             [(command_menu(lang), None), (group_command_menu(lang), Some(BotCommandScope::AllGroupChats))]
@@ -274,6 +278,24 @@ async fn publish_command_menu(bot: &Telegram) {
             // The menu is a convenience: a failure must not keep the bot down.
             if let Err(err) = request.await {
                 tracing::warn!(error = %err, lang = %lang, "cannot set the command menu");
+            }
+        }
+        // Admins see their commands in their own chat only, after the public ones.
+        for admin in admins {
+            let menu = command_menu(lang)
+                .into_iter()
+                .map(|(command, description)| BotCommand::new(command, description))
+                .chain(
+                    admin_command_menu(lang)
+                        .into_iter()
+                        .map(|(command, description)| BotCommand::new(command, description)),
+                );
+            let mut request = bot.set_my_commands(menu);
+            request.language_code = code.map(str::to_owned);
+            request.scope = Some(BotCommandScope::Chat { chat_id: admin.private_chat().into() });
+            // An admin who never wrote to the bot has no chat yet: not a reason to stop.
+            if let Err(err) = request.await {
+                tracing::warn!(error = %err, %admin, "cannot set an admin's command menu");
             }
         }
     }

@@ -388,5 +388,11 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
     assert_eq!(bot.telegram.star_refunds().len(), 1);
     assert_eq!(balance().await, Credits::whole(40));
     assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    // The audit trail has the one refund that happened, by the admin, in its transaction.
+    let trail = shared::operations::audit::recent(&bot.db.db, Some(stored.id), 10).await.unwrap();
+    let refunds: Vec<(&str, &str, &str)> =
+        trail.iter().map(|r| (r.actor.as_str(), r.action.as_str(), r.reason.as_str())).collect();
+    assert_eq!(refunds, [("admin:90", "payment.refund", "Stars refund of st-1")]);
+    assert_eq!(trail[0].after.as_ref().unwrap()["credits_reversed"], "100");
     bot.stop().await.unwrap();
 }

@@ -360,6 +360,13 @@ async fn deletemydata_deletes_objects_and_personal_rows_and_leaves_the_books_bal
             .await,
         1
     );
+    // The audit trail says who asked and how much went, with no personal data.
+    let audited = format!(
+        "SELECT count(*) FROM audit_log WHERE target_user_id = {user_id} AND action = 'user.erase' \
+         AND actor = 'user:' || (SELECT telegram_id FROM users WHERE id = {user_id}) \
+         AND (after->>'objects_deleted')::int = 5"
+    );
+    assert_eq!(count(&bot, &audited).await, 1);
 
     // Asked and confirmed once more: nothing left to cancel, nothing moves in the books.
     let postings = count(&bot, "SELECT count(*) FROM ledger_transactions").await;

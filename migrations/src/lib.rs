@@ -73,6 +73,9 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261203_000014_transcript_summaries", "0014_transcript_summaries"),
             sql_migration!("m20261204_000015_group_chats", "0015_group_chats"),
             sql_migration!("m20261204_000016_job_request_message", "0016_job_request_message"),
+            sql_migration!("m20261206_000017_audit_log", "0017_audit_log"),
+            sql_migration!("m20261206_000018_user_bans", "0018_user_bans"),
+            sql_migration!("m20261206_000019_admin_actions", "0019_admin_actions"),
             sql_migration!("m20261206_000020_privacy_retention", "0020_privacy_retention"),
         ]
     }

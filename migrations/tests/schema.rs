@@ -22,7 +22,9 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 17] = [
+const APP_TABLES: [&str; 19] = [
+    "admin_actions",
+    "audit_log",
     "free_allowance_usage",
     "group_chats",
     "idea_messages",

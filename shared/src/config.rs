@@ -86,6 +86,8 @@ pub struct Settings {
     pub trusted_proxies: IpNets,
     /// Telegram user ids allowed to run admin commands.
     pub admin_telegram_ids: Vec<TelegramUserId>,
+    /// What providers charge us, for the spend estimate of `/stats`.
+    pub provider_costs: crate::operations::stats::ProviderCosts,
     /// The Mini App and its API; `None` when `MINIAPP_JWT_SECRET` is not set.
     pub miniapp: Option<miniapp::MiniAppSettings>,
     /// Bearer token Prometheus must present at `/metrics`; `None` turns the
@@ -493,6 +495,8 @@ impl Settings {
         let packages: Option<PackageList> =
             r.or("CREDIT_PACKAGES", "100:0:149:100,300:10:399:270,1000:20:1190:800");
         let referral_percent: Option<u32> = r.or("REFERRAL_PERCENT", "10");
+        let stt_cost: Option<rust_decimal::Decimal> = r.or("STT_COST_USD_PER_MINUTE", "0.006");
+        let image_cost: Option<rust_decimal::Decimal> = r.or("IMAGE_COST_USD", "0.04");
         let yookassa = {
             let shop_id: Option<String> = r.optional("YOOKASSA_SHOP_ID");
             let secret_key = r.optional_secret("YOOKASSA_SECRET_KEY");
@@ -666,6 +670,10 @@ impl Settings {
                 yookassa_notify_ips: notify_ips?,
                 trusted_proxies: trusted_proxies?,
                 admin_telegram_ids: admins?.0,
+                provider_costs: crate::operations::stats::ProviderCosts {
+                    stt_usd_per_minute: stt_cost?,
+                    image_usd: image_cost?,
+                },
                 miniapp: miniapp?,
                 metrics_token,
                 http_addr: http_addr?,

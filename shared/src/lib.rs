@@ -6,7 +6,8 @@
 //! database schema they share and `ids` the typed ids every owner speaks in (`UserId`,
 //! `TelegramUserId`, `ChatId`, `JobId`, `PaymentId`), importing no owner. Owners depend
 //! downwards only (`tests/owners.rs` fails on a loop); `config` reads the environment once and builds each owner's settings, and
-//! `metrics` reports across owners: both sit on top and no owner imports them.
+//! `metrics` reports across owners, and `operations` (admin actions, the audit trail, `/stats`)
+//! acts across them: they sit on top and no owner imports them.
 
 pub mod billing;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod ids;
 pub mod jobs;
 pub mod media;
 pub mod metrics;
+pub mod operations;
 pub mod payments;
 pub mod people;
 pub mod platform;

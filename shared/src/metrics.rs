@@ -71,16 +71,13 @@ pub async fn render<C: ConnectionTrait>(db: &C, ledger: &Ledger) -> Result<Strin
     );
 
     // How long the oldest waiting job has waited: the signal to add workers.
-    let lag = scalar(
-        db,
-        "SELECT COALESCE(EXTRACT(EPOCH FROM now() - MIN(created_at)), 0)::NUMERIC AS v FROM jobs WHERE status = 'queued'",
-    )
-    .await?;
+    // The same queries as `/stats`, so the two never disagree.
+    let (_, lag) = crate::operations::stats::queue(db).await?;
     register_amount(
         &mut registry,
         "oldest_queued_job_seconds",
         "Age of the oldest job waiting for a worker",
-        lag,
+        Decimal::from(lag),
     );
 
     let payments = Family::<Labels, Count>::default();
@@ -93,7 +90,7 @@ pub async fn render<C: ConnectionTrait>(db: &C, ledger: &Ledger) -> Result<Strin
     }
     registry.register("payments", "Payments by provider and status", payments);
 
-    let users = scalar(db, "SELECT COUNT(*)::NUMERIC AS v FROM users").await?;
+    let users = Decimal::from(crate::operations::stats::users_total(db).await?);
     let figures = ledger.admin_figures(db).await?;
     for (name, help, value) in [
         ("users", "Users who ever wrote to the bot", users),
@@ -133,9 +130,4 @@ fn register_amount(registry: &mut Registry, name: &str, help: &str, value: Decim
 
 async fn rows<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
     db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await
-}
-
-async fn scalar<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Decimal, DbErr> {
-    let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
-    row.map(|row| row.try_get::<Decimal>("", "v")).transpose().map(Option::unwrap_or_default)
 }

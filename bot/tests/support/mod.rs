@@ -71,6 +71,37 @@ impl TestBot {
     }
 }
 
+impl TestBot {
+    /// Stops the bot and starts it again on the same database, Redis namespace,
+    /// storage and fake Telegram, as a deployment restarts it; returns once the
+    /// new process has published its command menu.
+    pub async fn restart(&mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(20), task)
+                .await
+                .expect("the bot stops in time")
+                .expect("the bot task ends")
+                .expect("the bot stops cleanly");
+        }
+        let settings = (*self.state.settings).clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.http = listener.local_addr().unwrap();
+        let menus_before = self.telegram.calls("setMyCommands").len();
+        let (state, bot) = bot::startup::connect(settings).await.expect("bot connects again");
+        self.shutdown = CancellationToken::new();
+        self.task =
+            Some(tokio::spawn(bot::startup::serve(state.clone(), bot, listener, self.shutdown.clone())));
+        self.state = state;
+        self.telegram
+            .wait_until("the restarted bot's command menu", Duration::from_secs(10), |t| {
+                (t.calls("setMyCommands").len() > menus_before).then_some(())
+            })
+            .await
+            .unwrap();
+    }
+}
+
 impl Drop for TestBot {
     fn drop(&mut self) {
         self.shutdown.cancel();

@@ -27,8 +27,15 @@ pub struct Model {
     pub referral_code: String,
     /// The user whose link brought this one.
     pub referred_by: Option<UserId>,
-    /// Set when the user blocked the bot; we stop sending to them.
+    /// Set when the user blocked the bot; we stop sending to them. Their
+    /// next message clears it (unlike a ban).
     pub is_blocked: bool,
+    /// When an admin banned the user; `None` while they are not banned.
+    pub banned_at: Option<DateTimeUtc>,
+    /// Why they were banned (set exactly when `banned_at` is).
+    pub ban_reason: Option<String>,
+    /// When the banned user was told so; they are told once per ban.
+    pub ban_notified_at: Option<DateTimeUtc>,
     /// First contact.
     pub created_at: DateTimeUtc,
     /// Last change of any column.
@@ -58,6 +65,13 @@ impl Related<super::jobs::Entity> for Entity {
 impl Related<super::payments::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Payments.def()
+    }
+}
+
+impl Model {
+    /// Whether an admin banned this user: nothing they send is acted on.
+    pub fn is_banned(&self) -> bool {
+        self.banned_at.is_some()
     }
 }
 

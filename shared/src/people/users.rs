@@ -49,6 +49,10 @@ where
             referral_code: Set(new_referral_code()),
             referred_by: NotSet,
             is_blocked: Set(false),
+            // A ban is not Telegram's to change: the upsert never touches it.
+            banned_at: NotSet,
+            ban_reason: NotSet,
+            ban_notified_at: NotSet,
             created_at: NotSet,
             updated_at: Set(chrono::Utc::now()),
         };

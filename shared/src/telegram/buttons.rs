@@ -3,7 +3,11 @@
 //! strings elsewhere. A payload is at most 64 bytes, as Telegram requires;
 //! anything else that comes back (an old or forged button) parses to `None`.
 
-use crate::{billing::ledger::StatementCursor, ids::JobId, texts::i18n::Lang};
+use crate::{
+    billing::ledger::StatementCursor,
+    ids::{JobId, UserId},
+    texts::i18n::Lang,
+};
 
 /// What an inline button asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +64,40 @@ pub enum Callback {
         /// How.
         method: PayMethod,
     },
+    /// An admin's button on a `/user` card.
+    AdminUser {
+        /// What to do.
+        action: AdminUserAction,
+        /// To whom (internal id).
+        user: UserId,
+    },
+    /// An admin confirms the pending grant or debit `action` (its id is the
+    /// posting's idempotency key, so a second tap posts nothing).
+    AdminConfirm {
+        /// The pending action.
+        action: uuid::Uuid,
+    },
+    /// An admin cancels the pending grant or debit `action`.
+    AdminCancel {
+        /// The pending action.
+        action: uuid::Uuid,
+    },
+    /// An admin queues the failed job `job` again.
+    AdminRetry {
+        /// The failed job.
+        job: JobId,
+    },
+}
+
+/// What a button on a `/user` card does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminUserAction {
+    /// Explain how to grant credits to the user.
+    Grant,
+    /// Ban the user.
+    Ban,
+    /// Lift the user's ban.
+    Unban,
 }
 
 /// Which stored file a transcript button asks for.
@@ -102,6 +140,17 @@ impl Callback {
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
             Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),
+            Self::AdminUser { action, user } => {
+                let action = match action {
+                    AdminUserAction::Grant => "g",
+                    AdminUserAction::Ban => "b",
+                    AdminUserAction::Unban => "u",
+                };
+                format!("adm:{action}:{user}")
+            }
+            Self::AdminConfirm { action } => format!("adm:ok:{}", action.simple()),
+            Self::AdminCancel { action } => format!("adm:no:{}", action.simple()),
+            Self::AdminRetry { job } => format!("adm:rt:{}", job.0.simple()),
         }
     }
 
@@ -112,6 +161,9 @@ impl Callback {
             "erase:yes" => return Some(Self::Erase { confirmed: true }),
             "erase:no" => return Some(Self::Erase { confirmed: false }),
             _ => {}
+        }
+        if let Some(rest) = data.strip_prefix("adm:") {
+            return Self::parse_admin(rest);
         }
         if let Some(code) = data.strip_prefix("sl:") {
             return match code.as_bytes() {
@@ -163,6 +215,20 @@ impl Callback {
         }
         data.strip_prefix("lang:").and_then(|code| code.parse().ok()).map(Self::Lang)
     }
+
+    fn parse_admin(rest: &str) -> Option<Self> {
+        let (action, id) = rest.split_once(':')?;
+        let user_action = |action| id.parse().ok().map(|id| Self::AdminUser { action, user: UserId(id) });
+        match action {
+            "g" => user_action(AdminUserAction::Grant),
+            "b" => user_action(AdminUserAction::Ban),
+            "u" => user_action(AdminUserAction::Unban),
+            "ok" => id.parse().ok().map(|action| Self::AdminConfirm { action }),
+            "no" => id.parse().ok().map(|action| Self::AdminCancel { action }),
+            "rt" => id.parse().ok().map(|job| Self::AdminRetry { job }),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +271,12 @@ mod tests {
             Callback::IdeaPick { job: JobId(uuid::Uuid::from_u128(u128::MAX)), index: 2 },
             Callback::Summary { job: JobId(uuid::Uuid::from_u128(u128::MAX)) },
             Callback::Summary { job: JobId(uuid::Uuid::from_u128(1)) },
+            Callback::AdminUser { action: AdminUserAction::Grant, user: UserId(i64::MAX) },
+            Callback::AdminUser { action: AdminUserAction::Ban, user: UserId(5) },
+            Callback::AdminUser { action: AdminUserAction::Unban, user: UserId(5) },
+            Callback::AdminConfirm { action: uuid::Uuid::from_u128(u128::MAX) },
+            Callback::AdminCancel { action: uuid::Uuid::from_u128(3) },
+            Callback::AdminRetry { job: JobId(uuid::Uuid::from_u128(u128::MAX)) },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);
@@ -224,5 +296,8 @@ mod tests {
         assert_eq!(Callback::parse("sum:not-a-job"), None);
         assert_eq!(Callback::parse("idea:00000000000000000000000000000007:256"), None);
         assert_eq!(Callback::parse("tf:00000000000000000000000000000007:pdf"), None);
+        assert_eq!(Callback::parse("adm:x:5"), None);
+        assert_eq!(Callback::parse("adm:b:five"), None);
+        assert_eq!(Callback::parse("adm:ok:not-a-uuid"), None);
     }
 }

@@ -796,19 +796,22 @@ pub fn minutes_seconds(seconds: u32) -> String {
 /// The catalogues, one per language.
 const RU_FTL: &str = include_str!("../../locales/ru/bot.ftl");
 const EN_FTL: &str = include_str!("../../locales/en/bot.ftl");
+/// The operator's side (`super::admin`), in the same bundles.
+pub(super) const RU_ADMIN_FTL: &str = include_str!("../../locales/ru/admin.ftl");
+pub(super) const EN_ADMIN_FTL: &str = include_str!("../../locales/en/admin.ftl");
 
 type Bundle = FluentBundle<FluentResource>;
 
 /// Every language's messages.
-struct Catalogue {
+pub(super) struct Catalogue {
     ru: Bundle,
     en: Bundle,
 }
 
 /// Parsed once, on first use.
-static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue {
-    ru: bundle(langid!("ru"), RU_FTL, DecimalSeparator::Comma),
-    en: bundle(langid!("en"), EN_FTL, DecimalSeparator::Point),
+pub(super) static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue {
+    ru: bundle(langid!("ru"), &[RU_FTL, RU_ADMIN_FTL], DecimalSeparator::Comma),
+    en: bundle(langid!("en"), &[EN_FTL, EN_ADMIN_FTL], DecimalSeparator::Point),
 });
 
 /// How a language writes the fraction of a number.
@@ -822,17 +825,19 @@ enum DecimalSeparator {
 // The .ftl files are compiled in and every message is rendered by the tests,
 // so a catalogue that does not parse never gets past them.
 #[allow(clippy::expect_used)]
-fn bundle(locale: LanguageIdentifier, source: &'static str, separator: DecimalSeparator) -> Bundle {
-    let resource = FluentResource::try_new(source.to_owned())
-        .map_err(|(_, errors)| errors)
-        .expect("the compiled-in .ftl file parses");
+fn bundle(locale: LanguageIdentifier, sources: &[&'static str], separator: DecimalSeparator) -> Bundle {
     let mut bundle = Bundle::new_concurrent(vec![locale]);
     // Telegram would show the marks isolating each argument as stray characters.
     bundle.set_use_isolating(false);
     if let DecimalSeparator::Comma = separator {
         bundle.set_formatter(Some(decimal_comma));
     }
-    bundle.add_resource(resource).expect("the compiled-in .ftl file defines each message once");
+    for source in sources {
+        let resource = FluentResource::try_new((*source).to_owned())
+            .map_err(|(_, errors)| errors)
+            .expect("the compiled-in .ftl file parses");
+        bundle.add_resource(resource).expect("the compiled-in .ftl files define each message once");
+    }
     bundle
 }
 
@@ -853,7 +858,7 @@ impl Catalogue {
     }
 
     /// Message `id` in `lang`; what went wrong is added to `problems`.
-    fn format(
+    pub(super) fn format(
         &self,
         lang: Lang,
         id: &str,
@@ -876,17 +881,17 @@ impl Catalogue {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cannot render `{id}` in {lang}: {}", problems.join("; "))]
 pub struct RenderError {
-    id: &'static str,
-    lang: Lang,
-    problems: Vec<String>,
+    pub(super) id: &'static str,
+    pub(super) lang: Lang,
+    pub(super) problems: Vec<String>,
     /// What Fluent made of it anyway, placeholders for the missing parts.
-    partial: String,
+    pub(super) partial: String,
 }
 
 /// An amount for Fluent: a number, so that plural rules apply (`1,5` takes the
 /// form of fractions). Amounts have at most four decimals, which an `f64`
 /// prints back exactly.
-fn amount(value: Decimal) -> FluentValue<'static> {
+pub(super) fn amount(value: Decimal) -> FluentValue<'static> {
     // A zero that went through arithmetic may carry a sign; nobody wants to read `-0`.
     let value = if value.is_zero() { Decimal::ZERO } else { value.normalize() };
     match value.to_f64() {
@@ -896,7 +901,7 @@ fn amount(value: Decimal) -> FluentValue<'static> {
 }
 
 /// `"yes"` or `"no"`, for a selector in the catalogue.
-fn yes_no(flag: bool) -> &'static str {
+pub(super) fn yes_no(flag: bool) -> &'static str {
     if flag { "yes" } else { "no" }
 }
 

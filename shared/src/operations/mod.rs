@@ -1,0 +1,10 @@
+//! The operator's side: what admins do to the product and what it records of them.
+//! `audit` is the append-only trail every admin action and every money movement
+//! outside the job and payment flows writes in its own transaction; `admin` holds
+//! the actions themselves (finding a user, grants and debits with a confirmation,
+//! bans, retrying failed jobs); `stats` the figures `/stats` shows. It sits on top
+//! of the owners (billing, jobs, media, people) like `metrics`; no owner imports it.
+
+pub mod admin;
+pub mod audit;
+pub mod stats;
