@@ -6,7 +6,7 @@
 use fluent_bundle::FluentArgs;
 use rust_decimal::Decimal;
 
-use super::i18n::{CATALOGUE, Lang, RenderError, amount, yes_no};
+use super::i18n::{CATALOGUE, Lang, RenderError, amount, formatted, shown, yes_no};
 
 /// Which command a usage line is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -571,19 +571,10 @@ impl AdminText {
         args
     }
 
-    /// The text in `lang`; a missing message panics in debug builds (the
-    /// tests render every one) and is logged in release.
+    /// The text in `lang` (a missing message panics in debug builds, where the
+    /// tests render every one, and is logged in release).
     pub fn render(&self, lang: Lang) -> String {
-        match self.try_render(lang) {
-            Ok(text) => text,
-            Err(err) => {
-                if cfg!(debug_assertions) {
-                    panic!("{err}");
-                }
-                tracing::error!(error = %err, "an admin text is missing from the catalogue");
-                err.partial
-            }
-        }
+        shown(self.try_render(lang))
     }
 
     /// The text in `lang`, or what is missing.
@@ -591,11 +582,7 @@ impl AdminText {
     /// # Errors
     /// When the catalogue lacks the message or one of its arguments.
     pub fn try_render(&self, lang: Lang) -> Result<String, RenderError> {
-        let id = self.message_id();
-        let mut problems = Vec::new();
-        let args = self.arguments();
-        let text = CATALOGUE.format(lang, id, Some(&args), &mut problems);
-        if problems.is_empty() { Ok(text) } else { Err(RenderError { id, lang, problems, partial: text }) }
+        formatted(self.message_id(), lang, &self.arguments(), Vec::new())
     }
 }
 

@@ -888,6 +888,31 @@ pub struct RenderError {
     pub(super) partial: String,
 }
 
+/// `rendered`'s text. A message or argument missing from the catalogue panics
+/// in debug builds (so every test run catches it) and is logged in release
+/// builds, where the user gets what could be rendered.
+pub(super) fn shown(rendered: Result<String, RenderError>) -> String {
+    rendered.unwrap_or_else(|err| {
+        if cfg!(debug_assertions) {
+            panic!("{err}");
+        }
+        tracing::error!(error = %err, "a text is missing from the catalogue");
+        err.partial
+    })
+}
+
+/// Message `id` in `lang` with `args`, or what the catalogue lacks for it
+/// (`problems` found while the arguments were made come along).
+pub(super) fn formatted(
+    id: &'static str,
+    lang: Lang,
+    args: &FluentArgs<'_>,
+    mut problems: Vec<String>,
+) -> Result<String, RenderError> {
+    let text = CATALOGUE.format(lang, id, Some(args), &mut problems);
+    if problems.is_empty() { Ok(text) } else { Err(RenderError { id, lang, problems, partial: text }) }
+}
+
 /// An amount for Fluent: a number, so that plural rules apply (`1,5` takes the
 /// form of fractions). Amounts have at most four decimals, which an `f64`
 /// prints back exactly.
@@ -1248,31 +1273,16 @@ impl Text {
         }
     }
 
-    /// The text in `lang`, as Telegram plain text.
-    ///
-    /// A message or argument missing from the catalogue panics in debug
-    /// builds (so every test run catches it) and is logged in release builds,
-    /// where the user gets what could be rendered.
+    /// The text in `lang`, as Telegram plain text (see [`shown`]).
     pub fn render(&self, lang: Lang) -> String {
-        match self.try_render(lang) {
-            Ok(text) => text,
-            Err(err) => {
-                if cfg!(debug_assertions) {
-                    panic!("{err}");
-                }
-                tracing::error!(error = %err, "a text is missing from the catalogue");
-                err.partial
-            }
-        }
+        shown(self.try_render(lang))
     }
 
     /// The text in `lang`, or what is missing from the catalogue to render it.
     pub fn try_render(&self, lang: Lang) -> Result<String, RenderError> {
-        let id = self.message_id();
         let mut problems = Vec::new();
         let args = self.arguments(lang, &mut problems);
-        let text = CATALOGUE.format(lang, id, Some(&args), &mut problems);
-        if problems.is_empty() { Ok(text) } else { Err(RenderError { id, lang, problems, partial: text }) }
+        formatted(self.message_id(), lang, &args, problems)
     }
 }
 
