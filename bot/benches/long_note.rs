@@ -94,7 +94,7 @@ async fn bench(note: Vec<u8>, runs: usize) {
             .wait_until("the transcript's footer", Duration::from_secs(300), |t| {
                 t.messages(id)[before..]
                     .iter()
-                    .find_map(|m| m.body().filter(|b| b.starts_with("Длительность")).map(str::to_owned))
+                    .find_map(|m| m.body().filter(|b| b.contains("Длительность")).map(str::to_owned))
             })
             .await
             .unwrap();

@@ -172,18 +172,13 @@ pub async fn on_recording(
     }
     if let Some(earlier) = jobs::previous_transcript(&state.db, user.id, &input.file_unique_id).await? {
         // The same content again: the stored transcript, free and at once, delivered as the
-        // first time (files for a long one, the footer and its buttons).
-        let store = &state.store;
-        let read = |key: &str| {
-            let key = storage::ObjectKey::parse(key);
-            async move { anyhow::Ok(String::from_utf8_lossy(&store.get(&key?).await?).into_owned()) }
-        };
-        let (txt, srt) = (read(&earlier.txt_key).await?, read(&earlier.srt_key).await?);
+        // first time (a file for a long one, the footer and its buttons).
+        let txt = state.store.get(&storage::ObjectKey::parse(&earlier.txt_key)?).await?;
+        let txt = String::from_utf8_lossy(&txt);
         let seconds = pricing::billable_seconds(u64::try_from(earlier.duration_ms).unwrap_or(0));
         let delivery = TranscriptDelivery {
             job: earlier.job_id,
             txt: &txt,
-            srt: &srt,
             file_after_chars: settings.transcript_file_after_chars,
             duration: &minutes_seconds(seconds),
             charged: Credits::ZERO,
@@ -233,16 +228,23 @@ pub async fn on_recording(
             Err(err) => return Err(err.into()),
         };
     let position = jobs::queue_position(&state.db, queued.job_id).await?;
+    // Pushed before the status message is sent: that message waits its turn in the chat's
+    // pacing (a second after the bot's last message there), the work does not.
+    // A failed push is not lost: the job row stays queued and the sweeper pushes it again.
+    if let Err(err) = state.queue.push_transcribe(queued.job_id).await {
+        tracing::warn!(job_id = %queued.job_id, error = %err, "queue push failed; the sweeper will retry");
+    }
     let status = say(Text::Queued {
         price: queued.hold.amount.amount(),
         free_seconds: queued.hold.free_units,
         position,
     })
     .await?;
-    jobs::set_status_message(&state.db, queued.job_id, status.id.0).await?;
-    // A failed push is not lost: the job row stays queued and the sweeper pushes it again.
-    if let Err(err) = state.queue.push_transcribe(queued.job_id).await {
-        tracing::warn!(job_id = %queued.job_id, error = %err, "queue push failed; the sweeper will retry");
+    if !jobs::set_status_message(&state.db, queued.job_id, status.id.0).await? {
+        // Done before its status could be shown: the transcript and its footer say it all.
+        if let Err(err) = bot.delete_message(msg.chat.id, status.id).await {
+            tracing::info!(job_id = %queued.job_id, error = %err, "could not remove a stale status message");
+        }
     }
     tracing::info!(job_id = %queued.job_id, price = %queued.hold.amount, "transcription queued");
     Ok(Intake::Queued)

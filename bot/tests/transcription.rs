@@ -206,7 +206,7 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
     let footer = bot
         .telegram
         .wait_until("the transcript footer", Duration::from_secs(180), |t| {
-            t.messages(53).into_iter().find(|m| m.body().is_some_and(|b| b.starts_with("Duration")))
+            t.messages(53).into_iter().find(|m| m.body().is_some_and(|b| b.contains("Duration")))
         })
         .await
         .unwrap_or_else(|err| {
@@ -218,7 +218,11 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
     assert!(requests.len() >= 3, "{} chunks", requests.len());
     assert!(openai.peak_concurrency(Endpoint::Transcriptions) > 1);
     // The size suggested less than 30 minutes; the measured length is what is charged.
-    assert_eq!(footer.body().unwrap(), "Duration 30:00, 450 credits charged.");
+    assert_eq!(
+        footer.body().unwrap(),
+        "The text is long, so here it is as a file; the subtitles are one tap away.\n\
+         Duration 30:00, 450 credits charged."
+    );
     let told: Vec<String> =
         bot.telegram.messages(53).iter().filter_map(|m| m.body().map(str::to_owned)).collect();
     let raised = told.iter().filter(|b| b.starts_with("The recording lasts 30:00")).count();
@@ -228,16 +232,24 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
     let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
     assert_eq!((balance.available, balance.held), (Credits::whole(50), Credits::ZERO));
 
-    // Too long for messages: the text and the subtitles come as files.
-    let messages = bot.telegram.messages(53);
+    // Too long for messages: the text comes as one file carrying the footer, the subtitles
+    // behind its button.
     let file_named = |name: &str| {
-        messages
-            .iter()
-            .find_map(|m| m.document.clone().filter(|d| d.file_name.as_deref() == Some(name)))
-            .unwrap_or_else(|| panic!("no {name}"))
+        bot.telegram
+            .messages(53)
+            .into_iter()
+            .find_map(|m| m.document.filter(|d| d.file_name.as_deref() == Some(name)))
     };
-    let txt = String::from_utf8(file_named("transcript.txt").bytes.to_vec()).unwrap();
-    let srt = String::from_utf8(file_named("transcript.srt").bytes.to_vec()).unwrap();
+    let txt = String::from_utf8(file_named("transcript.txt").unwrap().bytes.to_vec()).unwrap();
+    assert!(file_named("transcript.srt").is_none(), "the subtitles come only when asked for");
+    let data = footer.callback_data_of("Get .srt").unwrap();
+    user.press_button(footer.message_id, &data).unwrap();
+    let srt = bot
+        .telegram
+        .wait_until("the srt document", Duration::from_secs(10), |_| file_named("transcript.srt"))
+        .await
+        .unwrap();
+    let srt = String::from_utf8(srt.bytes.to_vec()).unwrap();
     assert!(txt.len() > 2000, "{} characters", txt.len());
     // Subtitles run in order over the whole original recording, across chunk joins.
     let starts = cue_starts(&srt);
@@ -271,18 +283,19 @@ async fn a_thirty_minute_document_is_cut_transcribed_in_parallel_and_sent_as_fil
     let last = bot.telegram.calls("editMessageText").last().and_then(|c| c.param_str("text")).unwrap();
     assert!(last.starts_with("Done: 30:00 transcribed in "), "{last}");
 
-    // The same lecture again: free and at once, and as files again, not pages of text.
+    // The same lecture again: free and at once, and as a file again, not pages of text.
     let before = bot.telegram.messages(53).len();
     user.send_document(&file, "lecture.ogg", None).unwrap();
-    let again = user.wait_for_messages(before + 3, Duration::from_secs(10)).await.unwrap();
+    let again = user.wait_for_messages(before + 2, Duration::from_secs(10)).await.unwrap();
     let names: Vec<_> = again[before..]
         .iter()
         .filter_map(|m| m.document.as_ref().and_then(|d| d.file_name.clone()))
         .collect();
-    assert_eq!(names, ["transcript.txt", "transcript.srt"]);
-    // Two messages: the footer and its buttons are the subtitles' caption.
-    assert_eq!(again[before + 2].body(), Some("Duration 30:00, 0 credits charged."));
-    assert!(again[before + 2].callback_data_of("Summary").is_some());
+    assert_eq!(names, ["transcript.txt"]);
+    // One message: the footer and its buttons are the file's caption.
+    let caption = again[before + 1].body().unwrap();
+    assert!(caption.ends_with("\nDuration 30:00, 0 credits charged."), "{caption}");
+    assert!(again[before + 1].callback_data_of("Summary").is_some());
     assert_eq!(openai.transcription_requests().len(), requests.len());
     worker.abort();
     bot.stop().await.unwrap();

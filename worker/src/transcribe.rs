@@ -143,6 +143,9 @@ struct Status<'a> {
     ctx: &'a TranscribeContext,
     job: &'a Job,
     lang: Lang,
+    /// The message, once the bot has sent it: the job is queued before its status message
+    /// is sent, so a worker can start before it exists.
+    message: Option<MessageId>,
     last: Option<tokio::time::Instant>,
     /// Credits held for the job, shown under every status.
     price: Credits,
@@ -163,9 +166,7 @@ impl Status<'_> {
     }
 
     async fn show_lines(&mut self, lines: &[Text], force: bool) {
-        if self.job.status_message_id.is_none()
-            || !force && self.last.is_some_and(|last| last.elapsed() < STATUS_EVERY)
-        {
+        if !force && self.last.is_some_and(|last| last.elapsed() < STATUS_EVERY) {
             return;
         }
         self.last = Some(tokio::time::Instant::now());
@@ -181,10 +182,14 @@ impl Status<'_> {
         self.edit(Text::TranscribedIn { duration, took }.render(self.lang)).await;
     }
 
-    async fn edit(&self, shown: String) {
-        let Some(message_id) = self.job.status_message_id else { return };
+    async fn edit(&mut self, shown: String) {
+        if self.message.is_none() {
+            // Not there yet, or never (a job the bot did not announce): a status is cosmetic.
+            self.message = jobs::status_message(&self.ctx.common.db, self.job.id).await.ok().flatten().map(MessageId);
+        }
+        let Some(message) = self.message else { return };
         // A failed edit (message deleted, not modified) is cosmetic.
-        let _ = self.ctx.common.bot.edit_message_text(self.job.chat_id, MessageId(message_id), shown).await;
+        let _ = self.ctx.common.bot.edit_message_text(self.job.chat_id, message, shown).await;
     }
 }
 
@@ -192,7 +197,8 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let input = jobs::transcription_input(job).map_err(transient)?;
     let lang = runner::user_lang(&ctx.common.db, job).await;
     let price = Credits::new(job.price_quoted).unwrap_or(Credits::ZERO);
-    let mut status = Status { ctx, job, lang, last: None, price };
+    let message = job.status_message_id.map(MessageId);
+    let mut status = Status { ctx, job, lang, message, last: None, price };
 
     // 1. The original, kept in storage so a retry does not download again. On this machine it
     //    is the attempt's temporary file, never held in memory whatever its size.
@@ -382,7 +388,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     // 6. Deliver once, then mark the job done with the message ids.
     // The seconds it was charged for: a container's 1799.9999 s reads 30:00.
     let seconds = shared::billing::pricing::billable_seconds(u64::try_from(duration_ms).unwrap_or(0));
-    let delivered = deliver(ctx, job, lang, &txt, &srt, &minutes_seconds(seconds), charged).await?;
+    let delivered = deliver(ctx, job, lang, &txt, &minutes_seconds(seconds), charged).await?;
     jobs::mark_succeeded(
         &ctx.common.db,
         job.id,
@@ -742,7 +748,7 @@ fn stt_failure(err: OpenAIError) -> Failure {
     }
 }
 
-/// Sends the transcript (messages, or files when long) with its footer, and
+/// Sends the transcript (messages, or a file when long) with its footer, and
 /// returns the message ids. Each sent message is recorded at once: a retry
 /// after a crash sends only what had not gone out yet.
 async fn deliver(
@@ -750,7 +756,6 @@ async fn deliver(
     job: &Job,
     lang: Lang,
     txt: &str,
-    srt: &str,
     duration: &str,
     charged: Credits,
 ) -> Result<Vec<i32>, Failure> {
@@ -758,7 +763,6 @@ async fn deliver(
     let delivery = TranscriptDelivery {
         job: job.id,
         txt,
-        srt,
         file_after_chars: ctx.file_after_chars,
         duration,
         charged,

@@ -163,6 +163,7 @@ async fn announce(
     match state.bot.send_message(chat, text.render(lang)).await {
         Ok(message) => shared::jobs::set_status_message(&state.db, job, message.id.0)
             .await
+            .map(drop)
             .map_err(|err| internal(&err.into())),
         Err(err) => {
             tracing::info!(job_id = %job, error = %err, "could not announce a job from the app in chat");

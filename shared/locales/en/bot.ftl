@@ -203,7 +203,7 @@ transcript-footer = Duration { $duration }, { $charged } { $charged ->
     } charged.
 txt-button = Get .txt
 srt-button = Get .srt
-transcript-as-files = The text is long, so here it is as files.
+transcript-as-file = The text is long, so here it is as a file; the subtitles are one tap away.
 transcription-unaffordable = The recording lasts { $duration }; transcribing it costs { $price } { $price ->
         [one] credit
        *[other] credits

@@ -239,7 +239,7 @@ transcript-footer = Длительность { $duration }, { $charged ->
     }.
 txt-button = Скачать .txt
 srt-button = Скачать .srt
-transcript-as-files = Текст длинный — присылаю файлами.
+transcript-as-file = Текст длинный — присылаю файлом, субтитры .srt — по кнопке.
 transcription-unaffordable = Запись длится { $duration }, её расшифровка стоит { $price } { $price ->
         [one] кредит
         [few] кредита

@@ -244,19 +244,36 @@ pub fn transcription_input(job: &jobs::Model) -> Result<TranscriptionInput, JobE
         .map_err(|err| JobError::BadInput { job_id: job.id, reason: err.to_string() })
 }
 
-/// Remembers the status message the worker will edit.
+/// Remembers the status message the worker will edit. `false` when the job
+/// had already ended (a worker can finish a short job before the bot's
+/// status message gets its turn in the chat's pacing): the message then
+/// says something no longer true.
 pub async fn set_status_message<C: ConnectionTrait>(
     db: &C,
     job_id: JobId,
     message_id: i32,
-) -> Result<(), DbErr> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE jobs SET status_message_id = $2, updated_at = now() WHERE id = $1",
-        [job_id.into(), message_id.into()],
-    ))
-    .await
-    .map(drop)
+) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE jobs SET status_message_id = $2, updated_at = now() WHERE id = $1 \
+             RETURNING status IN ('queued', 'running') AS under_way",
+            [job_id.into(), message_id.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<bool>("", "under_way")).transpose()?.unwrap_or(false))
+}
+
+/// The status message of a job, once the bot has sent it.
+pub async fn status_message<C: ConnectionTrait>(db: &C, job_id: JobId) -> Result<Option<i32>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT status_message_id FROM jobs WHERE id = $1",
+            [job_id.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<Option<i32>>("", "status_message_id")).transpose()?.flatten())
 }
 
 /// Remembers the status message the worker will edit and the user's message

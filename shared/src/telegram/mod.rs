@@ -1,8 +1,8 @@
 //! What the bot and the worker send to Telegram, composed and sent one way.
 //!
 //! A transcript reaches the user the same way whether it was just made or is
-//! a free repeat of an earlier one: as messages when short, as `.txt` and
-//! `.srt` files when long, then a footer with the file buttons.
+//! a free repeat of an earlier one: as messages then a footer with the file
+//! buttons when short, as one `.txt` file carrying the footer when long.
 //!
 //! Every process talks to Telegram through one [`Telegram`] client built by
 //! [`connect`]: teloxide's `Throttle` adaptor, which keeps every send within
@@ -91,8 +91,6 @@ pub struct TranscriptDelivery<'a> {
     pub job: JobId,
     /// Plain text.
     pub txt: &'a str,
-    /// Subtitles.
-    pub srt: &'a str,
     /// Longer texts than this (in characters) come as files.
     pub file_after_chars: usize,
     /// Length, `m:ss`.
@@ -105,47 +103,41 @@ pub struct TranscriptDelivery<'a> {
 
 /// The messages that deliver a transcript, in order.
 ///
-/// A long one is two files, the footer and its buttons being the second's
-/// caption: Telegram paces a chat to a message a second, so every message
-/// more is a second more before the user has the whole of it.
+/// A long one is one file, `transcript.txt`, with the footer in its caption
+/// and the subtitles behind its button: Telegram paces a chat to a message a
+/// second, so every message more is a second more before the user has the
+/// whole of it.
 pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec<Outgoing> {
-    let TranscriptDelivery { job, txt, srt, file_after_chars, duration, charged, reply_to } = *delivery;
+    let TranscriptDelivery { job, txt, file_after_chars, duration, charged, reply_to } = *delivery;
     let footer =
         Text::TranscriptFooter { duration: duration.to_owned(), charged: charged.amount() }.render(lang);
+    let srt_button = InlineKeyboardButton::callback(
+        Text::SrtButton.render(lang),
+        Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
+    );
+    let summary_button =
+        vec![InlineKeyboardButton::callback(Text::SummaryButton.render(lang), Callback::Summary { job }.encode())];
+    if txt.chars().count() > file_after_chars || txt.trim().is_empty() {
+        // The file is the text: only the subtitles and the summary are a tap away.
+        let caption = format!("{}\n{footer}", Text::TranscriptAsFile.render(lang));
+        return vec![Outgoing::Document {
+            name: "transcript.txt",
+            body: txt.as_bytes().to_vec(),
+            caption: Some(caption),
+            buttons: Some(InlineKeyboardMarkup::new([vec![srt_button], summary_button])),
+            reply_to,
+        }];
+    }
     let buttons = InlineKeyboardMarkup::new([
         vec![
             InlineKeyboardButton::callback(
                 Text::TxtButton.render(lang),
                 Callback::Transcript { job, file: TranscriptFile::Txt }.encode(),
             ),
-            InlineKeyboardButton::callback(
-                Text::SrtButton.render(lang),
-                Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
-            ),
+            srt_button,
         ],
-        vec![InlineKeyboardButton::callback(
-            Text::SummaryButton.render(lang),
-            Callback::Summary { job }.encode(),
-        )],
+        summary_button,
     ]);
-    if txt.chars().count() > file_after_chars || txt.trim().is_empty() {
-        return vec![
-            Outgoing::Document {
-                name: "transcript.txt",
-                body: txt.as_bytes().to_vec(),
-                caption: Some(Text::TranscriptAsFiles.render(lang)),
-                buttons: None,
-                reply_to,
-            },
-            Outgoing::Document {
-                name: "transcript.srt",
-                body: srt.as_bytes().to_vec(),
-                caption: Some(footer),
-                buttons: Some(buttons),
-                reply_to: None,
-            },
-        ];
-    }
     let mut outgoing: Vec<Outgoing> =
         split_message(txt, TELEGRAM_MESSAGE_LIMIT).into_iter().map(Outgoing::Text).collect();
     if let (Some(to), Some(Outgoing::Text(first))) = (reply_to, outgoing.first_mut()) {
@@ -252,7 +244,6 @@ mod tests {
         TranscriptDelivery {
             job: JobId(Uuid::from_u128(7)),
             txt,
-            srt: "1\n00:00:00,000 --> 00:00:01,000\nhi\n",
             file_after_chars: 100,
             duration: "0:05",
             charged: "1.25".parse().unwrap(),
@@ -261,36 +252,35 @@ mod tests {
     }
 
     #[test]
-    fn short_transcripts_come_as_messages_long_ones_as_two_files_both_with_the_footer() {
+    fn short_transcripts_come_as_messages_long_ones_as_one_file_both_with_the_footer() {
         let short = transcript_messages(&delivery("Hello there."), Lang::En);
         assert_eq!(short.len(), 2);
         assert_eq!(short[0], Outgoing::Text("Hello there.".into()));
         let Some(Outgoing::WithButtons { text, buttons }) = short.last() else { panic!("no footer") };
-        let short_footer = (text.clone(), buttons.clone());
+        assert_eq!(text, "Duration 0:05, 1.25 credits charged.");
+        let labels = |buttons: &InlineKeyboardMarkup| -> Vec<Vec<String>> {
+            buttons.inline_keyboard.iter().map(|row| row.iter().map(|b| b.text.clone()).collect()).collect()
+        };
+        assert_eq!(labels(buttons), [vec!["Get .txt", "Get .srt"], vec!["Summary"]]);
+        let summary = &buttons.inline_keyboard[1][0];
+        let teloxide::types::InlineKeyboardButtonKind::CallbackData(data) = &summary.kind else {
+            panic!("not a callback button")
+        };
+        assert_eq!(Callback::parse(data), Some(Callback::Summary { job: JobId(Uuid::from_u128(7)) }));
+
         let long_text = "word ".repeat(100);
         let long = transcript_messages(&delivery(&long_text), Lang::En);
-        assert_eq!(long.len(), 2, "two messages: Telegram paces a chat to one a second");
-        let Outgoing::Document { name: "transcript.txt", caption: Some(intro), buttons: None, .. } = &long[0]
+        assert_eq!(long.len(), 1, "one message: Telegram paces a chat to one a second");
+        let Outgoing::Document { name: "transcript.txt", body, caption: Some(caption), buttons: Some(buttons), .. } =
+            &long[0]
         else {
             panic!("{:?}", long[0])
         };
-        assert!(intro.contains("files"), "{intro}");
-        let Outgoing::Document {
-            name: "transcript.srt", caption: Some(text), buttons: Some(buttons), ..
-        } = &long[1]
-        else {
-            panic!("{:?}", long[1])
-        };
-        for (text, buttons) in [short_footer, (text.clone(), buttons.clone())] {
-            assert_eq!(text, "Duration 0:05, 1.25 credits charged.");
-            assert_eq!(buttons.inline_keyboard[0].len(), 2);
-            let summary = &buttons.inline_keyboard[1][0];
-            assert_eq!(summary.text, "Summary");
-            let teloxide::types::InlineKeyboardButtonKind::CallbackData(data) = &summary.kind else {
-                panic!("not a callback button")
-            };
-            assert_eq!(Callback::parse(data), Some(Callback::Summary { job: JobId(Uuid::from_u128(7)) }));
-        }
+        assert_eq!(body, long_text.as_bytes());
+        assert!(caption.starts_with("The text is long, so here it is as a file"), "{caption}");
+        assert!(caption.ends_with("\nDuration 0:05, 1.25 credits charged."), "{caption}");
+        // The file is the text: the subtitles and the summary stay a tap away.
+        assert_eq!(labels(buttons), [vec!["Get .srt"], vec!["Summary"]]);
     }
 
     #[test]
@@ -306,6 +296,6 @@ mod tests {
         assert!(
             matches!(&long[0], Outgoing::Document { name: "transcript.txt", reply_to: Some(first), .. } if *first == to)
         );
-        assert!(matches!(long[1], Outgoing::Document { name: "transcript.srt", reply_to: None, .. }));
+        assert_eq!(long.len(), 1);
     }
 }

@@ -361,7 +361,7 @@ pub enum Text {
     /// The "get .srt" button.
     SrtButton,
     /// The transcript was too long for messages and comes as files.
-    TranscriptAsFiles,
+    TranscriptAsFile,
     /// The measured recording costs more than the balance allows; nothing was charged.
     TranscriptionUnaffordable {
         /// Measured length, `m:ss` (at least this when decoding stopped early).
@@ -997,7 +997,7 @@ impl Text {
             Self::TranscriptFooter { .. } => "transcript-footer",
             Self::TxtButton => "txt-button",
             Self::SrtButton => "srt-button",
-            Self::TranscriptAsFiles => "transcript-as-files",
+            Self::TranscriptAsFile => "transcript-as-file",
             Self::TranscriptionUnaffordable { .. } => "transcription-unaffordable",
             Self::TranscriptionFailed { .. } => "transcription-failed",
             Self::AskImagePrompt => "ask-image-prompt",
@@ -1078,7 +1078,7 @@ impl Text {
             | Self::Downloading
             | Self::TxtButton
             | Self::SrtButton
-            | Self::TranscriptAsFiles
+            | Self::TranscriptAsFile
             | Self::AskImagePrompt
             | Self::FullQualityButton
             | Self::ImageExpired
@@ -1411,7 +1411,7 @@ mod tests {
             Text::Downloading,
             Text::TxtButton,
             Text::SrtButton,
-            Text::TranscriptAsFiles,
+            Text::TranscriptAsFile,
             Text::AskImagePrompt,
             Text::FullQualityButton,
             Text::ImageExpired,
@@ -1839,7 +1839,7 @@ mod tests {
             Text::TranscriptFooter { duration: "1:05".into(), charged: dec("16.25") },
             Text::TxtButton,
             Text::SrtButton,
-            Text::TranscriptAsFiles,
+            Text::TranscriptAsFile,
             Text::TranscriptionFailed { reason: FailureReason::Corrupt },
             Text::TranscriptionFailed { reason: FailureReason::ProviderUnavailable },
             Text::TranscriptionFailed { reason: FailureReason::NotEnoughCredit },
