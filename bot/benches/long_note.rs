@@ -10,6 +10,9 @@
 //! ```sh
 //! cargo bench -p bot --bench long_note [-- FILE.opus [RUNS]]
 //! ```
+//!
+//! With `BENCH_TRACE=1` the bot's and the worker's log lines (JSON, with times) go to stdout, filtered
+//! by `RUST_LOG` (`RUST_LOG=warn,worker=debug,bot=info` shows the worker's steps).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -42,6 +45,9 @@ fn voice_note(given: Option<String>) -> PathBuf {
 }
 
 fn main() {
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        shared::platform::telemetry::init(shared::platform::telemetry::LogFormat::Json);
+    }
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let note = std::fs::read(voice_note(args.next())).expect("the voice note is readable");
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(3);

@@ -248,8 +248,10 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         lanes: if ctx.sequential { 1 } else { ctx.per_job_concurrency.max(1) },
         ..ctx.chunking.clone()
     };
+    tracing::debug!(job_id = %job.id, bytes = original.len, "original on this machine");
     let (kept, probed) = tokio::join!(keep_original, ctx.audio.probe(&original.path, &chunking));
     kept?;
+    tracing::debug!(job_id = %job.id, "original stored and measured");
     let probed = within_budget(ctx, job, lang, probed).await?;
     report_disagreement(job.id, "the file's headers", probed.declared, probed.duration);
     if input.source.has_telegram_duration() {
@@ -270,6 +272,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         status.price = hold_amount(ctx, job.id).await?;
     }
     let total = prepared.chunks.len();
+    tracing::debug!(job_id = %job.id, chunks = total, "cut");
     let lanes = if ctx.sequential { 1 } else { ctx.per_job_concurrency.max(1) };
     let board = progress::Board::new(
         &ctx.pace,
@@ -323,6 +326,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     let language = results.iter().find_map(|(_, language)| language.clone());
     let results: Vec<audio::ChunkTranscript> = results.into_iter().map(|(r, _)| r).collect();
     let transcript = audio::stitch(&timings, &results);
+    tracing::debug!(job_id = %job.id, "every chunk answered");
 
     // 4. Store the files and record the transcript (once per job).
     let (txt, srt, vtt) = (transcript.to_txt(), transcript.to_srt(), transcript.to_vtt());
@@ -384,6 +388,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
         .await
         .map_err(transient)?;
     let charged = hold.captured.unwrap_or(shared::billing::money::Credits::ZERO);
+    tracing::debug!(job_id = %job.id, %charged, "stored and charged");
 
     // 6. Deliver once, then mark the job done with the message ids.
     // The seconds it was charged for: a container's 1799.9999 s reads 30:00.
