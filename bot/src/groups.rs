@@ -88,8 +88,27 @@ fn intro(state: &AppState, me: &Me) -> Text {
 /// automatic transcription on, voice notes; everything else is ignored.
 #[tracing::instrument(skip_all, fields(chat_id = msg.chat.id.0))]
 pub async fn on_group_message(bot: Telegram, msg: Message, state: AppState, me: Me) -> anyhow::Result<()> {
-    let Some(from) = msg.from.clone().filter(|from| !from.is_bot) else { return Ok(()) };
+    // A group upgraded to a supergroup gets a new id: Telegram says so in both chats.
+    if let Some(to) = msg.migrate_to_chat_id() {
+        groups::migrate(&state.db, ChatId(msg.chat.id.0), ChatId(to.0)).await?;
+        tracing::info!(to = to.0, "the group became a supergroup");
+        return Ok(());
+    }
+    if let Some(from) = msg.migrate_from_chat_id() {
+        groups::migrate(&state.db, ChatId(from.0), ChatId(msg.chat.id.0)).await?;
+        return Ok(());
+    }
     let text = msg.text().or_else(|| msg.caption()).unwrap_or_default();
+    if msg.sender_chat.is_some() && addressed_to_bot(text, &me) {
+        // An anonymous admin (or a channel) speaks as the chat: nobody to charge, nobody
+        // whose language to use.
+        let lang = Lang::from_telegram(None);
+        if within_rate(&bot, &msg, &state, lang).await? {
+            reply(&bot, &msg, Text::GroupSenderUnknown.render(lang)).await?;
+        }
+        return Ok(());
+    }
+    let Some(from) = msg.from.clone().filter(|from| !from.is_bot) else { return Ok(()) };
     let lang = Lang::from_telegram(from.language_code.as_deref());
     if let Ok(command) = GroupCommand::parse(text, me.username()) {
         if !within_rate(&bot, &msg, &state, lang).await? {
@@ -120,6 +139,13 @@ pub async fn on_group_message(bot: Telegram, msg: Message, state: AppState, me: 
         return on_automatic(&bot, &msg, &state).await;
     }
     Ok(())
+}
+
+/// Whether `text` is a command the bot answers in a group or mentions the bot.
+fn addressed_to_bot(text: &str, me: &Me) -> bool {
+    GroupCommand::parse(text, me.username()).is_ok()
+        || Command::parse(text, me.username()).is_ok()
+        || mentions(text, me.username())
 }
 
 /// Whether `text` mentions the bot by its @username.

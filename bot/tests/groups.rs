@@ -312,3 +312,75 @@ async fn requests_past_the_per_chat_limit_get_one_notice_then_silence() {
     assert_eq!(texts.len(), 1 + 3 + 1, "{texts:#?}");
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_anonymous_admin_is_asked_to_speak_as_themselves_and_nothing_is_queued() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let bot = bot_with(&openai, &[]).await;
+    let owner = bot.telegram.user(371, "Olga", Some("en"));
+    let group = group_with_bot(&bot, -100_371, &owner, true).await;
+
+    // Telegram shows the group as the sender and `GroupAnonymousBot` in `from`: there is
+    // nobody to charge, so the bot says so instead of staying silent.
+    let file = bot.telegram.register_file(testkit::audio::voice_note(30), "audio/ogg", Some(30));
+    let voice = group.send_voice(&owner, &file).unwrap();
+    let asked = group.reply_anonymously(voice, "/transcribe").unwrap();
+    let answer = wait_for_text(&bot, &group, "Сообщение отправлено от имени группы").await;
+    assert_eq!(answer.reply_to_message_id, Some(asked));
+    let switched = group.send_text_anonymously("/auto on").unwrap();
+    let again = bot
+        .telegram
+        .wait_until("the second answer", WAIT, |t| {
+            t.messages(group.id()).into_iter().find(|m| m.reply_to_message_id == Some(switched))
+        })
+        .await
+        .unwrap();
+    assert_eq!(again.body(), answer.body());
+
+    let chat = ChatId(group.id());
+    assert_eq!(shared::people::groups::auto_payer(&bot.db.db, chat).await.unwrap(), None);
+    let said = settled(&group).await;
+    assert_eq!(said.len(), 3, "{:#?}", bodies(&said));
+    assert!(openai.transcription_requests().is_empty());
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_group_upgraded_to_a_supergroup_keeps_automatic_transcription() {
+    let openai = FakeOpenAi::start().await.unwrap();
+    let bot = bot_with(&openai, &[("FREE_MINUTES_PER_DAY", "0"), ("WELCOME_BONUS_CREDITS", "50")]).await;
+    let worker = start_worker(&bot);
+    let owner = bot.telegram.user(381, "Olga", Some("en"));
+    // A basic group, as every group starts.
+    let group = bot.telegram.group(-381, "Team", false);
+    group.set_member(&owner, "creator").unwrap();
+    group.add_bot(&owner, true).unwrap();
+    group.wait_for_messages(1, WAIT).await.unwrap();
+    group.send_text(&owner, "/auto on").unwrap();
+    wait_for_text(&bot, &group, "Automatic transcription is on").await;
+
+    // The group becomes a supergroup with a new id: the setting follows it.
+    let supergroup = group.upgrade_to_supergroup(&owner, -100_381).unwrap();
+    let (old, new) = (ChatId(group.id()), ChatId(supergroup.id()));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let moved = loop {
+        let payer = shared::people::groups::auto_payer(&bot.db.db, new).await.unwrap();
+        if payer.is_some() || tokio::time::Instant::now() > deadline {
+            break payer;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let payer = users::find_by_telegram_id(&bot.db.db, TelegramUserId(381)).await.unwrap().unwrap();
+    assert_eq!(moved, Some(payer.id));
+    assert_eq!(shared::people::groups::auto_payer(&bot.db.db, old).await.unwrap(), None);
+
+    let file = bot.telegram.register_file(testkit::audio::voice_note(30), "audio/ogg", Some(30));
+    let voice = supergroup.send_voice(&owner, &file).unwrap();
+    let footer = wait_for_text(&bot, &supergroup, "Duration 0:30").await;
+    assert!(footer.body().unwrap().contains("7.5 credits charged"), "{:?}", footer.body());
+    assert!(supergroup.messages().iter().any(|m| m.reply_to_message_id == Some(voice)));
+    // Nothing more went to the old id (Telegram refuses it now).
+    assert_eq!(group.messages().len(), 2, "{:#?}", bodies(&group.messages()));
+    worker.abort();
+    bot.stop().await.unwrap();
+}

@@ -43,6 +43,10 @@ use crate::runner::{self, Common, Failure, Runnable, transient};
 /// Status edits are throttled to one per this interval.
 const STATUS_EVERY: Duration = Duration::from_secs(3);
 
+/// Longest a result waits for its status message (the chat's pacing holds it at most a
+/// second or so); past it the bot removes the late status message instead.
+const STATUS_GRACE: Duration = Duration::from_secs(3);
+
 /// Longest a copy of the original may take (download, storage, read back): 2000 MB at
 /// 10 Mbit/s takes about 27 minutes.
 const TRANSFER_LIMIT: Duration = Duration::from_secs(30 * 60);
@@ -182,12 +186,26 @@ impl Status<'_> {
         self.edit(Text::TranscribedIn { duration, took }.render(self.lang)).await;
     }
 
-    async fn edit(&mut self, shown: String) {
+    /// The status message's id, once the bot has recorded it.
+    async fn look_up(&mut self) -> Option<MessageId> {
         if self.message.is_none() {
             // Not there yet, or never (a job the bot did not announce): a status is cosmetic.
             self.message = jobs::status_message(&self.ctx.common.db, self.job.id).await.ok().flatten().map(MessageId);
         }
-        let Some(message) = self.message else { return };
+        self.message
+    }
+
+    /// Waits a moment for a status message not sent yet (the bot queues the job first), so
+    /// that the result comes after it in the chat rather than before.
+    async fn settle(&mut self) {
+        let deadline = tokio::time::Instant::now() + STATUS_GRACE;
+        while self.look_up().await.is_none() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn edit(&mut self, shown: String) {
+        let Some(message) = self.look_up().await else { return };
         // A failed edit (message deleted, not modified) is cosmetic.
         let _ = self.ctx.common.bot.edit_message_text(self.job.chat_id, message, shown).await;
     }
@@ -393,6 +411,7 @@ async fn transcribe(ctx: &TranscribeContext, job: &Job) -> Result<(), Failure> {
     // 6. Deliver once, then mark the job done with the message ids.
     // The seconds it was charged for: a container's 1799.9999 s reads 30:00.
     let seconds = shared::billing::pricing::billable_seconds(u64::try_from(duration_ms).unwrap_or(0));
+    status.settle().await;
     let delivered = deliver(ctx, job, lang, &txt, &minutes_seconds(seconds), charged).await?;
     jobs::mark_succeeded(
         &ctx.common.db,

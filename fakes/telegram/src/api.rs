@@ -43,11 +43,13 @@ pub(crate) struct ApiError {
     pub code: u16,
     pub description: String,
     pub retry_after: Option<u32>,
+    /// The supergroup a group became, for sends to the group's old id.
+    pub migrate_to_chat_id: Option<i64>,
 }
 
 impl ApiError {
     pub(crate) fn new(code: u16, description: impl Into<String>) -> Self {
-        Self { code, description: description.into(), retry_after: None }
+        Self { code, description: description.into(), retry_after: None, migrate_to_chat_id: None }
     }
 
     pub(crate) fn bad(detail: impl std::fmt::Display) -> Self {
@@ -76,6 +78,7 @@ impl ApiError {
             code: 429,
             description: format!("Too Many Requests: retry after {secs}"),
             retry_after: Some(secs),
+            migrate_to_chat_id: None,
         }
     }
 }
@@ -87,6 +90,9 @@ fn envelope(result: Result<Value, ApiError>) -> Response {
             let mut body = json!({ "ok": false, "error_code": err.code, "description": err.description });
             if let Some(secs) = err.retry_after {
                 body["parameters"] = json!({ "retry_after": secs });
+            }
+            if let Some(id) = err.migrate_to_chat_id {
+                body["parameters"] = json!({ "migrate_to_chat_id": id });
             }
             let status = StatusCode::from_u16(err.code).unwrap_or(StatusCode::BAD_REQUEST);
             (status, Json(body)).into_response()
@@ -365,6 +371,12 @@ fn target_user(st: &State, p: &Params, sending: bool) -> Result<ChatTarget, ApiE
     } else {
         let id: i64 = raw.trim().parse().map_err(|_| ApiError::chat_not_found())?;
         if let Some(group) = st.groups.get(&id) {
+            if let Some(supergroup) = group.migrated_to {
+                return Err(ApiError {
+                    migrate_to_chat_id: Some(supergroup),
+                    ..ApiError::bad("group chat was upgraded to a supergroup chat")
+                });
+            }
             if !group.bot_is_in() {
                 return Err(ApiError::new(
                     403,

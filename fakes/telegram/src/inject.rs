@@ -4,6 +4,9 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::FakeError;
+
+/// The placeholder user Telegram puts in `from` of an anonymous admin's message.
+const GROUP_ANONYMOUS_BOT: i64 = 1_087_968_824;
 use crate::api::{document_json, photo_sizes};
 use crate::ids;
 use crate::model::{AudioMeta, FileRef, Payment};
@@ -147,7 +150,44 @@ impl Shared {
             supergroup,
             members: HashMap::new(),
             bot_status: "left".to_owned(),
+            migrated_to: None,
         });
+    }
+
+    /// `by` upgrades a group to the supergroup `new_id`, as Telegram does when a group
+    /// grows or changes settings: members and the bot move over, the old group ends with a
+    /// `migrate_to_chat_id` message and the supergroup starts with `migrate_from_chat_id`.
+    pub(crate) fn migrate_group(&self, group_id: i64, by: i64, new_id: i64) -> Result<(), FakeError> {
+        {
+            let mut st = self.lock();
+            let old = st.groups.get_mut(&group_id).ok_or(FakeError::UnknownChat(group_id))?;
+            let mut supergroup = old.clone();
+            supergroup.id = new_id;
+            supergroup.supergroup = true;
+            st.groups.insert(new_id, supergroup);
+        }
+        self.group_message(group_id, by, one("migrate_to_chat_id", json!(new_id)))?;
+        if let Some(old) = self.lock().groups.get_mut(&group_id) {
+            old.migrated_to = Some(new_id);
+        }
+        self.group_message(new_id, by, one("migrate_from_chat_id", json!(group_id)))?;
+        Ok(())
+    }
+
+    /// A message an anonymous admin posts in a group: Telegram shows the group as its
+    /// sender (`sender_chat`) and puts its placeholder bot in `from`.
+    pub(crate) fn anonymous_group_message(
+        &self,
+        group_id: i64,
+        content: Map<String, Value>,
+    ) -> Result<i32, FakeError> {
+        let from = json!({
+            "id": GROUP_ANONYMOUS_BOT,
+            "is_bot": true,
+            "first_name": "Group",
+            "username": "GroupAnonymousBot",
+        });
+        self.post_in_group(group_id, from, true, content)
     }
 
     /// Sets a user's status in a group (`creator`, `administrator`, `member`, `left`, `kicked`).
@@ -203,13 +243,28 @@ impl Shared {
         content: Map<String, Value>,
     ) -> Result<i32, FakeError> {
         let user = self.user_record(user_id)?;
+        self.post_in_group(group_id, user.user_json(), false, content)
+    }
+
+    /// Stores a message `from` someone in a group (the group itself as `sender_chat` when
+    /// `as_group`) and delivers it to the bot when it is in the group and may see it.
+    fn post_in_group(
+        &self,
+        group_id: i64,
+        from: Value,
+        as_group: bool,
+        content: Map<String, Value>,
+    ) -> Result<i32, FakeError> {
         let id = {
             let mut st = self.lock();
             let group = st.groups.get(&group_id).cloned().ok_or(FakeError::UnknownChat(group_id))?;
             let id = st.next_message_id(group_id);
             let mut m = Map::new();
             m.insert("message_id".into(), json!(id));
-            m.insert("from".into(), user.user_json());
+            m.insert("from".into(), from);
+            if as_group {
+                m.insert("sender_chat".into(), group.chat_json());
+            }
             m.insert("chat".into(), group.chat_json());
             m.insert("date".into(), json!(unix_now()));
             m.extend(content);
@@ -229,8 +284,13 @@ impl Shared {
     /// What a bot in privacy mode receives from a group: commands (without a bot's name or
     /// with its own), replies to its messages, messages that mention it, and service messages.
     fn meant_for_bot(&self, message: &Value) -> bool {
-        const SERVICE: [&str; 4] =
-            ["new_chat_members", "left_chat_member", "group_chat_created", "migrate_to_chat_id"];
+        const SERVICE: [&str; 5] = [
+            "new_chat_members",
+            "left_chat_member",
+            "group_chat_created",
+            "migrate_to_chat_id",
+            "migrate_from_chat_id",
+        ];
         if SERVICE.iter().any(|key| message.get(key).is_some()) {
             return true;
         }

@@ -539,6 +539,27 @@ impl TestGroup {
         self.tg.shared().group_message(self.id, from.id, content)
     }
 
+    /// A text an anonymous admin posts: `from` is Telegram's `GroupAnonymousBot` and
+    /// `sender_chat` the group itself.
+    pub fn send_text_anonymously(&self, text: &str) -> Result<i32, FakeError> {
+        let content = self.tg.shared().text_content(text);
+        self.tg.shared().anonymous_group_message(self.id, content)
+    }
+
+    /// An anonymous admin's reply to message `message_id` of the group.
+    pub fn reply_anonymously(&self, message_id: i32, text: &str) -> Result<i32, FakeError> {
+        let content = self.tg.shared().reply_content(self.id, message_id, text)?;
+        self.tg.shared().anonymous_group_message(self.id, content)
+    }
+
+    /// `by` upgrades the group to a supergroup with id `new_id` (`-100…`): the bot gets the
+    /// `migrate_to_chat_id` and `migrate_from_chat_id` messages, and sends to the old id
+    /// fail with `migrate_to_chat_id` in their parameters. Returns the supergroup.
+    pub fn upgrade_to_supergroup(&self, by: &TestUser, new_id: i64) -> Result<TestGroup, FakeError> {
+        self.tg.shared().migrate_group(self.id, by.id, new_id)?;
+        Ok(TestGroup { tg: self.tg.clone(), id: new_id })
+    }
+
     /// A voice note from `from` in the group.
     pub fn send_voice(&self, from: &TestUser, file: &FileRef) -> Result<i32, FakeError> {
         let content = self.tg.shared().voice_content(&file.file_id, None)?;

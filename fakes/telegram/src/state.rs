@@ -114,6 +114,8 @@ pub(crate) struct GroupRecord {
     pub members: HashMap<i64, String>,
     /// The bot's own status; `left` until someone adds it.
     pub bot_status: String,
+    /// The supergroup this group became: sends to the old id then fail, naming the new one.
+    pub migrated_to: Option<i64>,
 }
 
 impl GroupRecord {

@@ -226,3 +226,60 @@ async fn wait_for_messages_times_out() {
     let err = user.wait_for_messages(1, Duration::from_millis(100)).await.unwrap_err();
     assert!(matches!(err, FakeError::Timeout { .. }));
 }
+
+#[tokio::test]
+async fn a_group_upgraded_to_a_supergroup_refuses_its_old_id_naming_the_new_one() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot(&tg);
+    let owner = tg.user(30, "Ann", None);
+    let group = tg.group(-30, "Team", false);
+    group.set_member(&owner, "creator").unwrap();
+    group.add_bot(&owner, false).unwrap();
+    bot.send_message(ChatId(group.id()), "hello").await.unwrap();
+
+    let supergroup = group.upgrade_to_supergroup(&owner, -100_30).unwrap();
+    let err = bot.send_message(ChatId(group.id()), "again").await.unwrap_err();
+    assert!(matches!(err, RequestError::MigrateToChatId(ChatId(-100_30))), "{err:?}");
+    bot.send_message(ChatId(supergroup.id()), "here now").await.unwrap();
+    assert_eq!(supergroup.messages().len(), 1);
+
+    // The bot hears of it in both chats, as service messages.
+    let updates = bot.get_updates().await.unwrap();
+    let migrations: Vec<(i64, Option<i64>, Option<i64>)> = updates
+        .iter()
+        .filter_map(|u| match &u.kind {
+            UpdateKind::Message(m) => Some((
+                m.chat.id.0,
+                m.migrate_to_chat_id().map(|c| c.0),
+                m.migrate_from_chat_id().map(|c| c.0),
+            )),
+            _ => None,
+        })
+        .filter(|(_, to, from)| to.is_some() || from.is_some())
+        .collect();
+    assert_eq!(migrations, [(-30, Some(-100_30), None), (-100_30, None, Some(-30))]);
+    assert!(updates.iter().all(|u| !matches!(&u.kind, UpdateKind::Message(m) if m.chat.id.0 == -100_30 && !m.chat.is_supergroup())));
+}
+
+#[tokio::test]
+async fn an_anonymous_admin_speaks_as_the_group() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot(&tg);
+    let owner = tg.user(31, "Ann", None);
+    let group = tg.group(-100_31, "Team", true);
+    group.set_member(&owner, "creator").unwrap();
+    group.add_bot(&owner, true).unwrap();
+    group.send_text_anonymously("/help").unwrap();
+    let updates = bot.get_updates().await.unwrap();
+    let help = updates
+        .iter()
+        .find_map(|u| match &u.kind {
+            UpdateKind::Message(m) if m.text() == Some("/help") => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(help.sender_chat.as_ref().map(|c| c.id.0), Some(-100_31));
+    let from = help.from.unwrap();
+    assert!(from.is_bot);
+    assert_eq!(from.id.0, 1_087_968_824);
+}

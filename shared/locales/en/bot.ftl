@@ -408,6 +408,7 @@ open-private-button = Open a private chat
 group-slow-down = Too many requests in this chat. Please wait a minute.
 auto-usage = /auto on — transcribe every new voice note here (paid by you, an admin); /auto off — stop.
 auto-admins-only = Only the group's admins can turn automatic transcription on or off.
+group-sender-unknown = This was sent on behalf of the group, so I cannot tell who asked or who pays. Send it as yourself: turn off "Remain anonymous" in your admin rights, or ask someone else.
 auto-on = Automatic transcription is on: every new voice note and video note here is transcribed, paid by { $payer }, up to { $minutes } min. a day.{ $sees_all ->
         [yes] {""}
        *[no] {" "}But I cannot see ordinary voice notes yet: make me an admin of this group (or turn privacy mode off in @BotFather).

@@ -264,6 +264,19 @@ pub async fn set_status_message<C: ConnectionTrait>(
     Ok(row.map(|r| r.try_get::<bool>("", "under_way")).transpose()?.unwrap_or(false))
 }
 
+/// Unfinished jobs of chat `from` deliver to chat `to` (a group upgraded to a
+/// supergroup).
+pub async fn move_unfinished<C: ConnectionTrait>(db: &C, from: ChatId, to: ChatId) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE jobs SET chat_id = $2, updated_at = now() \
+         WHERE chat_id = $1 AND status IN ('queued', 'running')",
+        [from.0.into(), to.0.into()],
+    ))
+    .await
+    .map(drop)
+}
+
 /// The status message of a job, once the bot has sent it.
 pub async fn status_message<C: ConnectionTrait>(db: &C, job_id: JobId) -> Result<Option<i32>, DbErr> {
     let row = db

@@ -47,6 +47,34 @@ pub async fn mark_introduced<C: ConnectionTrait>(db: &C, chat: ChatId) -> Result
     Ok(row.is_some())
 }
 
+/// `from` was upgraded to the supergroup `to` (Telegram gives the supergroup a
+/// new id): its settings and its unfinished jobs follow, so automatic
+/// transcription stays on and results reach the chat where it now lives.
+/// Telegram tells it twice (in the old and in the new chat): doing it again
+/// changes nothing.
+///
+/// # Errors
+/// When the database fails.
+pub async fn migrate<C: ConnectionTrait>(db: &C, from: ChatId, to: ChatId) -> Result<(), DbErr> {
+    // What the supergroup already has (it may have been told first) wins over the old group's.
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH old AS (DELETE FROM group_chats WHERE chat_id = $1 RETURNING *) \
+         INSERT INTO group_chats (chat_id, introduced_at, auto_payer_id, auto_day, auto_seconds, auto_paused_on, created_at) \
+         SELECT $2, introduced_at, auto_payer_id, auto_day, auto_seconds, auto_paused_on, created_at FROM old \
+         ON CONFLICT (chat_id) DO UPDATE SET \
+             introduced_at = COALESCE(group_chats.introduced_at, EXCLUDED.introduced_at), \
+             auto_payer_id = COALESCE(group_chats.auto_payer_id, EXCLUDED.auto_payer_id), \
+             auto_day = COALESCE(group_chats.auto_day, EXCLUDED.auto_day), \
+             auto_seconds = GREATEST(group_chats.auto_seconds, EXCLUDED.auto_seconds), \
+             auto_paused_on = COALESCE(group_chats.auto_paused_on, EXCLUDED.auto_paused_on), \
+             updated_at = now()",
+        [from.0.into(), to.0.into()],
+    ))
+    .await?;
+    crate::jobs::move_unfinished(db, from, to).await
+}
+
 /// The bot left `chat` (or was removed): it introduces itself again when
 /// added back, and automatic transcription is off.
 ///

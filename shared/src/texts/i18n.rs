@@ -534,6 +534,8 @@ pub enum Text {
     AutoUsage,
     /// `/auto on|off` by someone who is not an admin of the group.
     AutoAdminsOnly,
+    /// A request sent on behalf of the group (an anonymous admin) or a channel: nobody to charge.
+    GroupSenderUnknown,
     /// Automatic transcription was turned on.
     AutoOn {
         /// Who pays for it.
@@ -1035,6 +1037,7 @@ impl Text {
             Self::GroupSlowDown => "group-slow-down",
             Self::AutoUsage => "auto-usage",
             Self::AutoAdminsOnly => "auto-admins-only",
+            Self::GroupSenderUnknown => "group-sender-unknown",
             Self::AutoOn { .. } => "auto-on",
             Self::AutoOff => "auto-off",
             Self::AutoCapReached { .. } => "auto-cap-reached",
@@ -1094,6 +1097,7 @@ impl Text {
             | Self::GroupSlowDown
             | Self::AutoUsage
             | Self::AutoAdminsOnly
+            | Self::GroupSenderUnknown
             | Self::AutoOff
             | Self::AutoPayerOutOfCredit => {}
             Self::Welcome { first_name, free_minutes } => {
@@ -1456,6 +1460,7 @@ mod tests {
             Text::GroupSlowDown,
             Text::AutoUsage,
             Text::AutoAdminsOnly,
+            Text::GroupSenderUnknown,
             Text::AutoOn { payer: "Анна".into(), daily_minutes: 60, sees_all: true },
             Text::AutoOn { payer: "Анна".into(), daily_minutes: 1, sees_all: false },
             Text::AutoOff,
@@ -1889,6 +1894,7 @@ mod tests {
             Text::GroupSlowDown,
             Text::AutoUsage,
             Text::AutoAdminsOnly,
+            Text::GroupSenderUnknown,
             Text::AutoOn { payer: "Anna".into(), daily_minutes: 60, sees_all: false },
             Text::AutoOff,
             Text::AutoCapReached { daily_minutes: 60 },
