@@ -237,9 +237,9 @@ async fn a_group_upgraded_to_a_supergroup_refuses_its_old_id_naming_the_new_one(
     group.add_bot(&owner, false).unwrap();
     bot.send_message(ChatId(group.id()), "hello").await.unwrap();
 
-    let supergroup = group.upgrade_to_supergroup(&owner, -100_30).unwrap();
+    let supergroup = group.upgrade_to_supergroup(&owner, -100_030).unwrap();
     let err = bot.send_message(ChatId(group.id()), "again").await.unwrap_err();
-    assert!(matches!(err, RequestError::MigrateToChatId(ChatId(-100_30))), "{err:?}");
+    assert!(matches!(err, RequestError::MigrateToChatId(ChatId(-100_030))), "{err:?}");
     bot.send_message(ChatId(supergroup.id()), "here now").await.unwrap();
     assert_eq!(supergroup.messages().len(), 1);
 
@@ -257,8 +257,8 @@ async fn a_group_upgraded_to_a_supergroup_refuses_its_old_id_naming_the_new_one(
         })
         .filter(|(_, to, from)| to.is_some() || from.is_some())
         .collect();
-    assert_eq!(migrations, [(-30, Some(-100_30), None), (-100_30, None, Some(-30))]);
-    assert!(updates.iter().all(|u| !matches!(&u.kind, UpdateKind::Message(m) if m.chat.id.0 == -100_30 && !m.chat.is_supergroup())));
+    assert_eq!(migrations, [(-30, Some(-100_030), None), (-100_030, None, Some(-30))]);
+    assert!(updates.iter().all(|u| !matches!(&u.kind, UpdateKind::Message(m) if m.chat.id.0 == -100_030 && !m.chat.is_supergroup())));
 }
 
 #[tokio::test]
@@ -266,7 +266,7 @@ async fn an_anonymous_admin_speaks_as_the_group() {
     let tg = FakeTelegram::start().await;
     let bot = bot(&tg);
     let owner = tg.user(31, "Ann", None);
-    let group = tg.group(-100_31, "Team", true);
+    let group = tg.group(-100_031, "Team", true);
     group.set_member(&owner, "creator").unwrap();
     group.add_bot(&owner, true).unwrap();
     group.send_text_anonymously("/help").unwrap();
@@ -278,7 +278,7 @@ async fn an_anonymous_admin_speaks_as_the_group() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(help.sender_chat.as_ref().map(|c| c.id.0), Some(-100_31));
+    assert_eq!(help.sender_chat.as_ref().map(|c| c.id.0), Some(-100_031));
     let from = help.from.unwrap();
     assert!(from.is_bot);
     assert_eq!(from.id.0, 1_087_968_824);
