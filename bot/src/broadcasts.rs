@@ -2,11 +2,11 @@
 //! copies confirmed broadcasts to their recipients and reports the counts to
 //! the admin who sent each.
 //!
-//! It sends one copy at a time through the process's one paced Telegram
+//! It sends a few copies at a time through the process's one paced Telegram
 //! client ([`shared::telegram::send`]), so a broadcast never takes more than
 //! the process's share of Telegram's limit (`TELEGRAM_MESSAGES_PER_SECOND`),
-//! waits out `429 retry_after` there, and leaves room between its copies for
-//! the bot's answers to users. Each recipient is marked `sending` before its
+//! waits out `429 retry_after` there, and the bot's answers to users go out
+//! between its copies. Each recipient is marked `sending` before its
 //! copy goes out; when the process starts, rows left `sending` by the previous
 //! one are ended `failed` and never sent again, so nobody gets two copies
 //! however the process stops (see [`shared::operations::broadcast`]). Run the
@@ -18,6 +18,7 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use shared::{
     operations::broadcast::{self, Delivery, Recipient, Report},
     people::users,
@@ -84,43 +85,85 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 /// Sends to every queued recipient, batch by batch, closing the broadcasts
 /// that are done after each batch.
 async fn send_queued(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<Pass> {
+    let in_flight = copies_in_flight(state);
     loop {
         let batch = broadcast::next_batch(&state.db, BATCH).await?;
         if batch.is_empty() {
             return Ok(Pass::Idle);
         }
-        for recipient in batch {
-            if shutdown.is_cancelled() {
-                return Ok(Pass::Stopped);
+        let steps: Vec<anyhow::Result<Step>> = futures::stream::iter(batch)
+            .map(|recipient| send_one(state, recipient, shutdown))
+            .buffer_unordered(in_flight)
+            .collect()
+            .await;
+        let mut flood_wait = None;
+        for step in steps {
+            match step? {
+                Step::Done => {}
+                Step::Stopped => return Ok(Pass::Stopped),
+                Step::FloodWait(wait) => flood_wait = flood_wait.max(Some(wait)),
             }
-            if recipient.skip {
-                broadcast::record(&state.db, recipient.broadcast, recipient.user_id, &Delivery::Skipped).await?;
-                continue;
-            }
-            if !broadcast::claim(&state.db, recipient.broadcast, recipient.user_id).await? {
-                continue;
-            }
-            match copy(state, &recipient, shutdown).await {
-                Attempt::Done(delivery) => {
-                    if let Delivery::Blocked(_) = &delivery {
-                        users::mark_unreachable(&state.db, recipient.user_id).await?;
-                    }
-                    broadcast::record(&state.db, recipient.broadcast, recipient.user_id, &delivery).await?;
-                }
-                Attempt::FloodWait(wait) => {
-                    // Refused before anything was delivered: it goes back in line.
-                    broadcast::release(&state.db, recipient.broadcast, recipient.user_id).await?;
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        () = shutdown.cancelled() => return Ok(Pass::Stopped),
-                    }
-                    break;
-                }
-                // Left `sending`: whether it arrived is unknown, so it is never sent again.
-                Attempt::Interrupted => return Ok(Pass::Stopped),
+        }
+        if let Some(wait) = flood_wait {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => return Ok(Pass::Stopped),
             }
         }
         report_finished(state).await?;
+    }
+}
+
+/// Copies kept in flight at once. The paced client lets queued sends through
+/// in rounds four times a second, so one copy at a time would send four a
+/// second; this many use about the process's budget, which the client still
+/// enforces for all its sends together, and the bot's own answers queue behind
+/// no more than this many copies.
+fn copies_in_flight(state: &AppState) -> usize {
+    usize::try_from(state.settings.telegram.messages_per_second.get() / 4).unwrap_or(1).max(1)
+}
+
+/// What became of one recipient.
+enum Step {
+    /// Recorded (sent, blocked, failed or skipped), or taken by another sender.
+    Done,
+    /// Given back to the queue: Telegram asked to wait this long.
+    FloodWait(Duration),
+    /// The process is stopping; nothing is recorded for this one.
+    Stopped,
+}
+
+/// Claims one recipient, copies the message to them and records the outcome.
+async fn send_one(
+    state: &AppState,
+    recipient: Recipient,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Step> {
+    if shutdown.is_cancelled() {
+        return Ok(Step::Stopped);
+    }
+    if recipient.skip {
+        broadcast::record(&state.db, recipient.broadcast, recipient.user_id, &Delivery::Skipped).await?;
+        return Ok(Step::Done);
+    }
+    if !broadcast::claim(&state.db, recipient.broadcast, recipient.user_id).await? {
+        return Ok(Step::Done);
+    }
+    match copy(state, &recipient, shutdown).await {
+        Attempt::Done(delivery) => {
+            if let Delivery::Blocked(_) = &delivery {
+                users::mark_unreachable(&state.db, recipient.user_id).await?;
+            }
+            broadcast::record(&state.db, recipient.broadcast, recipient.user_id, &delivery).await?;
+            Ok(Step::Done)
+        }
+        Attempt::FloodWait(wait) => {
+            // Refused before anything was delivered: it goes back in line.
+            broadcast::release(&state.db, recipient.broadcast, recipient.user_id).await?;
+            Ok(Step::FloodWait(wait))
+        }
+        // Left `sending`: whether it arrived is unknown, so it is never sent again.
+        Attempt::Interrupted => Ok(Step::Stopped),
     }
 }
 

@@ -112,8 +112,18 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_happens() {
         assert!(!menu.is_empty());
         assert!(
             menu.iter()
-                .all(|(command, _)| !["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"]
-                    .contains(&command.as_str())),
+                .all(|(command, _)| ![
+                    "stats",
+                    "user",
+                    "grant",
+                    "debit",
+                    "ban",
+                    "unban",
+                    "jobs",
+                    "audit",
+                    "broadcast"
+                ]
+                .contains(&command.as_str())),
             "{menu:?}"
         );
     }
@@ -124,7 +134,8 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_happens() {
     assert_eq!(admin_menu.first().map(String::as_str), Some("start"), "{admin_menu:?}");
     assert!(
         admin_menu.ends_with(
-            &["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"].map(String::from)
+            &["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit", "broadcast"]
+                .map(String::from)
         ),
         "{admin_menu:?}"
     );
@@ -409,8 +420,8 @@ async fn a_ban_cancels_the_users_queued_and_retrying_jobs_and_releases_their_hol
     assert_eq!(
         nth(&admin, 2).await.body().unwrap(),
         format!(
-            "Gleb · tg 91 · #{gleb} is banned. Reason: chargeback fraud 2 unfinished jobs were cancelled \
-             and their holds released."
+            "Gleb · tg 91 · #{gleb} is banned. Reason: chargeback fraud\n\
+             2 unfinished jobs were cancelled and their holds released."
         )
     );
     for job in [queued, retrying] {
@@ -570,7 +581,7 @@ async fn audit_shows_the_latest_records_of_everyone_or_of_one_user() {
     let body = one.body().unwrap();
     assert!(body.starts_with(&format!("Audit trail of Gleb · tg 91 · #{gleb}:")), "{body}");
     assert!(body.contains("“spam”") && !body.contains("fraud"), "{body}");
-    assert!(body.contains(r#"{"banned":false,"reason":null} → {"banned":true,"reason":"spam"}"#), "{body}");
+    assert!(body.contains(r#"{"banned":false,"reason":null} → {"banned":true,"jobs_cancelled":[],"reason":"spam"}"#), "{body}");
     bot.stop().await.unwrap();
 }
 

@@ -188,7 +188,13 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_is_sent() {
 
 #[tokio::test]
 async fn a_broadcast_interrupted_by_a_restart_resumes_and_sends_nobody_twice() {
-    let mut bot = spawn().await;
+    // Four messages a second: one copy in flight at a time, in a known order.
+    let mut bot = spawn_bot(&[
+        ("ADMIN_TELEGRAM_IDS", "90"),
+        ("WELCOME_BONUS_CREDITS", "10"),
+        ("TELEGRAM_MESSAGES_PER_SECOND", "4"),
+    ])
+    .await;
     let admin = started(&bot, ADMIN, "Admin", "en").await;
     let mut readers = Vec::new();
     for id in 101..=106 {

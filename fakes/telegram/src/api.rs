@@ -126,6 +126,8 @@ pub(crate) async fn bot_method(
         });
         st.calls.len() - 1
     };
+    // A test may wait for a call to arrive (one the fake then holds back, say).
+    shared.changed.notify_waiters();
     let fault = shared.lock().take_fault(&method);
     let result = match fault {
         Some(Fault::RetryAfter(secs)) => Err(ApiError::retry_after(secs)),

@@ -118,8 +118,10 @@ admin-banned = { $again ->
        *[no] { $user } is banned. Reason: { $reason }
     }{ $jobs ->
         [0] {""}
-        [one] {" "}One unfinished job was cancelled and its hold released.
-       *[other] {" "}{ $jobs } unfinished jobs were cancelled and their holds released.
+        [one] {""}
+            One unfinished job was cancelled and its hold released.
+       *[other] {""}
+            { $jobs } unfinished jobs were cancelled and their holds released.
     }
 admin-unbanned = { $user } is unbanned.
 admin-not-banned = { $user } is not banned.
