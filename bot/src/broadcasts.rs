@@ -60,7 +60,10 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             match broadcast::recover_interrupted(&state.db).await {
                 Ok(0) => recovered = true,
                 Ok(interrupted) => {
-                    tracing::warn!(interrupted, "broadcast copies in flight at the last stop counted as failed");
+                    tracing::warn!(
+                        interrupted,
+                        "broadcast copies in flight at the last stop counted as failed"
+                    );
                     recovered = true;
                 }
                 Err(err) => tracing::error!(error = %err, "cannot settle interrupted broadcast copies"),
@@ -69,7 +72,9 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         match send_queued(&state, &shutdown).await {
             Ok(Pass::Stopped) => return,
             Ok(Pass::Idle) => {}
-            Err(err) => tracing::error!(error = format!("{err:#}"), "the broadcast sender failed; it tries again"),
+            Err(err) => {
+                tracing::error!(error = format!("{err:#}"), "the broadcast sender failed; it tries again")
+            }
         }
         if recovered && let Err(err) = report_finished(&state).await {
             tracing::error!(error = format!("{err:#}"), "cannot close finished broadcasts");
@@ -214,7 +219,8 @@ async fn report_finished(state: &AppState) -> anyhow::Result<()> {
     for report in broadcast::finish(&state.db).await? {
         let Report { id, admin, sent, blocked, failed, skipped } = report;
         tracing::info!(broadcast = %id, sent, blocked, failed, skipped, "broadcast finished");
-        let lang = users::find_by_telegram_id(&state.db, admin).await?.map_or(Lang::default(), |u| u.language);
+        let lang =
+            users::find_by_telegram_id(&state.db, admin).await?.map_or(Lang::default(), |u| u.language);
         let text = AdminText::BroadcastReport { sent, blocked, failed, skipped }.render(lang);
         // The counts stay in the database; a report that cannot be sent is not retried.
         if let Err(err) =

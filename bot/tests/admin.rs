@@ -111,19 +111,18 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_happens() {
         let menu = bot.telegram.commands(None, lang);
         assert!(!menu.is_empty());
         assert!(
-            menu.iter()
-                .all(|(command, _)| ![
-                    "stats",
-                    "user",
-                    "grant",
-                    "debit",
-                    "ban",
-                    "unban",
-                    "jobs",
-                    "audit",
-                    "broadcast"
-                ]
-                .contains(&command.as_str())),
+            menu.iter().all(|(command, _)| ![
+                "stats",
+                "user",
+                "grant",
+                "debit",
+                "ban",
+                "unban",
+                "jobs",
+                "audit",
+                "broadcast"
+            ]
+            .contains(&command.as_str())),
             "{menu:?}"
         );
     }
@@ -439,7 +438,11 @@ async fn a_ban_cancels_the_users_queued_and_retrying_jobs_and_releases_their_hol
         );
     }
     let balance = bot.state.ledger.balance(db, gleb).await.unwrap();
-    assert_eq!((balance.available, balance.held), (Credits::whole(100), Credits::ZERO), "the balance as before");
+    assert_eq!(
+        (balance.available, balance.held),
+        (Credits::whole(100), Credits::ZERO),
+        "the balance as before"
+    );
     assert!(testkit::fixtures::ledger_violation(db).await.is_none());
     let record = &audit::recent(db, Some(gleb), 1).await.unwrap()[0];
     assert_eq!(record.action, "user.ban");
@@ -581,7 +584,12 @@ async fn audit_shows_the_latest_records_of_everyone_or_of_one_user() {
     let body = one.body().unwrap();
     assert!(body.starts_with(&format!("Audit trail of Gleb · tg 91 · #{gleb}:")), "{body}");
     assert!(body.contains("“spam”") && !body.contains("fraud"), "{body}");
-    assert!(body.contains(r#"{"banned":false,"reason":null} → {"banned":true,"jobs_cancelled":[],"reason":"spam"}"#), "{body}");
+    assert!(
+        body.contains(
+            r#"{"banned":false,"reason":null} → {"banned":true,"jobs_cancelled":[],"reason":"spam"}"#
+        ),
+        "{body}"
+    );
     bot.stop().await.unwrap();
 }
 

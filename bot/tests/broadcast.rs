@@ -41,7 +41,8 @@ async fn message_starting(user: &TestUser, after: usize, start: &str) -> SentMes
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let messages = user.messages();
-        if let Some(found) = messages.iter().skip(after).find(|m| m.body().is_some_and(|b| b.starts_with(start)))
+        if let Some(found) =
+            messages.iter().skip(after).find(|m| m.body().is_some_and(|b| b.starts_with(start)))
         {
             return found.clone();
         }
@@ -243,15 +244,15 @@ async fn a_broadcast_interrupted_by_a_restart_resumes_and_sends_nobody_twice() {
     // Once the hung copy is over too, nothing more was ever sent to 103.
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert!(copies(&readers[2], original).len() <= 1);
-    assert_eq!(
-        tg_copies_to(&bot, 103),
-        1,
-        "the restarted bot never asked Telegram for a second copy to 103"
-    );
+    assert_eq!(tg_copies_to(&bot, 103), 1, "the restarted bot never asked Telegram for a second copy to 103");
     bot.stop().await.unwrap();
 }
 
 /// How many times the bot asked Telegram to copy a message to `chat`.
 fn tg_copies_to(bot: &TestBot, chat: i64) -> usize {
-    bot.telegram.calls("copyMessage").iter().filter(|call| call.param_str("chat_id") == Some(chat.to_string())).count()
+    bot.telegram
+        .calls("copyMessage")
+        .iter()
+        .filter(|call| call.param_str("chat_id") == Some(chat.to_string()))
+        .count()
 }

@@ -1035,7 +1035,8 @@ const CAPTIONED: [&str; 6] = ["animation", "audio", "document", "photo", "video"
 /// its `MessageId`. Service messages, invoices and quizzes whose answer the bot
 /// cannot know are refused, as on Telegram.
 fn copy_message(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, ApiError> {
-    let from = p.str("from_chat_id").filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("chat_id is empty"))?;
+    let from =
+        p.str("from_chat_id").filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("chat_id is empty"))?;
     let from: i64 = from.trim().parse().map_err(|_| ApiError::chat_not_found())?;
     if !st.users.contains_key(&from) && !st.groups.contains_key(&from) {
         return Err(ApiError::chat_not_found());
@@ -1062,8 +1063,14 @@ fn copy_message(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, Ap
         Some(raw) if captioned => {
             let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
             let entities = p.json("caption_entities", "caption entities")?;
-            let parsed =
-                parse_text(&raw, parse_mode.as_deref(), entities.as_ref(), MAX_CAPTION, "", "message caption is too long")?;
+            let parsed = parse_text(
+                &raw,
+                parse_mode.as_deref(),
+                entities.as_ref(),
+                MAX_CAPTION,
+                "",
+                "message caption is too long",
+            )?;
             Some((raw, parsed, parse_mode))
         }
         _ => None,
@@ -1116,7 +1123,10 @@ fn copy_message(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, Ap
     if let Some(kb) = markup_for_message(markup.as_ref()) {
         m.insert("reply_markup".into(), kb);
     }
-    st.store_message(user.id, StoredMessage { id: new_id, json: Value::Object(m), deleted: false, bot: Some(meta) });
+    st.store_message(
+        user.id,
+        StoredMessage { id: new_id, json: Value::Object(m), deleted: false, bot: Some(meta) },
+    );
     Ok(json!({ "message_id": new_id }))
 }
 

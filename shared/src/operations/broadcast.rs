@@ -13,9 +13,7 @@
 
 use std::fmt;
 
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait, Value};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -244,7 +242,9 @@ pub async fn confirm<C: TransactionTrait<Transaction = DatabaseTransaction>>(
     let inserted = txn
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            format!("INSERT INTO broadcast_recipients (broadcast_id, user_id) SELECT $1, a.id FROM ({sql}) a"),
+            format!(
+                "INSERT INTO broadcast_recipients (broadcast_id, user_id) SELECT $1, a.id FROM ({sql}) a"
+            ),
             [id.into(), lang, days, paid],
         ))
         .await?

@@ -205,12 +205,11 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
             Outgoing::WithButtons { text, buttons } => {
                 bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await.map(|sent| sent.id)
             }
-            Outgoing::Reply { text, to } => {
-                bot.send_message(chat, text.clone())
-                    .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
-                    .await
-                    .map(|sent| sent.id)
-            }
+            Outgoing::Reply { text, to } => bot
+                .send_message(chat, text.clone())
+                .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
+                .await
+                .map(|sent| sent.id),
             Outgoing::Photo { name, body, caption, buttons, reply_to } => {
                 let photo = bot
                     .send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
