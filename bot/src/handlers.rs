@@ -544,7 +544,8 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         Callback::AdminUser { .. }
         | Callback::AdminConfirm { .. }
         | Callback::AdminCancel { .. }
-        | Callback::AdminRetry { .. } => admin::on_callback(&bot, chat, &state, &user, callback).await?,
+        | Callback::AdminRetry { .. }
+        | Callback::AdminBroadcast { .. } => admin::on_callback(&bot, chat, &state, &user, callback).await?,
     }
     Ok(())
 }

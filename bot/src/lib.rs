@@ -6,6 +6,7 @@
 //! see texts from `shared::texts::i18n`.
 
 mod admin;
+mod broadcasts;
 mod groups;
 mod handlers;
 mod http;

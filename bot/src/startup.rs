@@ -56,6 +56,8 @@ pub struct AppState {
     pub miniapp: Option<Arc<crate::miniapp::MiniApp>>,
     /// The bot's @username, known once Telegram answered `getMe`.
     pub bot_username: Arc<std::sync::OnceLock<String>>,
+    /// Wakes the broadcast sender when an admin confirms a broadcast.
+    pub broadcasts: Arc<tokio::sync::Notify>,
 }
 
 /// Connects to PostgreSQL, Redis and S3 and builds the Telegram client.
@@ -117,6 +119,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         settings: Arc::new(settings),
         miniapp,
         bot_username: Arc::default(),
+        broadcasts: Arc::default(),
         db,
         limiter,
         group_limiter,
@@ -166,6 +169,11 @@ pub async fn serve(
     if let Some(url) = state.settings.miniapp.as_ref().and_then(|app| app.url.clone()) {
         publish_menu_button(&bot, url).await;
     }
+
+    // Stopped with the process, or when this function returns early.
+    let sender_stop = shutdown.child_token();
+    let _stop_sender_on_return = sender_stop.clone().drop_guard();
+    let sender = tokio::spawn(crate::broadcasts::run(state.clone(), sender_stop));
 
     let router = http::router(state.clone());
     tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
@@ -221,6 +229,10 @@ pub async fn serve(
             tracing::info!(url = %url, "receiving updates by webhook");
             serve_http(listener, router.merge(hook), shutdown.clone()).await?;
         }
+    }
+    // A copy in flight finishes (or is given up) before the process ends.
+    if let Err(err) = sender.await {
+        tracing::error!(error = %err, "the broadcast sender panicked");
     }
     tracing::info!("bot stopped");
     Ok(())

@@ -1,6 +1,7 @@
 //! Admin commands end to end through the fake Telegram: `/stats`, `/user`,
 //! `/grant` and `/debit` with their confirmation, `/ban` and `/unban` (a ban
-//! survives the user's next message and a restart), `/jobs failed` with Retry,
+//! survives the user's next message and a restart, and cancels the user's
+//! unfinished jobs with their holds released), `/jobs failed` with Retry,
 //! `/audit`; a non-admin gets the ordinary unknown-command answer; and the
 //! audit trail refuses UPDATE, DELETE and TRUNCATE from the application.
 
@@ -15,7 +16,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use shared::{
     billing::money::Credits,
     ids::{ChatId, TelegramUserId, UserId},
-    jobs::{MediaSource, TranscriptionInput},
+    jobs::{Claim, MediaSource, TranscriptionInput},
     operations::audit,
     people::users,
     texts::{
@@ -110,9 +111,18 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_happens() {
         let menu = bot.telegram.commands(None, lang);
         assert!(!menu.is_empty());
         assert!(
-            menu.iter()
-                .all(|(command, _)| !["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"]
-                    .contains(&command.as_str())),
+            menu.iter().all(|(command, _)| ![
+                "stats",
+                "user",
+                "grant",
+                "debit",
+                "ban",
+                "unban",
+                "jobs",
+                "audit",
+                "broadcast"
+            ]
+            .contains(&command.as_str())),
             "{menu:?}"
         );
     }
@@ -123,7 +133,8 @@ async fn a_non_admin_gets_the_unknown_answer_and_nothing_happens() {
     assert_eq!(admin_menu.first().map(String::as_str), Some("start"), "{admin_menu:?}");
     assert!(
         admin_menu.ends_with(
-            &["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"].map(String::from)
+            &["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit", "broadcast"]
+                .map(String::from)
         ),
         "{admin_menu:?}"
     );
@@ -365,6 +376,102 @@ async fn a_ban_survives_the_users_next_message_and_a_restart() {
     bot.stop().await.unwrap();
 }
 
+/// A transcription job of `user`, queued with its price held, as the bot leaves one.
+async fn queued_transcription(bot: &TestBot, user: UserId, chat: i64, seconds: u32) -> shared::ids::JobId {
+    let input = TranscriptionInput {
+        file_id: format!("file-{seconds}"),
+        file_unique_id: format!("unique-{seconds}"),
+        file_size: Some(40_000),
+        mime_type: Some("audio/ogg".into()),
+        file_name: None,
+        duration_hint_s: seconds,
+        source: MediaSource::Voice,
+        reply_to: None,
+    };
+    shared::jobs::create_transcription(&bot.state.db, &bot.state.ledger, user, ChatId(chat), &input)
+        .await
+        .unwrap()
+        .job_id
+}
+
+#[tokio::test]
+async fn a_ban_cancels_the_users_queued_and_retrying_jobs_and_releases_their_holds() {
+    let bot = spawn_bot(&[
+        ("ADMIN_TELEGRAM_IDS", "90"),
+        ("WELCOME_BONUS_CREDITS", "100"),
+        ("FREE_MINUTES_PER_DAY", "0"),
+    ])
+    .await;
+    let admin = started(&bot, ADMIN, "Admin").await;
+    started(&bot, 91, "Gleb").await;
+    let gleb = stored(&bot, 91).await.id;
+    let db = &bot.state.db;
+    let queued = queued_transcription(&bot, gleb, 91, 60).await;
+    // One attempt failed and the job waits out its backoff: it is "running" under a lease.
+    let retrying = queued_transcription(&bot, gleb, 91, 120).await;
+    let lease = Duration::from_secs(60);
+    assert!(matches!(shared::jobs::claim(db, retrying, 3, lease).await.unwrap(), Claim::Run { .. }));
+    shared::jobs::defer(db, retrying, Duration::from_secs(30)).await.unwrap();
+    let held = bot.state.ledger.balance(db, gleb).await.unwrap();
+    assert_eq!((held.available, held.held), (Credits::whole(55), Credits::whole(45)), "15 + 30 held");
+
+    admin.send_command("/ban 91 chargeback fraud").unwrap();
+    assert_eq!(
+        nth(&admin, 2).await.body().unwrap(),
+        format!(
+            "Gleb · tg 91 · #{gleb} is banned. Reason: chargeback fraud\n\
+             2 unfinished jobs were cancelled and their holds released."
+        )
+    );
+    for job in [queued, retrying] {
+        let ended = format!(
+            "SELECT COUNT(*) AS n FROM jobs WHERE id = '{job}' AND status = 'cancelled' AND error_code = 'banned'"
+        );
+        assert_eq!(count(&bot, &ended).await, 1, "{job} cancelled");
+        let released =
+            format!("SELECT COUNT(*) AS n FROM ledger_holds WHERE job_id = '{job}' AND status = 'released'");
+        assert_eq!(count(&bot, &released).await, 1, "{job}'s hold released");
+        // A worker that takes the job from the queue later finds it final and does nothing.
+        assert_eq!(
+            shared::jobs::claim(db, job, 3, lease).await.unwrap(),
+            Claim::Finished(shared::entities::jobs::JobStatus::Cancelled)
+        );
+    }
+    let balance = bot.state.ledger.balance(db, gleb).await.unwrap();
+    assert_eq!(
+        (balance.available, balance.held),
+        (Credits::whole(100), Credits::ZERO),
+        "the balance as before"
+    );
+    assert!(testkit::fixtures::ledger_violation(db).await.is_none());
+    let record = &audit::recent(db, Some(gleb), 1).await.unwrap()[0];
+    assert_eq!(record.action, "user.ban");
+    let cancelled = record.after.as_ref().unwrap()["jobs_cancelled"].as_array().unwrap().len();
+    assert_eq!(cancelled, 2);
+
+    // Nothing can be queued for a banned user, even by a request that passed the ban check just before.
+    let refused = shared::jobs::create_transcription(
+        db,
+        &bot.state.ledger,
+        gleb,
+        ChatId(91),
+        &TranscriptionInput {
+            file_id: "late".into(),
+            file_unique_id: "late".into(),
+            file_size: None,
+            mime_type: None,
+            file_name: None,
+            duration_hint_s: 5,
+            source: MediaSource::Voice,
+            reply_to: None,
+        },
+    )
+    .await;
+    assert!(matches!(refused, Err(shared::jobs::JobError::Banned(user)) if user == gleb), "{refused:?}");
+    assert_eq!(count(&bot, "SELECT COUNT(*) AS n FROM ledger_holds WHERE status = 'open'").await, 0);
+    bot.stop().await.unwrap();
+}
+
 /// A transcription job of `user` that failed, its hold released, as the runner leaves one.
 async fn failed_transcription(bot: &TestBot, user: UserId, chat: i64) -> shared::ids::JobId {
     let input = TranscriptionInput {
@@ -477,7 +584,12 @@ async fn audit_shows_the_latest_records_of_everyone_or_of_one_user() {
     let body = one.body().unwrap();
     assert!(body.starts_with(&format!("Audit trail of Gleb · tg 91 · #{gleb}:")), "{body}");
     assert!(body.contains("“spam”") && !body.contains("fraud"), "{body}");
-    assert!(body.contains(r#"{"banned":false,"reason":null} → {"banned":true,"reason":"spam"}"#), "{body}");
+    assert!(
+        body.contains(
+            r#"{"banned":false,"reason":null} → {"banned":true,"jobs_cancelled":[],"reason":"spam"}"#
+        ),
+        "{body}"
+    );
     bot.stop().await.unwrap();
 }
 

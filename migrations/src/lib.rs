@@ -77,6 +77,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261206_000018_user_bans", "0018_user_bans"),
             sql_migration!("m20261206_000019_admin_actions", "0019_admin_actions"),
             sql_migration!("m20261206_000020_privacy_retention", "0020_privacy_retention"),
+            sql_migration!("m20261207_000021_broadcasts", "0021_broadcasts"),
         ]
     }
 }

@@ -22,9 +22,11 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 19] = [
+const APP_TABLES: [&str; 21] = [
     "admin_actions",
     "audit_log",
+    "broadcast_recipients",
+    "broadcasts",
     "free_allowance_usage",
     "group_chats",
     "idea_messages",

@@ -5,6 +5,7 @@
 //! admin's own chat lists them (`startup::publish_command_menu`).
 
 mod audit;
+mod broadcast;
 mod credits;
 mod jobs;
 mod stats;
@@ -44,6 +45,8 @@ pub enum AdminCommand {
     Jobs(String),
     /// `/audit [user]`: the latest audit records.
     Audit(String),
+    /// `/broadcast [lang=ru|en] [active=<days>] [paid]`, in reply to the message to send.
+    Broadcast(String),
 }
 
 /// Whether `telegram_id` may run admin commands.
@@ -81,6 +84,7 @@ pub async fn on_command(
         AdminCommand::Unban(args) => users::unban(&bot, chat, &state, &admin, &args).await,
         AdminCommand::Jobs(args) => jobs::show_failed(&bot, chat, &state, &admin, &args).await,
         AdminCommand::Audit(args) => audit::show(&bot, chat, &state, &admin, &args).await,
+        AdminCommand::Broadcast(args) => broadcast::propose(&bot, &msg, &state, &admin, &args).await,
     }
 }
 
@@ -103,6 +107,9 @@ pub async fn on_callback(
         Callback::AdminConfirm { action } => credits::confirm(bot, chat, state, admin, action).await,
         Callback::AdminCancel { action } => credits::cancel(bot, chat, state, admin, action).await,
         Callback::AdminRetry { job } => jobs::retry(bot, chat, state, admin, job).await,
+        Callback::AdminBroadcast { broadcast, send } => {
+            broadcast::answer(bot, chat, state, admin, broadcast, send).await
+        }
         _ => Ok(()),
     }
 }

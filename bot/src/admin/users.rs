@@ -1,4 +1,5 @@
-//! `/user` (a user's card with Grant / Ban / Unban buttons), `/ban` and `/unban`.
+//! `/user` (a user's card with Grant / Ban / Unban buttons), `/ban` (which also
+//! cancels the user's unfinished jobs) and `/unban`.
 
 use sea_orm::ActiveEnum;
 use shared::{
@@ -147,9 +148,20 @@ async fn ban_user(
     user: &User,
     reason: &str,
 ) -> anyhow::Result<()> {
-    let again = admin::ban(&state.db, admin_user.telegram_id, user.id, reason).await?;
-    tracing::warn!(admin = %admin_user.telegram_id, user_id = %user.id, reason, "user banned");
-    let text = AdminText::Banned { user: who(user), reason: reason.to_owned(), again };
+    let banned = admin::ban(&state.db, &state.ledger, admin_user.telegram_id, user.id, reason).await?;
+    tracing::warn!(
+        admin = %admin_user.telegram_id,
+        user_id = %user.id,
+        reason,
+        jobs_cancelled = banned.jobs_ended.len(),
+        "user banned"
+    );
+    let text = AdminText::Banned {
+        user: who(user),
+        reason: reason.to_owned(),
+        again: banned.again,
+        jobs_cancelled: banned.jobs_ended.len(),
+    };
     bot.send_message(chat, text.render(admin_user.language)).await?;
     Ok(())
 }

@@ -126,6 +126,8 @@ pub(crate) async fn bot_method(
         });
         st.calls.len() - 1
     };
+    // A test may wait for a call to arrive (one the fake then holds back, say).
+    shared.changed.notify_waiters();
     let fault = shared.lock().take_fault(&method);
     let result = match fault {
         Some(Fault::RetryAfter(secs)) => Err(ApiError::retry_after(secs)),
@@ -195,6 +197,7 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
         "sendchataction" => send_chat_action(st, p),
         "senddocument" => send_document(shared, st, p),
         "sendphoto" => send_photo(shared, st, p),
+        "copymessage" => copy_message(shared, st, p),
         "getfile" => get_file(st, p, &shared.token),
         "getchatmember" => get_chat_member(shared, st, p),
         "answercallbackquery" => answer_callback_query(st, p),
@@ -997,6 +1000,134 @@ fn send_photo(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, ApiE
     sent.file_name = upload_name;
     sent.mime_type = upload_mime;
     Ok(finish_media(st, &user, id, m, common, None, Some(sent)))
+}
+
+/// What a copy carries over from the original; the rest (sender, date, the
+/// message it replied to, forward origin, buttons) is the copy's own.
+const COPIED_CONTENT: [&str; 20] = [
+    "text",
+    "entities",
+    "link_preview_options",
+    "animation",
+    "audio",
+    "document",
+    "photo",
+    "sticker",
+    "video",
+    "video_note",
+    "voice",
+    "caption",
+    "caption_entities",
+    "show_caption_above_media",
+    "has_media_spoiler",
+    "contact",
+    "dice",
+    "location",
+    "venue",
+    "poll",
+];
+
+/// Content that has a caption, which `caption` may replace.
+const CAPTIONED: [&str; 6] = ["animation", "audio", "document", "photo", "video", "voice"];
+
+/// `copyMessage`: a new bot message in `chat_id` with the content of message
+/// `message_id` of `from_chat_id`, without a link to the original; answers
+/// its `MessageId`. Service messages, invoices and quizzes whose answer the bot
+/// cannot know are refused, as on Telegram.
+fn copy_message(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let from =
+        p.str("from_chat_id").filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("chat_id is empty"))?;
+    let from: i64 = from.trim().parse().map_err(|_| ApiError::chat_not_found())?;
+    if !st.users.contains_key(&from) && !st.groups.contains_key(&from) {
+        return Err(ApiError::chat_not_found());
+    }
+    let id = message_id_param(p)?;
+    let original = st
+        .message(from, id)
+        .filter(|m| !m.deleted)
+        .map(|m| m.json.clone())
+        .ok_or_else(|| ApiError::bad("message to copy not found"))?;
+    let user = target_user(st, p, true)?;
+    let quiz_unknown = original.get("poll").is_some_and(|poll| {
+        poll.get("type").and_then(Value::as_str) == Some("quiz") && poll.get("correct_option_id").is_none()
+    });
+    let content: Map<String, Value> = COPIED_CONTENT
+        .iter()
+        .filter_map(|key| original.get(*key).map(|value| ((*key).to_owned(), value.clone())))
+        .collect();
+    if content.is_empty() || original.get("invoice").is_some() || quiz_unknown {
+        return Err(ApiError::bad("message can't be copied"));
+    }
+    let captioned = CAPTIONED.iter().any(|key| content.contains_key(*key));
+    let new_caption = match p.str("caption") {
+        Some(raw) if captioned => {
+            let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
+            let entities = p.json("caption_entities", "caption entities")?;
+            let parsed = parse_text(
+                &raw,
+                parse_mode.as_deref(),
+                entities.as_ref(),
+                MAX_CAPTION,
+                "",
+                "message caption is too long",
+            )?;
+            Some((raw, parsed, parse_mode))
+        }
+        _ => None,
+    };
+    let markup = reply_markup(p)?;
+    let reply = reply_target(st, user.id, p)?;
+    let (new_id, mut m) = new_bot_message(shared, st, &user);
+    if let Some((_, replied)) = &reply {
+        m.insert("reply_to_message".into(), replied.clone());
+    }
+    m.extend(content);
+    let mut meta = BotMeta {
+        text: m.get("text").and_then(Value::as_str).map(str::to_owned),
+        caption: m.get("caption").and_then(Value::as_str).map(str::to_owned),
+        reply_markup: markup.clone(),
+        reply_to_message_id: reply.map(|(id, _)| id),
+        link_preview_options: m.get("link_preview_options").cloned(),
+        copied_from: Some((from, id)),
+        ..BotMeta::default()
+    };
+    if let Some((raw, parsed, parse_mode)) = new_caption {
+        m.remove("caption_entities");
+        if parsed.text.is_empty() {
+            m.remove("caption");
+        } else {
+            m.insert("caption".into(), json!(parsed.text));
+        }
+        if !parsed.entities.is_empty() {
+            m.insert("caption_entities".into(), json!(parsed.entities));
+        }
+        meta.caption = Some(raw).filter(|c| !c.is_empty());
+        meta.parse_mode = parse_mode;
+    }
+    meta.plain_text = m
+        .get("text")
+        .or_else(|| m.get("caption"))
+        .and_then(Value::as_str)
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let largest_photo = m.get("photo").and_then(Value::as_array).and_then(|sizes| sizes.last());
+    meta.photo = largest_photo
+        .and_then(|size| size.get("file_id")?.as_str())
+        .and_then(|file_id| st.files.get(file_id))
+        .map(sent_file);
+    meta.document = m
+        .get("document")
+        .and_then(|doc| doc.get("file_id")?.as_str())
+        .and_then(|file_id| st.files.get(file_id))
+        .map(sent_file);
+    if let Some(kb) = markup_for_message(markup.as_ref()) {
+        m.insert("reply_markup".into(), kb);
+    }
+    st.store_message(
+        user.id,
+        StoredMessage { id: new_id, json: Value::Object(m), deleted: false, bot: Some(meta) },
+    );
+    Ok(json!({ "message_id": new_id }))
 }
 
 fn get_file(st: &mut State, p: &Params, token: &str) -> Result<Value, ApiError> {

@@ -135,6 +135,8 @@ pub struct SentMessage {
     pub photo: Option<SentFile>,
     /// The invoice object, for `sendInvoice`.
     pub invoice: Option<Value>,
+    /// `(chat, message id)` of the original, for `copyMessage`.
+    pub copied_from: Option<(i64, i32)>,
     /// Whether the bot deleted it.
     pub deleted: bool,
     /// How many edits were applied.

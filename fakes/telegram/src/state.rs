@@ -157,6 +157,8 @@ pub(crate) struct BotMeta {
     pub photo: Option<SentFile>,
     pub invoice: Option<Value>,
     pub edit_count: u32,
+    /// `(chat, message)` of the original, for `copyMessage`.
+    pub copied_from: Option<(i64, i32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -418,6 +420,7 @@ impl State {
             document: meta.document.clone(),
             photo: meta.photo.clone(),
             invoice: meta.invoice.clone(),
+            copied_from: meta.copied_from,
             deleted: message.deleted,
             edit_count: meta.edit_count,
             raw: message.json.clone(),

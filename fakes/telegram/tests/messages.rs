@@ -283,3 +283,62 @@ async fn an_anonymous_admin_speaks_as_the_group() {
     assert!(from.is_bot);
     assert_eq!(from.id.0, 1_087_968_824);
 }
+
+#[tokio::test]
+async fn copies_carry_the_content_without_a_link_to_the_original() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot(&tg);
+    let admin = tg.user(20, "Ada", None);
+    let reader = tg.user(21, "Ben", None);
+    let (from, to) = (ChatId(admin.chat_id()), ChatId(reader.chat_id()));
+
+    let text = admin.send_text("Big news!").unwrap();
+    let copy = bot.copy_message(to, from, MessageId(text)).await.unwrap();
+    let got = reader.last_message().unwrap();
+    assert_eq!(got.message_id, copy.0);
+    assert_eq!(got.text.as_deref(), Some("Big news!"));
+    assert_eq!(got.copied_from, Some((admin.chat_id(), text)));
+    assert_eq!(got.raw["from"]["is_bot"], true, "the bot sends the copy");
+    assert!(got.raw.get("forward_origin").is_none(), "no link to the original");
+
+    // A photo keeps its file; a new caption replaces the old one, none keeps it.
+    let picture = tg.register_file(vec![7u8; 64], "image/jpeg", None);
+    let photo = admin.send_photo(&picture, Some("old caption")).unwrap();
+    bot.copy_message(to, from, MessageId(photo)).caption("new caption").await.unwrap();
+    let got = reader.last_message().unwrap();
+    assert_eq!(got.caption.as_deref(), Some("new caption"));
+    assert_eq!(got.photo.unwrap().file_unique_id, picture.file_unique_id);
+    bot.copy_message(to, from, MessageId(photo)).await.unwrap();
+    assert_eq!(reader.last_message().unwrap().caption.as_deref(), Some("old caption"));
+
+    // A voice note stays a voice note, with buttons when asked for.
+    let audio = tg.register_file(vec![1u8; 100], "audio/ogg", Some(3));
+    let voice = admin.send_voice(&audio).unwrap();
+    let keyboard = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback("Ok", "ok")]]);
+    bot.copy_message(to, from, MessageId(voice)).reply_markup(keyboard).await.unwrap();
+    let got = reader.last_message().unwrap();
+    assert_eq!(got.raw["voice"]["file_unique_id"], audio.file_unique_id.as_str());
+    assert_eq!(got.callback_data_of("Ok").as_deref(), Some("ok"));
+    assert_eq!(reader.messages().len(), 4);
+
+    // What Telegram refuses: a missing message, an unknown chat, a service message, a blocked reader.
+    let err = bot.copy_message(to, from, MessageId(999)).await.unwrap_err();
+    assert!(matches!(err, RequestError::Api(ApiError::MessageToCopyNotFound)), "{err:?}");
+    let err = bot.copy_message(to, ChatId(424242), MessageId(text)).await.unwrap_err();
+    assert!(matches!(err, RequestError::Api(ApiError::ChatNotFound)), "{err:?}");
+    let paid = admin
+        .pay(&fake_telegram::Payment {
+            currency: "XTR".into(),
+            total_amount: 10,
+            invoice_payload: "p10".into(),
+            telegram_payment_charge_id: "charge-1".into(),
+            provider_payment_charge_id: String::new(),
+        })
+        .unwrap();
+    let err = bot.copy_message(to, from, MessageId(paid)).await.unwrap_err();
+    assert!(err.to_string().contains("message can't be copied"), "{err:?}");
+    reader.block_bot();
+    let err = bot.copy_message(to, from, MessageId(text)).await.unwrap_err();
+    assert!(matches!(err, RequestError::Api(ApiError::BotBlocked)), "{err:?}");
+    assert_eq!(reader.messages().len(), 4, "nothing more arrived");
+}

@@ -13,6 +13,7 @@ admin-usage = { $command ->
     [debit] Usage: /debit <user> <credits> <reason>
     [ban] Usage: /ban <user> <reason>
     [unban] Usage: /unban <user>
+    [broadcast] Usage: reply to a message with /broadcast [lang=ru|en] [active=<days>] [paid]
    *[jobs] Usage: /jobs failed
 }
 admin-user-not-found = No user { $query }.
@@ -115,6 +116,12 @@ admin-action-unknown = This button is out of date.
 admin-banned = { $again ->
         [yes] { $user } was banned already; reason updated: { $reason }
        *[no] { $user } is banned. Reason: { $reason }
+    }{ $jobs ->
+        [0] {""}
+        [one] {""}
+            One unfinished job was cancelled and its hold released.
+       *[other] {""}
+            { $jobs } unfinished jobs were cancelled and their holds released.
     }
 admin-unbanned = { $user } is unbanned.
 admin-not-banned = { $user } is not banned.
@@ -150,6 +157,33 @@ admin-audit-line = • #{ $id } { $when } { $actor } { $action }{ $target ->
     } { $change }
 admin-audit-empty = The audit trail is empty.
 
+## /broadcast
+
+admin-broadcast-preview =
+    ⬆️ This is how your message will look.
+    Recipients: { $audience } ({ $segment ->
+        [none] everyone
+       *[other] { $segment }
+    }); banned users and users who blocked the bot are left out.
+    Send it?
+admin-send-button = 📣 Send
+admin-broadcast-not-copyable = This message cannot be copied (service messages, invoices and quizzes cannot be); nothing will be sent.
+admin-broadcast-started = { $recipients ->
+        [one] Sending to one user.
+       *[other] Sending to { $recipients } users.
+    } You will get a report when it is done.
+admin-broadcast-already = { $status ->
+        [sending] This broadcast is being sent already.
+        [done] This broadcast was sent already.
+       *[cancelled] This broadcast was cancelled.
+    }
+admin-broadcast-report =
+    📣 The broadcast is finished.
+    Sent: { $sent }
+    Blocked the bot: { $blocked }
+    Failed: { $failed }
+    Skipped (banned or blocked the bot meanwhile): { $skipped }
+
 ## The command menu in admins' own chats
 
 admin-command-stats = Stats
@@ -160,3 +194,4 @@ admin-command-ban = Ban a user
 admin-command-unban = Lift a ban
 admin-command-jobs = Failed jobs (/jobs failed)
 admin-command-audit = Audit trail
+admin-command-broadcast = Broadcast (in reply to a message)

@@ -13,6 +13,7 @@ admin-usage = { $command ->
     [debit] Использование: /debit <пользователь> <кредиты> <причина>
     [ban] Использование: /ban <пользователь> <причина>
     [unban] Использование: /unban <пользователь>
+    [broadcast] Использование: ответьте на сообщение командой /broadcast [lang=ru|en] [active=<дней>] [paid]
    *[jobs] Использование: /jobs failed
 }
 admin-user-not-found = Пользователь { $query } не найден.
@@ -109,6 +110,10 @@ admin-action-unknown = Эта кнопка устарела.
 admin-banned = { $again ->
         [yes] Пользователь { $user } уже забанен; причина обновлена: { $reason }
        *[no] Пользователь { $user } забанен. Причина: { $reason }
+    }{ $jobs ->
+        [0] {""}
+       *[other] {""}
+            Отменено незавершённых заданий: { $jobs }, резервы возвращены.
     }
 admin-unbanned = Пользователь { $user } разбанен.
 admin-not-banned = Пользователь { $user } не забанен.
@@ -144,6 +149,30 @@ admin-audit-line = • #{ $id } { $when } { $actor } { $action }{ $target ->
     } { $change }
 admin-audit-empty = Журнал пуст.
 
+## /broadcast
+
+admin-broadcast-preview =
+    ⬆️ Так будет выглядеть ваше сообщение.
+    Получателей: { $audience } ({ $segment ->
+        [none] все пользователи
+       *[other] { $segment }
+    }); забаненные и заблокировавшие бота не входят.
+    Отправить?
+admin-send-button = 📣 Отправить
+admin-broadcast-not-copyable = Это сообщение нельзя скопировать (служебные сообщения, счета и викторины не копируются); ничего не отправлено.
+admin-broadcast-started = Рассылка началась, получателей: { $recipients }. Когда она закончится, придёт отчёт.
+admin-broadcast-already = { $status ->
+        [sending] Эта рассылка уже идёт.
+        [done] Эта рассылка уже отправлена.
+       *[cancelled] Эта рассылка отменена.
+    }
+admin-broadcast-report =
+    📣 Рассылка завершена.
+    Доставлено: { $sent }
+    Заблокировали бота: { $blocked }
+    Ошибки: { $failed }
+    Пропущено (забанены или заблокировали бота за это время): { $skipped }
+
 ## The command menu in admins' own chats
 
 admin-command-stats = Статистика
@@ -154,3 +183,4 @@ admin-command-ban = Забанить
 admin-command-unban = Разбанить
 admin-command-jobs = Неудачные задания (/jobs failed)
 admin-command-audit = Журнал действий
+admin-command-broadcast = Рассылка (ответом на сообщение)

@@ -102,6 +102,9 @@ pub enum JobError {
         /// What is wrong.
         reason: String,
     },
+    /// The owner is banned: nothing is queued for them.
+    #[error("user {0} is banned")]
+    Banned(UserId),
     /// The database failed.
     #[error("job database error: {0}")]
     Db(#[from] DbErr),
@@ -196,6 +199,19 @@ where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
     let txn = db.begin().await?;
+    // KEY SHARE waits for a ban being written (it locks the row FOR UPDATE) and
+    // not for ordinary profile updates: a job is either seen by the ban, which
+    // cancels it, or refused here.
+    let owner = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT banned_at IS NOT NULL AS banned FROM users WHERE id = $1 FOR KEY SHARE",
+            [new.user_id.into()],
+        ))
+        .await?;
+    if owner.map(|row| row.try_get::<bool>("", "banned")).transpose()?.unwrap_or(false) {
+        return Err(JobError::Banned(new.user_id));
+    }
     jobs::ActiveModel {
         id: Set(job_id),
         user_id: Set(new.user_id),

@@ -367,31 +367,65 @@ pub async fn cancel_adjustment<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<O
     row.map(|row| ActionStatus::parse(&row.try_get::<String>("", "status")?)).transpose()
 }
 
-/// Bans `target` (or changes the reason of a ban), with its audit record;
-/// answers whether they were banned already.
+/// What a ban did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Banned {
+    /// They were banned already (only the reason changed).
+    pub again: bool,
+    /// Their unfinished jobs ended now (queued, waiting for a retry, or
+    /// running): cancelled with their holds released, or, if already charged,
+    /// ended undeliverable with the charge kept.
+    pub jobs_ended: Vec<JobId>,
+}
+
+/// The `error_code` of jobs cancelled by their owner's ban.
+pub const BANNED: &str = "banned";
+
+/// Bans `target` (or changes the reason of a ban) and ends their unfinished
+/// jobs, with the audit record, in one transaction. A job's row and hold are
+/// settled through [`crate::jobs::cancel_unfinished`], so a worker that picks
+/// the job up later finds it final and does nothing, and one still running it
+/// stops at its next step.
 ///
 /// # Errors
-/// When the database fails.
+/// When the database or the ledger fails.
 pub async fn ban<C: TransactionTrait<Transaction = DatabaseTransaction>>(
     db: &C,
+    ledger: &Ledger,
     admin: TelegramUserId,
     target: UserId,
     reason: &str,
-) -> Result<bool, DbErr> {
+) -> Result<Banned, AdminError> {
     let txn = db.begin().await?;
     let before = bans::lock_state(&txn, target).await?;
     bans::ban(&txn, target, reason).await?;
+    // The user's row is locked: a job being created for them now waits for this
+    // transaction, and none is created after it (its creator sees the ban).
+    let unfinished = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM jobs WHERE user_id = $1 AND status IN ('queued', 'running') ORDER BY created_at",
+            [target.into()],
+        ))
+        .await?;
+    let mut jobs_ended = Vec::new();
+    for row in unfinished {
+        let job: JobId = row.try_get("", "id")?;
+        if crate::jobs::cancel_unfinished(&txn, ledger, job, BANNED).await?.ended_now() {
+            jobs_ended.push(job);
+        }
+    }
     let entry = Entry {
         actor: Actor::Admin(admin),
         action: Action::UserBan,
         target: Some(target),
         before: Some(ban_json(&before)),
-        after: Some(json!({ "banned": true, "reason": reason })),
+        after: Some(json!({ "banned": true, "reason": reason, "jobs_cancelled": jobs_ended })),
         reason: reason.to_owned(),
     };
     audit::append(&txn, &entry).await?;
     txn.commit().await?;
-    Ok(before.is_banned())
+    Ok(Banned { again: before.is_banned(), jobs_ended })
 }
 
 /// Lifts the ban of `target`, with its audit record; `false` when they were

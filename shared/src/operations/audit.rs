@@ -1,6 +1,6 @@
 //! The audit trail: an append-only record of every admin action and every
 //! money movement outside the job and payment flows (grants, debits, refunds,
-//! reversals, bans). [`append`] takes the caller's transaction, so the record
+//! reversals, bans, broadcasts). [`append`] takes the caller's transaction, so the record
 //! commits with the change it describes or not at all. The database refuses
 //! UPDATE, DELETE and TRUNCATE of `audit_log` (a trigger, and the application
 //! role's privileges revoked), so what was written stays written.
@@ -49,6 +49,8 @@ pub enum Action {
     JobRetry,
     /// A user's personal data deleted at their request (the books kept).
     UserErase,
+    /// A broadcast confirmed by an admin: its recipients fixed, its sending begun.
+    BroadcastSend,
 }
 
 impl Action {
@@ -62,6 +64,7 @@ impl Action {
             Self::UserUnban => "user.unban",
             Self::JobRetry => "job.retry",
             Self::UserErase => "user.erase",
+            Self::BroadcastSend => "broadcast.send",
         }
     }
 }

@@ -2,9 +2,11 @@
 //! `audit` is the append-only trail every admin action and every money movement
 //! outside the job and payment flows writes in its own transaction; `admin` holds
 //! the actions themselves (finding a user, grants and debits with a confirmation,
-//! bans, retrying failed jobs); `stats` the figures `/stats` shows. It sits on top
+//! bans, retrying failed jobs); `broadcast` an admin's message copied to a segment
+//! of users, at most once each; `stats` the figures `/stats` shows. It sits on top
 //! of the owners (billing, jobs, media, people) like `metrics`; no owner imports it.
 
 pub mod admin;
 pub mod audit;
+pub mod broadcast;
 pub mod stats;

@@ -87,6 +87,13 @@ pub enum Callback {
         /// The failed job.
         job: JobId,
     },
+    /// An admin answers the preview of the broadcast `broadcast`.
+    AdminBroadcast {
+        /// The proposed broadcast.
+        broadcast: uuid::Uuid,
+        /// True: send it; false: cancel it.
+        send: bool,
+    },
 }
 
 /// What a button on a `/user` card does.
@@ -151,6 +158,8 @@ impl Callback {
             Self::AdminConfirm { action } => format!("adm:ok:{}", action.simple()),
             Self::AdminCancel { action } => format!("adm:no:{}", action.simple()),
             Self::AdminRetry { job } => format!("adm:rt:{}", job.0.simple()),
+            Self::AdminBroadcast { broadcast, send: true } => format!("adm:bs:{}", broadcast.simple()),
+            Self::AdminBroadcast { broadcast, send: false } => format!("adm:bx:{}", broadcast.simple()),
         }
     }
 
@@ -226,6 +235,8 @@ impl Callback {
             "ok" => id.parse().ok().map(|action| Self::AdminConfirm { action }),
             "no" => id.parse().ok().map(|action| Self::AdminCancel { action }),
             "rt" => id.parse().ok().map(|job| Self::AdminRetry { job }),
+            "bs" => id.parse().ok().map(|broadcast| Self::AdminBroadcast { broadcast, send: true }),
+            "bx" => id.parse().ok().map(|broadcast| Self::AdminBroadcast { broadcast, send: false }),
             _ => None,
         }
     }
@@ -277,6 +288,8 @@ mod tests {
             Callback::AdminConfirm { action: uuid::Uuid::from_u128(u128::MAX) },
             Callback::AdminCancel { action: uuid::Uuid::from_u128(3) },
             Callback::AdminRetry { job: JobId(uuid::Uuid::from_u128(u128::MAX)) },
+            Callback::AdminBroadcast { broadcast: uuid::Uuid::from_u128(u128::MAX), send: true },
+            Callback::AdminBroadcast { broadcast: uuid::Uuid::from_u128(9), send: false },
         ] {
             assert_eq!(Callback::parse(&callback.encode()), Some(callback));
             assert!(callback.encode().len() <= 64);
@@ -299,5 +312,6 @@ mod tests {
         assert_eq!(Callback::parse("adm:x:5"), None);
         assert_eq!(Callback::parse("adm:b:five"), None);
         assert_eq!(Callback::parse("adm:ok:not-a-uuid"), None);
+        assert_eq!(Callback::parse("adm:bs:"), None);
     }
 }

@@ -10,7 +10,8 @@
 //! `TELEGRAM_MESSAGES_PER_SECOND` overall) and, on a `429`, freezes that chat
 //! for `retry_after` and sends again. The bot's handlers and the worker use
 //! the same client; [`send`] adds an upper bound on the whole wait for the
-//! messages the worker delivers (transcripts, pictures, ideas, notices).
+//! messages the worker delivers (transcripts, pictures, ideas, notices) and
+//! for the copies of an admin's broadcast.
 
 pub mod buttons;
 mod settings;
@@ -81,6 +82,14 @@ pub enum Outgoing {
         buttons: InlineKeyboardMarkup,
         /// The message it answers (sent anyway if that message is gone).
         reply_to: Option<MessageId>,
+    },
+    /// A copy of an existing message (any kind: text, photo, voice...), without
+    /// a link to the original: an admin's broadcast.
+    Copy {
+        /// The chat the original is in.
+        from_chat: ChatId,
+        /// The original.
+        message: MessageId,
     },
 }
 
@@ -178,7 +187,7 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(90);
 pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<MessageId, RequestError> {
     let attempt = async {
         match message {
-            Outgoing::Text(text) => bot.send_message(chat, text.clone()).await,
+            Outgoing::Text(text) => bot.send_message(chat, text.clone()).await.map(|sent| sent.id),
             Outgoing::Document { name, body, caption, buttons, reply_to } => {
                 let mut request = bot.send_document(chat, InputFile::memory(body.clone()).file_name(*name));
                 if let Some(caption) = caption {
@@ -191,33 +200,35 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
                     request =
                         request.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply());
                 }
-                request.await
+                request.await.map(|sent| sent.id)
             }
             Outgoing::WithButtons { text, buttons } => {
-                bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await
+                bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await.map(|sent| sent.id)
             }
-            Outgoing::Reply { text, to } => {
-                bot.send_message(chat, text.clone())
-                    .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
-                    .await
-            }
+            Outgoing::Reply { text, to } => bot
+                .send_message(chat, text.clone())
+                .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
+                .await
+                .map(|sent| sent.id),
             Outgoing::Photo { name, body, caption, buttons, reply_to } => {
                 let photo = bot
                     .send_photo(chat, InputFile::memory(body.clone()).file_name(*name))
                     .caption(caption.clone())
                     .reply_markup(buttons.clone());
-                match reply_to {
+                let sent = match reply_to {
                     Some(to) => {
                         photo.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply()).await
                     }
                     None => photo.await,
-                }
+                };
+                sent.map(|sent| sent.id)
             }
+            Outgoing::Copy { from_chat, message } => bot.copy_message(chat, *from_chat, *message).await,
         }
     };
     let started = std::time::Instant::now();
     let result = match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
-        Ok(result) => result.map(|sent| sent.id),
+        Ok(result) => result,
         Err(_) => Err(RequestError::Io(std::sync::Arc::new(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!("Telegram did not take the message in {SEND_TIMEOUT:?}"),

@@ -23,6 +23,8 @@ pub enum Usage {
     Unban,
     /// `/jobs`.
     Jobs,
+    /// `/broadcast`.
+    Broadcast,
 }
 
 impl Usage {
@@ -34,6 +36,7 @@ impl Usage {
             Self::Ban => "ban",
             Self::Unban => "unban",
             Self::Jobs => "jobs",
+            Self::Broadcast => "broadcast",
         }
     }
 }
@@ -235,6 +238,8 @@ pub enum AdminText {
         reason: String,
         /// They were banned already.
         again: bool,
+        /// Their unfinished jobs the ban ended.
+        jobs_cancelled: usize,
     },
     /// `/unban` done.
     Unbanned {
@@ -319,10 +324,43 @@ pub enum AdminText {
     },
     /// `/audit` found nothing.
     AuditEmpty,
+    /// Under the preview of a broadcast: its audience, and the question.
+    BroadcastPreview {
+        /// How many users it would reach now.
+        audience: i64,
+        /// The segment in canonical form; empty for everyone.
+        segment: String,
+    },
+    /// Button: send the broadcast.
+    SendButton,
+    /// The message replied to cannot be copied.
+    BroadcastNotCopyable,
+    /// Send tapped: the broadcast is on its way.
+    BroadcastStarted {
+        /// Its recipients.
+        recipients: i64,
+    },
+    /// Send or Cancel tapped on a broadcast settled before.
+    BroadcastAlready {
+        /// `sending`, `done` or `cancelled`.
+        status: &'static str,
+    },
+    /// A broadcast finished.
+    BroadcastReport {
+        /// Copies Telegram took.
+        sent: i64,
+        /// Users who blocked the bot.
+        blocked: i64,
+        /// Refused otherwise, or interrupted mid-send.
+        failed: i64,
+        /// Banned or gone after it was confirmed.
+        skipped: i64,
+    },
 }
 
 /// Admin commands, in the menu of admins' own chats only.
-pub const ADMIN_COMMANDS: [&str; 8] = ["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit"];
+pub const ADMIN_COMMANDS: [&str; 9] =
+    ["stats", "user", "grant", "debit", "ban", "unban", "jobs", "audit", "broadcast"];
 
 /// The admin commands with their descriptions in `lang`, for the command menu
 /// of an admin's chat (after the public commands).
@@ -398,6 +436,12 @@ impl AdminText {
             Self::Audit { .. } => "admin-audit",
             Self::AuditLine { .. } => "admin-audit-line",
             Self::AuditEmpty => "admin-audit-empty",
+            Self::BroadcastPreview { .. } => "admin-broadcast-preview",
+            Self::SendButton => "admin-send-button",
+            Self::BroadcastNotCopyable => "admin-broadcast-not-copyable",
+            Self::BroadcastStarted { .. } => "admin-broadcast-started",
+            Self::BroadcastAlready { .. } => "admin-broadcast-already",
+            Self::BroadcastReport { .. } => "admin-broadcast-report",
         }
     }
 
@@ -419,7 +463,9 @@ impl AdminText {
             | Self::NoFailedJobs
             | Self::RetryNotFailed
             | Self::RetryBanned
-            | Self::AuditEmpty => {}
+            | Self::AuditEmpty
+            | Self::SendButton
+            | Self::BroadcastNotCopyable => {}
             Self::Usage(usage) => args.set("command", usage.selector()),
             Self::UserNotFound { query } => args.set("query", query.as_str()),
             Self::Stats {
@@ -534,10 +580,11 @@ impl AdminText {
                 args.set("needed", amount(*needed));
                 args.set("available", amount(*available));
             }
-            Self::Banned { user, reason, again } => {
+            Self::Banned { user, reason, again, jobs_cancelled } => {
                 args.set("user", user.as_str());
                 args.set("reason", reason.as_str());
                 args.set("again", yes_no(*again));
+                args.set("jobs", *jobs_cancelled);
             }
             Self::FailedJobs { jobs } => args.set("jobs", jobs.as_str()),
             Self::FailedJob { job, kind, user, when, reason, retried } => {
@@ -566,6 +613,18 @@ impl AdminText {
                 args.set("target", target.map_or_else(|| "none".to_owned(), |t| t.to_string()));
                 args.set("reason", or_none(Some(reason)));
                 args.set("change", change.as_str());
+            }
+            Self::BroadcastPreview { audience, segment } => {
+                args.set("audience", *audience);
+                args.set("segment", or_none(Some(segment)));
+            }
+            Self::BroadcastStarted { recipients } => args.set("recipients", *recipients),
+            Self::BroadcastAlready { status } => args.set("status", *status),
+            Self::BroadcastReport { sent, blocked, failed, skipped } => {
+                args.set("sent", *sent);
+                args.set("blocked", *blocked);
+                args.set("failed", *failed);
+                args.set("skipped", *skipped);
             }
         }
         args
@@ -619,6 +678,9 @@ mod tests {
             AdminText::RetryNotFailed,
             AdminText::RetryBanned,
             AdminText::AuditEmpty,
+            AdminText::SendButton,
+            AdminText::BroadcastNotCopyable,
+            AdminText::BroadcastReport { sent: 120, blocked: 3, failed: 1, skipped: 0 },
             AdminText::Stats {
                 users_total: 120,
                 new: [3, 20, 80],
@@ -700,7 +762,9 @@ mod tests {
                 change: String::new(),
             },
         ];
-        for usage in [Usage::User, Usage::Grant, Usage::Debit, Usage::Ban, Usage::Unban, Usage::Jobs] {
+        for usage in
+            [Usage::User, Usage::Grant, Usage::Debit, Usage::Ban, Usage::Unban, Usage::Jobs, Usage::Broadcast]
+        {
             all.push(AdminText::Usage(usage));
         }
         for ban_reason in [None, Some("spam".to_owned())] {
@@ -734,12 +798,20 @@ mod tests {
                 available: dec("11"),
             });
         }
-        for again in [false, true] {
+        for (again, jobs_cancelled) in [(false, 0), (true, 0), (false, 2)] {
             all.push(AdminText::Banned {
                 user: "Анна @anna · tg 91 · #5".into(),
                 reason: "spam".into(),
                 again,
+                jobs_cancelled,
             });
+        }
+        for (audience, segment) in [(1, ""), (3, "lang=ru active=7 paid"), (25, "paid")] {
+            all.push(AdminText::BroadcastPreview { audience, segment: segment.into() });
+            all.push(AdminText::BroadcastStarted { recipients: audience });
+        }
+        for status in ["sending", "done", "cancelled"] {
+            all.push(AdminText::BroadcastAlready { status });
         }
         for retried in [None, Some("0193a1c3".to_owned())] {
             all.push(AdminText::FailedJob {
