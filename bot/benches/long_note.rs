@@ -59,6 +59,8 @@ async fn bench(note: Vec<u8>, runs: usize) {
     let openai = FakeOpenAi::start().await.unwrap();
     openai.set_audio_pace(Duration::from_secs(1), Duration::from_millis(2500));
     openai.limit_concurrency(Endpoint::Transcriptions, LANES);
+    // As long as an hour of speech: about 9,000 words, so it comes as a file like a real one.
+    openai.speak_words_per_segment(12);
     let stt = openai.base_url();
     let lanes = LANES.to_string();
     let bot = support::spawn_bot_with(move |_| {
@@ -117,6 +119,17 @@ async fn bench(note: Vec<u8>, runs: usize) {
             |at: Instant| (at.saturating_duration_since(sent).as_secs_f64() * 1000.0).round() / 1000.0;
         let first_request = requests.iter().map(|r| r.arrived).min().map(after);
         let last_answer = requests.iter().map(|r| r.answered).max().map(after);
+        if std::env::var_os("BENCH_TRACE").is_some() {
+            // Every Bot API call of the run, with when it arrived.
+            let calls: Vec<(String, f64)> = bot
+                .telegram
+                .all_calls()
+                .into_iter()
+                .filter(|c| c.arrived >= sent)
+                .map(|c| (c.method.clone(), after(c.arrived)))
+                .collect();
+            println!("{}", serde_json::json!({ "bench": "long_note_calls", "run": run, "calls": calls }));
+        }
         println!(
             "{}",
             serde_json::json!({

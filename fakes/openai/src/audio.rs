@@ -176,6 +176,23 @@ pub fn expected_transcript(bytes: &[u8]) -> Option<FakeTranscript> {
     Some(FakeTranscript { segments, text, duration_s: info.duration_s })
 }
 
+/// Filler speech for [`FakeTranscript::say_more`].
+const WORDS: [&str; 12] =
+    ["we", "need", "to", "discuss", "the", "budget", "for", "the", "next", "quarter", "and", "plans"];
+
+impl FakeTranscript {
+    /// Makes each segment say `words` words after its tag, as speech would.
+    pub fn say_more(&mut self, words: usize) {
+        for segment in &mut self.segments {
+            for word in WORDS.iter().cycle().take(words) {
+                segment.text.push(' ');
+                segment.text.push_str(word);
+            }
+        }
+        self.text = self.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+    }
+}
+
 /// `HH:MM:SS,mmm` (SRT) or `HH:MM:SS.mmm` (VTT).
 pub(crate) fn clock(secs: f64, separator: char) -> String {
     let millis = (secs * 1000.0).round() as u64;

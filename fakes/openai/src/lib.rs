@@ -108,6 +108,8 @@ struct Inner {
     latency: HashMap<Endpoint, Duration>,
     /// Transcriptions take this long plus this much per minute of audio heard.
     audio_pace: Option<(Duration, Duration)>,
+    /// Words each 5-second segment says after its `hash-index` tag (0: the tag alone).
+    words_per_segment: usize,
     /// More requests of an endpoint in flight than this get 429.
     max_in_flight: HashMap<Endpoint, usize>,
     in_flight: HashMap<Endpoint, (usize, usize)>,
@@ -204,6 +206,13 @@ impl FakeOpenAi {
     /// the audio uploaded, as a recogniser's time grows with the audio it hears.
     pub fn set_audio_pace(&self, base: Duration, per_minute: Duration) {
         lock(&self.shared).audio_pace = Some((base, per_minute));
+    }
+
+    /// Makes every 5-second segment say `words` more words after its tag, so a
+    /// transcript is as long as speech makes it (people say about 2.5 words a
+    /// second: 12 words a segment) rather than a tag every 5 seconds.
+    pub fn speak_words_per_segment(&self, words: usize) {
+        lock(&self.shared).words_per_segment = words;
     }
 
     /// Answers requests of `endpoint` beyond `limit` in flight at once with a
@@ -470,7 +479,7 @@ async fn transcribe(
             &format!("Maximum content size limit ({MAX_UPLOAD_BYTES}) exceeded ({} bytes read)", file.len()),
         );
     }
-    let Some(transcript) = expected_transcript(file) else {
+    let Some(mut transcript) = expected_transcript(file) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
@@ -479,6 +488,10 @@ async fn transcribe(
             "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']",
         );
     };
+    let words = lock(shared).words_per_segment;
+    if words > 0 {
+        transcript.say_more(words);
+    }
     // Whisper names the language in English words, whether it was given or detected.
     let language = match (form.fields.get("language"), lock(shared).mishears.clone()) {
         (Some(code), _) => whisper_name(code),

@@ -121,6 +121,29 @@ async fn transcribes_a_wav_as_verbose_json_with_segments_and_usage() {
 }
 
 #[tokio::test]
+async fn segments_can_say_as_many_words_as_speech_does() {
+    let fake = FakeOpenAi::start().await.unwrap();
+    fake.speak_words_per_segment(12);
+    let audio = wav(12.0, 440.0);
+    let request = CreateTranscriptionRequestArgs::default()
+        .file(AudioInput::from_vec_u8("chunk.wav".into(), audio.clone()))
+        .model("whisper-1")
+        .response_format(AudioResponseFormat::VerboseJson)
+        .build()
+        .unwrap();
+    let response = client(&fake).audio().transcription().create_verbose_json(request).await.unwrap();
+    let tags = expected_transcript(&audio).unwrap().segments;
+    let segments = response.segments.unwrap();
+    assert_eq!(segments.len(), tags.len());
+    for (segment, tag) in segments.iter().zip(&tags) {
+        // Its tag, then twelve words.
+        assert!(segment.text.starts_with(&format!("{} we need", tag.text)), "{}", segment.text);
+        assert_eq!(segment.text.split_whitespace().count(), 13, "{}", segment.text);
+    }
+    assert_eq!(response.text.split_whitespace().count(), 13 * tags.len());
+}
+
+#[tokio::test]
 async fn ogg_opus_duration_comes_from_the_granule_position() {
     let info = probe_audio(&ogg_opus(48_000 * 7 + 312, 312)).unwrap();
     assert_eq!(info.format, AudioFormat::OggOpus);
