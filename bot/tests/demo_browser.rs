@@ -5,7 +5,9 @@
 //!
 //! The walk: press Start and read the welcome, send a voice note through the file
 //! picker and read its transcript, press the transcript's ".srt" button and download
-//! the document it brings. The page is photographed into `docs/screenshots/demo.png`
+//! the document it brings, record a voice message from Chromium's fake microphone
+//! (MediaRecorder, WebM/Opus) and read its transcript, switch the language and ask
+//! for /help. The page is photographed into `docs/screenshots/demo.png`
 //! (README, "Without Docker").
 //!
 //! Needs `chromium` and `chromium-driver` (`scripts/test` installs them).
@@ -68,6 +70,8 @@ async fn browser() -> Browser {
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--hide-scrollbars", "--lang=ru-RU", "--window-size=480,900",
+                // A microphone that plays a beep, allowed without asking.
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             ],
         },
     });
@@ -189,6 +193,22 @@ async fn a_person_talks_to_the_bot_on_the_demo_page() {
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("demo.png"), png).unwrap();
 
+    // A voice message from the microphone: MediaRecorder's recording is sent as a voice
+    // note, and the worker transcribes it too.
+    let transcripts = "[...document.querySelectorAll('.msg.bot')].filter(m => /\\b[0-9a-f]{8}-0\\b/.test(m.innerText)).length";
+    click(client, "#record").await;
+    until(
+        client,
+        "the recording",
+        "return document.getElementById('record').classList.contains('recording')",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    click(client, "#record").await;
+    until(client, "the voice message", "return document.querySelector('.msg.user.voice audio') !== null")
+        .await;
+    until(client, "the voice message's transcript", &format!("return {transcripts} >= 2")).await;
+
     // The language button switches the page's words and the language the client reports.
     click(client, "#language").await;
     until(
@@ -197,12 +217,13 @@ async fn a_person_talks_to_the_bot_on_the_demo_page() {
         "return document.getElementById('text').placeholder.startsWith('Message')",
     )
     .await;
-    let before = js(client, "return document.querySelectorAll('.msg.bot').length").await.as_u64().unwrap();
     client.find(Locator::Css("#text")).await.unwrap().send_keys("/help\u{E007}").await.unwrap();
     until(
         client,
         "the answer to /help",
-        &format!("return document.querySelectorAll('.msg.bot').length > {before} && document.querySelectorAll('.msg.user').length === 3"),
+        "const all = [...document.querySelectorAll('#chat .msg')];
+         const sent = all.findIndex(m => m.classList.contains('user') && m.innerText.trim() === '/help');
+         return sent >= 0 && all.slice(sent + 1).some(m => m.classList.contains('bot'))",
     )
     .await;
 }
