@@ -20,6 +20,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use uuid::Uuid;
 
 pub mod audio;
+pub mod demo;
 pub mod fixtures;
 pub mod hostile;
 pub mod redis_server;
