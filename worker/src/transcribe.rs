@@ -190,7 +190,8 @@ impl Status<'_> {
     async fn look_up(&mut self) -> Option<MessageId> {
         if self.message.is_none() {
             // Not there yet, or never (a job the bot did not announce): a status is cosmetic.
-            self.message = jobs::status_message(&self.ctx.common.db, self.job.id).await.ok().flatten().map(MessageId);
+            self.message =
+                jobs::status_message(&self.ctx.common.db, self.job.id).await.ok().flatten().map(MessageId);
         }
         self.message
     }

@@ -258,7 +258,9 @@ async fn a_group_upgraded_to_a_supergroup_refuses_its_old_id_naming_the_new_one(
         .filter(|(_, to, from)| to.is_some() || from.is_some())
         .collect();
     assert_eq!(migrations, [(-30, Some(-100_030), None), (-100_030, None, Some(-30))]);
-    assert!(updates.iter().all(|u| !matches!(&u.kind, UpdateKind::Message(m) if m.chat.id.0 == -100_030 && !m.chat.is_supergroup())));
+    assert!(updates.iter().all(
+        |u| !matches!(&u.kind, UpdateKind::Message(m) if m.chat.id.0 == -100_030 && !m.chat.is_supergroup())
+    ));
 }
 
 #[tokio::test]

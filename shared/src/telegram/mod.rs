@@ -124,8 +124,10 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
         Text::SrtButton.render(lang),
         Callback::Transcript { job, file: TranscriptFile::Srt }.encode(),
     );
-    let summary_button =
-        vec![InlineKeyboardButton::callback(Text::SummaryButton.render(lang), Callback::Summary { job }.encode())];
+    let summary_button = vec![InlineKeyboardButton::callback(
+        Text::SummaryButton.render(lang),
+        Callback::Summary { job }.encode(),
+    )];
     if txt.chars().count() > file_after_chars || txt.trim().is_empty() {
         // The file is the text: only the subtitles and the summary are a tap away.
         let caption = format!("{}\n{footer}", Text::TranscriptAsFile.render(lang));
@@ -282,8 +284,13 @@ mod tests {
         let long_text = "word ".repeat(100);
         let long = transcript_messages(&delivery(&long_text), Lang::En);
         assert_eq!(long.len(), 1, "one message: Telegram paces a chat to one a second");
-        let Outgoing::Document { name: "transcript.txt", body, caption: Some(caption), buttons: Some(buttons), .. } =
-            &long[0]
+        let Outgoing::Document {
+            name: "transcript.txt",
+            body,
+            caption: Some(caption),
+            buttons: Some(buttons),
+            ..
+        } = &long[0]
         else {
             panic!("{:?}", long[0])
         };
