@@ -17,14 +17,11 @@
 
 mod support;
 
-use std::{
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{path::Path, time::Duration};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
+use support::browser::{self, Browser};
 use support::spawn_bot_with;
 use testkit::demo::{self, DemoChat, DemoUser};
 use testkit::fake_openai::FakeOpenAi;
@@ -33,61 +30,14 @@ const TELEGRAM_ID: i64 = 7101;
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Chromium under ChromeDriver, stopped when dropped.
-struct Browser {
-    client: Client,
-    driver: Child,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 async fn browser() -> Browser {
-    let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
-    assert!(
-        Path::new(&driver_path).exists(),
-        "{driver_path} is missing: install chromium and chromium-driver (scripts/test does)"
-    );
-    let port = free_port();
-    let driver = Command::new(&driver_path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--hide-scrollbars", "--lang=ru-RU", "--window-size=480,900",
-                // A microphone that plays a beep, allowed without asking.
-                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            ],
-        },
-    });
-    let capabilities = capabilities.as_object().unwrap().clone();
-    for _ in 0..100 {
-        match ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(client) => return Browser { client, driver },
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    panic!("ChromeDriver does not answer");
+    browser::launch(&[
+        "--window-size=480,900".to_owned(),
+        // A microphone that plays a beep, allowed without asking.
+        "--use-fake-device-for-media-stream".to_owned(),
+        "--use-fake-ui-for-media-stream".to_owned(),
+    ])
+    .await
 }
 
 async fn js(client: &Client, script: &str) -> Value {

@@ -22,7 +22,6 @@ mod support;
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     time::Duration,
 };
 
@@ -32,9 +31,10 @@ use axum::{
     http::{Method, StatusCode},
     response::Response,
 };
-use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
+use fantoccini::{Client, Locator, wd::WebDriverCompatibleCommand};
 use serde_json::{Value, json};
 use shared::ids::{TelegramUserId, UserId};
+use support::browser::{self, Browser};
 use support::{TestBot, spawn_bot_with};
 use testkit::{fake_openai::FakeOpenAi, fake_yookassa::FakeYooKassa};
 
@@ -93,68 +93,15 @@ impl WebDriverCompatibleCommand for Cdp {
 }
 
 /// Chromium under ChromeDriver, stopped when dropped.
-struct Browser {
-    client: Client,
-    driver: Child,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A phone-sized headless Chromium whose pages find `Telegram.WebApp`
 /// stubbed with `init_data` in `theme`.
 async fn browser(init_data: &str, theme: Theme) -> Browser {
-    let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
-    assert!(
-        Path::new(&driver_path).exists(),
-        "{driver_path} is missing: install chromium and chromium-driver (scripts/test does)"
-    );
-    let port = free_port();
-    let driver = Command::new(&driver_path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--hide-scrollbars", "--lang=ru-RU", format!("--window-size={WIDTH},{HEIGHT}"),
-                // No network here: Telegram's script fails at once instead of timing out.
-                "--host-resolver-rules=MAP telegram.org ~NOTFOUND",
-            ],
-        },
-    });
-    let capabilities = capabilities.as_object().unwrap().clone();
-    let mut client = None;
-    for _ in 0..100 {
-        match ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(connected) => {
-                client = Some(connected);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    let client = client.expect("ChromeDriver answers");
-    let browser = Browser { client, driver };
+    let browser = browser::launch(&[
+        format!("--window-size={WIDTH},{HEIGHT}"),
+        // No network here: Telegram's script fails at once instead of timing out.
+        "--host-resolver-rules=MAP telegram.org ~NOTFOUND".to_owned(),
+    ])
+    .await;
     cdp(
         &browser.client,
         "Emulation.setDeviceMetricsOverride",

@@ -4,6 +4,8 @@
 // Each test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use shared::Settings;

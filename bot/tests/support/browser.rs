@@ -1,0 +1,70 @@
+//! Debian's Chromium, headless, driven through ChromeDriver (`scripts/test`
+//! installs both; `CHROMEDRIVER` and `CHROMIUM` point elsewhere).
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+
+/// A browser session and the ChromeDriver serving it, stopped when dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Starts ChromeDriver on a free port and a headless Chromium in Russian with
+/// the common flags and `args` (window size, fake devices, host rules).
+pub async fn launch(args: &[String]) -> Browser {
+    let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+    assert!(
+        Path::new(&driver_path).exists(),
+        "{driver_path} is missing: install chromium and chromium-driver (scripts/test does)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let driver = Command::new(&driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let mut all: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--lang=ru-RU",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    all.extend(args.iter().cloned());
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": { "binary": chromium, "args": all },
+    });
+    let capabilities = capabilities.as_object().unwrap().clone();
+    for _ in 0..100 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return Browser { client, driver },
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("ChromeDriver does not answer");
+}
