@@ -540,6 +540,22 @@ fn reply_target(st: &State, chat_id: i64, p: &Params) -> Result<Option<(i32, Val
     }
 }
 
+/// A caption as Telegram reads it (`parse_mode`, `caption_entities`, 1024 characters), with the
+/// parse mode it was given.
+fn parse_caption(p: &Params, raw: &str) -> Result<(markup::Parsed, Option<String>), ApiError> {
+    let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
+    let entities = p.json("caption_entities", "caption entities")?;
+    let parsed = parse_text(
+        raw,
+        parse_mode.as_deref(),
+        entities.as_ref(),
+        MAX_CAPTION,
+        "",
+        "message caption is too long",
+    )?;
+    Ok((parsed, parse_mode))
+}
+
 fn parse_text(
     raw: &str,
     parse_mode: Option<&str>,
@@ -688,16 +704,7 @@ fn edit_message_text(st: &mut State, p: &Params) -> Result<Value, ApiError> {
 
 fn edit_message_caption(st: &mut State, p: &Params) -> Result<Value, ApiError> {
     let raw = p.str("caption").unwrap_or_default();
-    let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
-    let entities = p.json("caption_entities", "caption entities")?;
-    let parsed = parse_text(
-        &raw,
-        parse_mode.as_deref(),
-        entities.as_ref(),
-        MAX_CAPTION,
-        "",
-        "message caption is too long",
-    )?;
+    let (parsed, parse_mode) = parse_caption(p, &raw)?;
     let markup = reply_markup(p)?;
     let Some((_, message)) = edit_target(st, p)? else { return Ok(json!(true)) };
     let Some(meta) = message.bot.as_mut() else { return Err(ApiError::bad("message can't be edited")) };
@@ -820,16 +827,7 @@ struct MediaCommon {
 
 fn media_common(st: &State, user: &ChatTarget, p: &Params) -> Result<MediaCommon, ApiError> {
     let raw_caption = p.str("caption").filter(|c| !c.is_empty());
-    let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
-    let entities = p.json("caption_entities", "caption entities")?;
-    let parsed = parse_text(
-        raw_caption.as_deref().unwrap_or(""),
-        parse_mode.as_deref(),
-        entities.as_ref(),
-        MAX_CAPTION,
-        "",
-        "message caption is too long",
-    )?;
+    let (parsed, parse_mode) = parse_caption(p, raw_caption.as_deref().unwrap_or(""))?;
     Ok(MediaCommon {
         raw_caption,
         parsed,
@@ -1061,16 +1059,7 @@ fn copy_message(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, Ap
     let captioned = CAPTIONED.iter().any(|key| content.contains_key(*key));
     let new_caption = match p.str("caption") {
         Some(raw) if captioned => {
-            let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
-            let entities = p.json("caption_entities", "caption entities")?;
-            let parsed = parse_text(
-                &raw,
-                parse_mode.as_deref(),
-                entities.as_ref(),
-                MAX_CAPTION,
-                "",
-                "message caption is too long",
-            )?;
+            let (parsed, parse_mode) = parse_caption(p, &raw)?;
             Some((raw, parsed, parse_mode))
         }
         _ => None,

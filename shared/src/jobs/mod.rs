@@ -598,21 +598,7 @@ pub async fn fail<C>(db: &C, ledger: &Ledger, job_id: JobId, error_code: &str) -
 where
     C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
-    match finish_unpaid(db, ledger, job_id, JobStatus::Failed, error_code, &["queued", "running"]).await {
-        Ok(true) => Ok(Ending::Failed),
-        Ok(false) => Ok(Ending::AlreadyFinal),
-        Err(JobError::Ledger(LedgerError::HoldAlreadySettled { status: HoldStatus::Captured, .. })) => {
-            let ended = db
-                .execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "UPDATE jobs SET status = 'undeliverable', error_code = $2, lease_until = NULL,                          price_charged = (SELECT captured FROM ledger_holds WHERE job_id = $1),                          finished_at = now(), updated_at = now()                      WHERE id = $1 AND status IN ('queued', 'running')",
-                    [job_id.into(), error_code.into()],
-                ))
-                .await?;
-            Ok(if ended.rows_affected() == 1 { Ending::Undeliverable } else { Ending::AlreadyFinal })
-        }
-        Err(err) => Err(err),
-    }
+    end_unpaid(db, ledger, job_id, JobStatus::Failed, error_code).await
 }
 
 /// Cancels `user`'s newest job that no worker has started, giving its hold
@@ -662,7 +648,22 @@ pub async fn cancel_unfinished<C>(
 where
     C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
-    match finish_unpaid(db, ledger, job_id, JobStatus::Cancelled, error_code, &["queued", "running"]).await {
+    end_unpaid(db, ledger, job_id, JobStatus::Cancelled, error_code).await
+}
+
+/// Ends a queued or running job as `status` with its hold released, or, when
+/// the hold was already captured, as undeliverable with the charge kept.
+async fn end_unpaid<C>(
+    db: &C,
+    ledger: &Ledger,
+    job_id: JobId,
+    status: JobStatus,
+    error_code: &str,
+) -> Result<Ending, JobError>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
+{
+    match finish_unpaid(db, ledger, job_id, status, error_code, &["queued", "running"]).await {
         Ok(true) => Ok(Ending::Failed),
         Ok(false) => Ok(Ending::AlreadyFinal),
         Err(JobError::Ledger(LedgerError::HoldAlreadySettled { status: HoldStatus::Captured, .. })) => {
