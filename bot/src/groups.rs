@@ -7,6 +7,7 @@
 //! What the bot receives depends on Telegram's privacy mode: see the README's
 //! "Groups" section.
 
+use shared::telegram::Counted as _;
 use chrono::Utc;
 use shared::telegram::Telegram;
 use shared::{
@@ -70,7 +71,7 @@ pub async fn on_my_chat_member(
         return Ok(());
     }
     let lang = Lang::from_telegram(update.from.language_code.as_deref());
-    bot.send_message(update.chat.id, intro(&state, &me).render(lang)).await?;
+    bot.send_message(update.chat.id, intro(&state, &me).render(lang)).counted().await?;
     Ok(())
 }
 
@@ -104,7 +105,7 @@ pub async fn on_group_message(bot: Telegram, msg: Message, state: AppState, me: 
         // whose language to use.
         let lang = Lang::from_telegram(None);
         if within_rate(&bot, &msg, &state, lang).await? {
-            reply(&bot, &msg, Text::GroupSenderUnknown.render(lang)).await?;
+            reply(&bot, &msg, Text::GroupSenderUnknown.render(lang)).counted().await?;
         }
         return Ok(());
     }
@@ -118,7 +119,7 @@ pub async fn on_group_message(bot: Telegram, msg: Message, state: AppState, me: 
             GroupCommand::Transcribe(_) => on_transcribe(&bot, &msg, &state, &me, &from).await,
             GroupCommand::Auto(switch) => on_auto(&bot, &msg, &state, &me, &from, &switch).await,
             GroupCommand::Help | GroupCommand::Start(_) => {
-                reply(&bot, &msg, intro(&state, &me).render(lang)).await?;
+                reply(&bot, &msg, intro(&state, &me).render(lang)).counted().await?;
                 Ok(())
             }
         };
@@ -171,14 +172,14 @@ async fn within_rate(bot: &Telegram, msg: &Message, state: &AppState, lang: Lang
     }
     tracing::info!("a group is over its request limit");
     if state.group_notice_limiter.allow(msg.chat.id.0, now).await {
-        reply(bot, msg, Text::GroupSlowDown.render(lang)).await?;
+        reply(bot, msg, Text::GroupSlowDown.render(lang)).counted().await?;
     }
     Ok(false)
 }
 
 /// An account command in a group: the answer is a button to a private chat.
 async fn private_only(bot: &Telegram, msg: &Message, me: &Me, lang: Lang) -> anyhow::Result<()> {
-    reply(bot, msg, Text::PrivateOnly.render(lang)).reply_markup(open_private(me, lang)?).await?;
+    reply(bot, msg, Text::PrivateOnly.render(lang)).reply_markup(open_private(me, lang)?).counted().await?;
     Ok(())
 }
 
@@ -210,7 +211,7 @@ async fn on_transcribe(
     let Some(recording) = msg.reply_to_message().filter(|replied| intake::is_recording(replied)) else {
         let lang = Lang::from_telegram(from.language_code.as_deref());
         reply(bot, msg, Text::TranscribeHowTo { bot_username: me.username().to_owned() }.render(lang))
-            .await?;
+            .counted().await?;
         return Ok(());
     };
     let user = member(state, from).await?;
@@ -222,7 +223,7 @@ async fn on_transcribe(
     let audience = Audience::Group { reply_to: msg.id, automatic: false };
     if intake::on_recording(bot, recording, state, &user, audience).await? == Intake::Unaffordable {
         let text = Text::GroupNotEnoughCredit { first_name: from.first_name.clone() };
-        reply(bot, msg, text.render(user.language)).reply_markup(open_private(me, user.language)?).await?;
+        reply(bot, msg, text.render(user.language)).reply_markup(open_private(me, user.language)?).counted().await?;
     }
     Ok(())
 }
@@ -241,11 +242,11 @@ async fn on_auto(
         "on" => true,
         "off" => false,
         _ => {
-            reply(bot, msg, Text::AutoUsage.render(lang)).await?;
+            reply(bot, msg, Text::AutoUsage.render(lang)).counted().await?;
             return Ok(());
         }
     };
-    let is_admin = match bot.get_chat_member(msg.chat.id, from.id).await {
+    let is_admin = match bot.get_chat_member(msg.chat.id, from.id).counted().await {
         Ok(member) => member.kind.is_privileged(),
         Err(err) => {
             tracing::warn!(error = %err, "cannot check whether the sender is an admin; refusing");
@@ -253,13 +254,13 @@ async fn on_auto(
         }
     };
     if !is_admin {
-        reply(bot, msg, Text::AutoAdminsOnly.render(lang)).await?;
+        reply(bot, msg, Text::AutoAdminsOnly.render(lang)).counted().await?;
         return Ok(());
     }
     let chat = ChatId(msg.chat.id.0);
     if !on {
         groups::set_auto(&state.db, chat, None).await?;
-        reply(bot, msg, Text::AutoOff.render(lang)).await?;
+        reply(bot, msg, Text::AutoOff.render(lang)).counted().await?;
         return Ok(());
     }
     let payer = member(state, from).await?;
@@ -269,13 +270,13 @@ async fn on_auto(
     groups::set_auto(&state.db, chat, Some(payer.id)).await?;
     // Without privacy mode off or admin rights the bot never receives plain voice notes.
     let sees_all = me.can_read_all_group_messages
-        || bot.get_chat_member(msg.chat.id, me.user.id).await.is_ok_and(|bot| bot.kind.is_privileged());
+        || bot.get_chat_member(msg.chat.id, me.user.id).counted().await.is_ok_and(|bot| bot.kind.is_privileged());
     let text = Text::AutoOn {
         payer: from.first_name.clone(),
         daily_minutes: state.settings.groups.auto_daily_minutes,
         sees_all,
     };
-    reply(bot, msg, text.render(payer.language)).await?;
+    reply(bot, msg, text.render(payer.language)).counted().await?;
     tracing::info!(payer = payer.id.0, "automatic transcription on");
     Ok(())
 }
@@ -307,7 +308,7 @@ async fn on_automatic(bot: &Telegram, msg: &Message, state: &AppState) -> anyhow
             AutoClaim::OverCap => {
                 if groups::pause_for_day(&state.db, chat, day).await? {
                     let text = Text::AutoCapReached { daily_minutes: cap_minutes };
-                    bot.send_message(msg.chat.id, text.render(payer.language)).await?;
+                    bot.send_message(msg.chat.id, text.render(payer.language)).counted().await?;
                 }
                 return Ok(());
             }
@@ -318,7 +319,7 @@ async fn on_automatic(bot: &Telegram, msg: &Message, state: &AppState) -> anyhow
         groups::unclaim_auto(&state.db, chat, day, seconds).await?;
     }
     if matches!(outcome, Ok(Intake::Unaffordable)) && groups::pause_for_day(&state.db, chat, day).await? {
-        bot.send_message(msg.chat.id, Text::AutoPayerOutOfCredit.render(payer.language)).await?;
+        bot.send_message(msg.chat.id, Text::AutoPayerOutOfCredit.render(payer.language)).counted().await?;
     }
     outcome.map(drop)
 }

@@ -1,5 +1,6 @@
 //! The dispatcher tree: Telegram updates in, calls into `shared` out.
 
+use shared::telegram::Counted as _;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use shared::telegram::Telegram;
@@ -179,7 +180,7 @@ pub(crate) async fn sender(bot: &Telegram, msg: &Message, state: &AppState) -> a
         return Ok(None);
     }
     if !state.limiter.allow(user.telegram_id, Utc::now().timestamp()).await {
-        bot.send_message(msg.chat.id, Text::SlowDown.render(user.language)).await?;
+        bot.send_message(msg.chat.id, Text::SlowDown.render(user.language)).counted().await?;
         return Ok(None);
     }
     Ok(Some(user))
@@ -198,7 +199,7 @@ pub(crate) async fn turned_away(
     }
     tracing::info!(user_id = %user.id, "a banned user's update ignored");
     if shared::people::bans::claim_notice(&state.db, user.id).await? {
-        bot.send_message(chat, AdminText::YouAreBanned.render(user.language)).await?;
+        bot.send_message(chat, AdminText::YouAreBanned.render(user.language)).counted().await?;
     }
     Ok(true)
 }
@@ -243,14 +244,14 @@ async fn on_command(
                 first_name: user.first_name.clone(),
                 free_minutes: pricing.free_minutes_per_day,
             };
-            bot.send_message(msg.chat.id, text.render(lang)).await?;
+            bot.send_message(msg.chat.id, text.render(lang)).counted().await?;
         }
         Command::Help => {
             let text = Text::Help {
                 price_per_minute: pricing.transcription_cost_per_minute.amount(),
                 free_minutes: pricing.free_minutes_per_day,
             };
-            bot.send_message(msg.chat.id, text.render(lang)).await?;
+            bot.send_message(msg.chat.id, text.render(lang)).counted().await?;
         }
         Command::Balance => {
             let balance = state.ledger.balance(&state.db, user.id).await?;
@@ -260,7 +261,7 @@ async fn on_command(
                 free_seconds_left: balance.free_seconds_left_today,
                 free_images_left: balance.free_images_left_this_month,
             };
-            bot.send_message(msg.chat.id, text.render(lang)).await?;
+            bot.send_message(msg.chat.id, text.render(lang)).counted().await?;
         }
         Command::History => send_history(&bot, msg.chat.id, &state, &user, None).await?,
         Command::Buy => payments::show_packages(&bot, msg.chat.id, &state, &user).await?,
@@ -273,14 +274,14 @@ async fn on_command(
                 earned: stats.earned,
                 percent: state.settings.referral_percent,
             };
-            bot.send_message(msg.chat.id, text.render(lang)).await?;
+            bot.send_message(msg.chat.id, text.render(lang)).counted().await?;
         }
         Command::Lang => {
             let buttons = InlineKeyboardMarkup::new([[
                 InlineKeyboardButton::callback("Русский", Callback::Lang(Lang::Ru).encode()),
                 InlineKeyboardButton::callback("English", Callback::Lang(Lang::En).encode()),
             ]]);
-            bot.send_message(msg.chat.id, Text::ChooseLanguage.render(lang)).reply_markup(buttons).await?;
+            bot.send_message(msg.chat.id, Text::ChooseLanguage.render(lang)).reply_markup(buttons).counted().await?;
         }
         Command::Language => {
             let current = shared::people::settings::transcription_language(&state.db, user.id).await?;
@@ -304,14 +305,14 @@ async fn on_command(
             }
             bot.send_message(msg.chat.id, Text::ChooseSpokenLanguage { current }.render(lang))
                 .reply_markup(InlineKeyboardMarkup::new(rows))
-                .await?;
+                .counted().await?;
         }
         Command::Refund(charge_id) => {
             if admin::is_admin(&state, user.telegram_id) {
                 payments::refund_stars(&bot, msg.chat.id, &state, &user, &charge_id).await?;
             } else {
                 tracing::warn!(telegram_id = %user.telegram_id, "/refund from someone who is not an admin");
-                bot.send_message(msg.chat.id, Text::Unknown.render(lang)).await?;
+                bot.send_message(msg.chat.id, Text::Unknown.render(lang)).counted().await?;
             }
         }
         Command::Cancel => {
@@ -319,7 +320,7 @@ async fn on_command(
                 Some(returned) => Text::Cancelled { returned: returned.amount() },
                 None => Text::NothingToCancel,
             };
-            bot.send_message(msg.chat.id, text.render(lang)).await?;
+            bot.send_message(msg.chat.id, text.render(lang)).counted().await?;
         }
         Command::App => {
             let url = state.settings.miniapp.as_ref().and_then(|app| app.url.clone());
@@ -329,10 +330,10 @@ async fn on_command(
                         Text::AppButton.render(lang),
                         teloxide::types::WebAppInfo { url },
                     )]]);
-                    bot.send_message(msg.chat.id, Text::AppIntro.render(lang)).reply_markup(open).await?;
+                    bot.send_message(msg.chat.id, Text::AppIntro.render(lang)).reply_markup(open).counted().await?;
                 }
                 None => {
-                    bot.send_message(msg.chat.id, Text::Unknown.render(lang)).await?;
+                    bot.send_message(msg.chat.id, Text::Unknown.render(lang)).counted().await?;
                 }
             }
         }
@@ -411,7 +412,7 @@ async fn send_history(
         shown.extend(statement_text(line, "%d.%m %H:%M", pricing, lang));
     }
     if shown.len() == 1 && before.is_none() {
-        bot.send_message(chat, Text::HistoryEmpty.render(lang)).await?;
+        bot.send_message(chat, Text::HistoryEmpty.render(lang)).counted().await?;
         return Ok(());
     }
     let mut request = bot.send_message(chat, shown.join("\n"));
@@ -423,7 +424,7 @@ async fn send_history(
             Callback::History { before: Some(last.cursor) }.encode(),
         )]]));
     }
-    request.await?;
+    request.counted().await?;
     Ok(())
 }
 
@@ -495,7 +496,7 @@ fn history_entry(line: &StatementLine, when: String) -> Text {
 #[tracing::instrument(skip_all, fields(data = ?query.data))]
 async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> anyhow::Result<()> {
     // Answer first so the button stops spinning, whatever happens next.
-    bot.answer_callback_query(query.id.clone()).await?;
+    bot.answer_callback_query(query.id.clone()).counted().await?;
     let Some(callback) = query.data.as_deref().and_then(Callback::parse) else { return Ok(()) };
     let Some(chat) = query.message.as_ref().map(MaybeInaccessibleMessage::chat).map(|chat| chat.id) else {
         return Ok(());
@@ -508,7 +509,7 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         Callback::History { before } => send_history(&bot, chat, &state, &user, before).await?,
         Callback::Lang(lang) => {
             users::set_language(&state.db, user.id, lang).await?;
-            bot.send_message(chat, Text::LanguageSet.render(lang)).await?;
+            bot.send_message(chat, Text::LanguageSet.render(lang)).counted().await?;
         }
         Callback::Spoken { code } => {
             let code = code.map(|[a, b]| format!("{}{}", char::from(a), char::from(b)));
@@ -518,7 +519,7 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
             };
             shared::people::settings::set_transcription_language(&state.db, user.id, &chosen).await?;
             let language = spoken_name(code.as_deref(), user.language);
-            bot.send_message(chat, Text::SpokenLanguageSet { language }.render(user.language)).await?;
+            bot.send_message(chat, Text::SpokenLanguageSet { language }.render(user.language)).counted().await?;
         }
         Callback::Buy => payments::show_packages(&bot, chat, &state, &user).await?,
         Callback::Transcript { job, file } => {
@@ -568,12 +569,12 @@ async fn send_transcript_file(
         TranscriptFile::Srt => (transcript.srt_key, "transcript.srt"),
     };
     let bytes = state.store.get(&storage::ObjectKey::parse(&key)?).await?;
-    bot.send_document(chat, teloxide::types::InputFile::memory(bytes.to_vec()).file_name(name)).await?;
+    bot.send_document(chat, teloxide::types::InputFile::memory(bytes.to_vec()).file_name(name)).counted().await?;
     Ok(())
 }
 
 async fn on_other_message(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
-    bot.send_message(msg.chat.id, Text::Unknown.render(user.language)).await?;
+    bot.send_message(msg.chat.id, Text::Unknown.render(user.language)).counted().await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! buttons under pictures and ideas. Validate, price, hold, queue, and tell
 //! the user; the worker does the rest.
 
+use shared::telegram::Counted as _;
 use shared::ids::JobId;
 use shared::telegram::Telegram;
 use shared::{
@@ -92,7 +93,7 @@ pub async fn on_image_command(
 ) -> anyhow::Result<()> {
     if text.trim().is_empty() {
         let ask = ReplyMarkup::ForceReply(ForceReply::new().selective());
-        bot.send_message(msg.chat.id, Text::AskImagePrompt.render(user.language)).reply_markup(ask).await?;
+        bot.send_message(msg.chat.id, Text::AskImagePrompt.render(user.language)).reply_markup(ask).counted().await?;
         return Ok(());
     }
     draw(bot, msg.into(), state, user, text).await
@@ -134,7 +135,7 @@ async fn refuse_prompt(
         PromptError::Empty => when_empty,
         PromptError::TooLong { max } => Text::PromptTooLong { max },
     };
-    bot.send_message(chat, text.render(lang)).await?;
+    bot.send_message(chat, text.render(lang)).counted().await?;
     Ok(())
 }
 
@@ -151,7 +152,7 @@ pub async fn on_edit_command(
     let captioned = Some(msg).filter(|m| picture_file(m).is_some());
     let replied = || msg.reply_to_message().filter(|m| picture_file(m).is_some());
     let Some(photo_message) = captioned.or_else(replied) else {
-        bot.send_message(msg.chat.id, Text::EditHowTo.render(user.language)).await?;
+        bot.send_message(msg.chat.id, Text::EditHowTo.render(user.language)).counted().await?;
         return Ok(());
     };
     edit(bot, msg.into(), state, user, photo_message, text).await
@@ -183,18 +184,18 @@ async fn edit(
     let limit = state.settings.images.max_edit_bytes;
     let size = (file.size != u32::MAX).then_some(u64::from(file.size));
     if size.is_some_and(|size| size > limit) {
-        bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang)).await?;
+        bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang)).counted().await?;
         return Ok(());
     }
     // Names and MIME types lie; the first bytes do not. Nothing is held for a non-picture.
     match first_bytes_are_a_picture(bot, file, limit).await? {
         Check::Picture => {}
         Check::TooBig => {
-            bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang)).await?;
+            bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang)).counted().await?;
             return Ok(());
         }
         Check::NotAPicture => {
-            bot.send_message(chat, Text::NotAnImage.render(lang)).await?;
+            bot.send_message(chat, Text::NotAnImage.render(lang)).counted().await?;
             return Ok(());
         }
     }
@@ -214,7 +215,7 @@ enum Check {
 }
 
 async fn first_bytes_are_a_picture(bot: &Telegram, file: &FileMeta, limit: u64) -> anyhow::Result<Check> {
-    let meta = match bot.get_file(file.id.clone()).await {
+    let meta = match bot.get_file(file.id.clone()).counted().await {
         Ok(meta) => meta,
         Err(err) if err.to_string().contains("file is too big") => return Ok(Check::TooBig),
         Err(err) => return Err(err.into()),
@@ -257,7 +258,7 @@ pub async fn on_idea_pick(
     // Each button draws once, however often it is tapped.
     let pick = images::picked_idea_job(job, index);
     if jobs::owned_by(&state.db, user.id, pick).await?.is_some() {
-        bot.send_message(chat, Text::IdeaAlreadyPicked.render(user.language)).await?;
+        bot.send_message(chat, Text::IdeaAlreadyPicked.render(user.language)).counted().await?;
         return Ok(());
     }
     match images::idea_option(&state.db, user.id, job, usize::from(index)).await? {
@@ -292,11 +293,11 @@ pub async fn send_original(
     job: JobId,
 ) -> anyhow::Result<()> {
     let Some(key) = images::stored_output(&state.db, user.id, job).await? else {
-        bot.send_message(chat, Text::ImageExpired.render(user.language)).await?;
+        bot.send_message(chat, Text::ImageExpired.render(user.language)).counted().await?;
         return Ok(());
     };
     let bytes = state.store.get(&storage::ObjectKey::parse(&key)?).await?;
-    bot.send_document(chat, InputFile::memory(bytes.to_vec()).file_name("image.png")).await?;
+    bot.send_document(chat, InputFile::memory(bytes.to_vec()).file_name("image.png")).counted().await?;
     Ok(())
 }
 
@@ -313,7 +314,7 @@ async fn start(
     let settings = &state.settings;
     if jobs::unfinished_count(&state.db, user.id).await? >= u64::from(settings.max_queued_jobs_per_user) {
         bot.send_message(chat, Text::TooManyJobs { limit: settings.max_queued_jobs_per_user }.render(lang))
-            .await?;
+            .counted().await?;
         return Ok(());
     }
     let created = images::create_picked(&state.db, &state.ledger, user.id, chat.into(), &request, pick).await;
@@ -321,7 +322,7 @@ async fn start(
         Ok(queued) => queued,
         // Two taps at once: the other one created it.
         Err(JobError::Db(_)) if pick.is_some() && jobs_exists(state, user, pick).await? => {
-            bot.send_message(chat, Text::IdeaAlreadyPicked.render(lang)).await?;
+            bot.send_message(chat, Text::IdeaAlreadyPicked.render(lang)).counted().await?;
             return Ok(());
         }
         Err(JobError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
@@ -330,7 +331,7 @@ async fn start(
                 Callback::Buy.encode(),
             )]]);
             let text = Text::NotEnoughForImage { price: needed.amount(), available: available.amount() };
-            bot.send_message(chat, text.render(lang)).reply_markup(buy).await?;
+            bot.send_message(chat, text.render(lang)).reply_markup(buy).counted().await?;
             return Ok(());
         }
         Err(err) => return Err(err.into()),
@@ -345,7 +346,7 @@ async fn start(
             Text::ImageQueued { price, free: false, edit: true }
         }
     };
-    let status = bot.send_message(chat, status.render(lang)).await?;
+    let status = bot.send_message(chat, status.render(lang)).counted().await?;
     jobs::set_messages(&state.db, queued.job_id, status.id.0, origin.message.map(|m| m.0)).await?;
     // A failed push is not lost: the job row stays queued and the sweeper pushes it again.
     if let Err(err) = state.queue.push_image(queued.job_id).await {

@@ -1,5 +1,6 @@
 //! Recordings in: validate, price, hold, queue, and tell the user.
 
+use shared::telegram::Counted as _;
 use shared::telegram::Telegram;
 use shared::{
     billing::ledger::LedgerError,
@@ -156,18 +157,18 @@ pub async fn on_recording(
     };
 
     if !is_media {
-        say(Text::NotAudio).await?;
+        say(Text::NotAudio).counted().await?;
         return Ok(Intake::Refused);
     }
     let limit = settings.telegram.max_download_bytes;
     if input.file_size.is_some_and(|size| size > limit) {
-        say(Text::FileTooBig { limit_mb: limit / 1_000_000 }).await?;
+        say(Text::FileTooBig { limit_mb: limit / 1_000_000 }).counted().await?;
         return Ok(Intake::Refused);
     }
     if input.source != MediaSource::Document
         && input.duration_hint_s > settings.max_audio_minutes.saturating_mul(60)
     {
-        say(Text::TooLong { max_minutes: settings.max_audio_minutes }).await?;
+        say(Text::TooLong { max_minutes: settings.max_audio_minutes }).counted().await?;
         return Ok(Intake::Refused);
     }
     if let Some(earlier) = jobs::previous_transcript(&state.db, user.id, &input.file_unique_id).await? {
@@ -185,7 +186,7 @@ pub async fn on_recording(
             reply_to: reply_to.map(|_| msg.id),
         };
         if reply_to.is_none() {
-            say(Text::AlreadyTranscribed).await?;
+            say(Text::AlreadyTranscribed).counted().await?;
         }
         for message in telegram::transcript_messages(&delivery, lang) {
             telegram::send(bot, msg.chat.id, &message).await?;
@@ -195,7 +196,7 @@ pub async fn on_recording(
     if !automatic
         && jobs::unfinished_count(&state.db, user.id).await? >= u64::from(settings.max_queued_jobs_per_user)
     {
-        say(Text::TooManyJobs { limit: settings.max_queued_jobs_per_user }).await?;
+        say(Text::TooManyJobs { limit: settings.max_queued_jobs_per_user }).counted().await?;
         return Ok(Intake::Refused);
     }
 
@@ -222,7 +223,7 @@ pub async fn on_recording(
                         .render(lang),
                 )
                 .reply_markup(buy)
-                .await?;
+                .counted().await?;
                 return Ok(Intake::Unaffordable);
             }
             Err(err) => return Err(err.into()),
@@ -239,10 +240,10 @@ pub async fn on_recording(
         free_seconds: queued.hold.free_units,
         position,
     })
-    .await?;
+    .counted().await?;
     if !jobs::set_status_message(&state.db, queued.job_id, status.id.0).await? {
         // Done before its status could be shown: the transcript and its footer say it all.
-        if let Err(err) = bot.delete_message(msg.chat.id, status.id).await {
+        if let Err(err) = bot.delete_message(msg.chat.id, status.id).counted().await {
             tracing::info!(job_id = %queued.job_id, error = %err, "could not remove a stale status message");
         }
     }

@@ -1,5 +1,6 @@
 //! Payments in the bot: `/buy`, YooKassa links and notifications, Stars invoices.
 
+use shared::telegram::Counted as _;
 use shared::telegram::Telegram;
 use std::net::SocketAddr;
 
@@ -66,7 +67,7 @@ pub async fn show_packages(
     }
     bot.send_message(chat, Text::ChoosePackage.render(lang))
         .reply_markup(InlineKeyboardMarkup::new(rows))
-        .await?;
+        .counted().await?;
     Ok(())
 }
 
@@ -81,13 +82,13 @@ pub async fn start_payment(
 ) -> anyhow::Result<()> {
     let lang = user.language;
     let Some(package) = state.settings.packages.find(&format!("p{credits}")).cloned() else {
-        bot.send_message(chat, Text::PaymentRefused.render(lang)).await?;
+        bot.send_message(chat, Text::PaymentRefused.render(lang)).counted().await?;
         return Ok(());
     };
     match method {
         PayMethod::YooKassa => {
             let Some(client) = &state.yookassa else {
-                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
                 return Ok(());
             };
             let description = Text::InvoiceTitle { credits: package.total_credits().amount() }.render(lang);
@@ -97,12 +98,12 @@ pub async fn start_payment(
                     Err(PaymentCheckoutError::Db(err)) => return Err(err.into()),
                     Err(err) => {
                         tracing::error!(error = %err, "YooKassa checkout failed");
-                        bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                        bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
                         return Ok(());
                     }
                 };
             let Ok(url) = url.parse() else {
-                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
                 return Ok(());
             };
             bot.send_message(
@@ -114,12 +115,12 @@ pub async fn start_payment(
                 Text::PayButton.render(lang),
                 url,
             )]]))
-            .await?;
+            .counted().await?;
         }
         PayMethod::Stars => send_invoice(bot, chat, state, user, &package, PaymentProvider::Stars).await?,
         PayMethod::Card => {
             if state.settings.telegram.payment_provider_token.is_none() {
-                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).await?;
+                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
                 return Ok(());
             }
             send_invoice(bot, chat, state, user, &package, PaymentProvider::Telegram).await?;
@@ -167,7 +168,7 @@ async fn send_invoice(
         [LabeledPrice::new(title, total)],
     )
     .provider_token(token)
-    .await?;
+    .counted().await?;
     Ok(())
 }
 
@@ -190,14 +191,14 @@ pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppS
         .await?;
     let request = bot.answer_pre_checkout_query(query.id.clone(), valid);
     if valid {
-        request.await?;
+        request.counted().await?;
     } else {
         let payer =
             shared::people::users::find_by_telegram_id(&state.db, TelegramUserId::from(query.from.id))
                 .await?;
         let lang = payer.map(|u| u.language).unwrap_or_default();
         tracing::warn!(payload = %query.invoice_payload, "pre-checkout refused");
-        request.error_message(Text::PaymentRefused.render(lang)).await?;
+        request.error_message(Text::PaymentRefused.render(lang)).counted().await?;
     }
     Ok(())
 }
@@ -222,7 +223,7 @@ pub async fn on_successful_payment(bot: Telegram, msg: Message, state: AppState)
         payments::settle_telegram_charge(&state.db, &state.ledger, &charge, state.settings.referral_percent)
             .await?;
     if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
-        bot.send_message(chat, text).await?;
+        bot.send_message(chat, text).counted().await?;
     }
     Ok(())
 }
@@ -259,7 +260,7 @@ pub async fn refund_stars(
     let lang = admin.language;
     let charge_id = charge_id.trim();
     if charge_id.is_empty() {
-        bot.send_message(chat, Text::RefundUsage.render(lang)).await?;
+        bot.send_message(chat, Text::RefundUsage.render(lang)).counted().await?;
         return Ok(());
     }
     // The credits come back and the payment is marked in one transaction that
@@ -294,7 +295,7 @@ pub async fn refund_stars(
                     UserId::try_from(payer_telegram_id)?,
                     TelegramTransactionId(charge_id.to_owned()),
                 )
-                .await;
+                .counted().await;
             match refunded {
                 Err(err) => {
                     drop(txn);
@@ -312,14 +313,14 @@ pub async fn refund_stars(
                     if let Some(payer) = shared::people::users::find(&state.db, payment.user_id).await? {
                         let notice = Text::RefundedToYou { stars, credits };
                         bot.send_message(payer_telegram_id.private_chat(), notice.render(payer.language))
-                            .await?;
+                            .counted().await?;
                     }
                     Text::RefundDone { stars, credits }
                 }
             }
         }
     };
-    bot.send_message(chat, text.render(lang)).await?;
+    bot.send_message(chat, text.render(lang)).counted().await?;
     Ok(())
 }
 
@@ -378,7 +379,7 @@ async fn settle_fetched(state: &AppState, fetched: &yookassa::Payment) -> anyhow
     let outcome =
         payments::apply_yookassa(&state.db, &state.ledger, fetched, state.settings.referral_percent).await?;
     if let Some((chat, text)) = payments::notice_for(&state.db, &state.ledger, &outcome).await? {
-        state.bot.send_message(chat, text).await?;
+        state.bot.send_message(chat, text).counted().await?;
     }
     Ok(())
 }

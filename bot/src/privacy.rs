@@ -2,6 +2,7 @@
 //! the user, `/deletemydata` deletes it after a confirmation. What is kept
 //! and why is written down in `shared::people::privacy` and the README.
 
+use shared::telegram::Counted as _;
 use std::time::Duration;
 
 use shared::{
@@ -35,7 +36,7 @@ pub(crate) async fn send_my_data(
     user: &User,
 ) -> anyhow::Result<()> {
     let lang = user.language;
-    bot.send_message(chat, Text::ExportPreparing.render(lang)).await?;
+    bot.send_message(chat, Text::ExportPreparing.render(lang)).counted().await?;
     let built = tokio::time::timeout(EXPORT_TIMEOUT, async {
         let history = history_text(state, user).await?;
         privacy::export(&state.db, &state.store, &state.ledger, user, &history).await
@@ -45,12 +46,12 @@ pub(crate) async fn send_my_data(
         Ok(Ok(export)) => export,
         Ok(Err(err)) => {
             tracing::error!(user_id = user.id.0, error = format!("{err:#}"), "cannot put an export together");
-            bot.send_message(chat, Text::ExportFailed.render(lang)).await?;
+            bot.send_message(chat, Text::ExportFailed.render(lang)).counted().await?;
             return Ok(());
         }
         Err(_) => {
             tracing::error!(user_id = user.id.0, "an export took too long");
-            bot.send_message(chat, Text::ExportFailed.render(lang)).await?;
+            bot.send_message(chat, Text::ExportFailed.render(lang)).counted().await?;
             return Ok(());
         }
     };
@@ -59,7 +60,7 @@ pub(crate) async fn send_my_data(
         Text::ExportReady { omitted: u32::try_from(export.omitted).unwrap_or(u32::MAX), link_hours };
     bot.send_document(chat, InputFile::memory(export.bytes).file_name("mydata.zip"))
         .caption(caption.render(lang))
-        .await?;
+        .counted().await?;
     tracing::info!(user_id = user.id.0, omitted = export.omitted, "sent a user their data");
     Ok(())
 }
@@ -107,7 +108,7 @@ pub(crate) async fn ask_to_erase(
     ]]);
     bot.send_message(chat, Text::EraseConfirm { available: balance.available.amount() }.render(lang))
         .reply_markup(buttons)
-        .await?;
+        .counted().await?;
     Ok(())
 }
 
@@ -123,19 +124,19 @@ pub(crate) async fn on_erase_answer(
 ) -> anyhow::Result<()> {
     let lang = user.language;
     if let Some(question) = question
-        && let Err(err) = bot.edit_message_reply_markup(chat, question).await
+        && let Err(err) = bot.edit_message_reply_markup(chat, question).counted().await
     {
         tracing::debug!(error = %err, "cannot take the buttons off the question");
     }
     if !confirmed {
-        bot.send_message(chat, Text::EraseCalledOff.render(lang)).await?;
+        bot.send_message(chat, Text::EraseCalledOff.render(lang)).counted().await?;
         return Ok(());
     }
     let erasure = privacy::erase(&state.db, &state.store, &state.ledger, user.id).await?;
     record_erasure(state, user, &erasure).await?;
     tracing::info!(user_id = user.id.0, ?erasure, "a user's data was deleted at their request");
     let balance = state.ledger.balance(&state.db, user.id).await?;
-    bot.send_message(chat, Text::Erased { available: balance.available.amount() }.render(lang)).await?;
+    bot.send_message(chat, Text::Erased { available: balance.available.amount() }.render(lang)).counted().await?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Wiring: connects to every service, then runs the dispatcher and the HTTP
 //! server until a shutdown signal arrives.
 
+use shared::telegram::Counted as _;
 use shared::telegram::{Telegram, UpdateMode};
 use std::sync::Arc;
 
@@ -161,7 +162,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let me = bot
         .get_me()
-        .await
+        .counted().await
         .context("the Telegram Bot API did not accept TELEGRAM_BOT_TOKEN (check it and TELEGRAM_API_URL)")?;
     tracing::info!(username = %me.username(), "authorised with Telegram");
     let _ = state.bot_username.set(me.username().to_owned());
@@ -257,7 +258,7 @@ async fn publish_menu_button(bot: &Telegram, url: url::Url) {
         web_app: teloxide::types::WebAppInfo { url },
     };
     // A convenience, like the command menu: a failure must not keep the bot down.
-    if let Err(err) = bot.set_chat_menu_button().menu_button(button).await {
+    if let Err(err) = bot.set_chat_menu_button().menu_button(button).counted().await {
         tracing::warn!(error = %err, "cannot set the Mini App menu button");
     }
 }
@@ -288,7 +289,7 @@ async fn publish_command_menu(bot: &Telegram, admins: &[shared::ids::TelegramUse
             request.language_code = code.map(str::to_owned);
             request.scope = scope;
             // The menu is a convenience: a failure must not keep the bot down.
-            if let Err(err) = request.await {
+            if let Err(err) = request.counted().await {
                 tracing::warn!(error = %err, lang = %lang, "cannot set the command menu");
             }
         }
@@ -306,7 +307,7 @@ async fn publish_command_menu(bot: &Telegram, admins: &[shared::ids::TelegramUse
             request.language_code = code.map(str::to_owned);
             request.scope = Some(BotCommandScope::Chat { chat_id: admin.private_chat().into() });
             // An admin who never wrote to the bot has no chat yet: not a reason to stop.
-            if let Err(err) = request.await {
+            if let Err(err) = request.counted().await {
                 tracing::warn!(error = %err, %admin, "cannot set an admin's command menu");
             }
         }

@@ -2,6 +2,7 @@
 //! (a stored one, a job already on it, or a new job with its price held) and
 //! tells the user; the worker does the rest.
 
+use shared::telegram::Counted as _;
 use shared::telegram::Telegram;
 use shared::{
     billing::ledger::LedgerError,
@@ -46,12 +47,12 @@ pub async fn on_summary_button(
         max_unfinished: settings.max_queued_jobs_per_user,
     };
     let requested = summaries::request(&state.db, &state.ledger, &ask).await;
-    let say = |text: Text| async move { bot.send_message(chat, text.render(lang)).await.map(drop) };
+    let say = |text: Text| async move { bot.send_message(chat, text.render(lang)).counted().await.map(drop) };
     match requested {
         Ok(Requested::Queued(queued)) => {
             let status = bot
                 .send_message(chat, Text::SummaryQueued { price: queued.hold.amount.amount() }.render(lang))
-                .await?;
+                .counted().await?;
             // Set before the push: the job cannot have ended yet.
             jobs::set_status_message(&state.db, queued.job_id, status.id.0).await?;
             // A failed push is not lost: the job row stays queued and the sweeper pushes it again.
@@ -89,7 +90,7 @@ pub async fn on_summary_button(
                 Callback::Buy.encode(),
             )]]);
             let text = Text::NotEnoughForSummary { price: needed.amount(), available: available.amount() };
-            bot.send_message(chat, text.render(lang)).reply_markup(buy).await?;
+            bot.send_message(chat, text.render(lang)).reply_markup(buy).counted().await?;
         }
         Err(err) => return Err(err.into()),
     }

@@ -10,6 +10,7 @@
 //! own error is logged and answered `200`: handling it again could repeat
 //! what it already did (a reply, a queued job).
 
+use shared::telegram::Counted as _;
 use std::{ops::ControlFlow, sync::Arc};
 
 use axum::{
@@ -65,7 +66,7 @@ pub async fn register(
     bot.set_webhook(url.clone())
         .secret_token(secret.expose().to_owned())
         .allowed_updates(crate::startup::allowed_updates())
-        .await?;
+        .counted().await?;
     let hook = Hook { state, bot, me, secret: secret.clone(), handler: Arc::new(handler) };
     Ok(Router::new().route(url.path(), post(receive)).with_state(hook))
 }

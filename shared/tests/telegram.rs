@@ -1,14 +1,23 @@
-//! The one Telegram client keeps to Telegram's limits and waits out flood
-//! control, against the fake Bot API.
+//! The one Telegram client keeps to Telegram's limits, waits out flood
+//! control and counts every call, against the fake Bot API.
 
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
-use shared::telegram::{self, Outgoing};
-use teloxide::types::ChatId;
+use shared::platform::metrics;
+use shared::telegram::{self, Counted as _, Outgoing};
+use teloxide::{prelude::Requester as _, types::ChatId};
 use testkit::fake_telegram::FakeTelegram;
+
+/// The value of one sample line of this process's live metrics, 0 when absent.
+fn sample(name_and_labels: &str) -> f64 {
+    let text = metrics::encode().unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
 
 fn client(fake: &FakeTelegram, per_second: u32) -> telegram::Telegram {
     telegram::connect(fake.token(), fake.api_url(), per_second.try_into().unwrap())
@@ -89,4 +98,30 @@ async fn a_flood_wait_is_waited_out_and_the_message_sent_once() {
     let delivered: Vec<String> =
         fake.messages(21).iter().filter_map(|m| m.body().map(str::to_owned)).collect();
     assert_eq!(delivered, ["after the wait"]);
+    // Each attempt is counted, and the resend too.
+    assert_eq!(sample("tgbot_telegram_requests_total{call=\"send\",outcome=\"rate_limited\"}"), 1.0);
+    assert_eq!(sample("tgbot_telegram_requests_total{call=\"send\",outcome=\"ok\"}"), 1.0);
+    assert_eq!(sample("tgbot_telegram_retries_total{call=\"send\"}"), 1.0);
+}
+
+#[tokio::test]
+async fn any_direct_call_is_counted_and_sent_again_after_a_429() {
+    let fake = FakeTelegram::start().await;
+    fake.user(22, "Direct", Some("en"));
+    fake.rate_limit("getMe", 2, 1);
+    let bot = client(&fake, 30);
+    let me = bot.get_me().counted().await.unwrap();
+    assert!(me.user.is_bot);
+    assert_eq!(fake.calls("getMe").iter().map(|call| call.status).collect::<Vec<_>>(), [429, 429, 200]);
+    assert_eq!(sample("tgbot_telegram_requests_total{call=\"other\",outcome=\"rate_limited\"}"), 2.0);
+    assert_eq!(sample("tgbot_telegram_requests_total{call=\"other\",outcome=\"ok\"}"), 1.0);
+    assert_eq!(sample("tgbot_telegram_retries_total{call=\"other\"}"), 2.0);
+    assert_eq!(sample("tgbot_telegram_request_duration_seconds_count{call=\"other\"}"), 3.0);
+
+    // Past the retries allowed, the 429 is the caller's.
+    fake.rate_limit("sendMessage", 4, 1);
+    let err = bot.send_message(ChatId(22), "never").counted().await.unwrap_err();
+    assert!(matches!(err, teloxide::RequestError::RetryAfter(_)), "{err:?}");
+    assert_eq!(fake.calls("sendMessage").len(), 4, "the first send and three more");
+    assert_eq!(sample("tgbot_telegram_retries_total{call=\"send\"}"), 3.0);
 }

@@ -8,6 +8,7 @@
 //! capture is idempotent, and the delivered message ids are recorded when
 //! the job is marked succeeded.
 
+use shared::telegram::Counted as _;
 use std::{future::Future, sync::Arc};
 
 use apalis::prelude::{BoxDynError, Data};
@@ -141,7 +142,7 @@ pub async fn run_once(ctx: &ImageContext, job_id: JobId) -> anyhow::Result<Outco
 async fn delete_status(ctx: &ImageContext, job: &Job) {
     if let Some(message_id) = job.status_message_id {
         // Cosmetic: the status may already be gone.
-        let _ = ctx.common.bot.delete_message(job.chat_id, MessageId(message_id)).await;
+        let _ = ctx.common.bot.delete_message(job.chat_id, MessageId(message_id)).counted().await;
     }
 }
 
@@ -385,7 +386,7 @@ async fn edit_input(ctx: &ImageContext, job: &Job, photo: &TelegramPhoto) -> Res
         return Err(too_big(size));
     }
     let file =
-        ctx.common.bot.get_file(teloxide::types::FileId(photo.file_id.clone())).await.map_err(|err| {
+        ctx.common.bot.get_file(teloxide::types::FileId(photo.file_id.clone())).counted().await.map_err(|err| {
             if err.to_string().contains("file is too big") {
                 permanent(job, ImageFailureReason::TooBig, err.to_string())
             } else {

@@ -2,6 +2,7 @@
 //! whose queue message was lost, release holds stuck on finished jobs, and
 //! delete pictures, recordings and transcripts past their retention.
 
+use shared::telegram::Counted as _;
 use shared::telegram::Telegram;
 use std::time::Duration;
 
@@ -243,7 +244,7 @@ async fn reconcile_stars(m: &Maintenance) -> anyhow::Result<usize> {
     for _ in 0..STAR_PAGES_PER_TICK {
         let page =
             m.bot.get_star_transactions().offset(u32::try_from(position).unwrap_or(u32::MAX)).limit(100);
-        let page = match tokio::time::timeout(CALL_TIMEOUT, page.into_future()).await {
+        let page = match tokio::time::timeout(CALL_TIMEOUT, page.counted()).await {
             Ok(Ok(page)) => page.transactions,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "cannot read the Stars history; next tick tries again");
@@ -305,7 +306,7 @@ async fn tell_payer(
     payment_id: shared::ids::PaymentId,
 ) -> anyhow::Result<()> {
     let Some((chat, text)) = payments::notice_for(&m.db, &m.ledger, outcome).await? else { return Ok(()) };
-    let sent = tokio::time::timeout(CALL_TIMEOUT, m.bot.send_message(chat, text).into_future());
+    let sent = tokio::time::timeout(CALL_TIMEOUT, m.bot.send_message(chat, text).counted());
     match sent.await {
         Ok(Ok(_)) => {}
         Ok(Err(err)) => tracing::warn!(%payment_id, error = %err, "could not tell the payer"),

@@ -7,6 +7,7 @@
 //! is idempotent, and each delivered message is recorded as it goes out, so
 //! a retry sends only what had not.
 
+use shared::telegram::Counted as _;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use apalis::prelude::{BoxDynError, Data};
@@ -109,7 +110,7 @@ pub async fn run_once(ctx: &SummaryContext, job_id: JobId) -> anyhow::Result<Out
 async fn delete_status(ctx: &SummaryContext, job: &Job) {
     if let Some(message_id) = job.status_message_id {
         // Cosmetic: the status may already be gone.
-        let _ = ctx.common.bot.delete_message(job.chat_id, MessageId(message_id)).await;
+        let _ = ctx.common.bot.delete_message(job.chat_id, MessageId(message_id)).counted().await;
     }
 }
 

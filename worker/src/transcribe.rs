@@ -5,6 +5,7 @@
 //! the transcript row and the capture happen once, and the delivered message
 //! ids are recorded before the job is marked succeeded.
 
+use shared::telegram::Counted as _;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
@@ -208,7 +209,7 @@ impl Status<'_> {
     async fn edit(&mut self, shown: String) {
         let Some(message) = self.look_up().await else { return };
         // A failed edit (message deleted, not modified) is cosmetic.
-        let _ = self.ctx.common.bot.edit_message_text(self.job.chat_id, message, shown).await;
+        let _ = self.ctx.common.bot.edit_message_text(self.job.chat_id, message, shown).counted().await;
     }
 }
 
@@ -498,7 +499,7 @@ async fn cover(ctx: &TranscribeContext, job: &Job, lang: Lang, duration: Duratio
                 let text =
                     Text::PriceRaised { duration: minutes_seconds(seconds), price: hold.amount.amount() };
                 // Telling is courtesy; the footer states the charge anyway.
-                let _ = ctx.common.bot.send_message(job.chat_id, text.render(lang)).await;
+                let _ = ctx.common.bot.send_message(job.chat_id, text.render(lang)).counted().await;
             }
             Ok(())
         }
@@ -591,7 +592,7 @@ async fn fetch_stored(ctx: &TranscribeContext, original_key: &ObjectKey) -> Resu
 /// The user's file from the Bot API, streamed to a temporary file: over HTTP from a Bot API
 /// server, or, from a local one (`--local`), copied from the directory it shares with us.
 async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Original, Failure> {
-    let file = ctx.common.bot.get_file(teloxide::types::FileId(file_id.to_owned())).await.map_err(|err| {
+    let file = ctx.common.bot.get_file(teloxide::types::FileId(file_id.to_owned())).counted().await.map_err(|err| {
         if err.to_string().contains("file is too big") {
             permanent(FailureReason::TooBig, err.to_string())
         } else {

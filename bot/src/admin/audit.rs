@@ -1,5 +1,6 @@
 //! `/audit [user]`: the latest records of the audit trail, of everyone or of one user.
 
+use shared::telegram::Counted as _;
 use shared::{
     entities::users::Model as User,
     operations::audit,
@@ -31,7 +32,7 @@ pub async fn show(
     };
     let records = audit::recent(&state.db, user.as_ref().map(|user| user.id), SHOWN).await?;
     if records.is_empty() {
-        bot.send_message(chat, AdminText::AuditEmpty.render(lang)).await?;
+        bot.send_message(chat, AdminText::AuditEmpty.render(lang)).counted().await?;
         return Ok(());
     }
     let compact =
@@ -59,7 +60,7 @@ pub async fn show(
     let text = AdminText::Audit { user: user.as_ref().map(who), lines };
     // Long trails are cut at Telegram's limit by the shared splitter.
     for part in split::split_message(&text.render(lang), split::TELEGRAM_MESSAGE_LIMIT) {
-        bot.send_message(chat, part).await?;
+        bot.send_message(chat, part).counted().await?;
     }
     Ok(())
 }

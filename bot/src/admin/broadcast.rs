@@ -4,6 +4,7 @@
 //! Cancel buttons; Send fixes the recipients and wakes the sender
 //! ([`crate::broadcasts`]), which reports the counts when it is done.
 
+use shared::telegram::Counted as _;
 use shared::{
     entities::users::Model as User,
     operations::broadcast::{self, BroadcastStatus, Confirmed, Segment},
@@ -30,7 +31,7 @@ pub async fn propose(
     let lang = admin_user.language;
     let chat = msg.chat.id;
     let (Some(original), Ok(segment)) = (msg.reply_to_message(), Segment::parse(args)) else {
-        bot.send_message(chat, AdminText::Usage(Usage::Broadcast).render(lang)).await?;
+        bot.send_message(chat, AdminText::Usage(Usage::Broadcast).render(lang)).counted().await?;
         return Ok(());
     };
     // The preview is made the way every recipient's copy will be.
@@ -39,7 +40,7 @@ pub async fn propose(
         Ok(preview) => preview,
         Err(RequestError::Api(err)) => {
             tracing::info!(error = %err, "a broadcast of a message Telegram does not copy");
-            bot.send_message(chat, AdminText::BroadcastNotCopyable.render(lang)).await?;
+            bot.send_message(chat, AdminText::BroadcastNotCopyable.render(lang)).counted().await?;
             return Ok(());
         }
         Err(err) => return Err(err.into()),
@@ -60,7 +61,7 @@ pub async fn propose(
     bot.send_message(chat, text.render(lang))
         .reply_parameters(ReplyParameters::new(preview).allow_sending_without_reply())
         .reply_markup(buttons)
-        .await?;
+        .counted().await?;
     Ok(())
 }
 
@@ -89,7 +90,7 @@ pub async fn answer(
             Some(status) => AdminText::BroadcastAlready { status: status_code(status) },
         }
     };
-    bot.send_message(chat, text.render(admin_user.language)).await?;
+    bot.send_message(chat, text.render(admin_user.language)).counted().await?;
     Ok(())
 }
 

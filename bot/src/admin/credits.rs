@@ -2,6 +2,7 @@
 //! the ledger's adjustment on Confirm, once however often it is tapped (the
 //! buttons stay: a later tap answers that it was done already).
 
+use shared::telegram::Counted as _;
 use shared::{
     billing::money::Credits,
     entities::users::Model as User,
@@ -71,7 +72,7 @@ pub async fn propose(
             Callback::AdminCancel { action: proposal.id }.encode(),
         ),
     ]]);
-    bot.send_message(chat, text.render(lang)).reply_markup(buttons).await?;
+    bot.send_message(chat, text.render(lang)).reply_markup(buttons).counted().await?;
     Ok(())
 }
 
@@ -80,7 +81,7 @@ async fn usage(bot: &Telegram, chat: ChatId, admin_user: &User, way: Way) -> any
         Way::Grant => Usage::Grant,
         Way::Debit => Usage::Debit,
     };
-    bot.send_message(chat, AdminText::Usage(usage).render(admin_user.language)).await?;
+    bot.send_message(chat, AdminText::Usage(usage).render(admin_user.language)).counted().await?;
     Ok(())
 }
 
@@ -117,7 +118,7 @@ pub async fn confirm(
         }
         Confirmed::NotFound => AdminText::ActionUnknown,
     };
-    bot.send_message(chat, text.render(admin_user.language)).await?;
+    bot.send_message(chat, text.render(admin_user.language)).counted().await?;
     Ok(())
 }
 
@@ -133,7 +134,7 @@ pub async fn cancel(
         None => AdminText::ActionCancelled,
         Some(status) => AdminText::AlreadySettled { status: status_code(status) },
     };
-    bot.send_message(chat, text.render(admin_user.language)).await?;
+    bot.send_message(chat, text.render(admin_user.language)).counted().await?;
     Ok(())
 }
 

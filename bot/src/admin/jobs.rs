@@ -1,6 +1,7 @@
 //! `/jobs failed`: the latest failed jobs with their reason and a Retry button
 //! that queues the same work again for the same user (audited, once per job).
 
+use shared::telegram::Counted as _;
 use sea_orm::ActiveEnum;
 use shared::{
     entities::users::Model as User,
@@ -31,12 +32,12 @@ pub async fn show_failed(
 ) -> anyhow::Result<()> {
     let lang = admin_user.language;
     if args.trim() != "failed" {
-        bot.send_message(chat, AdminText::Usage(Usage::Jobs).render(lang)).await?;
+        bot.send_message(chat, AdminText::Usage(Usage::Jobs).render(lang)).counted().await?;
         return Ok(());
     }
     let failed = admin::failed_jobs(&state.db, SHOWN).await?;
     if failed.is_empty() {
-        bot.send_message(chat, AdminText::NoFailedJobs.render(lang)).await?;
+        bot.send_message(chat, AdminText::NoFailedJobs.render(lang)).counted().await?;
         return Ok(());
     }
     let lines = failed
@@ -66,9 +67,9 @@ pub async fn show_failed(
         .collect();
     let request = bot.send_message(chat, AdminText::FailedJobs { jobs: lines }.render(lang));
     if buttons.is_empty() {
-        request.await?;
+        request.counted().await?;
     } else {
-        request.reply_markup(InlineKeyboardMarkup::new(buttons)).await?;
+        request.reply_markup(InlineKeyboardMarkup::new(buttons)).counted().await?;
     }
     Ok(())
 }
@@ -101,6 +102,6 @@ pub async fn retry(
             AdminText::RetryInsufficient { needed: needed.amount(), available: available.amount() }
         }
     };
-    bot.send_message(chat, text.render(admin_user.language)).await?;
+    bot.send_message(chat, text.render(admin_user.language)).counted().await?;
     Ok(())
 }

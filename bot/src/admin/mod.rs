@@ -11,6 +11,7 @@ mod jobs;
 mod stats;
 mod users;
 
+use shared::telegram::Counted as _;
 use shared::{
     entities::users::Model as User,
     ids::TelegramUserId,
@@ -67,7 +68,7 @@ pub async fn on_command(
     let chat = msg.chat.id;
     if !is_admin(&state, admin.telegram_id) {
         tracing::warn!(telegram_id = %admin.telegram_id, "an admin command from someone who is not an admin");
-        bot.send_message(chat, Text::Unknown.render(admin.language)).await?;
+        bot.send_message(chat, Text::Unknown.render(admin.language)).counted().await?;
         return Ok(());
     }
     tracing::info!(telegram_id = %admin.telegram_id, "admin command");
@@ -131,7 +132,7 @@ async fn target(
             chat,
             AdminText::UserNotFound { query: query.trim().to_owned() }.render(admin.language),
         )
-        .await?;
+        .counted().await?;
     }
     Ok(found)
 }

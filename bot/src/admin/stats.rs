@@ -1,5 +1,6 @@
 //! `/stats`: the business at a glance, from `shared::operations::stats`.
 
+use shared::telegram::Counted as _;
 use shared::{
     entities::users::Model as User, operations::stats, telegram::Telegram, texts::admin::AdminText,
 };
@@ -60,6 +61,6 @@ pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, admin: &User) 
         images: window(figures.images),
         spend: [figures.spend_usd.today, figures.spend_usd.week, figures.spend_usd.month],
     };
-    bot.send_message(chat, text.render(lang)).await?;
+    bot.send_message(chat, text.render(lang)).counted().await?;
     Ok(())
 }

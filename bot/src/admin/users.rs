@@ -1,6 +1,7 @@
 //! `/user` (a user's card with Grant / Ban / Unban buttons), `/ban` (which also
 //! cancels the user's unfinished jobs) and `/unban`.
 
+use shared::telegram::Counted as _;
 use sea_orm::ActiveEnum;
 use shared::{
     entities::users::Model as User,
@@ -37,7 +38,7 @@ pub async fn show_card(
     query: &str,
 ) -> anyhow::Result<()> {
     if query.trim().is_empty() {
-        bot.send_message(chat, AdminText::Usage(Usage::User).render(admin_user.language)).await?;
+        bot.send_message(chat, AdminText::Usage(Usage::User).render(admin_user.language)).counted().await?;
         return Ok(());
     }
     let Some(user) = target(bot, chat, state, admin_user, query).await? else { return Ok(()) };
@@ -118,7 +119,7 @@ async fn send_card(
         ),
         ban_or_unban,
     ]]);
-    bot.send_message(chat, text.render(lang)).reply_markup(buttons).await?;
+    bot.send_message(chat, text.render(lang)).reply_markup(buttons).counted().await?;
     Ok(())
 }
 
@@ -133,7 +134,7 @@ pub async fn ban(
     let (query, reason) = args.trim().split_once(char::is_whitespace).unwrap_or((args.trim(), ""));
     let reason = reason.trim();
     if query.is_empty() || reason.is_empty() {
-        bot.send_message(chat, AdminText::Usage(Usage::Ban).render(admin_user.language)).await?;
+        bot.send_message(chat, AdminText::Usage(Usage::Ban).render(admin_user.language)).counted().await?;
         return Ok(());
     }
     let Some(user) = target(bot, chat, state, admin_user, query).await? else { return Ok(()) };
@@ -162,7 +163,7 @@ async fn ban_user(
         again: banned.again,
         jobs_cancelled: banned.jobs_ended.len(),
     };
-    bot.send_message(chat, text.render(admin_user.language)).await?;
+    bot.send_message(chat, text.render(admin_user.language)).counted().await?;
     Ok(())
 }
 
@@ -175,7 +176,7 @@ pub async fn unban(
     args: &str,
 ) -> anyhow::Result<()> {
     if args.trim().is_empty() {
-        bot.send_message(chat, AdminText::Usage(Usage::Unban).render(admin_user.language)).await?;
+        bot.send_message(chat, AdminText::Usage(Usage::Unban).render(admin_user.language)).counted().await?;
         return Ok(());
     }
     let Some(user) = target(bot, chat, state, admin_user, args).await? else { return Ok(()) };
@@ -195,7 +196,7 @@ async fn unban_user(
     } else {
         AdminText::NotBanned { user: who(user) }
     };
-    bot.send_message(chat, text.render(admin_user.language)).await?;
+    bot.send_message(chat, text.render(admin_user.language)).counted().await?;
     Ok(())
 }
 
@@ -212,7 +213,7 @@ pub async fn on_card_button(
     match action {
         AdminUserAction::Grant => {
             let text = AdminText::GrantHowTo { user: format!("#{}", user.id) };
-            bot.send_message(chat, text.render(admin_user.language)).await?;
+            bot.send_message(chat, text.render(admin_user.language)).counted().await?;
             Ok(())
         }
         AdminUserAction::Ban => ban_user(bot, chat, state, admin_user, &user, BUTTON_BAN_REASON).await,

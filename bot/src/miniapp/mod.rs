@@ -4,6 +4,7 @@
 //! Answers are JSON; a refusal names its reason (`{"error": "bad_hash"}`).
 //! Neither the init data nor a token is ever logged.
 
+use shared::telegram::Counted as _;
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
@@ -160,7 +161,7 @@ async fn announce(
     lang: shared::texts::i18n::Lang,
 ) -> Result<(), Response> {
     use teloxide::prelude::Requester;
-    match state.bot.send_message(chat, text.render(lang)).await {
+    match state.bot.send_message(chat, text.render(lang)).counted().await {
         Ok(message) => shared::jobs::set_status_message(&state.db, job, message.id.0)
             .await
             .map(drop)

@@ -2,6 +2,7 @@
 //! and starting to pay for one through YooKassa (a page to pay on) or Stars
 //! (an invoice link for `Telegram.WebApp.openInvoice`).
 
+use shared::telegram::Counted as _;
 use axum::{
     Json,
     extract::{State, rejection::JsonRejection},
@@ -149,6 +150,7 @@ pub(super) async fn purchase(
                         payment.currency.clone(),
                         [LabeledPrice::new(title.clone(), total)],
                     )
+                    .counted()
                     .await?;
                 anyhow::Ok(link)
             };

@@ -379,6 +379,8 @@ pub struct Live {
     pub telegram_requests: Family<TelegramOutcomeLabels, Counter>,
     /// Time of a Telegram request, by method group.
     pub telegram_duration: Histograms<TelegramLabels>,
+    /// Telegram requests sent again after a 429, by method group.
+    pub telegram_retries: Family<TelegramLabels, Counter>,
     /// Payment events, by provider and outcome.
     pub payments: Family<PaymentLabels, Counter>,
     /// Ledger postings, by transaction kind and result.
@@ -400,6 +402,7 @@ impl Default for Live {
             provider_duration: Family::new_with_constructor(short_buckets),
             telegram_requests: Family::default(),
             telegram_duration: Family::new_with_constructor(short_buckets),
+            telegram_retries: Family::default(),
             payments: Family::default(),
             ledger_postings: Family::default(),
         }
@@ -462,6 +465,11 @@ impl Live {
             self.telegram_duration.clone(),
         );
         registry.register(
+            "telegram_retries",
+            "Telegram Bot API requests sent again after a 429, by method group",
+            self.telegram_retries.clone(),
+        );
+        registry.register(
             "payment_events",
             "Payment events as they happen, by provider and outcome",
             self.payments.clone(),
@@ -519,6 +527,11 @@ impl Live {
         self.telegram_duration.get_or_create(&TelegramLabels { call }).observe(took.as_secs_f64());
     }
 
+    /// Counts a Telegram request about to be sent again after a 429.
+    pub fn telegram_retry(&self, call: TelegramCall) {
+        self.telegram_retries.get_or_create(&TelegramLabels { call }).inc();
+    }
+
     /// Counts one payment event.
     pub fn payment(&self, provider: PaymentProvider, outcome: PaymentOutcome) {
         self.payments.get_or_create(&PaymentLabels { provider, outcome }).inc();
@@ -562,6 +575,7 @@ mod tests {
         live.provider_request(Provider::Stt, ProviderStatus::Ok, Duration::from_millis(20));
         live.ledger_posting(TransactionKind::Capture, PostingResult::Posted);
         live.telegram_request(TelegramCall::GetFile, TelegramOutcome::RateLimited, Duration::from_millis(5));
+        live.telegram_retry(TelegramCall::GetFile);
         let mut registry = Registry::with_prefix(PREFIX);
         live.register(&mut registry);
         let mut text = String::new();
@@ -570,6 +584,7 @@ mod tests {
             "tgbot_jobs_started_total{kind=\"transcribe\"} 1",
             "tgbot_jobs_finished_total{kind=\"transcribe\",outcome=\"succeeded\"} 1",
             "tgbot_telegram_requests_total{call=\"get_file\",outcome=\"rate_limited\"} 1",
+            "tgbot_telegram_retries_total{call=\"get_file\"} 1",
             "tgbot_job_queue_wait_seconds_count{kind=\"transcribe\"} 1",
             "tgbot_provider_requests_total{provider=\"stt\",status=\"ok\"} 1",
             "tgbot_provider_request_duration_seconds_count{provider=\"stt\"} 1",

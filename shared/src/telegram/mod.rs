@@ -8,22 +8,28 @@
 //! [`connect`]: teloxide's `Throttle` adaptor, which keeps every send within
 //! Telegram's limits (one message a second per chat, fewer in supergroups,
 //! `TELEGRAM_MESSAGES_PER_SECOND` overall) and, on a `429`, freezes that chat
-//! for `retry_after` and sends again. The bot's handlers and the worker use
-//! the same client; [`send`] adds an upper bound on the whole wait for the
+//! for `retry_after`. Every call goes through [`Counted::counted`], which
+//! counts it and sends it again after a `429`. The bot's handlers and the
+//! worker use the same client; [`send`] adds an upper bound on the whole wait for the
 //! messages the worker delivers (transcripts, pictures, ideas, notices) and
 //! for the copies of an admin's broadcast.
 
 pub mod buttons;
+mod calls;
 mod settings;
 pub mod updates;
 
+pub use calls::Counted;
 pub use settings::{LocalFileError, LocalFiles, TelegramSettings, UpdateMode};
 
 use std::time::Duration;
 
 use teloxide::{
     RequestError,
-    adaptors::{Throttle, throttle::Limits},
+    adaptors::{
+        Throttle,
+        throttle::{Limits, Settings},
+    },
     payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters},
     prelude::{Bot, Requester},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ReplyParameters},
@@ -31,7 +37,6 @@ use teloxide::{
 
 use self::buttons::{Callback, TranscriptFile};
 use crate::ids::JobId;
-use crate::platform::metrics::{TelegramCall, TelegramOutcome, live};
 use crate::{
     billing::money::Credits,
     texts::i18n::{Lang, Text},
@@ -174,7 +179,9 @@ pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::No
         messages_per_min_chat: 60,
         ..Limits::default()
     };
-    Throttle::new_spawn(Bot::new(token).set_api_url(api_url), limits)
+    // `no_retry`: a 429 is sent again by `Counted`, where it is counted; Throttle
+    // still freezes its queue for the `retry_after`.
+    Throttle::spawn_with_settings(Bot::new(token).set_api_url(api_url), Settings::default().limits(limits).no_retry())
 }
 
 /// Longest wait for one send, including its place in the pacing queue and
@@ -189,7 +196,7 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(90);
 pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<MessageId, RequestError> {
     let attempt = async {
         match message {
-            Outgoing::Text(text) => bot.send_message(chat, text.clone()).await.map(|sent| sent.id),
+            Outgoing::Text(text) => bot.send_message(chat, text.clone()).counted().await.map(|sent| sent.id),
             Outgoing::Document { name, body, caption, buttons, reply_to } => {
                 let mut request = bot.send_document(chat, InputFile::memory(body.clone()).file_name(*name));
                 if let Some(caption) = caption {
@@ -202,14 +209,15 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
                     request =
                         request.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply());
                 }
-                request.await.map(|sent| sent.id)
+                request.counted().await.map(|sent| sent.id)
             }
             Outgoing::WithButtons { text, buttons } => {
-                bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).await.map(|sent| sent.id)
+                bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).counted().await.map(|sent| sent.id)
             }
             Outgoing::Reply { text, to } => bot
                 .send_message(chat, text.clone())
                 .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
+                .counted()
                 .await
                 .map(|sent| sent.id),
             Outgoing::Photo { name, body, caption, buttons, reply_to } => {
@@ -219,32 +227,22 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
                     .reply_markup(buttons.clone());
                 let sent = match reply_to {
                     Some(to) => {
-                        photo.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply()).await
+                        photo.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply()).counted().await
                     }
-                    None => photo.await,
+                    None => photo.counted().await,
                 };
                 sent.map(|sent| sent.id)
             }
-            Outgoing::Copy { from_chat, message } => bot.copy_message(chat, *from_chat, *message).await,
+            Outgoing::Copy { from_chat, message } => bot.copy_message(chat, *from_chat, *message).counted().await,
         }
     };
-    let started = std::time::Instant::now();
-    let result = match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
+    match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
         Ok(result) => result,
         Err(_) => Err(RequestError::Io(std::sync::Arc::new(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!("Telegram did not take the message in {SEND_TIMEOUT:?}"),
         )))),
-    };
-    let outcome = match &result {
-        Ok(_) => TelegramOutcome::Ok,
-        Err(RequestError::RetryAfter(_)) => TelegramOutcome::RateLimited,
-        Err(RequestError::Api(_) | RequestError::MigrateToChatId(_)) => TelegramOutcome::ApiError,
-        Err(_) => TelegramOutcome::Network,
-    };
-    // The wait includes the pacing queue: it is the time a delivery took, not one HTTP call.
-    live().telegram_request(TelegramCall::Send, outcome, started.elapsed());
-    result
+    }
 }
 
 #[cfg(test)]
