@@ -33,7 +33,7 @@ use teloxide::{
 
 use shared::telegram::buttons::{Callback, TranscriptFile};
 
-use crate::{admin, groups, images, intake, payments, privacy, startup::AppState, summary};
+use crate::{admin, groups, images, intake, payments, privacy, startup::AppState, summary, support};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -74,6 +74,10 @@ pub enum Command {
     MyData,
     /// `/deletemydata`: delete the user's data, after a confirmation.
     DeleteMyData,
+    /// `/paysupport [question]`: payment help; a question goes to the admins.
+    PaySupport(String),
+    /// `/terms`: the terms of use.
+    Terms,
 }
 
 /// Builds the update handler tree, each update counted and timed in the live metrics.
@@ -139,6 +143,10 @@ fn tree() -> UpdateHandler<anyhow::Error> {
                 .branch(dptree::entry().filter_command::<admin::AdminCommand>().endpoint(admin::on_command))
                 .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
                 .branch(dptree::filter(|msg: Message| images::is_edit_request(&msg)).endpoint(on_picture))
+                .branch(
+                    dptree::filter(|msg: Message, state: AppState| support::is_admin_reply(&msg, &state))
+                        .endpoint(on_admin_reply),
+                )
                 .branch(
                     dptree::filter(|msg: Message| images::is_prompt_reply(&msg)).endpoint(on_prompt_reply),
                 )
@@ -338,6 +346,10 @@ async fn on_command(
             }
         }
         Command::MyData => privacy::send_my_data(&bot, msg.chat.id, &state, &user).await?,
+        Command::PaySupport(question) => {
+            support::on_pay_support(&bot, msg.chat.id, &state, &user, &question).await?;
+        }
+        Command::Terms => support::on_terms(&bot, msg.chat.id, &state, &user).await?,
         Command::DeleteMyData => privacy::ask_to_erase(&bot, msg.chat.id, &state, &user).await?,
         Command::Image(prompt) => images::on_image_command(&bot, &msg, &state, &user, &prompt).await?,
         Command::Edit(prompt) => images::on_edit_command(&bot, &msg, &state, &user, &prompt).await?,
@@ -571,6 +583,19 @@ async fn send_transcript_file(
     let bytes = state.store.get(&storage::ObjectKey::parse(&key)?).await?;
     bot.send_document(chat, teloxide::types::InputFile::memory(bytes.to_vec()).file_name(name)).counted().await?;
     Ok(())
+}
+
+/// An admin's text reply to one of the bot's messages: an answer to a payment
+/// question, or else whatever such a message is for anyone.
+async fn on_admin_reply(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
+    if support::on_admin_reply(bot.clone(), msg.clone(), state.clone()).await? {
+        return Ok(());
+    }
+    if images::is_prompt_reply(&msg) {
+        on_prompt_reply(bot, msg, state).await
+    } else {
+        on_other_message(bot, msg, state).await
+    }
 }
 
 async fn on_other_message(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {

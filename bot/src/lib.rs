@@ -17,6 +17,7 @@ mod payments;
 mod privacy;
 pub mod startup;
 mod summary;
+mod support;
 mod webhook;
 
 pub use miniapp::UPLOADS_PER_MINUTE;

@@ -53,6 +53,8 @@ pub struct AppState {
     pub group_limiter: shared::people::limits::RateLimiter,
     /// One "slow down" notice per group a minute, however many requests pass the limit.
     pub group_notice_limiter: shared::people::limits::RateLimiter,
+    /// `/paysupport` questions per user a minute: every one is a message to every admin.
+    pub support_limiter: shared::people::limits::RateLimiter,
     /// The Mini App's sign-in and sessions, when configured.
     pub miniapp: Option<Arc<crate::miniapp::MiniApp>>,
     /// The bot's @username, known once Telegram answered `getMe`.
@@ -95,6 +97,8 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         "group-rate-notice",
         1,
     );
+    let support_limiter =
+        shared::people::limits::RateLimiter::new(redis.clone(), &settings.queue_namespace, "pay-support", 2);
     let miniapp = settings
         .miniapp
         .as_ref()
@@ -125,6 +129,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<(AppState, Telegram)>
         limiter,
         group_limiter,
         group_notice_limiter,
+        support_limiter,
         redis,
         store,
         ledger,

@@ -396,3 +396,86 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
     assert_eq!(trail[0].after.as_ref().unwrap()["credits_reversed"], "100");
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn paysupport_explains_in_both_languages_and_terms_link_the_published_terms() {
+    let bot = spawn_bot(&[
+        ("PAY_SUPPORT_TEXT", "support@example.com"),
+        ("TERMS_URL", "https://example.com/terms"),
+    ])
+    .await;
+    let anna = bot.telegram.user(71, "Анна", Some("ru"));
+    let john = bot.telegram.user(72, "John", Some("en"));
+    anna.send_command("/paysupport").unwrap();
+    john.send_command("/paysupport").unwrap();
+    let to_anna = anna.wait_for_messages(1, WAIT).await.unwrap();
+    let to_john = john.wait_for_messages(1, WAIT).await.unwrap();
+    let ru = to_anna[0].body().unwrap();
+    let en = to_john[0].body().unwrap();
+    assert!(ru.starts_with("Поддержка по платежам"), "{ru}");
+    assert!(en.starts_with("Payment support"), "{en}");
+    assert!(ru.ends_with("\n\nКонтакты: support@example.com"), "{ru}");
+    assert!(en.ends_with("\n\nContacts: support@example.com"), "{en}");
+
+    john.send_command("/terms").unwrap();
+    let to_john = john.wait_for_messages(2, WAIT).await.unwrap();
+    assert_eq!(to_john[1].body().unwrap(), "Terms of use: https://example.com/terms");
+    // Both are in the command menu, in both languages.
+    let menus = bot.telegram.calls("setMyCommands");
+    for menu in &menus {
+        let commands = menu.param_str("commands").unwrap_or_default();
+        if menu.param_str("scope").is_none_or(|scope| !scope.contains("chat_id")) {
+            assert!(commands.contains("\"paysupport\"") && commands.contains("\"terms\""), "{commands}");
+        }
+    }
+    assert!(!menus.is_empty());
+}
+
+#[tokio::test]
+async fn a_payment_question_reaches_every_admin_and_an_admin_reply_reaches_the_user() {
+    let bot = spawn_bot(&[("ADMIN_TELEGRAM_IDS", "90,91")]).await;
+    let admin = bot.telegram.user(90, "Admin", Some("en"));
+    admin.send_command("/start").unwrap();
+    admin.wait_for_messages(1, WAIT).await.unwrap();
+    let anna = bot.telegram.user(73, "Анна", Some("ru"));
+    anna.send_command("/paysupport   ").unwrap();
+    anna.wait_for_messages(1, WAIT).await.unwrap();
+
+    anna.send_command("/paysupport Оплатила дважды, верните один платёж").unwrap();
+    let to_anna = anna.wait_for_messages(2, WAIT).await.unwrap();
+    assert_eq!(to_anna[1].body().unwrap(), "Передали ваш вопрос команде. Ответим в этом чате.");
+    let to_admin = admin.wait_for_messages(2, WAIT).await.unwrap();
+    let copy = &to_admin[1];
+    let body = copy.body().unwrap();
+    assert!(body.starts_with("Payment question #"), "{body}");
+    assert!(body.contains("Анна · tg 73 · #"), "{body}");
+    assert!(body.contains("\n\nОплатила дважды, верните один платёж\n\n"), "{body}");
+    // Admin 91 never started the bot: Telegram refuses, the question still went to 90.
+    let stored = users::find_by_telegram_id(&bot.state.db, TelegramUserId(73)).await.unwrap().unwrap();
+    let questions = shared::people::support::questions_of(&bot.state.db, stored.id).await.unwrap();
+    assert_eq!(questions.as_array().unwrap().len(), 1);
+    assert!(questions[0]["answered_at"].is_null());
+
+    // A reply to some other bot message is not an answer to anyone.
+    admin.reply_to(to_admin[0].message_id, "hello?").unwrap();
+    let to_admin = admin.wait_for_messages(3, WAIT).await.unwrap();
+    assert!(to_admin[2].body().unwrap().starts_with("I did not get that"), "{:?}", to_admin[2].body());
+
+    admin.reply_to(copy.message_id, "Вернули второй платёж, проверьте /balance.").unwrap();
+    let to_anna = anna.wait_for_messages(3, WAIT).await.unwrap();
+    assert_eq!(to_anna[2].body().unwrap(), "Ответ поддержки:\n\nВернули второй платёж, проверьте /balance.");
+    let to_admin = admin.wait_for_messages(4, WAIT).await.unwrap();
+    assert!(to_admin[3].body().unwrap().starts_with("Answer sent: Анна"), "{:?}", to_admin[3].body());
+    let questions = shared::people::support::questions_of(&bot.state.db, stored.id).await.unwrap();
+    assert!(questions[0]["answered_at"].is_string(), "{questions}");
+    let audit = shared::operations::audit::recent(&bot.state.db, Some(stored.id), 10).await.unwrap();
+    assert_eq!(audit[0].action, "support.answer");
+    assert_eq!(audit[0].actor, "admin:90");
+    assert_eq!(audit[0].after.as_ref().unwrap()["answer"], "Вернули второй платёж, проверьте /balance.");
+
+    // A user replying to the bot is not an admin: nothing is relayed.
+    anna.reply_to(to_anna[2].message_id, "спасибо").unwrap();
+    let to_anna = anna.wait_for_messages(4, WAIT).await.unwrap();
+    assert!(to_anna[3].body().unwrap().starts_with("Не понял"), "{:?}", to_anna[3].body());
+    assert_eq!(admin.messages().len(), 4);
+}

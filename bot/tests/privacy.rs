@@ -150,6 +150,7 @@ async fn mydata_sends_a_zip_of_profile_history_payments_transcripts_and_picture_
             "payments.json".to_owned(),
             "pictures.json".to_owned(),
             "profile.json".to_owned(),
+            "support.json".to_owned(),
             format!("{stem}.srt"),
             format!("{stem}.txt"),
         ]

@@ -78,6 +78,8 @@ pub struct Settings {
     pub packages: PackageList,
     /// Share of a referee's first purchase granted to the referrer, in percent.
     pub referral_percent: u32,
+    /// `/paysupport` and `/terms`: the operator's contacts and published terms.
+    pub pay_support: PaySupportSettings,
     /// YooKassa, when payments by card and SBP are enabled.
     pub yookassa: Option<YooKassaSettings>,
     /// Addresses YooKassa notifications may come from.
@@ -347,6 +349,27 @@ fn http_url(reader: &mut Reader<'_>, var: &'static str, default: &str) -> Option
     Some(url)
 }
 
+/// An optional http(s) URL: `None` when unset (or invalid, recorded as a problem).
+fn http_url_optional(reader: &mut Reader<'_>, var: &'static str) -> Option<Url> {
+    let url: Url = reader.optional(var)?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        reader.invalid(var, format!("expected an http(s) URL, got scheme `{}`", url.scheme()));
+        return None;
+    }
+    Some(url)
+}
+
+/// What `/paysupport` and `/terms` show besides their own words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PaySupportSettings {
+    /// `PAY_SUPPORT_TEXT`: the operator's contacts for payment questions, shown
+    /// under `/paysupport`'s explanation in both languages.
+    pub contact: Option<String>,
+    /// `TERMS_URL`: the published terms `/terms` links to; without it the bot
+    /// states its own short terms.
+    pub terms_url: Option<Url>,
+}
+
 impl Settings {
     /// Start-up entry point of every binary: loads `.env` when present, reads
     /// the settings, and on any problem prints each one and exits with status 2.
@@ -495,6 +518,10 @@ impl Settings {
         let packages: Option<PackageList> =
             r.or("CREDIT_PACKAGES", "100:0:149:100,300:10:399:270,1000:20:1190:800");
         let referral_percent: Option<u32> = r.or("REFERRAL_PERCENT", "10");
+        let pay_support = PaySupportSettings {
+            contact: r.optional::<String>("PAY_SUPPORT_TEXT").map(|text| text.trim().to_owned()).filter(|t| !t.is_empty()),
+            terms_url: http_url_optional(&mut r, "TERMS_URL"),
+        };
         let stt_cost: Option<rust_decimal::Decimal> = r.or("STT_COST_USD_PER_MINUTE", "0.006");
         let image_cost: Option<rust_decimal::Decimal> = r.or("IMAGE_COST_USD", "0.04");
         let yookassa = {
@@ -666,6 +693,7 @@ impl Settings {
                 },
                 packages: packages?,
                 referral_percent: referral_percent?,
+                pay_support,
                 yookassa,
                 yookassa_notify_ips: notify_ips?,
                 trusted_proxies: trusted_proxies?,

@@ -138,7 +138,7 @@ async fn target(
 }
 
 /// A user as admins see them: name, @username, Telegram id and `#internal id`.
-fn who(user: &User) -> String {
+pub(crate) fn who(user: &User) -> String {
     let mut shown = user.first_name.clone();
     if let Some(username) = &user.username {
         shown.push_str(&format!(" @{username}"));

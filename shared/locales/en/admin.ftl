@@ -195,3 +195,14 @@ admin-command-unban = Lift a ban
 admin-command-jobs = Failed jobs (/jobs failed)
 admin-command-audit = Audit trail
 admin-command-broadcast = Broadcast (in reply to a message)
+
+## /paysupport
+
+admin-support-request =
+    Payment question #{ $request } from { $user }:
+
+    { $question }
+
+    Reply to this message: your reply goes to the user from the bot.
+admin-support-answer-sent = Answer sent: { $user }.
+admin-support-answer-failed = The answer could not be delivered ({ $user }): the user may have blocked the bot.

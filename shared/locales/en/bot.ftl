@@ -377,6 +377,8 @@ command-language = Transcription language
 command-cancel = Cancel a queued file
 command-mydata = A copy of your data
 command-deletemydata = Delete your data
+command-paysupport = Payment support and refunds
+command-terms = Terms of use
 
 ## Groups
 
@@ -416,3 +418,35 @@ auto-on = Automatic transcription is on: every new voice note and video note her
 auto-off = Automatic transcription is off.
 auto-cap-reached = This chat reached today's { $minutes } min. of automatic transcription. It resumes tomorrow; /transcribe in reply still works.
 auto-payer-out-of-credit = Automatic transcription is paused until tomorrow: the credits of the admin who turned it on ran out. /transcribe in reply still works.
+
+pay-support =
+    Payment support.
+
+    If a payment did not arrive, credits were charged wrongly or you want your money back, write in one message:
+    /paysupport <what happened>
+    We pass it to the team and answer in this chat. Every top-up and charge is in /history.
+
+    Unspent credits of a purchase can be refunded: the money goes back the way you paid (Telegram Stars, or a card through YooKassa). Terms: /terms.{ $contact ->
+        [none] {""}
+       *[other]
+            {""}
+
+            Contacts: { $contact }
+    }
+pay-support-answer =
+    Support's answer:
+
+    { $answer }
+pay-support-sent = Your question is with the team. We will answer in this chat.
+pay-support-slow-down = You are writing too often. Wait a minute and send your question in one message.
+pay-support-unavailable = There is nobody to pass your question to right now. Please try later.
+terms = { $url ->
+        [none]
+            Terms of use.
+
+            • Credits are bought in packages and do not expire; the price of every operation is shown before it starts and in /history.
+            • A transcript is paid by the recording's actual length, a picture per finished picture. When a job fails, its credits go back to your balance.
+            • Unspent credits of a purchase can be refunded: write /paysupport. The money goes back the way you paid.
+            • Recordings are kept for a limited time; /mydata gives a copy of your data, /deletemydata deletes it.
+       *[other] Terms of use: { $url }
+    }

@@ -184,3 +184,14 @@ admin-command-unban = Разбанить
 admin-command-jobs = Неудачные задания (/jobs failed)
 admin-command-audit = Журнал действий
 admin-command-broadcast = Рассылка (ответом на сообщение)
+
+## /paysupport
+
+admin-support-request =
+    Вопрос по оплате №{ $request } от { $user }:
+
+    { $question }
+
+    Ответьте на это сообщение (reply) — ответ уйдёт пользователю от имени бота.
+admin-support-answer-sent = Ответ отправлен: { $user }.
+admin-support-answer-failed = Не удалось доставить ответ ({ $user }): пользователь мог заблокировать бота.

@@ -51,6 +51,8 @@ pub enum Action {
     UserErase,
     /// A broadcast confirmed by an admin: its recipients fixed, its sending begun.
     BroadcastSend,
+    /// An admin answered a `/paysupport` question.
+    SupportAnswer,
 }
 
 impl Action {
@@ -65,6 +67,7 @@ impl Action {
             Self::JobRetry => "job.retry",
             Self::UserErase => "user.erase",
             Self::BroadcastSend => "broadcast.send",
+            Self::SupportAnswer => "support.answer",
         }
     }
 }

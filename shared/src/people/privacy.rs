@@ -265,7 +265,8 @@ pub async fn pictures_json<C: ConnectionTrait>(
 }
 
 /// Builds the export: `profile.json`, `history.txt` (the statement as the
-/// bot's `/history` words it, given by the caller), `payments.json`, each
+/// bot's `/history` words it, given by the caller), `payments.json`,
+/// `support.json` (the `/paysupport` questions), each
 /// kept transcript as `transcripts/<date>_<job>.txt` and `.srt` (and
 /// `.summary.txt`), and `pictures.json` with links; at most [`EXPORT_MAX_BYTES`].
 ///
@@ -283,6 +284,7 @@ pub async fn export<C: ConnectionTrait>(
     zip.add("profile.json", &pretty(&profile_json(db, ledger, user).await?)?)?;
     zip.add("history.txt", history.as_bytes())?;
     zip.add("payments.json", &pretty(&payments_json(db, user.id).await?)?)?;
+    zip.add("support.json", &pretty(&super::support::questions_of(db, user.id).await?)?)?;
     zip.add("pictures.json", &pretty(&pictures_json(db, store, user.id).await?)?)?;
     for transcript in kept_transcripts(db, user.id).await? {
         let stem = format!(
@@ -370,6 +372,8 @@ where
     // Transcripts retention removed earlier keep nothing personal already; the file id too.
     run("UPDATE transcripts SET file_unique_id = NULL WHERE user_id = $1").await?;
     run("DELETE FROM idea_messages WHERE user_id = $1").await?;
+    // The answers stay in the audit trail, which is append-only; the questions go.
+    run("DELETE FROM support_requests WHERE user_id = $1").await?;
     run("DELETE FROM user_settings WHERE user_id = $1").await?;
     run("UPDATE jobs SET input = '{}', result = NULL, file_unique_id = NULL WHERE user_id = $1").await?;
     run("UPDATE uploads SET file_name = NULL WHERE user_id = $1").await?;

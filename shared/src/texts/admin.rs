@@ -273,6 +273,25 @@ pub enum AdminText {
     },
     /// `/jobs failed` found none.
     NoFailedJobs,
+    /// A user's `/paysupport` question, to every admin.
+    SupportRequest {
+        /// Who asked, as `/user` shows them.
+        user: String,
+        /// The question's number.
+        request: i64,
+        /// What they wrote.
+        question: String,
+    },
+    /// An admin's reply reached the user.
+    SupportAnswerSent {
+        /// Who got it.
+        user: String,
+    },
+    /// An admin's reply could not be delivered.
+    SupportAnswerFailed {
+        /// To whom.
+        user: String,
+    },
     /// Retry done.
     Retried {
         /// Short id of the failed job.
@@ -428,6 +447,9 @@ impl AdminText {
             Self::FailedJobs { .. } => "admin-failed-jobs",
             Self::FailedJob { .. } => "admin-failed-job",
             Self::NoFailedJobs => "admin-no-failed-jobs",
+            Self::SupportRequest { .. } => "admin-support-request",
+            Self::SupportAnswerSent { .. } => "admin-support-answer-sent",
+            Self::SupportAnswerFailed { .. } => "admin-support-answer-failed",
             Self::Retried { .. } => "admin-retried",
             Self::RetryAlready { .. } => "admin-retry-already",
             Self::RetryNotFailed => "admin-retry-not-failed",
@@ -467,6 +489,14 @@ impl AdminText {
             | Self::SendButton
             | Self::BroadcastNotCopyable => {}
             Self::Usage(usage) => args.set("command", usage.selector()),
+            Self::SupportRequest { user, request, question } => {
+                args.set("user", user.as_str());
+                args.set("request", *request);
+                args.set("question", question.as_str());
+            }
+            Self::SupportAnswerSent { user } | Self::SupportAnswerFailed { user } => {
+                args.set("user", user.as_str());
+            }
             Self::UserNotFound { query } => args.set("query", query.as_str()),
             Self::Stats {
                 users_total,
@@ -675,6 +705,13 @@ mod tests {
             AdminText::Unbanned { user: "Анна @anna · tg 91 · #5".into() },
             AdminText::NotBanned { user: "Анна @anna · tg 91 · #5".into() },
             AdminText::NoFailedJobs,
+            AdminText::SupportRequest {
+                user: "Анна @anna · tg 91 · #5".into(),
+                request: 17,
+                question: "Оплатила дважды, верните, пожалуйста, один платёж".into(),
+            },
+            AdminText::SupportAnswerSent { user: "Анна @anna · tg 91 · #5".into() },
+            AdminText::SupportAnswerFailed { user: "Анна @anna · tg 91 · #5".into() },
             AdminText::RetryNotFailed,
             AdminText::RetryBanned,
             AdminText::AuditEmpty,

@@ -89,6 +89,28 @@ pub enum Text {
     },
     /// A text the bot does not understand.
     Unknown,
+    /// Answer to `/paysupport` without a question: how to ask, and the
+    /// operator's contacts (`PAY_SUPPORT_TEXT`) under it when set.
+    PaySupport {
+        /// The operator's own words, shown as they are.
+        contact: Option<String>,
+    },
+    /// A `/paysupport` question was passed to the team.
+    PaySupportSent,
+    /// Too many `/paysupport` questions in a minute.
+    PaySupportSlowDown,
+    /// No admin to pass a `/paysupport` question to.
+    PaySupportUnavailable,
+    /// An admin's answer to the user's `/paysupport` question.
+    PaySupportAnswer {
+        /// The admin's words, as they wrote them.
+        answer: String,
+    },
+    /// Answer to `/terms`.
+    Terms {
+        /// The operator's published terms (`TERMS_URL`), when set.
+        url: Option<String>,
+    },
     /// Answer to `/balance`.
     Balance {
         /// Spendable credits.
@@ -940,6 +962,12 @@ impl Text {
             Self::Welcome { .. } => "welcome",
             Self::Help { .. } => "help",
             Self::Unknown => "unknown",
+            Self::PaySupport { .. } => "pay-support",
+            Self::PaySupportSent => "pay-support-sent",
+            Self::PaySupportSlowDown => "pay-support-slow-down",
+            Self::PaySupportUnavailable => "pay-support-unavailable",
+            Self::PaySupportAnswer { .. } => "pay-support-answer",
+            Self::Terms { .. } => "terms",
             Self::Balance { .. } => "balance",
             Self::HistoryHeading => "history-heading",
             Self::HistoryEmpty => "history-empty",
@@ -1051,7 +1079,13 @@ impl Text {
         let mut label = |id: &str| CATALOGUE.format(lang, id, None, problems);
         let mut args = FluentArgs::new();
         match self {
+            Self::PaySupport { contact } => args.set("contact", contact.as_deref().unwrap_or("none")),
+            Self::Terms { url } => args.set("url", url.as_deref().unwrap_or("none")),
+            Self::PaySupportAnswer { answer } => args.set("answer", answer.as_str()),
             Self::Unknown
+            | Self::PaySupportSent
+            | Self::PaySupportSlowDown
+            | Self::PaySupportUnavailable
             | Self::HistoryHeading
             | Self::HistoryEmpty
             | Self::OlderButton
@@ -1291,7 +1325,7 @@ impl Text {
 }
 
 /// The bot's commands, in menu order; each has a `command-<name>` message.
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 15] = [
     "start",
     "help",
     "balance",
@@ -1305,6 +1339,8 @@ const COMMANDS: [&str; 13] = [
     "cancel",
     "mydata",
     "deletemydata",
+    "paysupport",
+    "terms",
 ];
 
 /// The bot's commands in groups and supergroups, in menu order; each has a
@@ -1386,6 +1422,14 @@ mod tests {
     fn samples() -> Vec<Text> {
         let mut all = vec![
             Text::Unknown,
+            Text::PaySupport { contact: None },
+            Text::PaySupport { contact: Some("support@example.com, @example_support".into()) },
+            Text::PaySupportSent,
+            Text::PaySupportSlowDown,
+            Text::PaySupportUnavailable,
+            Text::PaySupportAnswer { answer: "Вернули 100 кредитов, проверьте /balance.".into() },
+            Text::Terms { url: None },
+            Text::Terms { url: Some("https://example.com/terms".into()) },
             Text::HistoryHeading,
             Text::HistoryEmpty,
             Text::OlderButton,

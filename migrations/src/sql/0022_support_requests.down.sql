@@ -1,0 +1,2 @@
+DROP TABLE support_request_copies;
+DROP TABLE support_requests;
