@@ -7,8 +7,8 @@
 //! What the bot receives depends on Telegram's privacy mode: see the README's
 //! "Groups" section.
 
-use shared::telegram::Counted as _;
 use chrono::Utc;
+use shared::telegram::Counted as _;
 use shared::telegram::Telegram;
 use shared::{
     billing::pricing::Allowance,
@@ -211,7 +211,8 @@ async fn on_transcribe(
     let Some(recording) = msg.reply_to_message().filter(|replied| intake::is_recording(replied)) else {
         let lang = Lang::from_telegram(from.language_code.as_deref());
         reply(bot, msg, Text::TranscribeHowTo { bot_username: me.username().to_owned() }.render(lang))
-            .counted().await?;
+            .counted()
+            .await?;
         return Ok(());
     };
     let user = member(state, from).await?;
@@ -223,7 +224,10 @@ async fn on_transcribe(
     let audience = Audience::Group { reply_to: msg.id, automatic: false };
     if intake::on_recording(bot, recording, state, &user, audience).await? == Intake::Unaffordable {
         let text = Text::GroupNotEnoughCredit { first_name: from.first_name.clone() };
-        reply(bot, msg, text.render(user.language)).reply_markup(open_private(me, user.language)?).counted().await?;
+        reply(bot, msg, text.render(user.language))
+            .reply_markup(open_private(me, user.language)?)
+            .counted()
+            .await?;
     }
     Ok(())
 }
@@ -270,7 +274,11 @@ async fn on_auto(
     groups::set_auto(&state.db, chat, Some(payer.id)).await?;
     // Without privacy mode off or admin rights the bot never receives plain voice notes.
     let sees_all = me.can_read_all_group_messages
-        || bot.get_chat_member(msg.chat.id, me.user.id).counted().await.is_ok_and(|bot| bot.kind.is_privileged());
+        || bot
+            .get_chat_member(msg.chat.id, me.user.id)
+            .counted()
+            .await
+            .is_ok_and(|bot| bot.kind.is_privileged());
     let text = Text::AutoOn {
         payer: from.first_name.clone(),
         daily_minutes: state.settings.groups.auto_daily_minutes,

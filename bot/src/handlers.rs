@@ -1,8 +1,8 @@
 //! The dispatcher tree: Telegram updates in, calls into `shared` out.
 
-use shared::telegram::Counted as _;
 use chrono::Utc;
 use rust_decimal::Decimal;
+use shared::telegram::Counted as _;
 use shared::telegram::Telegram;
 use shared::{
     billing::ledger::{BonusReason, StatementCursor, StatementItem, StatementLine},
@@ -289,7 +289,10 @@ async fn on_command(
                 InlineKeyboardButton::callback("Русский", Callback::Lang(Lang::Ru).encode()),
                 InlineKeyboardButton::callback("English", Callback::Lang(Lang::En).encode()),
             ]]);
-            bot.send_message(msg.chat.id, Text::ChooseLanguage.render(lang)).reply_markup(buttons).counted().await?;
+            bot.send_message(msg.chat.id, Text::ChooseLanguage.render(lang))
+                .reply_markup(buttons)
+                .counted()
+                .await?;
         }
         Command::Language => {
             let current = shared::people::settings::transcription_language(&state.db, user.id).await?;
@@ -313,7 +316,8 @@ async fn on_command(
             }
             bot.send_message(msg.chat.id, Text::ChooseSpokenLanguage { current }.render(lang))
                 .reply_markup(InlineKeyboardMarkup::new(rows))
-                .counted().await?;
+                .counted()
+                .await?;
         }
         Command::Refund(charge_id) => {
             if admin::is_admin(&state, user.telegram_id) {
@@ -338,7 +342,10 @@ async fn on_command(
                         Text::AppButton.render(lang),
                         teloxide::types::WebAppInfo { url },
                     )]]);
-                    bot.send_message(msg.chat.id, Text::AppIntro.render(lang)).reply_markup(open).counted().await?;
+                    bot.send_message(msg.chat.id, Text::AppIntro.render(lang))
+                        .reply_markup(open)
+                        .counted()
+                        .await?;
                 }
                 None => {
                     bot.send_message(msg.chat.id, Text::Unknown.render(lang)).counted().await?;
@@ -531,7 +538,9 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
             };
             shared::people::settings::set_transcription_language(&state.db, user.id, &chosen).await?;
             let language = spoken_name(code.as_deref(), user.language);
-            bot.send_message(chat, Text::SpokenLanguageSet { language }.render(user.language)).counted().await?;
+            bot.send_message(chat, Text::SpokenLanguageSet { language }.render(user.language))
+                .counted()
+                .await?;
         }
         Callback::Buy => payments::show_packages(&bot, chat, &state, &user).await?,
         Callback::Transcript { job, file } => {
@@ -581,7 +590,9 @@ async fn send_transcript_file(
         TranscriptFile::Srt => (transcript.srt_key, "transcript.srt"),
     };
     let bytes = state.store.get(&storage::ObjectKey::parse(&key)?).await?;
-    bot.send_document(chat, teloxide::types::InputFile::memory(bytes.to_vec()).file_name(name)).counted().await?;
+    bot.send_document(chat, teloxide::types::InputFile::memory(bytes.to_vec()).file_name(name))
+        .counted()
+        .await?;
     Ok(())
 }
 

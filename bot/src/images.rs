@@ -2,8 +2,8 @@
 //! buttons under pictures and ideas. Validate, price, hold, queue, and tell
 //! the user; the worker does the rest.
 
-use shared::telegram::Counted as _;
 use shared::ids::JobId;
+use shared::telegram::Counted as _;
 use shared::telegram::Telegram;
 use shared::{
     billing::ledger::LedgerError,
@@ -93,7 +93,10 @@ pub async fn on_image_command(
 ) -> anyhow::Result<()> {
     if text.trim().is_empty() {
         let ask = ReplyMarkup::ForceReply(ForceReply::new().selective());
-        bot.send_message(msg.chat.id, Text::AskImagePrompt.render(user.language)).reply_markup(ask).counted().await?;
+        bot.send_message(msg.chat.id, Text::AskImagePrompt.render(user.language))
+            .reply_markup(ask)
+            .counted()
+            .await?;
         return Ok(());
     }
     draw(bot, msg.into(), state, user, text).await
@@ -184,14 +187,18 @@ async fn edit(
     let limit = state.settings.images.max_edit_bytes;
     let size = (file.size != u32::MAX).then_some(u64::from(file.size));
     if size.is_some_and(|size| size > limit) {
-        bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang)).counted().await?;
+        bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang))
+            .counted()
+            .await?;
         return Ok(());
     }
     // Names and MIME types lie; the first bytes do not. Nothing is held for a non-picture.
     match first_bytes_are_a_picture(bot, file, limit).await? {
         Check::Picture => {}
         Check::TooBig => {
-            bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang)).counted().await?;
+            bot.send_message(chat, Text::ImageTooBig { limit_mb: limit / 1_000_000 }.render(lang))
+                .counted()
+                .await?;
             return Ok(());
         }
         Check::NotAPicture => {
@@ -314,7 +321,8 @@ async fn start(
     let settings = &state.settings;
     if jobs::unfinished_count(&state.db, user.id).await? >= u64::from(settings.max_queued_jobs_per_user) {
         bot.send_message(chat, Text::TooManyJobs { limit: settings.max_queued_jobs_per_user }.render(lang))
-            .counted().await?;
+            .counted()
+            .await?;
         return Ok(());
     }
     let created = images::create_picked(&state.db, &state.ledger, user.id, chat.into(), &request, pick).await;

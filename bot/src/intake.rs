@@ -223,7 +223,8 @@ pub async fn on_recording(
                         .render(lang),
                 )
                 .reply_markup(buy)
-                .counted().await?;
+                .counted()
+                .await?;
                 return Ok(Intake::Unaffordable);
             }
             Err(err) => return Err(err.into()),
@@ -240,7 +241,8 @@ pub async fn on_recording(
         free_seconds: queued.hold.free_units,
         position,
     })
-    .counted().await?;
+    .counted()
+    .await?;
     if !jobs::set_status_message(&state.db, queued.job_id, status.id.0).await? {
         // Done before its status could be shown: the transcript and its footer say it all.
         if let Err(err) = bot.delete_message(msg.chat.id, status.id).counted().await {

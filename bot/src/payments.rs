@@ -67,7 +67,8 @@ pub async fn show_packages(
     }
     bot.send_message(chat, Text::ChoosePackage.render(lang))
         .reply_markup(InlineKeyboardMarkup::new(rows))
-        .counted().await?;
+        .counted()
+        .await?;
     Ok(())
 }
 
@@ -115,7 +116,8 @@ pub async fn start_payment(
                 Text::PayButton.render(lang),
                 url,
             )]]))
-            .counted().await?;
+            .counted()
+            .await?;
         }
         PayMethod::Stars => send_invoice(bot, chat, state, user, &package, PaymentProvider::Stars).await?,
         PayMethod::Card => {
@@ -168,7 +170,8 @@ async fn send_invoice(
         [LabeledPrice::new(title, total)],
     )
     .provider_token(token)
-    .counted().await?;
+    .counted()
+    .await?;
     Ok(())
 }
 
@@ -295,7 +298,8 @@ pub async fn refund_stars(
                     UserId::try_from(payer_telegram_id)?,
                     TelegramTransactionId(charge_id.to_owned()),
                 )
-                .counted().await;
+                .counted()
+                .await;
             match refunded {
                 Err(err) => {
                     drop(txn);
@@ -313,7 +317,8 @@ pub async fn refund_stars(
                     if let Some(payer) = shared::people::users::find(&state.db, payment.user_id).await? {
                         let notice = Text::RefundedToYou { stars, credits };
                         bot.send_message(payer_telegram_id.private_chat(), notice.render(payer.language))
-                            .counted().await?;
+                            .counted()
+                            .await?;
                     }
                     Text::RefundDone { stars, credits }
                 }

@@ -60,7 +60,8 @@ pub(crate) async fn send_my_data(
         Text::ExportReady { omitted: u32::try_from(export.omitted).unwrap_or(u32::MAX), link_hours };
     bot.send_document(chat, InputFile::memory(export.bytes).file_name("mydata.zip"))
         .caption(caption.render(lang))
-        .counted().await?;
+        .counted()
+        .await?;
     tracing::info!(user_id = user.id.0, omitted = export.omitted, "sent a user their data");
     Ok(())
 }
@@ -108,7 +109,8 @@ pub(crate) async fn ask_to_erase(
     ]]);
     bot.send_message(chat, Text::EraseConfirm { available: balance.available.amount() }.render(lang))
         .reply_markup(buttons)
-        .counted().await?;
+        .counted()
+        .await?;
     Ok(())
 }
 
@@ -136,7 +138,9 @@ pub(crate) async fn on_erase_answer(
     record_erasure(state, user, &erasure).await?;
     tracing::info!(user_id = user.id.0, ?erasure, "a user's data was deleted at their request");
     let balance = state.ledger.balance(&state.db, user.id).await?;
-    bot.send_message(chat, Text::Erased { available: balance.available.amount() }.render(lang)).counted().await?;
+    bot.send_message(chat, Text::Erased { available: balance.available.amount() }.render(lang))
+        .counted()
+        .await?;
     Ok(())
 }
 

@@ -165,10 +165,10 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let me = bot
-        .get_me()
-        .counted().await
-        .context("the Telegram Bot API did not accept TELEGRAM_BOT_TOKEN (check it and TELEGRAM_API_URL)")?;
+    let me =
+        bot.get_me().counted().await.context(
+            "the Telegram Bot API did not accept TELEGRAM_BOT_TOKEN (check it and TELEGRAM_API_URL)",
+        )?;
     tracing::info!(username = %me.username(), "authorised with Telegram");
     let _ = state.bot_username.set(me.username().to_owned());
     publish_command_menu(&bot, &state.settings.admin_telegram_ids).await;

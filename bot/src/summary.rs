@@ -52,7 +52,8 @@ pub async fn on_summary_button(
         Ok(Requested::Queued(queued)) => {
             let status = bot
                 .send_message(chat, Text::SummaryQueued { price: queued.hold.amount.amount() }.render(lang))
-                .counted().await?;
+                .counted()
+                .await?;
             // Set before the push: the job cannot have ended yet.
             jobs::set_status_message(&state.db, queued.job_id, status.id.0).await?;
             // A failed push is not lost: the job row stays queued and the sweeper pushes it again.

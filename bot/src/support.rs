@@ -46,7 +46,8 @@ pub async fn on_pay_support(
     let request = support::open(&state.db, user.id, &question).await?;
     let mut reached = 0;
     for &admin_id in &state.settings.admin_telegram_ids {
-        let admin_lang = users::find_by_telegram_id(&state.db, admin_id).await?.map(|a| a.language).unwrap_or(lang);
+        let admin_lang =
+            users::find_by_telegram_id(&state.db, admin_id).await?.map(|a| a.language).unwrap_or(lang);
         let copy = AdminText::SupportRequest {
             user: admin::who(user),
             request: request.0,
@@ -59,7 +60,9 @@ pub async fn on_pay_support(
                 support::record_copy(&state.db, request, admin_chat.0, sent.id.0).await?;
                 reached += 1;
             }
-            Err(err) => tracing::warn!(admin = %admin_id, error = %err, "a payment question did not reach an admin"),
+            Err(err) => {
+                tracing::warn!(admin = %admin_id, error = %err, "a payment question did not reach an admin")
+            }
         }
     }
     tracing::info!(user_id = %user.id, %request, reached, "payment question passed to the admins");
@@ -92,14 +95,17 @@ pub async fn on_admin_reply(bot: Telegram, msg: Message, state: AppState) -> any
     let Some(asker) = support::asker_of_copy(&state.db, msg.chat.id.0, to.id.0).await? else {
         return Ok(false);
     };
-    let admin_lang = users::find_by_telegram_id(&state.db, from.id.into()).await?.map(|a| a.language).unwrap_or_default();
+    let admin_lang =
+        users::find_by_telegram_id(&state.db, from.id.into()).await?.map(|a| a.language).unwrap_or_default();
     let user = users::find_by_telegram_id(&state.db, asker.telegram_id).await?;
     let shown = user.as_ref().map_or_else(|| format!("tg {}", asker.telegram_id), admin::who);
     let answer = answer.chars().take(support::MAX_TEXT_CHARS).collect::<String>();
     // A private chat's id is its user's id.
     let to_user = ChatId(asker.telegram_id.0);
-    let delivered =
-        bot.send_message(to_user, Text::PaySupportAnswer { answer: answer.clone() }.render(asker.language)).counted().await;
+    let delivered = bot
+        .send_message(to_user, Text::PaySupportAnswer { answer: answer.clone() }.render(asker.language))
+        .counted()
+        .await;
     let report = match delivered {
         Ok(_) => {
             let txn = state.db.begin().await?;

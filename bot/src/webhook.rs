@@ -66,7 +66,8 @@ pub async fn register(
     bot.set_webhook(url.clone())
         .secret_token(secret.expose().to_owned())
         .allowed_updates(crate::startup::allowed_updates())
-        .counted().await?;
+        .counted()
+        .await?;
     let hook = Hook { state, bot, me, secret: secret.clone(), handler: Arc::new(handler) };
     Ok(Router::new().route(url.path(), post(receive)).with_state(hook))
 }

@@ -399,11 +399,9 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
 
 #[tokio::test]
 async fn paysupport_explains_in_both_languages_and_terms_link_the_published_terms() {
-    let bot = spawn_bot(&[
-        ("PAY_SUPPORT_TEXT", "support@example.com"),
-        ("TERMS_URL", "https://example.com/terms"),
-    ])
-    .await;
+    let bot =
+        spawn_bot(&[("PAY_SUPPORT_TEXT", "support@example.com"), ("TERMS_URL", "https://example.com/terms")])
+            .await;
     let anna = bot.telegram.user(71, "Анна", Some("ru"));
     let john = bot.telegram.user(72, "John", Some("en"));
     anna.send_command("/paysupport").unwrap();
@@ -420,15 +418,20 @@ async fn paysupport_explains_in_both_languages_and_terms_link_the_published_term
     john.send_command("/terms").unwrap();
     let to_john = john.wait_for_messages(2, WAIT).await.unwrap();
     assert_eq!(to_john[1].body().unwrap(), "Terms of use: https://example.com/terms");
-    // Both are in the command menu, in both languages.
-    let menus = bot.telegram.calls("setMyCommands");
-    for menu in &menus {
-        let commands = menu.param_str("commands").unwrap_or_default();
-        if menu.param_str("scope").is_none_or(|scope| !scope.contains("chat_id")) {
-            assert!(commands.contains("\"paysupport\"") && commands.contains("\"terms\""), "{commands}");
-        }
+    // Both are in the private chats' command menu, in both languages.
+    let private_menus: Vec<String> = bot
+        .telegram
+        .calls("setMyCommands")
+        .iter()
+        .filter_map(|menu| menu.param_str("commands"))
+        .filter(|commands| commands.contains("\"balance\""))
+        .collect();
+    assert!(private_menus.len() >= 2, "{private_menus:?}");
+    for commands in &private_menus {
+        assert!(commands.contains("\"paysupport\"") && commands.contains("\"terms\""), "{commands}");
     }
-    assert!(!menus.is_empty());
+    assert!(private_menus.iter().any(|commands| commands.contains("Поддержка по платежам")));
+    assert!(private_menus.iter().any(|commands| commands.contains("Payment support")));
 }
 
 #[tokio::test]

@@ -519,7 +519,10 @@ impl Settings {
             r.or("CREDIT_PACKAGES", "100:0:149:100,300:10:399:270,1000:20:1190:800");
         let referral_percent: Option<u32> = r.or("REFERRAL_PERCENT", "10");
         let pay_support = PaySupportSettings {
-            contact: r.optional::<String>("PAY_SUPPORT_TEXT").map(|text| text.trim().to_owned()).filter(|t| !t.is_empty()),
+            contact: r
+                .optional::<String>("PAY_SUPPORT_TEXT")
+                .map(|text| text.trim().to_owned())
+                .filter(|t| !t.is_empty()),
             terms_url: http_url_optional(&mut r, "TERMS_URL"),
         };
         let stt_cost: Option<rust_decimal::Decimal> = r.or("STT_COST_USD_PER_MINUTE", "0.006");

@@ -14,9 +14,7 @@ use testkit::fake_telegram::FakeTelegram;
 /// The value of one sample line of this process's live metrics, 0 when absent.
 fn sample(name_and_labels: &str) -> f64 {
     let text = metrics::encode().unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
-        .unwrap_or(0.0)
+    text.lines().find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok()).unwrap_or(0.0)
 }
 
 fn client(fake: &FakeTelegram, per_second: u32) -> telegram::Telegram {

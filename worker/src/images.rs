@@ -386,13 +386,15 @@ async fn edit_input(ctx: &ImageContext, job: &Job, photo: &TelegramPhoto) -> Res
         return Err(too_big(size));
     }
     let file =
-        ctx.common.bot.get_file(teloxide::types::FileId(photo.file_id.clone())).counted().await.map_err(|err| {
-            if err.to_string().contains("file is too big") {
-                permanent(job, ImageFailureReason::TooBig, err.to_string())
-            } else {
-                transient(anyhow::anyhow!(err).context("getFile failed"))
-            }
-        })?;
+        ctx.common.bot.get_file(teloxide::types::FileId(photo.file_id.clone())).counted().await.map_err(
+            |err| {
+                if err.to_string().contains("file is too big") {
+                    permanent(job, ImageFailureReason::TooBig, err.to_string())
+                } else {
+                    transient(anyhow::anyhow!(err).context("getFile failed"))
+                }
+            },
+        )?;
     if u64::from(file.size) > ctx.max_edit_bytes {
         return Err(too_big(u64::from(file.size)));
     }

@@ -592,13 +592,15 @@ async fn fetch_stored(ctx: &TranscribeContext, original_key: &ObjectKey) -> Resu
 /// The user's file from the Bot API, streamed to a temporary file: over HTTP from a Bot API
 /// server, or, from a local one (`--local`), copied from the directory it shares with us.
 async fn download(ctx: &TranscribeContext, file_id: &str) -> Result<Original, Failure> {
-    let file = ctx.common.bot.get_file(teloxide::types::FileId(file_id.to_owned())).counted().await.map_err(|err| {
-        if err.to_string().contains("file is too big") {
-            permanent(FailureReason::TooBig, err.to_string())
-        } else {
-            Failure::Transient(anyhow::anyhow!(err).context("getFile failed"))
-        }
-    })?;
+    let file = ctx.common.bot.get_file(teloxide::types::FileId(file_id.to_owned())).counted().await.map_err(
+        |err| {
+            if err.to_string().contains("file is too big") {
+                permanent(FailureReason::TooBig, err.to_string())
+            } else {
+                Failure::Transient(anyhow::anyhow!(err).context("getFile failed"))
+            }
+        },
+    )?;
     if u64::from(file.size) > ctx.max_download_bytes {
         return Err(permanent(FailureReason::TooBig, format!("{} bytes", file.size)));
     }

@@ -61,7 +61,8 @@ pub async fn propose(
     bot.send_message(chat, text.render(lang))
         .reply_parameters(ReplyParameters::new(preview).allow_sending_without_reply())
         .reply_markup(buttons)
-        .counted().await?;
+        .counted()
+        .await?;
     Ok(())
 }
 

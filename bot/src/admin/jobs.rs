@@ -1,8 +1,8 @@
 //! `/jobs failed`: the latest failed jobs with their reason and a Retry button
 //! that queues the same work again for the same user (audited, once per job).
 
-use shared::telegram::Counted as _;
 use sea_orm::ActiveEnum;
+use shared::telegram::Counted as _;
 use shared::{
     entities::users::Model as User,
     ids::JobId,

@@ -132,7 +132,8 @@ async fn target(
             chat,
             AdminText::UserNotFound { query: query.trim().to_owned() }.render(admin.language),
         )
-        .counted().await?;
+        .counted()
+        .await?;
     }
     Ok(found)
 }

@@ -1,8 +1,8 @@
 //! `/user` (a user's card with Grant / Ban / Unban buttons), `/ban` (which also
 //! cancels the user's unfinished jobs) and `/unban`.
 
-use shared::telegram::Counted as _;
 use sea_orm::ActiveEnum;
+use shared::telegram::Counted as _;
 use shared::{
     entities::users::Model as User,
     ids::UserId,

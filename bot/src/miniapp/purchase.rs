@@ -2,7 +2,6 @@
 //! and starting to pay for one through YooKassa (a page to pay on) or Stars
 //! (an invoice link for `Telegram.WebApp.openInvoice`).
 
-use shared::telegram::Counted as _;
 use axum::{
     Json,
     extract::{State, rejection::JsonRejection},
@@ -12,6 +11,7 @@ use axum::{
 use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::telegram::Counted as _;
 use shared::{
     entities::payments::PaymentProvider,
     ids::UserId,

@@ -45,7 +45,11 @@ impl Question {
 ///
 /// # Errors
 /// The database's.
-pub async fn open<C: ConnectionTrait>(db: &C, user: UserId, question: &Question) -> Result<SupportRequestId, DbErr> {
+pub async fn open<C: ConnectionTrait>(
+    db: &C,
+    user: UserId,
+    question: &Question,
+) -> Result<SupportRequestId, DbErr> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

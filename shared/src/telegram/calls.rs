@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use teloxide::{
     RequestError,
-    requests::{HasPayload, Output, Payload, Request},
+    requests::{Output, Payload, Request},
 };
 
 use crate::platform::metrics::{TelegramCall, TelegramOutcome, live};

@@ -181,7 +181,10 @@ pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::No
     };
     // `no_retry`: a 429 is sent again by `Counted`, where it is counted; Throttle
     // still freezes its queue for the `retry_after`.
-    Throttle::spawn_with_settings(Bot::new(token).set_api_url(api_url), Settings::default().limits(limits).no_retry())
+    Throttle::spawn_with_settings(
+        Bot::new(token).set_api_url(api_url),
+        Settings::default().limits(limits).no_retry(),
+    )
 }
 
 /// Longest wait for one send, including its place in the pacing queue and
@@ -211,9 +214,12 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
                 }
                 request.counted().await.map(|sent| sent.id)
             }
-            Outgoing::WithButtons { text, buttons } => {
-                bot.send_message(chat, text.clone()).reply_markup(buttons.clone()).counted().await.map(|sent| sent.id)
-            }
+            Outgoing::WithButtons { text, buttons } => bot
+                .send_message(chat, text.clone())
+                .reply_markup(buttons.clone())
+                .counted()
+                .await
+                .map(|sent| sent.id),
             Outgoing::Reply { text, to } => bot
                 .send_message(chat, text.clone())
                 .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
@@ -227,13 +233,18 @@ pub async fn send(bot: &Telegram, chat: ChatId, message: &Outgoing) -> Result<Me
                     .reply_markup(buttons.clone());
                 let sent = match reply_to {
                     Some(to) => {
-                        photo.reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply()).counted().await
+                        photo
+                            .reply_parameters(ReplyParameters::new(*to).allow_sending_without_reply())
+                            .counted()
+                            .await
                     }
                     None => photo.counted().await,
                 };
                 sent.map(|sent| sent.id)
             }
-            Outgoing::Copy { from_chat, message } => bot.copy_message(chat, *from_chat, *message).counted().await,
+            Outgoing::Copy { from_chat, message } => {
+                bot.copy_message(chat, *from_chat, *message).counted().await
+            }
         }
     };
     match tokio::time::timeout(SEND_TIMEOUT, attempt).await {

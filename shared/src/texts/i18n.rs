@@ -1427,7 +1427,9 @@ mod tests {
             Text::PaySupportSent,
             Text::PaySupportSlowDown,
             Text::PaySupportUnavailable,
-            Text::PaySupportAnswer { answer: "Вернули 100 кредитов, проверьте /balance.".into() },
+            Text::PaySupportAnswer {
+                answer: "Вернули 100 кредитов, проверьте /balance.".into()
+            },
             Text::Terms { url: None },
             Text::Terms { url: Some("https://example.com/terms".into()) },
             Text::HistoryHeading,
