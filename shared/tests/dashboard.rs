@@ -43,6 +43,7 @@ fn live_series() -> BTreeSet<String> {
     live.job_handed_back(job);
     live.provider_request(Provider::Stt, ProviderStatus::Ok, took);
     live.telegram_request(TelegramCall::Send, TelegramOutcome::RateLimited, took);
+    live.telegram_retry(TelegramCall::Send);
     live.payment(PaymentProvider::Stars, PaymentOutcome::Credited);
     live.ledger_posting(TransactionKind::Capture, PostingResult::Posted);
     let mut registry = Registry::with_prefix(PREFIX);
@@ -113,6 +114,7 @@ fn the_dashboard_names_only_reported_metrics() {
         "tgbot_job_queue_wait_seconds_bucket",
         "tgbot_provider_request_duration_seconds_bucket",
         "tgbot_telegram_requests_total",
+        "tgbot_telegram_retries_total",
         "tgbot_payment_events_total",
         "tgbot_ledger_postings_total",
     ] {
