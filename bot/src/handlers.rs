@@ -60,7 +60,7 @@ pub enum Command {
     Language,
     /// `/cancel`.
     Cancel,
-    /// `/refund <telegram_payment_charge_id>`: admins give Stars back.
+    /// `/refund <id>`: admins give a Stars or YooKassa payment back.
     Refund(String),
     /// `/image <prompt>`: draw a picture.
     Image(String),
@@ -321,7 +321,7 @@ async fn on_command(
         }
         Command::Refund(charge_id) => {
             if admin::is_admin(&state, user.telegram_id) {
-                payments::refund_stars(&bot, msg.chat.id, &state, &user, &charge_id).await?;
+                payments::refund(&bot, msg.chat.id, &state, &user, &charge_id).await?;
             } else {
                 tracing::warn!(telegram_id = %user.telegram_id, "/refund from someone who is not an admin");
                 bot.send_message(msg.chat.id, Text::Unknown.render(lang)).counted().await?;

@@ -250,49 +250,51 @@ pub fn payment_via(provider: PaymentProvider) -> PaymentVia {
     }
 }
 
-/// `/refund <telegram_payment_charge_id>` (admins): gives the Stars back and
-/// takes the credits back, or says why not and changes nothing.
-#[tracing::instrument(skip_all, fields(admin = admin.telegram_id.0, charge_id))]
-pub async fn refund_stars(
+/// `/refund <id>` (admins): a Stars charge id or a YooKassa payment id. The
+/// money goes back to the payer and the credits (with the share of a referral
+/// bonus the purchase earned) come back, or the admin is told why not and
+/// nothing changes.
+#[tracing::instrument(skip_all, fields(admin = admin.telegram_id.0, id))]
+pub async fn refund(
     bot: &Telegram,
     chat: ChatId,
     state: &AppState,
     admin: &User,
-    charge_id: &str,
+    id: &str,
 ) -> anyhow::Result<()> {
     let lang = admin.language;
-    let charge_id = charge_id.trim();
-    if charge_id.is_empty() {
-        bot.send_message(chat, Text::RefundUsage.render(lang)).counted().await?;
-        return Ok(());
-    }
-    // The credits come back and the payment is marked in one transaction that
-    // commits only once Telegram has returned the Stars.
+    let id = id.trim();
+    let text = if id.is_empty() {
+        Text::RefundUsage
+    } else if let (Some(kassa), Some(payment)) =
+        (&state.yookassa, payments::refunds::yookassa_payment(&state.db, id).await?)
+    {
+        refund_by_card(bot, state, kassa, admin, payment).await?
+    } else {
+        refund_stars(bot, state, admin, id).await?
+    };
+    bot.send_message(chat, text.render(lang)).counted().await?;
+    Ok(())
+}
+
+/// Gives the Stars of `charge_id` back: the books change in one transaction
+/// that commits only once Telegram has returned the Stars.
+async fn refund_stars(
+    bot: &Telegram,
+    state: &AppState,
+    admin: &User,
+    charge_id: &str,
+) -> anyhow::Result<Text> {
     let txn = state.db.begin().await?;
-    let actor = format!("admin:{}", admin.telegram_id);
-    let text = match payments::prepare_stars_refund(&txn, &state.ledger, charge_id, &actor).await {
+    let actor = audit::Actor::Admin(admin.telegram_id);
+    Ok(match payments::prepare_stars_refund(&txn, &state.ledger, charge_id, actor).await {
         Ok(StarsRefund::NotFound) => Text::RefundNotFound,
         Ok(StarsRefund::NotRefundable(status)) => Text::RefundNotPossible { status: payment_state(status) },
         Err(PaymentError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
             Text::RefundBalanceShort { needed: needed.amount(), available: available.amount() }
         }
         Err(err) => return Err(err.into()),
-        Ok(StarsRefund::Ready { payment, payer_telegram_id }) => {
-            // Recorded in the same transaction, so the trail has it exactly when the books do.
-            let entry = audit::Entry {
-                actor: audit::Actor::Admin(admin.telegram_id),
-                action: audit::Action::PaymentRefund,
-                target: Some(payment.user_id),
-                before: Some(serde_json::json!({ "payment": payment.id, "status": "succeeded" })),
-                after: Some(serde_json::json!({
-                    "payment": payment.id,
-                    "status": "refunded",
-                    "stars": payment.amount.normalize(),
-                    "credits_reversed": payment.credits.normalize(),
-                })),
-                reason: format!("Stars refund of {charge_id}"),
-            };
-            audit::append(&txn, &entry).await?;
+        Ok(StarsRefund::Ready { applied, payer_telegram_id }) => {
             let refunded = bot
                 .refund_star_payment(
                     UserId::try_from(payer_telegram_id)?,
@@ -307,25 +309,110 @@ pub async fn refund_stars(
                     Text::RefundFailed { reason: err.to_string() }
                 }
                 Ok(_) => {
+                    let payment = &applied.payment;
                     if let Err(err) = txn.commit().await {
                         // The Stars are back but our books do not say so: an admin must fix it.
                         tracing::error!(payment_id = %payment.id, error = %err, "Stars refunded but the ledger was not updated");
                         return Err(err.into());
                     }
                     tracing::info!(payment_id = %payment.id, "Stars refunded");
-                    let (stars, credits) = (payment.amount, payment.credits);
-                    if let Some(payer) = shared::people::users::find(&state.db, payment.user_id).await? {
-                        let notice = Text::RefundedToYou { stars, credits };
-                        bot.send_message(payer_telegram_id.private_chat(), notice.render(payer.language))
-                            .counted()
-                            .await?;
-                    }
+                    let (stars, credits) = (payment.amount, applied.credits_taken);
+                    tell_payer(bot, state, payer_telegram_id, Text::RefundedToYou { stars, credits }).await?;
                     Text::RefundDone { stars, credits }
                 }
             }
         }
+    })
+}
+
+/// Refunds a YooKassa payment whole. The payer must still have its credits
+/// (checked under the payment's lock before YooKassa is asked); they are taken
+/// back when YooKassa reports the refund succeeded, at once or later by its
+/// `refund.succeeded` notification, applied once either way.
+async fn refund_by_card(
+    bot: &Telegram,
+    state: &AppState,
+    kassa: &yookassa::YooKassa,
+    admin: &User,
+    payment: shared::entities::payments::Model,
+) -> anyhow::Result<Text> {
+    if payment.status != PaymentStatus::Succeeded {
+        return Ok(Text::RefundNotPossible { status: payment_state(payment.status) });
+    }
+    let Some(kassa_id) = payment.provider_payment_id.clone() else { return Ok(Text::RefundNotFound) };
+    let txn = state.db.begin().await?;
+    // Taking everything back would fail now: say so before any money moves.
+    let trial = payments::refunds::Refund {
+        payment_id: payment.id,
+        provider_refund_id: &format!("check:{}", payment.id),
+        amount: payment.amount,
+        collection: payments::refunds::Collection::All,
+        actor: audit::Actor::Admin(admin.telegram_id),
     };
-    bot.send_message(chat, text.render(lang)).counted().await?;
+    match payments::refunds::apply(&txn, &state.ledger, &trial).await {
+        Ok(_) => {}
+        Err(PaymentError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
+            return Ok(Text::RefundBalanceShort { needed: needed.amount(), available: available.amount() });
+        }
+        Err(PaymentError::NotRefundable(_, status)) => {
+            return Ok(Text::RefundNotPossible { status: payment_state(status) });
+        }
+        Err(err) => return Err(err.into()),
+    }
+    // Only a trial: the books change when YooKassa says the money went back. Two
+    // admins refunding at once send one idempotence key, so YooKassa makes one refund.
+    txn.rollback().await?;
+    let description = format!("Refund of payment {}", payment.id);
+    let created =
+        kassa.create_refund(&kassa_id, payment.amount, &description, &format!("refund-{}", payment.id)).await;
+    let fetched = match created {
+        Ok(refund) => refund,
+        Err(err) => {
+            tracing::warn!(error = %err, "YooKassa refused the refund");
+            return Ok(Text::CardRefundFailed { reason: err.to_string() });
+        }
+    };
+    match fetched.status {
+        yookassa::RefundStatus::Canceled => Ok(Text::CardRefundFailed { reason: "canceled".into() }),
+        yookassa::RefundStatus::Pending => Ok(Text::CardRefundPending),
+        yookassa::RefundStatus::Succeeded => {
+            let actor = audit::Actor::Admin(admin.telegram_id);
+            let Some(applied) =
+                payments::refunds::apply_yookassa(&state.db, &state.ledger, &fetched, actor).await?
+            else {
+                return Ok(Text::RefundNotFound);
+            };
+            if !applied.replayed {
+                tell_refunded_by_card(bot, state, &applied).await?;
+            }
+            Ok(Text::CardRefundDone { amount: applied.amount, credits: applied.credits_taken })
+        }
+    }
+}
+
+/// Tells the payer of a refunded card payment what came back and what left their balance.
+async fn tell_refunded_by_card(
+    bot: &Telegram,
+    state: &AppState,
+    applied: &payments::refunds::AppliedRefund,
+) -> anyhow::Result<()> {
+    let Some(payer) = shared::people::users::find(&state.db, applied.payment.user_id).await? else {
+        return Ok(());
+    };
+    let notice = Text::RefundedByCard { amount: applied.amount, credits: applied.credits_taken };
+    tell_payer(bot, state, payer.telegram_id, notice).await
+}
+
+async fn tell_payer(
+    bot: &Telegram,
+    state: &AppState,
+    payer: TelegramUserId,
+    notice: Text,
+) -> anyhow::Result<()> {
+    let Some(user) = shared::people::users::find_by_telegram_id(&state.db, payer).await? else {
+        return Ok(());
+    };
+    bot.send_message(payer.private_chat(), notice.render(user.language)).counted().await?;
     Ok(())
 }
 
@@ -364,6 +451,9 @@ async fn handle_notification(
     client: &yookassa::YooKassa,
     notification: &Notification,
 ) -> anyhow::Result<()> {
+    if notification.event == "refund.succeeded" {
+        return apply_refund_notice(state, client, &notification.object.id).await;
+    }
     if !notification.event.starts_with("payment.") {
         return Ok(());
     }
@@ -377,6 +467,28 @@ async fn handle_notification(
         Err(err) => return Err(err.into()),
     };
     settle_fetched(state, &fetched).await
+}
+
+/// A refund made in YooKassa (by the bot or in the dashboard): re-fetched,
+/// applied once, and the payer told.
+async fn apply_refund_notice(state: &AppState, client: &yookassa::YooKassa, id: &str) -> anyhow::Result<()> {
+    let fetched = match client.get_refund(id).await {
+        Ok(refund) => refund,
+        Err(yookassa::YooKassaError::Api { status: 404, .. }) => {
+            tracing::warn!(id, "notification for a refund YooKassa does not know");
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let applied =
+        payments::refunds::apply_yookassa(&state.db, &state.ledger, &fetched, audit::Actor::System).await?;
+    match applied {
+        Some(applied) if !applied.replayed => {
+            tracing::info!(refund = id, payment_id = %applied.payment.id, shortfall = %applied.shortfall(), "YooKassa refund applied");
+            tell_refunded_by_card(&state.bot, state, &applied).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Acts on a payment as fetched from YooKassa and tells the payer.

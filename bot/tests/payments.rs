@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use shared::ids::TelegramUserId;
-use shared::{billing::money::Credits, people::users};
+use shared::{billing::money::Credits, payments, people::users};
 use support::{TestBot, spawn_bot};
 use testkit::{fake_telegram::Payment, fake_yookassa::FakeYooKassa};
 
@@ -392,7 +392,7 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
     let trail = shared::operations::audit::recent(&bot.db.db, Some(stored.id), 10).await.unwrap();
     let refunds: Vec<(&str, &str, &str)> =
         trail.iter().map(|r| (r.actor.as_str(), r.action.as_str(), r.reason.as_str())).collect();
-    assert_eq!(refunds, [("admin:90", "payment.refund", "Stars refund of st-1")]);
+    assert_eq!(refunds, [("admin:90", "payment.refund", "stars refund stars:st-1")]);
     assert_eq!(trail[0].after.as_ref().unwrap()["credits_reversed"], "100");
     bot.stop().await.unwrap();
 }
@@ -481,4 +481,149 @@ async fn a_payment_question_reaches_every_admin_and_an_admin_reply_reaches_the_u
     let to_anna = anna.wait_for_messages(4, WAIT).await.unwrap();
     assert!(to_anna[3].body().unwrap().starts_with("Не понял"), "{:?}", to_anna[3].body());
     assert_eq!(admin.messages().len(), 4);
+}
+
+/// Buys the 330-credit package for 399 ₽ through YooKassa as `user`, whose
+/// chat then holds `seen` messages; returns YooKassa's payment id.
+async fn buy_by_card(kassa: &FakeYooKassa, user: &testkit::fake_telegram::TestUser, seen: usize) -> String {
+    user.send_command("/buy").unwrap();
+    let packages = user.wait_for_messages(seen + 1, WAIT).await.unwrap();
+    let list = packages.last().unwrap();
+    let data = list.callback_data_of("330 кредитов — 399 ₽").expect("a rouble button");
+    user.press_button(list.message_id, &data).unwrap();
+    user.wait_for_messages(seen + 2, WAIT).await.unwrap();
+    let payment = kassa.payments().pop().unwrap();
+    kassa.succeed(&payment.id).await.unwrap();
+    user.wait_for_messages(seen + 3, WAIT).await.unwrap();
+    payment.id
+}
+
+#[tokio::test]
+async fn yookassa_refunds_take_credits_and_the_referral_bonus_back_once_and_never_below_zero() {
+    use rust_decimal::Decimal;
+    use testkit::fake_yookassa::{Event, StatusCode};
+
+    let (kassa, bot) = spawn_with_yookassa(&[("ADMIN_TELEGRAM_IDS", "90")]).await;
+    let admin = bot.telegram.user(90, "Admin", Some("en"));
+    let anna = bot.telegram.user(81, "Anna", Some("en"));
+    let vera = bot.telegram.user(82, "Вера", Some("ru"));
+    anna.send_command("/referral").unwrap();
+    let text = anna.wait_for_messages(1, WAIT).await.unwrap()[0].body().unwrap().to_owned();
+    let code = text.split("start=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    vera.send_command(&format!("/start {code}")).unwrap();
+    vera.wait_for_messages(1, WAIT).await.unwrap();
+    let kassa_id = buy_by_card(&kassa, &vera, 1).await;
+
+    let a = users::find_by_telegram_id(&bot.db.db, TelegramUserId(81)).await.unwrap().unwrap();
+    let v = users::find_by_telegram_id(&bot.db.db, TelegramUserId(82)).await.unwrap().unwrap();
+    let b = &bot;
+    let available =
+        |id| async move { b.state.ledger.balance(&b.db.db, id).await.unwrap().available.amount() };
+    assert_eq!((available(v.id).await, available(a.id).await), (Decimal::from(330), Decimal::from(33)));
+
+    // Half of it refunded in YooKassa's dashboard: its notification takes half back, from both.
+    let client = bot.state.yookassa.clone().unwrap();
+    let half =
+        client.create_refund(&kassa_id, "199.50".parse().unwrap(), "dashboard", "half-1").await.unwrap();
+    let notice = vera.wait_for_messages(5, WAIT).await.unwrap().pop().unwrap();
+    assert!(
+        notice.body().unwrap().starts_with("Вам возвращено 199,5 ₽; 165 кредитов списано"),
+        "{:?}",
+        notice.body()
+    );
+    assert_eq!(available(v.id).await, Decimal::from(165));
+    assert_eq!(available(a.id).await, "16.5".parse::<Decimal>().unwrap());
+    // YooKassa repeats itself, at once: applied once all the same.
+    let statuses = kassa.notify(&half.id, Event::RefundSucceeded, 5, true).await.unwrap();
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!((available(v.id).await, available(a.id).await), (Decimal::from(165), "16.5".parse().unwrap()));
+    assert_eq!(vera.messages().len(), 5);
+
+    // Vera spends 150 of it: an admin's refund of the rest is refused, nothing moves.
+    let job = testkit::fixtures::job(&bot.db.db, v.id).await;
+    bot.state.ledger.hold(&bot.db.db, v.id, job, Credits::whole(150)).await.unwrap();
+    admin.send_command(&format!("/refund {kassa_id}")).unwrap();
+    let short = admin.wait_for_messages(1, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(
+        short.body().unwrap(),
+        "Cannot refund: 165 credits must be taken back but the user has 15. Nothing changed."
+    );
+    assert_eq!(kassa.refunds().len(), 1);
+
+    // The rest refunded in the dashboard anyway: the credits go down to zero, the
+    // shortfall is recorded, the referrer's bonus goes whole, the payment is refunded.
+    client.create_refund(&kassa_id, "199.50".parse().unwrap(), "dashboard", "rest-1").await.unwrap();
+    vera.wait_for_messages(6, WAIT).await.unwrap();
+    assert_eq!((available(v.id).await, available(a.id).await), (Decimal::ZERO, Decimal::ZERO));
+    let payment = payments::refunds::yookassa_payment(&bot.db.db, &kassa_id).await.unwrap().unwrap();
+    assert_eq!(payment.status, shared::entities::payments::PaymentStatus::Refunded);
+    let trail = shared::operations::audit::recent(&bot.db.db, Some(v.id), 10).await.unwrap();
+    let refunds: Vec<_> = trail.iter().filter(|r| r.action == "payment.refund").collect();
+    assert_eq!(refunds.len(), 2);
+    assert_eq!(refunds[0].actor, "system");
+    let after = refunds[0].after.as_ref().unwrap();
+    assert_eq!(
+        (after["credits_reversed"].as_str(), after["credits_shortfall"].as_str()),
+        (Some("15"), Some("150"))
+    );
+    assert_eq!(after["bonus_reversed"], "16.5");
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_refunds_a_card_payment_once_and_a_stars_refund_takes_the_referral_bonus_back() {
+    use rust_decimal::Decimal;
+
+    let (kassa, bot) = spawn_with_yookassa(&[("ADMIN_TELEGRAM_IDS", "90")]).await;
+    let admin = bot.telegram.user(90, "Admin", Some("en"));
+    let gleb = bot.telegram.user(83, "Gleb", Some("ru"));
+    gleb.send_command("/start").unwrap();
+    gleb.wait_for_messages(1, WAIT).await.unwrap();
+    let kassa_id = buy_by_card(&kassa, &gleb, 1).await;
+    let g = users::find_by_telegram_id(&bot.db.db, TelegramUserId(83)).await.unwrap().unwrap();
+    let b = &bot;
+    let available =
+        |id| async move { b.state.ledger.balance(&b.db.db, id).await.unwrap().available.amount() };
+
+    admin.send_command(&format!("/refund {kassa_id}")).unwrap();
+    let done = admin.wait_for_messages(1, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(done.body().unwrap(), "Done: YooKassa returned 399 RUB, 330 credits taken back.");
+    assert_eq!(available(g.id).await, Decimal::ZERO);
+    let refunds = kassa.refunds();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].amount.value, Decimal::from(399));
+    gleb.wait_for_messages(5, WAIT).await.unwrap();
+    // YooKassa's own refund.succeeded comes too: nothing more happens.
+    kassa.wait_for_deliveries(2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gleb.messages().len(), 5);
+    admin.send_command(&format!("/refund {kassa_id}")).unwrap();
+    let again = admin.wait_for_messages(2, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(again.body().unwrap(), "Cannot refund: the payment is refunded.");
+    assert_eq!(kassa.refunds().len(), 1);
+
+    // A Stars purchase that earned a referral bonus: its refund takes the bonus back.
+    let anna = bot.telegram.user(84, "Anna", Some("en"));
+    anna.send_command("/referral").unwrap();
+    let text = anna.wait_for_messages(1, WAIT).await.unwrap()[0].body().unwrap().to_owned();
+    let code = text.split("start=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let boris = bot.telegram.user(85, "Boris", Some("en"));
+    boris.send_command(&format!("/start {code}")).unwrap();
+    boris.wait_for_messages(1, WAIT).await.unwrap();
+    boris.send_command("/buy").unwrap();
+    let list = boris.wait_for_messages(2, WAIT).await.unwrap().pop().unwrap();
+    boris.press_button_labelled(list.message_id, "330 credits for 270 ⭐").unwrap();
+    let invoice =
+        bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().first().cloned()).await.unwrap();
+    boris.pay(&stars(&invoice, 270, "st-b")).unwrap();
+    boris.wait_for_messages(4, WAIT).await.unwrap();
+    let a = users::find_by_telegram_id(&bot.db.db, TelegramUserId(84)).await.unwrap().unwrap();
+    assert_eq!(available(a.id).await, Decimal::from(33));
+    admin.send_command("/refund st-b").unwrap();
+    let done = admin.wait_for_messages(3, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(done.body().unwrap(), "Done: 270 ⭐ returned, 330 credits taken back.");
+    assert_eq!(available(a.id).await, Decimal::ZERO);
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    bot.stop().await.unwrap();
 }

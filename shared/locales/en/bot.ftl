@@ -252,8 +252,8 @@ payment-canceled = The payment was cancelled; you were not charged.
 payment-refused = This invoice is out of date. Open /buy and choose a package again.
 payments-unavailable = Payments are unavailable right now; please try later.
 
-refund-usage = Usage: /refund <telegram_payment_charge_id>
-refund-not-found = There is no paid Stars payment with this id.
+refund-usage = Usage: /refund <telegram_payment_charge_id of Stars, or a YooKassa payment id>
+refund-not-found = There is no paid payment with this id (neither Stars nor YooKassa).
 refund-not-possible = Cannot refund: the payment is { $status }.
 refund-balance-short = Cannot refund: { $needed } { $needed ->
         [one] credit
@@ -271,6 +271,16 @@ refunded-to-you = { $stars } ⭐ { $stars ->
         [one] credit was
        *[other] credits were
     } taken off your balance.
+refunded-by-card = { $amount } RUB has been returned to you; { $credits ->
+        [one] { $credits } credit was
+       *[other] { $credits } credits were
+    } taken from your balance.
+card-refund-done = Done: YooKassa returned { $amount } RUB, { $credits ->
+        [one] { $credits } credit
+       *[other] { $credits } credits
+    } taken back.
+card-refund-failed = YooKassa did not make the refund: { $reason }. Nothing changed.
+card-refund-pending = YooKassa took the refund and is still processing it; the credits are taken back when it reports success.
 
 ## Pictures
 

@@ -302,8 +302,8 @@ payment-canceled = Платёж отменён, деньги не списаны
 payment-refused = Этот счёт устарел. Откройте /buy и выберите пакет заново.
 payments-unavailable = Оплата сейчас недоступна, попробуйте позже.
 
-refund-usage = Формат: /refund <telegram_payment_charge_id>
-refund-not-found = Оплаченного платежа звёздами с таким id нет.
+refund-usage = Формат: /refund <telegram_payment_charge_id звёзд или id платежа ЮKassa>
+refund-not-found = Оплаченного платежа с таким id нет (ни звёздами, ни через ЮKassa).
 refund-not-possible = Вернуть нельзя: платёж { $status }.
 refund-balance-short = Вернуть нельзя: нужно списать { $needed } { $needed ->
         [one] кредит
@@ -324,6 +324,20 @@ refunded-to-you = Вам возвращено { $stars } ⭐; { $credits ->
         [many] { $credits } кредитов списано
        *[other] { $credits } кредита списано
     } с баланса.
+refunded-by-card = Вам возвращено { $amount } ₽; { $credits ->
+        [one] { $credits } кредит списан
+        [few] { $credits } кредита списаны
+        [many] { $credits } кредитов списано
+       *[other] { $credits } кредита списано
+    } с баланса.
+card-refund-done = Готово: ЮKassa вернула { $amount } ₽, { $credits ->
+        [one] списан { $credits } кредит
+        [few] списано { $credits } кредита
+        [many] списано { $credits } кредитов
+       *[other] списано { $credits } кредита
+    }.
+card-refund-failed = ЮKassa не сделала возврат: { $reason }. Ничего не изменено.
+card-refund-pending = ЮKassa приняла возврат и ещё проводит его; кредиты спишутся, когда она сообщит об успехе.
 
 ## Pictures
 

@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 pub mod packages;
+pub mod refunds;
 pub mod yookassa;
 
 use crate::ids::{ChatId, PaymentId, TelegramUserId, UserId};
@@ -81,6 +82,9 @@ pub enum PaymentError {
         /// What the provider says.
         reported: Decimal,
     },
+    /// The payment is not paid, or nothing of it is left to refund.
+    #[error("payment {0} is {1:?}: nothing to refund")]
+    NotRefundable(PaymentId, PaymentStatus),
     /// Crediting failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -320,12 +324,12 @@ pub async fn mark_canceled<C: ConnectionTrait>(
 /// What preparing a Stars refund found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StarsRefund {
-    /// The credits are taken back and the payment marked refunded inside the
-    /// caller's transaction: commit it once Telegram has returned the Stars,
-    /// drop it if Telegram refuses.
+    /// The credits are taken back (and the referrer's bonus, as far as it is
+    /// there) and the payment marked refunded inside the caller's transaction:
+    /// commit it once Telegram has returned the Stars, drop it if Telegram refuses.
     Ready {
-        /// The payment, as it was before the refund.
-        payment: Box<payments::Model>,
+        /// What the refund does to the books; its payment as it was before.
+        applied: Box<refunds::AppliedRefund>,
         /// Whom to give the Stars back to.
         payer_telegram_id: TelegramUserId,
     },
@@ -335,20 +339,20 @@ pub enum StarsRefund {
     NotRefundable(PaymentStatus),
 }
 
-/// Prepares the refund of the Stars payment `charge_id` in `txn`: locks the
-/// payment, takes its credits back from the payer (failing with
-/// [`LedgerError::InsufficientFunds`] when they are spent) and marks it
-/// refunded. Nothing is final until the caller commits.
+/// Prepares the refund of the Stars payment `charge_id` in `txn`: takes its
+/// credits back from the payer (failing with [`LedgerError::InsufficientFunds`]
+/// when they are spent) and the referral bonus it earned, and marks it
+/// refunded, through [`refunds::apply`]. Nothing is final until the caller commits.
 pub async fn prepare_stars_refund(
     txn: &DatabaseTransaction,
     ledger: &Ledger,
     charge_id: &str,
-    actor: &str,
+    actor: crate::operations::audit::Actor,
 ) -> Result<StarsRefund, PaymentError> {
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT id FROM payments WHERE provider = 'stars' AND provider_payment_id = $1 FOR UPDATE",
+            "SELECT id FROM payments WHERE provider = 'stars' AND provider_payment_id = $1",
             [charge_id.into()],
         ))
         .await?;
@@ -356,34 +360,26 @@ pub async fn prepare_stars_refund(
     let payment_id: PaymentId = row.try_get("", "id")?;
     let payment =
         payments::Entity::find_by_id(payment_id).one(txn).await?.ok_or(PaymentError::NotFound(payment_id))?;
-    if payment.status != PaymentStatus::Succeeded {
-        return Ok(StarsRefund::NotRefundable(payment.status));
-    }
     let payer = users::Entity::find_by_id(payment.user_id)
         .one(txn)
         .await?
         .ok_or(PaymentError::NotFound(payment_id))?;
-    let credits = Credits::new(payment.credits).map_err(|err| LedgerError::InvalidAmount(err.to_string()))?;
-    ledger
-        .reverse_purchase(
-            txn,
-            &Purchase {
-                user_id: payment.user_id,
-                credits,
-                provider: payment.provider,
-                provider_payment_id: charge_id.to_owned(),
-                payment_id: Some(payment.id),
-            },
-            actor,
-        )
-        .await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE payments SET status = 'refunded', updated_at = now() WHERE id = $1",
-        [payment.id.into()],
-    ))
-    .await?;
-    Ok(StarsRefund::Ready { payment: Box::new(payment), payer_telegram_id: payer.telegram_id })
+    let refund = refunds::Refund {
+        payment_id,
+        provider_refund_id: &format!("stars:{charge_id}"),
+        amount: payment.amount,
+        collection: refunds::Collection::All,
+        actor,
+    };
+    match refunds::apply(txn, ledger, &refund).await {
+        // Refunded before: Telegram must not be asked twice.
+        Ok(applied) if applied.replayed => Ok(StarsRefund::NotRefundable(PaymentStatus::Refunded)),
+        Ok(applied) => {
+            Ok(StarsRefund::Ready { applied: Box::new(applied), payer_telegram_id: payer.telegram_id })
+        }
+        Err(PaymentError::NotRefundable(_, status)) => Ok(StarsRefund::NotRefundable(status)),
+        Err(err) => Err(err),
+    }
 }
 
 /// Pending payments older than `age`, for reconciliation.

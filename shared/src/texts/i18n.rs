@@ -101,6 +101,28 @@ pub enum Text {
     PaySupportSlowDown,
     /// No admin to pass a `/paysupport` question to.
     PaySupportUnavailable,
+    /// To the payer: a card payment (YooKassa) was refunded.
+    RefundedByCard {
+        /// Roubles returned.
+        amount: Decimal,
+        /// Credits taken back from the balance.
+        credits: Decimal,
+    },
+    /// To the admin: the YooKassa refund is done and its credits taken back.
+    CardRefundDone {
+        /// Roubles returned.
+        amount: Decimal,
+        /// Credits taken back.
+        credits: Decimal,
+    },
+    /// To the admin: YooKassa took the refund and has not finished it yet;
+    /// the credits go when it reports success.
+    CardRefundPending,
+    /// To the admin: YooKassa refused the refund.
+    CardRefundFailed {
+        /// YooKassa's words.
+        reason: String,
+    },
     /// An admin's answer to the user's `/paysupport` question.
     PaySupportAnswer {
         /// The admin's words, as they wrote them.
@@ -967,6 +989,10 @@ impl Text {
             Self::PaySupportSlowDown => "pay-support-slow-down",
             Self::PaySupportUnavailable => "pay-support-unavailable",
             Self::PaySupportAnswer { .. } => "pay-support-answer",
+            Self::RefundedByCard { .. } => "refunded-by-card",
+            Self::CardRefundDone { .. } => "card-refund-done",
+            Self::CardRefundPending => "card-refund-pending",
+            Self::CardRefundFailed { .. } => "card-refund-failed",
             Self::Terms { .. } => "terms",
             Self::Balance { .. } => "balance",
             Self::HistoryHeading => "history-heading",
@@ -1082,8 +1108,13 @@ impl Text {
             Self::PaySupport { contact } => args.set("contact", contact.as_deref().unwrap_or("none")),
             Self::Terms { url } => args.set("url", url.as_deref().unwrap_or("none")),
             Self::PaySupportAnswer { answer } => args.set("answer", answer.as_str()),
+            Self::RefundedByCard { amount: rub, credits } | Self::CardRefundDone { amount: rub, credits } => {
+                args.set("amount", amount(*rub));
+                args.set("credits", amount(*credits));
+            }
             Self::Unknown
             | Self::PaySupportSent
+            | Self::CardRefundPending
             | Self::PaySupportSlowDown
             | Self::PaySupportUnavailable
             | Self::HistoryHeading
@@ -1206,7 +1237,9 @@ impl Text {
                 args.set("needed", amount(*needed));
                 args.set("available", amount(*available));
             }
-            Self::RefundFailed { reason } => args.set("reason", reason.as_str()),
+            Self::RefundFailed { reason } | Self::CardRefundFailed { reason } => {
+                args.set("reason", reason.as_str());
+            }
             Self::RefundDone { stars, credits } | Self::RefundedToYou { stars, credits } => {
                 args.set("stars", amount(*stars));
                 args.set("credits", amount(*credits));
@@ -1427,6 +1460,8 @@ mod tests {
             Text::PaySupportSent,
             Text::PaySupportSlowDown,
             Text::PaySupportUnavailable,
+            Text::CardRefundPending,
+            Text::CardRefundFailed { reason: "refund amount exceeds the payment".into() },
             Text::PaySupportAnswer {
                 answer: "Вернули 100 кредитов, проверьте /balance.".into()
             },
@@ -1566,6 +1601,8 @@ mod tests {
                 Text::RefundBalanceShort { needed: amount, available: dec("0.5") },
                 Text::RefundDone { stars: Decimal::from(count), credits: amount },
                 Text::RefundedToYou { stars: Decimal::from(count), credits: amount },
+                Text::RefundedByCard { amount: dec("149"), credits: amount },
+                Text::CardRefundDone { amount: dec("149"), credits: amount },
                 Text::Referral {
                     link: "https://t.me/bot?start=ref_x".into(),
                     invited: i64::from(count),

@@ -343,6 +343,35 @@ impl Ledger {
         .await
     }
 
+    /// Takes back from `user_id` a bonus (or part of one) that a refunded
+    /// purchase had earned them, once per `key`. Fails with
+    /// [`LedgerError::InsufficientFunds`], changing nothing, when they have
+    /// less available: callers take back only what is there.
+    pub async fn reverse_bonus<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+        &self,
+        db: &C,
+        user_id: UserId,
+        amount: Credits,
+        key: &str,
+        actor: &str,
+    ) -> Result<Posting, LedgerError> {
+        transfer(
+            db,
+            Transfer {
+                user_id,
+                system: AccountKind::Bonus,
+                provider: None,
+                to_user: -amount.amount(),
+                kind: TransactionKind::Reversal,
+                key: format!("reversal:bonus:{key}"),
+                payment_id: None,
+                actor,
+                memo: "referral bonus of a refunded purchase",
+            },
+        )
+        .await
+    }
+
     /// Grants free credits: welcome once per user, referral once per referee,
     /// admin gifts once per action id.
     pub async fn grant_bonus<C: TransactionTrait<Transaction = DatabaseTransaction>>(
