@@ -216,6 +216,34 @@ impl YooKassa {
         Err(YooKassaError::Api { status: status.as_u16(), code: error.code, description: error.description })
     }
 
+    async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, YooKassaError> {
+        let response = self
+            .http
+            .get(self.url(path))
+            .basic_auth(&self.shop_id, Some(self.secret_key.expose()))
+            .send()
+            .await?;
+        Self::read(response).await
+    }
+
+    /// A POST that YooKassa carries out once per `idempotence_key`.
+    async fn post<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        idempotence_key: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, YooKassaError> {
+        let response = self
+            .http
+            .post(self.url(path))
+            .basic_auth(&self.shop_id, Some(self.secret_key.expose()))
+            .header("Idempotence-Key", idempotence_key)
+            .json(body)
+            .send()
+            .await?;
+        Self::read(response).await
+    }
+
     /// Creates a payment with a redirect confirmation, captured automatically.
     pub async fn create_payment(&self, new: &NewPayment) -> Result<Payment, YooKassaError> {
         let description: String = new.description.chars().take(128).collect();
@@ -229,15 +257,7 @@ impl YooKassa {
         if let (Some(receipt), Some(object)) = (&self.receipt, body.as_object_mut()) {
             object.insert("receipt".to_owned(), receipt_for(receipt, &description, new.amount_rub));
         }
-        let response = self
-            .http
-            .post(self.url("payments"))
-            .basic_auth(&self.shop_id, Some(self.secret_key.expose()))
-            .header("Idempotence-Key", new.payment_id.to_string())
-            .json(&body)
-            .send()
-            .await?;
-        Self::read(response).await
+        self.post("payments", &new.payment_id.to_string(), &body).await
     }
 
     /// Asks YooKassa to give `amount_rub` of payment `payment_id` back.
@@ -260,37 +280,17 @@ impl YooKassa {
             let item: String = description.chars().take(128).collect();
             object.insert("receipt".to_owned(), receipt_for(receipt, &item, amount_rub));
         }
-        let response = self
-            .http
-            .post(self.url("refunds"))
-            .basic_auth(&self.shop_id, Some(self.secret_key.expose()))
-            .header("Idempotence-Key", idempotence_key)
-            .json(&body)
-            .send()
-            .await?;
-        Self::read(response).await
+        self.post("refunds", idempotence_key, &body).await
     }
 
     /// Fetches a refund's current state.
     pub async fn get_refund(&self, id: &str) -> Result<Refund, YooKassaError> {
-        let response = self
-            .http
-            .get(self.url(&format!("refunds/{id}")))
-            .basic_auth(&self.shop_id, Some(self.secret_key.expose()))
-            .send()
-            .await?;
-        Self::read(response).await
+        self.get(&format!("refunds/{id}")).await
     }
 
     /// Fetches a payment's current state.
     pub async fn get_payment(&self, id: &str) -> Result<Payment, YooKassaError> {
-        let response = self
-            .http
-            .get(self.url(&format!("payments/{id}")))
-            .basic_auth(&self.shop_id, Some(self.secret_key.expose()))
-            .send()
-            .await?;
-        Self::read(response).await
+        self.get(&format!("payments/{id}")).await
     }
 }
 
