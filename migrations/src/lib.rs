@@ -78,6 +78,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261206_000019_admin_actions", "0019_admin_actions"),
             sql_migration!("m20261206_000020_privacy_retention", "0020_privacy_retention"),
             sql_migration!("m20261207_000021_broadcasts", "0021_broadcasts"),
+            sql_migration!("m20261207_000022_ledger_functions", "0022_ledger_functions"),
         ]
     }
 }
