@@ -1,11 +1,14 @@
 //! `bench-ledger`: hold-then-capture throughput of the ledger on a real PostgreSQL.
 //!
 //! Creates a scratch database (`bench_ledger_*`) next to `BENCH_DATABASE_URL`
-//! (default: the local server), migrates it, funds the users, runs
+//! (default: the local server), or uses `BENCH_LEDGER_DATABASE_URL`, migrates it, funds the users, runs
 //! hold+capture cycles from 32 tasks on 32 connections (as `pgbench -c 32`
 //! does) with one user shared by all tasks (contention on one account pair)
-//! and with one user per task, prints one JSON line, and drops the database.
-//! `BENCH_LEDGER_CYCLES` sets the cycles of each run (default 4000).
+//! and with one user per task, prints one JSON line, and drops the scratch database.
+//! `BENCH_LEDGER_CYCLES` sets the cycles of each run (default 4000). With
+//! `BENCH_LEDGER_PROFILE=1` it also prints, on stderr, the server's side:
+//! transactions committed per cycle and the mean time of each ledger function
+//! (`track_functions = 'pl'` on the scratch database).
 //!
 //! `cargo run --release -p shared --bin bench-ledger`
 
@@ -117,6 +120,41 @@ async fn measure(db: &DatabaseConnection, ledger: &Ledger, users: &[UserId], cyc
     Ok(Run { cycles: per_task * TASKS, seconds: started.elapsed().as_secs_f64() })
 }
 
+/// The server's side of all cycles run, on stderr.
+async fn print_profile(db: &DatabaseConnection, cycles: usize) -> anyhow::Result<()> {
+    // Backends report their statistics when idle, at the latest after 10 s.
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let commits = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+        ))
+        .await?
+        .context("no database statistics")?
+        .try_get::<i64>("", "xact_commit")?;
+    eprintln!(
+        "bench-ledger profile: {commits} transactions committed for {cycles} cycles (with the set-up): {:.2} per cycle",
+        commits as f64 / cycles as f64
+    );
+    let functions = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT funcname, calls, total_time / calls AS total_ms, self_time / calls AS self_ms \
+             FROM pg_stat_user_functions WHERE calls > 0 ORDER BY total_time DESC",
+        ))
+        .await?;
+    for row in functions {
+        eprintln!(
+            "bench-ledger profile: {:<22} calls {:>7}  mean {:.3} ms (self {:.3} ms)",
+            row.try_get::<String>("", "funcname")?,
+            row.try_get::<i64>("", "calls")?,
+            row.try_get::<f64>("", "total_ms")?,
+            row.try_get::<f64>("", "self_ms")?,
+        );
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let base = std::env::var("BENCH_DATABASE_URL")
@@ -126,25 +164,53 @@ async fn main() -> anyhow::Result<()> {
         Ok(value) => value.parse().context("BENCH_LEDGER_CYCLES is not a number")?,
         Err(_) => DEFAULT_CYCLES,
     };
-    let name = format!("bench_ledger_{}", Uuid::new_v4().simple());
+    let profile = std::env::var_os("BENCH_LEDGER_PROFILE").is_some();
     let admin = connect(&base, 1).await?;
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
-    let mut url = url::Url::parse(&base)?;
-    url.set_path(&name);
+    // A database given by the caller (scripts/bench.d/10-ledger.sh shares one with
+    // pgbench) is used as it is; otherwise a scratch one is created and dropped, which
+    // costs a checkpoint.
+    let (url, scratch) = match std::env::var("BENCH_LEDGER_DATABASE_URL") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let name = format!("bench_ledger_{}", Uuid::new_v4().simple());
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
+            let mut url = url::Url::parse(&base)?;
+            url.set_path(&name);
+            (url.to_string(), Some(name))
+        }
+    };
 
+    let started = Instant::now();
     let result = async {
-        let db = connect(url.as_str(), TASKS as u32).await?;
+        let db = connect(&url, TASKS as u32).await?;
+        if profile {
+            db.execute_unprepared(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET track_functions = ''pl''', current_database()); END $$",
+            )
+            .await?;
+            // The setting applies to sessions opened from now on.
+            db.close().await?;
+        }
+        let db = connect(&url, TASKS as u32).await?;
         migrations::migrate(&db).await?;
+        eprintln!("bench-ledger: migrated in {:.1} s", started.elapsed().as_secs_f64());
         let ledger = Ledger::new(PricingSettings::default());
         let users = setup_users(&db, &ledger, 1 + TASKS).await?;
         measure(&db, &ledger, &users[1..], WARM_UP_CYCLES).await?;
+        eprintln!("bench-ledger: users funded and warmed up at {:.1} s", started.elapsed().as_secs_f64());
         let one = measure(&db, &ledger, &users[..1], cycles).await?;
         let many = measure(&db, &ledger, &users[1..], cycles).await?;
+        if profile {
+            print_profile(&db, WARM_UP_CYCLES + one.cycles + many.cycles).await?;
+        }
         db.close().await?;
         anyhow::Ok((one, many))
     }
     .await;
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+    if let Some(name) = scratch {
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+    }
+    eprintln!("bench-ledger: done in {:.1} s", started.elapsed().as_secs_f64());
     let (one, many) = result?;
     println!(
         "{}",
