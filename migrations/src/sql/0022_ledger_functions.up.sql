@@ -46,11 +46,14 @@ BEGIN
 END
 $$;
 
--- Legs as posted: amounts on the same account added up, zero legs dropped, in lock order.
-CREATE FUNCTION ledger_legs(p_accounts BIGINT[], p_amounts NUMERIC[], OUT accounts BIGINT[], OUT amounts NUMERIC[])
+-- Legs as posted: amounts on the same account added up, zero legs dropped, in lock order;
+-- system_legs counts the legs on system accounts (or on accounts that do not exist).
+CREATE FUNCTION ledger_legs(p_accounts BIGINT[], p_amounts NUMERIC[],
+    OUT accounts BIGINT[], OUT amounts NUMERIC[], OUT system_legs INTEGER)
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(array_agg(l.account ORDER BY a.user_id IS NULL, l.account), '{}'),
-           coalesce(array_agg(l.amount ORDER BY a.user_id IS NULL, l.account), '{}')
+           coalesce(array_agg(l.amount ORDER BY a.user_id IS NULL, l.account), '{}'),
+           count(*) FILTER (WHERE a.user_id IS NULL)::INTEGER
       FROM (SELECT u.account, sum(u.amount) AS amount
               FROM unnest(p_accounts, p_amounts) AS u (account, amount)
              GROUP BY u.account) l
@@ -83,12 +86,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_accounts BIGINT[];
     v_amounts NUMERIC[];
+    v_system_legs INTEGER;
     v_id BIGINT;
     v_kind TEXT;
     v_balance NUMERIC;
     v_user_owned BOOLEAN;
+    v_moved INTEGER;
 BEGIN
-    SELECT l.accounts, l.amounts INTO v_accounts, v_amounts FROM ledger_legs(p_accounts, p_amounts) l;
+    SELECT l.accounts, l.amounts, l.system_legs INTO v_accounts, v_amounts, v_system_legs
+      FROM ledger_legs(p_accounts, p_amounts) l;
     -- A replay changes nothing and needs no lock.
     SELECT t.id, t.kind INTO v_id, v_kind FROM ledger_transactions t WHERE t.idempotency_key = p_key;
     IF v_id IS NOT NULL THEN
@@ -97,8 +103,11 @@ BEGIN
                         THEN 'replayed' ELSE 'conflict' END;
         RETURN;
     END IF;
-    -- Lock every account in order and check the debits before writing anything.
-    FOR i IN 1 .. coalesce(array_length(v_accounts, 1), 0) LOOP
+    -- Lock the user accounts in order and check their debits before writing anything.
+    -- System accounts may go negative, so a single one (every posting we make has at
+    -- most one) is left to the UPDATE below to lock: the last lock taken, held for the
+    -- shortest time, which matters for the revenue account every capture moves.
+    FOR i IN 1 .. coalesce(array_length(v_accounts, 1), 0) - CASE WHEN v_system_legs = 1 THEN 1 ELSE 0 END LOOP
         SELECT a.balance, a.user_id IS NOT NULL INTO v_balance, v_user_owned
           FROM ledger_accounts a WHERE a.id = v_accounts[i] FOR UPDATE;
         IF NOT FOUND THEN
@@ -125,6 +134,8 @@ BEGIN
                         THEN 'replayed' ELSE 'conflict' END;
         RETURN;
     END IF;
+    -- A missing system account shows here as a missing entry; the FK of ledger_entries
+    -- cannot catch it, so count.
     WITH moved AS (
         UPDATE ledger_accounts a SET balance = a.balance + l.amount, updated_at = now()
           FROM unnest(v_accounts, v_amounts) AS l (account, amount)
@@ -132,6 +143,10 @@ BEGIN
         RETURNING a.id, l.amount, a.balance)
     INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
     SELECT v_id, moved.id, moved.amount, moved.balance FROM moved;
+    GET DIAGNOSTICS v_moved = ROW_COUNT;
+    IF v_moved <> coalesce(array_length(v_accounts, 1), 0) THEN
+        RAISE EXCEPTION 'a ledger account of posting % does not exist', p_key USING ERRCODE = 'foreign_key_violation';
+    END IF;
     transaction_id := v_id;
     outcome := 'posted';
 END
@@ -209,6 +224,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_user RECORD;
     v_post RECORD;
+    v_short NUMERIC;
 BEGIN
     SELECT h.job_id, h.user_id, h.amount, h.captured, h.allowance, h.free_units, h.free_period, h.status
       INTO job_id, user_id, amount, captured, allowance, free_units, free_period, status
@@ -217,44 +233,45 @@ BEGIN
         outcome := 'existing';
         RETURN;
     END IF;
-    IF p_amount > 0 THEN
-        SELECT * INTO v_user FROM ledger_user_accounts(p_user, false);
-        IF v_user.available IS NULL THEN
-            outcome := 'insufficient';
-            short_balance := 0;
-            RETURN;
-        END IF;
-        SELECT * INTO v_post FROM ledger_post('hold', 'hold:' || p_job, p_job, NULL, 'system', 'reserved for a job',
-                                             ARRAY[v_user.available, v_user.held], ARRAY[-p_amount, p_amount]);
-        IF v_post.outcome = 'insufficient' THEN
-            outcome := 'insufficient';
-            short_balance := v_post.short_balance;
-            RETURN;
-        END IF;
-        IF v_post.outcome <> 'posted' THEN
-            -- A concurrent hold of this job committed while we waited for the accounts.
-            SELECT h.job_id, h.user_id, h.amount, h.captured, h.allowance, h.free_units, h.free_period, h.status
-              INTO STRICT job_id, user_id, amount, captured, allowance, free_units, free_period, status
-              FROM ledger_holds h WHERE h.job_id = p_job;
-            outcome := 'existing';
-            RETURN;
-        END IF;
-    END IF;
+    -- The hold row first: it is written before the accounts are locked, so the lock
+    -- on the user's accounts, which all their postings wait for, is held shorter.
     INSERT INTO ledger_holds AS h (job_id, user_id, amount, allowance, free_units, free_period, created_at)
          VALUES (p_job, p_user, p_amount, p_allowance, p_free_units, p_free_period, p_created_at)
     ON CONFLICT ON CONSTRAINT ledger_holds_pkey DO NOTHING
     RETURNING h.job_id, h.user_id, h.amount, h.captured, h.allowance, h.free_units, h.free_period, h.status
          INTO job_id, user_id, amount, captured, allowance, free_units, free_period, status;
     IF NOT FOUND THEN
-        IF p_amount > 0 THEN
-            -- Our posting of key hold:<job> succeeded, so no other hold of the job can exist.
-            RAISE EXCEPTION 'job % got a second hold', p_job;
-        END IF;
+        -- A concurrent hold of this job committed while we waited for it.
         SELECT h.job_id, h.user_id, h.amount, h.captured, h.allowance, h.free_units, h.free_period, h.status
           INTO STRICT job_id, user_id, amount, captured, allowance, free_units, free_period, status
           FROM ledger_holds h WHERE h.job_id = p_job;
         outcome := 'existing';
         RETURN;
+    END IF;
+    IF p_amount > 0 THEN
+        SELECT * INTO v_user FROM ledger_user_accounts(p_user, false);
+        IF v_user.available IS NULL THEN
+            -- No accounts yet: nothing to reserve from.
+            v_short := 0;
+        ELSE
+            SELECT * INTO v_post FROM ledger_post('hold', 'hold:' || p_job, p_job, NULL, 'system', 'reserved for a job',
+                                                 ARRAY[v_user.available, v_user.held], ARRAY[-p_amount, p_amount]);
+            IF v_post.outcome = 'insufficient' THEN
+                v_short := v_post.short_balance;
+            ELSIF v_post.outcome <> 'posted' THEN
+                -- We hold the job's hold row, so nobody else can have posted its hold.
+                RAISE EXCEPTION 'hold of job % found posted already: %', p_job, v_post.outcome;
+            END IF;
+        END IF;
+        IF v_short IS NOT NULL THEN
+            -- Never committed, so never seen: the refusal leaves nothing behind.
+            DELETE FROM ledger_holds h WHERE h.job_id = p_job;
+            job_id := NULL; user_id := NULL; amount := NULL; captured := NULL;
+            allowance := NULL; free_units := NULL; free_period := NULL; status := NULL;
+            outcome := 'insufficient';
+            short_balance := v_short;
+            RETURN;
+        END IF;
     END IF;
     IF p_free_units > 0 THEN
         UPDATE free_allowance_usage u SET used = u.used + p_free_units
