@@ -91,7 +91,12 @@ impl Run {
 }
 
 /// Runs `cycles` hold+capture cycles spread over `TASKS` tasks; task `i` uses `users[i % users.len()]`.
-async fn measure(db: &DatabaseConnection, ledger: &Ledger, users: &[UserId], cycles: usize) -> anyhow::Result<Run> {
+async fn measure(
+    db: &DatabaseConnection,
+    ledger: &Ledger,
+    users: &[UserId],
+    cycles: usize,
+) -> anyhow::Result<Run> {
     let per_task = cycles.div_ceil(TASKS);
     let mut work = Vec::new();
     for task in 0..TASKS {

@@ -161,7 +161,8 @@ impl Ledger {
         match hold_outcome(&row)?.as_str() {
             "held" => {
                 if quote.price > Credits::ZERO {
-                    crate::platform::metrics::live().ledger_posting(TransactionKind::Hold, PostingResult::Posted);
+                    crate::platform::metrics::live()
+                        .ledger_posting(TransactionKind::Hold, PostingResult::Posted);
                 }
                 Ok(hold_row(&row)?.hold)
             }
@@ -399,7 +400,10 @@ impl Ledger {
     /// Gives the whole hold back, free units included. Releasing twice is fine.
     pub async fn release<C: ConnectionTrait>(&self, db: &C, job_id: JobId) -> Result<Hold, LedgerError> {
         let row = db
-            .query_one_raw(stmt(&format!("SELECT outcome, {HOLD_COLUMNS} FROM ledger_release($1)"), [job_id.into()]))
+            .query_one_raw(stmt(
+                &format!("SELECT outcome, {HOLD_COLUMNS} FROM ledger_release($1)"),
+                [job_id.into()],
+            ))
             .await?
             .ok_or_else(|| no_answer("ledger_release"))?;
         let outcome = hold_outcome(&row)?;
@@ -410,7 +414,8 @@ impl Ledger {
         match outcome.as_str() {
             "released" => {
                 if hold.amount > Credits::ZERO {
-                    crate::platform::metrics::live().ledger_posting(TransactionKind::Release, PostingResult::Posted);
+                    crate::platform::metrics::live()
+                        .ledger_posting(TransactionKind::Release, PostingResult::Posted);
                 }
                 Ok(hold)
             }

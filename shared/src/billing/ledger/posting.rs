@@ -104,7 +104,11 @@ pub(super) fn no_answer(function: &str) -> DbErr {
 }
 
 /// What `ledger_post` (and the functions built on it) answered, as the caller's result.
-pub(super) fn posting_outcome(row: &QueryResult, kind: TransactionKind, key: &str) -> Result<Posting, LedgerError> {
+pub(super) fn posting_outcome(
+    row: &QueryResult,
+    kind: TransactionKind,
+    key: &str,
+) -> Result<Posting, LedgerError> {
     let outcome: String = row.try_get("", "outcome")?;
     let posting = |replayed| -> Result<Posting, LedgerError> {
         Ok(Posting { transaction_id: row.try_get("", "transaction_id")?, replayed })
