@@ -111,18 +111,17 @@ impl Ledger {
     where
         C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
     {
-        let now = (self.clock)();
         let Some((allowance, _)) = work.allowance() else {
             // No allowance to lock: the hold is one statement, one round trip.
             let quote = pricing::quote(&self.pricing, work, 0);
-            return self.insert_hold(db, user_id, job_id, work, quote, None, now).await;
+            return self.insert_hold(db, user_id, job_id, work, quote, None).await;
         };
         let txn = db.begin().await?;
-        let period = allowance.period_start(&self.pricing, now);
+        let period = allowance.period_start(&self.pricing, (self.clock)());
         let free_left = self.lock_free_left(&txn, user_id, allowance, period).await?;
         let quote = pricing::quote(&self.pricing, work, free_left);
         let free = (quote.free_units > 0).then_some((allowance, period));
-        let hold = self.insert_hold(&txn, user_id, job_id, work, quote, free, now).await?;
+        let hold = self.insert_hold(&txn, user_id, job_id, work, quote, free).await?;
         // A replayed hold changed nothing; committing is harmless.
         txn.commit().await?;
         Ok(hold)
@@ -130,7 +129,6 @@ impl Ledger {
 
     /// Calls `ledger_hold` (migration 0022): the replay check, the posting and
     /// the hold row in one round trip. A refusal has written nothing.
-    #[allow(clippy::too_many_arguments)]
     async fn insert_hold<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -139,8 +137,8 @@ impl Ledger {
         work: Work,
         quote: pricing::Quote,
         free: Option<(Allowance, NaiveDate)>,
-        now: DateTime<Utc>,
     ) -> Result<Hold, LedgerError> {
+        let now = (self.clock)();
         let row = db
             .query_one_raw(stmt(
                 &format!(
