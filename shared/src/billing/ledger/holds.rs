@@ -2,18 +2,17 @@
 //! refunding it, and the free allowances a hold uses first.
 
 use super::{posting::*, *};
+use crate::platform::metrics::PostingResult;
 
 pub(super) const HOLD_COLUMNS: &str =
     "job_id, user_id, amount, captured, allowance, free_units, free_period, status";
 
 pub(super) struct HoldRow {
     pub(super) hold: Hold,
-    pub(super) allowance: Option<Allowance>,
     pub(super) free_period: Option<NaiveDate>,
 }
 
 pub(super) fn hold_row(row: &QueryResult) -> Result<HoldRow, DbErr> {
-    let allowance: Option<String> = row.try_get("", "allowance")?;
     let free_units: i32 = row.try_get("", "free_units")?;
     Ok(HoldRow {
         hold: Hold {
@@ -24,7 +23,6 @@ pub(super) fn hold_row(row: &QueryResult) -> Result<HoldRow, DbErr> {
             free_units: u32::try_from(free_units).unwrap_or(0),
             status: HoldStatus::parse(&row.try_get::<String>("", "status")?)?,
         },
-        allowance: allowance.as_deref().and_then(Allowance::from_code),
         free_period: row.try_get("", "free_period")?,
     })
 }
@@ -48,29 +46,6 @@ pub(super) async fn use_free_units(
     period: NaiveDate,
     units: u32,
 ) -> Result<(), DbErr> {
-    change_free_usage(txn, user_id, allowance, period, i64::from(units)).await
-}
-
-pub(super) async fn give_back_free_units(
-    txn: &DatabaseTransaction,
-    row: &HoldRow,
-    user_id: UserId,
-    units: u32,
-) -> Result<(), DbErr> {
-    if let (Some(allowance), Some(period), true) = (row.allowance, row.free_period, units > 0) {
-        change_free_usage(txn, user_id, allowance, period, -i64::from(units)).await?;
-    }
-    Ok(())
-}
-
-/// Adds `delta` (negative: gives back) to the units of the allowance used in `period`.
-pub(super) async fn change_free_usage(
-    txn: &DatabaseTransaction,
-    user_id: UserId,
-    allowance: Allowance,
-    period: NaiveDate,
-    delta: i64,
-) -> Result<(), DbErr> {
     txn.execute_raw(stmt(
         "UPDATE free_allowance_usage SET used = used + $4 \
          WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
@@ -78,12 +53,20 @@ pub(super) async fn change_free_usage(
             user_id.into(),
             allowance.code().into(),
             period.into(),
-            i32::try_from(delta).unwrap_or(i32::MAX).into(),
+            i32::try_from(units).unwrap_or(i32::MAX).into(),
         ],
     ))
     .await
     .map(drop)
 }
+
+/// The outcome a hold function (`ledger_hold`, `ledger_capture`, `ledger_release`) answered.
+fn hold_outcome(row: &QueryResult) -> Result<String, DbErr> {
+    row.try_get("", "outcome")
+}
+
+/// How many times a capture priced from a hold that changed under it is tried again.
+const STALE_CAPTURE_RETRIES: usize = 3;
 
 /// How a capture decides what to charge.
 pub(super) enum Charge {
@@ -95,7 +78,7 @@ pub(super) enum Charge {
 
 impl Ledger {
     /// Reserves exactly `amount` for `job_id` (which must exist).
-    pub async fn hold<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn hold<C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
         user_id: UserId,
@@ -108,7 +91,7 @@ impl Ledger {
     /// Prices `work` (free allowance first) and reserves the price for `job_id`.
     /// The free units are consumed in the same transaction and come back if
     /// the hold is released. Holding twice for one job returns the first hold.
-    pub async fn hold_for_work<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn hold_for_work<C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>>(
         &self,
         db: &C,
         user_id: UserId,
@@ -118,96 +101,76 @@ impl Ledger {
         self.reserve(db, user_id, job_id, work).await
     }
 
-    pub(super) async fn reserve<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub(super) async fn reserve<C>(
         &self,
         db: &C,
         user_id: UserId,
         job_id: JobId,
         work: Work,
-    ) -> Result<Hold, LedgerError> {
-        let txn = db.begin().await?;
-        let existing = txn
-            .query_one_raw(stmt(
-                &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
-                [job_id.into()],
-            ))
-            .await?;
-        if let Some(row) = existing {
-            return self.replayed_hold(hold_row(&row)?.hold, user_id, work);
-        }
-
-        let accounts = user_accounts(&txn, user_id).await?;
-        let now = (self.clock)();
-        let mut free = None;
-        let mut free_left = 0;
-        if let Some((allowance, _)) = work.allowance() {
-            let period = allowance.period_start(&self.pricing, now);
-            free_left = self.lock_free_left(&txn, user_id, allowance, period).await?;
-            free = Some((allowance, period));
-        }
-        let quote = pricing::quote(&self.pricing, work, free_left);
-
-        let (allowance, period): (Option<&str>, Option<NaiveDate>) = match (free, quote.free_units) {
-            (Some((allowance, period)), units) if units > 0 => (Some(allowance.code()), Some(period)),
-            _ => (None, None),
+    ) -> Result<Hold, LedgerError>
+    where
+        C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+    {
+        let Some((allowance, _)) = work.allowance() else {
+            // No allowance to lock: the hold is one statement, one round trip.
+            let quote = pricing::quote(&self.pricing, work, 0);
+            return self.insert_hold(db, user_id, job_id, work, quote, None).await;
         };
-        let inserted = txn
+        let txn = db.begin().await?;
+        let period = allowance.period_start(&self.pricing, (self.clock)());
+        let free_left = self.lock_free_left(&txn, user_id, allowance, period).await?;
+        let quote = pricing::quote(&self.pricing, work, free_left);
+        let free = (quote.free_units > 0).then_some((allowance, period));
+        let hold = self.insert_hold(&txn, user_id, job_id, work, quote, free).await?;
+        // A replayed hold changed nothing; committing is harmless.
+        txn.commit().await?;
+        Ok(hold)
+    }
+
+    /// Calls `ledger_hold` (migration 0024): the replay check, the posting and
+    /// the hold row in one round trip. A refusal has written nothing.
+    async fn insert_hold<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        user_id: UserId,
+        job_id: JobId,
+        work: Work,
+        quote: pricing::Quote,
+        free: Option<(Allowance, NaiveDate)>,
+    ) -> Result<Hold, LedgerError> {
+        let now = (self.clock)();
+        let row = db
             .query_one_raw(stmt(
                 &format!(
-                    "INSERT INTO ledger_holds (job_id, user_id, amount, allowance, free_units, free_period, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job_id) DO NOTHING RETURNING {HOLD_COLUMNS}"
+                    "SELECT outcome, short_balance, {HOLD_COLUMNS} FROM ledger_hold($1, $2, $3, $4, $5, $6, $7)"
                 ),
                 [
                     job_id.into(),
                     user_id.into(),
                     quote.price.amount().into(),
-                    allowance.map(str::to_owned).into(),
-                    i32::try_from(quote.free_units).unwrap_or(i32::MAX).into(),
-                    period.into(),
+                    free.map(|(allowance, _)| allowance.code().to_owned()).into(),
+                    i32::try_from(if free.is_some() { quote.free_units } else { 0 }).unwrap_or(i32::MAX).into(),
+                    free.map(|(_, period)| period).into(),
                     now.into(),
                 ],
             ))
-            .await?;
-        let Some(inserted) = inserted else {
-            // A concurrent hold for the same job won; report it.
-            drop(txn);
-            let row = db
-                .begin()
-                .await?
-                .query_one_raw(stmt(
-                    &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
-                    [job_id.into()],
-                ))
-                .await?
-                .ok_or(LedgerError::HoldNotFound(job_id))?;
-            return self.replayed_hold(hold_row(&row)?.hold, user_id, work);
-        };
-        let hold = hold_row(&inserted)?.hold;
-
-        if let (Some((allowance, period)), true) = (free, quote.free_units > 0) {
-            use_free_units(&txn, user_id, allowance, period, quote.free_units).await?;
+            .await?
+            .ok_or_else(|| no_answer("ledger_hold"))?;
+        match hold_outcome(&row)?.as_str() {
+            "held" => {
+                if quote.price > Credits::ZERO {
+                    crate::platform::metrics::live()
+                        .ledger_posting(TransactionKind::Hold, PostingResult::Posted);
+                }
+                Ok(hold_row(&row)?.hold)
+            }
+            "existing" => self.replayed_hold(hold_row(&row)?.hold, user_id, work),
+            "insufficient" => Err(LedgerError::InsufficientFunds {
+                needed: quote.price,
+                available: credits(row.try_get("", "short_balance")?),
+            }),
+            other => Err(DbErr::Type(format!("unknown ledger_hold outcome {other}")).into()),
         }
-        if quote.price > Credits::ZERO {
-            let amount = quote.price.amount();
-            post(
-                &txn,
-                NewTransaction {
-                    kind: TransactionKind::Hold,
-                    key: format!("hold:{job_id}"),
-                    job_id: Some(job_id),
-                    payment_id: None,
-                    actor: "system",
-                    memo: "reserved for a job",
-                    legs: vec![
-                        Leg { account: accounts.available, user_owned: true, amount: -amount },
-                        Leg { account: accounts.held, user_owned: true, amount },
-                    ],
-                },
-            )
-            .await?;
-        }
-        txn.commit().await?;
-        Ok(hold)
     }
 
     pub(super) fn replayed_hold(&self, hold: Hold, user_id: UserId, work: Work) -> Result<Hold, LedgerError> {
@@ -276,23 +239,18 @@ impl Ledger {
             return Ok(hold);
         }
         let extra = price.amount() - hold.amount.amount();
-        let accounts = user_accounts(&txn, hold.user_id).await?;
-        post(
-            &txn,
-            NewTransaction {
-                kind: TransactionKind::Hold,
-                key: format!("hold:{job_id}:raise:{}", price.amount()),
-                job_id: Some(job_id),
-                payment_id: None,
-                actor: "system",
-                memo: "reserved for a job longer than quoted",
-                legs: vec![
-                    Leg { account: accounts.available, user_owned: true, amount: -extra },
-                    Leg { account: accounts.held, user_owned: true, amount: extra },
-                ],
-            },
-        )
-        .await?;
+        let key = format!("hold:{job_id}:raise:{}", price.amount());
+        let row = txn
+            .query_one_raw(stmt(
+                "SELECT p.transaction_id, p.outcome, p.short_needed, p.short_balance \
+                 FROM ledger_user_accounts($1, true) u, \
+                 LATERAL ledger_post('hold', $2, $3, NULL, 'system', 'reserved for a job longer than quoted', \
+                                     ARRAY[u.available, u.held], ARRAY[-$4::NUMERIC, $4::NUMERIC]) p",
+                [hold.user_id.into(), key.clone().into(), job_id.into(), extra.into()],
+            ))
+            .await?
+            .ok_or_else(|| no_answer("ledger_post"))?;
+        posting_outcome(&row, TransactionKind::Hold, &key)?;
         txn.execute_raw(stmt(
             "UPDATE ledger_holds SET amount = $2 WHERE job_id = $1",
             [job_id.into(), price.amount().into()],
@@ -343,16 +301,12 @@ impl Ledger {
         allowance: Allowance,
         period: NaiveDate,
     ) -> Result<u32, DbErr> {
-        txn.execute_raw(stmt(
-            "INSERT INTO free_allowance_usage (user_id, allowance, period_start) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-            [user_id.into(), allowance.code().into(), period.into()],
-        ))
-        .await?;
+        // The no-op update locks an existing row, so inserting or locking is one statement.
         let row = txn
             .query_one_raw(stmt(
-                "SELECT used FROM free_allowance_usage \
-                 WHERE user_id = $1 AND allowance = $2 AND period_start = $3 FOR UPDATE",
+                "INSERT INTO free_allowance_usage (user_id, allowance, period_start) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, allowance, period_start) DO UPDATE SET used = free_allowance_usage.used \
+                 RETURNING used",
                 [user_id.into(), allowance.code().into(), period.into()],
             ))
             .await?
@@ -363,7 +317,7 @@ impl Ledger {
 
     /// Charges `actual` (at most what is held) and returns the rest to the
     /// user. Capturing again with the same amount returns the same result.
-    pub async fn capture<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn capture<C: ConnectionTrait>(
         &self,
         db: &C,
         job_id: JobId,
@@ -375,7 +329,7 @@ impl Ledger {
     /// Charges for the work actually done (e.g. the exact duration the worker
     /// measured): the free units reserved cover it first, unused free units
     /// go back to the allowance, and the charge never exceeds the hold.
-    pub async fn capture_work<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn capture_work<C: ConnectionTrait>(
         &self,
         db: &C,
         job_id: JobId,
@@ -384,170 +338,117 @@ impl Ledger {
         self.settle_capture(db, job_id, Charge::Work(actual)).await
     }
 
-    pub(super) async fn settle_capture<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub(super) async fn settle_capture<C: ConnectionTrait>(
         &self,
         db: &C,
         job_id: JobId,
         charge: Charge,
     ) -> Result<Hold, LedgerError> {
-        let txn = db.begin().await?;
-        let row = lock_hold(&txn, job_id).await?;
-        let hold = row.hold.clone();
-        let (amount, free_used) = match charge {
-            Charge::Amount(amount) => (amount, hold.free_units),
-            Charge::Work(work) => {
-                let units = work.allowance().map_or(1, |(_, units)| units);
-                let free_used = units.min(hold.free_units);
-                let price = pricing::price_of_units(&self.pricing, work, units - free_used);
-                (price.min(hold.amount), free_used)
-            }
-        };
-        match hold.status {
-            HoldStatus::Open => {}
-            HoldStatus::Captured if hold.captured == Some(amount) => return Ok(hold),
-            HoldStatus::Captured => {
-                return Err(LedgerError::IdempotencyConflict { key: format!("capture:{job_id}") });
-            }
-            status => return Err(LedgerError::HoldAlreadySettled { job_id, status }),
-        }
-        if amount > hold.amount {
-            return Err(LedgerError::CaptureExceedsHold { held: hold.amount, requested: amount });
-        }
-
-        txn.execute_raw(stmt(
-            "UPDATE ledger_holds SET status = 'captured', captured = $2, free_units = $3, settled_at = now() \
-             WHERE job_id = $1",
-            [job_id.into(), amount.amount().into(), i32::try_from(free_used).unwrap_or(i32::MAX).into()],
-        ))
-        .await?;
-        give_back_free_units(&txn, &row, hold.user_id, hold.free_units - free_used).await?;
-        if hold.amount > Credits::ZERO {
-            let accounts = user_accounts(&txn, hold.user_id).await?;
-            let revenue = system_account(&txn, AccountKind::Revenue, None).await?;
-            post(
-                &txn,
-                NewTransaction {
-                    kind: TransactionKind::Capture,
-                    key: format!("capture:{job_id}"),
-                    job_id: Some(job_id),
-                    payment_id: None,
-                    actor: "system",
-                    memo: "charged for a job",
-                    legs: vec![
-                        Leg { account: accounts.held, user_owned: true, amount: -hold.amount.amount() },
-                        Leg {
-                            account: accounts.available,
-                            user_owned: true,
-                            amount: hold.amount.amount() - amount.amount(),
-                        },
-                        Leg { account: revenue, user_owned: false, amount: amount.amount() },
+        for _ in 0..STALE_CAPTURE_RETRIES {
+            // A charge for work is priced from the hold as read here; `ledger_capture`
+            // refuses it as stale if a raise changed the hold meanwhile.
+            let (amount, free_used, seen) = match charge {
+                Charge::Amount(amount) => (amount, None, None),
+                Charge::Work(work) => {
+                    let hold = self.hold_of(db, job_id).await?;
+                    let units = work.allowance().map_or(1, |(_, units)| units);
+                    let free_used = units.min(hold.free_units);
+                    let price = pricing::price_of_units(&self.pricing, work, units - free_used);
+                    (price.min(hold.amount), Some(free_used), Some((hold.amount, hold.free_units)))
+                }
+            };
+            let as_i32 = |units: u32| i32::try_from(units).unwrap_or(i32::MAX);
+            let row = db
+                .query_one_raw(stmt(
+                    &format!("SELECT outcome, {HOLD_COLUMNS} FROM ledger_capture($1, $2, $3, $4, $5)"),
+                    [
+                        job_id.into(),
+                        amount.amount().into(),
+                        free_used.map(as_i32).into(),
+                        seen.map(|(held, _)| held.amount()).into(),
+                        seen.map(|(_, free)| as_i32(free)).into(),
                     ],
-                },
-            )
-            .await?;
+                ))
+                .await?
+                .ok_or_else(|| no_answer("ledger_capture"))?;
+            let outcome = hold_outcome(&row)?;
+            if outcome == "not_found" {
+                return Err(LedgerError::HoldNotFound(job_id));
+            }
+            let hold = hold_row(&row)?.hold;
+            return match outcome.as_str() {
+                "captured" => {
+                    if hold.amount > Credits::ZERO {
+                        crate::platform::metrics::live()
+                            .ledger_posting(TransactionKind::Capture, PostingResult::Posted);
+                    }
+                    Ok(hold)
+                }
+                "replayed" => Ok(hold),
+                "conflict" => Err(LedgerError::IdempotencyConflict { key: format!("capture:{job_id}") }),
+                "settled" => Err(LedgerError::HoldAlreadySettled { job_id, status: hold.status }),
+                "exceeds" => Err(LedgerError::CaptureExceedsHold { held: hold.amount, requested: amount }),
+                "stale" => continue,
+                other => Err(DbErr::Type(format!("unknown ledger_capture outcome {other}")).into()),
+            };
         }
-        txn.commit().await?;
-        Ok(Hold { captured: Some(amount), free_units: free_used, status: HoldStatus::Captured, ..hold })
+        Err(DbErr::Custom(format!("the hold of job {job_id} kept changing while it was captured")).into())
     }
 
     /// Gives the whole hold back, free units included. Releasing twice is fine.
-    pub async fn release<C: TransactionTrait<Transaction = DatabaseTransaction>>(
-        &self,
-        db: &C,
-        job_id: JobId,
-    ) -> Result<Hold, LedgerError> {
-        let txn = db.begin().await?;
-        let row = lock_hold(&txn, job_id).await?;
-        let hold = row.hold.clone();
-        match hold.status {
-            HoldStatus::Open => {}
-            HoldStatus::Released => return Ok(hold),
-            status => return Err(LedgerError::HoldAlreadySettled { job_id, status }),
+    pub async fn release<C: ConnectionTrait>(&self, db: &C, job_id: JobId) -> Result<Hold, LedgerError> {
+        let row = db
+            .query_one_raw(stmt(
+                &format!("SELECT outcome, {HOLD_COLUMNS} FROM ledger_release($1)"),
+                [job_id.into()],
+            ))
+            .await?
+            .ok_or_else(|| no_answer("ledger_release"))?;
+        let outcome = hold_outcome(&row)?;
+        if outcome == "not_found" {
+            return Err(LedgerError::HoldNotFound(job_id));
         }
-        txn.execute_raw(stmt(
-            "UPDATE ledger_holds SET status = 'released', settled_at = now() WHERE job_id = $1",
-            [job_id.into()],
-        ))
-        .await?;
-        give_back_free_units(&txn, &row, hold.user_id, hold.free_units).await?;
-        if hold.amount > Credits::ZERO {
-            let accounts = user_accounts(&txn, hold.user_id).await?;
-            post(
-                &txn,
-                NewTransaction {
-                    kind: TransactionKind::Release,
-                    key: format!("release:{job_id}"),
-                    job_id: Some(job_id),
-                    payment_id: None,
-                    actor: "system",
-                    memo: "reservation returned",
-                    legs: vec![
-                        Leg { account: accounts.held, user_owned: true, amount: -hold.amount.amount() },
-                        Leg { account: accounts.available, user_owned: true, amount: hold.amount.amount() },
-                    ],
-                },
-            )
-            .await?;
+        let hold = hold_row(&row)?.hold;
+        match outcome.as_str() {
+            "released" => {
+                if hold.amount > Credits::ZERO {
+                    crate::platform::metrics::live()
+                        .ledger_posting(TransactionKind::Release, PostingResult::Posted);
+                }
+                Ok(hold)
+            }
+            "replayed" => Ok(hold),
+            "settled" => Err(LedgerError::HoldAlreadySettled { job_id, status: hold.status }),
+            other => Err(DbErr::Type(format!("unknown ledger_release outcome {other}")).into()),
         }
-        txn.commit().await?;
-        Ok(Hold { status: HoldStatus::Released, ..hold })
     }
 
     /// Gives a charged job's price back to the user, once; `actor` says who decided.
-    pub async fn refund<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn refund<C: ConnectionTrait>(
         &self,
         db: &C,
         job_id: JobId,
         actor: &str,
         reason: &str,
     ) -> Result<Posting, LedgerError> {
-        let txn = db.begin().await?;
-        let row = lock_hold(&txn, job_id).await?;
-        let hold = row.hold;
         let key = format!("refund:{job_id}");
-        let amount = hold.captured.unwrap_or(Credits::ZERO).amount();
-        match hold.status {
-            HoldStatus::Captured => {}
-            HoldStatus::Refunded => {
-                let earlier = txn
-                    .query_one_raw(stmt(
-                        "SELECT id FROM ledger_transactions WHERE idempotency_key = $1",
-                        [key.into()],
-                    ))
-                    .await?;
-                let transaction_id = earlier.map(|row| row.try_get("", "id")).transpose()?.unwrap_or(0);
-                return Ok(Posting { transaction_id, replayed: true });
-            }
-            _ => return Err(LedgerError::NotCaptured(job_id)),
+        let row = db
+            .query_one_raw(stmt(
+                "SELECT transaction_id, outcome FROM ledger_refund($1, $2, $3)",
+                [job_id.into(), actor.into(), reason.into()],
+            ))
+            .await?
+            .ok_or_else(|| no_answer("ledger_refund"))?;
+        match hold_outcome(&row)?.as_str() {
+            "not_found" => Err(LedgerError::HoldNotFound(job_id)),
+            "not_captured" => Err(LedgerError::NotCaptured(job_id)),
+            "free" => Err(LedgerError::InvalidAmount("the job was free: nothing to refund".into())),
+            "replayed" => Ok(Posting {
+                transaction_id: row.try_get::<Option<i64>>("", "transaction_id")?.unwrap_or(0),
+                replayed: true,
+            }),
+            _ => posting_outcome(&row, TransactionKind::Refund, &key),
         }
-        if amount.is_zero() {
-            return Err(LedgerError::InvalidAmount("the job was free: nothing to refund".into()));
-        }
-        txn.execute_raw(stmt(
-            "UPDATE ledger_holds SET status = 'refunded' WHERE job_id = $1",
-            [job_id.into()],
-        ))
-        .await?;
-        let accounts = user_accounts(&txn, hold.user_id).await?;
-        let refunds = system_account(&txn, AccountKind::Refunds, None).await?;
-        let posting = post(
-            &txn,
-            NewTransaction {
-                kind: TransactionKind::Refund,
-                key,
-                job_id: Some(job_id),
-                payment_id: None,
-                actor,
-                memo: reason,
-                legs: vec![
-                    Leg { account: accounts.available, user_owned: true, amount },
-                    Leg { account: refunds, user_owned: false, amount: -amount },
-                ],
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(posting)
     }
 
     /// Releases holds older than `older_than` whose job is no longer queued or

@@ -1,22 +1,31 @@
 //! The double-entry credit ledger: the only module that moves money.
 //!
-//! Every operation is one database transaction (a savepoint when the caller
-//! passes its own transaction, so a job row and its hold commit together).
+//! Each posting is one call of a PL/pgSQL function (migration
+//! `0024_ledger_functions`): `ledger_hold`, `ledger_capture`, `ledger_release`,
+//! `ledger_refund`, `ledger_transfer`, all built on `ledger_post`. One call is
+//! one round trip and one statement, so it is atomic by itself, and inside a
+//! caller's transaction it commits with it (a job row and its hold commit
+//! together). A refusal writes nothing and comes back as an outcome, not as a
+//! database error, so the caller's transaction stays usable.
+//!
 //! Every posting has an idempotency key: replaying it returns the original
 //! result, replaying it with other amounts is [`LedgerError::IdempotencyConflict`].
-//! Balances never go negative: each debit is a conditional `UPDATE` whose
-//! row count is checked, backed by a CHECK constraint; the database also
-//! refuses to commit a transaction whose entries do not sum to zero.
+//! Balances never go negative: `ledger_post` locks and checks every debited
+//! user account before it writes, backed by a CHECK constraint; the database
+//! also refuses to commit a transaction whose entries do not sum to zero.
 //!
 //! Accounts are locked in one global order (the user's accounts first, then
 //! system accounts, each by id), so concurrent postings cannot deadlock.
+//! System account ids are looked up inside the functions rather than cached in
+//! the process: the lookup costs no round trip, and ids differ between
+//! databases (every test has its own).
 //!
 //! A hold is a row in `ledger_holds` (its state machine: open, then captured
 //! or released, and a captured one may be refunded) plus a transfer from the
 //! user's `available` account to their `held` account. Settling a hold locks
 //! that row first, so a capture and a release racing for it cannot both win.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;

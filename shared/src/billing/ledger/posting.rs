@@ -59,32 +59,6 @@ pub(super) fn provider_code(provider: PaymentProvider) -> &'static str {
     }
 }
 
-/// The two accounts of a user.
-#[derive(Clone, Copy)]
-pub(super) struct UserAccounts {
-    pub(super) available: i64,
-    pub(super) held: i64,
-}
-
-/// A leg of a posting: an account and a signed amount.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Leg {
-    pub(super) account: i64,
-    /// User accounts are locked before system accounts.
-    pub(super) user_owned: bool,
-    pub(super) amount: Decimal,
-}
-
-pub(super) struct NewTransaction<'a> {
-    pub(super) kind: TransactionKind,
-    pub(super) key: String,
-    pub(super) job_id: Option<JobId>,
-    pub(super) payment_id: Option<PaymentId>,
-    pub(super) actor: &'a str,
-    pub(super) memo: &'a str,
-    pub(super) legs: Vec<Leg>,
-}
-
 /// A posting between a user's available credits and a system account.
 pub(super) struct Transfer<'a> {
     pub(super) user_id: UserId,
@@ -100,196 +74,68 @@ pub(super) struct Transfer<'a> {
     pub(super) memo: &'a str,
 }
 
-pub(super) async fn transfer<C: TransactionTrait<Transaction = DatabaseTransaction>>(
-    db: &C,
-    t: Transfer<'_>,
-) -> Result<Posting, LedgerError> {
-    let txn = db.begin().await?;
-    let user = user_accounts(&txn, t.user_id).await?;
-    let system = system_account(&txn, t.system, t.provider).await?;
-    let posting = post(
-        &txn,
-        NewTransaction {
-            kind: t.kind,
-            key: t.key,
-            job_id: None,
-            payment_id: t.payment_id,
-            actor: t.actor,
-            memo: t.memo,
-            legs: vec![
-                Leg { account: user.available, user_owned: true, amount: t.to_user },
-                Leg { account: system, user_owned: false, amount: -t.to_user },
-            ],
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(posting)
-}
-
-pub(super) async fn user_accounts(txn: &DatabaseTransaction, user_id: UserId) -> Result<UserAccounts, DbErr> {
-    txn.execute_raw(stmt(
-        "INSERT INTO ledger_accounts (kind, user_id) VALUES ('user_available', $1), ('user_held', $1) \
-         ON CONFLICT DO NOTHING",
-        [user_id.into()],
-    ))
-    .await?;
-    // A separate statement: it sees rows a concurrent insert committed while we waited.
-    let rows = txn
-        .query_all_raw(stmt("SELECT id, kind FROM ledger_accounts WHERE user_id = $1", [user_id.into()]))
-        .await?;
-    let mut accounts = UserAccounts { available: 0, held: 0 };
-    for row in rows {
-        let id: i64 = row.try_get("", "id")?;
-        match row.try_get::<String>("", "kind")?.as_str() {
-            "user_available" => accounts.available = id,
-            "user_held" => accounts.held = id,
-            other => return Err(DbErr::Type(format!("unexpected user account kind {other}"))),
-        }
-    }
-    Ok(accounts)
-}
-
-pub(super) async fn system_account(
-    txn: &DatabaseTransaction,
-    kind: AccountKind,
-    provider: Option<PaymentProvider>,
-) -> Result<i64, DbErr> {
-    let provider: Value = provider.map(provider_code).map(str::to_owned).into();
-    txn.execute_raw(stmt(
-        "INSERT INTO ledger_accounts (kind, provider) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [account_code(kind).into(), provider.clone()],
-    ))
-    .await?;
-    let row = txn
+/// One call of `ledger_transfer` (migration 0024): the whole posting is one round trip.
+pub(super) async fn transfer<C: ConnectionTrait>(db: &C, t: Transfer<'_>) -> Result<Posting, LedgerError> {
+    let provider: Value = t.provider.map(provider_code).map(str::to_owned).into();
+    let row = db
         .query_one_raw(stmt(
-            "SELECT id FROM ledger_accounts WHERE kind = $1 AND user_id IS NULL AND provider IS NOT DISTINCT FROM $2",
-            [account_code(kind).into(), provider],
+            "SELECT transaction_id, outcome, short_needed, short_balance \
+             FROM ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [
+                t.user_id.into(),
+                account_code(t.system).into(),
+                provider,
+                t.to_user.into(),
+                kind_code(t.kind).into(),
+                t.key.clone().into(),
+                t.payment_id.into(),
+                t.actor.into(),
+                t.memo.into(),
+            ],
         ))
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("system account {}", account_code(kind))))?;
-    row.try_get("", "id")
+        .ok_or_else(|| no_answer("ledger_transfer"))?;
+    posting_outcome(&row, t.kind, &t.key)
 }
 
-/// Adds up legs on the same account and drops zero legs, in lock order.
-pub(super) fn normalise(legs: Vec<Leg>) -> Vec<Leg> {
-    let mut merged: BTreeMap<(bool, i64), Decimal> = BTreeMap::new();
-    for leg in legs {
-        // `!user_owned` sorts user accounts (false) first.
-        *merged.entry((!leg.user_owned, leg.account)).or_default() += leg.amount;
-    }
-    merged
-        .into_iter()
-        .filter(|(_, amount)| !amount.is_zero())
-        .map(|((system, account), amount)| Leg { account, user_owned: !system, amount })
-        .collect()
+/// A ledger function that returned no row: cannot happen for functions with OUT parameters.
+pub(super) fn no_answer(function: &str) -> DbErr {
+    DbErr::RecordNotFound(format!("{function} returned no row"))
 }
 
-/// Posts a balanced transaction once per key.
-pub(super) async fn post(txn: &DatabaseTransaction, new: NewTransaction<'_>) -> Result<Posting, LedgerError> {
-    let legs = normalise(new.legs);
-    let inserted = txn
-        .query_one_raw(stmt(
-            "INSERT INTO ledger_transactions (kind, idempotency_key, job_id, payment_id, actor, memo) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            [
-                kind_code(new.kind).into(),
-                new.key.clone().into(),
-                new.job_id.into(),
-                new.payment_id.into(),
-                new.actor.into(),
-                new.memo.into(),
-            ],
-        ))
-        .await?;
-    let Some(inserted) = inserted else {
-        let replayed = replay(txn, new.kind, &new.key, &legs).await?;
-        crate::platform::metrics::live().ledger_posting(new.kind, PostingResult::Replayed);
-        return Ok(replayed);
-    };
-    let transaction_id: i64 = inserted.try_get("", "id")?;
-
-    let mut balances_after = Vec::with_capacity(legs.len());
-    for leg in &legs {
-        let updated = txn
-            .query_one_raw(stmt(
-                "UPDATE ledger_accounts SET balance = balance + $2, updated_at = now() \
-                 WHERE id = $1 AND (user_id IS NULL OR balance + $2 >= 0) RETURNING balance",
-                [leg.account.into(), leg.amount.into()],
-            ))
-            .await?;
-        match updated {
-            Some(row) => balances_after.push(row.try_get::<Decimal>("", "balance")?),
-            None => {
-                let row = txn
-                    .query_one_raw(stmt(
-                        "SELECT balance FROM ledger_accounts WHERE id = $1",
-                        [leg.account.into()],
-                    ))
-                    .await?
-                    .ok_or_else(|| DbErr::RecordNotFound(format!("ledger account {}", leg.account)))?;
-                return Err(LedgerError::InsufficientFunds {
-                    needed: credits(-leg.amount),
-                    available: credits(row.try_get("", "balance")?),
-                });
-            }
-        }
-    }
-    for (leg, balance_after) in legs.iter().zip(balances_after) {
-        txn.execute_raw(stmt(
-            "INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after) VALUES ($1, $2, $3, $4)",
-            [transaction_id.into(), leg.account.into(), leg.amount.into(), balance_after.into()],
-        ))
-        .await?;
-    }
-    // Counted inside the caller's transaction: a posting rolled back later is still
-    // counted once, which is rare enough not to blur the rate it shows.
-    crate::platform::metrics::live().ledger_posting(new.kind, PostingResult::Posted);
-    Ok(Posting { transaction_id, replayed: false })
-}
-
-/// Returns the earlier posting of `key` when it is the same posting.
-pub(super) async fn replay(
-    txn: &DatabaseTransaction,
+/// What `ledger_post` (and the functions built on it) answered, as the caller's result.
+pub(super) fn posting_outcome(
+    row: &QueryResult,
     kind: TransactionKind,
     key: &str,
-    legs: &[Leg],
 ) -> Result<Posting, LedgerError> {
-    let conflict = || LedgerError::IdempotencyConflict { key: key.to_owned() };
-    let earlier = txn
-        .query_one_raw(stmt(
-            "SELECT id, kind FROM ledger_transactions WHERE idempotency_key = $1",
-            [key.into()],
-        ))
-        .await?
-        .ok_or_else(conflict)?;
-    let transaction_id: i64 = earlier.try_get("", "id")?;
-    if kind_from_code(&earlier.try_get::<String>("", "kind")?)? != kind {
-        return Err(conflict());
+    let outcome: String = row.try_get("", "outcome")?;
+    let posting = |replayed| -> Result<Posting, LedgerError> {
+        Ok(Posting { transaction_id: row.try_get("", "transaction_id")?, replayed })
+    };
+    match outcome.as_str() {
+        "posted" => {
+            // Counted before the caller's commit: a posting rolled back later is still
+            // counted once, which is rare enough not to blur the rate it shows.
+            crate::platform::metrics::live().ledger_posting(kind, PostingResult::Posted);
+            posting(false)
+        }
+        "replayed" => {
+            crate::platform::metrics::live().ledger_posting(kind, PostingResult::Replayed);
+            posting(true)
+        }
+        "conflict" => Err(LedgerError::IdempotencyConflict { key: key.to_owned() }),
+        "insufficient" => Err(LedgerError::InsufficientFunds {
+            needed: credits(row.try_get("", "short_needed")?),
+            available: credits(row.try_get("", "short_balance")?),
+        }),
+        other => Err(DbErr::Type(format!("unknown ledger outcome {other}")).into()),
     }
-    let entries = txn
-        .query_all_raw(stmt(
-            "SELECT account_id, amount FROM ledger_entries WHERE transaction_id = $1",
-            [transaction_id.into()],
-        ))
-        .await?;
-    let mut posted: Vec<(i64, Decimal)> = entries
-        .iter()
-        .map(|row| Ok((row.try_get("", "account_id")?, row.try_get::<Decimal>("", "amount")?.normalize())))
-        .collect::<Result<_, DbErr>>()?;
-    let mut wanted: Vec<(i64, Decimal)> =
-        legs.iter().map(|leg| (leg.account, leg.amount.normalize())).collect();
-    posted.sort();
-    wanted.sort();
-    if posted != wanted {
-        return Err(conflict());
-    }
-    Ok(Posting { transaction_id, replayed: true })
 }
 
 impl Ledger {
     /// Credits a provider payment once per `(provider, provider_payment_id)`.
-    pub async fn credit_purchase<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn credit_purchase<C: ConnectionTrait>(
         &self,
         db: &C,
         purchase: &Purchase,
@@ -319,7 +165,7 @@ impl Ledger {
     /// `(provider, provider_payment_id)`. Fails with
     /// [`LedgerError::InsufficientFunds`], changing nothing, when the user has
     /// already spent them.
-    pub async fn reverse_purchase<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn reverse_purchase<C: ConnectionTrait>(
         &self,
         db: &C,
         purchase: &Purchase,
@@ -347,7 +193,7 @@ impl Ledger {
     /// purchase had earned them, once per `key`. Fails with
     /// [`LedgerError::InsufficientFunds`], changing nothing, when they have
     /// less available: callers take back only what is there.
-    pub async fn reverse_bonus<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn reverse_bonus<C: ConnectionTrait>(
         &self,
         db: &C,
         user_id: UserId,
@@ -374,7 +220,7 @@ impl Ledger {
 
     /// Grants free credits: welcome once per user, referral once per referee,
     /// admin gifts once per action id.
-    pub async fn grant_bonus<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn grant_bonus<C: ConnectionTrait>(
         &self,
         db: &C,
         user_id: UserId,
@@ -414,7 +260,7 @@ impl Ledger {
 
     /// An admin's correction: `amount` (signed) added to the user's available
     /// credits, recorded with who and why; `action_id` makes it idempotent.
-    pub async fn adjust<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    pub async fn adjust<C: ConnectionTrait>(
         &self,
         db: &C,
         user_id: UserId,
