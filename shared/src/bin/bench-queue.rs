@@ -303,9 +303,10 @@ async fn drain(
     let mut children = Vec::new();
     for _ in 0..workers {
         children.push(
-            tokio::process::Command::new(&exe)
+            // A child whose stdin closes (this process gone, or its `Child` dropped on an
+            // early return) exits by itself.
+            std::process::Command::new(&exe)
                 .args(["--drain-child", &keys.namespace, &concurrency.to_string()])
-                .kill_on_drop(true)
                 .stdin(std::process::Stdio::piped())
                 .spawn()
                 .context("cannot start a drain worker")?,
@@ -331,8 +332,8 @@ async fn drain(
     // Late duplicates would show up here.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for child in &mut children {
-        child.start_kill()?;
-        child.wait().await?;
+        child.kill()?;
+        child.wait()?;
     }
     let firsts: Vec<u64> = redis.hvals(keys.first()).await?;
     let first = firsts.iter().min().copied().context("no drain worker handled a job")?;
