@@ -96,7 +96,8 @@ async fn a_backlog_of_thousands_of_jobs_is_consumed_each_once_and_acknowledged()
     let manager =
         redis::aio::ConnectionManager::new(redis::Client::open(redis.url.as_str()).unwrap()).await.unwrap();
     let queue = JobQueue::new(manager, &redis.namespace);
-    let pushed: Vec<shared::ids::JobId> = (0..JOBS).map(|_| shared::ids::JobId(uuid::Uuid::new_v4())).collect();
+    let pushed: Vec<shared::ids::JobId> =
+        (0..JOBS).map(|_| shared::ids::JobId(uuid::Uuid::new_v4())).collect();
     {
         use futures::{StreamExt, TryStreamExt};
         futures::stream::iter(pushed.iter().map(|id| queue.push_transcribe(*id)))

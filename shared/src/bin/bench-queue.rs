@@ -126,8 +126,12 @@ async fn drain_child(namespace: String, concurrency: usize) -> anyhow::Result<()
     let secret = shared::Secret::new(url);
     let queue = JobQueue::new(redis.clone(), &namespace).listening(&secret)?;
     let name = format!("bench-queue-{}", Uuid::new_v4().simple());
-    let tally =
-        Arc::new(Tally { redis, keys: Keys { namespace }, name: name.clone(), started: AtomicBool::new(false) });
+    let tally = Arc::new(Tally {
+        redis,
+        keys: Keys { namespace },
+        name: name.clone(),
+        started: AtomicBool::new(false),
+    });
     let worker = WorkerBuilder::new(name)
         .backend(queue.transcribe_consumer().await)
         .data(tally)
@@ -215,7 +219,7 @@ async fn intake(
                         return anyhow::Ok(ids);
                     }
                     let user = users[n % users.len()];
-                    let chat = ChatId(i64::from(user.0));
+                    let chat = ChatId(user.0);
                     let t0 = Instant::now();
                     let queued = jobs::create_transcription(&db, &ledger, user, chat, &voice_note(n)).await?;
                     let t1 = Instant::now();
