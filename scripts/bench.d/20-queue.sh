@@ -39,6 +39,7 @@ if which == "intake":
            "jobs": ours["intake_jobs"], "tasks": ours["intake_tasks"], "users": ours["users"],
            "db_pool": ours["db_pool"], "create_ms_per_job": ours["create_ms_per_job"],
            "push_ms_per_job": ours["push_ms_per_job"], "holds_alone_per_s": ours["holds_alone_per_s"],
+           "pushes_alone_per_s": ours["pushes_alone_per_s"],
            "hold_share": round(ours["intake_jobs_per_s"] / ours["holds_alone_per_s"], 3),
            "reference_jobs": ref["jobs"], "reference_client": "one process, apply_async in a loop"}
 else:

@@ -5,7 +5,8 @@
 //! tasks over many funded users, in a scratch database and a Redis namespace
 //! of its own (`bench_queue:<run>`). HOLDS then times the ledger hold alone on
 //! as many fresh job rows, with the same concurrency, so the share of the
-//! intake the hold takes can be read off. DRAIN starts worker processes (this
+//! intake the hold takes can be read off; the jobs the drain needs beyond the
+//! intake's are pushed alone (no row) by as many tasks, timed too. DRAIN starts worker processes (this
 //! binary again, `--drain-child`), each consuming the queue through the
 //! consumer and acknowledgement path the worker uses (`JobQueue` consumer,
 //! apalis `WorkerBuilder` with the worker's concurrency) with a handler that
@@ -412,21 +413,27 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("==> holds alone: {intake_jobs} holds");
         let holds_per_s = holds_alone(&db, &ledger, &users, intake_jobs, tasks).await?;
         let mut expected = intake.job_ids.clone();
-        for _ in intake_jobs..drain_jobs {
-            let id = JobId::new();
-            queue.push_transcribe(id).await?;
-            expected.push(id);
+        let extra: Vec<JobId> = (intake_jobs..drain_jobs).map(|_| JobId::new()).collect();
+        let started = Instant::now();
+        {
+            use futures::{StreamExt, TryStreamExt};
+            futures::stream::iter(extra.iter().map(|id| queue.push_transcribe(*id)))
+                .buffer_unordered(tasks)
+                .try_collect::<Vec<()>>()
+                .await?;
         }
+        let pushes_per_s = extra.len() as f64 / started.elapsed().as_secs_f64();
+        expected.extend(extra);
         db.close().await?;
         eprintln!("==> drain: {drain_jobs} jobs, {workers} worker processes x concurrency {concurrency}");
         let drain = drain(&mut redis, &keys, &expected, workers, concurrency).await?;
-        anyhow::Ok((intake, holds_per_s, drain))
+        anyhow::Ok((intake, holds_per_s, pushes_per_s, drain))
     }
     .await;
     let forgotten = forget_keys(&mut redis, &keys.namespace).await;
     admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
     forgotten?;
-    let (intake, holds_per_s, drain) = result?;
+    let (intake, holds_per_s, pushes_per_s, drain) = result?;
     let per_job_ms = |total_s: f64| round(total_s * 1e3 / intake_jobs as f64, 3);
     println!(
         "{}",
@@ -440,6 +447,7 @@ async fn main() -> anyhow::Result<()> {
             "create_ms_per_job": per_job_ms(intake.create_s),
             "push_ms_per_job": per_job_ms(intake.push_s),
             "holds_alone_per_s": round(holds_per_s, 1),
+            "pushes_alone_per_s": round(pushes_per_s, 1),
             "drain_jobs_per_s": round(drain.jobs_per_s, 1),
             "drain_jobs": drain_jobs,
             "drain_wall_s": round(drain.wall_s, 3),
