@@ -18,7 +18,7 @@
 //!
 //! Settings (environment): `BENCH_DATABASE_URL`, `BENCH_REDIS_URL`,
 //! `BENCH_QUEUE_RUN` (names the database `bench_queue_RUN` and the keys
-//! `bench_queue:RUN:*`; random by default), `BENCH_QUEUE_INTAKE_JOBS` (5000), `BENCH_QUEUE_DRAIN_JOBS` (20000; jobs beyond
+//! `bench_queue:RUN:*`; random by default), `BENCH_QUEUE_INTAKE_JOBS` (3000), `BENCH_QUEUE_DRAIN_JOBS` (20000; jobs beyond
 //! the intake's are pushed without a row, the no-op handler never reads it),
 //! `BENCH_QUEUE_TASKS` (64), `BENCH_QUEUE_USERS` (256), `BENCH_QUEUE_POOL`
 //! (10, the processes' default `DATABASE_MAX_CONNECTIONS`), `BENCH_QUEUE_WORKERS` (2),
@@ -381,7 +381,7 @@ async fn main() -> anyhow::Result<()> {
     {
         return drain_child(namespace.clone(), concurrency.parse()?).await;
     }
-    let intake_jobs = setting("BENCH_QUEUE_INTAKE_JOBS", 5000)?;
+    let intake_jobs = setting("BENCH_QUEUE_INTAKE_JOBS", 3000)?;
     let drain_jobs = setting("BENCH_QUEUE_DRAIN_JOBS", 20_000)?.max(intake_jobs);
     let tasks = setting("BENCH_QUEUE_TASKS", 64)?;
     let user_count = setting("BENCH_QUEUE_USERS", 256)?;
