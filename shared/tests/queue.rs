@@ -74,3 +74,62 @@ async fn a_listening_consumer_hears_every_push_of_its_queue_and_namespace() {
     let heard = tokio::time::timeout(std::time::Duration::from_millis(500), arrivals.next()).await;
     assert!(heard.is_err(), "woken by another namespace's or queue's push");
 }
+
+/// What the test's consumer counts: how often each job id was handed to it.
+type Handled = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<shared::ids::JobId, u32>>>;
+
+async fn count_job(
+    task: shared::jobs::queue::TranscribeTask,
+    handled: apalis::prelude::Data<Handled>,
+) -> Result<(), apalis::prelude::BoxDynError> {
+    *handled.lock().unwrap().entry(task.job_id).or_default() += 1;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_of_thousands_of_jobs_is_consumed_each_once_and_acknowledged() {
+    use apalis::prelude::{WorkerBuilder, WorkerBuilderExt};
+    // apalis-redis's own push filed every message as scheduled and its fetch moved them all
+    // to the waiting list in one Lua unpack, which fails past about 8,000 messages.
+    const JOBS: usize = 9_000;
+    let redis = TestRedis::new();
+    let manager =
+        redis::aio::ConnectionManager::new(redis::Client::open(redis.url.as_str()).unwrap()).await.unwrap();
+    let queue = JobQueue::new(manager, &redis.namespace);
+    let pushed: Vec<shared::ids::JobId> =
+        (0..JOBS).map(|_| shared::ids::JobId(uuid::Uuid::new_v4())).collect();
+    {
+        use futures::{StreamExt, TryStreamExt};
+        futures::stream::iter(pushed.iter().map(|id| queue.push_transcribe(*id)))
+            .buffer_unordered(64)
+            .try_collect::<Vec<()>>()
+            .await
+            .unwrap();
+    }
+
+    let handled = Handled::default();
+    let worker = WorkerBuilder::new(format!("test-{}", uuid::Uuid::new_v4().simple()))
+        .backend(queue.transcribe_consumer().await)
+        .data(handled.clone())
+        .concurrency(4)
+        .build(count_job);
+    let running = tokio::spawn(worker.run());
+    let mut conn = redis.connection().await;
+    let done_set = format!("{}:transcribe:done", redis.namespace);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let done: usize = conn.scard(&done_set).await.unwrap();
+        if done == JOBS {
+            break;
+        }
+        assert!(!running.is_finished(), "the worker stopped with {done} of {JOBS} acknowledged");
+        assert!(std::time::Instant::now() < deadline, "{done} of {JOBS} acknowledged in 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    running.abort();
+    let handled = handled.lock().unwrap().clone();
+    assert_eq!(handled.len(), JOBS);
+    assert!(pushed.iter().all(|id| handled.get(id) == Some(&1)), "a job was handled twice or not at all");
+    let waiting: usize = conn.llen(format!("{}:transcribe:active", redis.namespace)).await.unwrap();
+    assert_eq!(waiting, 0);
+}

@@ -10,8 +10,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -199,46 +199,44 @@ where
     C: TransactionTrait<Transaction = DatabaseTransaction>,
 {
     let txn = db.begin().await?;
-    // KEY SHARE waits for a ban being written (it locks the row FOR UPDATE) and
-    // not for ordinary profile updates: a job is either seen by the ban, which
-    // cancels it, or refused here.
-    let owner = txn
+    // The row is written only for an owner who is not banned, in the same
+    // statement (one round trip less on every intake). KEY SHARE waits for a
+    // ban being written (it locks the user FOR UPDATE) and then re-reads the
+    // row, and does not wait for ordinary profile updates: a job is either
+    // seen by the ban, which cancels it, or refused here.
+    let now = Utc::now();
+    let inserted = txn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT banned_at IS NOT NULL AS banned FROM users WHERE id = $1 FOR KEY SHARE",
-            [new.user_id.into()],
+            "INSERT INTO jobs (id, user_id, kind, status, progress, attempts, chat_id, input, file_unique_id, \
+                 price_quoted, free_units, created_at, updated_at, provider_calls) \
+             SELECT $1, id, $3, 'queued', 0, 0, $4, $5, $6, 0, 0, $7, $7, 0 \
+             FROM users WHERE id = $2 AND banned_at IS NULL FOR KEY SHARE \
+             RETURNING id",
+            [
+                job_id.into(),
+                new.user_id.into(),
+                sea_orm::ActiveEnum::to_value(&new.kind).into(),
+                new.chat_id.into(),
+                new.input.into(),
+                new.file_unique_id.into(),
+                now.into(),
+            ],
         ))
         .await?;
-    if owner.map(|row| row.try_get::<bool>("", "banned")).transpose()?.unwrap_or(false) {
-        return Err(JobError::Banned(new.user_id));
+    if inserted.is_none() {
+        let owner = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT banned_at IS NOT NULL AS banned FROM users WHERE id = $1",
+                [new.user_id.into()],
+            ))
+            .await?;
+        return Err(match owner.map(|row| row.try_get::<bool>("", "banned")).transpose()? {
+            Some(_) => JobError::Banned(new.user_id),
+            None => JobError::Db(DbErr::RecordNotFound(format!("user {}", new.user_id))),
+        });
     }
-    jobs::ActiveModel {
-        id: Set(job_id),
-        user_id: Set(new.user_id),
-        kind: Set(new.kind),
-        status: Set(JobStatus::Queued),
-        progress: Set(0),
-        attempts: Set(0),
-        error_code: Set(None),
-        chat_id: Set(new.chat_id),
-        status_message_id: Set(None),
-        request_message_id: Set(None),
-        input: Set(new.input),
-        file_unique_id: Set(new.file_unique_id),
-        result: Set(None),
-        price_quoted: Set(rust_decimal::Decimal::ZERO),
-        free_units: Set(0),
-        price_charged: Set(None),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
-        started_at: Set(None),
-        finished_at: Set(None),
-        lease_until: Set(None),
-        pushed_at: Set(None),
-        provider_calls: Set(0),
-    }
-    .insert(&txn)
-    .await?;
     let hold = ledger.hold_for_work(&txn, new.user_id, job_id, new.work).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,

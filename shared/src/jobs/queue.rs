@@ -1,8 +1,9 @@
 //! The Redis job queues (apalis). They carry only job ids: the job row in
 //! Postgres holds everything else, so a lost or repeated message is harmless.
 
+use std::sync::LazyLock;
+
 use crate::ids::JobId;
-use apalis::prelude::TaskSink;
 use apalis_redis::{Config, ConnectionManager, RedisStorage};
 
 use super::wakeups::{self, Woken};
@@ -56,9 +57,50 @@ pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The apalis configuration of queue `queue` under `namespace` (tests use a
 /// namespace of their own).
+///
+/// apalis's task locks are off: a lock only marks the message "Running" for
+/// apalis's board and removes its id from the waiting list with an `LREM`
+/// that scans the whole backlog for every job (a 20,000-job backlog drained
+/// at a few hundred jobs a second). Delivery does not rest on it: a fetched
+/// id sits in the worker's in-flight set until acknowledged and goes back to
+/// the queue when the worker dies; which attempt may run is decided by the
+/// job's lease in Postgres ([`super::claim`]). Its pub/sub events have no
+/// listener here.
 pub fn config(namespace: &str, queue: &str) -> Config {
-    Config::default().queue(format!("{namespace}:{queue}")).heartbeat_interval(HEARTBEAT)
+    Config::default()
+        .queue(format!("{namespace}:{queue}"))
+        .heartbeat_interval(HEARTBEAT)
+        .lock_tasks(false)
+        .emit_events(false)
 }
+
+/// Files messages the way apalis-redis 1.0's own push does, except that they
+/// go straight onto the waiting list, and announces them, in one round trip.
+/// apalis files every push as scheduled "now", and a worker's fetch moves
+/// everything due onto the list in one `RPUSH` whose arguments Lua unpacks:
+/// past about 8,000 waiting messages that fails ("too many results to
+/// unpack") and no worker can fetch until someone removes messages by hand.
+/// KEYS: data hash, waiting list, signal list, metadata prefix; ARGV: the
+/// wake-up channel, then (message id, message) pairs.
+static PUSH: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "local pushed = 0 \
+         for i = 2, #ARGV, 2 do \
+           if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then \
+             redis.call('HSET', KEYS[4] .. ':' .. ARGV[i], 'attempts', 0, 'max_attempts', 25, \
+               'status', 'Pending', 'idempotency_key', '') \
+             redis.call('RPUSH', KEYS[2], ARGV[i]) \
+             pushed = pushed + 1 \
+           end \
+         end \
+         if pushed > 0 then \
+           redis.call('DEL', KEYS[3]) \
+           redis.call('LPUSH', KEYS[3], 1) \
+           redis.call('PUBLISH', ARGV[1], '') \
+         end \
+         return pushed",
+    )
+});
 
 /// Producer side of the queues.
 #[derive(Clone)]
@@ -99,10 +141,6 @@ impl JobQueue {
         Ok(self)
     }
 
-    async fn announce(&self, queue: &str) {
-        wakeups::announce(&mut self.conn.clone(), &self.namespace, queue).await;
-    }
-
     async fn woken<T>(&self, storage: RedisStorage<T>, queue: &str) -> Woken<RedisStorage<T>> {
         let arrivals = match &self.listener {
             Some(client) => wakeups::listen(client, &self.namespace, queue).await,
@@ -126,28 +164,38 @@ impl JobQueue {
         self.woken(self.summary.clone(), SUMMARY_QUEUE).await
     }
 
+    /// Files `messages` on `queue` and wakes its listening workers.
+    async fn push<T: Serialize>(&self, queue: &'static str, messages: &[T]) -> Result<(), QueueError> {
+        let config = config(&self.namespace, queue);
+        let mut call = PUSH.prepare_invoke();
+        call.key(config.job_data_hash())
+            .key(config.active_jobs_list())
+            .key(config.signal_list())
+            .key(config.job_meta_hash())
+            .arg(wakeups::channel(&self.namespace, queue));
+        for message in messages {
+            let data = serde_json::to_vec(message)
+                .map_err(|err| QueueError { queue, message: format!("cannot encode a message: {err}") })?;
+            // A fresh id per push: a job pushed again (by the sweeper) is a new message.
+            call.arg(uuid::Uuid::now_v7().to_string()).arg(data);
+        }
+        let mut conn = self.conn.clone();
+        within_push_timeout(queue, call.invoke_async::<usize>(&mut conn)).await
+    }
+
     /// Pushes a transcription job.
     pub async fn push_transcribe(&self, job_id: JobId) -> Result<(), QueueError> {
-        let mut storage = self.transcribe.clone();
-        within_push_timeout(TRANSCRIBE_QUEUE, storage.push(TranscribeTask { job_id })).await?;
-        self.announce(TRANSCRIBE_QUEUE).await;
-        Ok(())
+        self.push(TRANSCRIBE_QUEUE, &[TranscribeTask { job_id }]).await
     }
 
     /// Pushes an image job (generation, edit or `/idea`).
     pub async fn push_image(&self, job_id: JobId) -> Result<(), QueueError> {
-        let mut storage = self.image.clone();
-        within_push_timeout(IMAGE_QUEUE, storage.push(ImageTask { job_id })).await?;
-        self.announce(IMAGE_QUEUE).await;
-        Ok(())
+        self.push(IMAGE_QUEUE, &[ImageTask { job_id }]).await
     }
 
     /// Pushes a summary job.
     pub async fn push_summary(&self, job_id: JobId) -> Result<(), QueueError> {
-        let mut storage = self.summary.clone();
-        within_push_timeout(SUMMARY_QUEUE, storage.push(SummaryTask { job_id })).await?;
-        self.announce(SUMMARY_QUEUE).await;
-        Ok(())
+        self.push(SUMMARY_QUEUE, &[SummaryTask { job_id }]).await
     }
 
     /// Deletes what the queue keeps of messages finished more than `age` ago

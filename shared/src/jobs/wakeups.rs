@@ -4,17 +4,15 @@
 //! ([`super::queue::HEARTBEAT`]), so a job waited half a second on average
 //! before anyone took it. apalis-redis 1.0 files every push as scheduled for
 //! "now" and never publishes it, so the queue announces its pushes on a
-//! channel of its own ([`announce`]); a worker that listens there fetches at
-//! once, and its fetch promotes the due message. The heartbeat stays the
-//! fallback: a notice lost while Redis reconnects costs a heartbeat, never
-//! the job.
+//! channel of its own ([`channel`], published by the push itself); a worker
+//! that listens there fetches at once. The heartbeat stays the fallback: a
+//! notice lost while Redis reconnects costs a heartbeat, never the job.
 
 use apalis_core::backend::{
     Backend,
     ext::poll_strategy::{PollWith, StreamStrategy},
 };
 use futures::{StreamExt, channel::mpsc};
-use redis::AsyncCommands;
 
 /// The notices of one queue's pushes, as a stream apalis polls: it ends when
 /// the subscription is lost (the heartbeat carries on alone until the worker
@@ -28,19 +26,6 @@ pub type Woken<B> = PollWith<B, StreamStrategy<Arrivals>>;
 pub fn channel(namespace: &str, queue: &str) -> String {
     format!("{namespace}:{queue}:pushed")
 }
-
-/// Tells listening workers that `queue` has a new message. Best effort: a
-/// notice that does not go out only leaves the job to the next heartbeat.
-pub async fn announce(conn: &mut redis::aio::ConnectionManager, namespace: &str, queue: &str) {
-    let channel = channel(namespace, queue);
-    let sent = tokio::time::timeout(ANNOUNCE_TIMEOUT, conn.publish::<_, _, ()>(&channel, "")).await;
-    if !matches!(sent, Ok(Ok(()))) {
-        tracing::debug!(%channel, "the push was not announced; a heartbeat finds it");
-    }
-}
-
-/// Longest wait for an announcement: the push itself has already succeeded.
-const ANNOUNCE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Subscribes to `queue`'s pushes on a connection of its own. When Redis
 /// cannot be reached the stream is simply empty: the worker falls back to its
