@@ -61,7 +61,8 @@ impl SpeechEncoder {
         encoder.set_signal(Signal::Voice).map_err(|e| encode_err("signal", e))?;
         encoder.set_complexity(COMPLEXITY).map_err(|e| encode_err("complexity", e))?;
         let lookahead = encoder.get_look_ahead().map_err(|e| encode_err("lookahead", e))? as usize;
-        let pre_skip = u16::try_from(lookahead * 3).map_err(|_| AudioError::Encode("opus lookahead".into()))?;
+        let pre_skip =
+            u16::try_from(lookahead * 3).map_err(|_| AudioError::Encode("opus lookahead".into()))?;
         Ok(Self {
             encoder,
             pending: Vec::with_capacity(PACKET_SAMPLES),
@@ -138,7 +139,9 @@ mod tests {
         let encoded = encoder.finish().expect("flushes");
         assert_eq!(encoded.samples, 16_000);
         let covered = encoded.sizes.len() * PACKET_SAMPLES;
-        assert!(covered >= 16_000 + encoded.lookahead && covered < 16_000 + encoded.lookahead + PACKET_SAMPLES);
+        assert!(
+            covered >= 16_000 + encoded.lookahead && covered < 16_000 + encoded.lookahead + PACKET_SAMPLES
+        );
         assert_eq!(encoded.bytes.len(), encoded.sizes.iter().map(|&s| usize::from(s)).sum::<usize>());
         // Every packet is one 20 ms frame by its own TOC byte.
         let mut at = 0;
