@@ -36,7 +36,7 @@ impl Default for ChunkingConfig {
     fn default() -> Self {
         Self {
             target_chunk: Duration::from_secs(600),
-            // 16 kHz 16-bit FLAC never exceeds 32 kB/s, so 12 minutes stay under 25 MB even uncompressed.
+            // Opus uploads run at 3-4 kB/s, so 12 minutes are a few MB, far below the 25 MB cap.
             max_chunk: Duration::from_secs(720),
             lanes: 1,
             min_chunk: sixty_seconds(),

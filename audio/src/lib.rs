@@ -7,8 +7,8 @@
 
 mod config;
 mod detect;
+mod encode;
 mod error;
-mod flac;
 mod headers;
 mod ogg;
 mod opus;

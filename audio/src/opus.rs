@@ -14,6 +14,7 @@ use symphonia::core::units::{Duration as Dur, Timestamp};
 use symphonia_adapter_libopus::OpusDecoder;
 
 use crate::AudioError;
+use crate::encode::{Encoded, PACKET_TICKS};
 use crate::ogg::{OggWriter, PacketBytes, PageReader};
 use crate::plan::Frame;
 use crate::timeline::OffsetMap;
@@ -79,6 +80,17 @@ pub(crate) fn packet_ticks(packet: &[u8]) -> Option<u32> {
     let ticks = frame * count;
     // More than 120 ms in one packet is invalid.
     (count > 0 && ticks <= 5760).then_some(ticks)
+}
+
+/// Whether a packet holds no coded audio at all: every frame in it is empty. That is what an
+/// encoder with DTX sends while the speaker is silent; the decoder only conceals it.
+pub(crate) fn carries_no_audio(packet: &[u8]) -> bool {
+    match (packet.first().map(|toc| toc & 3), packet.len()) {
+        (Some(0 | 1), 1) => true,
+        // Code 3 with only its frame-count byte: no padding, frames of zero bytes.
+        (Some(3), 2) => packet[1] & 0x40 == 0,
+        _ => false,
+    }
 }
 
 /// The identification header of one link of the stream.
@@ -273,6 +285,14 @@ impl<'a> OpusStream<'a> {
         }
     }
 
+    /// Whether packet `i` is one the encoder sent because it heard no speech: a DTX packet
+    /// (see [`carries_no_audio`]), or the comfort-noise update libopus sends between them every
+    /// 400 ms or so.
+    pub(crate) fn is_empty_packet(&self, i: usize) -> bool {
+        let empty = |k: usize| k < self.len() && carries_no_audio(self.packet(k));
+        empty(i) || (i > 0 && empty(i - 1) && empty(i + 1))
+    }
+
     fn ticks(&self, i: usize) -> u64 {
         u64::from(self.packets[i].ticks)
     }
@@ -288,6 +308,33 @@ fn decoder(head: Option<&[u8]>) -> Result<Box<dyn AudioDecoder>, AudioError> {
     OpusDecoder::try_registry_new(&params, &AudioDecoderOptions::default()).map_err(AudioError::from)
 }
 
+impl<'a> OpusStream<'a> {
+    /// A stream over the packets [`SpeechEncoder`](crate::encode::SpeechEncoder) made: each one
+    /// 20 ms, the output as long as the samples encoded.
+    pub(crate) fn from_encoded(encoded: &'a Encoded) -> Result<Self, AudioError> {
+        let mut stream = OpusStream {
+            data: &encoded.bytes,
+            head: encoded.head.clone(),
+            pre_skip: encoded.lookahead as u64 * 3,
+            joined: Vec::new(),
+            packets: Vec::with_capacity(encoded.sizes.len()),
+            cum: Vec::with_capacity(encoded.sizes.len() + 1),
+            total: encoded.samples * 3,
+            declared: None,
+        };
+        let ticks = u16::try_from(PACKET_TICKS).map_err(|_| AudioError::Encode("packet length".into()))?;
+        let mut at = 0usize;
+        stream.cum.push(0);
+        for &len in &encoded.sizes {
+            let at32 = u32::try_from(at).map_err(|_| AudioError::Encode("over 4 GB of opus".into()))?;
+            stream.packets.push(Span { at: at32, len, ticks });
+            stream.cum.push(stream.cum[stream.cum.len() - 1] + u64::from(PACKET_TICKS));
+            at += usize::from(len);
+        }
+        Ok(stream)
+    }
+}
+
 impl OpusStream<'_> {
     /// Number of audio packets.
     pub(crate) fn len(&self) -> usize {
@@ -295,7 +342,7 @@ impl OpusStream<'_> {
     }
 
     /// Frames (one per packet) with start and length on the output timeline.
-    fn frame_at(&self, i: usize, speech: bool, level: f32) -> Frame {
+    pub(crate) fn frame_at(&self, i: usize, speech: bool, level: f32) -> Frame {
         let start = self.cum[i].saturating_sub(self.pre_skip).min(self.total);
         let end = (self.cum[i] + self.ticks(i)).saturating_sub(self.pre_skip).min(self.total);
         // Ogg page overhead is about 1.5 bytes per packet at 50 packets a page.
@@ -307,7 +354,9 @@ impl OpusStream<'_> {
     /// without that signal (constant bitrate).
     pub(crate) fn frames_from_sizes(&self) -> Option<Vec<Frame>> {
         let threshold = silence_threshold(self.packets.iter().map(|p| usize::from(p.len)))?;
-        let mut speech: Vec<bool> = self.packets.iter().map(|p| usize::from(p.len) > threshold).collect();
+        let mut speech: Vec<bool> = (0..self.len())
+            .map(|i| usize::from(self.packets[i].len) > threshold && !self.is_empty_packet(i))
+            .collect();
         dilate(&mut speech, 1);
         Some((0..self.len()).map(|i| self.frame_at(i, speech[i], f32::from(self.packets[i].len))).collect())
     }
@@ -350,7 +399,14 @@ impl OpusStream<'_> {
         vad.finish(&mut record);
         let mut out = Vec::with_capacity(range.len());
         let mut begin = start_of_range;
-        for end in ends {
+        for (i, end) in range.clone().zip(ends) {
+            // What the decoder makes of a DTX packet (concealment, comfort noise) can fool the
+            // detector, but the encoder sent nothing there because it heard no speech.
+            if self.is_empty_packet(i) {
+                out.push((false, 0.0));
+                begin = end;
+                continue;
+            }
             let (f0, f1) = (begin / VAD_FRAME, end.div_ceil(VAD_FRAME).max(begin / VAD_FRAME + 1));
             let slice = &frames[f0.min(frames.len())..f1.min(frames.len())];
             let speech = slice.iter().any(|f| f.0);
@@ -498,6 +554,16 @@ mod tests {
         assert!(parse(&at_the_cap, six_hours).is_ok());
         let past_it = tiny_packets(MAX_PACKETS + 1);
         assert!(matches!(parse(&past_it, six_hours), Err(AudioError::UnsupportedFormat(_))));
+    }
+
+    #[test]
+    fn dtx_packets_carry_no_audio() {
+        assert!(carries_no_audio(&[0x78])); // SILK 20 ms, one empty frame
+        assert!(carries_no_audio(&[0x79])); // two empty frames
+        assert!(carries_no_audio(&[0x7B, 0x02])); // code 3, two frames, no padding
+        assert!(!carries_no_audio(&[0x7B, 0x42])); // code 3 with padding to follow
+        assert!(!carries_no_audio(&[0x78, 0x01, 0x02])); // a coded frame
+        assert!(!carries_no_audio(&[]));
     }
 
     #[test]

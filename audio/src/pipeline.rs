@@ -2,12 +2,13 @@
 
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use crate::detect::{InputFormat, detect_format};
-use crate::flac::FlacWriter;
+use crate::encode::{Encoded, PACKET_SAMPLES, SpeechEncoder};
 use crate::opus::{self, OpusStream};
 use crate::pcm::{PcmSource, RATE};
 use crate::plan::{Frame, Plan, plan};
@@ -22,10 +23,9 @@ const TICKS_PER_SAMPLE: u64 = TICKS_PER_SEC / RATE as u64;
 /// How a chunk's bytes are encoded, which decides the upload's file name and MIME type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChunkEncoding {
-    /// The original Opus packets in a new Ogg stream.
+    /// Opus packets in a new Ogg stream: a voice note's own packets, or anything else encoded
+    /// by libopus as 16 kHz mono speech.
     OggOpus,
-    /// 16 kHz mono 16-bit FLAC.
-    Flac,
 }
 
 impl ChunkEncoding {
@@ -33,7 +33,6 @@ impl ChunkEncoding {
     pub fn mime_type(self) -> &'static str {
         match self {
             Self::OggOpus => "audio/ogg",
-            Self::Flac => "audio/flac",
         }
     }
 
@@ -41,7 +40,6 @@ impl ChunkEncoding {
     pub fn extension(self) -> &'static str {
         match self {
             Self::OggOpus => "ogg",
-            Self::Flac => "flac",
         }
     }
 }
@@ -66,7 +64,7 @@ pub enum Analysis {
     OpusPacketSizes,
     /// Every Opus packet decoded (the stream gave no size signal).
     OpusFullDecode,
-    /// Decoded by symphonia and analysed as 16 kHz PCM.
+    /// Decoded by symphonia, analysed as 16 kHz PCM and encoded as Opus at the same time.
     Pcm,
 }
 
@@ -281,6 +279,14 @@ fn confirm_pauses(
                 todo.push(range);
             }
         }
+        // A pause of DTX packets only is silence by the encoder's own word: nothing to decode.
+        todo.retain(|range| {
+            let silent = range.clone().all(|i| stream.is_empty_packet(i));
+            if silent {
+                confirmed.insert((range.start, range.end));
+            }
+            !silent
+        });
         if todo.is_empty() {
             return Ok(Some((frames, decided)));
         }
@@ -376,141 +382,121 @@ fn prepare_pcm(
     config: &ChunkingConfig,
     on_chunk: &mut impl FnMut(Chunk) -> Result<(), AudioError>,
 ) -> Result<Summary, AudioError> {
-    // Pass 1: decode, detect speech per 16 ms frame, keep only the per-frame profile.
     let mut source = PcmSource::open(input.clone())?;
     let declared = source.declared();
-    let mut vad = Vad::new();
-    let mut speech = Vec::new();
-    let mut levels = Vec::new();
-    let mut record = |s: bool, rms: f32| {
-        speech.push(s);
-        levels.push(rms);
-    };
-    let mut block = Vec::new();
-    let mut samples = 0u64;
-    while source.next_block(&mut block)? {
-        samples += block.len() as u64;
-        vad.push(&block, &mut record);
-        block.clear();
-        // Whatever the headers said, decoding stops once the output passes the limits.
-        check_length(samples * TICKS_PER_SAMPLE, config)?;
-    }
-    samples += block.len() as u64;
-    vad.push(&block, &mut record);
-    vad.finish(&mut record);
-    if samples == 0 || source.source_frames == 0 {
+    let heard = listen_and_encode(&mut source, config)?;
+    if heard.encoded.samples == 0 || source.source_frames == 0 {
         return Err(AudioError::Empty);
     }
     let duration = duration_of_frames(source.source_frames, source.rate());
     check_length(source.source_frames * TICKS_PER_SEC / u64::from(source.rate()), config)?;
-    dilate(&mut speech, 3);
-    let frame_ticks = VAD_FRAME as u64 * TICKS_PER_SAMPLE;
-    let total_ticks = samples * TICKS_PER_SAMPLE;
-    let frames: Vec<Frame> = speech
-        .iter()
-        .zip(&levels)
-        .enumerate()
-        .map(|(i, (&s, &level))| {
-            let start = i as u64 * frame_ticks;
-            let len = frame_ticks.min(total_ticks.saturating_sub(start)) as u32;
-            // Worst case for 16-bit FLAC is the raw size, which keeps the byte budget a guarantee.
-            let bytes = (u64::from(len) / TICKS_PER_SAMPLE * 2) as u32;
-            Frame { start, len, speech: s, level, bytes }
-        })
-        .collect();
+    let stream = OpusStream::from_encoded(&heard.encoded)?;
+    let frames = packet_frames(&stream, &heard);
     let decided = plan(&frames, config);
     let mut summary = summary_of(format, duration, Analysis::Pcm, &frames, &decided);
     summary.declared = declared;
-
-    // Pass 2: decode again and route each kept frame's samples into its chunk's encoder.
-    let mut owner: Vec<Option<u32>> = vec![None; frames.len()];
-    for (c, runs) in decided.chunks.iter().enumerate() {
-        for i in runs.iter().flat_map(|r| r.clone()) {
-            owner[i] = Some(c as u32);
-        }
-    }
-    let chunk_end: Vec<usize> = decided.chunks.iter().map(|runs| runs[runs.len() - 1].end).collect();
-    let mut source = PcmSource::open(input.clone())?;
-    let mut writer: Option<(usize, FlacWriter)> = None;
-    let mut position = 0usize; // 16 kHz samples consumed
-    let mut emitted = 0usize;
-    let mut more = true;
-    while more {
-        block.clear();
-        more = source.next_block(&mut block)?;
-        let mut rest = &block[..];
-        while !rest.is_empty() {
-            let frame = position / VAD_FRAME;
-            let in_frame = (VAD_FRAME - position % VAD_FRAME).min(rest.len());
-            let (now, later) = rest.split_at(in_frame);
-            if let Some(Some(c)) = owner.get(frame) {
-                let c = *c as usize;
-                if writer.as_ref().is_none_or(|(wc, _)| *wc != c) {
-                    writer = Some((c, FlacWriter::new()?));
-                }
-                if let Some((_, w)) = writer.as_mut() {
-                    w.push(now)?;
-                }
-            }
-            position += in_frame;
-            rest = later;
-            if position.is_multiple_of(VAD_FRAME) || !more {
-                emit_finished(
-                    &mut writer,
-                    frame,
-                    &chunk_end,
-                    &frames,
-                    &decided,
-                    on_chunk,
-                    &mut summary,
-                    &mut emitted,
-                )?;
-            }
-        }
-    }
-    let last = frames.len().saturating_sub(1);
-    emit_finished(&mut writer, last, &chunk_end, &frames, &decided, on_chunk, &mut summary, &mut emitted)?;
-    if emitted != decided.chunks.len() {
-        return Err(AudioError::corrupt("the second decoding pass ended early"));
+    for (index, runs) in decided.chunks.iter().enumerate() {
+        let (bytes, offsets) = stream.remux(runs, 0x5EED_0000 + index as u32);
+        summary.upload_bytes += bytes.len() as u64;
+        on_chunk(Chunk {
+            index,
+            bytes: Bytes::from(bytes),
+            encoding: ChunkEncoding::OggOpus,
+            timing: timing(&frames, runs, offsets),
+        })?;
     }
     Ok(summary)
 }
 
-/// Emits the open chunk once `frame` (just completed) is its last frame.
-#[allow(clippy::too_many_arguments)]
-fn emit_finished(
-    writer: &mut Option<(usize, FlacWriter)>,
-    frame: usize,
-    chunk_end: &[usize],
-    frames: &[Frame],
-    decided: &Plan,
-    on_chunk: &mut impl FnMut(Chunk) -> Result<(), AudioError>,
-    summary: &mut Summary,
-    emitted: &mut usize,
-) -> Result<(), AudioError> {
-    let done = matches!(writer, Some((c, _)) if frame + 1 >= chunk_end[*c]);
-    if !done {
-        return Ok(());
-    }
-    let Some((c, w)) = writer.take() else { return Ok(()) };
-    let runs = &decided.chunks[c];
-    let mut chunk_pos = 0u64;
-    let starts: Vec<(i64, i64)> = runs
-        .iter()
-        .map(|r| {
-            let start = (chunk_pos as i64, frames[r.start].start as i64);
-            chunk_pos += r.clone().map(|i| u64::from(frames[i].len)).sum::<u64>();
-            start
-        })
-        .collect();
-    let _ = w.samples();
-    let bytes = w.finish()?;
-    summary.upload_bytes += bytes.len() as u64;
-    *emitted += 1;
-    on_chunk(Chunk {
-        index: c,
-        bytes: Bytes::from(bytes),
-        encoding: ChunkEncoding::Flac,
-        timing: timing(frames, runs, OffsetMap::from_starts(starts)),
+/// The decoded recording's speech profile (per 16 ms detector frame) and its Opus encoding.
+struct Heard {
+    speech: Vec<bool>,
+    levels: Vec<f32>,
+    encoded: Encoded,
+}
+
+/// Samples handed to the detector and the encoder at a time: fewer, larger messages.
+const BATCH: usize = 8_192;
+
+/// Decodes the input once on this thread while two others listen (the speech detector) and
+/// encode (libopus) the same samples, so the three costs overlap instead of adding up.
+fn listen_and_encode(source: &mut PcmSource, config: &ChunkingConfig) -> Result<Heard, AudioError> {
+    let (to_vad, vad_in) = mpsc::sync_channel::<Arc<Vec<f32>>>(4);
+    let (to_encoder, encoder_in) = mpsc::sync_channel::<Arc<Vec<f32>>>(4);
+    std::thread::scope(|scope| {
+        let listener = scope.spawn(move || {
+            let mut vad = Vad::new();
+            let (mut speech, mut levels) = (Vec::new(), Vec::new());
+            let mut record = |s: bool, rms: f32| {
+                speech.push(s);
+                levels.push(rms);
+            };
+            for block in vad_in {
+                vad.push(&block, &mut record);
+            }
+            vad.finish(&mut record);
+            (speech, levels)
+        });
+        let encoder = scope.spawn(move || {
+            let mut encoder = SpeechEncoder::new()?;
+            for block in encoder_in {
+                encoder.push(&block)?;
+            }
+            encoder.finish()
+        });
+        let decoded = decode_into(source, config, |block| {
+            let block = Arc::new(block);
+            // A closed channel means that stage failed; its error is reported below.
+            to_vad.send(Arc::clone(&block)).is_ok() && to_encoder.send(block).is_ok()
+        });
+        drop((to_vad, to_encoder));
+        let panicked = |_| AudioError::corrupt("an audio thread panicked");
+        let (speech, levels) = listener.join().map_err(panicked)?;
+        let encoded = encoder.join().map_err(panicked)?;
+        decoded?;
+        Ok(Heard { speech, levels, encoded: encoded? })
     })
+}
+
+/// Decodes the whole input in batches of about [`BATCH`] samples, stopping once the output
+/// passes the limits (whatever the headers said) or `send` returns false.
+fn decode_into(
+    source: &mut PcmSource,
+    config: &ChunkingConfig,
+    mut send: impl FnMut(Vec<f32>) -> bool,
+) -> Result<(), AudioError> {
+    let mut samples = 0u64;
+    let mut block = Vec::with_capacity(BATCH * 2);
+    loop {
+        let more = source.next_block(&mut block)?;
+        if block.len() >= BATCH || !more {
+            samples += block.len() as u64;
+            check_length(samples * TICKS_PER_SAMPLE, config)?;
+            let full = std::mem::replace(&mut block, Vec::with_capacity(BATCH * 2));
+            if !full.is_empty() && !send(full) {
+                return Ok(());
+            }
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// One frame per encoded packet, speech where the detector heard speech in any 16 ms it covers.
+fn packet_frames(stream: &OpusStream<'_>, heard: &Heard) -> Vec<Frame> {
+    let mut speech = heard.speech.clone();
+    dilate(&mut speech, 3);
+    let lookahead = heard.encoded.lookahead;
+    (0..stream.len())
+        .map(|i| {
+            // Packet i holds input samples [i * 320 - lookahead, (i + 1) * 320 - lookahead).
+            let lo = (i * PACKET_SAMPLES).saturating_sub(lookahead) / VAD_FRAME;
+            let hi = ((i + 1) * PACKET_SAMPLES).saturating_sub(lookahead).div_ceil(VAD_FRAME);
+            let (lo, hi) = (lo.min(speech.len()), hi.min(speech.len()));
+            let s = speech[lo..hi].iter().any(|&s| s);
+            let level = heard.levels[lo..hi].iter().copied().fold(0.0, f32::max);
+            stream.frame_at(i, s, level)
+        })
+        .collect()
 }

@@ -152,7 +152,7 @@ pub(crate) fn plan(frames: &[Frame], cfg: &ChunkingConfig) -> Plan {
     candidates.sort_by_key(|c| c.0);
 
     let max_len = ticks(cfg.max_chunk).max(ticks(cfg.target_chunk)).max(1);
-    // Ogg pages and FLAC headers add a little to the frame bytes; keep a margin for them.
+    // Ogg pages and headers add a little to the frame bytes; keep a margin for them.
     let budget = (cfg.max_upload_bytes.saturating_mul(97) / 100).max(1);
     let n = kept.len();
     let count = chunk_count(kpos[n], cfg);

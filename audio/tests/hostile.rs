@@ -116,7 +116,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 fn uploaded_seconds(encoding: ChunkEncoding, bytes: &[u8]) -> Result<f64, String> {
     catch_unwind(|| match encoding {
         ChunkEncoding::OggOpus => ogg_opus_content_seconds(bytes),
-        ChunkEncoding::Flac => flac_stream_seconds(bytes),
     })
     .map_err(|p| format!("an upload that does not parse as {encoding:?}: {}", panic_message(&*p)))
 }
