@@ -116,7 +116,8 @@ start celery env -C "$ROOT/scripts/bench.d/reference" BROKER_URL="$BENCH_REDIS_U
     --concurrency 2 --loglevel WARNING
 CELERY_PID="${PIDS[-1]}"
 # Ready once its pool is up: the parent has its two children.
-wait_until "the Celery worker" test "$(tree_memory "$CELERY_PID" | cut -d' ' -f3)" -ge 3
+celery_ready() { [ "$(tree_memory "$CELERY_PID" | cut -d' ' -f3)" -ge 3 ]; }
+wait_until "the Celery worker" celery_ready
 
 bench_log "all four are up; letting them settle for ${SETTLE} s"
 sleep "$SETTLE"
