@@ -49,6 +49,9 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A signal ends the script through `exit`, so the cleanup above runs then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The superuser URL with another database.
 database_url() {

@@ -36,6 +36,9 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A signal ends the script through `exit`, so the cleanup above runs then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 start() {
     local name="$1"; shift
