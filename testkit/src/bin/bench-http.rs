@@ -107,7 +107,11 @@ impl XorShift {
 
 /// The bodies a run sends, request `i` getting `body(i)`.
 enum Bodies {
-    Balance { users: i64, first_user: i64, first_update: i64 },
+    Balance {
+        users: i64,
+        first_user: i64,
+        first_update: i64,
+    },
     /// Each body, and whether it repeats one sent before.
     Fixed(Vec<(String, bool)>),
 }
@@ -149,7 +153,8 @@ fn notifications(ids: &[String], repeat: f64, requests: usize) -> Vec<(String, b
     let mut fresh = ids.iter();
     while sequence.len() < requests {
         let again = !sequence.is_empty() && (random.next() % 10_000) as f64 / 10_000.0 < repeat;
-        let id = if again { sequence[random.below(sequence.len())].0 } else { fresh.next().unwrap_or(&ids[0]) };
+        let id =
+            if again { sequence[random.below(sequence.len())].0 } else { fresh.next().unwrap_or(&ids[0]) };
         sequence.push((id, again));
     }
     sequence
@@ -338,7 +343,8 @@ async fn telegram_users(options: &Options) -> anyhow::Result<()> {
         let (client, fake) = (client.clone(), fake.clone());
         async move {
             let id = first + i64::try_from(i)?;
-            let body = serde_json::json!({ "id": id, "first_name": format!("User {id}"), "language_code": "en" });
+            let body =
+                serde_json::json!({ "id": id, "first_name": format!("User {id}"), "language_code": "en" });
             client.post(format!("{fake}/_control/users")).json(&body).send().await?.error_for_status()?;
             Ok(())
         }
@@ -363,7 +369,9 @@ async fn yookassa_payments(options: &Options) -> anyhow::Result<()> {
     let api: url::Url = options.text("api")?.parse().context("--api is not a URL")?;
     let count: usize = options.required("payments")?;
     let out = options.text("out")?.to_owned();
-    let db = sea_orm::Database::connect(options.text("database-url")?).await.context("connecting to PostgreSQL")?;
+    let db = sea_orm::Database::connect(options.text("database-url")?)
+        .await
+        .context("connecting to PostgreSQL")?;
     let users: i64 = options.required("users")?;
     let rows = db
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
@@ -411,7 +419,10 @@ async fn yookassa_payments(options: &Options) -> anyhow::Result<()> {
                 .await
                 .context("opening a payment")?;
             let id = url.rsplit('/').next().context("a checkout URL without an id")?.to_owned();
-            http.post(format!("{control}/_control/payments/{id}/succeed")).send().await?.error_for_status()?;
+            http.post(format!("{control}/_control/payments/{id}/succeed"))
+                .send()
+                .await?
+                .error_for_status()?;
             ids.lock().map_err(|_| anyhow::anyhow!("a task panicked"))?.push(id);
             Ok(())
         }
