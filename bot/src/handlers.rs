@@ -236,7 +236,11 @@ async fn on_command(
     me: teloxide::types::Me,
 ) -> anyhow::Result<()> {
     let Some(from) = msg.from.as_ref() else { return Ok(()) };
-    let is_new = users::find_by_telegram_id(&state.db, from.id.into()).await?.is_none();
+    // Only `/start` treats a newcomer differently; every other command spares the lookup.
+    let is_new = match command {
+        Command::Start(_) => users::find_by_telegram_id(&state.db, from.id.into()).await?.is_none(),
+        _ => false,
+    };
     let Some(user) = sender(&bot, &msg, &state).await? else { return Ok(()) };
     let lang = user.language;
     let pricing = state.ledger.pricing();
