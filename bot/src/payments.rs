@@ -17,11 +17,12 @@ use shared::{
         users::Model as User,
     },
     ids::{PaymentId, TelegramUserId},
-    operations::audit,
-    payments::yookassa::{self, Notification},
-    payments::{
-        self, CheckoutError as PaymentCheckoutError, PaymentError, StarsRefund, packages::CreditPackage,
+    operations::{
+        audit,
+        refunds::{self, StarsRefund},
     },
+    payments::yookassa::{self, Notification},
+    payments::{self, CheckoutError as PaymentCheckoutError, PaymentError, packages::CreditPackage},
     texts::i18n::{PaymentState, PaymentVia, Text},
 };
 use teloxide::{
@@ -267,7 +268,7 @@ pub async fn refund(
     let text = if id.is_empty() {
         Text::RefundUsage
     } else if let (Some(kassa), Some(payment)) =
-        (&state.yookassa, payments::refunds::yookassa_payment(&state.db, id).await?)
+        (&state.yookassa, refunds::yookassa_payment(&state.db, id).await?)
     {
         refund_by_card(bot, state, kassa, admin, payment).await?
     } else {
@@ -287,7 +288,7 @@ async fn refund_stars(
 ) -> anyhow::Result<Text> {
     let txn = state.db.begin().await?;
     let actor = audit::Actor::Admin(admin.telegram_id);
-    Ok(match payments::prepare_stars_refund(&txn, &state.ledger, charge_id, actor).await {
+    Ok(match refunds::prepare_stars_refund(&txn, &state.ledger, charge_id, actor).await {
         Ok(StarsRefund::NotFound) => Text::RefundNotFound,
         Ok(StarsRefund::NotRefundable(status)) => Text::RefundNotPossible { status: payment_state(status) },
         Err(PaymentError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
@@ -342,14 +343,14 @@ async fn refund_by_card(
     let Some(kassa_id) = payment.provider_payment_id.clone() else { return Ok(Text::RefundNotFound) };
     let txn = state.db.begin().await?;
     // Taking everything back would fail now: say so before any money moves.
-    let trial = payments::refunds::Refund {
+    let trial = refunds::Refund {
         payment_id: payment.id,
         provider_refund_id: &format!("check:{}", payment.id),
         amount: payment.amount,
-        collection: payments::refunds::Collection::All,
+        collection: refunds::Collection::All,
         actor: audit::Actor::Admin(admin.telegram_id),
     };
-    match payments::refunds::apply(&txn, &state.ledger, &trial).await {
+    match refunds::apply(&txn, &state.ledger, &trial).await {
         Ok(_) => {}
         Err(PaymentError::Ledger(LedgerError::InsufficientFunds { needed, available })) => {
             return Ok(Text::RefundBalanceShort { needed: needed.amount(), available: available.amount() });
@@ -377,8 +378,7 @@ async fn refund_by_card(
         yookassa::RefundStatus::Pending => Ok(Text::CardRefundPending),
         yookassa::RefundStatus::Succeeded => {
             let actor = audit::Actor::Admin(admin.telegram_id);
-            let Some(applied) =
-                payments::refunds::apply_yookassa(&state.db, &state.ledger, &fetched, actor).await?
+            let Some(applied) = refunds::apply_yookassa(&state.db, &state.ledger, &fetched, actor).await?
             else {
                 return Ok(Text::RefundNotFound);
             };
@@ -394,7 +394,7 @@ async fn refund_by_card(
 async fn tell_refunded_by_card(
     bot: &Telegram,
     state: &AppState,
-    applied: &payments::refunds::AppliedRefund,
+    applied: &refunds::AppliedRefund,
 ) -> anyhow::Result<()> {
     let Some(payer) = shared::people::users::find(&state.db, applied.payment.user_id).await? else {
         return Ok(());
@@ -480,8 +480,7 @@ async fn apply_refund_notice(state: &AppState, client: &yookassa::YooKassa, id: 
         }
         Err(err) => return Err(err.into()),
     };
-    let applied =
-        payments::refunds::apply_yookassa(&state.db, &state.ledger, &fetched, audit::Actor::System).await?;
+    let applied = refunds::apply_yookassa(&state.db, &state.ledger, &fetched, audit::Actor::System).await?;
     match applied {
         Some(applied) if !applied.replayed => {
             tracing::info!(refund = id, payment_id = %applied.payment.id, shortfall = %applied.shortfall(), "YooKassa refund applied");

@@ -1,15 +1,13 @@
 //! `/paysupport` and `/terms`: a user's payment question reaches every admin,
-//! and an admin's reply to it reaches the user (`shared::people::support`
+//! and an admin's reply to it reaches the user (`shared::operations::support`
 //! keeps which admin message carries which question).
 
 use chrono::Utc;
 use sea_orm::TransactionTrait;
 use shared::{
     entities::users::Model as User,
-    people::{
-        support::{self, Question},
-        users,
-    },
+    operations::support::{self, Question},
+    people::users,
     telegram::{Counted as _, Telegram},
     texts::{admin::AdminText, i18n::Text},
 };

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use shared::ids::TelegramUserId;
-use shared::{billing::money::Credits, payments, people::users};
+use shared::{billing::money::Credits, people::users};
 use support::{TestBot, spawn_bot};
 use testkit::{fake_telegram::Payment, fake_yookassa::FakeYooKassa};
 
@@ -455,7 +455,7 @@ async fn a_payment_question_reaches_every_admin_and_an_admin_reply_reaches_the_u
     assert!(body.contains("\n\nОплатила дважды, верните один платёж\n\n"), "{body}");
     // Admin 91 never started the bot: Telegram refuses, the question still went to 90.
     let stored = users::find_by_telegram_id(&bot.state.db, TelegramUserId(73)).await.unwrap().unwrap();
-    let questions = shared::people::support::questions_of(&bot.state.db, stored.id).await.unwrap();
+    let questions = shared::people::privacy::support_json(&bot.state.db, stored.id).await.unwrap();
     assert_eq!(questions.as_array().unwrap().len(), 1);
     assert!(questions[0]["answered_at"].is_null());
 
@@ -469,7 +469,7 @@ async fn a_payment_question_reaches_every_admin_and_an_admin_reply_reaches_the_u
     assert_eq!(to_anna[2].body().unwrap(), "Ответ поддержки:\n\nВернули второй платёж, проверьте /balance.");
     let to_admin = admin.wait_for_messages(4, WAIT).await.unwrap();
     assert!(to_admin[3].body().unwrap().starts_with("Answer sent: Анна"), "{:?}", to_admin[3].body());
-    let questions = shared::people::support::questions_of(&bot.state.db, stored.id).await.unwrap();
+    let questions = shared::people::privacy::support_json(&bot.state.db, stored.id).await.unwrap();
     assert!(questions[0]["answered_at"].is_string(), "{questions}");
     let audit = shared::operations::audit::recent(&bot.state.db, Some(stored.id), 10).await.unwrap();
     assert_eq!(audit[0].action, "support.answer");
@@ -555,7 +555,8 @@ async fn yookassa_refunds_take_credits_and_the_referral_bonus_back_once_and_neve
     client.create_refund(&kassa_id, "199.50".parse().unwrap(), "dashboard", "rest-1").await.unwrap();
     vera.wait_for_messages(6, WAIT).await.unwrap();
     assert_eq!((available(v.id).await, available(a.id).await), (Decimal::ZERO, Decimal::ZERO));
-    let payment = payments::refunds::yookassa_payment(&bot.db.db, &kassa_id).await.unwrap().unwrap();
+    let payment =
+        shared::operations::refunds::yookassa_payment(&bot.db.db, &kassa_id).await.unwrap().unwrap();
     assert_eq!(payment.status, shared::entities::payments::PaymentStatus::Refunded);
     let trail = shared::operations::audit::recent(&bot.db.db, Some(v.id), 10).await.unwrap();
     let refunds: Vec<_> = trail.iter().filter(|r| r.action == "payment.refund").collect();

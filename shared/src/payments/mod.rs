@@ -14,7 +14,6 @@ use sea_orm::{
 };
 
 pub mod packages;
-pub mod refunds;
 pub mod yookassa;
 
 use crate::ids::{ChatId, PaymentId, TelegramUserId, UserId};
@@ -319,67 +318,6 @@ pub async fn mark_canceled<C: ConnectionTrait>(
         crate::platform::metrics::live().payment(provider, LivePaymentOutcome::Canceled);
     }
     Ok(true)
-}
-
-/// What preparing a Stars refund found.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StarsRefund {
-    /// The credits are taken back (and the referrer's bonus, as far as it is
-    /// there) and the payment marked refunded inside the caller's transaction:
-    /// commit it once Telegram has returned the Stars, drop it if Telegram refuses.
-    Ready {
-        /// What the refund does to the books; its payment as it was before.
-        applied: Box<refunds::AppliedRefund>,
-        /// Whom to give the Stars back to.
-        payer_telegram_id: TelegramUserId,
-    },
-    /// No Stars payment has this charge id.
-    NotFound,
-    /// The payment is not in a state that can be refunded.
-    NotRefundable(PaymentStatus),
-}
-
-/// Prepares the refund of the Stars payment `charge_id` in `txn`: takes its
-/// credits back from the payer (failing with [`LedgerError::InsufficientFunds`]
-/// when they are spent) and the referral bonus it earned, and marks it
-/// refunded, through [`refunds::apply`]. Nothing is final until the caller commits.
-pub async fn prepare_stars_refund(
-    txn: &DatabaseTransaction,
-    ledger: &Ledger,
-    charge_id: &str,
-    actor: crate::operations::audit::Actor,
-) -> Result<StarsRefund, PaymentError> {
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM payments WHERE provider = 'stars' AND provider_payment_id = $1",
-            [charge_id.into()],
-        ))
-        .await?;
-    let Some(row) = row else { return Ok(StarsRefund::NotFound) };
-    let payment_id: PaymentId = row.try_get("", "id")?;
-    let payment =
-        payments::Entity::find_by_id(payment_id).one(txn).await?.ok_or(PaymentError::NotFound(payment_id))?;
-    let payer = users::Entity::find_by_id(payment.user_id)
-        .one(txn)
-        .await?
-        .ok_or(PaymentError::NotFound(payment_id))?;
-    let refund = refunds::Refund {
-        payment_id,
-        provider_refund_id: &format!("stars:{charge_id}"),
-        amount: payment.amount,
-        collection: refunds::Collection::All,
-        actor,
-    };
-    match refunds::apply(txn, ledger, &refund).await {
-        // Refunded before: Telegram must not be asked twice.
-        Ok(applied) if applied.replayed => Ok(StarsRefund::NotRefundable(PaymentStatus::Refunded)),
-        Ok(applied) => {
-            Ok(StarsRefund::Ready { applied: Box::new(applied), payer_telegram_id: payer.telegram_id })
-        }
-        Err(PaymentError::NotRefundable(_, status)) => Ok(StarsRefund::NotRefundable(status)),
-        Err(err) => Err(err),
-    }
 }
 
 /// Pending payments older than `age`, for reconciliation.

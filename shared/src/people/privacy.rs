@@ -264,6 +264,30 @@ pub async fn pictures_json<C: ConnectionTrait>(
     Ok(serde_json::Value::Array(pictures))
 }
 
+/// The user's `/paysupport` questions as `support.json` shows them, oldest first.
+///
+/// # Errors
+/// The database's.
+pub async fn support_json<C: ConnectionTrait>(db: &C, user: UserId) -> Result<serde_json::Value, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id, question, created_at, answered_at FROM support_requests WHERE user_id = $1 ORDER BY id",
+            [user.into()],
+        ))
+        .await?;
+    let mut questions = Vec::with_capacity(rows.len());
+    for row in rows {
+        questions.push(serde_json::json!({
+            "id": row.try_get::<i64>("", "id")?,
+            "question": row.try_get::<String>("", "question")?,
+            "asked_at": row.try_get::<chrono::DateTime<chrono::Utc>>("", "created_at")?,
+            "answered_at": row.try_get::<Option<chrono::DateTime<chrono::Utc>>>("", "answered_at")?,
+        }));
+    }
+    Ok(serde_json::Value::Array(questions))
+}
+
 /// Builds the export: `profile.json`, `history.txt` (the statement as the
 /// bot's `/history` words it, given by the caller), `payments.json`,
 /// `support.json` (the `/paysupport` questions), each
@@ -284,7 +308,7 @@ pub async fn export<C: ConnectionTrait>(
     zip.add("profile.json", &pretty(&profile_json(db, ledger, user).await?)?)?;
     zip.add("history.txt", history.as_bytes())?;
     zip.add("payments.json", &pretty(&payments_json(db, user.id).await?)?)?;
-    zip.add("support.json", &pretty(&super::support::questions_of(db, user.id).await?)?)?;
+    zip.add("support.json", &pretty(&support_json(db, user.id).await?)?)?;
     zip.add("pictures.json", &pretty(&pictures_json(db, store, user.id).await?)?)?;
     for transcript in kept_transcripts(db, user.id).await? {
         let stem = format!(

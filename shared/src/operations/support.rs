@@ -7,8 +7,8 @@
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 
+use super::audit::{self, Action, Actor, Entry};
 use crate::ids::{TelegramUserId, UserId};
-use crate::operations::audit::{self, Action, Actor, Entry};
 use crate::texts::i18n::Lang;
 
 /// Longest question or answer kept, in characters: one Telegram message.
@@ -153,30 +153,6 @@ pub async fn answered(
     )
     .await?;
     Ok(())
-}
-
-/// `user`'s questions, oldest first, for `/mydata`.
-///
-/// # Errors
-/// The database's.
-pub async fn questions_of<C: ConnectionTrait>(db: &C, user: UserId) -> Result<serde_json::Value, DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id, question, created_at, answered_at FROM support_requests WHERE user_id = $1 ORDER BY id",
-            [user.into()],
-        ))
-        .await?;
-    let mut questions = Vec::with_capacity(rows.len());
-    for row in rows {
-        questions.push(serde_json::json!({
-            "id": row.try_get::<i64>("", "id")?,
-            "question": row.try_get::<String>("", "question")?,
-            "asked_at": row.try_get::<chrono::DateTime<chrono::Utc>>("", "created_at")?,
-            "answered_at": row.try_get::<Option<chrono::DateTime<chrono::Utc>>>("", "answered_at")?,
-        }));
-    }
-    Ok(serde_json::Value::Array(questions))
 }
 
 #[cfg(test)]

@@ -10,12 +10,13 @@
 use rust_decimal::Decimal;
 use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Statement};
 
-use super::PaymentError;
+use super::audit::{self, Action, Actor, Entry};
 use crate::billing::ledger::{Ledger, LedgerError, Purchase};
 use crate::billing::money::Credits;
 use crate::entities::payments::{self, PaymentStatus};
-use crate::ids::{PaymentId, UserId};
-use crate::operations::audit::{self, Action, Actor, Entry};
+use crate::entities::users;
+use crate::ids::{PaymentId, TelegramUserId, UserId};
+use crate::payments::PaymentError;
 
 /// How much of a refund's credits must come back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,13 +319,13 @@ pub async fn yookassa_payment<C: ConnectionTrait>(
 pub async fn apply_yookassa<C>(
     db: &C,
     ledger: &Ledger,
-    fetched: &super::yookassa::Refund,
+    fetched: &crate::payments::yookassa::Refund,
     actor: Actor,
 ) -> Result<Option<AppliedRefund>, PaymentError>
 where
     C: sea_orm::TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
-    if fetched.status != super::yookassa::RefundStatus::Succeeded {
+    if fetched.status != crate::payments::yookassa::RefundStatus::Succeeded {
         return Ok(None);
     }
     let Some(payment) = yookassa_payment(db, &fetched.payment_id).await? else { return Ok(None) };
@@ -342,4 +343,65 @@ where
     let applied = apply(&txn, ledger, &refund).await?;
     txn.commit().await?;
     Ok(Some(applied))
+}
+
+/// What preparing a Stars refund found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StarsRefund {
+    /// The credits are taken back (and the referrer's bonus, as far as it is
+    /// there) and the payment marked refunded inside the caller's transaction:
+    /// commit it once Telegram has returned the Stars, drop it if Telegram refuses.
+    Ready {
+        /// What the refund does to the books; its payment as it was before.
+        applied: Box<AppliedRefund>,
+        /// Whom to give the Stars back to.
+        payer_telegram_id: TelegramUserId,
+    },
+    /// No Stars payment has this charge id.
+    NotFound,
+    /// The payment is not in a state that can be refunded.
+    NotRefundable(PaymentStatus),
+}
+
+/// Prepares the refund of the Stars payment `charge_id` in `txn`: takes its
+/// credits back from the payer (failing with [`LedgerError::InsufficientFunds`]
+/// when they are spent) and the referral bonus it earned, and marks it
+/// refunded, through [`apply`]. Nothing is final until the caller commits.
+pub async fn prepare_stars_refund(
+    txn: &DatabaseTransaction,
+    ledger: &Ledger,
+    charge_id: &str,
+    actor: Actor,
+) -> Result<StarsRefund, PaymentError> {
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM payments WHERE provider = 'stars' AND provider_payment_id = $1",
+            [charge_id.into()],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(StarsRefund::NotFound) };
+    let payment_id: PaymentId = row.try_get("", "id")?;
+    let payment =
+        payments::Entity::find_by_id(payment_id).one(txn).await?.ok_or(PaymentError::NotFound(payment_id))?;
+    let payer = users::Entity::find_by_id(payment.user_id)
+        .one(txn)
+        .await?
+        .ok_or(PaymentError::NotFound(payment_id))?;
+    let refund = Refund {
+        payment_id,
+        provider_refund_id: &format!("stars:{charge_id}"),
+        amount: payment.amount,
+        collection: Collection::All,
+        actor,
+    };
+    match apply(txn, ledger, &refund).await {
+        // Refunded before: Telegram must not be asked twice.
+        Ok(applied) if applied.replayed => Ok(StarsRefund::NotRefundable(PaymentStatus::Refunded)),
+        Ok(applied) => {
+            Ok(StarsRefund::Ready { applied: Box::new(applied), payer_telegram_id: payer.telegram_id })
+        }
+        Err(PaymentError::NotRefundable(_, status)) => Ok(StarsRefund::NotRefundable(status)),
+        Err(err) => Err(err),
+    }
 }
