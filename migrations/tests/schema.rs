@@ -22,7 +22,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 21] = [
+const APP_TABLES: [&str; 24] = [
     "admin_actions",
     "audit_log",
     "broadcast_recipients",
@@ -36,8 +36,11 @@ const APP_TABLES: [&str; 21] = [
     "ledger_holds",
     "ledger_transactions",
     "media_objects",
+    "payment_refunds",
     "payments",
     "reconciliation_cursors",
+    "support_request_copies",
+    "support_requests",
     "telegram_updates",
     "transcript_summaries",
     "transcripts",

@@ -173,6 +173,11 @@ impl AudioSandbox {
         header.push(b'\n');
         let mut child = tokio::process::Command::new(&self.executable)
             .arg(SANDBOX_ARG)
+            // With backtraces on, an allocation that fails at the memory limit prints one, whose
+            // symbols need memory: that allocation fails too, and std's handler then waits
+            // forever for the backtrace lock it already holds. Off, the child aborts at once.
+            .env("RUST_BACKTRACE", "0")
+            .env_remove("RUST_LIB_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -1,12 +1,10 @@
 //! Every Bot API call of a process, counted and, after a `429`, sent again.
 //!
-//! teloxide's `Throttle` would resend a request after a `429` by itself, out
-//! of sight; [`connect`](super::connect) turns that off so that the resend is
-//! done here, where each attempt, each `429` and each retry is counted
+//! Each attempt, each `429` and each retry is counted here
 //! (`tgbot_telegram_requests_total`, `tgbot_telegram_retries_total`, the
-//! duration histogram). `Throttle` still freezes its queue for the
-//! `retry_after` Telegram asked, so the resend waits its turn like any other
-//! message. Every call site ends with `.counted().await`.
+//! duration histogram). A send first waits for its slot in the process's pace
+//! ([`super::pacing`]), and so does its resend after the `retry_after`
+//! Telegram asked. Every call site ends with `.counted().await`.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +13,7 @@ use teloxide::{
     requests::{Output, Payload, Request},
 };
 
+use super::pacing::{self, Addressee};
 use crate::platform::metrics::{TelegramCall, TelegramOutcome, live};
 
 /// How many times one request is sent again after `429`s before its error is
@@ -26,21 +25,26 @@ const MAX_RETRIES: u32 = 3;
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
 /// Sending a Bot API request through the counting and resending above.
-pub trait Counted: Request<Err = RequestError> + Send + Sync + Sized {
-    /// Sends the request, counting every attempt, and sends it again (at most
-    /// [`MAX_RETRIES`] times) when Telegram answers `429`.
+pub trait Counted: Request<Err = RequestError, Payload: Addressee> + Send + Sync + Sized {
+    /// Sends the request when its chat's pace allows, counting every attempt,
+    /// and sends it again (at most [`MAX_RETRIES`] times) when Telegram
+    /// answers `429`.
     fn counted(self) -> impl Future<Output = Result<Output<Self>, RequestError>> + Send;
 }
 
 impl<R> Counted for R
 where
-    R: Request<Err = RequestError> + Send + Sync,
+    R: Request<Err = RequestError, Payload: Addressee> + Send + Sync,
     Output<R>: Send,
 {
     async fn counted(self) -> Result<Output<Self>, RequestError> {
         let call = TelegramCall::of_method(<R::Payload as Payload>::NAME);
+        let addressee = self.payload_ref().addressee().cloned();
         let mut retries = 0;
         loop {
+            if let Some(to) = &addressee {
+                pacing::wait_for_slot(to).await;
+            }
             let started = Instant::now();
             let result = self.send_ref().await;
             live().telegram_request(call, outcome(&result), started.elapsed());

@@ -5,31 +5,29 @@
 //! buttons when short, as one `.txt` file carrying the footer when long.
 //!
 //! Every process talks to Telegram through one [`Telegram`] client built by
-//! [`connect`]: teloxide's `Throttle` adaptor, which keeps every send within
-//! Telegram's limits (one message a second per chat, fewer in supergroups,
-//! `TELEGRAM_MESSAGES_PER_SECOND` overall) and, on a `429`, freezes that chat
-//! for `retry_after`. Every call goes through [`Counted::counted`], which
-//! counts it and sends it again after a `429`. The bot's handlers and the
+//! [`connect`], which also sets the process's pace ([`pacing`]): one message
+//! a second per private chat, twenty a minute per group,
+//! `TELEGRAM_MESSAGES_PER_SECOND` overall. Every call goes through
+//! [`Counted::counted`], which waits for a send's slot, counts the call and
+//! sends it again after a `429`. The bot's handlers and the
 //! worker use the same client; [`send`] adds an upper bound on the whole wait for the
 //! messages the worker delivers (transcripts, pictures, ideas, notices) and
 //! for the copies of an admin's broadcast.
 
 pub mod buttons;
 mod calls;
+mod pacing;
 mod settings;
 pub mod updates;
 
 pub use calls::Counted;
+pub use pacing::Addressee;
 pub use settings::{LocalFileError, LocalFiles, TelegramSettings, UpdateMode};
 
 use std::time::Duration;
 
 use teloxide::{
     RequestError,
-    adaptors::{
-        Throttle,
-        throttle::{Limits, Settings},
-    },
     payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters},
     prelude::{Bot, Requester},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ReplyParameters},
@@ -164,27 +162,15 @@ pub fn transcript_messages(delivery: &TranscriptDelivery<'_>, lang: Lang) -> Vec
     outgoing
 }
 
-/// The one Telegram client of a process: paced to Telegram's limits, and
-/// waiting out `429 retry_after` by itself.
-pub type Telegram = Throttle<Bot>;
+/// The one Telegram client of a process; its calls are paced and counted by
+/// [`Counted::counted`].
+pub type Telegram = Bot;
 
-/// Builds the process's Telegram client. Needs a Tokio runtime (the pacing
-/// runs as a task of its own).
+/// Builds the process's Telegram client and sets the process's pace:
+/// `messages_per_second` over all chats, with Telegram's per-chat limits.
 pub fn connect(token: &str, api_url: url::Url, messages_per_second: std::num::NonZeroU32) -> Telegram {
-    let limits = Limits {
-        messages_per_sec_overall: messages_per_second.get(),
-        // Telegram's 20 a minute is a limit for groups; a private chat is bound by one
-        // message a second only, and the bot talks in private chats (supergroups and
-        // channels keep teloxide's stricter default).
-        messages_per_min_chat: 60,
-        ..Limits::default()
-    };
-    // `no_retry`: a 429 is sent again by `Counted`, where it is counted; Throttle
-    // still freezes its queue for the `retry_after`.
-    Throttle::spawn_with_settings(
-        Bot::new(token).set_api_url(api_url),
-        Settings::default().limits(limits).no_retry(),
-    )
+    pacing::install(messages_per_second);
+    Bot::new(token).set_api_url(api_url)
 }
 
 /// Longest wait for one send, including its place in the pacing queue and
