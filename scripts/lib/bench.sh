@@ -55,3 +55,25 @@ line.update(extra)
 print(json.dumps(line, ensure_ascii=False), flush=True)
 PY
 }
+
+# profile_part NAME SCRIPT: runs the part under a system-wide `perf record`
+# (every process on the machine: ours, the reference, PostgreSQL, Redis, the
+# load generator), then writes where the CPU went to $BENCH_CACHE/profile-NAME.txt:
+# the share of samples by process, then the hottest functions with call chains
+# folded away. Release builds keep their symbols (cargo strips debug info only).
+profile_part() {
+    local name="$1" part="$2" data="$BENCH_CACHE/perf-$1.data" out="$BENCH_CACHE/profile-$1.txt"
+    perf record -a -g -F 199 -o "$data" --quiet -- bash "$part"
+    {
+        echo "# $name: CPU samples by process and binary (all CPUs, whole part; swapper is idle time)"
+        perf report -i "$data" --stdio --no-children --sort comm,dso -g none --percent-limit 1 2>/dev/null |
+            grep -v -e '^$' -e '^#'
+        echo
+        echo "# $name: hottest functions (self time)"
+        perf report -i "$data" --stdio --no-children --sort comm,dso,sym -g none --percent-limit 0.7 2>/dev/null |
+            grep -v -e '^$' -e '^#' | head -n 60
+    } >"$out"
+    rm -f "$data"
+    bench_log "profile of $name: $out"
+    grep -E '^ +[0-9.]+%' "$out" | head -n 10 >&2
+}

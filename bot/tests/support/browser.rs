@@ -2,6 +2,7 @@
 //! installs both; `CHROMEDRIVER` and `CHROMIUM` point elsewhere).
 
 use std::{
+    os::unix::process::CommandExt,
     path::Path,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -18,6 +19,10 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Killing ChromeDriver alone would leave its Chromium running: the whole process
+        // group goes (ChromeDriver leads its own, see `launch`).
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -34,6 +39,7 @@ pub async fn launch(args: &[String]) -> Browser {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let driver = Command::new(&driver_path)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -44,6 +50,9 @@ pub async fn launch(args: &[String]) -> Browser {
         "--no-sandbox",
         "--disable-gpu",
         "--disable-dev-shm-usage",
+        // No crash handler: it would run in a session of its own, outside the group killed on drop.
+        "--disable-breakpad",
+        "--disable-crash-reporter",
         "--hide-scrollbars",
         "--lang=ru-RU",
     ]
