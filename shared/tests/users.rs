@@ -3,7 +3,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sea_orm::EntityTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use shared::ids::{TelegramUserId, UserId};
 use shared::{
     entities::users,
@@ -40,6 +40,28 @@ async fn first_contact_creates_and_later_contact_refreshes() {
     assert_eq!(updated.language, Lang::En);
     assert_eq!(updated.referral_code, created.referral_code);
     assert_eq!(users::Entity::find().all(&test.db).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_user_seen_again_soon_unchanged_is_not_written_again() {
+    let test = TestDb::migrated().await;
+    let first = upsert_from_telegram(&test.db, &profile(778, Some("ru"))).await.unwrap();
+    let again = upsert_from_telegram(&test.db, &profile(778, Some("ru"))).await.unwrap();
+    assert_eq!(again, first, "read back as stored, not written");
+
+    // Having blocked the bot, or last seen over a minute ago, they are written again.
+    test.db.execute_unprepared("UPDATE users SET is_blocked = true WHERE telegram_id = 778").await.unwrap();
+    let unblocked = upsert_from_telegram(&test.db, &profile(778, Some("ru"))).await.unwrap();
+    assert!(!unblocked.is_blocked);
+    assert!(unblocked.updated_at > first.updated_at);
+    test.db
+        .execute_unprepared(
+            "UPDATE users SET updated_at = now() - INTERVAL '2 minutes' WHERE telegram_id = 778",
+        )
+        .await
+        .unwrap();
+    let seen = upsert_from_telegram(&test.db, &profile(778, Some("ru"))).await.unwrap();
+    assert!(chrono::Utc::now() - seen.updated_at < chrono::TimeDelta::seconds(30), "{seen:?}");
 }
 
 #[tokio::test]

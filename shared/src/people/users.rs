@@ -30,12 +30,33 @@ fn new_referral_code() -> String {
     rand::rng().sample_iter(&Alphanumeric).take(REFERRAL_CODE_LEN).map(char::from).collect()
 }
 
+/// How long a user seen again with the same profile is not written again. Writing on every
+/// update (a commit waiting for the WAL flush) was a third of a command's database time;
+/// activity (`updated_at`, counted by day in `/stats` and broadcast segments) is kept to
+/// the minute.
+const SEEN_RECENTLY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// Whether `user`, as stored, already says what `profile` says and was seen recently.
+fn is_current(user: &users::Model, profile: &TelegramProfile, now: chrono::DateTime<chrono::Utc>) -> bool {
+    // An erased user (`/deletemydata`) has an empty name and comes back through the upsert.
+    !user.is_blocked
+        && !user.first_name.is_empty()
+        && user.first_name == profile.first_name
+        && user.username == profile.username
+        && now - user.updated_at < SEEN_RECENTLY
+}
+
 /// Creates the user on first contact, or refreshes name and username; the
 /// language is chosen once, at creation, from Telegram's language code.
 pub async fn upsert_from_telegram<C>(db: &C, profile: &TelegramProfile) -> Result<users::Model, DbErr>
 where
     C: ConnectionTrait,
 {
+    if let Some(user) = find_by_telegram_id(db, profile.telegram_id).await?
+        && is_current(&user, profile, chrono::Utc::now())
+    {
+        return Ok(user);
+    }
     // A referral code collision is the only conflict not on telegram_id; try
     // again with a fresh code.
     let mut attempts_left = 3;

@@ -5,7 +5,7 @@
 //! so Telegram delivers it again later instead of it being lost; a second
 //! delivery of an update already taken is answered without handling it again.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait};
 
 /// How long a take that was never marked handled (its process died mid-way)
 /// blocks a redelivery of the same update.
@@ -39,18 +39,26 @@ pub async fn take<C: ConnectionTrait>(db: &C, update_id: i64) -> Result<Take, Db
     Ok(if row.is_some() { Take::Taken } else { Take::Duplicate })
 }
 
-/// Marks a taken update handled.
+/// Marks a taken update handled, without waiting for the mark to be flushed: were it lost in
+/// a crash, Telegram (answered after this) would not send the update again, and a redelivery
+/// is refused anyway until the take expires. The commit's WAL flush was a third of a
+/// command's database time.
 ///
 /// # Errors
 /// When the database is unreachable.
-pub async fn handled<C: ConnectionTrait>(db: &C, update_id: i64) -> Result<(), DbErr> {
-    db.execute_raw(Statement::from_sql_and_values(
+pub async fn handled<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    db: &C,
+    update_id: i64,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
+    txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE telegram_updates SET handled_at = now() WHERE update_id = $1",
         [update_id.into()],
     ))
-    .await
-    .map(drop)
+    .await?;
+    txn.commit().await
 }
 
 /// Forgets updates handled more than a day ago (Telegram redelivers for far
