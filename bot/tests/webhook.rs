@@ -117,5 +117,16 @@ async fn an_update_delivered_twice_is_handled_once() {
         assert_eq!(answer.status(), 200);
         assert_eq!(user.messages().len(), 1);
     }
+    let handled = bot
+        .db
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT handled_at IS NOT NULL AS handled FROM telegram_updates WHERE update_id = 777001",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(handled.try_get::<bool>("", "handled").unwrap(), "the update is marked handled");
     bot.stop().await.unwrap();
 }

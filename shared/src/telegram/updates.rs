@@ -5,7 +5,7 @@
 //! so Telegram delivers it again later instead of it being lost; a second
 //! delivery of an update already taken is answered without handling it again.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
 /// How long a take that was never marked handled (its process died mid-way)
 /// blocks a redelivery of the same update.
@@ -46,19 +46,15 @@ pub async fn take<C: ConnectionTrait>(db: &C, update_id: i64) -> Result<Take, Db
 ///
 /// # Errors
 /// When the database is unreachable.
-pub async fn handled<C: TransactionTrait<Transaction = DatabaseTransaction>>(
-    db: &C,
-    update_id: i64,
-) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE telegram_updates SET handled_at = now() WHERE update_id = $1",
-        [update_id.into()],
+pub async fn handled<C: ConnectionTrait>(db: &C, update_id: i64) -> Result<(), DbErr> {
+    // One round trip: `SET LOCAL` needs its own transaction, sent as one simple query (the id is
+    // an integer, so formatting it in is safe).
+    db.execute_unprepared(&format!(
+        "BEGIN; SET LOCAL synchronous_commit = off; \
+         UPDATE telegram_updates SET handled_at = now() WHERE update_id = {update_id}; COMMIT"
     ))
-    .await?;
-    txn.commit().await
+    .await
+    .map(drop)
 }
 
 /// Forgets updates handled more than a day ago (Telegram redelivers for far
