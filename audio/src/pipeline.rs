@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::detect::{InputFormat, detect_format};
-use crate::encode::{Encoded, PACKET_SAMPLES, SpeechEncoder};
+use crate::encode::{Encoded, PACKET_SAMPLES, encode_in_segments};
 use crate::opus::{self, OpusStream};
 use crate::pcm::{PcmSource, RATE};
 use crate::plan::{Frame, Plan, plan};
@@ -418,8 +418,8 @@ struct Heard {
 /// Samples handed to the detector and the encoder at a time: fewer, larger messages.
 const BATCH: usize = 8_192;
 
-/// Decodes the input once on this thread while two others listen (the speech detector) and
-/// encode (libopus) the same samples, so the three costs overlap instead of adding up.
+/// Decodes the input once on this thread while others listen (the speech detector) and
+/// encode (libopus, segments on every core) the same samples, so the three costs overlap instead of adding up.
 fn listen_and_encode(source: &mut PcmSource, config: &ChunkingConfig) -> Result<Heard, AudioError> {
     let (to_vad, vad_in) = mpsc::sync_channel::<Arc<Vec<f32>>>(4);
     let (to_encoder, encoder_in) = mpsc::sync_channel::<Arc<Vec<f32>>>(4);
@@ -437,13 +437,7 @@ fn listen_and_encode(source: &mut PcmSource, config: &ChunkingConfig) -> Result<
             vad.finish(&mut record);
             (speech, levels)
         });
-        let encoder = scope.spawn(move || {
-            let mut encoder = SpeechEncoder::new()?;
-            for block in encoder_in {
-                encoder.push(&block)?;
-            }
-            encoder.finish()
-        });
+        let encoder = scope.spawn(move || encode_in_segments(encoder_in, threads()));
         let decoded = decode_into(source, config, |block| {
             let block = Arc::new(block);
             // A closed channel means that stage failed; its error is reported below.

@@ -69,6 +69,61 @@ async fn concurrent_replays_of_one_purchase_credit_once() {
     assert_consistent(&test).await;
 }
 
+/// Sessions of the test's database whose system-account shards differ.
+async fn sessions_on_two_shards(test: &TestDb) -> (sea_orm::DatabaseConnection, sea_orm::DatabaseConnection) {
+    use sea_orm::ConnectionTrait;
+    let shard = |db: sea_orm::DatabaseConnection| async move {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT pg_backend_pid() % 32 AS shard",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (row.try_get::<i32>("", "shard").unwrap(), db)
+    };
+    let (first, a) = shard(test.session().await).await;
+    loop {
+        let (other, b) = shard(test.session().await).await;
+        if other != first {
+            return (a, b);
+        }
+    }
+}
+
+#[tokio::test]
+async fn concurrent_sessions_post_to_separate_system_rows_and_a_replay_on_another_is_still_one() {
+    let (test, ledger, user) = setup().await;
+    let (a, b) = sessions_on_two_shards(&test).await;
+    let first = ledger.credit_purchase(&a, &purchase(user, "100", "pay-1")).await.unwrap();
+    // The same payment credited from another session names another clearing row: still a replay.
+    let again = ledger.credit_purchase(&b, &purchase(user, "100", "pay-1")).await.unwrap();
+    assert!(!first.replayed && again.replayed);
+    assert_eq!(first.transaction_id, again.transaction_id);
+    let err = ledger.credit_purchase(&b, &purchase(user, "150", "pay-1")).await.unwrap_err();
+    assert!(matches!(err, LedgerError::IdempotencyConflict { .. }), "{err:?}");
+    for (db, charge) in [(&a, "30"), (&b, "12")] {
+        let job = fixtures::job(&test.db, user).await;
+        ledger.hold(db, user, job, c("30")).await.unwrap();
+        ledger.capture(db, job, c(charge)).await.unwrap();
+    }
+    let revenue_rows: Vec<(i16, Decimal)> =
+        <shared::entities::ledger_accounts::Entity as sea_orm::EntityTrait>::find()
+            .all(&test.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|account| account.kind == shared::entities::ledger_accounts::AccountKind::Revenue)
+            .map(|account| (account.shard, account.balance))
+            .collect();
+    assert_eq!(revenue_rows.len(), 2, "{revenue_rows:?}");
+    assert_ne!(revenue_rows[0].0, revenue_rows[1].0);
+    assert_eq!(ledger.admin_figures(&test.db).await.unwrap().revenue_today, d("42"));
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().available, c("58"));
+    assert_consistent(&test).await;
+}
+
 #[tokio::test]
 async fn replaying_a_key_with_another_amount_is_refused_and_changes_nothing() {
     let (test, ledger, user) = setup().await;

@@ -91,6 +91,11 @@ impl TestDb {
         let db = connect(&url, 5).await;
         Self { db, url, name }
     }
+
+    /// A pool of one connection: one database session of its own.
+    pub async fn session(&self) -> DatabaseConnection {
+        connect(&self.url, 1).await
+    }
 }
 
 /// Creates, once per schema version, a migrated database to clone tests from.

@@ -41,6 +41,9 @@ pub struct Model {
     pub user_id: Option<UserId>,
     /// Provider of a clearing account.
     pub provider: Option<String>,
+    /// Which of a system account's rows (postings of concurrent sessions lock different
+    /// ones); always 0 for a user's account.
+    pub shard: i16,
     /// Cached sum of entries; never negative for user accounts.
     #[sea_orm(column_type = "Decimal(Some((20, 4)))")]
     pub balance: Decimal,

@@ -237,7 +237,7 @@ where
             None => JobError::Db(DbErr::RecordNotFound(format!("user {}", new.user_id))),
         });
     }
-    let hold = ledger.hold_for_work(&txn, new.user_id, job_id, new.work).await?;
+    let hold = ledger.hold_for_work_in(&txn, new.user_id, job_id, new.work).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE jobs SET price_quoted = $2, free_units = $3 WHERE id = $1",
