@@ -107,6 +107,19 @@ async fn summary_jobs(bot: &TestBot) -> Vec<jobs::Model> {
     jobs::Entity::find().filter(jobs::Column::Kind.eq(JobKind::Summary)).all(&bot.db.db).await.unwrap()
 }
 
+/// The summary jobs once none is queued or running: a job is marked done just after its
+/// message went out.
+async fn settled_summary_jobs(bot: &TestBot) -> Vec<jobs::Model> {
+    for _ in 0..100 {
+        let jobs = summary_jobs(bot).await;
+        if jobs.iter().all(|j| !matches!(j.status, JobStatus::Queued | JobStatus::Running)) {
+            return jobs;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("a summary job never finished: {:?}", summary_jobs(bot).await);
+}
+
 async fn transcript_job(bot: &TestBot) -> JobId {
     jobs::Entity::find()
         .filter(jobs::Column::Kind.eq(JobKind::Transcribe))
@@ -172,7 +185,7 @@ async fn a_summary_comes_as_a_reply_to_the_transcript_charged_once_and_stored() 
     // Stored with the transcript; the job succeeded and its status message is gone.
     let stored = summaries::stored(&bot.db.db, stored_row.user_id, transcript).await.unwrap().unwrap();
     assert_eq!((stored.content.as_str(), stored.partial), (ANSWER, false));
-    let jobs = summary_jobs(&bot).await;
+    let jobs = settled_summary_jobs(&bot).await;
     assert_eq!(jobs.len(), 1);
     assert_eq!((jobs[0].status, jobs[0].price_charged), (JobStatus::Succeeded, Some("3".parse().unwrap())));
     assert_eq!(jobs[0].id, stored.job_id);
@@ -280,15 +293,7 @@ async fn a_provider_outage_releases_the_hold_tells_the_user_and_a_later_tap_succ
     user.press_button(footer.message_id, &summary_button(&footer)).unwrap();
     wait_for_texts(&bot, 74, "Anna and Oleg", 1).await;
     assert_eq!(balance(&bot, 74).await, (credits("7"), Credits::ZERO));
-    // The job is marked done just after its message went out.
-    let mut jobs = summary_jobs(&bot).await;
-    for _ in 0..100 {
-        if jobs.iter().any(|j| j.status == JobStatus::Succeeded) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        jobs = summary_jobs(&bot).await;
-    }
+    let jobs = settled_summary_jobs(&bot).await;
     assert_eq!(jobs.iter().filter(|j| j.status == JobStatus::Succeeded).count(), 1);
     assert_eq!(jobs.len(), 2);
     assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
