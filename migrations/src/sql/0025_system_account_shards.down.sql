@@ -20,6 +20,19 @@ UPDATE ledger_accounts home SET balance = (
 
 DELETE FROM ledger_accounts WHERE shard <> 0;
 
+CREATE OR REPLACE FUNCTION ledger_legs(p_accounts BIGINT[], p_amounts NUMERIC[],
+    OUT accounts BIGINT[], OUT amounts NUMERIC[], OUT system_legs INTEGER)
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(l.account ORDER BY a.user_id IS NULL, l.account), '{}'),
+           coalesce(array_agg(l.amount ORDER BY a.user_id IS NULL, l.account), '{}'),
+           count(*) FILTER (WHERE a.user_id IS NULL)::INTEGER
+      FROM (SELECT u.account, sum(u.amount) AS amount
+              FROM unnest(p_accounts, p_amounts) AS u (account, amount)
+             GROUP BY u.account) l
+      LEFT JOIN ledger_accounts a ON a.id = l.account
+     WHERE l.amount <> 0
+$$;
+
 CREATE OR REPLACE FUNCTION ledger_is_replay(p_id BIGINT, p_posted_kind TEXT, p_kind TEXT, p_accounts BIGINT[], p_amounts NUMERIC[])
 RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
     SELECT p_posted_kind = p_kind
