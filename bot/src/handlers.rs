@@ -140,6 +140,10 @@ fn tree() -> UpdateHandler<anyhow::Error> {
                     dptree::filter(|msg: Message| msg.successful_payment().is_some())
                         .endpoint(payments::on_successful_payment),
                 )
+                .branch(
+                    dptree::filter(|msg: Message| payments::is_refunded_payment(&msg))
+                        .endpoint(payments::on_refunded_payment),
+                )
                 .branch(dptree::entry().filter_command::<admin::AdminCommand>().endpoint(admin::on_command))
                 .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
                 .branch(dptree::filter(|msg: Message| images::is_edit_request(&msg)).endpoint(on_picture))

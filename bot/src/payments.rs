@@ -29,8 +29,8 @@ use teloxide::{
     payloads::{AnswerPreCheckoutQuerySetters, SendInvoiceSetters, SendMessageSetters},
     prelude::{Message, Requester},
     types::{
-        ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, PreCheckoutQuery,
-        TelegramTransactionId, UserId,
+        ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, MessageKind,
+        MessageRefundedPayment, PreCheckoutQuery, TelegramTransactionId, UserId,
     },
 };
 
@@ -232,6 +232,37 @@ pub async fn on_successful_payment(bot: Telegram, msg: Message, state: AppState)
     Ok(())
 }
 
+/// Whether `msg` is Telegram's word that a payment was refunded.
+pub fn is_refunded_payment(msg: &Message) -> bool {
+    matches!(msg.kind, MessageKind::RefundedPayment(_))
+}
+
+/// A Stars payment refunded, by our `/refund` or by Telegram itself: its credits come back down
+/// to zero (what was spent is the recorded shortfall), once per charge, and the payer is told.
+/// The message that follows our own refund finds it applied and changes nothing.
+pub async fn on_refunded_payment(bot: Telegram, msg: Message, state: AppState) -> anyhow::Result<()> {
+    let MessageKind::RefundedPayment(MessageRefundedPayment { refunded_payment: refunded }) = &msg.kind
+    else {
+        return Ok(());
+    };
+    let charge = refunded.telegram_payment_charge_id.0.as_str();
+    let applied =
+        match refunds::apply_stars_refunded(&state.db, &state.ledger, charge, refunded.total_amount).await {
+            Ok(Some(applied)) => applied,
+            Ok(None) => {
+                tracing::warn!(charge, "a refund of a payment we do not know as a settled Stars payment");
+                return Ok(());
+            }
+            Err(err) => return Err(err.into()),
+        };
+    if applied.replayed {
+        return Ok(());
+    }
+    tracing::info!(charge, payment_id = %applied.payment.id, shortfall = %applied.shortfall(), "Stars refund applied");
+    let notice = Text::RefundedToYou { stars: applied.amount, credits: applied.credits_taken };
+    tell_payer_of(&bot, &state, &applied, notice).await
+}
+
 /// How a payment's status reads to users.
 pub fn payment_state(status: PaymentStatus) -> PaymentState {
     match status {
@@ -396,10 +427,20 @@ async fn tell_refunded_by_card(
     state: &AppState,
     applied: &refunds::AppliedRefund,
 ) -> anyhow::Result<()> {
+    let notice = Text::RefundedByCard { amount: applied.amount, credits: applied.credits_taken };
+    tell_payer_of(bot, state, applied, notice).await
+}
+
+/// Tells the payer of `applied`'s payment `notice`.
+async fn tell_payer_of(
+    bot: &Telegram,
+    state: &AppState,
+    applied: &refunds::AppliedRefund,
+    notice: Text,
+) -> anyhow::Result<()> {
     let Some(payer) = shared::people::users::find(&state.db, applied.payment.user_id).await? else {
         return Ok(());
     };
-    let notice = Text::RefundedByCard { amount: applied.amount, credits: applied.credits_taken };
     tell_payer(bot, state, payer.telegram_id, notice).await
 }
 

@@ -7,6 +7,8 @@ mod support;
 
 use std::time::Duration;
 
+use sea_orm::EntityTrait;
+
 use shared::ids::TelegramUserId;
 use shared::{billing::money::Credits, people::users};
 use support::{TestBot, spawn_bot};
@@ -394,6 +396,48 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
         trail.iter().map(|r| (r.actor.as_str(), r.action.as_str(), r.reason.as_str())).collect();
     assert_eq!(refunds, [("admin:90", "payment.refund", "stars refund stars:st-1")]);
     assert_eq!(trail[0].after.as_ref().unwrap()["credits_reversed"], "100");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stars_refund_telegram_made_takes_the_credits_back_down_to_zero_once() {
+    let bot = spawn_bot(&[]).await;
+    let user = bot.telegram.user(93, "Vera", Some("en"));
+    user.send_command("/buy").unwrap();
+    let list = user.wait_for_messages(1, WAIT).await.unwrap().pop().unwrap();
+    user.press_button_labelled(list.message_id, "100 credits for 100 ⭐").unwrap();
+    let invoice =
+        bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().first().cloned()).await.unwrap();
+    user.pay(&stars(&invoice, 100, "tg-refund-1")).unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+    let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(93)).await.unwrap().unwrap();
+    // 60 of the 100 credits are spent (held by a job) before Telegram refunds the Stars.
+    let job = testkit::fixtures::job(&bot.db.db, stored.id).await;
+    bot.state.ledger.hold(&bot.db.db, stored.id, job, Credits::whole(60)).await.unwrap();
+
+    user.refunded_by_telegram("tg-refund-1").unwrap();
+    let notice = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    let body = notice.body().unwrap();
+    assert!(body.contains("100 ⭐ were returned to you") && body.contains("40"), "{body}");
+    let balance = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
+    assert_eq!((balance.available, balance.held), (Credits::ZERO, Credits::whole(60)));
+    let payment = shared::entities::payments::Entity::find().one(&bot.db.db).await.unwrap().unwrap();
+    assert_eq!(payment.status, shared::entities::payments::PaymentStatus::Refunded);
+
+    // Telegram says it again (another update): nothing changes and nothing more is said.
+    user.refunded_by_telegram("tg-refund-1").unwrap();
+    bot.telegram
+        .wait_until("both updates handled", WAIT, |t| (t.pending_updates() == 0).then_some(()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(user.messages().len(), 4);
+    let again = bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap();
+    assert_eq!((again.available, again.held), (Credits::ZERO, Credits::whole(60)));
+    assert!(testkit::fixtures::ledger_violation(&bot.db.db).await.is_none());
+    let trail = shared::operations::audit::recent(&bot.db.db, Some(stored.id), 10).await.unwrap();
+    let refunds: Vec<(&str, &str)> = trail.iter().map(|r| (r.actor.as_str(), r.action.as_str())).collect();
+    assert_eq!(refunds, [("system", "payment.refund")]);
     bot.stop().await.unwrap();
 }
 

@@ -90,7 +90,20 @@ async fn transcribed(bot: &TestBot, id: i64) -> (TestUser, SentMessage, SentMess
     let at = messages.iter().position(|m| m.message_id == footer.message_id).unwrap();
     let first = messages[at - 1].clone();
     assert!(first.body().is_some_and(|b| !b.trim().is_empty()), "the transcript: {:?}", first.body());
-    (user, first, footer)
+    // The footer's id is recorded with the job just after it is sent; a tap before that would
+    // be answered as a tap on a message of its own. People are not that fast; tests are.
+    for _ in 0..100 {
+        let transcriptions = jobs::Entity::find()
+            .filter(jobs::Column::Kind.eq(JobKind::Transcribe))
+            .all(&bot.db.db)
+            .await
+            .unwrap();
+        if transcriptions.iter().all(|job| job.status == JobStatus::Succeeded) {
+            return (user, first, footer);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the transcription job never finished");
 }
 
 fn summary_button(footer: &SentMessage) -> String {

@@ -175,55 +175,63 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
     if method == "getupdates" {
         return get_updates(shared, p).await;
     }
-    let mut st = shared.lock();
-    let st = &mut *st;
-    let result = match method.as_str() {
-        "getme" => Ok(get_me(shared, st)),
-        "logout" | "close" => Ok(json!(true)),
-        "setwebhook" => set_webhook(st, p),
-        "deletewebhook" => {
-            st.webhook = None;
-            if p.bool("drop_pending_updates") {
-                st.updates.clear();
+    let result = {
+        let mut st = shared.lock();
+        let st = &mut *st;
+        match method.as_str() {
+            "getme" => Ok(get_me(shared, st)),
+            "logout" | "close" => Ok(json!(true)),
+            "setwebhook" => set_webhook(st, p),
+            "deletewebhook" => {
+                st.webhook = None;
+                if p.bool("drop_pending_updates") {
+                    st.updates.clear();
+                }
+                Ok(json!(true))
             }
-            Ok(json!(true))
+            "getwebhookinfo" => Ok(webhook_info(st)),
+            "sendmessage" => send_message(shared, st, p),
+            "editmessagetext" => edit_message_text(st, p),
+            "editmessagecaption" => edit_message_caption(st, p),
+            "editmessagereplymarkup" => edit_reply_markup(st, p),
+            "deletemessage" => delete_message(st, p),
+            "sendchataction" => send_chat_action(st, p),
+            "senddocument" => send_document(shared, st, p),
+            "sendphoto" => send_photo(shared, st, p),
+            "copymessage" => copy_message(shared, st, p),
+            "getfile" => get_file(st, p, &shared.token),
+            "getchatmember" => get_chat_member(shared, st, p),
+            "answercallbackquery" => answer_callback_query(st, p),
+            "setmycommands" => set_my_commands(st, p),
+            "getmycommands" => {
+                let key = commands_key(p)?;
+                Ok(st.commands.get(&key).cloned().unwrap_or_else(|| json!([])))
+            }
+            "deletemycommands" => {
+                let key = commands_key(p)?;
+                st.commands.remove(&key);
+                Ok(json!(true))
+            }
+            "sendinvoice" => send_invoice(shared, st, p),
+            "createinvoicelink" => create_invoice_link(st, p),
+            "answerprecheckoutquery" => answer_pre_checkout(st, p),
+            "refundstarpayment" => refund_star_payment(st, p),
+            "getstartransactions" => get_star_transactions(st, p),
+            // Settings a bot makes at start-up; kept only as calls.
+            "setmydescription"
+            | "setmyshortdescription"
+            | "setmyname"
+            | "setchatmenubutton"
+            | "setmydefaultadministratorrights" => Ok(json!(true)),
+            _ => Err(ApiError::not_found()),
         }
-        "getwebhookinfo" => Ok(webhook_info(st)),
-        "sendmessage" => send_message(shared, st, p),
-        "editmessagetext" => edit_message_text(st, p),
-        "editmessagecaption" => edit_message_caption(st, p),
-        "editmessagereplymarkup" => edit_reply_markup(st, p),
-        "deletemessage" => delete_message(st, p),
-        "sendchataction" => send_chat_action(st, p),
-        "senddocument" => send_document(shared, st, p),
-        "sendphoto" => send_photo(shared, st, p),
-        "copymessage" => copy_message(shared, st, p),
-        "getfile" => get_file(st, p, &shared.token),
-        "getchatmember" => get_chat_member(shared, st, p),
-        "answercallbackquery" => answer_callback_query(st, p),
-        "setmycommands" => set_my_commands(st, p),
-        "getmycommands" => {
-            let key = commands_key(p)?;
-            Ok(st.commands.get(&key).cloned().unwrap_or_else(|| json!([])))
-        }
-        "deletemycommands" => {
-            let key = commands_key(p)?;
-            st.commands.remove(&key);
-            Ok(json!(true))
-        }
-        "sendinvoice" => send_invoice(shared, st, p),
-        "createinvoicelink" => create_invoice_link(st, p),
-        "answerprecheckoutquery" => answer_pre_checkout(st, p),
-        "refundstarpayment" => refund_star_payment(st, p),
-        "getstartransactions" => get_star_transactions(st, p),
-        // Settings a bot makes at start-up; kept only as calls.
-        "setmydescription"
-        | "setmyshortdescription"
-        | "setmyname"
-        | "setchatmenubutton"
-        | "setmydefaultadministratorrights" => Ok(json!(true)),
-        _ => Err(ApiError::not_found()),
     };
+    if result.is_ok() && method == "refundstarpayment" {
+        // Telegram tells the bot of every refund, its own included, in the payer's chat.
+        if let Some(charge) = p.str("telegram_payment_charge_id") {
+            let _ = shared.refunded_payment(&charge);
+        }
+    }
     if result.is_ok() && matches!(method.as_str(), "setwebhook" | "deletewebhook") {
         shared.updates_changed.notify_waiters();
     }

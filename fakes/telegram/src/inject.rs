@@ -394,6 +394,37 @@ impl Shared {
         self.user_message(user_id, one("successful_payment", body))
     }
 
+    /// Telegram's service message that Stars charge `charge_id` was refunded, in the payer's
+    /// chat: sent for every refund, the bot's own (`refundStarPayment`) included.
+    pub(crate) fn refunded_payment(&self, charge_id: &str) -> Result<i32, FakeError> {
+        let (user_id, body) = {
+            let st = self.lock();
+            let charge =
+                st.charges.get(charge_id).ok_or_else(|| FakeError::NoSuchCharge(charge_id.to_owned()))?;
+            let paid = st.star_lines.iter().find(|l| l.charge_id == charge_id && l.invoice_payload.is_some());
+            let body = json!({
+                "currency": "XTR",
+                "total_amount": paid.map_or(0, |l| l.amount),
+                "invoice_payload": paid.and_then(|l| l.invoice_payload.clone()).unwrap_or_default(),
+                "telegram_payment_charge_id": charge_id,
+            });
+            (charge.user_id, body)
+        };
+        self.user_message(user_id, one("refunded_payment", body))
+    }
+
+    /// Telegram refunds a Stars charge on its own (a complaint upheld): the Stars go back and the
+    /// bot learns of it only from the service message.
+    pub(crate) fn refund_by_telegram(&self, charge_id: &str) -> Result<i32, FakeError> {
+        {
+            let mut st = self.lock();
+            let charge =
+                st.charges.get_mut(charge_id).ok_or_else(|| FakeError::NoSuchCharge(charge_id.to_owned()))?;
+            charge.refunded = true;
+        }
+        self.refunded_payment(charge_id)
+    }
+
     /// Takes the payment: Stars charges can be refunded and appear in `getStarTransactions`.
     pub(crate) fn charge(&self, user_id: i64, payment: &Payment) {
         if payment.currency == "XTR" {

@@ -107,6 +107,9 @@ pub enum FakeError {
     /// The group was never created with [`FakeTelegram::group`].
     #[error("unknown chat {0}")]
     UnknownChat(i64),
+    /// No Stars payment has that charge id.
+    #[error("unknown Stars charge {0}")]
+    NoSuchCharge(String),
     /// No file with that id was registered or sent.
     #[error("unknown file_id {0}")]
     UnknownFile(String),
@@ -710,6 +713,12 @@ impl TestUser {
     /// can then be refunded with `refundStarPayment`.
     pub fn pay(&self, payment: &Payment) -> Result<i32, FakeError> {
         self.tg.shared().successful_payment(self.id, payment)
+    }
+
+    /// Telegram refunds this user's Stars charge on its own (a complaint upheld): the bot
+    /// learns of it from a `refunded_payment` service message only.
+    pub fn refunded_by_telegram(&self, charge_id: &str) -> Result<i32, FakeError> {
+        self.tg.shared().refund_by_telegram(charge_id)
     }
 
     /// The payment went through but its `successful_payment` update never reached the bot

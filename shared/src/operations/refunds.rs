@@ -345,6 +345,48 @@ where
     Ok(Some(applied))
 }
 
+/// Applies a Stars refund Telegram reported with a `refunded_payment` service message: the Stars
+/// are back with the payer already (refunded by us, or by Telegram on a complaint), so the
+/// credits come back down to zero, once per charge (the same refund id as our own `/refund`,
+/// so the message that follows our own refund changes nothing). `None`: not one of our Stars
+/// payments.
+///
+/// # Errors
+/// As [`apply`], and the database's.
+pub async fn apply_stars_refunded<C>(
+    db: &C,
+    ledger: &Ledger,
+    charge_id: &str,
+    stars: u32,
+) -> Result<Option<AppliedRefund>, PaymentError>
+where
+    C: sea_orm::TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
+{
+    let row = db
+        .query_one_raw(stmt(
+            "SELECT id FROM payments WHERE provider = 'stars' AND provider_payment_id = $1",
+            [charge_id.into()],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let txn = db.begin().await?;
+    let refund = Refund {
+        payment_id: row.try_get("", "id")?,
+        provider_refund_id: &format!("stars:{charge_id}"),
+        amount: Decimal::from(stars),
+        collection: Collection::DownToZero,
+        actor: Actor::System,
+    };
+    let applied = match apply(&txn, ledger, &refund).await {
+        Ok(applied) => applied,
+        // Refunded whole before this id was recorded: nothing is left to take back.
+        Err(PaymentError::NotRefundable(..)) => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    txn.commit().await?;
+    Ok(Some(applied))
+}
+
 /// What preparing a Stars refund found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StarsRefund {
