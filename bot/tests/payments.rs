@@ -12,7 +12,10 @@ use sea_orm::EntityTrait;
 use shared::ids::TelegramUserId;
 use shared::{billing::money::Credits, people::users};
 use support::{TestBot, spawn_bot};
-use testkit::{fake_telegram::Payment, fake_yookassa::FakeYooKassa};
+use testkit::{
+    fake_telegram::{Payment, TestUser},
+    fake_yookassa::FakeYooKassa,
+};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -44,6 +47,19 @@ fn stars(invoice: &testkit::fake_telegram::SentInvoice, stars: u32, charge: &str
         telegram_payment_charge_id: charge.into(),
         provider_payment_charge_id: String::new(),
     }
+}
+
+/// `user`, who has `seen` messages from the bot so far, buys the package labelled `label` for
+/// `paid` Stars (charge `charge`) and sees the payment credited.
+async fn buy_with_stars(bot: &TestBot, user: &TestUser, seen: usize, label: &str, paid: u32, charge: &str) {
+    user.send_command("/buy").unwrap();
+    let list = user.wait_for_messages(seen + 1, WAIT).await.unwrap().pop().unwrap();
+    let invoices = bot.telegram.invoices().len();
+    user.press_button_labelled(list.message_id, label).unwrap();
+    let invoice =
+        bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().get(invoices).cloned()).await.unwrap();
+    user.pay(&stars(&invoice, paid, charge)).unwrap();
+    user.wait_for_messages(seen + 3, WAIT).await.unwrap();
 }
 
 #[tokio::test]
@@ -345,13 +361,7 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
     let admin = bot.telegram.user(90, "Admin", Some("en"));
     let user = bot.telegram.user(91, "Gleb", Some("en"));
     for (round, charge) in ["st-1", "st-2"].into_iter().enumerate() {
-        user.send_command("/buy").unwrap();
-        let list = user.wait_for_messages(1 + round * 3, WAIT).await.unwrap().pop().unwrap();
-        user.press_button_labelled(list.message_id, "100 credits for 100 ⭐").unwrap();
-        let invoice =
-            bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().get(round).cloned()).await.unwrap();
-        user.pay(&stars(&invoice, 100, charge)).unwrap();
-        user.wait_for_messages(3 + round * 3, WAIT).await.unwrap();
+        buy_with_stars(&bot, &user, round * 3, "100 credits for 100 ⭐", 100, charge).await;
     }
     let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(91)).await.unwrap().unwrap();
     let balance = || async { bot.state.ledger.balance(&bot.db.db, stored.id).await.unwrap().available };
@@ -403,13 +413,7 @@ async fn an_admin_refunds_stars_only_while_the_credits_are_unspent() {
 async fn a_stars_refund_telegram_made_takes_the_credits_back_down_to_zero_once() {
     let bot = spawn_bot(&[]).await;
     let user = bot.telegram.user(93, "Vera", Some("en"));
-    user.send_command("/buy").unwrap();
-    let list = user.wait_for_messages(1, WAIT).await.unwrap().pop().unwrap();
-    user.press_button_labelled(list.message_id, "100 credits for 100 ⭐").unwrap();
-    let invoice =
-        bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().first().cloned()).await.unwrap();
-    user.pay(&stars(&invoice, 100, "tg-refund-1")).unwrap();
-    user.wait_for_messages(3, WAIT).await.unwrap();
+    buy_with_stars(&bot, &user, 0, "100 credits for 100 ⭐", 100, "tg-refund-1").await;
     let stored = users::find_by_telegram_id(&bot.db.db, TelegramUserId(93)).await.unwrap().unwrap();
     // 60 of the 100 credits are spent (held by a job) before Telegram refunds the Stars.
     let job = testkit::fixtures::job(&bot.db.db, stored.id).await;
@@ -656,13 +660,7 @@ async fn an_admin_refunds_a_card_payment_once_and_a_stars_refund_takes_the_refer
     let boris = bot.telegram.user(85, "Boris", Some("en"));
     boris.send_command(&format!("/start {code}")).unwrap();
     boris.wait_for_messages(1, WAIT).await.unwrap();
-    boris.send_command("/buy").unwrap();
-    let list = boris.wait_for_messages(2, WAIT).await.unwrap().pop().unwrap();
-    boris.press_button_labelled(list.message_id, "330 credits for 270 ⭐").unwrap();
-    let invoice =
-        bot.telegram.wait_until("an invoice", WAIT, |t| t.invoices().first().cloned()).await.unwrap();
-    boris.pay(&stars(&invoice, 270, "st-b")).unwrap();
-    boris.wait_for_messages(4, WAIT).await.unwrap();
+    buy_with_stars(&bot, &boris, 1, "330 credits for 270 ⭐", 270, "st-b").await;
     let a = users::find_by_telegram_id(&bot.db.db, TelegramUserId(84)).await.unwrap().unwrap();
     assert_eq!(available(a.id).await, Decimal::from(33));
     admin.send_command("/refund st-b").unwrap();
