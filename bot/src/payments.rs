@@ -250,7 +250,10 @@ pub async fn on_refunded_payment(bot: Telegram, msg: Message, state: AppState) -
         match refunds::apply_stars_refunded(&state.db, &state.ledger, charge, refunded.total_amount).await {
             Ok(Some(applied)) => applied,
             Ok(None) => {
-                tracing::warn!(charge, "a refund of a payment we do not know as a settled Stars payment");
+                tracing::warn!(
+                    charge,
+                    "a refund of no Stars payment of ours still to refund: unknown, or refunded whole before"
+                );
                 return Ok(());
             }
             Err(err) => return Err(err.into()),
