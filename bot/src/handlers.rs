@@ -33,7 +33,7 @@ use teloxide::{
 
 use shared::telegram::buttons::{Callback, TranscriptFile};
 
-use crate::{admin, groups, images, intake, payments, privacy, startup::AppState, summary, support};
+use crate::{admin, groups, images, intake, payments, plans, privacy, startup::AppState, summary, support};
 
 /// Lines per `/history` page.
 const HISTORY_PAGE: u32 = 10;
@@ -52,6 +52,8 @@ pub enum Command {
     History,
     /// `/buy`.
     Buy,
+    /// `/plan`: subscription plans, the user's own and its renewal.
+    Plan,
     /// `/referral`.
     Referral,
     /// `/lang`.
@@ -277,10 +279,15 @@ async fn on_command(
                 free_seconds_left: balance.free_seconds_left_today,
                 free_images_left: balance.free_images_left_this_month,
             };
-            bot.send_message(msg.chat.id, text.render(lang)).counted().await?;
+            let mut text = text.render(lang);
+            if let Some(plan) = plans::current_line(&state, &user, balance.plan.as_ref()).await? {
+                text = format!("{text}\n{plan}");
+            }
+            bot.send_message(msg.chat.id, text).counted().await?;
         }
         Command::History => send_history(&bot, msg.chat.id, &state, &user, None).await?,
         Command::Buy => payments::show_packages(&bot, msg.chat.id, &state, &user).await?,
+        Command::Plan => plans::show(&bot, msg.chat.id, &state, &user).await?,
         Command::Referral => {
             let stats = users::referral_stats(&state.db, user.id).await?;
             let text = Text::Referral {
@@ -571,6 +578,11 @@ async fn on_callback(bot: Telegram, query: CallbackQuery, state: AppState) -> an
         Callback::Pay { credits, method } => {
             payments::start_payment(&bot, chat, &state, &user, credits, method).await?;
         }
+        Callback::Subscribe { index, method } => {
+            plans::subscribe(&bot, chat, &state, &user, index, method).await?
+        }
+        Callback::PlanCancel => plans::set_renewal(&bot, chat, &state, &user, false).await?,
+        Callback::PlanResume => plans::set_renewal(&bot, chat, &state, &user, true).await?,
         Callback::AdminUser { .. }
         | Callback::AdminConfirm { .. }
         | Callback::AdminCancel { .. }

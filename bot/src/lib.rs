@@ -14,6 +14,7 @@ mod images;
 mod intake;
 mod miniapp;
 mod payments;
+mod plans;
 mod privacy;
 pub mod startup;
 mod summary;

@@ -48,6 +48,7 @@ pub async fn show_packages(
     let lang = user.language;
     let mut rows = Vec::new();
     for package in &state.settings.packages.0 {
+        let package = &crate::plans::package_for(state, user, package).await?;
         let credits = package.total_credits().amount();
         if state.yookassa.is_some() {
             rows.push(vec![InlineKeyboardButton::callback(
@@ -83,10 +84,12 @@ pub async fn start_payment(
     method: PayMethod,
 ) -> anyhow::Result<()> {
     let lang = user.language;
-    let Some(package) = state.settings.packages.find(&format!("p{credits}")).cloned() else {
+    let Some(package) = state.settings.packages.find(&format!("p{credits}")) else {
         bot.send_message(chat, Text::PaymentRefused.render(lang)).counted().await?;
         return Ok(());
     };
+    // A plan's discount applies to the price asked, so pre-checkout compares with it.
+    let package = crate::plans::package_for(state, user, package).await?;
     match method {
         PayMethod::YooKassa => {
             let Some(client) = &state.yookassa else {
@@ -187,6 +190,7 @@ pub async fn on_pre_checkout(bot: Telegram, query: PreCheckoutQuery, state: AppS
         && payments::accept_pre_checkout(
             &state.db,
             &state.settings.packages,
+            &state.ledger.pricing().plans,
             &query.invoice_payload,
             TelegramUserId::from(query.from.id),
             &query.currency,
@@ -262,6 +266,7 @@ pub async fn on_refunded_payment(bot: Telegram, msg: Message, state: AppState) -
         return Ok(());
     }
     tracing::info!(charge, payment_id = %applied.payment.id, shortfall = %applied.shortfall(), "Stars refund applied");
+    crate::plans::stop_refunded(&bot, &state, &applied.payment).await;
     let notice = Text::RefundedToYou { stars: applied.amount, credits: applied.credits_taken };
     tell_payer_of(&bot, &state, &applied, notice).await
 }
@@ -351,6 +356,7 @@ async fn refund_stars(
                         return Err(err.into());
                     }
                     tracing::info!(payment_id = %payment.id, "Stars refunded");
+                    crate::plans::stop_refunded(bot, state, payment).await;
                     let (stars, credits) = (payment.amount, applied.credits_taken);
                     tell_payer(bot, state, payer_telegram_id, Text::RefundedToYou { stars, credits }).await?;
                     Text::RefundDone { stars, credits }

@@ -231,6 +231,7 @@ async fn packages_are_bought_through_yookassa_or_with_a_stars_invoice_link() {
         shared::payments::accept_pre_checkout(
             &bot.db.db,
             &bot.state.settings.packages,
+            &bot.state.ledger.pricing().plans,
             &invoice.payload,
             user.telegram_id,
             "XTR",

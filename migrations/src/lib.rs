@@ -82,6 +82,7 @@ impl MigratorTrait for Migrator {
             sql_migration!("m20261207_000023_payment_refunds", "0023_payment_refunds"),
             sql_migration!("m20261207_000024_ledger_functions", "0024_ledger_functions"),
             sql_migration!("m20261207_000025_system_account_shards", "0025_system_account_shards"),
+            sql_migration!("m20261207_000026_subscriptions", "0026_subscriptions"),
         ]
     }
 }

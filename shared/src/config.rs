@@ -503,6 +503,7 @@ impl Settings {
         let edit_cost: Option<Credits> = r.or("IMAGE_EDIT_COST", "25");
         let free_images: Option<u32> = r.or("IMAGE_FREE_PER_MONTH", "10");
         let timezone: Option<Tz> = r.or("BILLING_TIMEZONE", "Europe/Moscow");
+        let plans: Option<crate::billing::plans::PlanList> = r.or("SUBSCRIPTION_PLANS", "");
         let max_audio_minutes: Option<u32> = r.or("MAX_AUDIO_MINUTES", "180");
         let audio_isolation: Option<AudioIsolation> = r.or("AUDIO_ISOLATION", "process");
         let audio_executable: Option<std::path::PathBuf> = r.optional("AUDIO_SANDBOX_EXECUTABLE");
@@ -678,6 +679,7 @@ impl Settings {
                     image_edit_cost: edit_cost?,
                     image_free_per_month: free_images?,
                     timezone: timezone?,
+                    plans: plans?,
                 },
                 max_audio_minutes: max_audio_minutes?,
                 audio_sandbox: AudioSandboxSettings {

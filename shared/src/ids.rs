@@ -52,6 +52,27 @@ pub struct JobId(pub Uuid);
 #[serde(transparent)]
 pub struct PaymentId(pub Uuid);
 
+/// Our id of a subscription to a plan (`subscriptions.id`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, DeriveValueType,
+)]
+#[serde(transparent)]
+pub struct SubscriptionId(pub Uuid);
+
+impl SubscriptionId {
+    /// A fresh id, ordered by creation time (UUIDv7).
+    #[must_use]
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
+
+impl Default for SubscriptionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl JobId {
     /// A fresh id, ordered by creation time (UUIDv7).
     #[must_use]
@@ -114,7 +135,7 @@ macro_rules! bare_text {
     )*};
 }
 
-bare_text!(UserId(i64), TelegramUserId(i64), ChatId(i64), JobId(Uuid), PaymentId(Uuid));
+bare_text!(UserId(i64), TelegramUserId(i64), ChatId(i64), JobId(Uuid), PaymentId(Uuid), SubscriptionId(Uuid));
 
 impl TelegramUserId {
     /// The private chat between the bot and this user, which Telegram numbers with the user's id.

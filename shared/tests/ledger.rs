@@ -489,3 +489,96 @@ async fn a_raise_beyond_the_free_seconds_prices_only_the_rest_and_a_shortfall_ch
     );
     assert_consistent(&test).await;
 }
+
+/// A paid plan period of `plan` for `user`, from `starts_at` for 30 days, as a settled
+/// subscription payment leaves it.
+async fn plan_period(test: &TestDb, user: UserId, plan: &str, starts_at: chrono::DateTime<Utc>) {
+    use sea_orm::ConnectionTrait;
+    let subscription = uuid::Uuid::now_v7();
+    let payment = uuid::Uuid::now_v7();
+    let ends_at = starts_at + shared::billing::plans::PLAN_PERIOD;
+    for (sql, values) in [
+        (
+            "INSERT INTO subscriptions (id, user_id, plan, provider, status, paid_until) \
+             VALUES ($1, $2, $3, 'stars', 'active', $4)",
+            vec![subscription.into(), user.into(), plan.into(), ends_at.into()],
+        ),
+        (
+            "INSERT INTO payments (id, user_id, provider, provider_payment_id, package_id, amount, currency, \
+             credits, status, idempotency_key, subscription_id) \
+             VALUES ($1, $2, 'stars', $1::text, 'plan:' || $3, 150, 'XTR', 0, 'succeeded', $1::text, $4)",
+            vec![payment.into(), user.into(), plan.into(), subscription.into()],
+        ),
+        (
+            "INSERT INTO subscription_periods (payment_id, subscription_id, starts_at, ends_at) VALUES ($1, $2, $3, $4)",
+            vec![payment.into(), subscription.into(), starts_at.into(), ends_at.into()],
+        ),
+    ] {
+        test.db
+            .execute_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_plan_covers_work_before_the_free_allowance_and_credits_and_stops_at_its_end() {
+    let test = TestDb::migrated().await;
+    let user = fixtures::user(&test.db, TelegramUserId(1000)).await;
+    let now = Utc::now();
+    let clock = Arc::new(std::sync::Mutex::new(now));
+    let reader = clock.clone();
+    // Basic: 2 minutes and 1 picture a period; 3 free minutes a day on top.
+    let ledger = Ledger::new(PricingSettings { plans: "Basic:299:150:2:1:10".parse().unwrap(), ..pricing() })
+        .with_clock(Arc::new(move || *reader.lock().unwrap()));
+    ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
+    plan_period(&test, user, "basic", now - Duration::days(1)).await;
+    let plan = ledger.balance(&test.db, user).await.unwrap().plan.expect("inside the plan");
+    assert_eq!((plan.seconds_left, plan.images_left), (120, 1));
+
+    // 100 s: all from the plan; the free minutes stay whole.
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 100 }).await.unwrap();
+    assert_eq!((hold.amount, hold.free_units), (Credits::ZERO, 100));
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.plan.unwrap().seconds_left, balance.free_seconds_left_today), (20, 180));
+    // It turned out to last 90 s: the plan gets 10 s back.
+    ledger.capture_work(&test.db, job, Work::Transcription { seconds: 90 }).await.unwrap();
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().plan.unwrap().seconds_left, 30);
+
+    // 300 s: 30 from the plan, 180 free, 90 paid (22.5 credits).
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 300 }).await.unwrap();
+    assert_eq!((hold.amount, hold.free_units), (c("22.5"), 210));
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.plan.clone().unwrap().seconds_left, balance.free_seconds_left_today), (0, 0));
+    // Released: both allowances come back whole.
+    ledger.release(&test.db, job).await.unwrap();
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.plan.unwrap().seconds_left, balance.free_seconds_left_today), (30, 180));
+    assert_eq!(balance.available, c("100"));
+
+    // A raised hold takes the plan's seconds before the free ones.
+    let job = fixtures::job(&test.db, user).await;
+    ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 10 }).await.unwrap();
+    let raised = ledger.raise_hold(&test.db, job, Work::Transcription { seconds: 50 }).await.unwrap();
+    assert_eq!((raised.amount, raised.free_units), (Credits::ZERO, 50));
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.plan.unwrap().seconds_left, balance.free_seconds_left_today), (0, 160));
+    ledger.capture_work(&test.db, job, Work::Transcription { seconds: 50 }).await.unwrap();
+
+    // Pictures: the plan's one, then the free ones.
+    let job = fixtures::job(&test.db, user).await;
+    ledger.hold_for_work(&test.db, user, job, Work::ImageGeneration).await.unwrap();
+    let balance = ledger.balance(&test.db, user).await.unwrap();
+    assert_eq!((balance.plan.unwrap().images_left, balance.free_images_left_this_month), (0, 10));
+    assert_consistent(&test).await;
+
+    // Past the period's end the plan grants nothing, whatever its status says.
+    *clock.lock().unwrap() = now + Duration::days(30);
+    assert_eq!(ledger.balance(&test.db, user).await.unwrap().plan, None);
+    let job = fixtures::job(&test.db, user).await;
+    let hold = ledger.hold_for_work(&test.db, user, job, Work::Transcription { seconds: 240 }).await.unwrap();
+    assert_eq!((hold.amount, hold.free_units), (c("15"), 180));
+    assert_consistent(&test).await;
+}

@@ -67,7 +67,9 @@ pub async fn ledger_violation<C: ConnectionTrait>(db: &C) -> Option<String> {
         (
             "free allowance usage differs from the holds that use it",
             "SELECT u.user_id FROM free_allowance_usage u LEFT JOIN \
-             (SELECT user_id, allowance, free_period, SUM(free_units) AS s FROM ledger_holds \
+             (SELECT user_id, allowance, free_period, SUM(units) AS s FROM \
+               (SELECT user_id, allowance, free_period, free_units AS units, status FROM ledger_holds \
+                UNION ALL SELECT user_id, plan_allowance, plan_period, plan_units, status FROM ledger_holds) l \
               WHERE status <> 'released' GROUP BY user_id, allowance, free_period) h \
              ON h.user_id = u.user_id AND h.allowance = u.allowance AND h.free_period = u.period_start \
              WHERE u.used <> COALESCE(h.s, 0)",

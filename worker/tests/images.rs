@@ -74,6 +74,7 @@ async fn rig() -> Rig {
         image_edit_cost: Credits::whole(25),
         image_free_per_month: 1,
         timezone: chrono_tz::Europe::Moscow,
+        plans: shared::billing::plans::PlanList::default(),
     });
     let user = fixtures::user(&test.db, TelegramUserId(CHAT)).await;
     ledger.grant_bonus(&test.db, user, Credits::whole(100), &BonusReason::Welcome).await.unwrap();

@@ -153,6 +153,7 @@ async fn a_payment_whose_notification_was_lost_is_credited_by_reconciliation() {
             user_id: user,
             amount_rub: package.price_rub,
             description: "100 credits".into(),
+            method: shared::payments::yookassa::PayWith::Page,
         })
         .await
         .unwrap();

@@ -272,6 +272,11 @@ function paintMe(me) {
   set('held', t('page-balance-held', { credits: num(me.balance?.held) }), held > 0);
   set('free-minutes', t('page-free-minutes', { minutes: freeMinutes(me.free_seconds_today) }));
   set('free-images', t('page-free-images', { count: me.free_images_this_month ?? 0 }));
+  const plan = me.plan;
+  const until = plan ? new Date(plan.ends_at).toLocaleDateString(document.documentElement.lang || undefined) : '';
+  set('plan', plan ? t(plan.renews ? 'page-plan-renews' : 'page-plan-ends', {
+    name: plan.name, minutes: freeMinutes(plan.seconds_left), count: plan.images_left, until,
+  }) : '', Boolean(plan));
 }
 
 /* ---------- Telegram buttons, notes ---------- */
@@ -485,7 +490,8 @@ function homeContent(me) {
       h('p', { id: 'balance', class: 'balance' }),
       h('p', { id: 'held', class: 'hint', hidden: true }),
       h('p', { id: 'free-minutes' }),
-      h('p', { id: 'free-images' })),
+      h('p', { id: 'free-images' }),
+      h('p', { id: 'plan', class: 'plan', hidden: true })),
     h('nav', { class: 'card list' }, NAV.map((name) =>
       h('button', { class: 'list-row', type: 'button', 'data-go': name, text: t(`page-nav-${name}`) }))),
     referralCard(me.referral),

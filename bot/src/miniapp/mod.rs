@@ -298,7 +298,7 @@ impl FromRequestParts<AppState> for Session {
     path = "/api/me",
     security(("session" = [])),
     responses(
-        (status = 200, description = "`{id, telegram_id, first_name, language, balance: {available, held}, free_seconds_today, free_images_this_month, referral: {link, invited, paid, earned}}`"),
+        (status = 200, description = "`{id, telegram_id, first_name, language, balance: {available, held}, free_seconds_today, free_images_this_month, plan: null | {id, name, ends_at, renews, seconds_left, images_left}, referral: {link, invited, paid, earned}}`"),
         (status = 401, description = "no, expired or bad session token"),
     )
 )]
@@ -308,6 +308,19 @@ async fn me(State(state): State<AppState>, Session(claims): Session) -> Response
         let balance = state.ledger.balance(&state.db, user.id).await?;
         let referrals = users::referral_stats(&state.db, user.id).await?;
         let link = state.bot_username.get().map(|bot| users::referral_link(bot, &user.referral_code));
+        let renews = shared::payments::subscriptions::live_of(&state.db, user.id)
+            .await?
+            .is_some_and(|live| live.status == shared::payments::subscriptions::SubscriptionStatus::Active);
+        let plan = balance.plan.as_ref().map(|plan| {
+            json!({
+                "id": plan.period.plan,
+                "name": shared::payments::plan_name(&state.ledger, &plan.period.plan),
+                "ends_at": plan.period.ends_at,
+                "renews": renews,
+                "seconds_left": plan.seconds_left,
+                "images_left": plan.images_left,
+            })
+        });
         anyhow::Ok(Some(json!({
             "id": user.id,
             "telegram_id": user.telegram_id,
@@ -319,6 +332,7 @@ async fn me(State(state): State<AppState>, Session(claims): Session) -> Response
             },
             "free_seconds_today": balance.free_seconds_left_today,
             "free_images_this_month": balance.free_images_left_this_month,
+            "plan": plan,
             "max_upload_bytes": state.settings.miniapp.as_ref().map(|app| app.max_upload_bytes),
             "referral": {
                 "link": link,

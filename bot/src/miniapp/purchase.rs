@@ -36,12 +36,18 @@ use crate::startup::AppState;
         (status = 401, description = "no, expired or bad session token"),
     )
 )]
-pub(super) async fn packages(State(state): State<AppState>, Session(_): Session) -> Json<Value> {
+pub(super) async fn packages(State(state): State<AppState>, Session(claims): Session) -> Json<Value> {
+    // A plan's discount shows in the prices; without an answer, the full ones.
+    let discount = crate::plans::discount_for(&state, UserId(claims.user_id)).await.unwrap_or_else(|err| {
+        tracing::warn!(error = format!("{err:#}"), "cannot tell the user's plan discount");
+        0
+    });
     let packages: Vec<Value> = state
         .settings
         .packages
         .0
         .iter()
+        .map(|package| package.discounted(discount))
         .map(|package| {
             json!({
                 "id": package.id,
@@ -107,6 +113,7 @@ pub(super) async fn purchase(
         .await
         .map_err(|err| internal(&err.into()))?
         .ok_or_else(|| refusal(StatusCode::UNAUTHORIZED, "unknown_user", "sign in again").into_response())?;
+    let package = crate::plans::package_for(&state, &user, &package).await.map_err(|err| internal(&err))?;
     let title = Text::InvoiceTitle { credits: package.total_credits().amount() }.render(user.language);
     match purchase.method {
         Method::YooKassa => {

@@ -216,6 +216,7 @@ async fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, Ap
             "createinvoicelink" => create_invoice_link(st, p),
             "answerprecheckoutquery" => answer_pre_checkout(st, p),
             "refundstarpayment" => refund_star_payment(st, p),
+            "edituserstarsubscription" => edit_user_star_subscription(st, p),
             "getstartransactions" => get_star_transactions(st, p),
             // Settings a bot makes at start-up; kept only as calls.
             "setmydescription"
@@ -1307,6 +1308,15 @@ fn send_invoice(shared: &Shared, st: &mut State, p: &Params) -> Result<Value, Ap
 
 fn create_invoice_link(st: &mut State, p: &Params) -> Result<Value, ApiError> {
     let fields = invoice_fields(p)?;
+    if let Some(period) = p.i64("subscription_period")? {
+        // Bot API: Stars only, exactly 30 days, at most 10000 Stars a period.
+        if period != 2_592_000 {
+            return Err(ApiError::bad("SUBSCRIPTION_PERIOD_INVALID"));
+        }
+        if fields.currency != "XTR" || fields.total_amount > 10_000 {
+            return Err(ApiError::bad("SUBSCRIPTION_INVALID"));
+        }
+    }
     let link = format!("https://t.me/${}", ids::random_slug(24));
     st.invoices.push(SentInvoice {
         chat_id: None,
@@ -1360,6 +1370,20 @@ fn refund_star_payment(st: &mut State, p: &Params) -> Result<Value, ApiError> {
         invoice_payload: None,
     });
     st.star_refunds.push(StarRefund { user_id, telegram_payment_charge_id: charge_id });
+    Ok(json!(true))
+}
+
+/// `editUserStarSubscription`: the bot cancels (or lets the user re-enable) the renewal of
+/// a Stars subscription, named by its first charge.
+fn edit_user_star_subscription(st: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let user_id = p.i64("user_id")?.ok_or_else(|| ApiError::bad("USER_ID_INVALID"))?;
+    let charge_id = p.str("telegram_payment_charge_id").unwrap_or_default();
+    let sub = st
+        .star_subscriptions
+        .get_mut(&charge_id)
+        .filter(|sub| sub.user_id == user_id)
+        .ok_or_else(|| ApiError::bad("CHARGE_ID_INVALID"))?;
+    sub.canceled_by_bot = p.bool("is_canceled");
     Ok(json!(true))
 }
 

@@ -9,11 +9,12 @@ use crate::FakeError;
 const GROUP_ANONYMOUS_BOT: i64 = 1_087_968_824;
 use crate::api::{document_json, photo_sizes};
 use crate::ids;
-use crate::model::{AudioMeta, FileRef, Payment};
+use crate::model::{AudioMeta, FileRef, Payment, SentInvoice};
 use std::collections::HashMap;
 
 use crate::state::{
-    Charge, GroupRecord, Shared, StarLine, StoredFile, StoredMessage, UserRecord, put_opt, unix_now,
+    Charge, GroupRecord, Shared, StarLine, StarSubscription, StoredFile, StoredMessage, UserRecord, put_opt,
+    unix_now,
 };
 
 impl Shared {
@@ -391,6 +392,94 @@ impl Shared {
             "provider_payment_charge_id": payment.provider_payment_charge_id,
         });
         self.charge(user_id, payment);
+        self.user_message(user_id, one("successful_payment", body))
+    }
+
+    /// The first charge of a Stars subscription link: registers the subscription and sends
+    /// its `successful_payment`.
+    pub(crate) fn subscribe(
+        &self,
+        user_id: i64,
+        invoice: &SentInvoice,
+        charge_id: &str,
+    ) -> Result<i32, FakeError> {
+        let period = invoice
+            .params
+            .get("subscription_period")
+            .and_then(|p| p.as_i64().or_else(|| p.as_str().and_then(|s| s.parse().ok())))
+            .ok_or_else(|| FakeError::NotASubscription(invoice.payload.clone()))?;
+        let expires = unix_now() + period;
+        self.lock().star_subscriptions.insert(
+            charge_id.to_owned(),
+            StarSubscription {
+                user_id,
+                payload: invoice.payload.clone(),
+                amount: invoice.total_amount,
+                period,
+                charges: vec![(charge_id.to_owned(), expires)],
+                canceled_by_bot: false,
+            },
+        );
+        self.subscription_payment(user_id, charge_id, &invoice.payload, invoice.total_amount, expires, true)
+    }
+
+    /// A renewal of the subscription first charged as `first_charge`; a charge id used
+    /// before repeats that renewal's update as it was.
+    pub(crate) fn renew_subscription(&self, first_charge: &str, charge_id: &str) -> Result<i32, FakeError> {
+        let (user_id, payload, amount, expires) = {
+            let mut st = self.lock();
+            let sub = st
+                .star_subscriptions
+                .get_mut(first_charge)
+                .ok_or_else(|| FakeError::NoSuchCharge(first_charge.to_owned()))?;
+            let expires = match sub.charges.iter().find(|(charge, _)| charge == charge_id) {
+                Some((_, expires)) => *expires,
+                None => {
+                    if sub.canceled_by_bot {
+                        return Err(FakeError::SubscriptionCanceled(first_charge.to_owned()));
+                    }
+                    let last = sub.charges.last().map_or_else(unix_now, |(_, expires)| *expires);
+                    let expires = last + sub.period;
+                    sub.charges.push((charge_id.to_owned(), expires));
+                    expires
+                }
+            };
+            (sub.user_id, sub.payload.clone(), sub.amount, expires)
+        };
+        self.subscription_payment(user_id, charge_id, &payload, amount, expires, false)
+    }
+
+    fn subscription_payment(
+        &self,
+        user_id: i64,
+        charge_id: &str,
+        payload: &str,
+        amount: u32,
+        expires: i64,
+        first: bool,
+    ) -> Result<i32, FakeError> {
+        let mut body = json!({
+            "currency": "XTR",
+            "total_amount": amount,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+            "subscription_expiration_date": expires,
+            "is_recurring": true,
+        });
+        if first {
+            body["is_first_recurring"] = json!(true);
+        }
+        let payment = Payment {
+            currency: "XTR".to_owned(),
+            total_amount: amount,
+            invoice_payload: payload.to_owned(),
+            telegram_payment_charge_id: charge_id.to_owned(),
+            provider_payment_charge_id: String::new(),
+        };
+        if !self.lock().charges.contains_key(charge_id) {
+            self.charge(user_id, &payment);
+        }
         self.user_message(user_id, one("successful_payment", body))
     }
 

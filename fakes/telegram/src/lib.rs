@@ -110,6 +110,12 @@ pub enum FakeError {
     /// No Stars payment has that charge id.
     #[error("unknown Stars charge {0}")]
     NoSuchCharge(String),
+    /// The invoice is not a subscription's (no `subscription_period`).
+    #[error("invoice {0} is not a subscription")]
+    NotASubscription(String),
+    /// The bot cancelled the subscription's renewal, so Telegram does not renew it.
+    #[error("the subscription of charge {0} was cancelled by the bot")]
+    SubscriptionCanceled(String),
     /// No file with that id was registered or sent.
     #[error("unknown file_id {0}")]
     UnknownFile(String),
@@ -409,6 +415,12 @@ impl FakeTelegram {
     /// Every invoice sent or linked, in order.
     pub fn invoices(&self) -> Vec<SentInvoice> {
         self.shared().lock().invoices.clone()
+    }
+
+    /// Whether the bot cancelled the renewal of the Stars subscription first charged as
+    /// `first_charge` (`None`: no such subscription).
+    pub fn star_subscription_canceled(&self, first_charge: &str) -> Option<bool> {
+        self.shared().lock().star_subscriptions.get(first_charge).map(|s| s.canceled_by_bot)
     }
 
     /// Every successful Stars refund, in order.
@@ -719,6 +731,19 @@ impl TestUser {
     /// learns of it from a `refunded_payment` service message only.
     pub fn refunded_by_telegram(&self, charge_id: &str) -> Result<i32, FakeError> {
         self.tg.shared().refund_by_telegram(charge_id)
+    }
+
+    /// The user pays a Stars subscription link: its first charge `charge_id`, with
+    /// `is_recurring`, `is_first_recurring` and `subscription_expiration_date` one period on.
+    pub fn subscribe(&self, invoice: &SentInvoice, charge_id: &str) -> Result<i32, FakeError> {
+        self.tg.shared().subscribe(self.id, invoice, charge_id)
+    }
+
+    /// Telegram renews the subscription first charged as `first_charge` with charge
+    /// `charge_id`, one period further; a `charge_id` it renewed with before is the same
+    /// update again (Telegram repeats updates). Refused once the bot cancelled it.
+    pub fn renew_subscription(&self, first_charge: &str, charge_id: &str) -> Result<i32, FakeError> {
+        self.tg.shared().renew_subscription(first_charge, charge_id)
     }
 
     /// The payment went through but its `successful_payment` update never reached the bot

@@ -218,6 +218,21 @@ pub(crate) struct Charge {
     pub refunded: bool,
 }
 
+/// A Stars subscription a user paid for through a subscription invoice link, named (as
+/// `editUserStarSubscription` names it) by its first charge.
+#[derive(Debug, Clone)]
+pub(crate) struct StarSubscription {
+    pub user_id: i64,
+    pub payload: String,
+    pub amount: u32,
+    /// Seconds between charges.
+    pub period: i64,
+    /// Every charge so far and the expiration date it set, oldest first.
+    pub charges: Vec<(String, i64)>,
+    /// The bot cancelled its renewal (`editUserStarSubscription`).
+    pub canceled_by_bot: bool,
+}
+
 /// One line of the bot's Stars history, as `getStarTransactions` lists it.
 #[derive(Debug, Clone)]
 pub(crate) struct StarLine {
@@ -251,6 +266,7 @@ pub(crate) struct State {
     pub pre_checkout_answers: Vec<PreCheckoutAnswer>,
     pub invoices: Vec<SentInvoice>,
     pub charges: HashMap<String, Charge>,
+    pub star_subscriptions: HashMap<String, StarSubscription>,
     pub star_refunds: Vec<StarRefund>,
     /// Every Stars payment and refund, oldest first.
     pub star_lines: Vec<StarLine>,
@@ -287,6 +303,7 @@ impl Default for State {
             pre_checkout_answers: Vec::new(),
             invoices: Vec::new(),
             charges: HashMap::new(),
+            star_subscriptions: HashMap::new(),
             star_refunds: Vec::new(),
             star_lines: Vec::new(),
             chat_actions: Vec::new(),

@@ -209,8 +209,26 @@ async fn create_payment(
         KeyLookup::Fresh => {}
     }
     let request = validate::payment_request(&body)?;
-    let payment = store.create_payment(request, body.clone(), &shared.base_url);
+    let saved = request.saved_method.clone();
+    if let Some(method) = &saved
+        && !store.has_saved_method(method)
+    {
+        return Err(Refusal::invalid(
+            "The payment method is unknown or was not saved",
+            Some("payment_method_id".into()),
+        ));
+    }
+    let mut payment = store.create_payment(request, body.clone(), &shared.base_url);
+    let mut event = None;
+    if saved.is_some() {
+        // A saved method is charged at once, without the payer.
+        let moved = store.charge_saved(&payment.id)?;
+        payment = moved.payment;
+        event = moved.event;
+    }
     store.remember_key(&key, Method::POST.as_str(), path, body, &payment.id);
+    drop(store);
+    announce_later(&shared, event, payment.id.clone(), json_of(&payment));
     Ok(Json(payment).into_response())
 }
 

@@ -297,6 +297,12 @@ impl FakeYooKassa {
         Ok(self.announce(moved).await)
     }
 
+    /// Declines every charge of the saved method `method_id` from now on, as the payment
+    /// network would (`reason`, e.g. `insufficient_funds`); `None` allows them again.
+    pub fn decline_saved_method(&self, method_id: &str, reason: Option<&str>) {
+        self.shared.lock().decline_saved_method(method_id, reason);
+    }
+
     /// Lets a payment run out of time: `expired_on_confirmation` while
     /// pending, `expired_on_capture` while waiting for capture.
     pub async fn expire(&self, id: &str) -> Result<Payment, Error> {

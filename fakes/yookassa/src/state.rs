@@ -64,6 +64,8 @@ pub(crate) struct PaymentEntry {
     pub method: Option<String>,
     /// The creation request body as received.
     pub request: Value,
+    /// `save_payment_method` from the creation request.
+    pub save_method: bool,
 }
 
 /// What an `Idempotence-Key` was first used for.
@@ -101,6 +103,10 @@ pub(crate) struct Store {
     pub client: reqwest::Client,
     pub retry: RetryPolicy,
     pub fee_percent: Decimal,
+    /// Methods saved by a paid payment with `save_payment_method`, by id.
+    saved_methods: HashMap<String, PaymentMethod>,
+    /// Saved methods whose next charges are declined, with the reason.
+    declined: HashMap<String, String>,
 }
 
 /// A payment moved to a new status, with the event announcing it.
@@ -138,6 +144,8 @@ impl Store {
             client,
             retry: RetryPolicy::default(),
             fee_percent: Decimal::new(35, 1),
+            saved_methods: HashMap::new(),
+            declined: HashMap::new(),
         }
     }
 
@@ -184,6 +192,44 @@ impl Store {
         self.refunds.iter().find(|refund| refund.id == id)
     }
 
+    /// Whether `id` is a saved method (a payment with `payment_method_id` needs one).
+    pub fn has_saved_method(&self, id: &str) -> bool {
+        self.saved_methods.contains_key(id)
+    }
+
+    /// Declines (with `reason`) or, with `None`, allows again the charges of saved method `id`.
+    pub fn decline_saved_method(&mut self, id: &str, reason: Option<&str>) {
+        match reason {
+            Some(reason) => drop(self.declined.insert(id.to_owned(), reason.to_owned())),
+            None => drop(self.declined.remove(id)),
+        }
+    }
+
+    /// Charges the saved method of payment `id` (created with `payment_method_id`): it
+    /// succeeds at once, or is cancelled by the payment network when the method is declined.
+    pub fn charge_saved(&mut self, id: &str) -> Result<Moved, Error> {
+        let entry = self.payment(id).ok_or_else(|| Error::UnknownPayment(id.to_owned()))?;
+        let method_id =
+            entry.request.get("payment_method_id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let method = self.saved_methods.get(&method_id).cloned();
+        if let Some(reason) = self.declined.get(&method_id).cloned() {
+            let moved = self.cancel(id, Party::PaymentNetwork, &reason, &[PaymentStatus::Pending])?;
+            return Ok(moved);
+        }
+        let fee_percent = self.fee_percent;
+        let entry = self.entry_mut(id)?;
+        let payment = &mut entry.payment;
+        payment.payment_method = method;
+        payment.paid = true;
+        payment.confirmation = None;
+        if entry.capture {
+            capture_in_place(payment, None, fee_percent, Utc::now());
+        } else {
+            payment.status = PaymentStatus::WaitingForCapture;
+        }
+        Ok(moved(payment))
+    }
+
     pub fn create_payment(&mut self, request: PaymentRequest, body: Value, checkout_base: &str) -> Payment {
         let id = object_id("000f");
         let now = Utc::now();
@@ -220,6 +266,7 @@ impl Store {
             capture: request.capture,
             method: request.method,
             request: body,
+            save_method: request.save_method,
         });
         payment
     }
@@ -239,7 +286,15 @@ impl Store {
                     .unwrap_or("bank_card")
                     .to_owned();
                 let payment = &mut entry.payment;
-                payment.payment_method = Some(paid_method(&method, &payment.id));
+                let mut paid_with = paid_method(&method, &payment.id);
+                // YooKassa saves cards and wallets, not one-off methods such as SBP.
+                paid_with.saved = entry.save_method && matches!(method.as_str(), "bank_card" | "yoo_money");
+                if paid_with.saved {
+                    self.saved_methods.insert(paid_with.id.clone(), paid_with.clone());
+                }
+                let entry = self.entry_mut(id)?;
+                let payment = &mut entry.payment;
+                payment.payment_method = Some(paid_with);
                 payment.authorization_details = (method == "bank_card").then(|| {
                     json!({"rrn": digits(12), "auth_code": digits(6), "three_d_secure": {"applied": false}})
                 });

@@ -34,6 +34,10 @@ pub(crate) struct PaymentRequest {
     pub metadata: BTreeMap<String, String>,
     pub receipt: Option<Value>,
     pub method: Option<String>,
+    /// `save_payment_method`: keep the method for payments without the payer.
+    pub save_method: bool,
+    /// `payment_method_id`: charge a saved method, without the payer.
+    pub saved_method: Option<String>,
 }
 
 /// A valid `POST /refunds` body.
@@ -208,7 +212,31 @@ pub(crate) fn payment_request(body: &Value) -> Result<PaymentRequest, Invalid> {
             }
         }
     };
-    Ok(PaymentRequest { amount, description, capture, return_url, metadata, receipt, method })
+    let save_method = match fields.get("save_payment_method") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(save)) => *save,
+        Some(_) => {
+            return Err(Invalid::at("save_payment_method", "`save_payment_method` must be true or false"));
+        }
+    };
+    let saved_method = optional_string(fields, "payment_method_id", "payment_method_id", 64)?;
+    if saved_method.is_some() && (method.is_some() || save_method) {
+        return Err(Invalid::at(
+            "payment_method_id",
+            "`payment_method_id` cannot come with `payment_method_data` or `save_payment_method`",
+        ));
+    }
+    Ok(PaymentRequest {
+        amount,
+        description,
+        capture,
+        return_url,
+        metadata,
+        receipt,
+        method,
+        save_method,
+        saved_method,
+    })
 }
 
 fn confirmation_return_url(confirmation: &Value) -> Result<String, Invalid> {

@@ -379,6 +379,7 @@ command-help = What the bot does and what it costs
 command-balance = Balance and free minutes
 command-history = Your history
 command-buy = Buy credits
+command-plan = Plans: minutes and pictures every month
 command-image = Draw a picture
 command-idea = Ideas for a picture
 command-referral = Invite friends

@@ -450,6 +450,7 @@ command-help = Что умеет бот и сколько это стоит
 command-balance = Баланс и бесплатные минуты
 command-history = История операций
 command-buy = Пополнить баланс
+command-plan = Тарифы: минуты и картинки каждый месяц
 command-image = Нарисовать картинку
 command-idea = Идеи для картинки
 command-referral = Пригласить друзей

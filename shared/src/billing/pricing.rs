@@ -175,6 +175,8 @@ pub struct PricingSettings {
     pub image_free_per_month: u32,
     /// Time zone whose calendar days and months the allowances follow.
     pub timezone: Tz,
+    /// Subscription plans on sale; their allowances are used before the free ones.
+    pub plans: crate::billing::plans::PlanList,
 }
 
 impl Default for PricingSettings {
@@ -188,6 +190,7 @@ impl Default for PricingSettings {
             image_edit_cost: Credits::whole(25),
             image_free_per_month: 10,
             timezone: chrono_tz::Europe::Moscow,
+            plans: crate::billing::plans::PlanList::default(),
         }
     }
 }

@@ -173,6 +173,10 @@ pub async fn apply(
         ))
         .await?;
     }
+    // A plan's period refunded, even in part, ends the plan.
+    if let Some(ended) = crate::payments::subscriptions::end_refunded(txn, payment.id).await? {
+        tracing::info!(subscription = %ended.id, plan = %ended.plan, "plan ended by a refund");
+    }
     let applied = AppliedRefund {
         payment,
         amount,

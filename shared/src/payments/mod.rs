@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 pub mod packages;
+pub mod subscriptions;
 pub mod yookassa;
 
 use crate::ids::{ChatId, PaymentId, TelegramUserId, UserId};
@@ -40,7 +41,7 @@ pub async fn by_ids<C: ConnectionTrait>(
 }
 
 /// Telegram's last check before it charges (`pre_checkout_query`): only an
-/// invoice of ours for a package still on sale, unpaid, of this payer, for
+/// invoice of ours for a package or plan still on sale, unpaid, of this payer, for
 /// exactly the amount and currency we asked, is accepted.
 ///
 /// # Errors
@@ -48,6 +49,7 @@ pub async fn by_ids<C: ConnectionTrait>(
 pub async fn accept_pre_checkout<C: ConnectionTrait>(
     db: &C,
     on_sale: &packages::PackageList,
+    plans: &crate::billing::plans::PlanList,
     invoice_payload: &str,
     payer: TelegramUserId,
     currency: &str,
@@ -62,7 +64,10 @@ pub async fn accept_pre_checkout<C: ConnectionTrait>(
         && payment.status == PaymentStatus::Pending
         && payment.currency == currency
         && payment.amount * minor_units(&payment.currency) == Decimal::from(total_minor_units)
-        && payment.package_id.as_deref().is_some_and(|id| on_sale.find(id).is_some()))
+        && payment.package_id.as_deref().is_some_and(|id| {
+            on_sale.find(id).is_some()
+                || subscriptions::plan_of_package(id).is_some_and(|plan| plans.find(plan).is_some())
+        }))
 }
 
 /// Why a payment operation did not happen.
@@ -93,7 +98,7 @@ pub enum PaymentError {
 }
 
 /// What settling a payment did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Settlement {
     /// Credited now.
     Credited {
@@ -103,6 +108,13 @@ pub enum Settlement {
         credits: Credits,
         /// Credits given to the referrer for this first purchase, if any.
         referral_bonus: Option<(UserId, Credits)>,
+    },
+    /// A plan's period paid now.
+    PlanPaid {
+        /// The subscriber.
+        user_id: UserId,
+        /// The period, and how far the plan now runs.
+        period: subscriptions::PaidPeriod,
     },
     /// It had been credited before: nothing changed.
     AlreadyCredited,
@@ -176,6 +188,7 @@ pub async fn checkout_yookassa<C: ConnectionTrait>(
             user_id,
             amount_rub: package.price_rub,
             description,
+            method: yookassa::PayWith::Page,
         })
         .await?;
     attach_provider_id(db, payment.id, &created.id).await?;
@@ -246,9 +259,19 @@ where
         DbBackend::Postgres,
         "UPDATE payments SET status = 'succeeded', provider_payment_id = $2, raw_payload = $3, updated_at = now() \
          WHERE id = $1",
-        [payment_id.into(), provider_payment_id.into(), raw.into()],
+        [payment_id.into(), provider_payment_id.into(), raw.clone().into()],
     ))
     .await?;
+    if payment.package_id.as_deref().and_then(subscriptions::plan_of_package).is_some() {
+        // A plan's payment buys a period of the plan, not credits.
+        let period = subscriptions::record_period(&txn, &payment, &raw, provider_payment_id).await?;
+        txn.commit().await?;
+        live.payment(payment.provider, LivePaymentOutcome::Credited);
+        return Ok(match period {
+            Some(period) => Settlement::PlanPaid { user_id: payment.user_id, period },
+            None => Settlement::AlreadyCredited,
+        });
+    }
     let credits = Credits::new(payment.credits).map_err(|err| LedgerError::InvalidAmount(err.to_string()))?;
     ledger
         .credit_purchase(
@@ -348,6 +371,15 @@ pub enum PaymentOutcome {
         /// Credits added.
         credits: Credits,
     },
+    /// A plan's period paid now.
+    PlanPaid {
+        /// Our payment.
+        payment_id: PaymentId,
+        /// The subscriber.
+        user_id: UserId,
+        /// The period, and how far the plan now runs.
+        period: subscriptions::PaidPeriod,
+    },
     /// Marked canceled now.
     Canceled {
         /// Our payment.
@@ -386,7 +418,12 @@ where
             None => return Ok(PaymentOutcome::Nothing),
         },
     };
-    let raw = serde_json::json!({ "id": fetched.id, "status": fetched.status, "amount": fetched.amount });
+    let raw = serde_json::json!({
+        "id": fetched.id,
+        "status": fetched.status,
+        "amount": fetched.amount,
+        "payment_method": fetched.payment_method,
+    });
     match fetched.status {
         crate::payments::yookassa::PaymentStatus::Succeeded => {
             let reported = fetched.amount.decimal().unwrap_or_default();
@@ -395,6 +432,9 @@ where
             {
                 Settlement::Credited { credits, .. } => {
                     Ok(PaymentOutcome::Credited { payment_id: payment.id, user_id: payment.user_id, credits })
+                }
+                Settlement::PlanPaid { user_id, period } => {
+                    Ok(PaymentOutcome::PlanPaid { payment_id: payment.id, user_id, period })
                 }
                 Settlement::AlreadyCredited => Ok(PaymentOutcome::Nothing),
             }
@@ -419,10 +459,13 @@ pub async fn notice_for<C: ConnectionTrait>(
     outcome: &PaymentOutcome,
 ) -> Result<Option<(ChatId, String)>, PaymentError> {
     let user_id = match outcome {
-        PaymentOutcome::Credited { user_id, .. } | PaymentOutcome::Canceled { user_id, .. } => *user_id,
+        PaymentOutcome::Credited { user_id, .. }
+        | PaymentOutcome::PlanPaid { user_id, .. }
+        | PaymentOutcome::Canceled { user_id, .. } => *user_id,
         PaymentOutcome::Nothing => return Ok(None),
     };
     let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
+    let lang = user.language;
     let text = match outcome {
         PaymentOutcome::Credited { credits, .. } => {
             let balance = ledger.balance(db, user_id).await?;
@@ -430,10 +473,21 @@ pub async fn notice_for<C: ConnectionTrait>(
                 credits: credits.amount(),
                 balance: balance.available.amount(),
             }
+            .render(lang)
         }
-        _ => crate::texts::i18n::Text::PaymentCanceled,
+        PaymentOutcome::PlanPaid { period, .. } => crate::texts::plans::PlanText::Active {
+            name: plan_name(ledger, &period.plan),
+            until: ledger.local_date(period.paid_until),
+        }
+        .render(lang),
+        _ => crate::texts::i18n::Text::PaymentCanceled.render(lang),
     };
-    Ok(Some((user.telegram_id.private_chat(), text.render(user.language))))
+    Ok(Some((user.telegram_id.private_chat(), text)))
+}
+
+/// The name a plan is shown by (its id when it is no longer configured).
+pub fn plan_name(ledger: &Ledger, plan: &str) -> String {
+    ledger.pricing().plans.find(plan).map_or_else(|| plan.to_owned(), |plan| plan.name.clone())
 }
 
 /// Telegram invoices count money in the currency's smallest unit (kopecks),
@@ -488,8 +542,9 @@ pub async fn settle_telegram_charge<C>(
     referral_percent: u32,
 ) -> Result<PaymentOutcome, PaymentError>
 where
-    C: TransactionTrait<Transaction = DatabaseTransaction>,
+    C: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
 {
+    let charge = &subscriptions::renewal_charge(db, charge.clone()).await?;
     let amount = Decimal::from(charge.total_amount) / minor_units(&charge.currency);
     let settled = settle_succeeded(
         db,
@@ -504,6 +559,9 @@ where
     Ok(match settled {
         Settlement::Credited { user_id, credits, .. } => {
             PaymentOutcome::Credited { payment_id: charge.payment_id, user_id, credits }
+        }
+        Settlement::PlanPaid { user_id, period } => {
+            PaymentOutcome::PlanPaid { payment_id: charge.payment_id, user_id, period }
         }
         Settlement::AlreadyCredited => PaymentOutcome::Nothing,
     })

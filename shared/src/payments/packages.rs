@@ -26,6 +26,27 @@ impl CreditPackage {
     pub fn total_credits(&self) -> Credits {
         Credits::whole(self.credits + self.credits * self.bonus_percent / 100)
     }
+
+    /// The same package `percent` cheaper (a plan's discount): roubles rounded half-up to
+    /// kopecks, Stars half-up to whole ones, never below one kopeck or one Star.
+    #[must_use]
+    pub fn discounted(&self, percent: u32) -> Self {
+        if percent == 0 {
+            return self.clone();
+        }
+        let keep = Decimal::from(100u32.saturating_sub(percent)) / Decimal::ONE_HUNDRED;
+        let rub = (self.price_rub * keep)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let stars = (Decimal::from(self.price_stars) * keep)
+            .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        Self {
+            price_rub: rub.max(Decimal::new(1, 2)),
+            price_stars: rust_decimal::prelude::ToPrimitive::to_u32(&stars)
+                .unwrap_or(self.price_stars)
+                .max(1),
+            ..self.clone()
+        }
+    }
 }
 
 /// A list of packages from `CREDIT_PACKAGES`: `credits:bonus%:roubles:stars`, comma-separated.
@@ -79,5 +100,21 @@ impl PackageList {
 impl fmt::Display for CreditPackage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} credits", self.total_credits())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_discount_lowers_both_prices_and_keeps_the_credits() {
+        let list: PackageList = "300:10:399:270".parse().unwrap();
+        let package = &list.0[0];
+        let cheaper = package.discounted(10);
+        assert_eq!((cheaper.price_rub, cheaper.price_stars), (Decimal::new(35910, 2), 243));
+        assert_eq!(cheaper.total_credits(), package.total_credits());
+        assert_eq!(package.discounted(0), *package);
+        assert_eq!(package.discounted(99).price_stars, 3);
     }
 }

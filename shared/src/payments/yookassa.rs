@@ -66,6 +66,20 @@ pub struct Payment {
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// Why it was cancelled.
     pub cancellation_details: Option<CancellationDetails>,
+    /// How it was paid; `saved` when it may be charged again without the payer.
+    pub payment_method: Option<PaymentMethod>,
+}
+
+/// The method a payment was paid with.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct PaymentMethod {
+    /// Its id: what `payment_method_id` names to charge it again.
+    pub id: String,
+    /// Whether YooKassa kept it for payments without the payer.
+    #[serde(default)]
+    pub saved: bool,
+    /// How the payer reads it (`Bank card *4444`).
+    pub title: Option<String>,
 }
 
 impl Payment {
@@ -149,6 +163,19 @@ pub struct NewPayment {
     pub amount_rub: Decimal,
     /// Shown to the payer and on the receipt (at most 128 characters).
     pub description: String,
+    /// How the payer pays: on YooKassa's page, or by a method saved before.
+    pub method: PayWith,
+}
+
+/// How a new payment is paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayWith {
+    /// On YooKassa's page, once.
+    Page,
+    /// On YooKassa's page, keeping the method for renewals (`save_payment_method`).
+    PageAndSave,
+    /// By the saved method with this id, without the payer (a renewal).
+    Saved(String),
 }
 
 /// Why a YooKassa call failed.
@@ -250,10 +277,22 @@ impl YooKassa {
         let mut body = serde_json::json!({
             "amount": Amount::rub(new.amount_rub),
             "capture": true,
-            "confirmation": { "type": "redirect", "return_url": self.return_url.as_str() },
             "description": description,
             "metadata": { "payment_id": new.payment_id.to_string(), "user_id": new.user_id.to_string() },
         });
+        if let Some(object) = body.as_object_mut() {
+            let page = serde_json::json!({ "type": "redirect", "return_url": self.return_url.as_str() });
+            match &new.method {
+                PayWith::Page => drop(object.insert("confirmation".to_owned(), page)),
+                PayWith::PageAndSave => {
+                    object.insert("confirmation".to_owned(), page);
+                    object.insert("save_payment_method".to_owned(), true.into());
+                }
+                PayWith::Saved(method) => {
+                    drop(object.insert("payment_method_id".to_owned(), method.clone().into()))
+                }
+            }
+        }
         if let (Some(receipt), Some(object)) = (&self.receipt, body.as_object_mut()) {
             object.insert("receipt".to_owned(), receipt_for(receipt, &description, new.amount_rub));
         }

@@ -64,6 +64,17 @@ pub enum Callback {
         /// How.
         method: PayMethod,
     },
+    /// Subscribe to plan number `index` of `SUBSCRIPTION_PLANS` (Stars or YooKassa).
+    Subscribe {
+        /// The plan's place in the configured list.
+        index: u8,
+        /// How.
+        method: PayMethod,
+    },
+    /// Stop the user's plan from renewing.
+    PlanCancel,
+    /// Let a cancelled Stars plan renew again.
+    PlanResume,
     /// An admin's button on a `/user` card.
     AdminUser {
         /// What to do.
@@ -127,6 +138,17 @@ pub enum PayMethod {
     Card,
 }
 
+impl PayMethod {
+    fn parse(code: &str) -> Option<Self> {
+        match code {
+            "yk" => Some(Self::YooKassa),
+            "xtr" => Some(Self::Stars),
+            "card" => Some(Self::Card),
+            _ => None,
+        }
+    }
+}
+
 impl Callback {
     /// The `callback_data` (at most 64 bytes, as Telegram requires).
     pub fn encode(self) -> String {
@@ -147,6 +169,11 @@ impl Callback {
             Self::Pay { credits, method: PayMethod::YooKassa } => format!("pay:{credits}:yk"),
             Self::Pay { credits, method: PayMethod::Stars } => format!("pay:{credits}:xtr"),
             Self::Pay { credits, method: PayMethod::Card } => format!("pay:{credits}:card"),
+            Self::Subscribe { index, method: PayMethod::YooKassa } => format!("sub:{index}:yk"),
+            Self::Subscribe { index, method: PayMethod::Stars } => format!("sub:{index}:xtr"),
+            Self::Subscribe { index, method: PayMethod::Card } => format!("sub:{index}:card"),
+            Self::PlanCancel => "plan:cancel".to_owned(),
+            Self::PlanResume => "plan:resume".to_owned(),
             Self::AdminUser { action, user } => {
                 let action = match action {
                     AdminUserAction::Grant => "g",
@@ -169,6 +196,8 @@ impl Callback {
             "buy" => return Some(Self::Buy),
             "erase:yes" => return Some(Self::Erase { confirmed: true }),
             "erase:no" => return Some(Self::Erase { confirmed: false }),
+            "plan:cancel" => return Some(Self::PlanCancel),
+            "plan:resume" => return Some(Self::PlanResume),
             _ => {}
         }
         if let Some(rest) = data.strip_prefix("adm:") {
@@ -185,13 +214,13 @@ impl Callback {
         }
         if let Some(rest) = data.strip_prefix("pay:") {
             let (credits, method) = rest.split_once(':')?;
-            let method = match method {
-                "yk" => PayMethod::YooKassa,
-                "xtr" => PayMethod::Stars,
-                "card" => PayMethod::Card,
-                _ => return None,
-            };
+            let method = PayMethod::parse(method)?;
             return credits.parse().ok().map(|credits| Self::Pay { credits, method });
+        }
+        if let Some(rest) = data.strip_prefix("sub:") {
+            let (index, method) = rest.split_once(':')?;
+            let method = PayMethod::parse(method)?;
+            return index.parse().ok().map(|index| Self::Subscribe { index, method });
         }
         if let Some(rest) = data.strip_prefix("tf:") {
             let (job, file) = rest.split_once(':')?;
@@ -302,6 +331,13 @@ mod tests {
         assert_eq!(Callback::parse("sl:deu"), None);
         assert_eq!(Callback::parse(""), None);
         assert_eq!(Callback::parse("pay:100:btc"), None);
+        assert_eq!(
+            Callback::parse("sub:1:yk"),
+            Some(Callback::Subscribe { index: 1, method: PayMethod::YooKassa })
+        );
+        assert_eq!(Callback::parse(&Callback::PlanCancel.encode()), Some(Callback::PlanCancel));
+        assert_eq!(Callback::parse(&Callback::PlanResume.encode()), Some(Callback::PlanResume));
+        assert_eq!(Callback::parse("sub:300:xtr"), None, "an index is a byte");
         assert_eq!(Callback::parse("idea:nope:1"), None);
         assert_eq!(Callback::parse("img:"), None);
         assert_eq!(Callback::parse("sum:"), None);

@@ -845,6 +845,9 @@ const EN_FTL: &str = include_str!("../../locales/en/bot.ftl");
 /// The operator's side (`super::admin`), in the same bundles.
 pub(super) const RU_ADMIN_FTL: &str = include_str!("../../locales/ru/admin.ftl");
 pub(super) const EN_ADMIN_FTL: &str = include_str!("../../locales/en/admin.ftl");
+/// Subscription plans (`super::plans`), in the same bundles.
+pub(super) const RU_PLANS_FTL: &str = include_str!("../../locales/ru/plans.ftl");
+pub(super) const EN_PLANS_FTL: &str = include_str!("../../locales/en/plans.ftl");
 
 type Bundle = FluentBundle<FluentResource>;
 
@@ -856,8 +859,8 @@ pub(super) struct Catalogue {
 
 /// Parsed once, on first use.
 pub(super) static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue {
-    ru: bundle(langid!("ru"), &[RU_FTL, RU_ADMIN_FTL], DecimalSeparator::Comma),
-    en: bundle(langid!("en"), &[EN_FTL, EN_ADMIN_FTL], DecimalSeparator::Point),
+    ru: bundle(langid!("ru"), &[RU_FTL, RU_ADMIN_FTL, RU_PLANS_FTL], DecimalSeparator::Comma),
+    en: bundle(langid!("en"), &[EN_FTL, EN_ADMIN_FTL, EN_PLANS_FTL], DecimalSeparator::Point),
 });
 
 /// How a language writes the fraction of a number.
@@ -1358,12 +1361,13 @@ impl Text {
 }
 
 /// The bot's commands, in menu order; each has a `command-<name>` message.
-const COMMANDS: [&str; 15] = [
+const COMMANDS: [&str; 16] = [
     "start",
     "help",
     "balance",
     "history",
     "buy",
+    "plan",
     "image",
     "idea",
     "referral",

@@ -1,15 +1,33 @@
 //! Holds: reserving credit for a job, raising it, capturing what the work cost, releasing or
 //! refunding it, and the free allowances a hold uses first.
 
-use super::{posting::*, *};
+use super::{plan_allowance::PlanGrant, posting::*, *};
 use crate::platform::metrics::PostingResult;
 
+/// A hold as the hold functions return it (`free_units` counts plan and free units).
 pub(super) const HOLD_COLUMNS: &str =
     "job_id, user_id, amount, captured, allowance, free_units, free_period, status";
+
+/// A hold read from its row, in the shape of [`HOLD_COLUMNS`] plus its plan part.
+const HOLD_ROW_COLUMNS: &str = "job_id, user_id, amount, captured, allowance, \
+     free_units + plan_units AS free_units, free_period, status, plan_units, plan_period";
 
 pub(super) struct HoldRow {
     pub(super) hold: Hold,
     pub(super) free_period: Option<NaiveDate>,
+}
+
+/// The plan part of a hold read from its row: its units and their period.
+struct HoldPlan {
+    units: u32,
+    period: Option<NaiveDate>,
+}
+
+fn hold_plan(row: &QueryResult) -> Result<HoldPlan, DbErr> {
+    Ok(HoldPlan {
+        units: u32::try_from(row.try_get::<i32>("", "plan_units")?).unwrap_or(0),
+        period: row.try_get("", "plan_period")?,
+    })
 }
 
 pub(super) fn hold_row(row: &QueryResult) -> Result<HoldRow, DbErr> {
@@ -27,37 +45,43 @@ pub(super) fn hold_row(row: &QueryResult) -> Result<HoldRow, DbErr> {
     })
 }
 
-pub(super) async fn lock_hold(txn: &DatabaseTransaction, job_id: JobId) -> Result<HoldRow, LedgerError> {
+async fn lock_hold(txn: &DatabaseTransaction, job_id: JobId) -> Result<(HoldRow, HoldPlan), LedgerError> {
     let row = txn
         .query_one_raw(stmt(
-            &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1 FOR UPDATE"),
+            &format!("SELECT {HOLD_ROW_COLUMNS} FROM ledger_holds WHERE job_id = $1 FOR UPDATE"),
             [job_id.into()],
         ))
         .await?
         .ok_or(LedgerError::HoldNotFound(job_id))?;
-    Ok(hold_row(&row)?)
+    Ok((hold_row(&row)?, hold_plan(&row)?))
 }
 
-/// Counts `units` of the allowance as used (the row is locked by `lock_free_left`).
-pub(super) async fn use_free_units(
+/// Counts `units` of usage row `code` as used (the row is locked by `lock_usage`).
+async fn use_units(
     txn: &DatabaseTransaction,
     user_id: UserId,
-    allowance: Allowance,
+    code: &str,
     period: NaiveDate,
     units: u32,
 ) -> Result<(), DbErr> {
     txn.execute_raw(stmt(
         "UPDATE free_allowance_usage SET used = used + $4 \
          WHERE user_id = $1 AND allowance = $2 AND period_start = $3",
-        [
-            user_id.into(),
-            allowance.code().into(),
-            period.into(),
-            i32::try_from(units).unwrap_or(i32::MAX).into(),
-        ],
+        [user_id.into(), code.into(), period.into(), as_i32(units).into()],
     ))
     .await
     .map(drop)
+}
+
+fn as_i32(units: u32) -> i32 {
+    i32::try_from(units).unwrap_or(i32::MAX)
+}
+
+/// The allowance units a hold reserves: its plan's first, then free ones.
+#[derive(Clone, Copy, Default)]
+struct Reserved {
+    plan: Option<(PlanGrant, u32)>,
+    free: Option<(Allowance, NaiveDate, u32)>,
 }
 
 /// The outcome a hold function (`ledger_hold`, `ledger_capture`, `ledger_release`) answered.
@@ -114,7 +138,7 @@ impl Ledger {
         if work.allowance().is_none() {
             // No allowance to lock: the hold is one statement, one round trip.
             let quote = pricing::quote(&self.pricing, work, 0);
-            return self.insert_hold(db, user_id, job_id, work, quote, None).await;
+            return self.insert_hold(db, user_id, job_id, work, quote, Reserved::default()).await;
         }
         let txn = db.begin().await?;
         let hold = self.hold_for_work_in(&txn, user_id, job_id, work).await?;
@@ -133,15 +157,23 @@ impl Ledger {
         job_id: JobId,
         work: Work,
     ) -> Result<Hold, LedgerError> {
-        let Some((allowance, _)) = work.allowance() else {
+        let Some((allowance, units)) = work.allowance() else {
             let quote = pricing::quote(&self.pricing, work, 0);
-            return self.insert_hold(txn, user_id, job_id, work, quote, None).await;
+            return self.insert_hold(txn, user_id, job_id, work, quote, Reserved::default()).await;
         };
+        let plan = self.lock_plan_left(txn, user_id, allowance).await?;
+        let plan_units = plan.map_or(0, |grant| units.min(grant.left));
         let period = allowance.period_start(&self.pricing, (self.clock)());
-        let free_left = self.lock_free_left(txn, user_id, allowance, period).await?;
-        let quote = pricing::quote(&self.pricing, work, free_left);
-        let free = (quote.free_units > 0).then_some((allowance, period));
-        self.insert_hold(txn, user_id, job_id, work, quote, free).await
+        // A plan that covers the whole job leaves the free allowance untouched.
+        let free_left =
+            if plan_units < units { self.lock_free_left(txn, user_id, allowance, period).await? } else { 0 };
+        let quote = pricing::quote(&self.pricing, work, plan_units.saturating_add(free_left));
+        let free_units = quote.free_units - plan_units.min(quote.free_units);
+        let reserved = Reserved {
+            plan: plan.filter(|_| plan_units > 0).map(|grant| (grant, plan_units)),
+            free: (free_units > 0).then_some((allowance, period, free_units)),
+        };
+        self.insert_hold(txn, user_id, job_id, work, quote, reserved).await
     }
 
     /// Calls `ledger_hold` (migration 0024): the replay check, the posting and
@@ -153,22 +185,27 @@ impl Ledger {
         job_id: JobId,
         work: Work,
         quote: pricing::Quote,
-        free: Option<(Allowance, NaiveDate)>,
+        reserved: Reserved,
     ) -> Result<Hold, LedgerError> {
         let now = (self.clock)();
+        let Reserved { plan, free } = reserved;
         let row = db
             .query_one_raw(stmt(
                 &format!(
-                    "SELECT outcome, short_balance, {HOLD_COLUMNS} FROM ledger_hold($1, $2, $3, $4, $5, $6, $7)"
+                    "SELECT outcome, short_balance, {HOLD_COLUMNS} \
+                     FROM ledger_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                 ),
                 [
                     job_id.into(),
                     user_id.into(),
                     quote.price.amount().into(),
-                    free.map(|(allowance, _)| allowance.code().to_owned()).into(),
-                    i32::try_from(if free.is_some() { quote.free_units } else { 0 }).unwrap_or(i32::MAX).into(),
-                    free.map(|(_, period)| period).into(),
+                    free.map(|(allowance, _, _)| allowance.code().to_owned()).into(),
+                    as_i32(free.map_or(0, |(_, _, units)| units)).into(),
+                    free.map(|(_, period, _)| period).into(),
                     now.into(),
+                    plan.map(|(grant, _)| grant.code.to_owned()).into(),
+                    as_i32(plan.map_or(0, |(_, units)| units)).into(),
+                    plan.map(|(grant, _)| grant.period).into(),
                 ],
             ))
             .await?
@@ -221,12 +258,17 @@ impl Ledger {
         work: Work,
     ) -> Result<Hold, LedgerError> {
         let txn = db.begin().await?;
-        let row = lock_hold(&txn, job_id).await?;
+        let (row, plan) = lock_hold(&txn, job_id).await?;
         let mut hold = row.hold.clone();
         if hold.status != HoldStatus::Open {
             return Ok(hold);
         }
         let units = work.allowance().map_or(1, |(_, units)| units);
+        if let Some((allowance, _)) = work.allowance()
+            && units > hold.free_units
+        {
+            self.raise_from_plan(&txn, &mut hold, &plan, allowance, units).await?;
+        }
         if let Some((allowance, _)) = work.allowance()
             && units > hold.free_units
         {
@@ -236,16 +278,12 @@ impl Ledger {
             let free_left = self.lock_free_left(&txn, hold.user_id, allowance, period).await?;
             let extra = (units - hold.free_units).min(free_left);
             if extra > 0 {
-                use_free_units(&txn, hold.user_id, allowance, period, extra).await?;
+                use_units(&txn, hold.user_id, allowance.code(), period, extra).await?;
                 hold.free_units += extra;
                 txn.execute_raw(stmt(
-                    "UPDATE ledger_holds SET free_units = $2, allowance = $3, free_period = $4 WHERE job_id = $1",
-                    [
-                        job_id.into(),
-                        i32::try_from(hold.free_units).unwrap_or(i32::MAX).into(),
-                        allowance.code().into(),
-                        period.into(),
-                    ],
+                    "UPDATE ledger_holds SET free_units = free_units + $2, allowance = $3, free_period = $4 \
+                     WHERE job_id = $1",
+                    [job_id.into(), as_i32(extra).into(), allowance.code().into(), period.into()],
                 ))
                 .await?;
             }
@@ -293,7 +331,8 @@ impl Ledger {
             Credits::new(hold.amount.amount() + balance.available.amount()).unwrap_or(Credits::ZERO);
         let paid = pricing::transcription_seconds_for(&self.pricing, credits);
         // A hold from another day keeps that day's allowance; today's is what is left now.
-        let free = hold.free_units.saturating_add(balance.free_seconds_left_today);
+        let plan = balance.plan.as_ref().map_or(0, |plan| plan.seconds_left);
+        let free = hold.free_units.saturating_add(balance.free_seconds_left_today).saturating_add(plan);
         Ok(paid.saturating_add(free))
     }
 
@@ -301,7 +340,7 @@ impl Ledger {
     pub async fn hold_of<C: ConnectionTrait>(&self, db: &C, job_id: JobId) -> Result<Hold, LedgerError> {
         let row = db
             .query_one_raw(stmt(
-                &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
+                &format!("SELECT {HOLD_ROW_COLUMNS} FROM ledger_holds WHERE job_id = $1"),
                 [job_id.into()],
             ))
             .await?
@@ -318,18 +357,37 @@ impl Ledger {
         allowance: Allowance,
         period: NaiveDate,
     ) -> Result<u32, DbErr> {
-        // The no-op update locks an existing row, so inserting or locking is one statement.
-        let row = txn
-            .query_one_raw(stmt(
-                "INSERT INTO free_allowance_usage (user_id, allowance, period_start) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id, allowance, period_start) DO UPDATE SET used = free_allowance_usage.used \
-                 RETURNING used",
-                [user_id.into(), allowance.code().into(), period.into()],
-            ))
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound("free allowance usage".into()))?;
-        let used = u32::try_from(row.try_get::<i32>("", "used")?).unwrap_or(0);
+        let used = super::plan_allowance::lock_usage(txn, user_id, allowance.code(), period).await?;
         Ok(allowance.limit(&self.pricing).saturating_sub(used))
+    }
+
+    /// Covers more of a raised hold's `units` from the plan period the user is inside now.
+    async fn raise_from_plan(
+        &self,
+        txn: &DatabaseTransaction,
+        hold: &mut Hold,
+        plan: &HoldPlan,
+        allowance: Allowance,
+        units: u32,
+    ) -> Result<(), LedgerError> {
+        let Some(grant) = self.lock_plan_left(txn, hold.user_id, allowance).await? else { return Ok(()) };
+        if plan.units > 0 && plan.period != Some(grant.period) {
+            // The hold's plan period is over: a hold counts units of one period only.
+            return Ok(());
+        }
+        let extra = (units - hold.free_units).min(grant.left);
+        if extra == 0 {
+            return Ok(());
+        }
+        use_units(txn, hold.user_id, grant.code, grant.period, extra).await?;
+        hold.free_units += extra;
+        txn.execute_raw(stmt(
+            "UPDATE ledger_holds SET plan_units = plan_units + $2, plan_allowance = $3, plan_period = $4 \
+             WHERE job_id = $1",
+            [hold.job_id.into(), as_i32(extra).into(), grant.code.into(), grant.period.into()],
+        ))
+        .await?;
+        Ok(())
     }
 
     /// Charges `actual` (at most what is held) and returns the rest to the
@@ -374,7 +432,6 @@ impl Ledger {
                     (price.min(hold.amount), Some(free_used), Some((hold.amount, hold.free_units)))
                 }
             };
-            let as_i32 = |units: u32| i32::try_from(units).unwrap_or(i32::MAX);
             let row = db
                 .query_one_raw(stmt(
                     &format!("SELECT outcome, {HOLD_COLUMNS} FROM ledger_capture($1, $2, $3, $4, $5)"),

@@ -44,6 +44,7 @@ use crate::{
 };
 
 mod holds;
+mod plan_allowance;
 mod posting;
 mod reports;
 
@@ -143,7 +144,8 @@ pub struct Hold {
     pub amount: Credits,
     /// Credits charged, once captured.
     pub captured: Option<Credits>,
-    /// Free allowance units reserved with it (seconds or images).
+    /// Allowance units reserved with it (seconds or images) that the job does not
+    /// pay for: its plan's first, then free ones.
     pub free_units: u32,
     /// Current state.
     pub status: HoldStatus,
@@ -169,6 +171,19 @@ pub struct Balance {
     pub free_seconds_left_today: u32,
     /// Free image generations left this month.
     pub free_images_left_this_month: u32,
+    /// The plan the user is inside now, and what is left of it.
+    pub plan: Option<PlanBalance>,
+}
+
+/// What is left of a user's plan period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanBalance {
+    /// The period (plan id and its bounds).
+    pub period: crate::billing::plans::PlanPeriod,
+    /// Transcription seconds left in it.
+    pub seconds_left: u32,
+    /// Image generations left in it.
+    pub images_left: u32,
 }
 
 /// One line of a user's history.
@@ -270,5 +285,10 @@ impl Ledger {
     /// The prices this ledger applies.
     pub fn pricing(&self) -> &PricingSettings {
         &self.pricing
+    }
+
+    /// `at` as a date users read (`07.01.2027`), in the billing time zone.
+    pub fn local_date(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.pricing.timezone).format("%d.%m.%Y").to_string()
     }
 }

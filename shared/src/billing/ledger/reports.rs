@@ -22,6 +22,7 @@ impl Ledger {
             held: Credits::ZERO,
             free_seconds_left_today: 0,
             free_images_left_this_month: 0,
+            plan: None,
         };
         for row in rows {
             let amount = credits(row.try_get("", "balance")?);
@@ -36,6 +37,7 @@ impl Ledger {
             self.free_left(db, user_id, Allowance::TranscriptionSeconds, now).await?;
         balance.free_images_left_this_month =
             self.free_left(db, user_id, Allowance::ImageGenerations, now).await?;
+        balance.plan = self.plan_balance(db, user_id).await?;
         Ok(balance)
     }
 

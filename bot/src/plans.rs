@@ -1,0 +1,304 @@
+//! `/plan` in the bot: the plans on sale and the user's own, subscribing with
+//! Stars (a subscription invoice link Telegram renews every 30 days) or through
+//! YooKassa (a page that saves the card for renewals), and stopping or resuming
+//! renewal.
+
+use shared::telegram::Counted as _;
+use shared::telegram::Telegram;
+
+use shared::{
+    billing::ledger::PlanBalance,
+    billing::plans::{PLAN_PERIOD_SECONDS, Plan},
+    entities::{payments::PaymentProvider, users::Model as User},
+    payments::{
+        self,
+        packages::CreditPackage,
+        subscriptions::{self, Subscription, SubscriptionStatus},
+        yookassa,
+    },
+    telegram::buttons::{Callback, PayMethod},
+    texts::{i18n::Text, plans::PlanText},
+};
+use teloxide::{
+    payloads::{CreateInvoiceLinkSetters, SendMessageSetters},
+    prelude::Requester,
+    types::{
+        ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Seconds, TelegramTransactionId,
+        UserId,
+    },
+};
+
+use crate::startup::AppState;
+
+/// The user's plan, what is left of it and whether it renews; `None` outside a plan.
+pub async fn current_line(
+    state: &AppState,
+    user: &User,
+    plan: Option<&PlanBalance>,
+) -> anyhow::Result<Option<String>> {
+    let Some(plan) = plan else { return Ok(None) };
+    let live = subscriptions::live_of(&state.db, user.id).await?;
+    let renews = live.is_some_and(|live| live.status == SubscriptionStatus::Active);
+    let text = PlanText::Current {
+        name: payments::plan_name(&state.ledger, &plan.period.plan),
+        minutes_left: plan.seconds_left / 60,
+        images_left: plan.images_left,
+        renews,
+        until: state.ledger.local_date(plan.period.ends_at),
+    };
+    Ok(Some(text.render(user.language)))
+}
+
+/// `/plan`: the user's plan, the plans on sale, and the buttons that fit.
+pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, user: &User) -> anyhow::Result<()> {
+    let lang = user.language;
+    let plans = &state.ledger.pricing().plans;
+    if plans.is_empty() {
+        bot.send_message(chat, PlanText::Unavailable.render(lang)).counted().await?;
+        return Ok(());
+    }
+    let balance = state.ledger.balance(&state.db, user.id).await?;
+    let mut lines = vec![
+        current_line(state, user, balance.plan.as_ref())
+            .await?
+            .unwrap_or_else(|| PlanText::None.render(lang)),
+        String::new(),
+        PlanText::Choose.render(lang),
+    ];
+    for plan in &plans.0 {
+        lines.push(
+            PlanText::Offer {
+                name: plan.name.clone(),
+                minutes: plan.minutes,
+                images: plan.images,
+                discount: plan.discount_percent,
+                price: plan.price_rub,
+                stars: plan.price_stars,
+            }
+            .render(lang),
+        );
+    }
+    let mut rows = Vec::new();
+    match subscriptions::live_of(&state.db, user.id).await? {
+        Some(live) if live.status == SubscriptionStatus::Active => {
+            rows.push(vec![InlineKeyboardButton::callback(
+                PlanText::CancelButton.render(lang),
+                Callback::PlanCancel.encode(),
+            )])
+        }
+        Some(live) if live.provider == PaymentProvider::Stars && live.telegram_charge_id.is_some() => {
+            rows.push(vec![InlineKeyboardButton::callback(
+                PlanText::ResumeButton.render(lang),
+                Callback::PlanResume.encode(),
+            )]);
+        }
+        Some(_) => {}
+        None => {
+            for (index, plan) in plans.0.iter().enumerate() {
+                let Ok(index) = u8::try_from(index) else { break };
+                rows.push(vec![InlineKeyboardButton::callback(
+                    PlanText::StarsButton { name: plan.name.clone(), stars: plan.price_stars }.render(lang),
+                    Callback::Subscribe { index, method: PayMethod::Stars }.encode(),
+                )]);
+                if state.yookassa.is_some() {
+                    rows.push(vec![InlineKeyboardButton::callback(
+                        PlanText::CardButton { name: plan.name.clone(), price: plan.price_rub }.render(lang),
+                        Callback::Subscribe { index, method: PayMethod::YooKassa }.encode(),
+                    )]);
+                }
+            }
+        }
+    }
+    bot.send_message(chat, lines.join("\n")).reply_markup(InlineKeyboardMarkup::new(rows)).counted().await?;
+    Ok(())
+}
+
+/// Starts a subscription to plan `index`: a Stars subscription link, or a
+/// YooKassa page that saves the card. A user inside a plan is told so instead.
+pub async fn subscribe(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    user: &User,
+    index: u8,
+    method: PayMethod,
+) -> anyhow::Result<()> {
+    let lang = user.language;
+    let Some(plan) = state.ledger.pricing().plans.0.get(usize::from(index)) else {
+        bot.send_message(chat, PlanText::Unavailable.render(lang)).counted().await?;
+        return Ok(());
+    };
+    if let Some(live) = subscriptions::live_of(&state.db, user.id).await? {
+        let until = live.paid_until.map(|at| state.ledger.local_date(at)).unwrap_or_default();
+        let name = payments::plan_name(&state.ledger, &live.plan);
+        bot.send_message(chat, PlanText::Already { name, until }.render(lang)).counted().await?;
+        return Ok(());
+    }
+    let (text, url) = match method {
+        PayMethod::Stars => (
+            PlanText::PayStars { name: plan.name.clone(), stars: plan.price_stars },
+            stars_link(bot, state, user, plan).await?,
+        ),
+        PayMethod::YooKassa => {
+            let Some(client) = &state.yookassa else {
+                bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
+                return Ok(());
+            };
+            match card_link(state, client, user, plan).await? {
+                Some(url) => (PlanText::PayByLink { name: plan.name.clone(), price: plan.price_rub }, url),
+                None => {
+                    bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
+                    return Ok(());
+                }
+            }
+        }
+        PayMethod::Card => {
+            bot.send_message(chat, PlanText::Unavailable.render(lang)).counted().await?;
+            return Ok(());
+        }
+    };
+    let button = InlineKeyboardButton::url(Text::PayButton.render(lang), url.parse()?);
+    bot.send_message(chat, text.render(lang))
+        .reply_markup(InlineKeyboardMarkup::new([[button]]))
+        .counted()
+        .await?;
+    Ok(())
+}
+
+/// A Stars subscription invoice link for `plan`; its payload is the first payment's id.
+async fn stars_link(bot: &Telegram, state: &AppState, user: &User, plan: &Plan) -> anyhow::Result<String> {
+    let lang = user.language;
+    let (_, payment_id, _) = subscriptions::create(&state.db, user.id, plan, PaymentProvider::Stars).await?;
+    let title = PlanText::InvoiceTitle { name: plan.name.clone() }.render(lang);
+    let description =
+        PlanText::InvoiceDescription { minutes: plan.minutes, images: plan.images }.render(lang);
+    let link = bot
+        .create_invoice_link(
+            title.clone(),
+            description,
+            payment_id.to_string(),
+            "XTR",
+            [LabeledPrice::new(title, plan.price_stars)],
+        )
+        .subscription_period(Seconds::from_seconds(PLAN_PERIOD_SECONDS))
+        .counted()
+        .await?;
+    Ok(link)
+}
+
+/// A YooKassa page paying the first period of `plan` and saving the card;
+/// `None` when YooKassa refused.
+async fn card_link(
+    state: &AppState,
+    client: &yookassa::YooKassa,
+    user: &User,
+    plan: &Plan,
+) -> anyhow::Result<Option<String>> {
+    let (_, payment_id, amount) =
+        subscriptions::create(&state.db, user.id, plan, PaymentProvider::YooKassa).await?;
+    let created = client
+        .create_payment(&yookassa::NewPayment {
+            payment_id,
+            user_id: user.id,
+            amount_rub: amount,
+            description: PlanText::InvoiceTitle { name: plan.name.clone() }.render(user.language),
+            method: yookassa::PayWith::PageAndSave,
+        })
+        .await;
+    let created = match created {
+        Ok(created) => created,
+        Err(err) => {
+            tracing::error!(error = %err, "YooKassa refused a plan's first payment");
+            return Ok(None);
+        }
+    };
+    payments::attach_provider_id(&state.db, payment_id, &created.id).await?;
+    Ok(created.confirmation.and_then(|confirmation| confirmation.confirmation_url))
+}
+
+/// Stops (`renew` false) or resumes the user's plan's renewal. Telegram is told
+/// first for a Stars plan, so our books never say a plan stopped that goes on charging.
+pub async fn set_renewal(
+    bot: &Telegram,
+    chat: ChatId,
+    state: &AppState,
+    user: &User,
+    renew: bool,
+) -> anyhow::Result<()> {
+    let lang = user.language;
+    let live = subscriptions::live_of(&state.db, user.id).await?;
+    let wanted = if renew { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active };
+    let Some(live) = live.filter(|live| live.status == wanted) else {
+        bot.send_message(chat, PlanText::NotCanceled.render(lang)).counted().await?;
+        return Ok(());
+    };
+    if let Err(err) = tell_telegram(bot, user, &live, !renew).await {
+        tracing::warn!(error = %err, subscription = %live.id, "Telegram refused to change a Stars subscription");
+        bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
+        return Ok(());
+    }
+    let changed = if renew {
+        subscriptions::resume(&state.db, user.id).await?
+    } else {
+        subscriptions::cancel(&state.db, user.id).await?
+    };
+    let text = match changed.and_then(|changed| changed.paid_until) {
+        Some(until) if renew => PlanText::Resumed { until: state.ledger.local_date(until) },
+        Some(until) => PlanText::Canceled { until: state.ledger.local_date(until) },
+        None => PlanText::NotCanceled,
+    };
+    bot.send_message(chat, text.render(lang)).counted().await?;
+    Ok(())
+}
+
+/// `editUserStarSubscription` for a Stars plan; nothing for a YooKassa one.
+async fn tell_telegram(bot: &Telegram, user: &User, live: &Subscription, cancel: bool) -> anyhow::Result<()> {
+    let (PaymentProvider::Stars, Some(charge)) = (live.provider, &live.telegram_charge_id) else {
+        return Ok(());
+    };
+    bot.edit_user_star_subscription(
+        UserId::try_from(user.telegram_id)?,
+        TelegramTransactionId(charge.clone()),
+        cancel,
+    )
+    .counted()
+    .await?;
+    Ok(())
+}
+
+/// `package` at the price `user` pays now: less their plan's discount.
+pub async fn package_for(
+    state: &AppState,
+    user: &User,
+    package: &CreditPackage,
+) -> anyhow::Result<CreditPackage> {
+    Ok(package.discounted(discount_for(state, user.id).await?))
+}
+
+/// The discount on packages of the plan `user_id` is inside now, in percent.
+pub async fn discount_for(state: &AppState, user_id: shared::ids::UserId) -> anyhow::Result<u32> {
+    let now = chrono::Utc::now();
+    Ok(match state.ledger.plan_period_at(&state.db, user_id, now).await? {
+        Some(period) => {
+            state.ledger.pricing().plans.find(&period.plan).map_or(0, |plan| plan.discount_percent)
+        }
+        None => 0,
+    })
+}
+
+/// After a refund of a plan's Stars payment (which ended the plan in our books), asks
+/// Telegram to stop renewing it too; a refusal is only logged (a later renewal would
+/// start a new period the user paid for).
+pub async fn stop_refunded(bot: &Telegram, state: &AppState, payment: &shared::entities::payments::Model) {
+    let stopped = async {
+        let Some(plan) = subscriptions::of_payment(&state.db, payment.id).await? else { return Ok(()) };
+        let Some(payer) = shared::people::users::find(&state.db, payment.user_id).await? else {
+            return Ok(());
+        };
+        tell_telegram(bot, &payer, &plan, true).await
+    };
+    if let Err(err) = stopped.await {
+        let err: anyhow::Error = err;
+        tracing::warn!(payment_id = %payment.id, error = format!("{err:#}"), "could not stop a refunded plan at Telegram");
+    }
+}

@@ -1,0 +1,354 @@
+//! Subscription plans end to end: Stars subscriptions Telegram renews, YooKassa plans the
+//! worker's maintenance renews with the saved card, cancellations, expiry and refunds.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use support::{TestBot, spawn_bot};
+use testkit::{
+    fake_telegram::{FakeError, TestUser},
+    fake_yookassa::{Event, FakeYooKassa, StatusCode},
+};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Basic: 10 minutes and 2 pictures every 30 days, 150 Stars or 299 ₽; Pro has a discount.
+const PLANS: (&str, &str) = ("SUBSCRIPTION_PLANS", "Basic:299:150:10:2:0,Pro:699:350:60:20:10");
+
+async fn spawn_with_yookassa(extra: &[(&str, &str)]) -> (FakeYooKassa, TestBot) {
+    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
+    let api_url = kassa.api_url();
+    let mut vars = vec![
+        PLANS,
+        ("YOOKASSA_SHOP_ID", "123456"),
+        ("YOOKASSA_SECRET_KEY", "test_secret"),
+        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
+        ("YOOKASSA_API_URL", api_url.as_str()),
+        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
+    ];
+    vars.extend_from_slice(extra);
+    let bot = spawn_bot(&vars).await;
+    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
+    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
+    (kassa, bot)
+}
+
+/// One maintenance pass of the worker over this bot's services.
+async fn maintenance_tick(bot: &TestBot) -> worker::maintenance::TickReport {
+    let state = &bot.state;
+    let services = shared::platform::services::Services {
+        db: state.db.clone(),
+        redis: state.redis.clone(),
+        store: state.store.clone(),
+    };
+    let context = worker::maintenance_context(&state.settings, &services, state.bot.clone()).unwrap();
+    worker::maintenance::tick(&context).await.unwrap()
+}
+
+async fn execute(bot: &TestBot, sql: &str, values: Vec<sea_orm::Value>) {
+    bot.db.db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await.unwrap();
+}
+
+async fn text_of(bot: &TestBot, sql: &str, values: Vec<sea_orm::Value>) -> Vec<String> {
+    let rows = bot
+        .db
+        .db
+        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.try_get_by_index::<String>(0).unwrap()).collect()
+}
+
+/// Moves `user`'s plan `hours` into the past, as if that much time had gone by.
+async fn age_plan(bot: &TestBot, user: &TestUser, hours: i64) {
+    let interval = format!("{hours} hours");
+    let owner = "(SELECT id FROM users WHERE telegram_id = $1)";
+    execute(
+        bot,
+        &format!(
+            "UPDATE subscription_periods p SET starts_at = starts_at - $2::interval, ends_at = ends_at - $2::interval \
+             FROM subscriptions s WHERE s.id = p.subscription_id AND s.user_id = {owner}"
+        ),
+        vec![user.id().into(), interval.clone().into()],
+    )
+    .await;
+    execute(
+        bot,
+        &format!(
+            "UPDATE subscriptions SET paid_until = paid_until - $2::interval, \
+             next_renewal_at = next_renewal_at - $2::interval WHERE user_id = {owner}"
+        ),
+        vec![user.id().into(), interval.into()],
+    )
+    .await;
+}
+
+/// `user`'s subscriptions as `status:periods`, oldest first.
+async fn plans_of(bot: &TestBot, user: &TestUser) -> Vec<String> {
+    text_of(
+        bot,
+        "SELECT s.status || ':' || (SELECT count(*) FROM subscription_periods p WHERE p.subscription_id = s.id) \
+         FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE u.telegram_id = $1 AND s.status <> 'pending' \
+         ORDER BY s.created_at",
+        vec![user.id().into()],
+    )
+    .await
+}
+
+/// Opens `/plan` as `user` (who has seen `seen` messages) and presses `label`; answers the
+/// message the press brought.
+async fn press_in_plan_menu(
+    user: &TestUser,
+    seen: usize,
+    label: &str,
+) -> testkit::fake_telegram::SentMessage {
+    user.send_command("/plan").unwrap();
+    let menu = user.wait_for_messages(seen + 1, WAIT).await.unwrap().pop().unwrap();
+    user.press_button_labelled(menu.message_id, label).unwrap();
+    user.wait_for_messages(seen + 2, WAIT).await.unwrap().pop().unwrap()
+}
+
+#[tokio::test]
+async fn a_stars_plan_is_bought_renewed_twice_once_each_cancelled_and_expires() {
+    let bot = spawn_bot(&[PLANS]).await;
+    let user = bot.telegram.user(61, "Vera", Some("en"));
+    user.send_command("/plan").unwrap();
+    let menu = user.wait_for_messages(1, WAIT).await.unwrap().pop().unwrap();
+    let text = menu.body().unwrap();
+    assert!(text.starts_with("You have no plan."), "{text}");
+    assert!(
+        text.contains("• Pro: 60 min of transcription and 20 pictures, 10% off credit packages"),
+        "{text}"
+    );
+    user.press_button_labelled(menu.message_id, "Basic for 150 ⭐ a month").unwrap();
+    let offer = user.wait_for_messages(2, WAIT).await.unwrap().pop().unwrap();
+    let invoice = bot.telegram.invoices().pop().expect("a subscription invoice link");
+    assert_eq!((invoice.currency.as_str(), invoice.total_amount), ("XTR", 150));
+    assert_eq!(invoice.params["subscription_period"], serde_json::json!(2_592_000));
+    assert_eq!(offer.buttons()[0].url(), invoice.link.as_deref(), "the message links the invoice");
+
+    // Telegram checks the order, then charges the first period.
+    let query = user.pre_checkout("XTR", 150, &invoice.payload).unwrap();
+    bot.telegram.wait_until("the answer", WAIT, |t| t.pre_checkout_answers().first().cloned()).await.unwrap();
+    assert!(bot.telegram.pre_checkout_answers().iter().any(|a| a.pre_checkout_query_id == query && a.ok));
+    user.subscribe(&invoice, "sub-charge-1").unwrap();
+    let active = user.wait_for_messages(3, WAIT).await.unwrap().pop().unwrap();
+    assert!(active.body().unwrap().starts_with("Plan Basic is active until"), "{active:?}");
+    assert_eq!(plans_of(&bot, &user).await, ["active:1"]);
+
+    // /balance shows what the plan includes.
+    user.send_command("/balance").unwrap();
+    let balance = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    assert!(
+        balance.body().unwrap().contains("Plan Basic: 10 min and 2 pictures left, renews on"),
+        "{balance:?}"
+    );
+
+    // Two renewals, the second delivered twice: each extends the plan once.
+    user.renew_subscription("sub-charge-1", "sub-charge-2").unwrap();
+    user.wait_for_messages(5, WAIT).await.unwrap();
+    user.renew_subscription("sub-charge-1", "sub-charge-3").unwrap();
+    user.renew_subscription("sub-charge-1", "sub-charge-3").unwrap();
+    user.wait_for_messages(6, WAIT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(user.messages().len(), 6, "a repeated renewal is told once: {:?}", user.last_message());
+    assert_eq!(plans_of(&bot, &user).await, ["active:3"]);
+    let paid = text_of(
+        &bot,
+        "SELECT provider_payment_id || ':' || status || ':' || credits::text FROM payments \
+         WHERE subscription_id IS NOT NULL AND status <> 'pending' ORDER BY created_at",
+        vec![],
+    )
+    .await;
+    assert_eq!(paid.len(), 3, "{paid:?}");
+    assert!(paid.iter().all(|p| p.contains(":succeeded:0")), "no credits for a plan: {paid:?}");
+    // The plan now runs until the third charge's expiration date, 90 days on.
+    let until = text_of(
+        &bot,
+        "SELECT (extract(epoch FROM paid_until - now()) / 86400)::int::text FROM subscriptions WHERE status = 'active'",
+        vec![],
+    )
+    .await;
+    assert_eq!(until, ["90"]);
+
+    // Cancelled from /plan: Telegram is told, the plan runs to its end.
+    let cancelled = press_in_plan_menu(&user, 6, "Cancel renewal").await;
+    assert!(cancelled.body().unwrap().starts_with("Renewal cancelled. The plan runs until"), "{cancelled:?}");
+    assert_eq!(bot.telegram.star_subscription_canceled("sub-charge-1"), Some(true));
+    assert_eq!(plans_of(&bot, &user).await, ["canceled:3"]);
+    assert!(matches!(
+        user.renew_subscription("sub-charge-1", "sub-charge-4"),
+        Err(FakeError::SubscriptionCanceled(_))
+    ));
+
+    // Re-enabled, then cancelled again.
+    let resumed = press_in_plan_menu(&user, 8, "Renew again").await;
+    assert!(resumed.body().unwrap().starts_with("The plan will renew again on"), "{resumed:?}");
+    assert_eq!(bot.telegram.star_subscription_canceled("sub-charge-1"), Some(false));
+    press_in_plan_menu(&user, 10, "Cancel renewal").await;
+
+    // 91 days later the last period is over: the plan ends and its user is told.
+    age_plan(&bot, &user, 91 * 24).await;
+    assert_eq!(
+        bot.state
+            .ledger
+            .balance(&bot.db.db, shared::ids::UserId(user_id(&bot, &user).await))
+            .await
+            .unwrap()
+            .plan,
+        None
+    );
+    let report = maintenance_tick(&bot).await;
+    assert_eq!(report.plans_ended, 1);
+    let ended = user.wait_for_messages(13, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(ended.body(), Some("Plan Basic has ended. Subscribe again in /plan."));
+    assert_eq!(plans_of(&bot, &user).await, ["ended:3"]);
+    assert_eq!(maintenance_tick(&bot).await.plans_ended, 0, "ended once");
+    bot.stop().await.unwrap();
+}
+
+async fn user_id(bot: &TestBot, user: &TestUser) -> i64 {
+    shared::people::users::find_by_telegram_id(&bot.db.db, shared::ids::TelegramUserId(user.id()))
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .0
+}
+
+#[tokio::test]
+async fn a_refunded_stars_plan_ends_at_once_and_stops_renewing() {
+    let bot = spawn_bot(&[PLANS, ("ADMIN_TELEGRAM_IDS", "90")]).await;
+    let admin = bot.telegram.user(90, "Admin", Some("en"));
+    let user = bot.telegram.user(62, "Gleb", Some("en"));
+    press_in_plan_menu(&user, 0, "Pro for 350 ⭐ a month").await;
+    let invoice = bot.telegram.invoices().pop().unwrap();
+    user.subscribe(&invoice, "pro-charge-1").unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+    // Pro members buy packages 10% cheaper.
+    user.send_command("/buy").unwrap();
+    let packages = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    assert!(packages.buttons().iter().any(|b| b.text == "100 credits for 90 ⭐"), "{:?}", packages.buttons());
+
+    admin.send_command("/refund pro-charge-1").unwrap();
+    admin.wait_for_messages(1, WAIT).await.unwrap();
+    assert_eq!(bot.telegram.star_refunds().len(), 1);
+    assert_eq!(plans_of(&bot, &user).await, ["ended:1"]);
+    assert_eq!(bot.telegram.star_subscription_canceled("pro-charge-1"), Some(true));
+    let uid = shared::ids::UserId(user_id(&bot, &user).await);
+    assert_eq!(bot.state.ledger.balance(&bot.db.db, uid).await.unwrap().plan, None);
+    let audit = text_of(&bot, "SELECT action FROM audit_log WHERE action = 'payment.refund'", vec![]).await;
+    assert_eq!(audit.len(), 1);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_yookassa_plan_is_renewed_by_maintenance_with_the_saved_card_and_a_declined_card_is_retried_then_told()
+ {
+    let (kassa, bot) = spawn_with_yookassa(&[
+        ("YOOKASSA_RECEIPT_EMAIL", "receipts@example.com"),
+        ("YOOKASSA_VAT_CODE", "1"),
+    ])
+    .await;
+    let user = bot.telegram.user(63, "Oleg", Some("en"));
+    let link = press_in_plan_menu(&user, 0, "Basic for 299 ₽ a month (card)").await;
+    assert!(
+        link.body().unwrap().starts_with("Plan Basic for 299 ₽ a month: pay on the YooKassa page."),
+        "{link:?}"
+    );
+    let first = kassa.payments().remove(0);
+    let request = kassa.creation_request(&first.id).unwrap();
+    assert_eq!(request["save_payment_method"], serde_json::json!(true));
+    assert_eq!(
+        link.buttons()[0].url(),
+        first.confirmation.as_ref().and_then(|c| c.confirmation_url.as_deref())
+    );
+    kassa.succeed(&first.id).await.unwrap();
+    let active = user.wait_for_messages(3, WAIT).await.unwrap().pop().unwrap();
+    assert!(active.body().unwrap().starts_with("Plan Basic is active until"), "{active:?}");
+    assert_eq!(plans_of(&bot, &user).await, ["active:1"]);
+
+    // Nothing is due for 29 days.
+    assert_eq!(maintenance_tick(&bot).await.plans_renewed, 0);
+    assert_eq!(kassa.payments().len(), 1);
+
+    // Within a day of the end, maintenance charges the saved card: once, with a receipt.
+    age_plan(&bot, &user, 29 * 24 + 1).await;
+    assert_eq!(maintenance_tick(&bot).await.plans_renewed, 1);
+    assert_eq!(maintenance_tick(&bot).await.plans_renewed, 0, "a period is renewed once");
+    let payments = kassa.payments();
+    assert_eq!(payments.len(), 2);
+    let renewal = kassa.creation_request(&payments[1].id).unwrap();
+    assert_eq!(
+        renewal["payment_method_id"],
+        serde_json::json!(first.id),
+        "the card saved with the first payment"
+    );
+    assert!(renewal.get("confirmation").is_none(), "{renewal}");
+    assert_eq!(renewal["receipt"]["items"][0]["amount"]["value"], "299.00", "{renewal}");
+    let renewed = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    assert!(renewed.body().unwrap().starts_with("Plan Basic is active until"), "{renewed:?}");
+    assert_eq!(plans_of(&bot, &user).await, ["active:2"]);
+
+    // The card is declined: tried again after a pause, three times, then the user is told.
+    kassa.decline_saved_method(&first.id, Some("insufficient_funds"));
+    age_plan(&bot, &user, 30 * 24 + 2).await;
+    for attempt in 1..=3 {
+        assert_eq!(maintenance_tick(&bot).await.plans_renewed, 0);
+        assert_eq!(kassa.payments().len(), 2 + attempt, "attempt {attempt}");
+        // Nothing more until the retry is due.
+        maintenance_tick(&bot).await;
+        assert_eq!(kassa.payments().len(), 2 + attempt, "attempt {attempt} waits for its retry");
+        execute(&bot, "UPDATE subscriptions SET next_renewal_at = now() - interval '1 second'", vec![]).await;
+    }
+    let told = user.wait_for_messages(5, WAIT).await.unwrap().pop().unwrap();
+    assert!(
+        told.body().unwrap().starts_with("We could not renew plan Basic with your saved card."),
+        "{told:?}"
+    );
+    assert_eq!(plans_of(&bot, &user).await, ["canceled:2"]);
+    maintenance_tick(&bot).await;
+    assert_eq!(kassa.payments().len(), 5, "no renewal once it gave up");
+    assert_eq!(user.messages().len(), 5);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_yookassa_plan_forgets_the_card_and_a_refund_notification_ends_it() {
+    let (kassa, bot) = spawn_with_yookassa(&[]).await;
+    let user = bot.telegram.user(64, "Rita", Some("ru"));
+    press_in_plan_menu(&user, 0, "Basic за 299 ₽ в месяц (карта)").await;
+    let first = kassa.payments().remove(0);
+    kassa.succeed(&first.id).await.unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+    let cancelled = press_in_plan_menu(&user, 3, "Отменить продление").await;
+    assert!(cancelled.body().unwrap().starts_with("Продление отменено. Тариф действует до"), "{cancelled:?}");
+    let method = text_of(
+        &bot,
+        "SELECT coalesce(payment_method_id, 'none') FROM subscriptions WHERE status <> 'pending'",
+        vec![],
+    )
+    .await;
+    assert_eq!(method, ["none"]);
+    age_plan(&bot, &user, 29 * 24 + 1).await;
+    assert_eq!(maintenance_tick(&bot).await.plans_renewed, 0);
+    assert_eq!(kassa.payments().len(), 1, "a cancelled plan is not charged");
+
+    // A refund made in YooKassa's dashboard ends the plan, once however often it is told.
+    let client = bot.state.yookassa.clone().unwrap();
+    let refund =
+        client.create_refund(&first.id, "299".parse().unwrap(), "dashboard", "plan-1").await.unwrap();
+    let notice = user.wait_for_messages(6, WAIT).await.unwrap().pop().unwrap();
+    assert!(notice.body().unwrap().starts_with("Вам возвращено 299 ₽"), "{notice:?}");
+    assert_eq!(plans_of(&bot, &user).await, ["ended:1"]);
+    let statuses = kassa.notify(&refund.id, Event::RefundSucceeded, 3, true).await.unwrap();
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(user.messages().len(), 6);
+    assert_eq!(plans_of(&bot, &user).await, ["ended:1"]);
+    bot.stop().await.unwrap();
+}
