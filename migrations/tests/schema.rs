@@ -22,7 +22,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
     rows.iter().map(|row| row.try_get::<String>("", "tablename").unwrap()).collect()
 }
 
-const APP_TABLES: [&str; 24] = [
+const APP_TABLES: [&str; 26] = [
     "admin_actions",
     "audit_log",
     "broadcast_recipients",
@@ -39,6 +39,8 @@ const APP_TABLES: [&str; 24] = [
     "payment_refunds",
     "payments",
     "reconciliation_cursors",
+    "subscription_periods",
+    "subscriptions",
     "support_request_copies",
     "support_requests",
     "telegram_updates",

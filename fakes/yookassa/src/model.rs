@@ -163,7 +163,7 @@ pub struct PaymentMethod {
     pub kind: String,
     /// The method's id (for a one-off payment, the payment id).
     pub id: String,
-    /// Whether it was saved for recurring payments (never, here).
+    /// Whether it was saved for payments without the payer (`save_payment_method`).
     pub saved: bool,
     /// A human title such as `Bank card *4477`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

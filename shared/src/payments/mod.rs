@@ -60,6 +60,12 @@ pub async fn accept_pre_checkout<C: ConnectionTrait>(
     let Some(user) = users::Entity::find().filter(users::Column::TelegramId.eq(payer)).one(db).await? else {
         return Ok(false);
     };
+    // A second plan's first payment while one runs would run two at once (Telegram keeps both).
+    if payment.package_id.as_deref().and_then(subscriptions::plan_of_package).is_some()
+        && subscriptions::live_of(db, user.id).await?.is_some()
+    {
+        return Ok(false);
+    }
     Ok(payment.user_id == user.id
         && payment.status == PaymentStatus::Pending
         && payment.currency == currency
@@ -464,6 +470,12 @@ pub async fn notice_for<C: ConnectionTrait>(
         | PaymentOutcome::Canceled { user_id, .. } => *user_id,
         PaymentOutcome::Nothing => return Ok(None),
     };
+    if let PaymentOutcome::Canceled { payment_id, .. } = outcome
+        && subscriptions::is_renewal(db, *payment_id).await?
+    {
+        // A declined renewal is retried; its user hears once it is given up.
+        return Ok(None);
+    }
     let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
     let lang = user.language;
     let text = match outcome {

@@ -143,6 +143,7 @@ pub async fn create<C: ConnectionTrait>(
         &payment_id.to_string(),
     )
     .await?;
+    crate::platform::metrics::live().payment(provider, crate::platform::metrics::PaymentOutcome::Created);
     Ok((id, payment_id, amount))
 }
 
@@ -176,6 +177,18 @@ async fn insert_payment<C: ConnectionTrait>(
         ))
         .await?;
     Ok(inserted.rows_affected() == 1)
+}
+
+/// Whether payment `payment_id` is a renewal of a plan (charged without its payer).
+pub async fn is_renewal<C: ConnectionTrait>(db: &C, payment_id: PaymentId) -> Result<bool, DbErr> {
+    Ok(db
+        .query_one_raw(stmt(
+            "SELECT 1 AS one FROM payments WHERE id = $1 AND subscription_id IS NOT NULL \
+             AND idempotency_key LIKE 'renewal:%'",
+            [payment_id.into()],
+        ))
+        .await?
+        .is_some())
 }
 
 /// The plan a payment of a plan (`package_id` `plan:<id>`) pays for.
