@@ -11,32 +11,13 @@ use sea_orm::EntityTrait;
 
 use shared::ids::TelegramUserId;
 use shared::{billing::money::Credits, people::users};
-use support::{TestBot, spawn_bot};
+use support::{TestBot, spawn_bot, spawn_with_yookassa};
 use testkit::{
     fake_telegram::{Payment, TestUser},
     fake_yookassa::FakeYooKassa,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
-
-/// A fake YooKassa shop and the bot selling through it, notifications
-/// coming from 127.0.0.2 (the only allowed address).
-async fn spawn_with_yookassa(extra: &[(&str, &str)]) -> (FakeYooKassa, TestBot) {
-    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
-    let api_url = kassa.api_url();
-    let mut vars = vec![
-        ("YOOKASSA_SHOP_ID", "123456"),
-        ("YOOKASSA_SECRET_KEY", "test_secret"),
-        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
-        ("YOOKASSA_API_URL", api_url.as_str()),
-        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
-    ];
-    vars.extend_from_slice(extra);
-    let bot = spawn_bot(&vars).await;
-    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
-    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
-    (kassa, bot)
-}
 
 /// A Stars payment of `stars` for `invoice`.
 fn stars(invoice: &testkit::fake_telegram::SentInvoice, stars: u32, charge: &str) -> Payment {

@@ -21,21 +21,9 @@ const WAIT: Duration = Duration::from_secs(15);
 const PLANS: (&str, &str) = ("SUBSCRIPTION_PLANS", "Basic:299:150:10:2:0,Pro:699:350:60:20:10");
 
 async fn spawn_with_yookassa(extra: &[(&str, &str)]) -> (FakeYooKassa, TestBot) {
-    let kassa = FakeYooKassa::start("123456", "test_secret").await.unwrap();
-    let api_url = kassa.api_url();
-    let mut vars = vec![
-        PLANS,
-        ("YOOKASSA_SHOP_ID", "123456"),
-        ("YOOKASSA_SECRET_KEY", "test_secret"),
-        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
-        ("YOOKASSA_API_URL", api_url.as_str()),
-        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
-    ];
+    let mut vars = vec![PLANS];
     vars.extend_from_slice(extra);
-    let bot = spawn_bot(&vars).await;
-    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
-    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
-    (kassa, bot)
+    support::spawn_with_yookassa(&vars).await
 }
 
 /// One maintenance pass of the worker over this bot's services.

@@ -28,6 +28,25 @@ pub async fn spawn_bot(extra: &[(&str, &str)]) -> TestBot {
     spawn_bot_with(move |_| extra).await
 }
 
+/// A fake YooKassa shop and the bot selling through it, notifications
+/// coming from 127.0.0.2 (the only allowed address).
+pub async fn spawn_with_yookassa(extra: &[(&str, &str)]) -> (testkit::fake_yookassa::FakeYooKassa, TestBot) {
+    let kassa = testkit::fake_yookassa::FakeYooKassa::start("123456", "test_secret").await.unwrap();
+    let api_url = kassa.api_url();
+    let mut vars = vec![
+        ("YOOKASSA_SHOP_ID", "123456"),
+        ("YOOKASSA_SECRET_KEY", "test_secret"),
+        ("YOOKASSA_RETURN_URL", "https://t.me/test_bot"),
+        ("YOOKASSA_API_URL", api_url.as_str()),
+        ("YOOKASSA_NOTIFY_IPS", "127.0.0.2/32"),
+    ];
+    vars.extend_from_slice(extra);
+    let bot = spawn_bot(&vars).await;
+    kassa.set_notification_url(format!("http://{}/webhooks/yookassa", bot.http));
+    kassa.set_notification_source("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).unwrap();
+    (kassa, bot)
+}
+
 /// Starts the bot with variables that may depend on its HTTP address.
 pub async fn spawn_bot_with(extra: impl FnOnce(SocketAddr) -> Vec<(String, String)>) -> TestBot {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

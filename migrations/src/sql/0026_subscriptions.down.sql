@@ -178,6 +178,7 @@ BEGIN
 END
 $$;
 
+DROP FUNCTION ledger_give_back(BIGINT, TEXT, DATE, INTEGER);
 ALTER TABLE ledger_holds DROP CONSTRAINT ledger_holds_plan_check,
     DROP COLUMN plan_allowance, DROP COLUMN plan_units, DROP COLUMN plan_period;
 ALTER TABLE free_allowance_usage DROP CONSTRAINT free_allowance_usage_allowance_check;

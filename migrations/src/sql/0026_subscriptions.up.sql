@@ -132,6 +132,17 @@ BEGIN
 END
 $$;
 
+-- Gives p_units of a usage row (free or plan allowance) back; nothing without an allowance.
+CREATE FUNCTION ledger_give_back(p_user BIGINT, p_allowance TEXT, p_period DATE, p_units INTEGER) RETURNS VOID
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_allowance IS NOT NULL AND p_units > 0 THEN
+        UPDATE free_allowance_usage u SET used = u.used - p_units
+         WHERE u.user_id = p_user AND u.allowance = p_allowance AND u.period_start = p_period;
+    END IF;
+END
+$$;
+
 -- As in 0024; p_free_used and p_seen_free_units count plan and free units together. The
 -- units used are taken from the plan's first, and the rest of each goes back.
 CREATE OR REPLACE FUNCTION ledger_capture(
@@ -175,14 +186,8 @@ BEGIN
     UPDATE ledger_holds h SET status = 'captured', captured = p_charge, free_units = v_free_used,
                               plan_units = v_plan_used, settled_at = now()
      WHERE h.job_id = p_job;
-    IF v_hold.allowance IS NOT NULL AND v_hold.free_units > v_free_used THEN
-        UPDATE free_allowance_usage u SET used = u.used - (v_hold.free_units - v_free_used)
-         WHERE u.user_id = v_hold.user_id AND u.allowance = v_hold.allowance AND u.period_start = v_hold.free_period;
-    END IF;
-    IF v_hold.plan_units > v_plan_used THEN
-        UPDATE free_allowance_usage u SET used = u.used - (v_hold.plan_units - v_plan_used)
-         WHERE u.user_id = v_hold.user_id AND u.allowance = v_hold.plan_allowance AND u.period_start = v_hold.plan_period;
-    END IF;
+    PERFORM ledger_give_back(v_hold.user_id, v_hold.allowance, v_hold.free_period, v_hold.free_units - v_free_used);
+    PERFORM ledger_give_back(v_hold.user_id, v_hold.plan_allowance, v_hold.plan_period, v_hold.plan_units - v_plan_used);
     IF amount > 0 THEN
         SELECT * INTO v_user FROM ledger_user_accounts(user_id, false);
         SELECT * INTO v_post FROM ledger_post('capture', 'capture:' || p_job, p_job, NULL, 'system', 'charged for a job',
@@ -226,14 +231,8 @@ BEGIN
         RETURN;
     END IF;
     UPDATE ledger_holds h SET status = 'released', settled_at = now() WHERE h.job_id = p_job;
-    IF v_hold.allowance IS NOT NULL AND v_hold.free_units > 0 THEN
-        UPDATE free_allowance_usage u SET used = u.used - v_hold.free_units
-         WHERE u.user_id = v_hold.user_id AND u.allowance = v_hold.allowance AND u.period_start = v_hold.free_period;
-    END IF;
-    IF v_hold.plan_units > 0 THEN
-        UPDATE free_allowance_usage u SET used = u.used - v_hold.plan_units
-         WHERE u.user_id = v_hold.user_id AND u.allowance = v_hold.plan_allowance AND u.period_start = v_hold.plan_period;
-    END IF;
+    PERFORM ledger_give_back(v_hold.user_id, v_hold.allowance, v_hold.free_period, v_hold.free_units);
+    PERFORM ledger_give_back(v_hold.user_id, v_hold.plan_allowance, v_hold.plan_period, v_hold.plan_units);
     IF amount > 0 THEN
         SELECT * INTO v_user FROM ledger_user_accounts(user_id, false);
         SELECT * INTO v_post FROM ledger_post('release', 'release:' || p_job, p_job, NULL, 'system', 'reservation returned',

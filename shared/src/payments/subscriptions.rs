@@ -94,16 +94,21 @@ async fn one<C: ConnectionTrait>(db: &C, statement: Statement) -> Result<Option<
     db.query_one_raw(statement).await?.as_ref().map(from_row).transpose()
 }
 
+/// The subscription `sql` (its `{COLUMNS}` spelled out) finds or changes with `$1` = `key`.
+async fn one_by<C: ConnectionTrait>(
+    db: &C,
+    sql: &str,
+    key: impl Into<sea_orm::Value>,
+) -> Result<Option<Subscription>, DbErr> {
+    one(db, stmt(&sql.replace("{COLUMNS}", COLUMNS), [key.into()])).await
+}
+
 /// The user's plan that is paid for (renewing or not), if any.
 pub async fn live_of<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<Option<Subscription>, DbErr> {
-    one(
+    one_by(
         db,
-        stmt(
-            &format!(
-                "SELECT {COLUMNS} FROM subscriptions WHERE user_id = $1 AND status IN ('active', 'canceled')"
-            ),
-            [user_id.into()],
-        ),
+        "SELECT {COLUMNS} FROM subscriptions WHERE user_id = $1 AND status IN ('active', 'canceled')",
+        user_id,
     )
     .await
 }
@@ -348,14 +353,10 @@ pub async fn of_payment<C: ConnectionTrait>(
     db: &C,
     payment_id: PaymentId,
 ) -> Result<Option<Subscription>, DbErr> {
-    one(
+    one_by(
         db,
-        stmt(
-            &format!(
-                "SELECT {COLUMNS} FROM subscriptions WHERE id = (SELECT subscription_id FROM payments WHERE id = $1)"
-            ),
-            [payment_id.into()],
-        ),
+        "SELECT {COLUMNS} FROM subscriptions WHERE id = (SELECT subscription_id FROM payments WHERE id = $1)",
+        payment_id,
     )
     .await
 }
@@ -363,31 +364,23 @@ pub async fn of_payment<C: ConnectionTrait>(
 /// Stops the user's live plan from renewing (Stars: the caller tells Telegram; YooKassa:
 /// the saved method is forgotten). It runs to the end of the period paid for.
 pub async fn cancel<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<Option<Subscription>, DbErr> {
-    one(
+    one_by(
         db,
-        stmt(
-            &format!(
-                "UPDATE subscriptions SET status = 'canceled', payment_method_id = NULL, next_renewal_at = NULL, \
-                 updated_at = now() WHERE user_id = $1 AND status IN ('active', 'canceled') RETURNING {COLUMNS}"
-            ),
-            [user_id.into()],
-        ),
+        "UPDATE subscriptions SET status = 'canceled', payment_method_id = NULL, next_renewal_at = NULL, \
+         updated_at = now() WHERE user_id = $1 AND status IN ('active', 'canceled') RETURNING {COLUMNS}",
+        user_id,
     )
     .await
 }
 
 /// Lets a canceled Stars plan renew again (the caller tells Telegram).
 pub async fn resume<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<Option<Subscription>, DbErr> {
-    one(
+    one_by(
         db,
-        stmt(
-            &format!(
-                "UPDATE subscriptions SET status = 'active', updated_at = now() \
-                 WHERE user_id = $1 AND status = 'canceled' AND provider = 'stars' AND paid_until > now() \
-                 RETURNING {COLUMNS}"
-            ),
-            [user_id.into()],
-        ),
+        "UPDATE subscriptions SET status = 'active', updated_at = now() \
+         WHERE user_id = $1 AND status = 'canceled' AND provider = 'stars' AND paid_until > now() \
+         RETURNING {COLUMNS}",
+        user_id,
     )
     .await
 }
@@ -407,17 +400,13 @@ pub async fn end_refunded(
     if updated.rows_affected() == 0 {
         return Ok(None);
     }
-    one(
+    one_by(
         txn,
-        stmt(
-            &format!(
-                "UPDATE subscriptions SET status = 'ended', ended_reason = 'refunded', payment_method_id = NULL, \
-                 next_renewal_at = NULL, updated_at = now() \
-                 WHERE id = (SELECT subscription_id FROM subscription_periods WHERE payment_id = $1) \
-                   AND status <> 'ended' RETURNING {COLUMNS}"
-            ),
-            [payment_id.into()],
-        ),
+        "UPDATE subscriptions SET status = 'ended', ended_reason = 'refunded', payment_method_id = NULL, \
+         next_renewal_at = NULL, updated_at = now() \
+         WHERE id = (SELECT subscription_id FROM subscription_periods WHERE payment_id = $1) \
+           AND status <> 'ended' RETURNING {COLUMNS}",
+        payment_id,
     )
     .await
 }
