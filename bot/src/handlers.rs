@@ -280,7 +280,7 @@ async fn on_command(
                 free_images_left: balance.free_images_left_this_month,
             };
             let mut text = text.render(lang);
-            if let Some(plan) = plans::current_line(&state, &user, balance.plan.as_ref()).await? {
+            if let Some(plan) = plans::current_line(&state, &user, balance.plan.as_ref(), lang).await? {
                 text = format!("{text}\n{plan}");
             }
             bot.send_message(msg.chat.id, text).counted().await?;

@@ -30,11 +30,12 @@ use teloxide::{
 
 use crate::startup::AppState;
 
-/// The user's plan, what is left of it and whether it renews; `None` outside a plan.
+/// `user`'s plan, what is left of it and whether it renews, in `lang`; `None` outside a plan.
 pub async fn current_line(
     state: &AppState,
     user: &User,
     plan: Option<&PlanBalance>,
+    lang: shared::texts::i18n::Lang,
 ) -> anyhow::Result<Option<String>> {
     let Some(plan) = plan else { return Ok(None) };
     let live = subscriptions::live_of(&state.db, user.id).await?;
@@ -46,7 +47,7 @@ pub async fn current_line(
         renews,
         until: state.ledger.local_date(plan.period.ends_at),
     };
-    Ok(Some(text.render(user.language)))
+    Ok(Some(text.render(lang)))
 }
 
 /// `/plan`: the user's plan, the plans on sale, and the buttons that fit.
@@ -59,7 +60,7 @@ pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, user: &User) -
     }
     let balance = state.ledger.balance(&state.db, user.id).await?;
     let mut lines = vec![
-        current_line(state, user, balance.plan.as_ref())
+        current_line(state, user, balance.plan.as_ref(), lang)
             .await?
             .unwrap_or_else(|| PlanText::None.render(lang)),
         String::new(),

@@ -235,8 +235,13 @@ async fn a_refunded_stars_plan_ends_at_once_and_stops_renewing() {
     let packages = user.wait_for_messages(6, WAIT).await.unwrap().pop().unwrap();
     assert!(packages.buttons().iter().any(|b| b.text == "100 credits for 90 ⭐"), "{:?}", packages.buttons());
 
+    // The operator's card of the user shows the plan.
+    admin.send_command("/user 62").unwrap();
+    let card = admin.wait_for_messages(1, WAIT).await.unwrap().pop().unwrap();
+    assert!(card.body().unwrap().contains("Plan Pro: 60 min and 20 pictures left, renews on"), "{card:?}");
+
     admin.send_command("/refund pro-charge-1").unwrap();
-    admin.wait_for_messages(1, WAIT).await.unwrap();
+    admin.wait_for_messages(2, WAIT).await.unwrap();
     assert_eq!(bot.telegram.star_refunds().len(), 1);
     assert_eq!(plans_of(&bot, &user).await, ["ended:1"]);
     assert_eq!(bot.telegram.star_subscription_canceled("pro-charge-1"), Some(true));

@@ -96,6 +96,7 @@ async fn send_card(
         held: card.balance.held.amount(),
         free_time: minutes_seconds(card.balance.free_seconds_left_today),
         free_images: card.balance.free_images_left_this_month,
+        plan: crate::plans::current_line(state, user, card.balance.plan.as_ref(), lang).await?,
         ban_reason: user.banned_at.map(|_| user.ban_reason.clone().unwrap_or_default()),
         blocked: user.is_blocked,
         jobs,

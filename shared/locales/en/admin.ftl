@@ -52,6 +52,10 @@ admin-user-card =
     Invited by: { $referrer }
     Balance: { $available } cr., { $held } cr. on hold
     Free: { $free_time } min today, { $free_images } pictures this month
+    { $plan ->
+        [none] Plan: none
+       *[other] { $plan }
+    }
     Banned: { $banned ->
         [yes] yes — { $ban_reason }
        *[no] no

@@ -52,6 +52,10 @@ admin-user-card =
     Пригласил: { $referrer }
     Баланс: { $available } кр., в резерве { $held } кр.
     Бесплатно: { $free_time } мин. сегодня, { $free_images } картинок в этом месяце
+    { $plan ->
+        [none] Тариф: нет
+       *[other] { $plan }
+    }
     Бан: { $banned ->
         [yes] да — { $ban_reason }
        *[no] нет

@@ -129,6 +129,8 @@ pub enum AdminText {
         free_time: String,
         /// Free pictures left this month.
         free_images: u32,
+        /// The plan line (as `/balance` shows it), when the user is inside a plan.
+        plan: Option<String>,
         /// The ban's reason, when banned.
         ban_reason: Option<String>,
         /// Whether they blocked the bot.
@@ -554,6 +556,7 @@ impl AdminText {
                 held,
                 free_time,
                 free_images,
+                plan,
                 ban_reason,
                 blocked,
                 jobs,
@@ -567,6 +570,7 @@ impl AdminText {
                 args.set("held", amount(*held));
                 args.set("free_time", free_time.as_str());
                 args.set("free_images", *free_images);
+                args.set("plan", or_none(plan.as_deref()));
                 args.set("banned", yes_no(ban_reason.is_some()));
                 args.set("ban_reason", ban_reason.clone().unwrap_or_default());
                 args.set("blocked", yes_no(*blocked));
@@ -814,6 +818,9 @@ mod tests {
                 held: dec("1.5"),
                 free_time: "3:00".into(),
                 free_images: 10,
+                plan: ban_reason
+                    .is_none()
+                    .then(|| "Plan Pro: 42 min and 3 pictures left, renews on 07.01.2027.".into()),
                 blocked: ban_reason.is_some(),
                 ban_reason,
                 jobs: "• …".into(),
