@@ -47,8 +47,9 @@ pub async fn show_packages(
 ) -> anyhow::Result<()> {
     let lang = user.language;
     let mut rows = Vec::new();
+    let discount = crate::plans::discount_for(state, user.id).await?;
     for package in &state.settings.packages.0 {
-        let package = &crate::plans::package_for(state, user, package).await?;
+        let package = &package.discounted(discount);
         let credits = package.total_credits().amount();
         if state.yookassa.is_some() {
             rows.push(vec![InlineKeyboardButton::callback(

@@ -37,17 +37,29 @@ pub async fn current_line(
     plan: Option<&PlanBalance>,
     lang: shared::texts::i18n::Lang,
 ) -> anyhow::Result<Option<String>> {
-    let Some(plan) = plan else { return Ok(None) };
+    if plan.is_none() {
+        return Ok(None);
+    }
     let live = subscriptions::live_of(&state.db, user.id).await?;
-    let renews = live.is_some_and(|live| live.status == SubscriptionStatus::Active);
+    Ok(plan_line(state, plan, live.as_ref(), lang))
+}
+
+/// The line of `plan` as [`current_line`] words it, `live` being the user's paid subscription.
+fn plan_line(
+    state: &AppState,
+    plan: Option<&PlanBalance>,
+    live: Option<&Subscription>,
+    lang: shared::texts::i18n::Lang,
+) -> Option<String> {
+    let plan = plan?;
     let text = PlanText::Current {
         name: payments::plan_name(&state.ledger, &plan.period.plan),
         minutes_left: plan.seconds_left / 60,
         images_left: plan.images_left,
-        renews,
+        renews: live.is_some_and(|live| live.status == SubscriptionStatus::Active),
         until: state.ledger.local_date(plan.period.ends_at),
     };
-    Ok(Some(text.render(lang)))
+    Some(text.render(lang))
 }
 
 /// `/plan`: the user's plan, the plans on sale, and the buttons that fit.
@@ -59,9 +71,9 @@ pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, user: &User) -
         return Ok(());
     }
     let balance = state.ledger.balance(&state.db, user.id).await?;
+    let live = subscriptions::live_of(&state.db, user.id).await?;
     let mut lines = vec![
-        current_line(state, user, balance.plan.as_ref(), lang)
-            .await?
+        plan_line(state, balance.plan.as_ref(), live.as_ref(), lang)
             .unwrap_or_else(|| PlanText::None.render(lang)),
         String::new(),
         PlanText::Choose.render(lang),
@@ -80,7 +92,7 @@ pub async fn show(bot: &Telegram, chat: ChatId, state: &AppState, user: &User) -
         );
     }
     let mut rows = Vec::new();
-    match subscriptions::live_of(&state.db, user.id).await? {
+    match live {
         Some(live) if live.status == SubscriptionStatus::Active => {
             rows.push(vec![InlineKeyboardButton::callback(
                 PlanText::CancelButton.render(lang),

@@ -405,14 +405,7 @@ async fn end_plans(m: &Maintenance) -> anyhow::Result<usize> {
 /// Sends `text` to a user in their language; a failed message is only logged.
 async fn tell_user(m: &Maintenance, user_id: shared::ids::UserId, text: PlanText) -> anyhow::Result<()> {
     let Some(user) = shared::people::users::find(&m.db, user_id).await? else { return Ok(()) };
-    let sent = m.bot.send_message(user.telegram_id.private_chat(), text.render(user.language)).counted();
-    match tokio::time::timeout(CALL_TIMEOUT, sent).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(err)) => {
-            tracing::warn!(user_id = user_id.0, error = %err, "could not tell a user about their plan")
-        }
-        Err(_) => tracing::warn!(user_id = user_id.0, "Telegram did not answer; the user was not told"),
-    }
+    send_logged(m, user.telegram_id.private_chat(), text.render(user.language)).await;
     Ok(())
 }
 
@@ -423,13 +416,19 @@ async fn tell_payer(
     payment_id: shared::ids::PaymentId,
 ) -> anyhow::Result<()> {
     let Some((chat, text)) = payments::notice_for(&m.db, &m.ledger, outcome).await? else { return Ok(()) };
-    let sent = tokio::time::timeout(CALL_TIMEOUT, m.bot.send_message(chat, text).counted());
-    match sent.await {
-        Ok(Ok(_)) => {}
-        Ok(Err(err)) => tracing::warn!(%payment_id, error = %err, "could not tell the payer"),
-        Err(_) => tracing::warn!(%payment_id, "Telegram did not answer; the payer was not told"),
-    }
+    use tracing::Instrument as _;
+    send_logged(m, chat, text).instrument(tracing::info_span!("payment notice", %payment_id)).await;
     Ok(())
+}
+
+/// Sends `text` to `chat` within [`CALL_TIMEOUT`]; a failure is logged, not returned
+/// (a tick holds the maintenance lock and must go on).
+async fn send_logged(m: &Maintenance, chat: shared::ids::ChatId, text: String) {
+    match tokio::time::timeout(CALL_TIMEOUT, m.bot.send_message(chat, text).counted()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => tracing::warn!(chat = chat.0, error = %err, "could not tell a user"),
+        Err(_) => tracing::warn!(chat = chat.0, "Telegram did not answer; the user was not told"),
+    }
 }
 
 /// Ticks every `every` until the process stops; errors are logged and retried next tick.

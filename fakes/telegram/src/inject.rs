@@ -384,15 +384,8 @@ impl Shared {
     }
 
     pub(crate) fn successful_payment(&self, user_id: i64, payment: &Payment) -> Result<i32, FakeError> {
-        let body = json!({
-            "currency": payment.currency,
-            "total_amount": payment.total_amount,
-            "invoice_payload": payment.invoice_payload,
-            "telegram_payment_charge_id": payment.telegram_payment_charge_id,
-            "provider_payment_charge_id": payment.provider_payment_charge_id,
-        });
         self.charge(user_id, payment);
-        self.user_message(user_id, one("successful_payment", body))
+        self.user_message(user_id, one("successful_payment", payment_body(payment)))
     }
 
     /// The first charge of a Stars subscription link: registers the subscription and sends
@@ -458,18 +451,6 @@ impl Shared {
         expires: i64,
         first: bool,
     ) -> Result<i32, FakeError> {
-        let mut body = json!({
-            "currency": "XTR",
-            "total_amount": amount,
-            "invoice_payload": payload,
-            "telegram_payment_charge_id": charge_id,
-            "provider_payment_charge_id": "",
-            "subscription_expiration_date": expires,
-            "is_recurring": true,
-        });
-        if first {
-            body["is_first_recurring"] = json!(true);
-        }
         let payment = Payment {
             currency: "XTR".to_owned(),
             total_amount: amount,
@@ -477,6 +458,12 @@ impl Shared {
             telegram_payment_charge_id: charge_id.to_owned(),
             provider_payment_charge_id: String::new(),
         };
+        let mut body = payment_body(&payment);
+        body["subscription_expiration_date"] = json!(expires);
+        body["is_recurring"] = json!(true);
+        if first {
+            body["is_first_recurring"] = json!(true);
+        }
         if !self.lock().charges.contains_key(charge_id) {
             self.charge(user_id, &payment);
         }
@@ -672,6 +659,17 @@ fn command_entities(text: &str, bot_username: &str) -> Vec<Value> {
         offset16 += c.len_utf16();
     }
     entities
+}
+
+/// A `successful_payment` object for `payment`.
+fn payment_body(payment: &Payment) -> Value {
+    json!({
+        "currency": payment.currency,
+        "total_amount": payment.total_amount,
+        "invoice_payload": payment.invoice_payload,
+        "telegram_payment_charge_id": payment.telegram_payment_charge_id,
+        "provider_payment_charge_id": payment.provider_payment_charge_id,
+    })
 }
 
 #[cfg(test)]
