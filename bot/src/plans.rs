@@ -22,10 +22,7 @@ use shared::{
 use teloxide::{
     payloads::{CreateInvoiceLinkSetters, SendMessageSetters},
     prelude::Requester,
-    types::{
-        ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Seconds, TelegramTransactionId,
-        UserId,
-    },
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Seconds},
 };
 
 use crate::startup::AppState;
@@ -229,8 +226,42 @@ async fn card_link(
     Ok(created.confirmation.and_then(|confirmation| confirmation.confirmation_url))
 }
 
+/// What asking to stop or resume a plan's renewal did.
+pub enum RenewalChange {
+    /// The user has no plan in the state the change starts from.
+    NotApplicable,
+    /// Telegram refused to change the Stars subscription; nothing changed.
+    Refused,
+    /// Changed; the plan as it is now.
+    Changed(Option<Subscription>),
+}
+
 /// Stops (`renew` false) or resumes the user's plan's renewal. Telegram is told
 /// first for a Stars plan, so our books never say a plan stopped that goes on charging.
+pub async fn change_renewal(
+    bot: &Telegram,
+    state: &AppState,
+    user: &User,
+    renew: bool,
+) -> anyhow::Result<RenewalChange> {
+    let live = subscriptions::live_of(&state.db, user.id).await?;
+    let wanted = if renew { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active };
+    let Some(live) = live.filter(|live| live.status == wanted) else {
+        return Ok(RenewalChange::NotApplicable);
+    };
+    if let Err(err) = subscriptions::set_at_telegram(bot, user.telegram_id, &live, !renew).await {
+        tracing::warn!(error = %err, subscription = %live.id, "Telegram refused to change a Stars subscription");
+        return Ok(RenewalChange::Refused);
+    }
+    let changed = if renew {
+        subscriptions::resume(&state.db, user.id).await?
+    } else {
+        subscriptions::cancel(&state.db, user.id).await?
+    };
+    Ok(RenewalChange::Changed(changed))
+}
+
+/// `/plan`'s cancel and resume buttons: [`change_renewal`], and the user told.
 pub async fn set_renewal(
     bot: &Telegram,
     chat: ChatId,
@@ -239,44 +270,22 @@ pub async fn set_renewal(
     renew: bool,
 ) -> anyhow::Result<()> {
     let lang = user.language;
-    let live = subscriptions::live_of(&state.db, user.id).await?;
-    let wanted = if renew { SubscriptionStatus::Canceled } else { SubscriptionStatus::Active };
-    let Some(live) = live.filter(|live| live.status == wanted) else {
-        bot.send_message(chat, PlanText::NotCanceled.render(lang)).counted().await?;
-        return Ok(());
+    let text = match change_renewal(bot, state, user, renew).await? {
+        RenewalChange::Refused => Text::PaymentsUnavailable.render(lang),
+        RenewalChange::Changed(changed) => renewal_text(state, changed.as_ref(), renew).render(lang),
+        RenewalChange::NotApplicable => PlanText::NotCanceled.render(lang),
     };
-    if let Err(err) = tell_telegram(bot, user, &live, !renew).await {
-        tracing::warn!(error = %err, subscription = %live.id, "Telegram refused to change a Stars subscription");
-        bot.send_message(chat, Text::PaymentsUnavailable.render(lang)).counted().await?;
-        return Ok(());
-    }
-    let changed = if renew {
-        subscriptions::resume(&state.db, user.id).await?
-    } else {
-        subscriptions::cancel(&state.db, user.id).await?
-    };
-    let text = match changed.and_then(|changed| changed.paid_until) {
-        Some(until) if renew => PlanText::Resumed { until: state.ledger.local_date(until) },
-        Some(until) => PlanText::Canceled { until: state.ledger.local_date(until) },
-        None => PlanText::NotCanceled,
-    };
-    bot.send_message(chat, text.render(lang)).counted().await?;
+    bot.send_message(chat, text).counted().await?;
     Ok(())
 }
 
-/// `editUserStarSubscription` for a Stars plan; nothing for a YooKassa one.
-async fn tell_telegram(bot: &Telegram, user: &User, live: &Subscription, cancel: bool) -> anyhow::Result<()> {
-    let (PaymentProvider::Stars, Some(charge)) = (live.provider, &live.telegram_charge_id) else {
-        return Ok(());
-    };
-    bot.edit_user_star_subscription(
-        UserId::try_from(user.telegram_id)?,
-        TelegramTransactionId(charge.clone()),
-        cancel,
-    )
-    .counted()
-    .await?;
-    Ok(())
+/// What the user is told of a plan whose renewal was just stopped or resumed.
+pub fn renewal_text(state: &AppState, changed: Option<&Subscription>, renew: bool) -> PlanText {
+    match changed.and_then(|changed| changed.paid_until) {
+        Some(until) if renew => PlanText::Resumed { until: state.ledger.local_date(until) },
+        Some(until) => PlanText::Canceled { until: state.ledger.local_date(until) },
+        None => PlanText::NotCanceled,
+    }
 }
 
 /// `package` at the price `user` pays now: less their plan's discount.
@@ -308,7 +317,7 @@ pub async fn stop_refunded(bot: &Telegram, state: &AppState, payment: &shared::e
         let Some(payer) = shared::people::users::find(&state.db, payment.user_id).await? else {
             return Ok(());
         };
-        tell_telegram(bot, &payer, &plan, true).await
+        subscriptions::set_at_telegram(bot, payer.telegram_id, &plan, true).await
     };
     if let Err(err) = stopped.await {
         let err: anyhow::Error = err;

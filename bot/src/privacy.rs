@@ -18,7 +18,11 @@ use teloxide::{
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId},
 };
 
-use crate::{handlers, startup::AppState};
+use crate::{
+    handlers,
+    plans::{self, RenewalChange},
+    startup::AppState,
+};
 
 /// Longest time the export may take to put together: a user with thousands
 /// of transcripts waits for one read from storage per file, and a handler
@@ -134,6 +138,9 @@ pub(crate) async fn on_erase_answer(
         bot.send_message(chat, Text::EraseCalledOff.render(lang)).counted().await?;
         return Ok(());
     }
+    // A plan runs to the end of what was paid but never charges a deleted account again:
+    // the saved card is forgotten with the rest, a Stars subscription is cancelled.
+    let plan = plans::change_renewal(bot, state, user, false).await?;
     let erasure = privacy::erase(&state.db, &state.store, &state.ledger, user.id).await?;
     record_erasure(state, user, &erasure).await?;
     tracing::info!(user_id = user.id.0, ?erasure, "a user's data was deleted at their request");
@@ -141,6 +148,16 @@ pub(crate) async fn on_erase_answer(
     bot.send_message(chat, Text::Erased { available: balance.available.amount() }.render(lang))
         .counted()
         .await?;
+    match plan {
+        RenewalChange::Changed(changed) => {
+            let text = plans::renewal_text(state, changed.as_ref(), false);
+            bot.send_message(chat, text.render(lang)).counted().await?;
+        }
+        RenewalChange::Refused => {
+            tracing::error!(user_id = user.id.0, "an erased user's Stars plan could not be cancelled");
+        }
+        RenewalChange::NotApplicable => {}
+    }
     Ok(())
 }
 

@@ -353,11 +353,113 @@ async fn a_cancelled_yookassa_plan_forgets_the_card_and_a_refund_notification_en
     let refund =
         client.create_refund(&first.id, "299".parse().unwrap(), "dashboard", "plan-1").await.unwrap();
     let notice = user.wait_for_messages(6, WAIT).await.unwrap().pop().unwrap();
-    assert!(notice.body().unwrap().starts_with("Вам возвращено 299 ₽"), "{notice:?}");
+    assert_eq!(notice.body(), Some("Вам возвращено 299 ₽."));
     assert_eq!(plans_of(&bot, &user).await, ["ended:1"]);
     let statuses = kassa.notify(&refund.id, Event::RefundSucceeded, 3, true).await.unwrap();
     assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
     assert_eq!(user.messages().len(), 6);
     assert_eq!(plans_of(&bot, &user).await, ["ended:1"]);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn deleting_ones_data_forgets_the_card_and_the_plan_runs_out_unrenewed() {
+    let (kassa, bot) = spawn_with_yookassa(&[]).await;
+    let user = bot.telegram.user(65, "Lev", Some("en"));
+    press_in_plan_menu(&user, 0, "Basic for 299 ₽ a month (card)").await;
+    let first = kassa.payments().remove(0);
+    kassa.succeed(&first.id).await.unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+
+    user.send_command("/deletemydata").unwrap();
+    let question = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    user.press_button(question.message_id, &question.callback_data_of("Delete my data").unwrap()).unwrap();
+    let told = user.wait_for_messages(6, WAIT).await.unwrap();
+    assert!(told[4].body().unwrap().starts_with("Your data is deleted."), "{told:?}");
+    assert!(told[5].body().unwrap().starts_with("Renewal cancelled. The plan runs until"), "{told:?}");
+    let method = text_of(
+        &bot,
+        "SELECT status || ':' || coalesce(payment_method_id, 'none') FROM subscriptions WHERE status <> 'pending'",
+        vec![],
+    )
+    .await;
+    assert_eq!(method, ["canceled:none"]);
+    age_plan(&bot, &user, 29 * 24 + 1).await;
+    assert_eq!(maintenance_tick(&bot).await.plans_renewed, 0);
+    assert_eq!(kassa.payments().len(), 1, "a deleted account's card is not charged");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_plan_paid_while_one_runs_grants_nothing_and_is_refunded_once() {
+    let (kassa, bot) = spawn_with_yookassa(&[]).await;
+    let user = bot.telegram.user(66, "Ada", Some("en"));
+    // Two pages opened before either was paid, both paid.
+    press_in_plan_menu(&user, 0, "Basic for 299 ₽ a month (card)").await;
+    press_in_plan_menu(&user, 2, "Pro for 699 ₽ a month (card)").await;
+    let pages = kassa.payments();
+    assert_eq!(pages.len(), 2);
+    kassa.succeed(&pages[0].id).await.unwrap();
+    let active = user.wait_for_messages(5, WAIT).await.unwrap().pop().unwrap();
+    assert!(active.body().unwrap().starts_with("Plan Basic is active until"), "{active:?}");
+    kassa.succeed(&pages[1].id).await.unwrap();
+    let told = user.wait_for_messages(6, WAIT).await.unwrap().pop().unwrap();
+    assert!(
+        told.body().unwrap().starts_with("You already have plan Basic until")
+            && told.body().unwrap().contains("we are returning it to you"),
+        "{told:?}"
+    );
+    assert_eq!(plans_of(&bot, &user).await, ["active:1", "ended:1"]);
+    let uid = shared::ids::UserId(user_id(&bot, &user).await);
+    let balance = bot.state.ledger.balance(&bot.db.db, uid).await.unwrap();
+    let plan = balance.plan.unwrap();
+    assert_eq!((plan.period.plan.as_str(), plan.seconds_left), ("basic", 600), "the first plan goes on");
+
+    // Maintenance gives the second payment back, once however often it runs.
+    assert_eq!(maintenance_tick(&bot).await.duplicates_refunded, 1);
+    assert_eq!(maintenance_tick(&bot).await.duplicates_refunded, 0);
+    let refunds = kassa.refunds();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].payment_id, pages[1].id);
+    assert_eq!(refunds[0].amount.value, "699".parse().unwrap());
+    let back = user.wait_for_messages(7, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(back.body(), Some("699 RUB has been returned to you."));
+    let statuses = text_of(&bot, "SELECT status::text FROM payments ORDER BY created_at", vec![]).await;
+    assert_eq!(statuses, ["succeeded", "refunded"]);
+    // YooKassa's own notification of that refund changes nothing and tells nothing more.
+    kassa.wait_for_deliveries(3, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(user.messages().len(), 7, "{:?}", user.last_message());
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_stars_plan_paid_while_one_runs_is_cancelled_at_telegram_and_refunded() {
+    let bot = spawn_bot(&[PLANS]).await;
+    let user = bot.telegram.user(67, "Ivan", Some("en"));
+    // Both links opened and paid before either payment reached the bot.
+    press_in_plan_menu(&user, 0, "Basic for 150 ⭐ a month").await;
+    press_in_plan_menu(&user, 2, "Basic for 150 ⭐ a month").await;
+    let invoices = bot.telegram.invoices();
+    assert_eq!(invoices.len(), 2);
+    user.subscribe(&invoices[0], "first-plan").unwrap();
+    user.wait_for_messages(5, WAIT).await.unwrap();
+    user.subscribe(&invoices[1], "second-plan").unwrap();
+    let told = user.wait_for_messages(6, WAIT).await.unwrap().pop().unwrap();
+    assert!(told.body().unwrap().starts_with("You already have plan Basic until"), "{told:?}");
+    assert_eq!(plans_of(&bot, &user).await, ["active:1", "ended:1"]);
+
+    assert_eq!(maintenance_tick(&bot).await.duplicates_refunded, 1);
+    assert_eq!(maintenance_tick(&bot).await.duplicates_refunded, 0);
+    assert_eq!(bot.telegram.star_subscription_canceled("second-plan"), Some(true), "it never renews");
+    assert_eq!(bot.telegram.star_subscription_canceled("first-plan"), Some(false));
+    let refunds = bot.telegram.star_refunds();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].telegram_payment_charge_id, "second-plan");
+    let back = user.wait_for_messages(7, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(back.body(), Some("150 ⭐ were returned to you."));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(user.messages().len(), 7, "told once: {:?}", user.last_message());
+    assert_eq!(plans_of(&bot, &user).await, ["active:1", "ended:1"]);
     bot.stop().await.unwrap();
 }

@@ -20,6 +20,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use uuid::Uuid;
 
 pub mod audio;
+pub mod child;
 pub mod demo;
 pub mod fixtures;
 pub mod hostile;

@@ -15,9 +15,10 @@ use shared::{
     media::transcripts,
     payments::yookassa::YooKassa,
     payments::{self, PaymentOutcome},
-    texts::plans::PlanText,
 };
 use teloxide::prelude::Requester;
+
+mod plans;
 
 /// Advisory lock taken for a tick, so concurrent workers do not sweep twice.
 pub const MAINTENANCE_LOCK_KEY: i64 = 0x7467_626f_745f_6d74;
@@ -85,6 +86,8 @@ pub struct TickReport {
     pub plans_renewed: usize,
     /// Plans ended: their last period is over.
     pub plans_ended: usize,
+    /// Second plans paid while one ran, given back.
+    pub duplicates_refunded: usize,
 }
 
 /// Runs one whole maintenance pass (the sweep and the slower upkeep) if no
@@ -155,9 +158,10 @@ async fn pass(m: &Maintenance, upkeep: bool) -> anyhow::Result<TickReport> {
         report.payments_settled = reconcile_yookassa(m, client).await?;
     }
     if let Some(client) = &m.yookassa {
-        report.plans_renewed = renew_plans(m, client).await?;
+        report.plans_renewed = plans::renew(m, client).await?;
     }
-    report.plans_ended = end_plans(m).await?;
+    report.plans_ended = plans::end(m).await?;
+    report.duplicates_refunded = plans::refund_duplicates(m).await?;
     report.payments_settled += settle_recorded_charges(m).await?;
     report.payments_settled += reconcile_stars(m).await?;
     if let Some(retention) = &m.retention {
@@ -306,107 +310,6 @@ async fn settle_charge(m: &Maintenance, charge: &payments::TelegramCharge) -> an
     tracing::warn!(payment_id = %charge.payment_id, charge_id = %charge.charge_id, "credited a payment its update did not");
     tell_payer(m, &outcome, charge.payment_id).await?;
     Ok(1)
-}
-
-/// How long before a YooKassa plan's period ends its renewal is charged.
-pub const RENEW_AHEAD: chrono::Duration = chrono::Duration::days(1);
-/// How long a failed renewal waits before it is tried again.
-pub const RENEWAL_RETRY_AFTER: chrono::Duration = chrono::Duration::hours(6);
-/// Failed renewals after which a plan stops renewing and its user is told.
-pub const RENEWAL_ATTEMPTS: u32 = 3;
-/// How long past its end a renewing Stars plan waits for Telegram's renewal before it ends.
-pub const STARS_RENEWAL_GRACE: chrono::Duration = chrono::Duration::hours(12);
-
-/// Charges the saved card of YooKassa plans about to end, once per period and
-/// attempt (the payment's id is the idempotence key, so a tick retried after a
-/// timeout charges nothing twice). A refused charge is tried again later, and
-/// after [`RENEWAL_ATTEMPTS`] the plan stops renewing and its user is told.
-async fn renew_plans(m: &Maintenance, client: &YooKassa) -> anyhow::Result<usize> {
-    use tracing::Instrument as _;
-    let mut renewed = 0;
-    for due in shared::payments::subscriptions::due_renewals(&m.db, chrono::Utc::now(), RENEW_AHEAD).await? {
-        let span = tracing::info_span!("plan renewal", subscription = %due.id, plan = %due.plan);
-        if renew_plan(m, client, &due).instrument(span).await? {
-            renewed += 1;
-        }
-    }
-    Ok(renewed)
-}
-
-/// One renewal attempt of `due`; true when it was paid.
-async fn renew_plan(
-    m: &Maintenance,
-    client: &YooKassa,
-    due: &shared::payments::subscriptions::Subscription,
-) -> anyhow::Result<bool> {
-    use shared::payments::{subscriptions, yookassa};
-    let (Some(plan), Some(method)) =
-        (m.ledger.pricing().plans.find(&due.plan), due.payment_method_id.clone())
-    else {
-        // A plan no longer sold is not renewed: it runs to its end.
-        tracing::warn!("a plan no longer on sale is not renewed");
-        subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, 0).await?;
-        return Ok(false);
-    };
-    let (payment_id, amount) = subscriptions::renewal_payment(&m.db, due, plan).await?;
-    let new = yookassa::NewPayment {
-        payment_id,
-        user_id: due.user_id,
-        amount_rub: amount,
-        description: format!("{}, 30 days", plan.name),
-        method: yookassa::PayWith::Saved(method),
-    };
-    let fetched = match tokio::time::timeout(CALL_TIMEOUT, client.create_payment(&new)).await {
-        Ok(Ok(fetched)) => fetched,
-        Ok(Err(err)) => {
-            tracing::warn!(%payment_id, error = %err, "YooKassa refused a renewal; next tick tries again");
-            return Ok(false);
-        }
-        Err(_) => {
-            tracing::warn!(%payment_id, "YooKassa did not answer a renewal; next tick asks again");
-            return Ok(false);
-        }
-    };
-    payments::attach_provider_id(&m.db, payment_id, &fetched.id).await?;
-    // YooKassa's notification may settle it first; whoever settles it tells the user.
-    let outcome = payments::apply_yookassa(&m.db, &m.ledger, &fetched, m.referral_percent).await?;
-    match fetched.status {
-        yookassa::PaymentStatus::Succeeded => {
-            tracing::info!(%payment_id, "plan renewed");
-            tell_payer(m, &outcome, payment_id).await?;
-            Ok(true)
-        }
-        yookassa::PaymentStatus::Canceled => {
-            let reason = fetched.cancellation_details.as_ref().map_or("unknown", |d| d.reason.as_str());
-            tracing::warn!(%payment_id, reason, failures = due.renewal_failures + 1, "a renewal was refused");
-            if subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, RENEWAL_ATTEMPTS).await? {
-                let until = due.paid_until.map(|at| m.ledger.local_date(at)).unwrap_or_default();
-                tell_user(m, due.user_id, PlanText::RenewalFailed { name: plan.name.clone(), until }).await?;
-            }
-            Ok(false)
-        }
-        // Still pending (say, the bank asks the payer): reconciliation settles it.
-        yookassa::PaymentStatus::Pending | yookassa::PaymentStatus::WaitingForCapture => Ok(false),
-    }
-}
-
-/// Ends plans whose last period is over and tells their users.
-async fn end_plans(m: &Maintenance) -> anyhow::Result<usize> {
-    let ended =
-        shared::payments::subscriptions::end_expired(&m.db, chrono::Utc::now(), STARS_RENEWAL_GRACE).await?;
-    for plan in &ended {
-        tracing::info!(subscription = %plan.id, plan = %plan.plan, "plan ended");
-        let name = payments::plan_name(&m.ledger, &plan.plan);
-        tell_user(m, plan.user_id, PlanText::Ended { name }).await?;
-    }
-    Ok(ended.len())
-}
-
-/// Sends `text` to a user in their language; a failed message is only logged.
-async fn tell_user(m: &Maintenance, user_id: shared::ids::UserId, text: PlanText) -> anyhow::Result<()> {
-    let Some(user) = shared::people::users::find(&m.db, user_id).await? else { return Ok(()) };
-    send_logged(m, user.telegram_id.private_chat(), text.render(user.language)).await;
-    Ok(())
 }
 
 /// Tells the payer what became of their payment; a failed message is only logged.

@@ -5,10 +5,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{process::Command, time::Duration};
 
 use sea_orm::EntityTrait;
 use shared::ids::{ChatId, TelegramUserId};
@@ -30,10 +27,6 @@ use testkit::{
 const CHAT: i64 = 501;
 
 /// A port nobody listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// The body of `GET http://127.0.0.1:{port}{path}`, once the server answers.
 async fn get(port: u16, path: &str) -> (u16, String) {
     let url = format!("http://127.0.0.1:{port}{path}");
@@ -93,21 +86,21 @@ async fn a_workers_metrics_show_the_job_it_ran_and_the_providers_latency() {
     let conn = apalis_redis::connect(redis.url.as_str()).await.unwrap();
     JobQueue::new(conn, &redis.namespace).push_transcribe(job).await.unwrap();
 
-    let port = free_port();
-    let mut worker: Child = Command::new(env!("CARGO_BIN_EXE_worker"))
-        .env_clear()
-        .current_dir(std::env::temp_dir())
-        .envs(testkit::service_env(&db, &redis, &s3))
-        .env("TELEGRAM_BOT_TOKEN", telegram.token())
-        .env("TELEGRAM_API_URL", telegram.api_url().as_str())
-        .env("STT_BASE_URL", openai.base_url())
-        .env("STT_API_KEY", "sk-test")
-        .env("FREE_MINUTES_PER_DAY", "0")
-        .env("WORKER_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut worker, addr) = testkit::child::spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_worker"))
+            .env_clear()
+            .current_dir(std::env::temp_dir())
+            .envs(testkit::service_env(&db, &redis, &s3))
+            .env("TELEGRAM_BOT_TOKEN", telegram.token())
+            .env("TELEGRAM_API_URL", telegram.api_url().as_str())
+            .env("STT_BASE_URL", openai.base_url())
+            .env("STT_API_KEY", "sk-test")
+            .env("FREE_MINUTES_PER_DAY", "0")
+            .env("WORKER_HTTP_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "warn,worker=info"),
+        "worker HTTP server listening",
+    );
+    let port = addr.port();
 
     assert_eq!(get(port, "/health").await, (200, "ok".to_owned()));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

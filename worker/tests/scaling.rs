@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::Duration,
 };
 
@@ -29,10 +29,6 @@ use testkit::{
 const WORKERS: usize = 3;
 const JOBS: usize = 30;
 const USERS: i64 = 5;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
     let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned())).await.unwrap();
@@ -65,28 +61,27 @@ async fn three_workers_share_one_queue_and_each_job_runs_once() {
         users.push((user, chat));
     }
 
-    let ports: Vec<u16> = (0..WORKERS).map(|_| free_port()).collect();
-    let mut workers: Vec<Child> = ports
-        .iter()
-        .map(|port| {
-            Command::new(env!("CARGO_BIN_EXE_worker"))
-                .env_clear()
-                .current_dir(std::env::temp_dir())
-                .envs(testkit::service_env(&db, &redis, &s3))
-                .env("TELEGRAM_BOT_TOKEN", telegram.token())
-                .env("TELEGRAM_API_URL", telegram.api_url().as_str())
-                .env("STT_BASE_URL", openai.base_url())
-                .env("STT_API_KEY", "sk-test")
-                .env("FREE_MINUTES_PER_DAY", "0")
-                // One job at a time each: the queue, not one greedy worker, spreads the work.
-                .env("WORKER_CONCURRENCY", "1")
-                .env("WORKER_HTTP_ADDR", format!("127.0.0.1:{port}"))
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap()
+    let (mut workers, ports): (Vec<Child>, Vec<u16>) = (0..WORKERS)
+        .map(|_| {
+            let (child, addr) = testkit::child::spawn_listening(
+                Command::new(env!("CARGO_BIN_EXE_worker"))
+                    .env_clear()
+                    .current_dir(std::env::temp_dir())
+                    .envs(testkit::service_env(&db, &redis, &s3))
+                    .env("TELEGRAM_BOT_TOKEN", telegram.token())
+                    .env("TELEGRAM_API_URL", telegram.api_url().as_str())
+                    .env("STT_BASE_URL", openai.base_url())
+                    .env("STT_API_KEY", "sk-test")
+                    .env("FREE_MINUTES_PER_DAY", "0")
+                    // One job at a time each: the queue, not one greedy worker, spreads the work.
+                    .env("WORKER_CONCURRENCY", "1")
+                    .env("WORKER_HTTP_ADDR", "127.0.0.1:0")
+                    .env("RUST_LOG", "warn,worker=info"),
+                "worker HTTP server listening",
+            );
+            (child, addr.port())
         })
-        .collect();
+        .unzip();
 
     // All three are up (their health checks answer) before the work arrives.
     for port in &ports {

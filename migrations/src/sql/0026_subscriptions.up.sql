@@ -43,6 +43,8 @@ CREATE TABLE subscription_periods (
     starts_at       TIMESTAMPTZ NOT NULL,
     ends_at         TIMESTAMPTZ NOT NULL,
     refunded        BOOLEAN     NOT NULL DEFAULT false,
+    -- Paid while another of the user's plans ran: grants nothing, and maintenance gives it back.
+    duplicate       BOOLEAN     NOT NULL DEFAULT false,
     CONSTRAINT subscription_periods_span_check CHECK (ends_at > starts_at)
 );
 CREATE INDEX subscription_periods_subscription_idx ON subscription_periods (subscription_id, ends_at DESC);

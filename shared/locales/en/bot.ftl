@@ -267,14 +267,16 @@ refund-done = Done: { $stars } ⭐ returned, { $credits } { $credits ->
 refunded-to-you = { $stars } ⭐ { $stars ->
         [one] was
        *[other] were
-    } returned to you; { $credits } { $credits ->
-        [one] credit was
-       *[other] credits were
-    } taken off your balance.
-refunded-by-card = { $amount } RUB has been returned to you; { $credits ->
-        [one] { $credits } credit was
-       *[other] { $credits } credits were
-    } taken from your balance.
+    } returned to you{ $credits ->
+        [0] .
+        [one] ; { $credits } credit was taken off your balance.
+       *[other] ; { $credits } credits were taken off your balance.
+    }
+refunded-by-card = { $amount } RUB has been returned to you{ $credits ->
+        [0] .
+        [one] ; { $credits } credit was taken from your balance.
+       *[other] ; { $credits } credits were taken from your balance.
+    }
 card-refund-done = Done: YooKassa returned { $amount } RUB, { $credits ->
         [one] { $credits } credit
        *[other] { $credits } credits

@@ -32,3 +32,4 @@ plan-resumed = The plan will renew again on { $until }.
 plan-not-canceled = There is no plan renewal to change.
 plan-ended = Plan { $name } has ended. Subscribe again in /plan.
 plan-renewal-failed = We could not renew plan { $name } with your saved card. It runs until { $until }; subscribe again in /plan.
+plan-duplicate-refunded = You already have plan { $name } until { $until }, so this payment buys nothing: we are returning it to you, and you will get a message once it is back.

@@ -318,18 +318,20 @@ refund-done = Готово: возвращено { $stars } ⭐, { $credits ->
         [many] списано { $credits } кредитов
        *[other] списано { $credits } кредита
     }.
-refunded-to-you = Вам возвращено { $stars } ⭐; { $credits ->
-        [one] { $credits } кредит списан
-        [few] { $credits } кредита списаны
-        [many] { $credits } кредитов списано
-       *[other] { $credits } кредита списано
-    } с баланса.
-refunded-by-card = Вам возвращено { $amount } ₽; { $credits ->
-        [one] { $credits } кредит списан
-        [few] { $credits } кредита списаны
-        [many] { $credits } кредитов списано
-       *[other] { $credits } кредита списано
-    } с баланса.
+refunded-to-you = Вам возвращено { $stars } ⭐{ $credits ->
+        [0] .
+        [one] ; { $credits } кредит списан с баланса.
+        [few] ; { $credits } кредита списаны с баланса.
+        [many] ; { $credits } кредитов списано с баланса.
+       *[other] ; { $credits } кредита списано с баланса.
+    }
+refunded-by-card = Вам возвращено { $amount } ₽{ $credits ->
+        [0] .
+        [one] ; { $credits } кредит списан с баланса.
+        [few] ; { $credits } кредита списаны с баланса.
+        [many] ; { $credits } кредитов списано с баланса.
+       *[other] ; { $credits } кредита списано с баланса.
+    }
 card-refund-done = Готово: ЮKassa вернула { $amount } ₽, { $credits ->
         [one] списан { $credits } кредит
         [few] списано { $credits } кредита

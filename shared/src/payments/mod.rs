@@ -122,6 +122,13 @@ pub enum Settlement {
         /// The period, and how far the plan now runs.
         period: subscriptions::PaidPeriod,
     },
+    /// A second plan's first payment while `live` runs: it buys nothing and goes back.
+    PlanDuplicate {
+        /// The payer.
+        user_id: UserId,
+        /// The plan that goes on.
+        live: subscriptions::Subscription,
+    },
     /// It had been credited before: nothing changed.
     AlreadyCredited,
 }
@@ -274,7 +281,12 @@ where
         txn.commit().await?;
         live.payment(payment.provider, LivePaymentOutcome::Credited);
         return Ok(match period {
-            Some(period) => Settlement::PlanPaid { user_id: payment.user_id, period },
+            Some(subscriptions::Recorded::Period(period)) => {
+                Settlement::PlanPaid { user_id: payment.user_id, period }
+            }
+            Some(subscriptions::Recorded::Duplicate { live }) => {
+                Settlement::PlanDuplicate { user_id: payment.user_id, live }
+            }
             None => Settlement::AlreadyCredited,
         });
     }
@@ -393,8 +405,29 @@ pub enum PaymentOutcome {
         /// The payer.
         user_id: UserId,
     },
+    /// A second plan's first payment while `live` runs: refunded by maintenance.
+    PlanDuplicate {
+        /// Our payment.
+        payment_id: PaymentId,
+        /// The payer.
+        user_id: UserId,
+        /// The plan that goes on.
+        live: subscriptions::Subscription,
+    },
     /// Nothing to do: still pending, already settled, or not ours.
     Nothing,
+}
+
+impl PaymentOutcome {
+    /// What settling `payment_id` as succeeded did.
+    fn settled(payment_id: PaymentId, settled: Settlement) -> Self {
+        match settled {
+            Settlement::Credited { user_id, credits, .. } => Self::Credited { payment_id, user_id, credits },
+            Settlement::PlanPaid { user_id, period } => Self::PlanPaid { payment_id, user_id, period },
+            Settlement::PlanDuplicate { user_id, live } => Self::PlanDuplicate { payment_id, user_id, live },
+            Settlement::AlreadyCredited => Self::Nothing,
+        }
+    }
 }
 
 /// Acts on a payment as fetched from the YooKassa API (never on a
@@ -433,17 +466,10 @@ where
     match fetched.status {
         crate::payments::yookassa::PaymentStatus::Succeeded => {
             let reported = fetched.amount.decimal().unwrap_or_default();
-            match settle_succeeded(db, ledger, payment.id, &fetched.id, reported, raw, referral_percent)
-                .await?
-            {
-                Settlement::Credited { credits, .. } => {
-                    Ok(PaymentOutcome::Credited { payment_id: payment.id, user_id: payment.user_id, credits })
-                }
-                Settlement::PlanPaid { user_id, period } => {
-                    Ok(PaymentOutcome::PlanPaid { payment_id: payment.id, user_id, period })
-                }
-                Settlement::AlreadyCredited => Ok(PaymentOutcome::Nothing),
-            }
+            let settled =
+                settle_succeeded(db, ledger, payment.id, &fetched.id, reported, raw, referral_percent)
+                    .await?;
+            Ok(PaymentOutcome::settled(payment.id, settled))
         }
         crate::payments::yookassa::PaymentStatus::Canceled => {
             if mark_canceled(db, payment.id, raw).await? {
@@ -467,6 +493,7 @@ pub async fn notice_for<C: ConnectionTrait>(
     let user_id = match outcome {
         PaymentOutcome::Credited { user_id, .. }
         | PaymentOutcome::PlanPaid { user_id, .. }
+        | PaymentOutcome::PlanDuplicate { user_id, .. }
         | PaymentOutcome::Canceled { user_id, .. } => *user_id,
         PaymentOutcome::Nothing => return Ok(None),
     };
@@ -490,6 +517,11 @@ pub async fn notice_for<C: ConnectionTrait>(
         PaymentOutcome::PlanPaid { period, .. } => crate::texts::plans::PlanText::Active {
             name: plan_name(ledger, &period.plan),
             until: ledger.local_date(period.paid_until),
+        }
+        .render(lang),
+        PaymentOutcome::PlanDuplicate { live, .. } => crate::texts::plans::PlanText::DuplicateRefunded {
+            name: plan_name(ledger, &live.plan),
+            until: live.paid_until.map(|until| ledger.local_date(until)).unwrap_or_default(),
         }
         .render(lang),
         _ => crate::texts::i18n::Text::PaymentCanceled.render(lang),
@@ -568,15 +600,7 @@ where
         referral_percent,
     )
     .await?;
-    Ok(match settled {
-        Settlement::Credited { user_id, credits, .. } => {
-            PaymentOutcome::Credited { payment_id: charge.payment_id, user_id, credits }
-        }
-        Settlement::PlanPaid { user_id, period } => {
-            PaymentOutcome::PlanPaid { payment_id: charge.payment_id, user_id, period }
-        }
-        Settlement::AlreadyCredited => PaymentOutcome::Nothing,
-    })
+    Ok(PaymentOutcome::settled(charge.payment_id, settled))
 }
 
 /// Telegram charges recorded by the update handler but not credited (the

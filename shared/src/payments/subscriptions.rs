@@ -214,6 +214,19 @@ pub struct PaidPeriod {
     pub renewal: bool,
 }
 
+/// What recording a plan's charge did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// The period it paid for.
+    Period(PaidPeriod),
+    /// A charge of a plan while `live`, another, runs: it buys nothing and
+    /// maintenance gives the money back.
+    Duplicate {
+        /// The user's plan that goes on.
+        live: Subscription,
+    },
+}
+
 /// Records the period `payment` (paid now, a plan's payment) buys, once: its
 /// subscription becomes active and runs to the end of it. `raw` is the
 /// provider's report: Telegram's `subscription_expiration_date` fixes the
@@ -223,7 +236,7 @@ pub async fn record_period(
     payment: &payments::Model,
     raw: &serde_json::Value,
     provider_payment_id: &str,
-) -> Result<Option<PaidPeriod>, DbErr> {
+) -> Result<Option<Recorded>, DbErr> {
     let Some(row) = txn
         .query_one_raw(stmt(
             &format!(
@@ -261,13 +274,25 @@ pub async fn record_period(
     if inserted.rows_affected() == 0 {
         return Ok(None);
     }
-    // A plan bought while another still ran replaces it (the menu refuses that; a race may not).
-    txn.execute_raw(stmt(
-        "UPDATE subscriptions SET status = 'ended', ended_reason = 'replaced', updated_at = now() \
-         WHERE user_id = $1 AND id <> $2 AND status IN ('active', 'canceled')",
-        [subscription.user_id.into(), subscription.id.into()],
-    ))
-    .await?;
+    if let Some(live) = live_of(txn, subscription.user_id).await?.filter(|live| live.id != subscription.id) {
+        // Paid while another plan runs: two pages opened before either was paid, or Telegram
+        // renewing a plan that was over. It grants nothing and goes back (`duplicates_to_refund`).
+        txn.execute_raw(stmt(
+            "UPDATE subscription_periods SET duplicate = true WHERE payment_id = $1",
+            [payment.id.into()],
+        ))
+        .await?;
+        let first_charge =
+            (payment.provider == PaymentProvider::Stars).then(|| provider_payment_id.to_owned());
+        txn.execute_raw(stmt(
+            "UPDATE subscriptions SET status = 'ended', ended_reason = COALESCE(ended_reason, 'duplicate'), \
+             telegram_charge_id = COALESCE(telegram_charge_id, $2), payment_method_id = NULL, \
+             next_renewal_at = NULL, updated_at = now() WHERE id = $1",
+            [subscription.id.into(), first_charge.into()],
+        ))
+        .await?;
+        return Ok(Some(Recorded::Duplicate { live }));
+    }
     let method = raw
         .get("payment_method")
         .filter(|method| method.get("saved").and_then(serde_json::Value::as_bool) == Some(true))
@@ -288,12 +313,12 @@ pub async fn record_period(
         ))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("subscription".into()))?;
-    Ok(Some(PaidPeriod {
+    Ok(Some(Recorded::Period(PaidPeriod {
         subscription_id: subscription.id,
         plan: subscription.plan,
         paid_until: row.try_get("", "paid_until")?,
         renewal,
-    }))
+    })))
 }
 
 /// A Stars subscription's renewal reaches us with the payload of its first
@@ -346,6 +371,46 @@ pub async fn renewal_charge<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("renewal payment".into()))?;
     Ok(TelegramCharge { payment_id: renewal.try_get("", "id")?, ..charge })
+}
+
+/// Stops (`cancel`) or resumes a Stars plan's renewal at Telegram
+/// (`editUserStarSubscription`); nothing for a YooKassa plan, which we renew ourselves.
+///
+/// # Errors
+/// Telegram's refusal, or a payer id Telegram cannot take.
+pub async fn set_at_telegram(
+    bot: &crate::telegram::Telegram,
+    payer: crate::ids::TelegramUserId,
+    plan: &Subscription,
+    cancel: bool,
+) -> anyhow::Result<()> {
+    use crate::telegram::Counted as _;
+    use teloxide::prelude::Requester as _;
+    let (PaymentProvider::Stars, Some(charge)) = (plan.provider, &plan.telegram_charge_id) else {
+        return Ok(());
+    };
+    bot.edit_user_star_subscription(
+        teloxide::types::UserId::try_from(payer)?,
+        teloxide::types::TelegramTransactionId(charge.clone()),
+        cancel,
+    )
+    .counted()
+    .await?;
+    Ok(())
+}
+
+/// Paid charges of plans while another ran ([`Recorded::Duplicate`]), not
+/// refunded yet: maintenance gives each back.
+pub async fn duplicates_to_refund<C: ConnectionTrait>(db: &C) -> Result<Vec<payments::Model>, DbErr> {
+    use sea_orm::EntityTrait;
+    payments::Entity::find()
+        .from_raw_sql(stmt(
+            "SELECT p.* FROM payments p JOIN subscription_periods sp ON sp.payment_id = p.id \
+             WHERE sp.duplicate AND p.status = 'succeeded' ORDER BY p.created_at",
+            [],
+        ))
+        .all(db)
+        .await
 }
 
 /// The subscription payment `payment_id` paid for, if it was a plan's.

@@ -126,6 +126,13 @@ pub enum PlanText {
         /// End of the paid period, as a date.
         until: String,
     },
+    /// A second plan paid while one runs: that payment goes back.
+    DuplicateRefunded {
+        /// The plan that goes on.
+        name: String,
+        /// Its end, as a date.
+        until: String,
+    },
 }
 
 impl PlanText {
@@ -151,6 +158,7 @@ impl PlanText {
             Self::NotCanceled => "plan-not-canceled",
             Self::Ended { .. } => "plan-ended",
             Self::RenewalFailed { .. } => "plan-renewal-failed",
+            Self::DuplicateRefunded { .. } => "plan-duplicate-refunded",
         }
     }
 
@@ -193,7 +201,8 @@ impl PlanText {
             }
             Self::Active { name, until }
             | Self::Already { name, until }
-            | Self::RenewalFailed { name, until } => {
+            | Self::RenewalFailed { name, until }
+            | Self::DuplicateRefunded { name, until } => {
                 args.set("name", name.as_str());
                 args.set("until", until.as_str());
             }
@@ -247,6 +256,7 @@ mod tests {
             PlanText::NotCanceled,
             PlanText::Ended { name: name() },
             PlanText::RenewalFailed { name: name(), until: until() },
+            PlanText::DuplicateRefunded { name: name(), until: until() },
         ];
         for (images, discount) in [(1, 0), (3, 10), (100, 5)] {
             all.push(PlanText::Offer {

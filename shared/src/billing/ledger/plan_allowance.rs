@@ -29,7 +29,7 @@ impl Ledger {
             .query_one_raw(stmt(
                 "SELECT s.plan, p.starts_at, p.ends_at FROM subscription_periods p \
                  JOIN subscriptions s ON s.id = p.subscription_id \
-                 WHERE s.user_id = $1 AND s.status IN ('active', 'canceled') AND NOT p.refunded \
+                 WHERE s.user_id = $1 AND s.status IN ('active', 'canceled') AND NOT p.refunded AND NOT p.duplicate \
                    AND p.starts_at <= $2 AND p.ends_at > $2 \
                  ORDER BY p.ends_at DESC LIMIT 1",
                 [user_id.into(), at.into()],
