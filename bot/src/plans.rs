@@ -50,7 +50,7 @@ fn plan_line(
 ) -> Option<String> {
     let plan = plan?;
     let text = PlanText::Current {
-        name: payments::plan_name(&state.ledger, &plan.period.plan),
+        name: plan.period.name.clone(),
         minutes_left: plan.seconds_left / 60,
         images_left: plan.images_left,
         renews: live.is_some_and(|live| live.status == SubscriptionStatus::Active),
@@ -140,7 +140,7 @@ pub async fn subscribe(
     };
     if let Some(live) = subscriptions::live_of(&state.db, user.id).await? {
         let until = live.paid_until.map(|at| state.ledger.local_date(at)).unwrap_or_default();
-        let name = payments::plan_name(&state.ledger, &live.plan);
+        let name = live.name;
         bot.send_message(chat, PlanText::Already { name, until }.render(lang)).counted().await?;
         return Ok(());
     }
@@ -300,12 +300,8 @@ pub async fn package_for(
 /// The discount on packages of the plan `user_id` is inside now, in percent.
 pub async fn discount_for(state: &AppState, user_id: shared::ids::UserId) -> anyhow::Result<u32> {
     let now = chrono::Utc::now();
-    Ok(match state.ledger.plan_period_at(&state.db, user_id, now).await? {
-        Some(period) => {
-            state.ledger.pricing().plans.find(&period.plan).map_or(0, |plan| plan.discount_percent)
-        }
-        None => 0,
-    })
+    let period = state.ledger.plan_period_at(&state.db, user_id, now).await?;
+    Ok(period.map_or(0, |period| period.terms.discount_percent))
 }
 
 /// After a refund of a plan's Stars payment (which ended the plan in our books), asks

@@ -28,13 +28,21 @@ async fn spawn_with_yookassa(extra: &[(&str, &str)]) -> (FakeYooKassa, TestBot) 
 
 /// One maintenance pass of the worker over this bot's services.
 async fn maintenance_tick(bot: &TestBot) -> worker::maintenance::TickReport {
+    maintenance_tick_with(bot, &bot.state.settings).await
+}
+
+/// One maintenance pass of a worker whose settings are `settings`.
+async fn maintenance_tick_with(
+    bot: &TestBot,
+    settings: &shared::config::Settings,
+) -> worker::maintenance::TickReport {
     let state = &bot.state;
     let services = shared::platform::services::Services {
         db: state.db.clone(),
         redis: state.redis.clone(),
         store: state.store.clone(),
     };
-    let context = worker::maintenance_context(&state.settings, &services, state.bot.clone()).unwrap();
+    let context = worker::maintenance_context(settings, &services, state.bot.clone()).unwrap();
     worker::maintenance::tick(&context).await.unwrap()
 }
 
@@ -461,5 +469,38 @@ async fn a_second_stars_plan_paid_while_one_runs_is_cancelled_at_telegram_and_re
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(user.messages().len(), 7, "told once: {:?}", user.last_message());
     assert_eq!(plans_of(&bot, &user).await, ["active:1", "ended:1"]);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_plan_taken_off_sale_keeps_what_it_was_bought_with_and_is_not_renewed() {
+    let (kassa, bot) = spawn_with_yookassa(&[]).await;
+    let user = bot.telegram.user(68, "Nina", Some("en"));
+    press_in_plan_menu(&user, 0, "Pro for 699 ₽ a month (card)").await;
+    let first = kassa.payments().remove(0);
+    kassa.succeed(&first.id).await.unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+
+    // The operator stops selling Pro and gives Basic more: Pro's subscriber keeps Pro's terms.
+    let mut settings = (*bot.state.settings).clone();
+    settings.pricing.plans = "Basic:299:150:90:5:0".parse().unwrap();
+    let ledger = shared::billing::ledger::Ledger::new(settings.pricing.clone());
+    let uid = shared::ids::UserId(user_id(&bot, &user).await);
+    let plan = ledger.balance(&bot.db.db, uid).await.unwrap().plan.unwrap();
+    assert_eq!((plan.seconds_left, plan.images_left, plan.period.terms.discount_percent), (3600, 20, 10));
+
+    // Its renewal is not charged, and its user is told once.
+    age_plan(&bot, &user, 29 * 24 + 1).await;
+    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_renewed, 0);
+    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_renewed, 0);
+    assert_eq!(kassa.payments().len(), 1, "no charge for a plan off sale");
+    let told = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    assert!(
+        told.body().unwrap().starts_with("Plan Pro is no longer offered, so it will not renew"),
+        "{told:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(user.messages().len(), 4, "told once: {:?}", user.last_message());
+    assert_eq!(plans_of(&bot, &user).await, ["canceled:1"]);
     bot.stop().await.unwrap();
 }

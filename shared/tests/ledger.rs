@@ -491,7 +491,7 @@ async fn a_raise_beyond_the_free_seconds_prices_only_the_rest_and_a_shortfall_ch
 }
 
 /// A paid plan period of `plan` for `user`, from `starts_at` for 30 days, as a settled
-/// subscription payment leaves it.
+/// subscription payment leaves it: bought with 2 minutes, 1 picture and 10% off a period.
 async fn plan_period(test: &TestDb, user: UserId, plan: &str, starts_at: chrono::DateTime<Utc>) {
     use sea_orm::ConnectionTrait;
     let subscription = uuid::Uuid::now_v7();
@@ -499,8 +499,8 @@ async fn plan_period(test: &TestDb, user: UserId, plan: &str, starts_at: chrono:
     let ends_at = starts_at + shared::billing::plans::PLAN_PERIOD;
     for (sql, values) in [
         (
-            "INSERT INTO subscriptions (id, user_id, plan, provider, status, paid_until) \
-             VALUES ($1, $2, $3, 'stars', 'active', $4)",
+            "INSERT INTO subscriptions (id, user_id, plan, name, provider, status, paid_until, price, minutes, \
+             images, discount_percent) VALUES ($1, $2, $3, 'Basic', 'stars', 'active', $4, 150, 2, 1, 10)",
             vec![subscription.into(), user.into(), plan.into(), ends_at.into()],
         ),
         (
@@ -533,6 +533,12 @@ async fn a_plan_covers_work_before_the_free_allowance_and_credits_and_stops_at_i
         .with_clock(Arc::new(move || *reader.lock().unwrap()));
     ledger.credit_purchase(&test.db, &purchase(user, "100", "p")).await.unwrap();
     plan_period(&test, user, "basic", now - Duration::days(1)).await;
+    // What it includes is the subscription's own: taking the plan off sale changes nothing for it.
+    let off_sale = Ledger::new(pricing()).balance(&test.db, user).await.unwrap().plan.unwrap();
+    assert_eq!(
+        (off_sale.seconds_left, off_sale.images_left, off_sale.period.terms.discount_percent),
+        (120, 1, 10)
+    );
     let plan = ledger.balance(&test.db, user).await.unwrap().plan.expect("inside the plan");
     assert_eq!((plan.seconds_left, plan.images_left), (120, 1));
 

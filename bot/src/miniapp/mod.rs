@@ -314,7 +314,7 @@ async fn me(State(state): State<AppState>, Session(claims): Session) -> Response
         let plan = balance.plan.as_ref().map(|plan| {
             json!({
                 "id": plan.period.plan,
-                "name": shared::payments::plan_name(&state.ledger, &plan.period.plan),
+                "name": plan.period.name,
                 "ends_at": plan.period.ends_at,
                 "renews": renews,
                 "seconds_left": plan.seconds_left,

@@ -10,6 +10,14 @@ CREATE TABLE subscriptions (
     user_id            BIGINT      NOT NULL REFERENCES users (id),
     -- The plan's code in SUBSCRIPTION_PLANS.
     plan               TEXT        NOT NULL,
+    -- What it was sold with, kept for its life: a change of SUBSCRIPTION_PLANS applies
+    -- to new subscriptions, never to one already paid for. The name is as shown; the price is per period, in
+    -- the provider's currency (roubles or Stars).
+    name               TEXT        NOT NULL,
+    price              NUMERIC(20,4) NOT NULL,
+    minutes            INTEGER     NOT NULL,
+    images             INTEGER     NOT NULL,
+    discount_percent   INTEGER     NOT NULL,
     provider           TEXT        NOT NULL,
     -- pending: nothing paid yet; active: renews; canceled: does not renew, runs to
     -- paid_until; ended: over (expired, refunded, renewal failed).
@@ -26,7 +34,9 @@ CREATE TABLE subscriptions (
     updated_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
     CONSTRAINT subscriptions_provider_check CHECK (provider IN ('stars', 'yookassa')),
     CONSTRAINT subscriptions_status_check CHECK (status IN ('pending', 'active', 'canceled', 'ended')),
-    CONSTRAINT subscriptions_failures_check CHECK (renewal_failures >= 0)
+    CONSTRAINT subscriptions_failures_check CHECK (renewal_failures >= 0),
+    CONSTRAINT subscriptions_terms_check
+        CHECK (price > 0 AND minutes >= 0 AND images >= 0 AND discount_percent BETWEEN 0 AND 99)
 );
 -- One live plan per user.
 CREATE UNIQUE INDEX subscriptions_live_user_idx ON subscriptions (user_id) WHERE status IN ('active', 'canceled');

@@ -38,6 +38,29 @@ impl Plan {
         self.name.to_lowercase()
     }
 
+    /// What a subscription bought now gets, for its whole life.
+    pub fn terms(&self) -> PlanTerms {
+        PlanTerms { minutes: self.minutes, images: self.images, discount_percent: self.discount_percent }
+    }
+
+    /// Units of `allowance` included per period.
+    pub fn includes(&self, allowance: Allowance) -> u32 {
+        self.terms().includes(allowance)
+    }
+}
+
+/// What a subscription includes each period, fixed when it is bought.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanTerms {
+    /// Transcription minutes per period.
+    pub minutes: u32,
+    /// Image generations per period.
+    pub images: u32,
+    /// Discount on credit packages, in percent.
+    pub discount_percent: u32,
+}
+
+impl PlanTerms {
     /// Units of `allowance` included per period.
     pub fn includes(&self, allowance: Allowance) -> u32 {
         match allowance {
@@ -121,10 +144,14 @@ impl fmt::Display for Plan {
 pub struct PlanPeriod {
     /// The plan's id.
     pub plan: String,
+    /// The plan's name, as shown when it was bought.
+    pub name: String,
     /// When the period began.
     pub starts_at: DateTime<Utc>,
     /// When it ends: past this instant it grants nothing.
     pub ends_at: DateTime<Utc>,
+    /// What the subscription includes, as it was bought.
+    pub terms: PlanTerms,
 }
 
 impl PlanPeriod {

@@ -515,23 +515,18 @@ pub async fn notice_for<C: ConnectionTrait>(
             .render(lang)
         }
         PaymentOutcome::PlanPaid { period, .. } => crate::texts::plans::PlanText::Active {
-            name: plan_name(ledger, &period.plan),
+            name: period.name.clone(),
             until: ledger.local_date(period.paid_until),
         }
         .render(lang),
         PaymentOutcome::PlanDuplicate { live, .. } => crate::texts::plans::PlanText::DuplicateRefunded {
-            name: plan_name(ledger, &live.plan),
+            name: live.name.clone(),
             until: live.paid_until.map(|until| ledger.local_date(until)).unwrap_or_default(),
         }
         .render(lang),
         _ => crate::texts::i18n::Text::PaymentCanceled.render(lang),
     };
     Ok(Some((user.telegram_id.private_chat(), text)))
-}
-
-/// The name a plan is shown by (its id when it is no longer configured).
-pub fn plan_name(ledger: &Ledger, plan: &str) -> String {
-    ledger.pricing().plans.find(plan).map_or_else(|| plan.to_owned(), |plan| plan.name.clone())
 }
 
 /// Telegram invoices count money in the currency's smallest unit (kopecks),

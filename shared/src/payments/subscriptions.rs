@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, Statement};
 
-use crate::billing::plans::{PLAN_PERIOD, Plan};
+use crate::billing::plans::{PLAN_PERIOD, Plan, PlanTerms};
 use crate::entities::payments::{self, PaymentProvider};
 use crate::ids::{PaymentId, SubscriptionId, UserId};
 use crate::payments::TelegramCharge;
@@ -50,6 +50,8 @@ pub struct Subscription {
     pub user_id: UserId,
     /// The plan's id.
     pub plan: String,
+    /// The plan's name, as shown when it was bought.
+    pub name: String,
     /// Stars or YooKassa.
     pub provider: PaymentProvider,
     /// Where it stands.
@@ -62,23 +64,37 @@ pub struct Subscription {
     pub payment_method_id: Option<String>,
     /// Failed renewals since the last paid one.
     pub renewal_failures: u32,
+    /// What each period costs, in the provider's currency, as it was bought.
+    pub price: Decimal,
+    /// What each period includes, as it was bought.
+    pub terms: PlanTerms,
 }
 
-const COLUMNS: &str = "id, user_id, plan, provider, status, paid_until, telegram_charge_id, \
-                       payment_method_id, renewal_failures";
+const COLUMNS: &str = "id, user_id, plan, name, provider, status, paid_until, telegram_charge_id, \
+                       payment_method_id, renewal_failures, price, minutes, images, discount_percent";
 
 fn from_row(row: &QueryResult) -> Result<Subscription, DbErr> {
+    let count = |column: &str| -> Result<u32, DbErr> {
+        Ok(u32::try_from(row.try_get::<i32>("", column)?).unwrap_or(0))
+    };
     let provider: String = row.try_get("", "provider")?;
     Ok(Subscription {
         id: row.try_get("", "id")?,
         user_id: row.try_get("", "user_id")?,
         plan: row.try_get("", "plan")?,
+        name: row.try_get("", "name")?,
         provider: <PaymentProvider as sea_orm::ActiveEnum>::try_from_value(&provider)?,
         status: SubscriptionStatus::parse(&row.try_get::<String>("", "status")?)?,
         paid_until: row.try_get("", "paid_until")?,
         telegram_charge_id: row.try_get("", "telegram_charge_id")?,
         payment_method_id: row.try_get("", "payment_method_id")?,
-        renewal_failures: u32::try_from(row.try_get::<i32>("", "renewal_failures")?).unwrap_or(0),
+        renewal_failures: count("renewal_failures")?,
+        price: row.try_get("", "price")?,
+        terms: PlanTerms {
+            minutes: count("minutes")?,
+            images: count("images")?,
+            discount_percent: count("discount_percent")?,
+        },
     })
 }
 
@@ -126,15 +142,28 @@ pub async fn create<C: ConnectionTrait>(
         PaymentProvider::Stars => "stars",
         _ => "yookassa",
     };
-    db.execute_raw(stmt(
-        "INSERT INTO subscriptions (id, user_id, plan, provider) VALUES ($1, $2, $3, $4)",
-        [id.into(), user_id.into(), plan.id().into(), provider_code.into()],
-    ))
-    .await?;
     let (amount, currency) = match provider {
         PaymentProvider::Stars => (Decimal::from(plan.price_stars), "XTR"),
         _ => (plan.price_rub, "RUB"),
     };
+    let terms = plan.terms();
+    let number = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    db.execute_raw(stmt(
+        "INSERT INTO subscriptions (id, user_id, plan, name, provider, price, minutes, images, discount_percent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        [
+            id.into(),
+            user_id.into(),
+            plan.id().into(),
+            plan.name.clone().into(),
+            provider_code.into(),
+            amount.into(),
+            number(terms.minutes).into(),
+            number(terms.images).into(),
+            number(terms.discount_percent).into(),
+        ],
+    ))
+    .await?;
     let payment_id = PaymentId::new();
     insert_payment(
         db,
@@ -208,6 +237,8 @@ pub struct PaidPeriod {
     pub subscription_id: SubscriptionId,
     /// The plan's id.
     pub plan: String,
+    /// The plan's name, as shown when it was bought.
+    pub name: String,
     /// The plan now runs until then.
     pub paid_until: DateTime<Utc>,
     /// A renewal rather than the first payment.
@@ -316,6 +347,7 @@ pub async fn record_period(
     Ok(Some(Recorded::Period(PaidPeriod {
         subscription_id: subscription.id,
         plan: subscription.plan,
+        name: subscription.name,
         paid_until: row.try_get("", "paid_until")?,
         renewal,
     })))
@@ -499,11 +531,11 @@ pub async fn due_renewals<C: ConnectionTrait>(
 
 /// The payment renewing `subscription` for the period after its `paid_until`:
 /// one per period and attempt, so a retried tick charges nothing twice (its id
-/// is YooKassa's idempotence key). Returns its id and amount.
+/// is YooKassa's idempotence key), at the price the plan was bought for.
+/// Returns its id and amount.
 pub async fn renewal_payment<C: ConnectionTrait>(
     db: &C,
     subscription: &Subscription,
-    plan: &Plan,
 ) -> Result<(PaymentId, Decimal), DbErr> {
     let until = subscription.paid_until.map_or(0, |at| at.timestamp());
     let key = format!("renewal:{}:{until}:{}", subscription.id, subscription.renewal_failures);
@@ -513,8 +545,8 @@ pub async fn renewal_payment<C: ConnectionTrait>(
         subscription.id,
         subscription.user_id,
         "yookassa",
-        &plan.id(),
-        plan.price_rub,
+        &subscription.plan,
+        subscription.price,
         "RUB",
         &key,
     )

@@ -126,6 +126,13 @@ pub enum PlanText {
         /// End of the paid period, as a date.
         until: String,
     },
+    /// A YooKassa plan taken off sale: it does not renew.
+    Withdrawn {
+        /// Plan name.
+        name: String,
+        /// End of the paid period, as a date.
+        until: String,
+    },
     /// A second plan paid while one runs: that payment goes back.
     DuplicateRefunded {
         /// The plan that goes on.
@@ -159,6 +166,7 @@ impl PlanText {
             Self::Ended { .. } => "plan-ended",
             Self::RenewalFailed { .. } => "plan-renewal-failed",
             Self::DuplicateRefunded { .. } => "plan-duplicate-refunded",
+            Self::Withdrawn { .. } => "plan-withdrawn",
         }
     }
 
@@ -202,7 +210,8 @@ impl PlanText {
             Self::Active { name, until }
             | Self::Already { name, until }
             | Self::RenewalFailed { name, until }
-            | Self::DuplicateRefunded { name, until } => {
+            | Self::DuplicateRefunded { name, until }
+            | Self::Withdrawn { name, until } => {
                 args.set("name", name.as_str());
                 args.set("until", until.as_str());
             }
@@ -257,6 +266,7 @@ mod tests {
             PlanText::Ended { name: name() },
             PlanText::RenewalFailed { name: name(), until: until() },
             PlanText::DuplicateRefunded { name: name(), until: until() },
+            PlanText::Withdrawn { name: name(), until: until() },
         ];
         for (images, discount) in [(1, 0), (3, 10), (100, 5)] {
             all.push(PlanText::Offer {

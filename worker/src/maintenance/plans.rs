@@ -45,20 +45,23 @@ async fn renew_one(
     due: &subscriptions::Subscription,
 ) -> anyhow::Result<bool> {
     use shared::payments::yookassa;
-    let (Some(plan), Some(method)) =
-        (m.ledger.pricing().plans.find(&due.plan), due.payment_method_id.clone())
-    else {
-        // A plan no longer sold is not renewed: it runs to its end.
+    let Some(method) = due.payment_method_id.clone() else { return Ok(false) };
+    let name = due.name.clone();
+    let until = due.paid_until.map(|at| m.ledger.local_date(at)).unwrap_or_default();
+    if m.ledger.pricing().plans.find(&due.plan).is_none() {
+        // Taken off sale: it is not renewed, and runs to the end of what was paid.
         tracing::warn!("a plan no longer on sale is not renewed");
-        subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, 0).await?;
+        if subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, 0).await? {
+            tell_user(m, due.user_id, &PlanText::Withdrawn { name, until }.into()).await?;
+        }
         return Ok(false);
-    };
-    let (payment_id, amount) = subscriptions::renewal_payment(&m.db, due, plan).await?;
+    }
+    let (payment_id, amount) = subscriptions::renewal_payment(&m.db, due).await?;
     let new = yookassa::NewPayment {
         payment_id,
         user_id: due.user_id,
         amount_rub: amount,
-        description: format!("{}, 30 days", plan.name),
+        description: format!("{name}, 30 days"),
         method: yookassa::PayWith::Saved(method),
     };
     let fetched = match tokio::time::timeout(CALL_TIMEOUT, client.create_payment(&new)).await {
@@ -85,9 +88,7 @@ async fn renew_one(
             let reason = fetched.cancellation_details.as_ref().map_or("unknown", |d| d.reason.as_str());
             tracing::warn!(%payment_id, reason, failures = due.renewal_failures + 1, "a renewal was refused");
             if subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, RENEWAL_ATTEMPTS).await? {
-                let until = due.paid_until.map(|at| m.ledger.local_date(at)).unwrap_or_default();
-                tell_user(m, due.user_id, &PlanText::RenewalFailed { name: plan.name.clone(), until }.into())
-                    .await?;
+                tell_user(m, due.user_id, &PlanText::RenewalFailed { name, until }.into()).await?;
             }
             Ok(false)
         }
@@ -101,7 +102,7 @@ pub(super) async fn end(m: &Maintenance) -> anyhow::Result<usize> {
     let ended = subscriptions::end_expired(&m.db, chrono::Utc::now(), STARS_RENEWAL_GRACE).await?;
     for plan in &ended {
         tracing::info!(subscription = %plan.id, plan = %plan.plan, "plan ended");
-        let name = payments::plan_name(&m.ledger, &plan.plan);
+        let name = plan.name.clone();
         tell_user(m, plan.user_id, &PlanText::Ended { name }.into()).await?;
     }
     Ok(ended.len())

@@ -22,12 +22,10 @@ impl Ledger {
         user_id: UserId,
         at: DateTime<Utc>,
     ) -> Result<Option<PlanPeriod>, DbErr> {
-        if self.pricing.plans.is_empty() {
-            return Ok(None);
-        }
         let row = db
             .query_one_raw(stmt(
-                "SELECT s.plan, p.starts_at, p.ends_at FROM subscription_periods p \
+                "SELECT s.plan, s.name, s.minutes, s.images, s.discount_percent, p.starts_at, p.ends_at \
+                 FROM subscription_periods p \
                  JOIN subscriptions s ON s.id = p.subscription_id \
                  WHERE s.user_id = $1 AND s.status IN ('active', 'canceled') AND NOT p.refunded AND NOT p.duplicate \
                    AND p.starts_at <= $2 AND p.ends_at > $2 \
@@ -36,18 +34,22 @@ impl Ledger {
             ))
             .await?;
         row.map(|row| {
+            let count = |column: &str| -> Result<u32, DbErr> {
+                Ok(u32::try_from(row.try_get::<i32>("", column)?).unwrap_or(0))
+            };
             Ok(PlanPeriod {
                 plan: row.try_get("", "plan")?,
+                name: row.try_get("", "name")?,
                 starts_at: row.try_get("", "starts_at")?,
                 ends_at: row.try_get("", "ends_at")?,
+                terms: plans::PlanTerms {
+                    minutes: count("minutes")?,
+                    images: count("images")?,
+                    discount_percent: count("discount_percent")?,
+                },
             })
         })
         .transpose()
-    }
-
-    /// Units of `allowance` the plan `period` includes, none for a plan no longer configured.
-    fn plan_limit(&self, period: &PlanPeriod, allowance: Allowance) -> u32 {
-        self.pricing.plans.find(&period.plan).map_or(0, |plan| plan.includes(allowance))
     }
 
     /// Locks the usage row of the plan allowance `user_id` is inside now and
@@ -59,7 +61,7 @@ impl Ledger {
         allowance: Allowance,
     ) -> Result<Option<PlanGrant>, DbErr> {
         let Some(period) = self.plan_period_at(txn, user_id, (self.clock)()).await? else { return Ok(None) };
-        let limit = self.plan_limit(&period, allowance);
+        let limit = period.terms.includes(allowance);
         if limit == 0 {
             return Ok(None);
         }
@@ -91,7 +93,7 @@ impl Ledger {
                     total = u32::try_from(row.try_get::<i32>("", "used")?).unwrap_or(0);
                 }
             }
-            Ok(self.plan_limit(&period, allowance).saturating_sub(total))
+            Ok(period.terms.includes(allowance).saturating_sub(total))
         };
         let seconds_left = left(Allowance::TranscriptionSeconds)?;
         let images_left = left(Allowance::ImageGenerations)?;
