@@ -223,3 +223,23 @@ pub fn service_env(db: &TestDb, redis: &TestRedis, s3: &TestS3) -> Vec<(&'static
         ("S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
     ]
 }
+
+/// [`service_env`] plus what a `worker` process needs to reach the fake
+/// Telegram and the fake recogniser, with no free minutes (every job is paid).
+pub fn worker_env(
+    db: &TestDb,
+    redis: &TestRedis,
+    s3: &TestS3,
+    telegram: &fake_telegram::FakeTelegram,
+    openai: &fake_openai::FakeOpenAi,
+) -> Vec<(&'static str, String)> {
+    let mut env = service_env(db, redis, s3);
+    env.extend([
+        ("TELEGRAM_BOT_TOKEN", telegram.token().to_owned()),
+        ("TELEGRAM_API_URL", telegram.api_url().to_string()),
+        ("STT_BASE_URL", openai.base_url()),
+        ("STT_API_KEY", "sk-test".to_owned()),
+        ("FREE_MINUTES_PER_DAY", "0".to_owned()),
+    ]);
+    env
+}

@@ -203,20 +203,13 @@ async fn backfill_transcript_texts(
 /// Asks YooKassa about payments pending for long, so a lost notification
 /// never loses a payment.
 async fn reconcile_yookassa(m: &Maintenance, client: &YooKassa) -> anyhow::Result<usize> {
+    use tracing::Instrument as _;
     let mut settled = 0;
     for payment in payments::pending_older_than(&m.db, PaymentProvider::YooKassa, RECONCILE_AFTER).await? {
         let Some(provider_id) = payment.provider_payment_id.as_deref() else { continue };
-        let fetched = match tokio::time::timeout(CALL_TIMEOUT, client.get_payment(provider_id)).await {
-            Ok(Ok(fetched)) => fetched,
-            Err(_) => {
-                tracing::warn!(payment_id = %payment.id, "YooKassa did not answer; next tick tries again");
-                continue;
-            }
-            Ok(Err(err)) => {
-                tracing::warn!(payment_id = %payment.id, error = %err, "cannot fetch a pending payment; next tick tries again");
-                continue;
-            }
-        };
+        let span = tracing::info_span!("reconcile", payment_id = %payment.id);
+        let fetching = answered("YooKassa, fetching a pending payment", client.get_payment(provider_id));
+        let Some(fetched) = fetching.instrument(span).await else { continue };
         let outcome = payments::apply_yookassa(&m.db, &m.ledger, &fetched, m.referral_percent).await?;
         if outcome != PaymentOutcome::Nothing {
             settled += 1;
@@ -322,6 +315,25 @@ async fn tell_payer(
     use tracing::Instrument as _;
     send_logged(m, chat, text).instrument(tracing::info_span!("payment notice", %payment_id)).await;
     Ok(())
+}
+
+/// `call`'s answer within [`CALL_TIMEOUT`]; a refusal or silence of `service`
+/// (named with what was asked) is logged and `None`: the next tick tries again.
+async fn answered<T, E: std::fmt::Display>(
+    service: &str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Option<T> {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Ok(Ok(answer)) => Some(answer),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "{service}: refused; next tick tries again");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("{service}: no answer; next tick asks again");
+            None
+        }
+    }
 }
 
 /// Sends `text` to `chat` within [`CALL_TIMEOUT`]; a failure is logged, not returned

@@ -47,15 +47,10 @@ fn worker_command(s: &Services) -> Command {
     command
         .env_clear()
         .current_dir(std::env::temp_dir())
-        .envs(testkit::service_env(&s.db, &s.redis, &s.s3))
-        .env("TELEGRAM_BOT_TOKEN", s.telegram.token())
-        .env("TELEGRAM_API_URL", s.telegram.api_url().as_str())
-        .env("STT_BASE_URL", s.openai.base_url())
-        .env("STT_API_KEY", "sk-test")
+        .envs(testkit::worker_env(&s.db, &s.redis, &s.s3, &s.telegram, &s.openai))
         .env("JOB_LEASE_SECONDS", "3")
         .env("MAINTENANCE_INTERVAL_SECONDS", "1")
         .env("WORKER_CONCURRENCY", "1")
-        .env("FREE_MINUTES_PER_DAY", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null());
     command

@@ -90,12 +90,7 @@ async fn a_workers_metrics_show_the_job_it_ran_and_the_providers_latency() {
         Command::new(env!("CARGO_BIN_EXE_worker"))
             .env_clear()
             .current_dir(std::env::temp_dir())
-            .envs(testkit::service_env(&db, &redis, &s3))
-            .env("TELEGRAM_BOT_TOKEN", telegram.token())
-            .env("TELEGRAM_API_URL", telegram.api_url().as_str())
-            .env("STT_BASE_URL", openai.base_url())
-            .env("STT_API_KEY", "sk-test")
-            .env("FREE_MINUTES_PER_DAY", "0")
+            .envs(testkit::worker_env(&db, &redis, &s3, &telegram, &openai))
             .env("WORKER_HTTP_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "warn,worker=info"),
         "worker HTTP server listening",

@@ -67,12 +67,7 @@ async fn three_workers_share_one_queue_and_each_job_runs_once() {
                 Command::new(env!("CARGO_BIN_EXE_worker"))
                     .env_clear()
                     .current_dir(std::env::temp_dir())
-                    .envs(testkit::service_env(&db, &redis, &s3))
-                    .env("TELEGRAM_BOT_TOKEN", telegram.token())
-                    .env("TELEGRAM_API_URL", telegram.api_url().as_str())
-                    .env("STT_BASE_URL", openai.base_url())
-                    .env("STT_API_KEY", "sk-test")
-                    .env("FREE_MINUTES_PER_DAY", "0")
+                    .envs(testkit::worker_env(&db, &redis, &s3, &telegram, &openai))
                     // One job at a time each: the queue, not one greedy worker, spreads the work.
                     .env("WORKER_CONCURRENCY", "1")
                     .env("WORKER_HTTP_ADDR", "127.0.0.1:0")

@@ -5,7 +5,7 @@
 use shared::telegram::Counted as _;
 use teloxide::prelude::Requester;
 
-use super::{CALL_TIMEOUT, Maintenance, send_logged, tell_payer};
+use super::{CALL_TIMEOUT, Maintenance, answered, send_logged, tell_payer};
 use shared::{
     entities::payments::PaymentProvider,
     operations::{audit::Actor, refunds},
@@ -64,16 +64,8 @@ async fn renew_one(
         description: format!("{name}, 30 days"),
         method: yookassa::PayWith::Saved(method),
     };
-    let fetched = match tokio::time::timeout(CALL_TIMEOUT, client.create_payment(&new)).await {
-        Ok(Ok(fetched)) => fetched,
-        Ok(Err(err)) => {
-            tracing::warn!(%payment_id, error = %err, "YooKassa refused a renewal; next tick tries again");
-            return Ok(false);
-        }
-        Err(_) => {
-            tracing::warn!(%payment_id, "YooKassa did not answer a renewal; next tick asks again");
-            return Ok(false);
-        }
+    let Some(fetched) = answered("YooKassa, charging a renewal", client.create_payment(&new)).await else {
+        return Ok(false);
     };
     payments::attach_provider_id(&m.db, payment_id, &fetched.id).await?;
     // YooKassa's notification may settle it first; whoever settles it tells the user.
@@ -150,20 +142,9 @@ async fn refund_card(
     };
     let description = format!("Refund of payment {}: a second plan paid while one ran", payment.id);
     let key = format!("duplicate-{}", payment.id);
-    let created = tokio::time::timeout(
-        CALL_TIMEOUT,
-        client.create_refund(kassa_id, payment.amount, &description, &key),
-    );
-    let fetched = match created.await {
-        Ok(Ok(fetched)) => fetched,
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "YooKassa refused a duplicate plan's refund; next tick tries again");
-            return Ok(None);
-        }
-        Err(_) => {
-            tracing::warn!("YooKassa did not answer a refund; next tick asks again");
-            return Ok(None);
-        }
+    let created = client.create_refund(kassa_id, payment.amount, &description, &key);
+    let Some(fetched) = answered("YooKassa, refunding a duplicate plan", created).await else {
+        return Ok(None);
     };
     Ok(refunds::apply_yookassa(&m.db, &m.ledger, &fetched, Actor::System).await?)
 }
