@@ -109,6 +109,20 @@ async fn press_in_plan_menu(
     user.wait_for_messages(seen + 2, WAIT).await.unwrap().pop().unwrap()
 }
 
+/// `user`, new to the bot, pays the card plan labelled `label` on its YooKassa page; returns
+/// that first payment once the plan is active.
+async fn buy_card_plan(
+    kassa: &FakeYooKassa,
+    user: &TestUser,
+    label: &str,
+) -> testkit::fake_yookassa::Payment {
+    press_in_plan_menu(user, 0, label).await;
+    let first = kassa.payments().remove(0);
+    kassa.succeed(&first.id).await.unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+    first
+}
+
 #[tokio::test]
 async fn a_stars_plan_is_bought_renewed_twice_once_each_cancelled_and_expires() {
     let bot = spawn_bot(&[PLANS]).await;
@@ -339,10 +353,7 @@ async fn a_yookassa_plan_is_renewed_by_maintenance_with_the_saved_card_and_a_dec
 async fn a_cancelled_yookassa_plan_forgets_the_card_and_a_refund_notification_ends_it() {
     let (kassa, bot) = spawn_with_yookassa(&[]).await;
     let user = bot.telegram.user(64, "Rita", Some("ru"));
-    press_in_plan_menu(&user, 0, "Basic за 299 ₽ в месяц (карта)").await;
-    let first = kassa.payments().remove(0);
-    kassa.succeed(&first.id).await.unwrap();
-    user.wait_for_messages(3, WAIT).await.unwrap();
+    let first = buy_card_plan(&kassa, &user, "Basic за 299 ₽ в месяц (карта)").await;
     let cancelled = press_in_plan_menu(&user, 3, "Отменить продление").await;
     assert!(cancelled.body().unwrap().starts_with("Продление отменено. Тариф действует до"), "{cancelled:?}");
     let method = text_of(
@@ -374,10 +385,7 @@ async fn a_cancelled_yookassa_plan_forgets_the_card_and_a_refund_notification_en
 async fn deleting_ones_data_forgets_the_card_and_the_plan_runs_out_unrenewed() {
     let (kassa, bot) = spawn_with_yookassa(&[]).await;
     let user = bot.telegram.user(65, "Lev", Some("en"));
-    press_in_plan_menu(&user, 0, "Basic for 299 ₽ a month (card)").await;
-    let first = kassa.payments().remove(0);
-    kassa.succeed(&first.id).await.unwrap();
-    user.wait_for_messages(3, WAIT).await.unwrap();
+    buy_card_plan(&kassa, &user, "Basic for 299 ₽ a month (card)").await;
 
     user.send_command("/deletemydata").unwrap();
     let question = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
@@ -476,10 +484,7 @@ async fn a_second_stars_plan_paid_while_one_runs_is_cancelled_at_telegram_and_re
 async fn a_plan_taken_off_sale_keeps_what_it_was_bought_with_and_is_not_renewed() {
     let (kassa, bot) = spawn_with_yookassa(&[]).await;
     let user = bot.telegram.user(68, "Nina", Some("en"));
-    press_in_plan_menu(&user, 0, "Pro for 699 ₽ a month (card)").await;
-    let first = kassa.payments().remove(0);
-    kassa.succeed(&first.id).await.unwrap();
-    user.wait_for_messages(3, WAIT).await.unwrap();
+    buy_card_plan(&kassa, &user, "Pro for 699 ₽ a month (card)").await;
 
     // The operator stops selling Pro and gives Basic more: Pro's subscriber keeps Pro's terms.
     let mut settings = (*bot.state.settings).clone();
