@@ -48,8 +48,11 @@ async fn renew_one(
     let Some(method) = due.payment_method_id.clone() else { return Ok(false) };
     let name = due.name.clone();
     let until = due.paid_until.map(|at| m.ledger.local_date(at)).unwrap_or_default();
-    if m.ledger.pricing().plans.find(&due.plan).is_none() {
-        // Taken off sale: it is not renewed, and runs to the end of what was paid.
+    let on_sale = &m.ledger.pricing().plans;
+    // Taken off a list that sells others: it is not renewed, and runs to the end of what was
+    // paid. An empty list only stops sales (a worker started without the list must not end
+    // every plan): the subscription carries its own price and terms.
+    if !on_sale.is_empty() && on_sale.find(&due.plan).is_none() {
         tracing::warn!("a plan no longer on sale is not renewed");
         if subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, 0).await? {
             tell_user(m, due.user_id, &PlanText::Withdrawn { name, until }.into()).await?;
