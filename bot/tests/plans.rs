@@ -481,31 +481,45 @@ async fn a_second_stars_plan_paid_while_one_runs_is_cancelled_at_telegram_and_re
 }
 
 #[tokio::test]
-async fn a_plan_taken_off_sale_keeps_what_it_was_bought_with_and_is_not_renewed() {
+async fn a_plan_taken_off_sale_keeps_what_it_was_bought_with_and_stops_renewing() {
     let (kassa, bot) = spawn_with_yookassa(&[]).await;
-    let user = bot.telegram.user(68, "Nina", Some("en"));
-    buy_card_plan(&kassa, &user, "Pro for 699 ₽ a month (card)").await;
+    let card = bot.telegram.user(68, "Nina", Some("en"));
+    buy_card_plan(&kassa, &card, "Pro for 699 ₽ a month (card)").await;
+    let stars = bot.telegram.user(69, "Olga", Some("ru"));
+    press_in_plan_menu(&stars, 0, "Pro за 350 ⭐ в месяц").await;
+    stars.subscribe(&bot.telegram.invoices().pop().unwrap(), "pro-stars").unwrap();
+    stars.wait_for_messages(3, WAIT).await.unwrap();
 
-    // The operator stops selling Pro and gives Basic more: Pro's subscriber keeps Pro's terms.
+    // The operator stops selling Pro and gives Basic more: Pro's subscribers keep Pro's terms.
     let mut settings = (*bot.state.settings).clone();
     settings.pricing.plans = "Basic:299:150:90:5:0".parse().unwrap();
     let ledger = shared::billing::ledger::Ledger::new(settings.pricing.clone());
-    let uid = shared::ids::UserId(user_id(&bot, &user).await);
+    let uid = shared::ids::UserId(user_id(&bot, &card).await);
     let plan = ledger.balance(&bot.db.db, uid).await.unwrap().plan.unwrap();
     assert_eq!((plan.seconds_left, plan.images_left, plan.period.terms.discount_percent), (3600, 20, 10));
 
-    // Its renewal is not charged, and its user is told once.
-    age_plan(&bot, &user, 29 * 24 + 1).await;
-    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_renewed, 0);
-    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_renewed, 0);
-    assert_eq!(kassa.payments().len(), 1, "no charge for a plan off sale");
-    let told = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    // Both stop renewing at once (the Stars one at Telegram), and each user is told once.
+    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_withdrawn, 2);
+    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_withdrawn, 0);
+    assert_eq!(bot.telegram.star_subscription_canceled("pro-stars"), Some(true));
+    let told = card.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
     assert!(
         told.body().unwrap().starts_with("Plan Pro is no longer offered, so it will not renew"),
         "{told:?}"
     );
+    let told = stars.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    assert!(told.body().unwrap().starts_with("Тариф Pro больше не продаётся"), "{told:?}");
+    assert_eq!(plans_of(&bot, &card).await, ["canceled:1"]);
+    assert_eq!(plans_of(&bot, &stars).await, ["canceled:1"]);
+
+    // The card is not charged when the period ends.
+    age_plan(&bot, &card, 29 * 24 + 1).await;
+    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_renewed, 0);
+    assert_eq!(kassa.payments().len(), 1, "no charge for a plan off sale");
+    // An empty list stops sales only: nothing more is withdrawn.
+    settings.pricing.plans = shared::billing::plans::PlanList::default();
+    assert_eq!(maintenance_tick_with(&bot, &settings).await.plans_withdrawn, 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(user.messages().len(), 4, "told once: {:?}", user.last_message());
-    assert_eq!(plans_of(&bot, &user).await, ["canceled:1"]);
+    assert_eq!((card.messages().len(), stars.messages().len()), (4, 4));
     bot.stop().await.unwrap();
 }

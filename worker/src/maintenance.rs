@@ -84,6 +84,8 @@ pub struct TickReport {
     pub uploads_aborted: u64,
     /// YooKassa plans renewed by charging the saved card.
     pub plans_renewed: usize,
+    /// Plans taken off sale that stopped renewing.
+    pub plans_withdrawn: usize,
     /// Plans ended: their last period is over.
     pub plans_ended: usize,
     /// Second plans paid while one ran, given back.
@@ -157,6 +159,7 @@ async fn pass(m: &Maintenance, upkeep: bool) -> anyhow::Result<TickReport> {
     if let Some(client) = &m.yookassa {
         report.payments_settled = reconcile_yookassa(m, client).await?;
     }
+    report.plans_withdrawn = plans::withdraw(m).await?;
     if let Some(client) = &m.yookassa {
         report.plans_renewed = plans::renew(m, client).await?;
     }

@@ -529,6 +529,19 @@ pub async fn due_renewals<C: ConnectionTrait>(
     .await
 }
 
+/// Renewing plans whose plan is none of `on_sale` (plan ids), at most 100, oldest first.
+pub async fn renewing_off_sale<C: ConnectionTrait>(
+    db: &C,
+    on_sale: &[String],
+) -> Result<Vec<Subscription>, DbErr> {
+    // Plan ids are letters and digits, so a comma-joined list splits back exactly.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE status = 'active' \
+         AND NOT (plan = ANY (string_to_array($1, ','))) ORDER BY created_at LIMIT 100"
+    );
+    many(db, stmt(&sql, [on_sale.join(",").into()])).await
+}
+
 /// The payment renewing `subscription` for the period after its `paid_until`:
 /// one per period and attempt, so a retried tick charges nothing twice (its id
 /// is YooKassa's idempotence key), at the price the plan was bought for.

@@ -126,7 +126,7 @@ pub enum PlanText {
         /// End of the paid period, as a date.
         until: String,
     },
-    /// A YooKassa plan taken off sale: it does not renew.
+    /// A plan taken off sale: it does not renew.
     Withdrawn {
         /// Plan name.
         name: String,

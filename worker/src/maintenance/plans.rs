@@ -48,17 +48,6 @@ async fn renew_one(
     let Some(method) = due.payment_method_id.clone() else { return Ok(false) };
     let name = due.name.clone();
     let until = due.paid_until.map(|at| m.ledger.local_date(at)).unwrap_or_default();
-    let on_sale = &m.ledger.pricing().plans;
-    // Taken off a list that sells others: it is not renewed, and runs to the end of what was
-    // paid. An empty list only stops sales (a worker started without the list must not end
-    // every plan): the subscription carries its own price and terms.
-    if !on_sale.is_empty() && on_sale.find(&due.plan).is_none() {
-        tracing::warn!("a plan no longer on sale is not renewed");
-        if subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, 0).await? {
-            tell_user(m, due.user_id, &PlanText::Withdrawn { name, until }.into()).await?;
-        }
-        return Ok(false);
-    }
     let (payment_id, amount) = subscriptions::renewal_payment(&m.db, due).await?;
     let new = yookassa::NewPayment {
         payment_id,
@@ -90,6 +79,33 @@ async fn renew_one(
         // Still pending (say, the bank asks the payer): reconciliation settles it.
         yookassa::PaymentStatus::Pending | yookassa::PaymentStatus::WaitingForCapture => Ok(false),
     }
+}
+
+/// Stops the renewal of plans taken off a `SUBSCRIPTION_PLANS` that still sells
+/// others (a Stars plan at Telegram first): each runs to the end of what was
+/// paid, and its user is told. An empty list only stops sales: a worker
+/// started without the list must not end every plan, and a subscription
+/// carries its own price and terms.
+pub(super) async fn withdraw(m: &Maintenance) -> anyhow::Result<usize> {
+    let on_sale = &m.ledger.pricing().plans;
+    if on_sale.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<String> = on_sale.0.iter().map(shared::billing::plans::Plan::id).collect();
+    let mut withdrawn = 0;
+    for plan in subscriptions::renewing_off_sale(&m.db, &ids).await? {
+        let Some(user) = shared::people::users::find(&m.db, plan.user_id).await? else { continue };
+        let stopped = subscriptions::set_at_telegram(&m.bot, user.telegram_id, &plan, true);
+        if answered("Telegram, cancelling a Stars plan taken off sale", stopped).await.is_none() {
+            continue;
+        }
+        let Some(cancelled) = subscriptions::cancel(&m.db, plan.user_id).await? else { continue };
+        tracing::info!(subscription = %plan.id, plan = %plan.plan, "a plan taken off sale stops renewing");
+        withdrawn += 1;
+        let until = cancelled.paid_until.map(|at| m.ledger.local_date(at)).unwrap_or_default();
+        tell_user(m, plan.user_id, &PlanText::Withdrawn { name: cancelled.name, until }.into()).await?;
+    }
+    Ok(withdrawn)
 }
 
 /// Ends plans whose last period is over and tells their users.
