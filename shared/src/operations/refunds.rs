@@ -297,6 +297,24 @@ fn stmt(sql: &str, values: impl IntoIterator<Item = sea_orm::Value>) -> Statemen
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
+/// What of `payment` is not refunded yet, in its currency.
+///
+/// # Errors
+/// The database's.
+pub async fn unrefunded<C: ConnectionTrait>(
+    db: &C,
+    payment: &payments::Model,
+) -> Result<Decimal, sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(stmt(
+            "SELECT COALESCE(SUM(amount), 0) AS amount FROM payment_refunds WHERE payment_id = $1",
+            [payment.id.into()],
+        ))
+        .await?;
+    let refunded: Decimal = row.map(|row| row.try_get("", "amount")).transpose()?.unwrap_or_default();
+    Ok(payment.amount - refunded)
+}
+
 /// Our YooKassa payment whose YooKassa id is `provider_payment_id`.
 ///
 /// # Errors

@@ -432,13 +432,13 @@ pub async fn set_at_telegram(
 }
 
 /// Paid charges of plans while another ran ([`Recorded::Duplicate`]), not
-/// refunded yet: maintenance gives each back.
+/// wholly refunded yet (at most 100, oldest first): maintenance gives each back.
 pub async fn duplicates_to_refund<C: ConnectionTrait>(db: &C) -> Result<Vec<payments::Model>, DbErr> {
     use sea_orm::EntityTrait;
     payments::Entity::find()
         .from_raw_sql(stmt(
             "SELECT p.* FROM payments p JOIN subscription_periods sp ON sp.payment_id = p.id \
-             WHERE sp.duplicate AND p.status = 'succeeded' ORDER BY p.created_at",
+             WHERE sp.duplicate AND p.status = 'succeeded' ORDER BY p.created_at LIMIT 100",
             [],
         ))
         .all(db)

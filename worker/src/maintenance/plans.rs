@@ -159,9 +159,14 @@ async fn refund_card(
         tracing::error!("a duplicate card payment waits for YooKassa settings to be refunded");
         return Ok(None);
     };
+    // An admin may have given part of it back already.
+    let left = refunds::unrefunded(&m.db, payment).await?;
+    if left.is_zero() || left.is_sign_negative() {
+        return Ok(None);
+    }
     let description = format!("Refund of payment {}: a second plan paid while one ran", payment.id);
     let key = format!("duplicate-{}", payment.id);
-    let created = client.create_refund(kassa_id, payment.amount, &description, &key);
+    let created = client.create_refund(kassa_id, left, &description, &key);
     let Some(fetched) = answered("YooKassa, refunding a duplicate plan", created).await else {
         return Ok(None);
     };
