@@ -320,3 +320,81 @@ pub async fn stop_refunded(bot: &Telegram, state: &AppState, payment: &shared::e
         tracing::warn!(payment_id = %payment.id, error = format!("{err:#}"), "could not stop a refunded plan at Telegram");
     }
 }
+
+/// Bot API's `BotSubscriptionUpdated`: a user changed their Stars subscription in Telegram.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SubscriptionUpdate {
+    /// Who.
+    pub user: teloxide::types::User,
+    /// The subscription invoice's payload: our first payment's id.
+    pub invoice_payload: String,
+    /// What it became.
+    pub state: SubscriptionState,
+}
+
+/// The state a Stars subscription moved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriptionState {
+    /// The user cancelled its renewal.
+    Canceled,
+    /// The user re-enabled it.
+    Active,
+    /// Its renewal could not be paid.
+    Failed,
+}
+
+/// The `subscription` field of an update's body, if it has one.
+pub fn subscription_update(body: &[u8]) -> Option<SubscriptionUpdate> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        subscription: SubscriptionUpdate,
+    }
+    serde_json::from_slice::<Body>(body).ok().map(|body| body.subscription)
+}
+
+/// Follows a change the user made to their Stars plan in Telegram: a cancelled
+/// or failed renewal leaves the plan to run out at the end of what was paid
+/// (maintenance then ends it without waiting for a renewal), a re-enabled one
+/// renews again. Only the user's running plan bought with that invoice moves,
+/// and the user is told. Telegram's repeats are taken once by update id, and a
+/// state the plan is already in changes nothing.
+pub async fn on_subscription_update(
+    bot: &Telegram,
+    state: &AppState,
+    update: &SubscriptionUpdate,
+) -> anyhow::Result<()> {
+    let live = match update.invoice_payload.parse::<shared::ids::PaymentId>() {
+        Ok(payment_id) => subscriptions::of_payment(&state.db, payment_id).await?,
+        Err(_) => None,
+    };
+    let payer = shared::ids::TelegramUserId(i64::try_from(update.user.id.0)?);
+    let owner = match &live {
+        Some(plan) => shared::people::users::find(&state.db, plan.user_id).await?,
+        None => None,
+    };
+    let (Some(plan), Some(user)) = (live, owner) else {
+        tracing::warn!(payload = %update.invoice_payload, "a subscription update for no plan of ours");
+        return Ok(());
+    };
+    let current = subscriptions::live_of(&state.db, plan.user_id).await?;
+    if user.telegram_id != payer || current.as_ref().map(|live| live.id) != Some(plan.id) {
+        tracing::warn!(subscription = %plan.id, "a subscription update for a plan that is not running, or not the payer's");
+        return Ok(());
+    }
+    let renew = update.state == SubscriptionState::Active;
+    let changed = if renew {
+        subscriptions::resume(&state.db, plan.user_id).await?
+    } else {
+        subscriptions::cancel(&state.db, plan.user_id).await?
+    };
+    let Some(changed) = changed.filter(|changed| changed.status != plan.status) else { return Ok(()) };
+    tracing::info!(subscription = %plan.id, state = ?update.state, "a Stars plan changed in Telegram");
+    let until = changed.paid_until.map(|at| state.ledger.local_date(at)).unwrap_or_default();
+    let text = match update.state {
+        SubscriptionState::Failed => PlanText::StarsRenewalFailed { name: changed.name.clone(), until },
+        _ => renewal_text(state, Some(&changed), renew),
+    };
+    bot.send_message(user.telegram_id.private_chat(), text.render(user.language)).counted().await?;
+    Ok(())
+}

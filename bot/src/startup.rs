@@ -280,6 +280,18 @@ pub(crate) fn allowed_updates() -> Vec<AllowedUpdate> {
     ]
 }
 
+/// [`allowed_updates`] as the Bot API names them, and `subscription` (a user's
+/// Stars plan cancelled, re-enabled or failed in Telegram), which teloxide
+/// cannot name; only the webhook reads it (teloxide's polling drops its body).
+pub(crate) fn allowed_update_names() -> Vec<String> {
+    let mut names: Vec<String> = allowed_updates()
+        .iter()
+        .filter_map(|kind| serde_json::to_value(kind).ok()?.as_str().map(str::to_owned))
+        .collect();
+    names.push("subscription".to_owned());
+    names
+}
+
 /// Shows the command menu in Russian by default and in English to English
 /// users; groups get their own menu (`/transcribe`, `/auto`, `/help`); each
 /// admin's own chat also lists the admin commands.

@@ -30,8 +30,6 @@ use shared::{
 use teloxide::{
     dispatching::UpdateHandler,
     dptree,
-    payloads::SetWebhookSetters,
-    prelude::Requester,
     types::{Me, Update},
 };
 use tracing::Instrument;
@@ -51,6 +49,27 @@ struct Hook {
     handler: Arc<UpdateHandler<anyhow::Error>>,
 }
 
+/// `setWebhook` with `allowed_updates` named as the Bot API names them:
+/// teloxide's list has no `subscription` (`BotSubscriptionUpdated`, a user
+/// cancelling or re-enabling a Stars plan in Telegram).
+#[derive(Debug, Clone, serde::Serialize)]
+struct SetWebhookByName {
+    url: String,
+    secret_token: String,
+    allowed_updates: Vec<String>,
+}
+
+impl teloxide::requests::Payload for SetWebhookByName {
+    type Output = teloxide::types::True;
+    const NAME: &'static str = "SetWebhook";
+}
+
+impl shared::telegram::Addressee for SetWebhookByName {
+    fn addressee(&self) -> Option<&teloxide::types::Recipient> {
+        None
+    }
+}
+
 /// Registers `url` with Telegram and returns the route that takes its updates.
 ///
 /// # Errors
@@ -63,11 +82,12 @@ pub async fn register(
     secret: &Secret,
     handler: UpdateHandler<anyhow::Error>,
 ) -> anyhow::Result<Router> {
-    bot.set_webhook(url.clone())
-        .secret_token(secret.expose().to_owned())
-        .allowed_updates(crate::startup::allowed_updates())
-        .counted()
-        .await?;
+    let payload = SetWebhookByName {
+        url: url.to_string(),
+        secret_token: secret.expose().to_owned(),
+        allowed_updates: crate::startup::allowed_update_names(),
+    };
+    teloxide::requests::JsonRequest::new(bot.clone(), payload).counted().await?;
     let hook = Hook { state, bot, me, secret: secret.clone(), handler: Arc::new(handler) };
     Ok(Router::new().route(url.path(), post(receive)).with_state(hook))
 }
@@ -100,13 +120,22 @@ async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> S
                 return StatusCode::SERVICE_UNAVAILABLE;
             }
         }
-        let deps = dptree::deps![update, hook.bot.clone(), hook.me.clone(), hook.state.clone()];
-        match hook.handler.dispatch(deps).await {
-            ControlFlow::Break(Ok(())) => {}
-            ControlFlow::Break(Err(err)) => {
-                tracing::error!(error = format!("{err:#}"), "an update handler failed")
+        if let teloxide::types::UpdateKind::Error(_) = update.kind
+            && let Some(changed) = crate::plans::subscription_update(&body)
+        {
+            // A kind teloxide does not read: Telegram's word on a Stars plan.
+            if let Err(err) = crate::plans::on_subscription_update(&hook.bot, &hook.state, &changed).await {
+                tracing::error!(error = format!("{err:#}"), "a subscription update failed");
             }
-            ControlFlow::Continue(_) => tracing::debug!("update ignored"),
+        } else {
+            let deps = dptree::deps![update, hook.bot.clone(), hook.me.clone(), hook.state.clone()];
+            match hook.handler.dispatch(deps).await {
+                ControlFlow::Break(Ok(())) => {}
+                ControlFlow::Break(Err(err)) => {
+                    tracing::error!(error = format!("{err:#}"), "an update handler failed")
+                }
+                ControlFlow::Continue(_) => tracing::debug!("update ignored"),
+            }
         }
         if let Err(err) = updates::handled(&hook.state.db, update_id).await {
             // Handled all the same; a redelivery within the take's expiry is still refused.

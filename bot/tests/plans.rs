@@ -529,3 +529,69 @@ async fn a_plan_taken_off_sale_keeps_what_it_was_bought_with_and_stops_renewing(
     assert_eq!((card.messages().len(), stars.messages().len()), (4, 4));
     bot.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_stars_plan_changed_in_telegram_follows_its_subscription_updates() {
+    let bot = support::spawn_bot_with(|addr| {
+        vec![
+            (PLANS.0.into(), PLANS.1.into()),
+            ("TELEGRAM_MODE".into(), "webhook".into()),
+            ("TELEGRAM_WEBHOOK_URL".into(), format!("http://{addr}/telegram/hook")),
+            ("TELEGRAM_WEBHOOK_SECRET".into(), "s3cret-Token_1".into()),
+        ]
+    })
+    .await;
+    let user = bot.telegram.user(70, "Yana", Some("en"));
+    press_in_plan_menu(&user, 0, "Basic for 150 ⭐ a month").await;
+    user.subscribe(&bot.telegram.invoices().pop().unwrap(), "yana-1").unwrap();
+    user.wait_for_messages(3, WAIT).await.unwrap();
+
+    // Cancelled in Telegram's settings (the webhook asked for `subscription` updates): the
+    // plan runs out unrenewed, and Telegram's repeat of the update changes nothing.
+    user.set_star_subscription("yana-1", "canceled").unwrap();
+    let told = user.wait_for_messages(4, WAIT).await.unwrap().pop().unwrap();
+    assert!(told.body().unwrap().starts_with("Renewal cancelled. The plan runs until"), "{told:?}");
+    assert_eq!(plans_of(&bot, &user).await, ["canceled:1"]);
+    user.set_star_subscription("yana-1", "canceled").unwrap();
+
+    // An update naming her plan's invoice but another user changes nothing.
+    let payload =
+        text_of(&bot, "SELECT id::text FROM payments WHERE provider_payment_id = 'yana-1'", vec![]).await;
+    let forged = serde_json::json!({"update_id": 900_001, "subscription": {
+        "user": {"id": 71, "is_bot": false, "first_name": "Egor"},
+        "invoice_payload": payload[0], "state": "active"}});
+    let answer = reqwest::Client::new()
+        .post(format!("http://{}/telegram/hook", bot.http))
+        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret-Token_1")
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(plans_of(&bot, &user).await, ["canceled:1"]);
+    assert_eq!(user.messages().len(), 4, "{:?}", user.last_message());
+
+    // Re-enabled there: it renews again.
+    user.set_star_subscription("yana-1", "active").unwrap();
+    let told = user.wait_for_messages(5, WAIT).await.unwrap().pop().unwrap();
+    assert!(told.body().unwrap().starts_with("The plan will renew again on"), "{told:?}");
+    assert_eq!(plans_of(&bot, &user).await, ["active:1"]);
+
+    // Its renewal could not be paid: it ends with its period, without waiting for one.
+    user.set_star_subscription("yana-1", "failed").unwrap();
+    let told = user.wait_for_messages(6, WAIT).await.unwrap().pop().unwrap();
+    assert!(
+        told.body().unwrap().starts_with("Telegram could not charge the Stars to renew plan Basic"),
+        "{told:?}"
+    );
+    assert_eq!(plans_of(&bot, &user).await, ["canceled:1"]);
+    age_plan(&bot, &user, 30 * 24 + 1).await;
+    assert_eq!(maintenance_tick(&bot).await.plans_ended, 1, "no grace for a renewal that will not come");
+
+    let ended = user.wait_for_messages(7, WAIT).await.unwrap().pop().unwrap();
+    assert_eq!(ended.body(), Some("Plan Basic has ended. Subscribe again in /plan."));
+
+    assert_eq!(plans_of(&bot, &user).await, ["ended:1"]);
+    bot.stop().await.unwrap();
+}

@@ -411,6 +411,7 @@ impl Shared {
                 period,
                 charges: vec![(charge_id.to_owned(), expires)],
                 canceled_by_bot: false,
+                canceled_by_user: false,
             },
         );
         self.subscription_payment(user_id, charge_id, &invoice.payload, invoice.total_amount, expires, true)
@@ -428,7 +429,7 @@ impl Shared {
             let expires = match sub.charges.iter().find(|(charge, _)| charge == charge_id) {
                 Some((_, expires)) => *expires,
                 None => {
-                    if sub.canceled_by_bot {
+                    if sub.canceled_by_bot || sub.canceled_by_user {
                         return Err(FakeError::SubscriptionCanceled(first_charge.to_owned()));
                     }
                     let last = sub.charges.last().map_or_else(unix_now, |(_, expires)| *expires);
@@ -440,6 +441,29 @@ impl Shared {
             (sub.user_id, sub.payload.clone(), sub.amount, expires)
         };
         self.subscription_payment(user_id, charge_id, &payload, amount, expires, false)
+    }
+
+    /// The user changes the subscription first charged as `first_charge` in Telegram:
+    /// `canceled` stops its renewal, `active` re-enables it, `failed` is a renewal the
+    /// user's balance could not pay. Sent as a `subscription` update (`BotSubscriptionUpdated`).
+    pub(crate) fn star_subscription_state(&self, first_charge: &str, state: &str) -> Result<i64, FakeError> {
+        let (user_id, payload) = {
+            let mut st = self.lock();
+            let sub = st
+                .star_subscriptions
+                .get_mut(first_charge)
+                .ok_or_else(|| FakeError::NoSuchCharge(first_charge.to_owned()))?;
+            match state {
+                "canceled" | "failed" => sub.canceled_by_user = true,
+                _ => sub.canceled_by_user = false,
+            }
+            (sub.user_id, sub.payload.clone())
+        };
+        let user = self.user_record(user_id)?;
+        let body = json!({ "user": user.user_json(), "invoice_payload": payload, "state": state });
+        let id = self.lock().push_update("subscription", body);
+        self.notify_all();
+        id.ok_or_else(|| FakeError::NotAllowed("subscription".to_owned()))
     }
 
     fn subscription_payment(

@@ -113,8 +113,11 @@ pub enum FakeError {
     /// The invoice is not a subscription's (no `subscription_period`).
     #[error("invoice {0} is not a subscription")]
     NotASubscription(String),
-    /// The bot cancelled the subscription's renewal, so Telegram does not renew it.
-    #[error("the subscription of charge {0} was cancelled by the bot")]
+    /// The bot's `allowed_updates` leaves this kind of update out: it was not sent.
+    #[error("the bot's allowed_updates leaves out `{0}` updates")]
+    NotAllowed(String),
+    /// The subscription's renewal was cancelled (by the bot or the user), so Telegram does not renew it.
+    #[error("the subscription of charge {0} was cancelled")]
     SubscriptionCanceled(String),
     /// No file with that id was registered or sent.
     #[error("unknown file_id {0}")]
@@ -744,6 +747,13 @@ impl TestUser {
     /// update again (Telegram repeats updates). Refused once the bot cancelled it.
     pub fn renew_subscription(&self, first_charge: &str, charge_id: &str) -> Result<i32, FakeError> {
         self.tg.shared().renew_subscription(first_charge, charge_id)
+    }
+
+    /// The user cancels (`canceled`), re-enables (`active`) in Telegram's settings the Stars
+    /// subscription first charged as `first_charge`, or its renewal fails (`failed`): a
+    /// `subscription` update, delivered only when the bot's `allowed_updates` names it.
+    pub fn set_star_subscription(&self, first_charge: &str, state: &str) -> Result<i64, FakeError> {
+        self.tg.shared().star_subscription_state(first_charge, state)
     }
 
     /// The payment went through but its `successful_payment` update never reached the bot

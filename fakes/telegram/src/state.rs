@@ -231,6 +231,8 @@ pub(crate) struct StarSubscription {
     pub charges: Vec<(String, i64)>,
     /// The bot cancelled its renewal (`editUserStarSubscription`).
     pub canceled_by_bot: bool,
+    /// The user cancelled its renewal in Telegram's settings.
+    pub canceled_by_user: bool,
 }
 
 /// One line of the bot's Stars history, as `getStarTransactions` lists it.

@@ -34,3 +34,4 @@ plan-ended = Plan { $name } has ended. Subscribe again in /plan.
 plan-renewal-failed = We could not renew plan { $name } with your saved card. It runs until { $until }; subscribe again in /plan.
 plan-duplicate-refunded = You already have plan { $name } until { $until }, so this payment buys nothing: we are returning it to you, and you will get a message once it is back.
 plan-withdrawn = Plan { $name } is no longer offered, so it will not renew and nothing more is charged for it. It runs until { $until }; the plans on offer are in /plan.
+plan-stars-renewal-failed = Telegram could not charge the Stars to renew plan { $name }, so it ends on { $until }. Top up your Stars and subscribe again in /plan.

@@ -126,6 +126,13 @@ pub enum PlanText {
         /// End of the paid period, as a date.
         until: String,
     },
+    /// Telegram could not charge a Stars plan's renewal.
+    StarsRenewalFailed {
+        /// Plan name.
+        name: String,
+        /// End of the paid period, as a date.
+        until: String,
+    },
     /// A plan taken off sale: it does not renew.
     Withdrawn {
         /// Plan name.
@@ -167,6 +174,7 @@ impl PlanText {
             Self::RenewalFailed { .. } => "plan-renewal-failed",
             Self::DuplicateRefunded { .. } => "plan-duplicate-refunded",
             Self::Withdrawn { .. } => "plan-withdrawn",
+            Self::StarsRenewalFailed { .. } => "plan-stars-renewal-failed",
         }
     }
 
@@ -211,7 +219,8 @@ impl PlanText {
             | Self::Already { name, until }
             | Self::RenewalFailed { name, until }
             | Self::DuplicateRefunded { name, until }
-            | Self::Withdrawn { name, until } => {
+            | Self::Withdrawn { name, until }
+            | Self::StarsRenewalFailed { name, until } => {
                 args.set("name", name.as_str());
                 args.set("until", until.as_str());
             }
@@ -267,6 +276,7 @@ mod tests {
             PlanText::RenewalFailed { name: name(), until: until() },
             PlanText::DuplicateRefunded { name: name(), until: until() },
             PlanText::Withdrawn { name: name(), until: until() },
+            PlanText::StarsRenewalFailed { name: name(), until: until() },
         ];
         for (images, discount) in [(1, 0), (3, 10), (100, 5)] {
             all.push(PlanText::Offer {
