@@ -532,15 +532,7 @@ async fn a_plan_taken_off_sale_keeps_what_it_was_bought_with_and_stops_renewing(
 
 #[tokio::test]
 async fn a_stars_plan_changed_in_telegram_follows_its_subscription_updates() {
-    let bot = support::spawn_bot_with(|addr| {
-        vec![
-            (PLANS.0.into(), PLANS.1.into()),
-            ("TELEGRAM_MODE".into(), "webhook".into()),
-            ("TELEGRAM_WEBHOOK_URL".into(), format!("http://{addr}/telegram/hook")),
-            ("TELEGRAM_WEBHOOK_SECRET".into(), "s3cret-Token_1".into()),
-        ]
-    })
-    .await;
+    let bot = support::spawn_webhook_bot(&[PLANS]).await;
     let user = bot.telegram.user(70, "Yana", Some("en"));
     press_in_plan_menu(&user, 0, "Basic for 150 ⭐ a month").await;
     user.subscribe(&bot.telegram.invoices().pop().unwrap(), "yana-1").unwrap();
@@ -560,14 +552,7 @@ async fn a_stars_plan_changed_in_telegram_follows_its_subscription_updates() {
     let forged = serde_json::json!({"update_id": 900_001, "subscription": {
         "user": {"id": 71, "is_bot": false, "first_name": "Egor"},
         "invoice_payload": payload[0], "state": "active"}});
-    let answer = reqwest::Client::new()
-        .post(format!("http://{}/telegram/hook", bot.http))
-        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret-Token_1")
-        .json(&forged)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    assert_eq!(bot.post_update(&forged, Some(support::WEBHOOK_SECRET)).await, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(plans_of(&bot, &user).await, ["canceled:1"]);
     assert_eq!(user.messages().len(), 4, "{:?}", user.last_message());

@@ -9,18 +9,7 @@ mod support;
 use std::time::Duration;
 
 use sea_orm::ConnectionTrait;
-use support::{TestBot, spawn_bot_with};
-
-async fn webhook_bot() -> TestBot {
-    spawn_bot_with(|addr| {
-        vec![
-            ("TELEGRAM_MODE".into(), "webhook".into()),
-            ("TELEGRAM_WEBHOOK_URL".into(), format!("http://{addr}/telegram/hook")),
-            ("TELEGRAM_WEBHOOK_SECRET".into(), "s3cret-Token_1".into()),
-        ]
-    })
-    .await
-}
+use support::{WEBHOOK_SECRET, spawn_webhook_bot};
 
 fn start_update(update_id: i64, chat: i64) -> serde_json::Value {
     serde_json::json!({"update_id": update_id, "message": {"message_id": 1, "date": 0,
@@ -30,7 +19,7 @@ fn start_update(update_id: i64, chat: i64) -> serde_json::Value {
 
 #[tokio::test]
 async fn updates_arrive_by_webhook_and_a_wrong_secret_is_refused() {
-    let bot = webhook_bot().await;
+    let bot = spawn_webhook_bot(&[]).await;
     let user = bot.telegram.user(41, "Lena", Some("ru"));
     user.send_command("/start").unwrap();
     let replies = user.wait_for_messages(1, Duration::from_secs(15)).await.unwrap();
@@ -47,19 +36,9 @@ async fn updates_arrive_by_webhook_and_a_wrong_secret_is_refused() {
         .await;
     assert!(delivered.is_ok(), "the fake delivered by webhook");
 
-    let url = format!("http://{}/telegram/hook", bot.http);
     let update = start_update(999_999, 41);
-    let client = reqwest::Client::new();
-    let wrong = client
-        .post(&url)
-        .header("X-Telegram-Bot-Api-Secret-Token", "guess")
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
-    let missing = client.post(&url).json(&update).send().await.unwrap();
-    assert_eq!(missing.status(), 401);
+    assert_eq!(bot.post_update(&update, Some("guess")).await, 401);
+    assert_eq!(bot.post_update(&update, None).await, 401);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(user.messages().len(), 1, "forged updates were not processed");
     bot.stop().await.unwrap();
@@ -67,7 +46,7 @@ async fn updates_arrive_by_webhook_and_a_wrong_secret_is_refused() {
 
 #[tokio::test]
 async fn an_update_that_cannot_be_taken_is_refused_and_handled_when_sent_again() {
-    let bot = webhook_bot().await;
+    let bot = spawn_webhook_bot(&[]).await;
     bot.telegram.set_webhook_backoff(Duration::from_millis(200), Duration::from_millis(500));
     // The updates table is away (as when PostgreSQL is): the update must not be acknowledged.
     bot.db
@@ -101,20 +80,11 @@ async fn an_update_that_cannot_be_taken_is_refused_and_handled_when_sent_again()
 
 #[tokio::test]
 async fn an_update_delivered_twice_is_handled_once() {
-    let bot = webhook_bot().await;
+    let bot = spawn_webhook_bot(&[]).await;
     let user = bot.telegram.user(43, "Lena", Some("en"));
-    let url = format!("http://{}/telegram/hook", bot.http);
-    let client = reqwest::Client::new();
     for _ in 0..2 {
-        let answer = client
-            .post(&url)
-            .header("X-Telegram-Bot-Api-Secret-Token", "s3cret-Token_1")
-            .json(&start_update(777_001, 43))
-            .send()
-            .await
-            .unwrap();
         // Answered after handling: the reply is already out when the 200 arrives.
-        assert_eq!(answer.status(), 200);
+        assert_eq!(bot.post_update(&start_update(777_001, 43), Some(WEBHOOK_SECRET)).await, 200);
         assert_eq!(user.messages().len(), 1);
     }
     let handled = bot

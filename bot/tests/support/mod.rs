@@ -81,7 +81,37 @@ pub async fn spawn_bot_with(extra: impl FnOnce(SocketAddr) -> Vec<(String, Strin
     TestBot { telegram, db, http, state, shutdown, task: Some(task) }
 }
 
+/// The secret the webhook bots of these tests are registered with.
+pub const WEBHOOK_SECRET: &str = "s3cret-Token_1";
+
+/// A bot in webhook mode (`/telegram/hook`, [`WEBHOOK_SECRET`]) with `extra` settings.
+pub async fn spawn_webhook_bot(extra: &[(&str, &str)]) -> TestBot {
+    let extra: Vec<(String, String)> =
+        extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    spawn_bot_with(|addr| {
+        let mut vars = vec![
+            ("TELEGRAM_MODE".into(), "webhook".into()),
+            ("TELEGRAM_WEBHOOK_URL".into(), format!("http://{addr}/telegram/hook")),
+            ("TELEGRAM_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
+        ];
+        vars.extend(extra);
+        vars
+    })
+    .await
+}
+
 impl TestBot {
+    /// POSTs `update` to the bot's webhook with `secret` in Telegram's header
+    /// (none when `None`), as Telegram or a forger would; returns the answer's status.
+    pub async fn post_update(&self, update: &serde_json::Value, secret: Option<&str>) -> u16 {
+        let mut request =
+            reqwest::Client::new().post(format!("http://{}/telegram/hook", self.http)).json(update);
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
     /// Stops the bot and returns how it ended.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();

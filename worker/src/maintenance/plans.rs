@@ -72,7 +72,8 @@ async fn renew_one(
             let reason = fetched.cancellation_details.as_ref().map_or("unknown", |d| d.reason.as_str());
             tracing::warn!(%payment_id, reason, failures = due.renewal_failures + 1, "a renewal was refused");
             if subscriptions::renewal_failed(&m.db, due.id, RENEWAL_RETRY_AFTER, RENEWAL_ATTEMPTS).await? {
-                tell_user(m, due.user_id, &PlanText::RenewalFailed { name, until }.into()).await?;
+                tell_user(m, due.user_id, |lang| PlanText::RenewalFailed { name, until }.render(lang))
+                    .await?;
             }
             Ok(false)
         }
@@ -103,7 +104,8 @@ pub(super) async fn withdraw(m: &Maintenance) -> anyhow::Result<usize> {
         tracing::info!(subscription = %plan.id, plan = %plan.plan, "a plan taken off sale stops renewing");
         withdrawn += 1;
         let until = cancelled.paid_until.map(|at| m.ledger.local_date(at)).unwrap_or_default();
-        tell_user(m, plan.user_id, &PlanText::Withdrawn { name: cancelled.name, until }.into()).await?;
+        tell_user(m, plan.user_id, |lang| PlanText::Withdrawn { name: cancelled.name, until }.render(lang))
+            .await?;
     }
     Ok(withdrawn)
 }
@@ -114,7 +116,7 @@ pub(super) async fn end(m: &Maintenance) -> anyhow::Result<usize> {
     for plan in &ended {
         tracing::info!(subscription = %plan.id, plan = %plan.plan, "plan ended");
         let name = plan.name.clone();
-        tell_user(m, plan.user_id, &PlanText::Ended { name }.into()).await?;
+        tell_user(m, plan.user_id, |lang| PlanText::Ended { name }.render(lang)).await?;
     }
     Ok(ended.len())
 }
@@ -144,7 +146,7 @@ pub(super) async fn refund_duplicates(m: &Maintenance) -> anyhow::Result<usize> 
             }
             _ => Text::RefundedByCard { amount: applied.amount, credits: applied.credits_taken },
         };
-        tell_user(m, payment.user_id, &notice.into()).await?;
+        tell_user(m, payment.user_id, |lang| notice.render(lang)).await?;
     }
     Ok(refunded)
 }
@@ -201,48 +203,27 @@ async fn refund_stars(
         teloxide::types::UserId::try_from(payer.telegram_id)?,
         teloxide::types::TelegramTransactionId(charge.clone()),
     );
-    match tokio::time::timeout(CALL_TIMEOUT, refund.counted()).await {
-        Ok(Ok(_)) => {}
-        // Refunded before (a tick that died after Telegram's answer): record it now.
-        Ok(Err(err)) if err.to_string().contains("CHARGE_ALREADY_REFUNDED") => {}
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "Telegram refused a duplicate plan's Stars refund; next tick tries again");
-            return Ok(None);
+    let refunded = async {
+        match refund.counted().await {
+            // Refunded before (a tick that died after Telegram's answer): record it now.
+            Err(err) if err.to_string().contains("CHARGE_ALREADY_REFUNDED") => Ok(()),
+            answer => answer.map(drop),
         }
-        Err(_) => {
-            tracing::warn!("Telegram did not answer refundStarPayment; next tick asks again");
-            return Ok(None);
-        }
+    };
+    if answered("Telegram, refunding a duplicate plan's Stars", refunded).await.is_none() {
+        return Ok(None);
     }
     let stars = payment.amount.try_into().unwrap_or(u32::MAX);
     Ok(refunds::apply_stars_refunded(&m.db, &m.ledger, &charge, stars).await?)
 }
 
-/// A message to a user, rendered in their language.
-pub(super) enum Notice {
-    Plan(PlanText),
-    General(Text),
-}
-
-impl From<PlanText> for Notice {
-    fn from(text: PlanText) -> Self {
-        Self::Plan(text)
-    }
-}
-
-impl From<Text> for Notice {
-    fn from(text: Text) -> Self {
-        Self::General(text)
-    }
-}
-
-/// Sends `notice` to a user in their language; a failed message is only logged.
-async fn tell_user(m: &Maintenance, user_id: shared::ids::UserId, notice: &Notice) -> anyhow::Result<()> {
+/// Sends what `render` writes in a user's language; a failed message is only logged.
+async fn tell_user(
+    m: &Maintenance,
+    user_id: shared::ids::UserId,
+    render: impl FnOnce(shared::texts::i18n::Lang) -> String,
+) -> anyhow::Result<()> {
     let Some(user) = shared::people::users::find(&m.db, user_id).await? else { return Ok(()) };
-    let text = match notice {
-        Notice::Plan(text) => text.render(user.language),
-        Notice::General(text) => text.render(user.language),
-    };
-    send_logged(m, user.telegram_id.private_chat(), text).await;
+    send_logged(m, user.telegram_id.private_chat(), render(user.language)).await;
     Ok(())
 }
